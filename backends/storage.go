@@ -1,0 +1,263 @@
+// Package backends defines the storage contract that every ring backend
+// implements, the optional capabilities a backend may offer natively, and
+// helpers that fall back to a correct loop where a backend has no native
+// bulk command.
+//
+// # Values
+//
+// A backend either stores Go values as they are (the in-process LRU and Dict
+// backends: [Storage.Bytes] reports false) or stores bytes (Redis, Memcached,
+// disk: [Storage.Bytes] reports true). A bytes backend is only ever given
+// []byte values by ring, which encodes them with a coder first, and it returns
+// []byte values from Get.
+//
+// # Expiry
+//
+// A ttl of zero means "no expiry". A negative ttl is invalid.
+//
+// # Errors
+//
+// Every error returned by a backend is prefixed "ring: " and names the
+// backend. An operation a backend truly cannot perform returns an error that
+// wraps [ErrNotSupported].
+package backends
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ErrNotSupported is wrapped by every error that reports an operation a
+// backend cannot perform (for example a per-entry expiry on a Redis hash).
+var ErrNotSupported = errors.New("operation not supported")
+
+// Storage is the small interface every backend implements. Implementations
+// must be safe for concurrent use.
+type Storage interface {
+	// Name names the backend in errors, for example "lru" or "redis".
+	Name() string
+	// Bytes reports whether the backend stores []byte values only (true) or
+	// any Go value as it is (false).
+	Bytes() bool
+	// Get returns the value stored under key. found is false on a miss; a
+	// miss is not an error.
+	Get(ctx context.Context, key string) (value any, found bool, err error)
+	// Set stores value under key. A ttl of zero stores it without expiry.
+	Set(ctx context.Context, key string, value any, ttl time.Duration) error
+	// Delete removes key. Deleting an absent key is not an error.
+	Delete(ctx context.Context, key string) error
+	// Raw returns the underlying client (for example a redis.UniversalClient
+	// or a *memcache.Client) so that a user can reach the backend directly.
+	Raw() any
+}
+
+// Haser is implemented by backends that can test for a key without reading
+// its value. An expired entry is absent.
+type Haser interface {
+	Has(ctx context.Context, key string) (bool, error)
+}
+
+// Toucher is implemented by backends that can reset the expiry of an entry.
+// A ttl of zero makes the entry persistent. Touching an absent key is not an
+// error.
+type Toucher interface {
+	Touch(ctx context.Context, key string, ttl time.Duration) error
+}
+
+// SetIfAbsenter is implemented by backends that can write a value only when
+// the key is absent. It reports whether the value was written.
+type SetIfAbsenter interface {
+	SetIfAbsent(ctx context.Context, key string, value any, ttl time.Duration) (bool, error)
+}
+
+// BulkGetter is implemented by backends that read many keys in one round
+// trip. values and found have the length of keys.
+type BulkGetter interface {
+	GetMany(ctx context.Context, keys []string) (values []any, found []bool, err error)
+}
+
+// BulkSetter is implemented by backends that write many entries in one round
+// trip. keys and values have the same length.
+type BulkSetter interface {
+	SetMany(ctx context.Context, keys []string, values []any, ttl time.Duration) error
+}
+
+// BulkDeleter is implemented by backends that remove many keys in one round
+// trip.
+type BulkDeleter interface {
+	DeleteMany(ctx context.Context, keys []string) error
+}
+
+// BulkHaser is implemented by backends that test many keys in one round trip.
+type BulkHaser interface {
+	HasMany(ctx context.Context, keys []string) ([]bool, error)
+}
+
+// BulkToucher is implemented by backends that reset the expiry of many keys
+// in one round trip.
+type BulkToucher interface {
+	TouchMany(ctx context.Context, keys []string, ttl time.Duration) error
+}
+
+// Clearer is implemented by backends that can enumerate and remove every key
+// that starts with prefix (and only those).
+type Clearer interface {
+	Clear(ctx context.Context, prefix string) error
+}
+
+// KeyRefactorer is implemented by backends that must rewrite some keys before
+// storing them (memcached: keys over 250 bytes or with bytes outside '!'..'~'
+// become "ring-sha1:<hex>"). Ring applies it when it builds a key, so Key()
+// returns the key the backend really stores.
+type KeyRefactorer interface {
+	RefactorKey(key string) string
+}
+
+// Closer is implemented by backends that own resources (files, goroutines).
+type Closer interface {
+	Close() error
+}
+
+// NotSupported returns an error that wraps ErrNotSupported and names the
+// backend and the operation.
+func NotSupported(s Storage, op string) error {
+	return fmt.Errorf("ring: backend %s: %s: %w", s.Name(), op, ErrNotSupported)
+}
+
+// Has reports whether key is present, natively where s implements Haser and
+// by a Get otherwise.
+func Has(ctx context.Context, s Storage, key string) (bool, error) {
+	if h, ok := s.(Haser); ok {
+		return h.Has(ctx, key)
+	}
+	_, found, err := s.Get(ctx, key)
+	return found, err
+}
+
+// Touch resets the expiry of key natively where s implements Toucher, and
+// returns an error wrapping ErrNotSupported otherwise.
+func Touch(ctx context.Context, s Storage, key string, ttl time.Duration) error {
+	if t, ok := s.(Toucher); ok {
+		return t.Touch(ctx, key, ttl)
+	}
+	return NotSupported(s, "touch")
+}
+
+// SetIfAbsent writes value under key only when key is absent, natively where
+// s implements SetIfAbsenter and returns an error wrapping ErrNotSupported
+// otherwise (a Has followed by a Set would not be atomic).
+func SetIfAbsent(ctx context.Context, s Storage, key string, value any, ttl time.Duration) (bool, error) {
+	if n, ok := s.(SetIfAbsenter); ok {
+		return n.SetIfAbsent(ctx, key, value, ttl)
+	}
+	return false, NotSupported(s, "set if absent")
+}
+
+// GetMany reads keys natively where s implements BulkGetter and by a loop of
+// Get otherwise.
+func GetMany(ctx context.Context, s Storage, keys []string) ([]any, []bool, error) {
+	if b, ok := s.(BulkGetter); ok {
+		return b.GetMany(ctx, keys)
+	}
+	values := make([]any, len(keys))
+	found := make([]bool, len(keys))
+	for i, k := range keys {
+		v, ok, err := s.Get(ctx, k)
+		if err != nil {
+			return nil, nil, err
+		}
+		values[i], found[i] = v, ok
+	}
+	return values, found, nil
+}
+
+// SetMany writes entries natively where s implements BulkSetter and by a loop
+// of Set otherwise.
+func SetMany(ctx context.Context, s Storage, keys []string, values []any, ttl time.Duration) error {
+	if len(keys) != len(values) {
+		return fmt.Errorf("ring: backend %s: set many: %d keys but %d values", s.Name(), len(keys), len(values))
+	}
+	if b, ok := s.(BulkSetter); ok {
+		return b.SetMany(ctx, keys, values, ttl)
+	}
+	for i, k := range keys {
+		if err := s.Set(ctx, k, values[i], ttl); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DeleteMany removes keys natively where s implements BulkDeleter and by a
+// loop of Delete otherwise.
+func DeleteMany(ctx context.Context, s Storage, keys []string) error {
+	if b, ok := s.(BulkDeleter); ok {
+		return b.DeleteMany(ctx, keys)
+	}
+	for _, k := range keys {
+		if err := s.Delete(ctx, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// HasMany tests keys natively where s implements BulkHaser and by a loop of
+// Has otherwise.
+func HasMany(ctx context.Context, s Storage, keys []string) ([]bool, error) {
+	if b, ok := s.(BulkHaser); ok {
+		return b.HasMany(ctx, keys)
+	}
+	out := make([]bool, len(keys))
+	for i, k := range keys {
+		ok, err := Has(ctx, s, k)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = ok
+	}
+	return out, nil
+}
+
+// TouchMany resets the expiry of keys natively where s implements
+// BulkToucher and by a loop of Touch otherwise.
+func TouchMany(ctx context.Context, s Storage, keys []string, ttl time.Duration) error {
+	if b, ok := s.(BulkToucher); ok {
+		return b.TouchMany(ctx, keys, ttl)
+	}
+	for _, k := range keys {
+		if err := Touch(ctx, s, k, ttl); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Clear removes every key that starts with prefix where s implements Clearer,
+// and returns an error wrapping ErrNotSupported otherwise.
+func Clear(ctx context.Context, s Storage, prefix string) error {
+	if c, ok := s.(Clearer); ok {
+		return c.Clear(ctx, prefix)
+	}
+	return NotSupported(s, "clear")
+}
+
+// RefactorKey rewrites key the way s stores it; it returns key unchanged for
+// backends that store every key as it is.
+func RefactorKey(s Storage, key string) string {
+	if r, ok := s.(KeyRefactorer); ok {
+		return r.RefactorKey(key)
+	}
+	return key
+}
+
+// CheckTTL returns an error naming the backend and the value when ttl is
+// negative.
+func CheckTTL(s Storage, ttl time.Duration) error {
+	if ttl < 0 {
+		return fmt.Errorf("ring: backend %s: negative expiry %v", s.Name(), ttl)
+	}
+	return nil
+}

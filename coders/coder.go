@@ -1,0 +1,236 @@
+// Package coders turns values into bytes and back for backends that store
+// bytes (Redis, Memcached, disk), with a registry by name so that a ring can
+// say Coder("json").
+//
+// A Coder must be safe for concurrent use. Decode of bytes that the coder did
+// not produce returns an error; it never panics.
+package coders
+
+import (
+	"bytes"
+	"encoding/gob"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"sort"
+	"sync"
+)
+
+// Coder encodes values to bytes and decodes them back into a target.
+type Coder interface {
+	// Name is the coder's registry name, for example "json" or "json+zstd".
+	Name() string
+	// Encode returns the encoded form of v.
+	Encode(v any) ([]byte, error)
+	// Decode decodes data into target, which must be a non-nil pointer.
+	Decode(data []byte, target any) error
+}
+
+// Registry maps names to coders. The zero value is empty and ready to use;
+// a Registry is safe for concurrent use.
+type Registry struct {
+	mu     sync.RWMutex
+	coders map[string]Coder
+}
+
+// Register adds c under name, replacing any coder of that name. An empty
+// name or a nil coder is an error.
+func (r *Registry) Register(name string, c Coder) error {
+	if name == "" {
+		return errors.New("ring: coders: register: empty name")
+	}
+	if c == nil {
+		return fmt.Errorf("ring: coders: register %q: nil coder", name)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.coders == nil {
+		r.coders = make(map[string]Coder)
+	}
+	r.coders[name] = c
+	return nil
+}
+
+// Lookup returns the coder registered under name, or an error that names the
+// unknown name and lists the known ones.
+func (r *Registry) Lookup(name string) (Coder, error) {
+	r.mu.RLock()
+	c, ok := r.coders[name]
+	r.mu.RUnlock()
+	if ok {
+		return c, nil
+	}
+	return nil, fmt.Errorf("ring: unknown coder %q (known: %v)", name, r.Names())
+}
+
+// Names returns the registered names, sorted.
+func (r *Registry) Names() []string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	names := make([]string, 0, len(r.coders))
+	for n := range r.coders {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Default is the registry that Lookup and Register use. It holds json, gob,
+// bytes and string from the start.
+var Default = newDefault()
+
+func newDefault() *Registry {
+	r := &Registry{}
+	for _, c := range []Coder{JSON{}, Gob{}, Bytes{}, String{}} {
+		_ = r.Register(c.Name(), c)
+	}
+	return r
+}
+
+// Register adds c to the Default registry under name.
+func Register(name string, c Coder) error { return Default.Register(name, c) }
+
+// Lookup returns the coder registered under name in the Default registry.
+func Lookup(name string) (Coder, error) { return Default.Lookup(name) }
+
+// Funcs adapts a pair of functions to a Coder, for per-ring overrides.
+type Funcs struct {
+	CoderName string
+	EncodeFn  func(v any) ([]byte, error)
+	DecodeFn  func(data []byte, target any) error
+}
+
+// Name returns f.CoderName.
+func (f Funcs) Name() string { return f.CoderName }
+
+// Encode calls f.EncodeFn.
+func (f Funcs) Encode(v any) ([]byte, error) { return f.EncodeFn(v) }
+
+// Decode calls f.DecodeFn.
+func (f Funcs) Decode(data []byte, target any) error { return f.DecodeFn(data, target) }
+
+// JSON encodes with encoding/json.
+type JSON struct{}
+
+// Name returns "json".
+func (JSON) Name() string { return "json" }
+
+// Encode marshals v as JSON.
+func (JSON) Encode(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("ring: coder json: encode %T: %w", v, err)
+	}
+	return b, nil
+}
+
+// Decode unmarshals JSON data into target.
+func (JSON) Decode(data []byte, target any) error {
+	if err := json.Unmarshal(data, target); err != nil {
+		return fmt.Errorf("ring: coder json: decode into %T: %w", target, err)
+	}
+	return nil
+}
+
+// Gob encodes with encoding/gob. Each value is a self-contained gob stream.
+type Gob struct{}
+
+// Name returns "gob".
+func (Gob) Name() string { return "gob" }
+
+// Encode encodes v as a gob stream.
+func (Gob) Encode(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(v); err != nil {
+		return nil, fmt.Errorf("ring: coder gob: encode %T: %w", v, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// Decode decodes a gob stream into target.
+func (Gob) Decode(data []byte, target any) (err error) {
+	// encoding/gob is documented not to panic on corrupt input, but older
+	// releases did; keep a corrupt entry a decode error whatever happens.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("ring: coder gob: decode into %T: corrupt data: %v", target, r)
+		}
+	}()
+	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(target); err != nil {
+		return fmt.Errorf("ring: coder gob: decode into %T: %w", target, err)
+	}
+	return nil
+}
+
+// Bytes stores []byte values as they are.
+type Bytes struct{}
+
+// Name returns "bytes".
+func (Bytes) Name() string { return "bytes" }
+
+// Encode returns v, which must be a []byte or a string.
+func (Bytes) Encode(v any) ([]byte, error) {
+	switch b := v.(type) {
+	case []byte:
+		return b, nil
+	case string:
+		return []byte(b), nil
+	}
+	return nil, fmt.Errorf("ring: coder bytes: cannot encode %T (want []byte or string)", v)
+}
+
+// Decode stores data into target, which must be a *[]byte or a *string.
+func (Bytes) Decode(data []byte, target any) error {
+	return decodeRaw("bytes", data, target)
+}
+
+// String stores string values as their bytes.
+type String struct{}
+
+// Name returns "string".
+func (String) Name() string { return "string" }
+
+// Encode returns the bytes of v, which must be a string or a []byte.
+func (String) Encode(v any) ([]byte, error) {
+	switch s := v.(type) {
+	case string:
+		return []byte(s), nil
+	case []byte:
+		return s, nil
+	}
+	return nil, fmt.Errorf("ring: coder string: cannot encode %T (want string or []byte)", v)
+}
+
+// Decode stores data into target, which must be a *string or a *[]byte.
+func (String) Decode(data []byte, target any) error {
+	return decodeRaw("string", data, target)
+}
+
+func decodeRaw(name string, data []byte, target any) error {
+	switch t := target.(type) {
+	case *[]byte:
+		*t = append([]byte{}, data...)
+		return nil
+	case *string:
+		*t = string(data)
+		return nil
+	case *any:
+		*t = append([]byte{}, data...)
+		return nil
+	}
+	// Named types such as `type Blob []byte` or `type Name string`.
+	rv := reflect.ValueOf(target)
+	if rv.Kind() == reflect.Pointer && !rv.IsNil() {
+		e := rv.Elem()
+		switch {
+		case e.Kind() == reflect.String:
+			e.SetString(string(data))
+			return nil
+		case e.Kind() == reflect.Slice && e.Type().Elem().Kind() == reflect.Uint8:
+			e.SetBytes(append([]byte{}, data...))
+			return nil
+		}
+	}
+	return fmt.Errorf("ring: coder %s: cannot decode into %T (want *[]byte or *string)", name, target)
+}
