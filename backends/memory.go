@@ -23,7 +23,7 @@ type memoryConfig struct {
 type clockOption struct{ now func() time.Time }
 
 func (o clockOption) apply(c *memoryConfig) { c.now = o.now }
-func (o clockOption) String() string      { return "WithClock(func)" }
+func (o clockOption) String() string        { return "WithClock(func)" }
 
 // WithClock makes an in-process backend read the time from now instead of
 // time.Now, so that tests can move time forward.
