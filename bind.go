@@ -1,0 +1,452 @@
+package ring
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+
+	"github.com/ringcache/ring/backends"
+	"github.com/ringcache/ring/coders"
+	"github.com/ringcache/ring/descriptor"
+	"github.com/ringcache/ring/ringkey"
+	"github.com/ringcache/ring/wire"
+)
+
+// Args2 is the argument tuple of a two-argument ring, used by its bulk
+// forms (for methods, P1 is the receiver).
+type Args2[A, B any] struct {
+	P1 A
+	P2 B
+}
+
+// Args3 is the argument tuple of a three-argument ring, used by its bulk
+// forms (for methods, P1 is the receiver).
+type Args3[A, B, C any] struct {
+	P1 A
+	P2 B
+	P3 C
+}
+
+// plan is what a typed constructor hands to newCore: per key parameter (in
+// shape.Keys order) a component builder, and the typed glue.
+type plan[K any, R any] struct {
+	comps   []func(p descriptor.Param) (component[K], error)
+	exec    func(ctx context.Context, k K) (R, error)
+	toAny   func(k K) []any
+	fromAny func(s *descriptor.Shape, args []any) (K, error)
+	decode  func(cd coders.Coder) func([]byte) (any, error)
+}
+
+// field builds the component of one key parameter of static type T, read
+// from the tuple by get. The receiver of a Class ring is keyed by its type
+// name instead of its value.
+func field[T any, K any](s *descriptor.Shape, get func(K) T) func(p descriptor.Param) (component[K], error) {
+	return func(p descriptor.Param) (component[K], error) {
+		if s.Kind == descriptor.Class && s.Receiver != nil && p.Index == s.Receiver.Index {
+			return classComponent(p.Type, get), nil
+		}
+		enc, err := ringkey.Typed[T]()
+		if err != nil {
+			return nil, s.ParamError(p, "not keyable", err)
+		}
+		return func(dst []byte, k K) ([]byte, error) { return enc(dst, get(k)) }, nil
+	}
+}
+
+// classComponent keys a receiver by its type name: the static type's name,
+// or for an interface the dynamic type's.
+func classComponent[T any, K any](t reflect.Type, get func(K) T) component[K] {
+	if t.Kind() != reflect.Interface {
+		name := ringkey.AppendEscaped(nil, typeName(t))
+		return func(dst []byte, _ K) ([]byte, error) { return append(dst, name...), nil }
+	}
+	return func(dst []byte, k K) ([]byte, error) {
+		v := any(get(k))
+		if v == nil {
+			return append(dst, `\N`...), nil
+		}
+		return ringkey.AppendEscaped(dst, typeName(reflect.TypeOf(v))), nil
+	}
+}
+
+// typeName is a type's name without the pointer, qualified by its package
+// name: "app.User" for *app.User.
+func typeName(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t.String()
+}
+
+// arg converts the untyped argument at index i of the key arguments to T,
+// with an error naming the parameter position and both types.
+func arg[T any](s *descriptor.Shape, args []any, i int) (T, error) {
+	var zero T
+	v := args[i]
+	if v == nil {
+		switch reflect.TypeFor[T]().Kind() {
+		case reflect.Pointer, reflect.Interface, reflect.Slice, reflect.Map, reflect.Func, reflect.Chan:
+			return zero, nil
+		}
+		return zero, &ArgError{Func: s.Name, Pos: s.Keys[i].Pos(), Want: reflect.TypeFor[T](), Got: nil}
+	}
+	t, ok := v.(T)
+	if !ok {
+		return zero, &ArgError{Func: s.Name, Pos: s.Keys[i].Pos(), Want: reflect.TypeFor[T](), Got: reflect.TypeOf(v)}
+	}
+	return t, nil
+}
+
+// ArgError reports an argument of the wrong type given to an untyped
+// sub-function (Run, or the methods of *Ring).
+type ArgError struct {
+	// Func names the wrapped function.
+	Func string
+	// Pos is the 1-based position of the parameter in the wrapped function.
+	Pos int
+	// Want is the parameter's type, Got the argument's (nil for a nil
+	// argument).
+	Want, Got reflect.Type
+}
+
+// Error formats the mismatch.
+func (e *ArgError) Error() string {
+	got := "nil"
+	if e.Got != nil {
+		got = e.Got.String()
+	}
+	return fmt.Sprintf("ring: %s: parameter %d: got %s, want %v", e.Func, e.Pos, got, e.Want)
+}
+
+// CountError reports a wrong number of arguments given to an untyped
+// sub-function.
+type CountError struct {
+	Func      string
+	Got, Want int
+	// Params lists the wanted parameter types.
+	Params []reflect.Type
+}
+
+// Error formats the mismatch.
+func (e *CountError) Error() string {
+	return fmt.Sprintf("ring: %s: got %d arguments, want %d %v (the context is passed separately)", e.Func, e.Got, e.Want, e.Params)
+}
+
+func checkCount(s *descriptor.Shape, args []any) error {
+	if len(args) == len(s.Keys) {
+		return nil
+	}
+	ts := make([]reflect.Type, len(s.Keys))
+	for i, p := range s.Keys {
+		ts[i] = p.Type
+	}
+	return &CountError{Func: s.Name, Got: len(args), Want: len(s.Keys), Params: ts}
+}
+
+func typedDecode[R any](cd coders.Coder) func([]byte) (any, error) {
+	return func(data []byte) (any, error) {
+		var r R
+		if err := cd.Decode(data, &r); err != nil {
+			return nil, err
+		}
+		return r, nil
+	}
+}
+
+// newCore builds the core of a ring: describe fn, apply options, choose the
+// storage and coder, and compile the key plan.
+func newCore[K any, R any](fn any, kind descriptor.Kind, opts []Option, pl plan[K, R]) (*core[K, R], error) {
+	shape, err := descriptor.Describe(fn, kind)
+	if err != nil {
+		return nil, err
+	}
+	return newCoreShape(shape, opts, pl)
+}
+
+func newCoreShape[K any, R any](shape *descriptor.Shape, opts []Option, pl plan[K, R]) (*core[K, R], error) {
+	cfg, err := build(opts)
+	if err != nil {
+		return nil, fmt.Errorf("ring: %s: %w", shape.Name, err)
+	}
+	c := &core[K, R]{
+		shape:   shape,
+		name:    shape.Name,
+		prefix:  shape.Name,
+		keyFunc: cfg.keyFunc,
+		exec:    pl.exec,
+		toAny:   pl.toAny,
+	}
+	c.fromAny = func(args []any) (K, error) {
+		if err := checkCount(shape, args); err != nil {
+			var zero K
+			return zero, err
+		}
+		return pl.fromAny(shape, args)
+	}
+	if cfg.prefix != nil {
+		c.prefix = *cfg.prefix
+	}
+	ignored := make(map[int]bool, len(cfg.ignore))
+	for _, pos := range cfg.ignore {
+		if pos < 1 || pos > len(shape.Params) {
+			return nil, fmt.Errorf("ring: %s: Ignore(%d): the function has %d parameters", shape.Name, pos, len(shape.Params))
+		}
+		if pos-1 == shape.Context {
+			return nil, fmt.Errorf("ring: %s: Ignore(%d): parameter %d is the context, never part of the key", shape.Name, pos, pos)
+		}
+		ignored[pos-1] = true
+	}
+	if len(pl.comps) != len(shape.Keys) {
+		return nil, fmt.Errorf("ring: %s: internal error: %d key builders for %d key parameters", shape.Name, len(pl.comps), len(shape.Keys))
+	}
+	for i, p := range shape.Keys {
+		comp, err := pl.comps[i](p)
+		if err != nil {
+			return nil, err
+		}
+		if !ignored[p.Index] {
+			c.comps = append(c.comps, comp)
+		}
+	}
+
+	store, err := cfg.newStorage()
+	if err != nil {
+		return nil, fmt.Errorf("ring: %s: %w", shape.Name, err)
+	}
+	cd := cfg.coder
+	if cd == nil && store.Bytes() {
+		switch shape.Result.Kind() {
+		case reflect.String:
+			cd = coders.String{}
+		case reflect.Slice:
+			if shape.Result.Elem().Kind() == reflect.Uint8 {
+				cd = coders.Bytes{}
+			}
+		}
+		if cd == nil {
+			return nil, fmt.Errorf("ring: %s: backend %s stores bytes and the result type %v needs a coder: add Coder(name) with one of %v",
+				shape.Name, store.Name(), shape.Result, coders.Default.Names())
+		}
+	}
+	rc := wire.Config{
+		Name:        shape.Name,
+		Storage:     store,
+		Coder:       cd,
+		Expire:      cfg.expire,
+		TTL:         cfg.ttl,
+		Exclude:     cfg.exclude,
+		IfNotExists: cfg.ifNotExists,
+		Strategy:    cfg.strategy,
+		OnError:     cfg.onError,
+	}
+	if cd != nil {
+		rc.Decode = pl.decode(cd)
+	}
+	if c.rope, err = wire.NewRope(rc); err != nil {
+		return nil, err
+	}
+	_, c.refactor = store.(backends.KeyRefactorer)
+	return c, nil
+}
+
+// Func0 caches fn, a function of a context alone: one entry.
+func Func0[R any](fn func(context.Context) (R, error), opts ...Option) (*Ring0[R], error) {
+	c, err := newCore(fn, descriptor.Static, opts, plan[struct{}, R]{
+		exec:    func(ctx context.Context, _ struct{}) (R, error) { return fn(ctx) },
+		toAny:   func(struct{}) []any { return nil },
+		fromAny: func(*descriptor.Shape, []any) (struct{}, error) { return struct{}{}, nil },
+		decode:  typedDecode[R],
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Ring0[R]{c: c}, nil
+}
+
+// Func1 caches fn, keyed by its argument.
+func Func1[A, R any](fn func(context.Context, A) (R, error), opts ...Option) (*Ring1[A, R], error) {
+	c, err := newCore(fn, descriptor.Static, opts, plan1(fn))
+	if err != nil {
+		return nil, err
+	}
+	return &Ring1[A, R]{c: c}, nil
+}
+
+func plan1[A, R any](fn func(context.Context, A) (R, error)) plan[A, R] {
+	return plan[A, R]{
+		exec:  fn,
+		toAny: func(a A) []any { return []any{a} },
+		fromAny: func(s *descriptor.Shape, args []any) (A, error) {
+			return arg[A](s, args, 0)
+		},
+		decode: typedDecode[R],
+	}
+}
+
+func (p plan[K, R]) withComps(comps ...func(descriptor.Param) (component[K], error)) plan[K, R] {
+	p.comps = comps
+	return p
+}
+
+// Func2 caches fn, keyed by its two arguments.
+func Func2[A, B, R any](fn func(context.Context, A, B) (R, error), opts ...Option) (*Ring2[A, B, R], error) {
+	c, err := newCore2(fn, descriptor.Static, opts, func(ctx context.Context, k Args2[A, B]) (R, error) {
+		return fn(ctx, k.P1, k.P2)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Ring2[A, B, R]{c: c}, nil
+}
+
+// Func3 caches fn, keyed by its three arguments.
+func Func3[A, B, C, R any](fn func(context.Context, A, B, C) (R, error), opts ...Option) (*Ring3[A, B, C, R], error) {
+	c, err := newCore3(fn, descriptor.Static, opts, func(ctx context.Context, k Args3[A, B, C]) (R, error) {
+		return fn(ctx, k.P1, k.P2, k.P3)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Ring3[A, B, C, R]{c: c}, nil
+}
+
+func newCore1[A, R any](fn any, kind descriptor.Kind, opts []Option, exec func(context.Context, A) (R, error)) (*core[A, R], error) {
+	shape, err := descriptor.Describe(fn, kind)
+	if err != nil {
+		return nil, err
+	}
+	pl := plan1(exec).withComps(field(shape, func(a A) A { return a }))
+	return newCoreShape(shape, opts, pl)
+}
+
+func newCore2[A, B, R any](fn any, kind descriptor.Kind, opts []Option, exec func(context.Context, Args2[A, B]) (R, error)) (*core[Args2[A, B], R], error) {
+	shape, err := descriptor.Describe(fn, kind)
+	if err != nil {
+		return nil, err
+	}
+	pl := plan[Args2[A, B], R]{
+		exec:  exec,
+		toAny: func(k Args2[A, B]) []any { return []any{k.P1, k.P2} },
+		fromAny: func(s *descriptor.Shape, args []any) (k Args2[A, B], err error) {
+			if k.P1, err = arg[A](s, args, 0); err != nil {
+				return k, err
+			}
+			k.P2, err = arg[B](s, args, 1)
+			return k, err
+		},
+		decode: typedDecode[R],
+	}.withComps(
+		field(shape, func(k Args2[A, B]) A { return k.P1 }),
+		field(shape, func(k Args2[A, B]) B { return k.P2 }),
+	)
+	return newCoreShape(shape, opts, pl)
+}
+
+func newCore3[A, B, C, R any](fn any, kind descriptor.Kind, opts []Option, exec func(context.Context, Args3[A, B, C]) (R, error)) (*core[Args3[A, B, C], R], error) {
+	shape, err := descriptor.Describe(fn, kind)
+	if err != nil {
+		return nil, err
+	}
+	pl := plan[Args3[A, B, C], R]{
+		exec:  exec,
+		toAny: func(k Args3[A, B, C]) []any { return []any{k.P1, k.P2, k.P3} },
+		fromAny: func(s *descriptor.Shape, args []any) (k Args3[A, B, C], err error) {
+			if k.P1, err = arg[A](s, args, 0); err != nil {
+				return k, err
+			}
+			if k.P2, err = arg[B](s, args, 1); err != nil {
+				return k, err
+			}
+			k.P3, err = arg[C](s, args, 2)
+			return k, err
+		},
+		decode: typedDecode[R],
+	}.withComps(
+		field(shape, func(k Args3[A, B, C]) A { return k.P1 }),
+		field(shape, func(k Args3[A, B, C]) B { return k.P2 }),
+		field(shape, func(k Args3[A, B, C]) C { return k.P3 }),
+	)
+	return newCoreShape(shape, opts, pl)
+}
+
+// Method0 caches fn, a method expression such as (*User).Load with only the
+// receiver and a context, keyed by the receiver's RingKey(). It is the same
+// as Property.
+func Method0[T, R any](fn func(T, context.Context) (R, error), opts ...Option) (*MethodRing0[T, R], error) {
+	return property(fn, descriptor.Property, opts)
+}
+
+// Property caches a property-like getter: a method expression that takes
+// only the receiver and a context, keyed by the receiver's RingKey() alone.
+func Property[T, R any](fn func(T, context.Context) (R, error), opts ...Option) (*MethodRing0[T, R], error) {
+	return property(fn, descriptor.Property, opts)
+}
+
+// Class0 caches fn keyed by the receiver's type name, not its value (Python
+// Ring's classmethod): every receiver of one type shares the entry, and for
+// an interface receiver each dynamic type gets its own.
+func Class0[T, R any](fn func(T, context.Context) (R, error), opts ...Option) (*MethodRing0[T, R], error) {
+	return property(fn, descriptor.Class, opts)
+}
+
+func property[T, R any](fn func(T, context.Context) (R, error), kind descriptor.Kind, opts []Option) (*MethodRing0[T, R], error) {
+	c, err := newCore1(fn, kind, opts, func(ctx context.Context, recv T) (R, error) { return fn(recv, ctx) })
+	if err != nil {
+		return nil, err
+	}
+	return &MethodRing0[T, R]{c: c}, nil
+}
+
+// Method1 caches fn, a method expression such as (*User).Post with one
+// argument besides the context, keyed by the receiver's RingKey() and the
+// argument.
+func Method1[T, A, R any](fn func(T, context.Context, A) (R, error), opts ...Option) (*MethodRing1[T, A, R], error) {
+	return method1(fn, descriptor.Method, opts)
+}
+
+// Class1 caches fn keyed by the receiver's type name and the argument.
+func Class1[T, A, R any](fn func(T, context.Context, A) (R, error), opts ...Option) (*MethodRing1[T, A, R], error) {
+	return method1(fn, descriptor.Class, opts)
+}
+
+func method1[T, A, R any](fn func(T, context.Context, A) (R, error), kind descriptor.Kind, opts []Option) (*MethodRing1[T, A, R], error) {
+	c, err := newCore2(fn, kind, opts, func(ctx context.Context, k Args2[T, A]) (R, error) {
+		return fn(k.P1, ctx, k.P2)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &MethodRing1[T, A, R]{c: c}, nil
+}
+
+// Method2 caches fn, a method expression with two arguments besides the
+// context, keyed by the receiver's RingKey() and the arguments.
+func Method2[T, A, B, R any](fn func(T, context.Context, A, B) (R, error), opts ...Option) (*MethodRing2[T, A, B, R], error) {
+	return method2(fn, descriptor.Method, opts)
+}
+
+// Class2 caches fn keyed by the receiver's type name and the arguments.
+func Class2[T, A, B, R any](fn func(T, context.Context, A, B) (R, error), opts ...Option) (*MethodRing2[T, A, B, R], error) {
+	return method2(fn, descriptor.Class, opts)
+}
+
+func method2[T, A, B, R any](fn func(T, context.Context, A, B) (R, error), kind descriptor.Kind, opts []Option) (*MethodRing2[T, A, B, R], error) {
+	c, err := newCore3(fn, kind, opts, func(ctx context.Context, k Args3[T, A, B]) (R, error) {
+		return fn(k.P1, ctx, k.P2, k.P3)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &MethodRing2[T, A, B, R]{c: c}, nil
+}
+
+// Must returns r and panics if err is not nil. It is meant for package-level
+// variables, where a bad shape is a programming error:
+//
+//	var getUser = ring.Must(ring.Func1(loadUser, ring.LRU(1024)))
+func Must[T any](r T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return r
+}

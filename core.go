@@ -1,0 +1,434 @@
+package ring
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"sync"
+
+	"github.com/ringcache/ring/backends"
+	"github.com/ringcache/ring/descriptor"
+	"github.com/ringcache/ring/wire"
+)
+
+// component appends one key component for the argument tuple k.
+type component[K any] func(dst []byte, k K) ([]byte, error)
+
+// core is the implementation shared by every ring type: K is the tuple of
+// key arguments (a single type for one argument, ArgsN for more), R the
+// result type. It is built once, by reflection, and the call path only runs
+// the precomputed plan: typed key components, a typed function call, and a
+// type assertion on the value the storage returns.
+type core[K any, R any] struct {
+	rope    *wire.Rope
+	shape   *descriptor.Shape
+	name    string
+	prefix  string
+	comps   []component[K]
+	keyFunc func(args ...any) string
+	// refactor is set when the backend rewrites keys (memcached).
+	refactor bool
+	exec     func(ctx context.Context, k K) (R, error)
+	toAny    func(k K) []any
+	fromAny  func(args []any) (K, error)
+}
+
+var keyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 128); return &b }}
+
+// key builds the backend key of k: one string allocation.
+func (c *core[K, R]) key(k K) (string, error) {
+	bp := keyBufs.Get().(*[]byte)
+	b := append((*bp)[:0], c.prefix...)
+	var err error
+	if c.keyFunc != nil {
+		b = append(b, ':')
+		b = append(b, c.keyFunc(c.toAny(k)...)...)
+	} else {
+		for _, comp := range c.comps {
+			b = append(b, ':')
+			if b, err = comp(b, k); err != nil {
+				break
+			}
+		}
+	}
+	s := string(b)
+	if cap(b) <= 64<<10 {
+		*bp = b
+		keyBufs.Put(bp)
+	}
+	if err != nil {
+		return "", fmt.Errorf("ring: %s: key: %w", c.name, err)
+	}
+	if c.refactor {
+		s = c.rope.RefactorKey(s)
+	}
+	return s, nil
+}
+
+func (c *core[K, R]) op(key string, k K) wire.Op {
+	return wire.NewOp(c.rope, key, func(ctx context.Context) (any, error) {
+		return c.exec(ctx, k)
+	})
+}
+
+// value converts what the rope returned into R. A value of another type
+// (another ring wrote under the same key) is a miss.
+func (c *core[K, R]) value(key string, v any) (R, bool) {
+	if v == nil {
+		var zero R
+		return zero, true
+	}
+	r, ok := v.(R)
+	if !ok {
+		c.rope.Report("decode", key, fmt.Errorf("stored value is %T, want %v", v, reflect.TypeFor[R]()))
+	}
+	return r, ok
+}
+
+func (c *core[K, R]) result(v any, err error) (R, error) {
+	r, _ := v.(R)
+	return r, err
+}
+
+// call is the default action: GetOrUpdate, failing open.
+func (c *core[K, R]) call(ctx context.Context, k K) (R, error) {
+	key, err := c.key(k)
+	if err != nil {
+		var zero R
+		return zero, err
+	}
+	if c.rope.CustomStrategy() {
+		return c.result(c.rope.Strategy().GetOrUpdate(ctx, c.op(key, k)))
+	}
+	v, ok, err := c.rope.Hit(ctx, key)
+	recheck := err == nil
+	if err != nil {
+		c.rope.Report("get", key, err)
+	} else if ok {
+		if r, ok := c.value(key, v); ok {
+			return r, nil
+		}
+		recheck = false // the entry holds a value of another type
+	}
+	return c.result(wire.Fill(ctx, c.op(key, k), recheck))
+}
+
+func (c *core[K, R]) get(ctx context.Context, k K) (R, bool, error) {
+	var zero R
+	key, err := c.key(k)
+	if err != nil {
+		return zero, false, err
+	}
+	v, ok, err := c.rope.Strategy().Get(ctx, c.op(key, k))
+	if err != nil || !ok {
+		return zero, false, err
+	}
+	r, ok := c.value(key, v)
+	return r, ok, nil
+}
+
+func (c *core[K, R]) update(ctx context.Context, k K) (R, error) {
+	key, err := c.key(k)
+	if err != nil {
+		var zero R
+		return zero, err
+	}
+	return c.result(c.rope.Strategy().Update(ctx, c.op(key, k)))
+}
+
+func (c *core[K, R]) getOrUpdate(ctx context.Context, k K) (R, error) {
+	return c.call(ctx, k)
+}
+
+func (c *core[K, R]) set(ctx context.Context, v R, k K) error {
+	key, err := c.key(k)
+	if err != nil {
+		return err
+	}
+	return c.rope.Strategy().Set(ctx, c.op(key, k), v)
+}
+
+func (c *core[K, R]) delete(ctx context.Context, k K) error {
+	key, err := c.key(k)
+	if err != nil {
+		return err
+	}
+	return c.rope.Strategy().Delete(ctx, c.op(key, k))
+}
+
+func (c *core[K, R]) has(ctx context.Context, k K) (bool, error) {
+	key, err := c.key(k)
+	if err != nil {
+		return false, err
+	}
+	return c.rope.Strategy().Has(ctx, c.op(key, k))
+}
+
+func (c *core[K, R]) touch(ctx context.Context, k K) error {
+	key, err := c.key(k)
+	if err != nil {
+		return err
+	}
+	return c.rope.Strategy().Touch(ctx, c.op(key, k))
+}
+
+func (c *core[K, R]) execute(ctx context.Context, k K) (R, error) {
+	if !c.rope.CustomStrategy() {
+		return c.exec(ctx, k)
+	}
+	key, err := c.key(k)
+	if err != nil {
+		var zero R
+		return zero, err
+	}
+	return c.result(c.rope.Strategy().Execute(ctx, c.op(key, k)))
+}
+
+func (c *core[K, R]) encode(v R) ([]byte, error) { return c.rope.Encode(v) }
+
+func (c *core[K, R]) decode(data []byte) (R, error) {
+	v, err := c.rope.Decode(data)
+	if err != nil {
+		var zero R
+		return zero, err
+	}
+	r, ok := c.value("", v)
+	if !ok {
+		return r, fmt.Errorf("ring: %s: decode: got %T, want %v", c.name, v, reflect.TypeFor[R]())
+	}
+	return r, nil
+}
+
+func (c *core[K, R]) storage() backends.Storage { return c.rope.Storage() }
+
+// Bulk forms.
+
+func (c *core[K, R]) keyMany(ks []K) ([]string, error) {
+	keys := make([]string, len(ks))
+	for i, k := range ks {
+		key, err := c.key(k)
+		if err != nil {
+			return nil, fmt.Errorf("ring: %s: argument set %d: %w", c.name, i, err)
+		}
+		keys[i] = key
+	}
+	return keys, nil
+}
+
+// itemErr annotates the error of item i of a bulk call.
+type itemErr struct {
+	i   int
+	err error
+}
+
+func (e itemErr) Error() string { return fmt.Sprintf("argument set %d: %v", e.i, e.err) }
+func (e itemErr) Unwrap() error { return e.err }
+
+func joinItems(errs []error) error {
+	var out []error
+	for i, err := range errs {
+		if err != nil {
+			out = append(out, itemErr{i: i, err: err})
+		}
+	}
+	return errors.Join(out...)
+}
+
+func (c *core[K, R]) executeMany(ctx context.Context, ks []K) ([]R, error) {
+	out := make([]R, len(ks))
+	errs := make([]error, len(ks))
+	for i, k := range ks {
+		out[i], errs[i] = c.execute(ctx, k)
+	}
+	return out, joinItems(errs)
+}
+
+func (c *core[K, R]) getMany(ctx context.Context, ks []K) ([]R, []bool, error) {
+	out := make([]R, len(ks))
+	found := make([]bool, len(ks))
+	if c.rope.CustomStrategy() {
+		errs := make([]error, len(ks))
+		for i, k := range ks {
+			out[i], found[i], errs[i] = c.get(ctx, k)
+		}
+		return out, found, joinItems(errs)
+	}
+	keys, err := c.keyMany(ks)
+	if err != nil {
+		return nil, nil, err
+	}
+	values, ok, err := c.rope.LoadMany(ctx, keys)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := range keys {
+		if ok[i] {
+			out[i], found[i] = c.value(keys[i], values[i])
+		}
+	}
+	return out, found, nil
+}
+
+// getOrUpdateMany reads every key in one round trip, runs the function for
+// the misses only (once per distinct key, through the same single flight as
+// Call), and writes the fresh results in one round trip. Like Call it fails
+// open: storage errors are reported, function errors returned per item.
+func (c *core[K, R]) getOrUpdateMany(ctx context.Context, ks []K) ([]R, error) {
+	out := make([]R, len(ks))
+	errs := make([]error, len(ks))
+	if c.rope.CustomStrategy() {
+		for i, k := range ks {
+			out[i], errs[i] = c.call(ctx, k)
+		}
+		return out, joinItems(errs)
+	}
+	keys, err := c.keyMany(ks)
+	if err != nil {
+		return nil, err
+	}
+	values, found, err := c.rope.LoadMany(ctx, keys)
+	if err != nil {
+		c.rope.Report("get many", "", err)
+		found = make([]bool, len(keys))
+	}
+	type fresh struct {
+		v   R
+		err error
+	}
+	done := make(map[string]fresh)
+	var wkeys []string
+	var wvals []any
+	for i, k := range ks {
+		if found[i] {
+			if r, ok := c.value(keys[i], values[i]); ok {
+				out[i] = r
+				continue
+			}
+		}
+		if f, ok := done[keys[i]]; ok {
+			out[i], errs[i] = f.v, f.err
+			continue
+		}
+		v, shared, err := c.fill(ctx, keys[i], k)
+		done[keys[i]] = fresh{v, err}
+		out[i], errs[i] = v, err
+		if err == nil && !shared {
+			wkeys = append(wkeys, keys[i])
+			wvals = append(wvals, v)
+		}
+	}
+	if err := c.rope.StoreMany(ctx, wkeys, wvals); err != nil {
+		c.rope.Report("set many", "", err)
+	}
+	return out, joinItems(errs)
+}
+
+// fill runs the function for one missed key of a bulk call inside the key's
+// single flight, leaving the write to the caller (which batches it). shared
+// reports that a concurrent caller ran it (and wrote it).
+func (c *core[K, R]) fill(ctx context.Context, key string, k K) (R, bool, error) {
+	ran := false
+	v, err := c.rope.Flight(ctx, key, func() (any, error) {
+		ran = true
+		return c.exec(ctx, k)
+	})
+	r, _ := v.(R)
+	return r, !ran, err
+}
+
+func (c *core[K, R]) updateMany(ctx context.Context, ks []K) ([]R, error) {
+	out := make([]R, len(ks))
+	errs := make([]error, len(ks))
+	if c.rope.CustomStrategy() {
+		for i, k := range ks {
+			out[i], errs[i] = c.update(ctx, k)
+		}
+		return out, joinItems(errs)
+	}
+	keys, err := c.keyMany(ks)
+	if err != nil {
+		return nil, err
+	}
+	var wkeys []string
+	var wvals []any
+	for i, k := range ks {
+		out[i], errs[i] = c.exec(ctx, k)
+		if errs[i] == nil {
+			wkeys = append(wkeys, keys[i])
+			wvals = append(wvals, out[i])
+		}
+	}
+	if err := c.rope.StoreMany(ctx, wkeys, wvals); err != nil {
+		return out, err
+	}
+	return out, joinItems(errs)
+}
+
+func (c *core[K, R]) setMany(ctx context.Context, values []R, ks []K) error {
+	if len(values) != len(ks) {
+		return fmt.Errorf("ring: %s: set many: %d values for %d argument sets", c.name, len(values), len(ks))
+	}
+	if c.rope.CustomStrategy() {
+		errs := make([]error, len(ks))
+		for i, k := range ks {
+			errs[i] = c.set(ctx, values[i], k)
+		}
+		return joinItems(errs)
+	}
+	keys, err := c.keyMany(ks)
+	if err != nil {
+		return err
+	}
+	vals := make([]any, len(values))
+	for i, v := range values {
+		vals[i] = v
+	}
+	return c.rope.StoreMany(ctx, keys, vals)
+}
+
+func (c *core[K, R]) deleteMany(ctx context.Context, ks []K) error {
+	if c.rope.CustomStrategy() {
+		errs := make([]error, len(ks))
+		for i, k := range ks {
+			errs[i] = c.delete(ctx, k)
+		}
+		return joinItems(errs)
+	}
+	keys, err := c.keyMany(ks)
+	if err != nil {
+		return err
+	}
+	return backends.DeleteMany(ctx, c.rope.Storage(), keys)
+}
+
+func (c *core[K, R]) hasMany(ctx context.Context, ks []K) ([]bool, error) {
+	if c.rope.CustomStrategy() {
+		out := make([]bool, len(ks))
+		errs := make([]error, len(ks))
+		for i, k := range ks {
+			out[i], errs[i] = c.has(ctx, k)
+		}
+		return out, joinItems(errs)
+	}
+	keys, err := c.keyMany(ks)
+	if err != nil {
+		return nil, err
+	}
+	return backends.HasMany(ctx, c.rope.Storage(), keys)
+}
+
+func (c *core[K, R]) touchMany(ctx context.Context, ks []K) error {
+	if c.rope.CustomStrategy() {
+		errs := make([]error, len(ks))
+		for i, k := range ks {
+			errs[i] = c.touch(ctx, k)
+		}
+		return joinItems(errs)
+	}
+	keys, err := c.keyMany(ks)
+	if err != nil {
+		return err
+	}
+	return backends.TouchMany(ctx, c.rope.Storage(), keys, c.rope.Config().Expire)
+}

@@ -1,0 +1,249 @@
+package ring
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/ringcache/ring/backends"
+	"github.com/ringcache/ring/coders"
+	"github.com/ringcache/ring/wire"
+)
+
+// DefaultLRUSize is the size of the LRU backend a ring gets when no storage
+// option is given (the embedded default).
+const DefaultLRUSize = 1024
+
+// Option configures a ring. Options are values with a String method, so
+// they can be printed and compared; later options override earlier ones.
+type Option interface {
+	apply(*config)
+	String() string
+}
+
+// config is what the options fill in.
+type config struct {
+	newStorage  func() (backends.Storage, error)
+	storageName string
+	coder       coders.Coder
+	coderName   string
+	expire      time.Duration
+	prefix      *string
+	ignore      []int
+	keyFunc     func(args ...any) string
+	onError     func(wire.Event)
+	strategy    wire.Strategy
+	ttl         func(key string, value any) time.Duration
+	exclude     func(key string, value any) bool
+	ifNotExists bool
+	errs        []error
+}
+
+func (c *config) fail(err error) { c.errs = append(c.errs, err) }
+
+type option struct {
+	name string
+	fn   func(*config)
+}
+
+func (o option) apply(c *config) { o.fn(c) }
+func (o option) String() string  { return o.name }
+
+func newOption(name string, fn func(*config)) Option { return option{name: name, fn: fn} }
+
+// LRU stores entries in an in-process least-recently-used cache of at most
+// size entries (golang-lru/v2), with per-entry expiry. Values are kept as Go
+// values, not encoded. Each ring built with this option gets its own LRU,
+// also when the option comes from a Preset shared by many rings. It is the
+// embedded default, with DefaultLRUSize entries.
+func LRU(size int) Option {
+	return newOption(fmt.Sprintf("LRU(%d)", size), func(c *config) {
+		c.storageName = "lru"
+		c.newStorage = func() (backends.Storage, error) { return backends.NewLRU(size) }
+	})
+}
+
+// Dict stores entries in an unbounded in-process map with per-entry expiry.
+// Each ring built with this option gets its own map.
+func Dict() Option {
+	return newOption("Dict()", func(c *config) {
+		c.storageName = "dict"
+		c.newStorage = func() (backends.Storage, error) { return backends.NewDict(), nil }
+	})
+}
+
+// Dummy stores nothing: every read is a miss, so every Call runs the
+// function. Use it to turn caching off by configuration.
+func Dummy() Option {
+	return newOption("Dummy()", func(c *config) {
+		c.storageName = "dummy"
+		c.newStorage = func() (backends.Storage, error) { return backends.NewDummy(), nil }
+	})
+}
+
+// Storage uses s, which may be shared by many rings (keys are prefixed with
+// each ring's name, so they do not collide).
+func Storage(s backends.Storage) Option {
+	name := "<nil>"
+	if s != nil {
+		name = s.Name()
+	}
+	return newOption(fmt.Sprintf("Storage(%s)", name), func(c *config) {
+		c.storageName = name
+		c.newStorage = func() (backends.Storage, error) {
+			if s == nil {
+				return nil, errors.New("ring: Storage(nil)")
+			}
+			return s, nil
+		}
+	})
+}
+
+// Coder chooses the coder by its registered name ("json", "gob", "bytes",
+// "string", or one added with coders.Register). Backends that store bytes
+// need one; for in-process backends a coder makes the ring store encoded
+// copies instead of the values themselves. An unknown name is an error when
+// the ring is built.
+func Coder(name string) Option {
+	return newOption(fmt.Sprintf("Coder(%q)", name), func(c *config) {
+		cd, err := coders.Lookup(name)
+		if err != nil {
+			c.fail(err)
+			return
+		}
+		c.coder, c.coderName = cd, name
+	})
+}
+
+// WithCoder uses the coder c.
+func WithCoder(cd coders.Coder) Option {
+	return newOption("WithCoder(...)", func(c *config) {
+		if cd == nil {
+			c.fail(errors.New("ring: WithCoder(nil)"))
+			return
+		}
+		c.coder, c.coderName = cd, cd.Name()
+	})
+}
+
+// CoderFuncs overrides encoding and decoding for one ring (Python Ring's
+// @f.ring.encode and @f.ring.decode).
+func CoderFuncs(encode func(v any) ([]byte, error), decode func(data []byte, target any) error) Option {
+	return newOption("CoderFuncs(...)", func(c *config) {
+		if encode == nil || decode == nil {
+			c.fail(errors.New("ring: CoderFuncs: encode and decode must both be set"))
+			return
+		}
+		c.coder = coders.Funcs{CoderName: "funcs", EncodeFn: encode, DecodeFn: decode}
+		c.coderName = "funcs"
+	})
+}
+
+// Expire sets the time-to-live of the entries the ring writes; 0 (the
+// default) means no expiry.
+func Expire(d time.Duration) Option {
+	return newOption(fmt.Sprintf("Expire(%v)", d), func(c *config) {
+		if d < 0 {
+			c.fail(fmt.Errorf("ring: Expire(%v): negative expiry", d))
+			return
+		}
+		c.expire = d
+	})
+}
+
+// TTLFunc computes the time-to-live of each entry from its key and value,
+// overriding Expire for writes (a result of 0 or less means no expiry).
+// Touch still uses Expire.
+func TTLFunc(fn func(key string, value any) time.Duration) Option {
+	return newOption("TTLFunc(...)", func(c *config) { c.ttl = fn })
+}
+
+// Exclude keeps a result out of the cache when fn returns true for its key
+// and value (cachetory's exclude); the result is still returned.
+func Exclude(fn func(key string, value any) bool) Option {
+	return newOption("Exclude(...)", func(c *config) { c.exclude = fn })
+}
+
+// IfNotExists makes the ring's writes keep an entry that is already there
+// (set-if-absent) instead of overwriting it.
+func IfNotExists() Option {
+	return newOption("IfNotExists()", func(c *config) { c.ifNotExists = true })
+}
+
+// KeyPrefix replaces the default key prefix (the definition's fully
+// qualified name). An empty prefix is allowed: keys then start with ':'.
+func KeyPrefix(prefix string) Option {
+	return newOption(fmt.Sprintf("KeyPrefix(%q)", prefix), func(c *config) { c.prefix = &prefix })
+}
+
+// Ignore leaves the parameters at the given 1-based positions out of the
+// key (positions count every parameter of the wrapped function, receiver
+// and context included; the context is never part of the key anyway).
+func Ignore(positions ...int) Option {
+	return newOption(fmt.Sprintf("Ignore(%v)", positions), func(c *config) {
+		c.ignore = append(c.ignore[:0:0], positions...)
+	})
+}
+
+// KeyFunc replaces key building: the key is the prefix, ':' and fn's
+// result. fn receives the key arguments (the receiver first for methods,
+// never the context). Its result is used as it is, not escaped: making it
+// unique per argument tuple is fn's job.
+func KeyFunc(fn func(args ...any) string) Option {
+	return newOption("KeyFunc(...)", func(c *config) { c.keyFunc = fn })
+}
+
+// OnError receives the failures a Call absorbs (the cache is down: the
+// function's result is returned anyway) and stored values that no longer
+// decode (they are misses). fn must be safe for concurrent use.
+func OnError(fn func(wire.Event)) Option {
+	return newOption("OnError(...)", func(c *config) { c.onError = fn })
+}
+
+// WithStrategy replaces the semantics of the sub-functions (Python Ring's
+// user_interface). Embed wire.Default and override what should change.
+func WithStrategy(s wire.Strategy) Option {
+	name := "<nil>"
+	if s != nil {
+		name = reflect.TypeOf(s).String()
+	}
+	return newOption(fmt.Sprintf("WithStrategy(%s)", name), func(c *config) { c.strategy = s })
+}
+
+// Preset bundles options into one, the analog of functools.partial over a
+// Ring factory: a project defines its cache policy once and passes the
+// preset to every ring. Options after the preset override it.
+func Preset(opts ...Option) Option {
+	names := make([]string, 0, len(opts))
+	for _, o := range opts {
+		if o != nil {
+			names = append(names, o.String())
+		}
+	}
+	return newOption("Preset("+strings.Join(names, ", ")+")", func(c *config) {
+		for _, o := range opts {
+			if o != nil {
+				o.apply(c)
+			}
+		}
+	})
+}
+
+// build applies opts over the defaults.
+func build(opts []Option) (*config, error) {
+	c := &config{}
+	LRU(DefaultLRUSize).apply(c)
+	for _, o := range opts {
+		if o == nil {
+			c.fail(errors.New("ring: nil option"))
+			continue
+		}
+		o.apply(c)
+	}
+	if len(c.errs) > 0 {
+		return nil, errors.Join(c.errs...)
+	}
+	return c, nil
+}

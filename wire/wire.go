@@ -1,0 +1,409 @@
+// Package wire holds the machinery between a cached function and its
+// storage: the Rope (one per wrapped definition: storage, coder, expiry,
+// single flight, hooks) and the replaceable semantics of the sub-functions
+// (the Strategy, Python Ring's "user interface").
+//
+// The root package ring builds keys and runs the function; wire decides what
+// each sub-function does with them. A Strategy receives an Op, which gives
+// it the key, the wrapped function and decode-aware storage access, so a new
+// strategy (stale-while-revalidate, a backup copy) needs no change to any
+// storage.
+package wire
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ringcache/ring/backends"
+	"github.com/ringcache/ring/coders"
+	"github.com/ringcache/ring/internal/flight"
+)
+
+// Event describes a failure that a Call absorbed (fail-open) or a stored
+// value that no longer decodes; it reaches the OnError hook.
+type Event struct {
+	// Ring is the ring's name (its definition name).
+	Ring string
+	// Op is the operation: "get", "set", "decode", "encode", ...
+	Op string
+	// Key is the backend key involved.
+	Key string
+	// Err is the error.
+	Err error
+}
+
+// Error formats the event.
+func (e Event) Error() string {
+	return fmt.Sprintf("ring: %s: %s %q: %v", e.Ring, e.Op, e.Key, e.Err)
+}
+
+// Unwrap returns e.Err.
+func (e Event) Unwrap() error { return e.Err }
+
+// Config is what a Rope is built from. The root package fills it from a
+// ring's options.
+type Config struct {
+	// Name is the ring's name, used in errors and events.
+	Name string
+	// Storage is the backend. Required.
+	Storage backends.Storage
+	// Coder encodes values before they are stored. Nil means values are
+	// stored as they are, which only a backend whose Bytes() is false
+	// accepts.
+	Coder coders.Coder
+	// Decode turns stored bytes back into a value of the result type.
+	// Required when Coder is set.
+	Decode func(data []byte) (any, error)
+	// Expire is the time-to-live of written entries (0: none).
+	Expire time.Duration
+	// TTL, if set, computes the time-to-live per entry from its key and
+	// value, overriding Expire.
+	TTL func(key string, value any) time.Duration
+	// Exclude, if set, keeps a result out of the cache when it returns true.
+	Exclude func(key string, value any) bool
+	// IfNotExists makes writes by Call, Update and Set keep an existing entry
+	// (set-if-absent) instead of overwriting it.
+	IfNotExists bool
+	// Strategy gives the sub-functions their semantics; nil means Default.
+	Strategy Strategy
+	// OnError receives failures that a Call absorbed and values that no
+	// longer decode. Nil drops them.
+	OnError func(Event)
+}
+
+// Rope is the shared state of one cached definition. It is safe for
+// concurrent use.
+type Rope struct {
+	cfg      Config
+	strategy Strategy
+	custom   bool
+	flight   flight.Group
+}
+
+// NewRope checks cfg and returns a Rope.
+func NewRope(cfg Config) (*Rope, error) {
+	if cfg.Storage == nil {
+		return nil, fmt.Errorf("ring: %s: no storage", cfg.Name)
+	}
+	if cfg.Expire < 0 {
+		return nil, fmt.Errorf("ring: %s: negative expiry %v", cfg.Name, cfg.Expire)
+	}
+	if cfg.Coder == nil && cfg.Storage.Bytes() {
+		return nil, fmt.Errorf("ring: %s: backend %s stores bytes: choose a coder (for example Coder(\"json\"))", cfg.Name, cfg.Storage.Name())
+	}
+	if cfg.Coder != nil && cfg.Decode == nil {
+		return nil, fmt.Errorf("ring: %s: coder %s without a decode target", cfg.Name, cfg.Coder.Name())
+	}
+	r := &Rope{cfg: cfg, strategy: cfg.Strategy}
+	if r.strategy == nil {
+		r.strategy = Default{}
+	} else {
+		r.custom = true
+	}
+	return r, nil
+}
+
+// Config returns the rope's configuration.
+func (r *Rope) Config() Config { return r.cfg }
+
+// Storage returns the backend.
+func (r *Rope) Storage() backends.Storage { return r.cfg.Storage }
+
+// Strategy returns the strategy in use.
+func (r *Rope) Strategy() Strategy { return r.strategy }
+
+// CustomStrategy reports whether a strategy other than Default is in use;
+// the typed hit path of the root package is only taken when it is not.
+func (r *Rope) CustomStrategy() bool { return r.custom }
+
+// RefactorKey rewrites key the way the backend stores it.
+func (r *Rope) RefactorKey(key string) string { return backends.RefactorKey(r.cfg.Storage, key) }
+
+// Report sends an event to the OnError hook.
+func (r *Rope) Report(op, key string, err error) {
+	if r.cfg.OnError != nil && err != nil {
+		r.cfg.OnError(Event{Ring: r.cfg.Name, Op: op, Key: key, Err: err})
+	}
+}
+
+// ErrNoCoder is wrapped by Encode and Decode on a ring that stores Go values
+// without a coder.
+var ErrNoCoder = errors.New("no coder configured")
+
+// Encode encodes v with the rope's coder.
+func (r *Rope) Encode(v any) ([]byte, error) {
+	if r.cfg.Coder == nil {
+		return nil, fmt.Errorf("ring: %s: encode: %w (backend %s stores Go values)", r.cfg.Name, ErrNoCoder, r.cfg.Storage.Name())
+	}
+	return r.cfg.Coder.Encode(v)
+}
+
+// Decode decodes data into a value of the result type.
+func (r *Rope) Decode(data []byte) (any, error) {
+	if r.cfg.Coder == nil {
+		return nil, fmt.Errorf("ring: %s: decode: %w (backend %s stores Go values)", r.cfg.Name, ErrNoCoder, r.cfg.Storage.Name())
+	}
+	return r.cfg.Decode(data)
+}
+
+// Hit reads key the way the default strategy does: a stored value is
+// returned as it is (in-process backends) or decoded (byte backends); a
+// value that does not decode is a miss, reported to the hook. It is the
+// allocation-free read the typed hit path uses.
+func (r *Rope) Hit(ctx context.Context, key string) (any, bool, error) {
+	v, ok, err := r.cfg.Storage.Get(ctx, key)
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	if r.cfg.Coder == nil {
+		return v, true, nil
+	}
+	return r.decodeStored(key, v)
+}
+
+func (r *Rope) decodeStored(key string, v any) (any, bool, error) {
+	b, ok := v.([]byte)
+	if !ok {
+		r.Report("decode", key, fmt.Errorf("stored value is %T, not []byte", v))
+		return nil, false, nil
+	}
+	out, err := r.cfg.Decode(b)
+	if err != nil {
+		r.Report("decode", key, err)
+		return nil, false, nil
+	}
+	return out, true, nil
+}
+
+// encodeForStore turns v into what the backend stores.
+func (r *Rope) encodeForStore(v any) (any, error) {
+	if r.cfg.Coder == nil {
+		return v, nil
+	}
+	b, err := r.cfg.Coder.Encode(v)
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// ttl returns the time-to-live for value under key.
+func (r *Rope) ttl(key string, v any) time.Duration {
+	if r.cfg.TTL != nil {
+		if d := r.cfg.TTL(key, v); d > 0 {
+			return d
+		}
+		return 0
+	}
+	return r.cfg.Expire
+}
+
+// Store writes v under key with the rope's expiry, encoding it first if the
+// rope has a coder. A value the Exclude predicate rejects is not written.
+func (r *Rope) Store(ctx context.Context, key string, v any) error {
+	if r.cfg.Exclude != nil && r.cfg.Exclude(key, v) {
+		return nil
+	}
+	sv, err := r.encodeForStore(v)
+	if err != nil {
+		return fmt.Errorf("ring: %s: encode %q: %w", r.cfg.Name, key, err)
+	}
+	if r.cfg.IfNotExists {
+		_, err = backends.SetIfAbsent(ctx, r.cfg.Storage, key, sv, r.ttl(key, v))
+		return err
+	}
+	return r.cfg.Storage.Set(ctx, key, sv, r.ttl(key, v))
+}
+
+// StoreMany writes values under keys in one bulk write where the backend
+// has one.
+func (r *Rope) StoreMany(ctx context.Context, keys []string, values []any) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	if r.cfg.Exclude != nil || r.cfg.TTL != nil || r.cfg.IfNotExists {
+		// Per-entry policy: write one by one.
+		for i, k := range keys {
+			if err := r.Store(ctx, k, values[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	stored := make([]any, len(values))
+	for i, v := range values {
+		sv, err := r.encodeForStore(v)
+		if err != nil {
+			return fmt.Errorf("ring: %s: encode %q: %w", r.cfg.Name, keys[i], err)
+		}
+		stored[i] = sv
+	}
+	return backends.SetMany(ctx, r.cfg.Storage, keys, stored, r.cfg.Expire)
+}
+
+// LoadMany reads keys in one bulk read where the backend has one; values
+// that do not decode are misses.
+func (r *Rope) LoadMany(ctx context.Context, keys []string) ([]any, []bool, error) {
+	values, found, err := backends.GetMany(ctx, r.cfg.Storage, keys)
+	if err != nil {
+		return nil, nil, err
+	}
+	if r.cfg.Coder != nil {
+		for i := range values {
+			if found[i] {
+				values[i], found[i], _ = r.decodeStored(keys[i], values[i])
+			}
+		}
+	}
+	return values, found, nil
+}
+
+// Flight runs fn once per key across concurrent callers.
+func (r *Rope) Flight(ctx context.Context, key string, fn func() (any, error)) (any, error) {
+	v, err, _ := r.flight.Do(ctx, key, fn)
+	return v, err
+}
+
+// Op is one sub-function invocation handed to a Strategy: the key, the
+// wrapped function with its arguments bound, and the rope.
+type Op struct {
+	rope *Rope
+	key  string
+	exec func(ctx context.Context) (any, error)
+}
+
+// NewOp binds a key and the wrapped function with its arguments.
+func NewOp(r *Rope, key string, exec func(ctx context.Context) (any, error)) Op {
+	return Op{rope: r, key: key, exec: exec}
+}
+
+// Key returns the backend key.
+func (o Op) Key() string { return o.key }
+
+// Rope returns the rope.
+func (o Op) Rope() *Rope { return o.rope }
+
+// Execute runs the wrapped function without touching the cache.
+func (o Op) Execute(ctx context.Context) (any, error) { return o.exec(ctx) }
+
+// Load reads key (any key: a strategy may keep entries of its own, such as a
+// backup copy) the way the default strategy does.
+func (o Op) Load(ctx context.Context, key string) (any, bool, error) { return o.rope.Hit(ctx, key) }
+
+// Store writes v under key with the rope's expiry and coder.
+func (o Op) Store(ctx context.Context, key string, v any) error { return o.rope.Store(ctx, key, v) }
+
+// Report sends a failure the strategy absorbed to the OnError hook.
+func (o Op) Report(op string, err error) { o.rope.Report(op, o.key, err) }
+
+// Flight runs fn once for all concurrent callers of this key.
+func (o Op) Flight(ctx context.Context, fn func() (any, error)) (any, error) {
+	return o.rope.Flight(ctx, o.key, fn)
+}
+
+// Strategy gives the sub-functions their semantics. Embed Default and
+// override the methods to change; every method receives the Op of one
+// invocation. Implementations must be safe for concurrent use.
+type Strategy interface {
+	// Get reads the cache; found is false on a miss.
+	Get(ctx context.Context, op Op) (value any, found bool, err error)
+	// GetOrUpdate is the default action of Call.
+	GetOrUpdate(ctx context.Context, op Op) (any, error)
+	// Update runs the function and writes its result.
+	Update(ctx context.Context, op Op) (any, error)
+	// Set writes value.
+	Set(ctx context.Context, op Op, value any) error
+	// Delete removes the entry.
+	Delete(ctx context.Context, op Op) error
+	// Has reports whether the entry is present.
+	Has(ctx context.Context, op Op) (bool, error)
+	// Touch resets the entry's expiry.
+	Touch(ctx context.Context, op Op) error
+	// Execute runs the function without touching the cache.
+	Execute(ctx context.Context, op Op) (any, error)
+}
+
+// Default is the standard strategy (the table in docs/subfunctions.md):
+// Call and GetOrUpdate read, run the function once per key across
+// concurrent misses (checking the cache again inside the flight), write on
+// success, and fail open: a storage failure is reported to the hook and the
+// function's result is returned. Get, Update's write, Set, Delete, Has and
+// Touch return storage errors.
+type Default struct{}
+
+// Get reads the cache.
+func (Default) Get(ctx context.Context, op Op) (any, bool, error) {
+	return op.Load(ctx, op.key)
+}
+
+// GetOrUpdate reads the cache and, on a miss, runs the function once per key
+// across concurrent callers and writes its result.
+func (Default) GetOrUpdate(ctx context.Context, op Op) (any, error) {
+	v, ok, err := op.Load(ctx, op.key)
+	if err != nil {
+		op.Report("get", err)
+	} else if ok {
+		return v, nil
+	}
+	return Fill(ctx, op, err == nil)
+}
+
+// Fill is the miss path of GetOrUpdate: inside the key's single flight it
+// reads the cache once more when recheck is set (another caller may have
+// filled the entry between the first read and the start of the flight),
+// runs the function, and writes its result. A failed write is reported, not
+// returned (fail-open); a function error is returned and nothing is written.
+func Fill(ctx context.Context, op Op, recheck bool) (any, error) {
+	return op.Flight(ctx, func() (any, error) {
+		if recheck {
+			if v, ok, err := op.Load(ctx, op.key); err == nil && ok {
+				return v, nil
+			}
+		}
+		v, err := op.Execute(ctx)
+		if err != nil {
+			return v, err
+		}
+		if err := op.Store(ctx, op.key, v); err != nil {
+			op.Report("set", err)
+		}
+		return v, nil
+	})
+}
+
+// Update runs the function and writes its result; the write's error is
+// returned with the fresh value.
+func (Default) Update(ctx context.Context, op Op) (any, error) {
+	v, err := op.Execute(ctx)
+	if err != nil {
+		return v, err
+	}
+	return v, op.Store(ctx, op.key, v)
+}
+
+// Set writes value.
+func (Default) Set(ctx context.Context, op Op, value any) error {
+	return op.Store(ctx, op.key, value)
+}
+
+// Delete removes the entry; an absent entry is not an error.
+func (Default) Delete(ctx context.Context, op Op) error {
+	return op.rope.cfg.Storage.Delete(ctx, op.key)
+}
+
+// Has reports whether the entry is present (and not expired).
+func (Default) Has(ctx context.Context, op Op) (bool, error) {
+	return backends.Has(ctx, op.rope.cfg.Storage, op.key)
+}
+
+// Touch resets the entry's expiry to the ring's.
+func (Default) Touch(ctx context.Context, op Op) error {
+	return backends.Touch(ctx, op.rope.cfg.Storage, op.key, op.rope.cfg.Expire)
+}
+
+// Execute runs the function.
+func (Default) Execute(ctx context.Context, op Op) (any, error) {
+	return op.Execute(ctx)
+}
