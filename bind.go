@@ -8,6 +8,7 @@ import (
 	"github.com/ringcache/ring/backends"
 	"github.com/ringcache/ring/coders"
 	"github.com/ringcache/ring/descriptor"
+	"github.com/ringcache/ring/internal/flight"
 	"github.com/ringcache/ring/ringkey"
 	"github.com/ringcache/ring/wire"
 )
@@ -213,6 +214,10 @@ func newCoreShape[K any, R any](shape *descriptor.Shape, opts []Option, pl plan[
 	if err != nil {
 		return nil, fmt.Errorf("ring: %s: %w", shape.Name, err)
 	}
+	if cfg.prefix == nil && shape.Closure && store.Bytes() {
+		return nil, fmt.Errorf("ring: %s: a function literal's name is not stable across builds, so entries stored in %s could be served to another function after a rebuild: add KeyPrefix(...)",
+			shape.Name, store.Name())
+	}
 	cd := cfg.coder
 	if cd == nil && store.Bytes() {
 		switch shape.Result.Kind() {
@@ -265,7 +270,7 @@ func Func0[R any](fn func(context.Context) (R, error), opts ...Option) (*Ring0[R
 
 // Func1 caches fn, keyed by its argument.
 func Func1[A, R any](fn func(context.Context, A) (R, error), opts ...Option) (*Ring1[A, R], error) {
-	c, err := newCore(fn, descriptor.Static, opts, plan1(fn))
+	c, err := newCore1(fn, descriptor.Static, opts, fn)
 	if err != nil {
 		return nil, err
 	}
@@ -450,3 +455,9 @@ func Must[T any](r T, err error) T {
 	}
 	return r
 }
+
+// PanicError is what a panic in a wrapped function becomes: the caller that
+// ran the function and every caller waiting on the same key panic with the
+// same *PanicError, which carries the panic value and the stack. Nothing is
+// cached.
+type PanicError = flight.PanicError

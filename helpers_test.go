@@ -1,0 +1,115 @@
+package ring_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ringcache/ring/backends"
+	"github.com/ringcache/ring/wire"
+)
+
+// counter counts runs of a wrapped function.
+type counter struct{ n atomic.Int64 }
+
+func (c *counter) add() { c.n.Add(1) }
+func (c *counter) get() int64 { return c.n.Load() }
+
+// clock is a settable clock for the in-process backends.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newClock() *clock { return &clock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// events collects OnError events.
+type events struct {
+	mu  sync.Mutex
+	all []wire.Event
+}
+
+func (e *events) hook(ev wire.Event) {
+	e.mu.Lock()
+	e.all = append(e.all, ev)
+	e.mu.Unlock()
+}
+
+func (e *events) ops() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]string, len(e.all))
+	for i, ev := range e.all {
+		out[i] = ev.Op
+	}
+	return out
+}
+
+// faulty wraps a real backend and fails every operation while down is set:
+// an error injector for fail-open tests of the in-process path (the remote
+// backends are tested against real servers that are really stopped).
+type faulty struct {
+	backends.Storage
+	down  atomic.Bool
+	gets  atomic.Int64
+	bulks atomic.Int64
+}
+
+var errDown = errors.New("backend down")
+
+func (f *faulty) Get(ctx context.Context, key string) (any, bool, error) {
+	f.gets.Add(1)
+	if f.down.Load() {
+		return nil, false, errDown
+	}
+	return f.Storage.Get(ctx, key)
+}
+
+func (f *faulty) Set(ctx context.Context, key string, v any, ttl time.Duration) error {
+	if f.down.Load() {
+		return errDown
+	}
+	return f.Storage.Set(ctx, key, v, ttl)
+}
+
+func (f *faulty) GetMany(ctx context.Context, keys []string) ([]any, []bool, error) {
+	f.bulks.Add(1)
+	if f.down.Load() {
+		return nil, nil, errDown
+	}
+	return backends.GetMany(ctx, f.Storage, keys)
+}
+
+// price is the function most tests cache: it counts its runs.
+func price(c *counter) func(ctx context.Context, item string, qty int) (string, error) {
+	return func(ctx context.Context, item string, qty int) (string, error) {
+		c.add()
+		if item == "fail" {
+			return "", fmt.Errorf("no price for %q", item)
+		}
+		return item + "x" + strconv.Itoa(qty), nil
+	}
+}
+
+func (f *faulty) Touch(ctx context.Context, key string, ttl time.Duration) error {
+	if f.down.Load() {
+		return errDown
+	}
+	return backends.Touch(ctx, f.Storage, key, ttl)
+}
