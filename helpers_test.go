@@ -16,7 +16,7 @@ import (
 // counter counts runs of a wrapped function.
 type counter struct{ n atomic.Int64 }
 
-func (c *counter) add() { c.n.Add(1) }
+func (c *counter) add()       { c.n.Add(1) }
 func (c *counter) get() int64 { return c.n.Load() }
 
 // clock is a settable clock for the in-process backends.

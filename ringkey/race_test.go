@@ -1,0 +1,5 @@
+//go:build race
+
+package ringkey_test
+
+const raceEnabled = true

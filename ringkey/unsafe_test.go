@@ -1,0 +1,5 @@
+package ringkey_test
+
+import "unsafe"
+
+type unsafePointer = unsafe.Pointer
