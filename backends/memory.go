@@ -20,6 +20,21 @@ type memoryConfig struct {
 	now func() time.Time
 }
 
+// epoch is the origin of the in-process backends' clock readings.
+var epoch = time.Now()
+
+// clock returns the reading function: nanoseconds since epoch. The default
+// reads only the monotonic clock (time.Since does one clock read, where
+// time.Now reads both the wall and the monotonic clock), which halves the
+// cost of checking an expiry on every hit.
+func (c memoryConfig) clock() func() int64 {
+	if c.now == nil {
+		return func() int64 { return int64(time.Since(epoch)) }
+	}
+	now := c.now
+	return func() int64 { return int64(now().Sub(epoch)) }
+}
+
 type clockOption struct{ now func() time.Time }
 
 func (o clockOption) apply(c *memoryConfig) { c.now = o.now }
@@ -30,7 +45,7 @@ func (o clockOption) String() string        { return "WithClock(func)" }
 func WithClock(now func() time.Time) MemoryOption { return clockOption{now: now} }
 
 func newMemoryConfig(opts []MemoryOption) memoryConfig {
-	c := memoryConfig{now: time.Now}
+	var c memoryConfig
 	for _, o := range opts {
 		if o != nil {
 			o.apply(&c)
@@ -40,7 +55,7 @@ func newMemoryConfig(opts []MemoryOption) memoryConfig {
 }
 
 // entry is what the in-process backends keep per key: the Go value and its
-// expiry as Unix nanoseconds (0: none). Keeping it a small value type (no
+// expiry as a clock reading (0: none). Keeping it a small value type (no
 // pointer to a separate record) keeps the memory per entry close to a plain
 // golang-lru cache of the same values.
 type entry struct {
@@ -48,16 +63,16 @@ type entry struct {
 	expiresAt int64
 }
 
-// expired reports whether e has expired at now (Unix nanoseconds). It is
+// expired reports whether e has expired at now (a clock reading). It is
 // only called with a clock reading when e has an expiry, so entries without
 // expiry never pay for reading the clock.
 func (e entry) expired(now int64) bool { return e.expiresAt != 0 && now >= e.expiresAt }
 
-func expiresAt(now func() time.Time, ttl time.Duration) int64 {
+func expiresAt(now func() int64, ttl time.Duration) int64 {
 	if ttl <= 0 {
 		return 0
 	}
-	return now().Add(ttl).UnixNano()
+	return now() + int64(ttl)
 }
 
 // LRU is an in-process, size-bounded, least-recently-used backend built on
@@ -68,7 +83,7 @@ func expiresAt(now func() time.Time, ttl time.Duration) int64 {
 type LRU struct {
 	mu   sync.Mutex
 	lru  *simplelru.LRU[string, entry]
-	now  func() time.Time
+	now  func() int64
 	size int
 }
 
@@ -83,7 +98,7 @@ func NewLRU(size int, opts ...MemoryOption) (*LRU, error) {
 		return nil, fmt.Errorf("ring: backend lru: %w", err)
 	}
 	c := newMemoryConfig(opts)
-	return &LRU{lru: l, now: c.now, size: size}, nil
+	return &LRU{lru: l, now: c.clock(), size: size}, nil
 }
 
 // Name returns "lru".
@@ -109,7 +124,7 @@ func (l *LRU) Len() int {
 func (l *LRU) Get(_ context.Context, key string) (any, bool, error) {
 	l.mu.Lock()
 	e, ok := l.lru.Get(key)
-	if ok && e.expiresAt != 0 && e.expired(l.now().UnixNano()) {
+	if ok && e.expiresAt != 0 && e.expired(l.now()) {
 		l.lru.Remove(key)
 		ok = false
 	}
@@ -143,7 +158,7 @@ func (l *LRU) Delete(_ context.Context, key string) error {
 // peekLocked returns the live entry under key without changing its recency.
 func (l *LRU) peekLocked(key string) (entry, bool) {
 	e, ok := l.lru.Peek(key)
-	if ok && e.expiresAt != 0 && e.expired(l.now().UnixNano()) {
+	if ok && e.expiresAt != 0 && e.expired(l.now()) {
 		l.lru.Remove(key)
 		return entry{}, false
 	}
@@ -192,7 +207,7 @@ func (l *LRU) GetMany(_ context.Context, keys []string) ([]any, []bool, error) {
 	values := make([]any, len(keys))
 	found := make([]bool, len(keys))
 	l.mu.Lock()
-	now := l.now().UnixNano()
+	now := l.now()
 	for i, k := range keys {
 		e, ok := l.lru.Get(k)
 		if ok && e.expired(now) {
@@ -283,14 +298,14 @@ func (l *LRU) Clear(_ context.Context, prefix string) error {
 type Dict struct {
 	mu        sync.RWMutex
 	m         map[string]entry
-	now       func() time.Time
+	now       func() int64
 	nextSweep int
 }
 
 // NewDict returns an empty Dict backend.
 func NewDict(opts ...MemoryOption) *Dict {
 	c := newMemoryConfig(opts)
-	return &Dict{m: make(map[string]entry), now: c.now, nextSweep: 1024}
+	return &Dict{m: make(map[string]entry), now: c.clock(), nextSweep: 1024}
 }
 
 // Name returns "dict".
@@ -327,7 +342,7 @@ func (d *Dict) lookup(key string) (entry, bool, bool) {
 	if !ok {
 		return entry{}, false, false
 	}
-	if e.expiresAt != 0 && e.expired(d.now().UnixNano()) {
+	if e.expiresAt != 0 && e.expired(d.now()) {
 		return entry{}, false, true
 	}
 	return e, true, false
@@ -346,7 +361,7 @@ func (d *Dict) Get(_ context.Context, key string) (any, bool, error) {
 
 func (d *Dict) removeIfExpired(key string) {
 	d.mu.Lock()
-	if e, ok := d.m[key]; ok && e.expired(d.now().UnixNano()) {
+	if e, ok := d.m[key]; ok && e.expired(d.now()) {
 		delete(d.m, key)
 	}
 	d.mu.Unlock()
@@ -355,7 +370,7 @@ func (d *Dict) removeIfExpired(key string) {
 func (d *Dict) setLocked(key string, e entry) {
 	d.m[key] = e
 	if len(d.m) >= d.nextSweep {
-		now := d.now().UnixNano()
+		now := d.now()
 		for k, v := range d.m {
 			if v.expired(now) {
 				delete(d.m, k)
@@ -399,7 +414,7 @@ func (d *Dict) Touch(_ context.Context, key string, ttl time.Duration) error {
 		return err
 	}
 	d.mu.Lock()
-	if e, ok := d.live(key, d.now().UnixNano()); ok {
+	if e, ok := d.live(key, d.now()); ok {
 		e.expiresAt = expiresAt(d.now, ttl)
 		d.m[key] = e
 	}
@@ -414,7 +429,7 @@ func (d *Dict) SetIfAbsent(_ context.Context, key string, value any, ttl time.Du
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if _, ok := d.live(key, d.now().UnixNano()); ok {
+	if _, ok := d.live(key, d.now()); ok {
 		return false, nil
 	}
 	d.setLocked(key, entry{value: value, expiresAt: expiresAt(d.now, ttl)})
@@ -426,7 +441,7 @@ func (d *Dict) GetMany(_ context.Context, keys []string) ([]any, []bool, error) 
 	values := make([]any, len(keys))
 	found := make([]bool, len(keys))
 	d.mu.RLock()
-	now := d.now().UnixNano()
+	now := d.now()
 	for i, k := range keys {
 		if e, ok := d.live(k, now); ok {
 			values[i], found[i] = e.value, true
@@ -467,7 +482,7 @@ func (d *Dict) DeleteMany(_ context.Context, keys []string) error {
 func (d *Dict) HasMany(_ context.Context, keys []string) ([]bool, error) {
 	out := make([]bool, len(keys))
 	d.mu.RLock()
-	now := d.now().UnixNano()
+	now := d.now()
 	for i, k := range keys {
 		_, out[i] = d.live(k, now)
 	}
@@ -484,10 +499,10 @@ func (d *Dict) TouchMany(_ context.Context, keys []string, ttl time.Duration) er
 	now := d.now()
 	exp := int64(0)
 	if ttl > 0 {
-		exp = now.Add(ttl).UnixNano()
+		exp = now + int64(ttl)
 	}
 	for _, k := range keys {
-		if e, ok := d.live(k, now.UnixNano()); ok {
+		if e, ok := d.live(k, now); ok {
 			e.expiresAt = exp
 			d.m[k] = e
 		}

@@ -1,0 +1,44 @@
+package ring_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/ringcache/ring"
+)
+
+// TestHitAllocations pins the allocations of the hit path: the key string
+// is the only one.
+func TestHitAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts differ under -race; run without it")
+	}
+	ctx := context.Background()
+	cases := map[string]func() func(){
+		"func2": func() func() {
+			r := ring.Must(ring.Func2(lookup, ring.LRU(16)))
+			_, _ = r.Call(ctx, "apple", 42)
+			return func() { _, _ = r.Call(ctx, "apple", 42) }
+		},
+		"func2-expiring": func() func() {
+			r := ring.Must(ring.Func2(lookup, ring.LRU(16), ring.Expire(time.Minute)))
+			_, _ = r.Call(ctx, "apple", 42)
+			return func() { _, _ = r.Call(ctx, "apple", 42) }
+		},
+		"method-wire": func() func() {
+			r := ring.Must(ring.Method1((*benchUser).Load, ring.Dict()))
+			u := &benchUser{ID: 7}
+			_, _ = r.Call(u, ctx, "x")
+			// RingKey itself allocates (strconv.Itoa): 2 in all.
+			return func() { _, _ = r.Bind(u).Call(ctx, "x") }
+		},
+	}
+	want := map[string]float64{"func2": 1, "func2-expiring": 1, "method-wire": 2}
+	for name, mk := range cases {
+		got := testing.AllocsPerRun(1000, mk())
+		if got > want[name] {
+			t.Errorf("%s: %v allocations per hit, want at most %v", name, got, want[name])
+		}
+	}
+}
