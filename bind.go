@@ -218,20 +218,9 @@ func newCoreShape[K any, R any](shape *descriptor.Shape, opts []Option, pl plan[
 		return nil, fmt.Errorf("ring: %s: a function literal's name is not stable across builds, so entries stored in %s could be served to another function after a rebuild: add KeyPrefix(...)",
 			shape.Name, store.Name())
 	}
-	cd := cfg.coder
-	if cd == nil && store.Bytes() {
-		switch shape.Result.Kind() {
-		case reflect.String:
-			cd = coders.String{}
-		case reflect.Slice:
-			if shape.Result.Elem().Kind() == reflect.Uint8 {
-				cd = coders.Bytes{}
-			}
-		}
-		if cd == nil {
-			return nil, fmt.Errorf("ring: %s: backend %s stores bytes and the result type %v needs a coder: add Coder(name) with one of %v",
-				shape.Name, store.Name(), shape.Result, coders.Default.Names())
-		}
+	cd, err := chooseCoder(cfg.coder, store, shape.Result, shape.Name)
+	if err != nil {
+		return nil, err
 	}
 	rc := wire.Config{
 		Name:        shape.Name,

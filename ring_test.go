@@ -527,7 +527,7 @@ func TestDummyAlwaysRuns(t *testing.T) {
 func TestBytesBackendNeedsCoder(t *testing.T) {
 	fn := func(ctx context.Context, a int) (map[string]int, error) { return nil, nil }
 	_, err := ring.Func1(fn, ring.Storage(bytesOnly{}), ring.KeyPrefix("m"))
-	require.ErrorContains(t, err, "stores bytes and the result type map[string]int needs a coder")
+	require.ErrorContains(t, err, "stores bytes and the value type map[string]int needs a coder")
 	// string and []byte results default to the string and bytes coders.
 	_, err = ring.Func1(func(ctx context.Context, a int) (string, error) { return "", nil }, ring.Storage(bytesOnly{}), ring.KeyPrefix("s"))
 	require.NoError(t, err)

@@ -83,6 +83,11 @@ func (r *Ring0[R]) Decode(data []byte) (R, error) { return r.c.decode(data) }
 // Storage returns the backend; its Raw method gives the client underneath.
 func (r *Ring0[R]) Storage() backends.Storage { return r.c.storage() }
 
+// Cache returns the typed low-level cache over this ring's entries: its
+// keys are the part of the ring's keys after the prefix and ':' (the key of
+// a ring without arguments is "").
+func (r *Ring0[R]) Cache() *Cache[R] { return r.c.cache() }
+
 // Untyped returns the ring's untyped view: every sub-function with
 // arguments as []any, checked at run time.
 func (r *Ring0[R]) Untyped() *Ring { return &Ring{c: r.c} }
@@ -161,6 +166,11 @@ func (r *Ring1[A, R]) Decode(data []byte) (R, error) { return r.c.decode(data) }
 
 // Storage returns the backend; its Raw method gives the client underneath.
 func (r *Ring1[A, R]) Storage() backends.Storage { return r.c.storage() }
+
+// Cache returns the typed low-level cache over this ring's entries: its
+// keys are the part of the ring's keys after the prefix and ':' (the key of
+// a ring without arguments is "").
+func (r *Ring1[A, R]) Cache() *Cache[R] { return r.c.cache() }
 
 // Untyped returns the ring's untyped view: every sub-function with
 // arguments as []any, checked at run time.
@@ -290,6 +300,11 @@ func (r *Ring2[A, B, R]) Decode(data []byte) (R, error) { return r.c.decode(data
 // Storage returns the backend; its Raw method gives the client underneath.
 func (r *Ring2[A, B, R]) Storage() backends.Storage { return r.c.storage() }
 
+// Cache returns the typed low-level cache over this ring's entries: its
+// keys are the part of the ring's keys after the prefix and ':' (the key of
+// a ring without arguments is "").
+func (r *Ring2[A, B, R]) Cache() *Cache[R] { return r.c.cache() }
+
 // Untyped returns the ring's untyped view: every sub-function with
 // arguments as []any, checked at run time.
 func (r *Ring2[A, B, R]) Untyped() *Ring { return &Ring{c: r.c} }
@@ -417,6 +432,11 @@ func (r *Ring3[A, B, C, R]) Decode(data []byte) (R, error) { return r.c.decode(d
 
 // Storage returns the backend; its Raw method gives the client underneath.
 func (r *Ring3[A, B, C, R]) Storage() backends.Storage { return r.c.storage() }
+
+// Cache returns the typed low-level cache over this ring's entries: its
+// keys are the part of the ring's keys after the prefix and ':' (the key of
+// a ring without arguments is "").
+func (r *Ring3[A, B, C, R]) Cache() *Cache[R] { return r.c.cache() }
 
 // Untyped returns the ring's untyped view: every sub-function with
 // arguments as []any, checked at run time.
@@ -552,6 +572,11 @@ func (r *MethodRing0[T, R]) Decode(data []byte) (R, error) { return r.c.decode(d
 // Storage returns the backend; its Raw method gives the client underneath.
 func (r *MethodRing0[T, R]) Storage() backends.Storage { return r.c.storage() }
 
+// Cache returns the typed low-level cache over this ring's entries: its
+// keys are the part of the ring's keys after the prefix and ':' (the key of
+// a ring without arguments is "").
+func (r *MethodRing0[T, R]) Cache() *Cache[R] { return r.c.cache() }
+
 // Untyped returns the ring's untyped view: every sub-function with
 // arguments as []any, checked at run time.
 func (r *MethodRing0[T, R]) Untyped() *Ring { return &Ring{c: r.c} }
@@ -685,6 +710,11 @@ func (r *MethodRing1[T, A, R]) Decode(data []byte) (R, error) { return r.c.decod
 
 // Storage returns the backend; its Raw method gives the client underneath.
 func (r *MethodRing1[T, A, R]) Storage() backends.Storage { return r.c.storage() }
+
+// Cache returns the typed low-level cache over this ring's entries: its
+// keys are the part of the ring's keys after the prefix and ':' (the key of
+// a ring without arguments is "").
+func (r *MethodRing1[T, A, R]) Cache() *Cache[R] { return r.c.cache() }
 
 // Untyped returns the ring's untyped view: every sub-function with
 // arguments as []any, checked at run time.
@@ -820,6 +850,11 @@ func (r *MethodRing2[T, A, B, R]) Decode(data []byte) (R, error) { return r.c.de
 // Storage returns the backend; its Raw method gives the client underneath.
 func (r *MethodRing2[T, A, B, R]) Storage() backends.Storage { return r.c.storage() }
 
+// Cache returns the typed low-level cache over this ring's entries: its
+// keys are the part of the ring's keys after the prefix and ':' (the key of
+// a ring without arguments is "").
+func (r *MethodRing2[T, A, B, R]) Cache() *Cache[R] { return r.c.cache() }
+
 // Untyped returns the ring's untyped view: every sub-function with
 // arguments as []any, checked at run time.
 func (r *MethodRing2[T, A, B, R]) Untyped() *Ring { return &Ring{c: r.c} }
@@ -949,6 +984,11 @@ func (w Wire0[T, R]) Decode(data []byte) (R, error) { return w.c.decode(data) }
 // Storage returns the backend; its Raw method gives the client underneath.
 func (w Wire0[T, R]) Storage() backends.Storage { return w.c.storage() }
 
+// Cache returns the typed low-level cache over this ring's entries: its
+// keys are the part of the ring's keys after the prefix and ':' (the key of
+// a ring without arguments is "").
+func (w Wire0[T, R]) Cache() *Cache[R] { return w.c.cache() }
+
 // Untyped returns the ring's untyped view: every sub-function with
 // arguments as []any, checked at run time.
 func (w Wire0[T, R]) Untyped() *Ring { return &Ring{c: w.c} }
@@ -1028,6 +1068,11 @@ func (w Wire1[T, A, R]) Decode(data []byte) (R, error) { return w.c.decode(data)
 
 // Storage returns the backend; its Raw method gives the client underneath.
 func (w Wire1[T, A, R]) Storage() backends.Storage { return w.c.storage() }
+
+// Cache returns the typed low-level cache over this ring's entries: its
+// keys are the part of the ring's keys after the prefix and ':' (the key of
+// a ring without arguments is "").
+func (w Wire1[T, A, R]) Cache() *Cache[R] { return w.c.cache() }
 
 // Untyped returns the ring's untyped view: every sub-function with
 // arguments as []any, checked at run time.
@@ -1157,6 +1202,11 @@ func (w Wire2[T, A, B, R]) Decode(data []byte) (R, error) { return w.c.decode(da
 
 // Storage returns the backend; its Raw method gives the client underneath.
 func (w Wire2[T, A, B, R]) Storage() backends.Storage { return w.c.storage() }
+
+// Cache returns the typed low-level cache over this ring's entries: its
+// keys are the part of the ring's keys after the prefix and ':' (the key of
+// a ring without arguments is "").
+func (w Wire2[T, A, B, R]) Cache() *Cache[R] { return w.c.cache() }
 
 // Untyped returns the ring's untyped view: every sub-function with
 // arguments as []any, checked at run time.

@@ -155,6 +155,15 @@ func (l *LRU) Delete(_ context.Context, key string) error {
 	return nil
 }
 
+// Remove deletes key and reports whether a live entry was there.
+func (l *LRU) Remove(_ context.Context, key string) (bool, error) {
+	l.mu.Lock()
+	_, ok := l.peekLocked(key)
+	l.lru.Remove(key)
+	l.mu.Unlock()
+	return ok, nil
+}
+
 // peekLocked returns the live entry under key without changing its recency.
 func (l *LRU) peekLocked(key string) (entry, bool) {
 	e, ok := l.lru.Peek(key)
@@ -400,6 +409,15 @@ func (d *Dict) Delete(_ context.Context, key string) error {
 	return nil
 }
 
+// Remove deletes key and reports whether a live entry was there.
+func (d *Dict) Remove(_ context.Context, key string) (bool, error) {
+	d.mu.Lock()
+	_, ok := d.live(key, d.now())
+	delete(d.m, key)
+	d.mu.Unlock()
+	return ok, nil
+}
+
 // Has reports whether a live entry is under key.
 func (d *Dict) Has(_ context.Context, key string) (bool, error) {
 	d.mu.RLock()
@@ -542,8 +560,10 @@ func (Dummy) Raw() any { return nil }
 // Get always misses.
 func (Dummy) Get(context.Context, string) (any, bool, error) { return nil, false, nil }
 
-// Set forgets value.
-func (Dummy) Set(context.Context, string, any, time.Duration) error { return nil }
+// Set forgets value. A negative ttl is an error, as on every backend.
+func (d Dummy) Set(_ context.Context, _ string, _ any, ttl time.Duration) error {
+	return CheckTTL(d, ttl)
+}
 
 // Delete does nothing.
 func (Dummy) Delete(context.Context, string) error { return nil }
@@ -551,12 +571,17 @@ func (Dummy) Delete(context.Context, string) error { return nil }
 // Has reports false.
 func (Dummy) Has(context.Context, string) (bool, error) { return false, nil }
 
-// Touch does nothing.
-func (Dummy) Touch(context.Context, string, time.Duration) error { return nil }
+// Touch does nothing. A negative ttl is an error, as on every backend.
+func (d Dummy) Touch(_ context.Context, _ string, ttl time.Duration) error {
+	return CheckTTL(d, ttl)
+}
 
 // SetIfAbsent reports that the value was written (and forgets it), as a
-// cache that is always empty would.
-func (Dummy) SetIfAbsent(context.Context, string, any, time.Duration) (bool, error) {
+// cache that is always empty would. A negative ttl is an error.
+func (d Dummy) SetIfAbsent(_ context.Context, _ string, _ any, ttl time.Duration) (bool, error) {
+	if err := CheckTTL(d, ttl); err != nil {
+		return false, err
+	}
 	return true, nil
 }
 

@@ -101,6 +101,12 @@ type BulkToucher interface {
 	TouchMany(ctx context.Context, keys []string, ttl time.Duration) error
 }
 
+// Remover is implemented by backends that can delete a key and report in
+// the same step whether it was there.
+type Remover interface {
+	Remove(ctx context.Context, key string) (existed bool, err error)
+}
+
 // Clearer is implemented by backends that can enumerate and remove every key
 // that starts with prefix (and only those).
 type Clearer interface {
@@ -233,6 +239,23 @@ func TouchMany(ctx context.Context, s Storage, keys []string, ttl time.Duration)
 		}
 	}
 	return nil
+}
+
+// Remove deletes key and reports whether it was there: natively where s
+// implements Remover, and by Has then Delete otherwise (two steps, so a
+// concurrent writer can make the report stale).
+func Remove(ctx context.Context, s Storage, key string) (bool, error) {
+	if r, ok := s.(Remover); ok {
+		return r.Remove(ctx, key)
+	}
+	ok, err := Has(ctx, s, key)
+	if err != nil {
+		return false, err
+	}
+	if err := s.Delete(ctx, key); err != nil {
+		return false, err
+	}
+	return ok, nil
 }
 
 // Clear removes every key that starts with prefix where s implements Clearer,

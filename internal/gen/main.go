@@ -155,6 +155,11 @@ func ({{$recv}}) Decode(data []byte) (R, error) { return {{$r}}.c.decode(data) }
 // Storage returns the backend; its Raw method gives the client underneath.
 func ({{$recv}}) Storage() backends.Storage { return {{$r}}.c.storage() }
 
+// Cache returns the typed low-level cache over this ring's entries: its
+// keys are the part of the ring's keys after the prefix and ':' (the key of
+// a ring without arguments is "").
+func ({{$recv}}) Cache() *Cache[R] { return {{$r}}.c.cache() }
+
 // Untyped returns the ring's untyped view: every sub-function with
 // arguments as []any, checked at run time.
 func ({{$recv}}) Untyped() *Ring { return &Ring{c: {{$r}}.c} }

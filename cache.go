@@ -1,0 +1,278 @@
+package ring
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"time"
+
+	"github.com/ringcache/ring/backends"
+	"github.com/ringcache/ring/coders"
+	"github.com/ringcache/ring/wire"
+)
+
+// Cache is the typed low-level cache (the analog of cachetory's Cache): a
+// backend, a coder and a key prefix, with values of type V. It is what a
+// ring uses underneath; every ring's Cache method returns the Cache over its
+// own entries, so moving between the high-level ring and the low-level cache
+// is one call.
+//
+// The prefix is applied to every key on every path, bulk forms included,
+// and GetMany returns the keys as the caller gave them. A Cache is safe for
+// concurrent use.
+type Cache[V any] struct {
+	store    backends.Storage
+	coder    coders.Coder
+	prefix   string
+	refactor bool
+	onError  func(wire.Event)
+}
+
+// SetOptions are the options of one Cache.Set.
+type SetOptions struct {
+	// TTL is the entry's time-to-live; 0 means no expiry.
+	TTL time.Duration
+	// IfNotExists writes only when the key is absent; Set then reports
+	// whether it wrote.
+	IfNotExists bool
+}
+
+// NewCache builds a Cache from ring options: a storage option (LRU, Dict,
+// Dummy, Storage, Redis, RedisHash, Memcache, Disk, Open; default an LRU of
+// DefaultLRUSize entries), a coder (Coder, WithCoder, CoderFuncs; needed by
+// backends that store bytes unless V is string or []byte), KeyPrefix
+// (prepended to every key as it is: use "app:" for "app:key") and OnError
+// (stored values that no longer decode). Other options describe a cached
+// function and are an error here.
+func NewCache[V any](opts ...Option) (*Cache[V], error) {
+	cfg, err := build(opts)
+	if err != nil {
+		return nil, err
+	}
+	var bad []error
+	for name, set := range map[string]bool{
+		"Expire (pass SetOptions.TTL)": cfg.expire != 0,
+		"Ignore":                       len(cfg.ignore) > 0,
+		"KeyFunc":                      cfg.keyFunc != nil,
+		"WithStrategy":                 cfg.strategy != nil,
+		"TTLFunc":                      cfg.ttl != nil,
+		"Exclude":                      cfg.exclude != nil,
+		"IfNotExists (pass SetOptions.IfNotExists)": cfg.ifNotExists,
+	} {
+		if set {
+			bad = append(bad, fmt.Errorf("ring: cache: option %s does not apply to a Cache", name))
+		}
+	}
+	if len(bad) > 0 {
+		return nil, errors.Join(bad...)
+	}
+	store, err := cfg.newStorage()
+	if err != nil {
+		return nil, err
+	}
+	cd, err := chooseCoder(cfg.coder, store, reflect.TypeFor[V](), "cache")
+	if err != nil {
+		return nil, err
+	}
+	prefix := ""
+	if cfg.prefix != nil {
+		prefix = *cfg.prefix
+	}
+	_, refactor := store.(backends.KeyRefactorer)
+	return &Cache[V]{store: store, coder: cd, prefix: prefix, refactor: refactor, onError: cfg.onError}, nil
+}
+
+// chooseCoder returns the coder a backend needs: the one asked for, or for a
+// bytes backend with a string or []byte value type the string or bytes
+// coder.
+func chooseCoder(cd coders.Coder, store backends.Storage, value reflect.Type, name string) (coders.Coder, error) {
+	if cd != nil || !store.Bytes() {
+		return cd, nil
+	}
+	switch {
+	case value.Kind() == reflect.String:
+		return coders.String{}, nil
+	case value.Kind() == reflect.Slice && value.Elem().Kind() == reflect.Uint8:
+		return coders.Bytes{}, nil
+	}
+	return nil, fmt.Errorf("ring: %s: backend %s stores bytes and the value type %v needs a coder: add Coder(name) with one of %v",
+		name, store.Name(), value, coders.Default.Names())
+}
+
+// Storage returns the backend; its Raw method gives the client underneath.
+func (c *Cache[V]) Storage() backends.Storage { return c.store }
+
+// Coder returns the coder, or nil when the backend stores Go values as they
+// are.
+func (c *Cache[V]) Coder() coders.Coder { return c.coder }
+
+// Prefix returns the prefix applied to every key.
+func (c *Cache[V]) Prefix() string { return c.prefix }
+
+// Key returns the backend key for key: the prefix applied, and the key
+// rewritten if the backend requires it.
+func (c *Cache[V]) Key(key string) string {
+	k := c.prefix + key
+	if c.refactor {
+		k = backends.RefactorKey(c.store, k)
+	}
+	return k
+}
+
+func (c *Cache[V]) keys(keys []string) []string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = c.Key(k)
+	}
+	return out
+}
+
+func (c *Cache[V]) report(op, key string, err error) {
+	if c.onError != nil {
+		c.onError(wire.Event{Ring: "cache " + c.prefix, Op: op, Key: key, Err: err})
+	}
+}
+
+// decode turns a stored value into V; a value that does not decode is a
+// miss, reported to OnError.
+func (c *Cache[V]) decode(key string, v any) (V, bool) {
+	var out V
+	if c.coder == nil {
+		if v == nil {
+			return out, true
+		}
+		out, ok := v.(V)
+		if !ok {
+			c.report("decode", key, fmt.Errorf("stored value is %T, want %v", v, reflect.TypeFor[V]()))
+		}
+		return out, ok
+	}
+	b, ok := v.([]byte)
+	if !ok {
+		c.report("decode", key, fmt.Errorf("stored value is %T, not []byte", v))
+		return out, false
+	}
+	if err := c.coder.Decode(b, &out); err != nil {
+		c.report("decode", key, err)
+		return out, false
+	}
+	return out, true
+}
+
+func (c *Cache[V]) encode(v V) (any, error) {
+	if c.coder == nil {
+		return v, nil
+	}
+	return c.coder.Encode(v)
+}
+
+// Get returns the value under key; found is false on a miss (a stored zero
+// value is found). A stored value that does not decode is a miss.
+func (c *Cache[V]) Get(ctx context.Context, key string) (value V, found bool, err error) {
+	k := c.Key(key)
+	v, ok, err := c.store.Get(ctx, k)
+	if err != nil || !ok {
+		return value, false, err
+	}
+	value, ok = c.decode(k, v)
+	return value, ok, nil
+}
+
+// GetMany returns the values found under keys, by the keys as given (without
+// the prefix), in one round trip where the backend can. Keys that miss are
+// absent from the map.
+func (c *Cache[V]) GetMany(ctx context.Context, keys ...string) (map[string]V, error) {
+	values, found, err := backends.GetMany(ctx, c.store, c.keys(keys))
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]V, len(keys))
+	for i, k := range keys {
+		if found[i] {
+			if v, ok := c.decode(c.Key(k), values[i]); ok {
+				out[k] = v
+			}
+		}
+	}
+	return out, nil
+}
+
+// Has reports whether key is present (and not expired).
+func (c *Cache[V]) Has(ctx context.Context, key string) (bool, error) {
+	return backends.Has(ctx, c.store, c.Key(key))
+}
+
+// Set stores value under key. With IfNotExists it writes only when the key
+// is absent and reports whether it wrote; otherwise written is true on
+// success.
+func (c *Cache[V]) Set(ctx context.Context, key string, value V, o SetOptions) (written bool, err error) {
+	sv, err := c.encode(value)
+	if err != nil {
+		return false, err
+	}
+	k := c.Key(key)
+	if o.IfNotExists {
+		return backends.SetIfAbsent(ctx, c.store, k, sv, o.TTL)
+	}
+	if err := c.store.Set(ctx, k, sv, o.TTL); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// SetMany stores every item with the time-to-live ttl (0: no expiry), in one
+// round trip where the backend can.
+func (c *Cache[V]) SetMany(ctx context.Context, items map[string]V, ttl time.Duration) error {
+	keys := make([]string, 0, len(items))
+	values := make([]any, 0, len(items))
+	for k, v := range items {
+		sv, err := c.encode(v)
+		if err != nil {
+			return fmt.Errorf("ring: cache: encode %q: %w", k, err)
+		}
+		keys = append(keys, c.Key(k))
+		values = append(values, sv)
+	}
+	return backends.SetMany(ctx, c.store, keys, values, ttl)
+}
+
+// ExpireIn gives the entry under key a new time-to-live; 0 makes it
+// persistent. An absent key is left absent.
+func (c *Cache[V]) ExpireIn(ctx context.Context, key string, ttl time.Duration) error {
+	return backends.Touch(ctx, c.store, c.Key(key), ttl)
+}
+
+// Delete removes key and reports whether it was there.
+func (c *Cache[V]) Delete(ctx context.Context, key string) (existed bool, err error) {
+	return backends.Remove(ctx, c.store, c.Key(key))
+}
+
+// DeleteMany removes keys.
+func (c *Cache[V]) DeleteMany(ctx context.Context, keys ...string) error {
+	return backends.DeleteMany(ctx, c.store, c.keys(keys))
+}
+
+// Clear removes every key of this cache (every key that starts with its
+// prefix) and nothing else. A cache without a prefix refuses, since it would
+// empty the whole backend; so does a backend that cannot enumerate its keys
+// (memcached).
+func (c *Cache[V]) Clear(ctx context.Context) error {
+	if c.prefix == "" {
+		return errors.New("ring: cache: Clear needs a key prefix: without one it would remove every key in the backend")
+	}
+	if c.refactor {
+		return fmt.Errorf("ring: cache: Clear: backend %s rewrites long keys, so a prefix cannot find them all: %w", c.store.Name(), backends.ErrNotSupported)
+	}
+	return backends.Clear(ctx, c.store, c.prefix)
+}
+
+// cache returns the Cache over this ring's entries: the key of an argument
+// tuple is the part of the ring's key after "prefix:".
+func (c *core[K, R]) cache() *Cache[R] {
+	prefix := c.prefix
+	if len(c.shape.Keys) > 0 {
+		prefix += ":"
+	}
+	return &Cache[R]{store: c.rope.Storage(), coder: c.rope.Config().Coder, prefix: prefix, refactor: c.refactor, onError: c.rope.Config().OnError}
+}

@@ -1,0 +1,100 @@
+package ring
+
+import (
+	"fmt"
+	"net/url"
+	"sync"
+
+	"github.com/bradfitz/gomemcache/memcache"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/ringcache/ring/backends"
+)
+
+// Redis stores entries in Redis through client: a *redis.Client (one
+// node), a failover client (Sentinel) or a *redis.ClusterClient, all through
+// go-redis's UniversalClient. Values are encoded with the ring's coder. The
+// client is shared by every ring built with this option; Storage().Raw()
+// returns it.
+func Redis(client redis.UniversalClient) Option {
+	var s backends.Storage
+	if client != nil {
+		s = backends.NewRedis(client)
+	}
+	return remote("Redis(client)", "redis", s)
+}
+
+// RedisHash stores entries as the fields of the one Redis hash hashKey.
+// Redis before 7.4 has no per-field expiry, so a ring with an Expire is
+// refused by the backend on write (see docs/backends.md).
+func RedisHash(client redis.UniversalClient, hashKey string) Option {
+	var s backends.Storage
+	if client != nil {
+		s = backends.NewRedisHash(client, hashKey)
+	}
+	return remote(fmt.Sprintf("RedisHash(client, %q)", hashKey), "redis-hash", s)
+}
+
+// Memcache stores entries in memcached through client (one or several
+// servers). Keys longer than memcached allows, or with bytes outside
+// '!'..'~', are rewritten as "ring-sha1:<hex>"; Key() returns the rewritten
+// key.
+func Memcache(client *memcache.Client) Option {
+	var s backends.Storage
+	if client != nil {
+		s = backends.NewMemcache(client)
+	}
+	return remote("Memcache(client)", "memcache", s)
+}
+
+func remote(name, backend string, s backends.Storage) Option {
+	return newOption(name, func(c *config) {
+		c.storageName = backend
+		c.newStorage = func() (backends.Storage, error) {
+			if s == nil {
+				return nil, fmt.Errorf("ring: %s: nil client", name)
+			}
+			return s, nil
+		}
+	})
+}
+
+// Disk stores entries in a file under dir (bbolt), surviving restarts, with
+// per-entry expiry. The store is opened when the first ring is built with
+// this option value and shared by every ring built with it (a Preset holding
+// it shares one store); it stays open for the life of the process. To
+// control its life, open it yourself with backends.NewDisk, pass it with
+// Storage and Close it when done.
+func Disk(dir string, opts ...backends.DiskOption) Option {
+	open := sync.OnceValues(func() (backends.Storage, error) {
+		return backends.NewDisk(dir, opts...)
+	})
+	return newOption(fmt.Sprintf("Disk(%q)", dir), func(c *config) {
+		c.storageName = "disk"
+		c.newStorage = open
+	})
+}
+
+// Open chooses the backend from a URL (see backends.Open for the schemes:
+// memory://, dict://, dummy://, redis://, rediss://, redis+unix://,
+// redis+cluster://, redis+sentinel://, memcache://, disk://). The backend is
+// opened when the first ring is built with this option value and shared by
+// every ring built with it; a bad URL is an error at that point, naming the
+// bad part (never the password).
+func Open(rawURL string) Option {
+	open := sync.OnceValues(func() (backends.Storage, error) { return backends.Open(rawURL) })
+	return newOption(fmt.Sprintf("Open(%s)", redactURL(rawURL)), func(c *config) {
+		c.storageName = "url"
+		c.newStorage = open
+	})
+}
+
+// redactURL hides the password of a URL for printing.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		// Do not echo what could not be parsed: it may hold a password.
+		return "<unparsable URL>"
+	}
+	return u.Redacted()
+}
