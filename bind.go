@@ -174,6 +174,8 @@ func newCoreShape[K any, R any](shape *descriptor.Shape, opts []Option, pl plan[
 		name:    shape.Name,
 		prefix:  shape.Name,
 		keyFunc: cfg.keyFunc,
+		hashed:  cfg.hashKeys,
+		choose:  cfg.choose,
 		exec:    pl.exec,
 		toAny:   pl.toAny,
 	}

@@ -2,6 +2,8 @@ package ring
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"reflect"
@@ -29,9 +31,15 @@ type core[K any, R any] struct {
 	keyFunc func(args ...any) string
 	// refactor is set when the backend rewrites keys (memcached).
 	refactor bool
-	exec     func(ctx context.Context, k K) (R, error)
-	toAny    func(k K) []any
-	fromAny  func(args []any) (K, error)
+	// hashed replaces the argument part of every key with its SHA-256.
+	hashed  bool
+	exec    func(ctx context.Context, k K) (R, error)
+	toAny   func(k K) []any
+	fromAny func(args []any) (K, error)
+	// choose, if set, picks the storage per call (nil: bypass the cache);
+	// ropes holds a rope per chosen storage.
+	choose func(ctx context.Context, key string, args []any) backends.Storage
+	ropes  sync.Map
 }
 
 var keyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 128); return &b }}
@@ -52,6 +60,9 @@ func (c *core[K, R]) key(k K) (string, error) {
 			}
 		}
 	}
+	if c.hashed && err == nil {
+		b = hashTail(b, len(c.prefix))
+	}
 	s := string(b)
 	if cap(b) <= 64<<10 {
 		*bp = b
@@ -66,11 +77,53 @@ func (c *core[K, R]) key(k K) (string, error) {
 	return s, nil
 }
 
-func (c *core[K, R]) op(key string, k K) wire.Op {
-	return wire.NewOp(c.rope, key, func(ctx context.Context) (any, error) {
+// hashTail replaces what follows the prefix and its ':' in b with the
+// hex SHA-256 of it: fixed-length keys for long arguments.
+func hashTail(b []byte, prefixLen int) []byte {
+	if len(b) <= prefixLen {
+		return b
+	}
+	sum := sha256.Sum256(b[prefixLen+1:])
+	return hex.AppendEncode(b[:prefixLen+1], sum[:])
+}
+
+func (c *core[K, R]) op(rope *wire.Rope, key string, k K) wire.Op {
+	return wire.NewOp(rope, key, func(ctx context.Context) (any, error) {
 		return c.exec(ctx, k)
 	})
 }
+
+// target returns the key of k and the rope that serves it: the ring's own,
+// or the one of the storage a Choose function picked; nil when it chose to
+// bypass the cache.
+func (c *core[K, R]) target(ctx context.Context, k K) (string, *wire.Rope, error) {
+	key, err := c.key(k)
+	if err != nil || c.choose == nil {
+		return key, c.rope, err
+	}
+	st := c.choose(ctx, key, c.toAny(k))
+	switch {
+	case st == nil:
+		return key, nil, nil
+	case st == c.rope.Storage():
+		return key, c.rope, nil
+	}
+	if r, ok := c.ropes.Load(st); ok {
+		return key, r.(*wire.Rope), nil
+	}
+	cfg := c.rope.Config()
+	cfg.Storage = st
+	rope, err := wire.NewRope(cfg)
+	if err != nil {
+		return key, nil, err
+	}
+	r, _ := c.ropes.LoadOrStore(st, rope)
+	return key, r.(*wire.Rope), nil
+}
+
+// perItem reports whether bulk forms must go item by item: a custom
+// strategy or a per-call storage choice.
+func (c *core[K, R]) perItem() bool { return c.rope.CustomStrategy() || c.choose != nil }
 
 // value converts what the rope returned into R. A value of another type
 // (another ring wrote under the same key) is a miss.
@@ -93,34 +146,37 @@ func (c *core[K, R]) result(v any, err error) (R, error) {
 
 // call is the default action: GetOrUpdate, failing open.
 func (c *core[K, R]) call(ctx context.Context, k K) (R, error) {
-	key, err := c.key(k)
+	key, rope, err := c.target(ctx, k)
 	if err != nil {
 		var zero R
 		return zero, err
 	}
-	if c.rope.CustomStrategy() {
-		return c.result(c.rope.Strategy().GetOrUpdate(ctx, c.op(key, k)))
+	if rope == nil {
+		return c.exec(ctx, k)
 	}
-	v, ok, err := c.rope.Hit(ctx, key)
+	if rope.CustomStrategy() {
+		return c.result(rope.Strategy().GetOrUpdate(ctx, c.op(rope, key, k)))
+	}
+	v, ok, err := rope.Hit(ctx, key)
 	recheck := err == nil
 	if err != nil {
-		c.rope.Report("get", key, err)
+		rope.Report("get", key, err)
 	} else if ok {
 		if r, ok := c.value(key, v); ok {
 			return r, nil
 		}
 		recheck = false // the entry holds a value of another type
 	}
-	return c.result(wire.Fill(ctx, c.op(key, k), recheck))
+	return c.result(wire.Fill(ctx, c.op(rope, key, k), recheck))
 }
 
 func (c *core[K, R]) get(ctx context.Context, k K) (R, bool, error) {
 	var zero R
-	key, err := c.key(k)
-	if err != nil {
+	key, rope, err := c.target(ctx, k)
+	if err != nil || rope == nil {
 		return zero, false, err
 	}
-	v, ok, err := c.rope.Strategy().Get(ctx, c.op(key, k))
+	v, ok, err := rope.Strategy().Get(ctx, c.op(rope, key, k))
 	if err != nil || !ok {
 		return zero, false, err
 	}
@@ -129,12 +185,15 @@ func (c *core[K, R]) get(ctx context.Context, k K) (R, bool, error) {
 }
 
 func (c *core[K, R]) update(ctx context.Context, k K) (R, error) {
-	key, err := c.key(k)
+	key, rope, err := c.target(ctx, k)
 	if err != nil {
 		var zero R
 		return zero, err
 	}
-	return c.result(c.rope.Strategy().Update(ctx, c.op(key, k)))
+	if rope == nil {
+		return c.exec(ctx, k)
+	}
+	return c.result(rope.Strategy().Update(ctx, c.op(rope, key, k)))
 }
 
 func (c *core[K, R]) getOrUpdate(ctx context.Context, k K) (R, error) {
@@ -142,35 +201,35 @@ func (c *core[K, R]) getOrUpdate(ctx context.Context, k K) (R, error) {
 }
 
 func (c *core[K, R]) set(ctx context.Context, v R, k K) error {
-	key, err := c.key(k)
-	if err != nil {
+	key, rope, err := c.target(ctx, k)
+	if err != nil || rope == nil {
 		return err
 	}
-	return c.rope.Strategy().Set(ctx, c.op(key, k), v)
+	return rope.Strategy().Set(ctx, c.op(rope, key, k), v)
 }
 
 func (c *core[K, R]) delete(ctx context.Context, k K) error {
-	key, err := c.key(k)
-	if err != nil {
+	key, rope, err := c.target(ctx, k)
+	if err != nil || rope == nil {
 		return err
 	}
-	return c.rope.Strategy().Delete(ctx, c.op(key, k))
+	return rope.Strategy().Delete(ctx, c.op(rope, key, k))
 }
 
 func (c *core[K, R]) has(ctx context.Context, k K) (bool, error) {
-	key, err := c.key(k)
-	if err != nil {
+	key, rope, err := c.target(ctx, k)
+	if err != nil || rope == nil {
 		return false, err
 	}
-	return c.rope.Strategy().Has(ctx, c.op(key, k))
+	return rope.Strategy().Has(ctx, c.op(rope, key, k))
 }
 
 func (c *core[K, R]) touch(ctx context.Context, k K) error {
-	key, err := c.key(k)
-	if err != nil {
+	key, rope, err := c.target(ctx, k)
+	if err != nil || rope == nil {
 		return err
 	}
-	return c.rope.Strategy().Touch(ctx, c.op(key, k))
+	return rope.Strategy().Touch(ctx, c.op(rope, key, k))
 }
 
 func (c *core[K, R]) execute(ctx context.Context, k K) (R, error) {
@@ -182,7 +241,7 @@ func (c *core[K, R]) execute(ctx context.Context, k K) (R, error) {
 		var zero R
 		return zero, err
 	}
-	return c.result(c.rope.Strategy().Execute(ctx, c.op(key, k)))
+	return c.result(c.rope.Strategy().Execute(ctx, c.op(c.rope, key, k)))
 }
 
 func (c *core[K, R]) encode(v R) ([]byte, error) { return c.rope.Encode(v) }
@@ -247,7 +306,7 @@ func (c *core[K, R]) executeMany(ctx context.Context, ks []K) ([]R, error) {
 func (c *core[K, R]) getMany(ctx context.Context, ks []K) ([]R, []bool, error) {
 	out := make([]R, len(ks))
 	found := make([]bool, len(ks))
-	if c.rope.CustomStrategy() {
+	if c.perItem() {
 		errs := make([]error, len(ks))
 		for i, k := range ks {
 			out[i], found[i], errs[i] = c.get(ctx, k)
@@ -277,7 +336,7 @@ func (c *core[K, R]) getMany(ctx context.Context, ks []K) ([]R, []bool, error) {
 func (c *core[K, R]) getOrUpdateMany(ctx context.Context, ks []K) ([]R, error) {
 	out := make([]R, len(ks))
 	errs := make([]error, len(ks))
-	if c.rope.CustomStrategy() {
+	if c.perItem() {
 		for i, k := range ks {
 			out[i], errs[i] = c.call(ctx, k)
 		}
@@ -340,7 +399,7 @@ func (c *core[K, R]) fill(ctx context.Context, key string, k K) (R, bool, error)
 func (c *core[K, R]) updateMany(ctx context.Context, ks []K) ([]R, error) {
 	out := make([]R, len(ks))
 	errs := make([]error, len(ks))
-	if c.rope.CustomStrategy() {
+	if c.perItem() {
 		for i, k := range ks {
 			out[i], errs[i] = c.update(ctx, k)
 		}
@@ -369,7 +428,7 @@ func (c *core[K, R]) setMany(ctx context.Context, values []R, ks []K) error {
 	if len(values) != len(ks) {
 		return fmt.Errorf("ring: %s: set many: %d values for %d argument sets", c.name, len(values), len(ks))
 	}
-	if c.rope.CustomStrategy() {
+	if c.perItem() {
 		errs := make([]error, len(ks))
 		for i, k := range ks {
 			errs[i] = c.set(ctx, values[i], k)
@@ -388,7 +447,7 @@ func (c *core[K, R]) setMany(ctx context.Context, values []R, ks []K) error {
 }
 
 func (c *core[K, R]) deleteMany(ctx context.Context, ks []K) error {
-	if c.rope.CustomStrategy() {
+	if c.perItem() {
 		errs := make([]error, len(ks))
 		for i, k := range ks {
 			errs[i] = c.delete(ctx, k)
@@ -403,7 +462,7 @@ func (c *core[K, R]) deleteMany(ctx context.Context, ks []K) error {
 }
 
 func (c *core[K, R]) hasMany(ctx context.Context, ks []K) ([]bool, error) {
-	if c.rope.CustomStrategy() {
+	if c.perItem() {
 		out := make([]bool, len(ks))
 		errs := make([]error, len(ks))
 		for i, k := range ks {
@@ -419,7 +478,7 @@ func (c *core[K, R]) hasMany(ctx context.Context, ks []K) ([]bool, error) {
 }
 
 func (c *core[K, R]) touchMany(ctx context.Context, ks []K) error {
-	if c.rope.CustomStrategy() {
+	if c.perItem() {
 		errs := make([]error, len(ks))
 		for i, k := range ks {
 			errs[i] = c.touch(ctx, k)

@@ -1,6 +1,7 @@
 package ring
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"reflect"
@@ -38,6 +39,8 @@ type config struct {
 	ttl         func(key string, value any) time.Duration
 	exclude     func(key string, value any) bool
 	ifNotExists bool
+	hashKeys    bool
+	choose      func(ctx context.Context, key string, args []any) backends.Storage
 	errs        []error
 }
 
@@ -170,6 +173,22 @@ func Exclude(fn func(key string, value any) bool) Option {
 // (set-if-absent) instead of overwriting it.
 func IfNotExists() Option {
 	return newOption("IfNotExists()", func(c *config) { c.ifNotExists = true })
+}
+
+// HashKeys makes keys fixed-length: the part after the prefix becomes the
+// hex SHA-256 of what it would have been ("prefix:" and 64 hex digits), for
+// long arguments or backends with short key limits. Keys stop being
+// readable; they stay distinct.
+func HashKeys() Option {
+	return newOption("HashKeys()", func(c *config) { c.hashKeys = true })
+}
+
+// Choose picks the storage for each call from its key and arguments (the
+// receiver first for methods); a nil result bypasses the cache: Call runs
+// the function, Get misses, writes do nothing. Chosen storages share the
+// ring's coder, expiry and strategy. Bulk forms then go item by item.
+func Choose(fn func(ctx context.Context, key string, args []any) backends.Storage) Option {
+	return newOption("Choose(...)", func(c *config) { c.choose = fn })
 }
 
 // KeyPrefix replaces the default key prefix (the definition's fully

@@ -1,0 +1,88 @@
+package ring_test
+
+import (
+	"context"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ringcache/ring"
+	"github.com/ringcache/ring/backends"
+)
+
+func TestHashKeys(t *testing.T) {
+	ctx := context.Background()
+	var runs counter
+	r := ring.Must(ring.Func2(price(&runs), ring.KeyPrefix("h"), ring.HashKeys()))
+	long := strings.Repeat("x", 10_000)
+	k1, err := r.Key(long, 1)
+	require.NoError(t, err)
+	require.Regexp(t, regexp.MustCompile(`^h:[0-9a-f]{64}$`), k1)
+	k2, _ := r.Key(long, 2)
+	require.NotEqual(t, k1, k2)
+	k3, _ := r.Key("a", 1)
+	require.Len(t, k3, len("h:")+64)
+	for range 2 {
+		v, err := r.Call(ctx, long, 1)
+		require.NoError(t, err)
+		require.Equal(t, long+"x1", v)
+	}
+	require.EqualValues(t, 1, runs.get())
+}
+
+func TestChoose(t *testing.T) {
+	ctx := context.Background()
+	var runs counter
+	hot, err := backends.NewLRU(8)
+	require.NoError(t, err)
+	cold := backends.NewDict()
+	r := ring.Must(ring.Func2(price(&runs), ring.KeyPrefix("c"),
+		ring.Choose(func(ctx context.Context, key string, args []any) backends.Storage {
+			switch args[0].(string) {
+			case "hot":
+				return hot
+			case "nocache":
+				return nil
+			}
+			return cold
+		})))
+
+	for range 2 {
+		_, err := r.Call(ctx, "hot", 1)
+		require.NoError(t, err)
+		_, err = r.Call(ctx, "cold", 1)
+		require.NoError(t, err)
+		_, err = r.Call(ctx, "nocache", 1)
+		require.NoError(t, err)
+	}
+	require.EqualValues(t, 4, runs.get(), "hot and cold once each, nocache every time")
+	require.Equal(t, 1, hot.Len())
+	require.Equal(t, 1, cold.Len())
+
+	_, found, err := r.Get(ctx, "nocache", 1)
+	require.NoError(t, err)
+	require.False(t, found)
+	require.NoError(t, r.Set(ctx, "ignored", "nocache", 1))
+	ok, _ := r.Has(ctx, "nocache", 1)
+	require.False(t, ok)
+
+	// Bulk forms go item by item through the choice.
+	vals, err := r.GetOrUpdateMany(ctx, []ring.Args2[string, int]{{"hot", 1}, {"cold", 2}, {"nocache", 3}})
+	require.NoError(t, err)
+	require.Equal(t, []string{"hotx1", "coldx2", "nocachex3"}, vals)
+	require.Equal(t, 2, cold.Len())
+	require.NoError(t, r.DeleteMany(ctx, []ring.Args2[string, int]{{"hot", 1}, {"cold", 1}}))
+	require.Equal(t, 0, hot.Len())
+	require.Equal(t, 1, cold.Len())
+
+	// A chosen storage that needs a coder the ring lacks is an error.
+	disk, err := backends.NewDisk(t.TempDir())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = disk.Close() })
+	bad := ring.Must(ring.Func1(func(ctx context.Context, a int) (map[string]int, error) { return nil, nil },
+		ring.Choose(func(context.Context, string, []any) backends.Storage { return disk })))
+	_, err = bad.Call(ctx, 1)
+	require.ErrorContains(t, err, "backend disk stores bytes: choose a coder")
+}
