@@ -1,0 +1,132 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// TestRun runs the walk-through and compares its output with the golden
+// text below, so that any change in what a sub-function does (a key's
+// format, a hit that becomes a miss, an extra run of the function, an
+// error's wording) breaks the test. It runs twice: the output does not
+// depend on state left by an earlier run.
+func TestRun(t *testing.T) {
+	for i := range 2 {
+		var b strings.Builder
+		if err := run(&b); err != nil {
+			t.Fatalf("run %d: %v", i+1, err)
+		}
+		// A function of package main is named "main.fetchPrice" in the
+		// command built by go run or go build, but in the test binary its
+		// package is compiled under its import path, so the default key
+		// prefix differs there. Map it back to the command's name.
+		got := strings.ReplaceAll(b.String(), "github.com/ringcache/ring/examples/static.", "main.")
+		if got != want {
+			t.Fatalf("run %d: the output differs from the golden text\n%s", i+1, firstDiff(got, want))
+		}
+	}
+}
+
+// firstDiff shows the first line where got and want differ, then all of got.
+func firstDiff(got, want string) string {
+	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
+	for i := 0; i < len(g) || i < len(w); i++ {
+		var gl, wl string
+		if i < len(g) {
+			gl = g[i]
+		}
+		if i < len(w) {
+			wl = w[i]
+		}
+		if gl != wl {
+			return fmt.Sprintf("line %d:\n got: %q\nwant: %q\n\nthe whole output:\n%s", i+1, gl, wl, got)
+		}
+	}
+	return "(no line differs)"
+}
+
+// want is the expected output of run, byte for byte.
+const want = `
+== Call: the cached function (runs fetchPrice once per key)
+    (fetchPrice("apple") ran: run #1)
+Call(apple) = 120, err = <nil>, runs so far: 1
+Call(apple) = 120, err = <nil>, runs so far: 1
+    (fetchPrice("durian") ran: run #2)
+Call(durian): err = no price for "durian"
+Has(durian) = false (a result with an error is not cached)
+
+== Key: the exact key the backend stores
+Key(apple) = main.fetchPrice:apple
+Key(fruit:kiwi) = main.fetchPrice:fruit\:kiwi (':' inside an argument is escaped)
+
+== Get: read the cache, never run the function
+Get(pear) = 0, found = false, err = <nil> (a miss)
+Get(apple) = 120, found = true
+    (fetchPrice("water") ran: run #3)
+Get(water) = 0, found = true (a cached zero is not a miss)
+runs so far: 3
+
+== Has: is an entry cached?
+Has(apple) = true, Has(pear) = false
+
+== Update: run the function and overwrite the entry
+the price changed to 125; Call(apple) = 120 (still the cached value)
+    (fetchPrice("apple") ran: run #4)
+Update(apple) = 125, err = <nil>
+Call(apple) = 125, runs so far: 4
+
+== Set: write a value (value first, then the arguments)
+Set(99, pear): err = <nil>
+Get(pear) = 99, found = true, runs so far: 4
+
+== Execute: run the function, bypassing the cache
+    (fetchPrice("pear") ran: run #5)
+Execute(pear) = 90, err = <nil>
+Get(pear) = 99 (the cache still holds the value Set wrote)
+
+== Touch: reset the entry's expiry to the ring's Expire
+Touch(apple): err = <nil>
+Touch(melon): err = <nil> (an absent entry is not an error)
+
+== Delete: remove the entry (manual expiration)
+Delete(apple): err = <nil>
+Has(apple) = false
+Delete(apple) again: err = <nil> (an absent entry is not an error)
+    (fetchPrice("apple") ran: run #6)
+Call(apple) = 125, runs so far: 6
+
+== Run: a sub-function chosen by name, with untyped arguments
+Run(get, apple) = 125 (int), err = <nil>
+Run(key, pear) = main.fetchPrice:pear, err = <nil>
+Run(refresh, apple): err = ring: main.fetchPrice: unknown sub-function "refresh" (want call, get, update, get_or_update, set, delete, has, touch, execute or key)
+
+== Storage: the backend itself
+Storage().Name() = lru, Storage().Bytes() = false (Go values are stored as they are)
+
+== bulk forms: many argument sets at once
+KeyMany(kiwi, fig, plum) = ["main.fetchPrice:kiwi" "main.fetchPrice:fig" "main.fetchPrice:plum"]
+SetMany([40 55], [kiwi fig]): err = <nil>
+GetMany(kiwi, plum, fig) = [40 0 55], found = [true false true], err = <nil>
+    (fetchPrice("plum") ran: run #7)
+    (fetchPrice("grape") ran: run #8)
+GetOrUpdateMany(kiwi, plum, fig, grape) = [40 75 55 30], err = <nil>: 2 runs, for the misses only
+    (fetchPrice("kiwi") ran: run #9)
+    (fetchPrice("fig") ran: run #10)
+UpdateMany(kiwi, fig) = [45 60], err = <nil> (the real prices)
+HasMany(kiwi, fig, melon) = [true true false], err = <nil>
+TouchMany(kiwi, fig): err = <nil>
+DeleteMany(kiwi, fig): err = <nil>
+HasMany(kiwi, fig, plum) = [false false true]
+    (fetchPrice("kiwi") ran: run #11)
+    (fetchPrice("fig") ran: run #12)
+ExecuteMany(kiwi, fig) = [45 60], err = <nil>
+HasMany(kiwi, fig) = [false false] (ExecuteMany wrote nothing)
+
+== Untyped: the same ring with arguments as []any, checked at run time
+Untyped().Call(42): err = ring: main.fetchPrice: parameter 2: got int, want string
+Untyped().Call(): err = ring: main.fetchPrice: got 0 arguments, want 1 [string] (the context is passed separately)
+Untyped().Call(apple) = 125, err = <nil> (the typed ring's entry)
+
+fetchPrice ran 12 times in all
+`
