@@ -2,8 +2,10 @@ package ring
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 
 	"github.com/ringcache/ring/backends"
 	"github.com/ringcache/ring/coders"
@@ -48,7 +50,7 @@ func field[T any, K any](s *descriptor.Shape, get func(K) T) func(p descriptor.P
 		}
 		enc, err := ringkey.Typed[T]()
 		if err != nil {
-			return nil, s.ParamError(p, "not keyable", err)
+			return nil, s.ParamError(p, strings.TrimPrefix(err.Error(), "ring: "), err)
 		}
 		return func(dst []byte, k K) ([]byte, error) { return enc(dst, get(k)) }, nil
 	}
@@ -154,10 +156,32 @@ func typedDecode[R any](cd coders.Coder) func([]byte) (any, error) {
 	}
 }
 
+// describe classifies fn; a KeyFunc among opts lifts the need for a
+// receiver's RingKey.
+func describe(fn any, kind descriptor.Kind, opts []Option) (*descriptor.Shape, error) {
+	var custom bool
+	if cfg, err := build(opts); err == nil {
+		custom = cfg.keyFunc != nil
+	}
+	return descriptor.DescribeWith(fn, kind, descriptor.Options{CustomKey: custom})
+}
+
+// namedAll puts the ring's name in front of each of the joined errors.
+func namedAll(name string, err error) error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, named(name, "", e))
+		}
+		return errors.Join(out...)
+	}
+	return named(name, "", err)
+}
+
 // newCore builds the core of a ring: describe fn, apply options, choose the
 // storage and coder, and compile the key plan.
 func newCore[K any, R any](fn any, kind descriptor.Kind, opts []Option, pl plan[K, R]) (*core[K, R], error) {
-	shape, err := descriptor.Describe(fn, kind)
+	shape, err := describe(fn, kind, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +191,7 @@ func newCore[K any, R any](fn any, kind descriptor.Kind, opts []Option, pl plan[
 func newCoreShape[K any, R any](shape *descriptor.Shape, opts []Option, pl plan[K, R]) (*core[K, R], error) {
 	cfg, err := build(opts)
 	if err != nil {
-		return nil, fmt.Errorf("ring: %s: %w", shape.Name, err)
+		return nil, namedAll(shape.Name, err)
 	}
 	c := &core[K, R]{
 		shape:   shape,
@@ -214,7 +238,7 @@ func newCoreShape[K any, R any](shape *descriptor.Shape, opts []Option, pl plan[
 
 	store, err := cfg.newStorage()
 	if err != nil {
-		return nil, fmt.Errorf("ring: %s: %w", shape.Name, err)
+		return nil, named(shape.Name, "", err)
 	}
 	if cfg.prefix == nil && shape.Closure && store.Bytes() {
 		return nil, fmt.Errorf("ring: %s: a function literal's name is not stable across builds, so entries stored in %s could be served to another function after a rebuild: add KeyPrefix(...)",
@@ -307,7 +331,7 @@ func Func3[A, B, C, R any](fn func(context.Context, A, B, C) (R, error), opts ..
 }
 
 func newCore1[A, R any](fn any, kind descriptor.Kind, opts []Option, exec func(context.Context, A) (R, error)) (*core[A, R], error) {
-	shape, err := descriptor.Describe(fn, kind)
+	shape, err := describe(fn, kind, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -316,7 +340,7 @@ func newCore1[A, R any](fn any, kind descriptor.Kind, opts []Option, exec func(c
 }
 
 func newCore2[A, B, R any](fn any, kind descriptor.Kind, opts []Option, exec func(context.Context, Args2[A, B]) (R, error)) (*core[Args2[A, B], R], error) {
-	shape, err := descriptor.Describe(fn, kind)
+	shape, err := describe(fn, kind, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -339,7 +363,7 @@ func newCore2[A, B, R any](fn any, kind descriptor.Kind, opts []Option, exec fun
 }
 
 func newCore3[A, B, C, R any](fn any, kind descriptor.Kind, opts []Option, exec func(context.Context, Args3[A, B, C]) (R, error)) (*core[Args3[A, B, C], R], error) {
-	shape, err := descriptor.Describe(fn, kind)
+	shape, err := describe(fn, kind, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -40,6 +40,9 @@ type core[K any, R any] struct {
 	// ropes holds a rope per chosen storage.
 	choose func(ctx context.Context, key string, args []any) backends.Storage
 	ropes  sync.Map
+	// checkValue, if set, checks values given to the untyped view against
+	// the function's result type (rings from New, where R is any).
+	checkValue func(v any) error
 }
 
 var keyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 128); return &b }}
@@ -69,7 +72,7 @@ func (c *core[K, R]) key(k K) (string, error) {
 		keyBufs.Put(bp)
 	}
 	if err != nil {
-		return "", fmt.Errorf("ring: %s: key: %w", c.name, err)
+		return "", named(c.name, "key", err)
 	}
 	if c.refactor {
 		s = c.rope.RefactorKey(s)
@@ -268,7 +271,7 @@ func (c *core[K, R]) keyMany(ks []K) ([]string, error) {
 	for i, k := range ks {
 		key, err := c.key(k)
 		if err != nil {
-			return nil, fmt.Errorf("ring: %s: argument set %d: %w", c.name, i, err)
+			return nil, named(c.name, fmt.Sprintf("argument set %d", i), err)
 		}
 		keys[i] = key
 	}

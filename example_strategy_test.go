@@ -31,28 +31,12 @@ type backupCopy struct {
 // ending in an unescaped ":back".
 func backupKey(op wire.Op) string { return op.Key() + ":back" }
 
-// storeForever writes v under key with no expiry. op.Store would use the
-// ring's expiry, so it goes to the storage itself, encoding first when the
-// ring has a coder (byte backends), the way op.Store does.
-func storeForever(ctx context.Context, op wire.Op, key string, v any) error {
-	r := op.Rope()
-	stored := v
-	if r.Config().Coder != nil {
-		b, err := r.Encode(v)
-		if err != nil {
-			return err
-		}
-		stored = b
-	}
-	return r.Storage().Set(ctx, key, stored, 0)
-}
-
 // storeBoth writes the entry (with the ring's expiry) and its backup.
 func (backupCopy) storeBoth(ctx context.Context, op wire.Op, v any) error {
 	if err := op.Store(ctx, op.Key(), v); err != nil {
 		return err
 	}
-	return storeForever(ctx, op, backupKey(op), v)
+	return op.StoreTTL(ctx, backupKey(op), v, 0) // the backup never expires
 }
 
 // GetOrUpdate is Call: the entry if present; otherwise run the function
@@ -110,8 +94,7 @@ func (b backupCopy) Set(ctx context.Context, op wire.Op, value any) error {
 
 // Delete removes the entry and its backup.
 func (backupCopy) Delete(ctx context.Context, op wire.Op) error {
-	s := op.Rope().Storage()
-	return errors.Join(s.Delete(ctx, op.Key()), s.Delete(ctx, backupKey(op)))
+	return errors.Join(op.Delete(ctx, op.Key()), op.Delete(ctx, backupKey(op)))
 }
 
 // quotes is the fake quote service behind fetchQuote.

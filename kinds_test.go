@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -193,7 +195,7 @@ func TestShapeErrors(t *testing.T) {
 	require.ErrorAs(t, err, &de)
 	require.Equal(t, 1, de.Pos)
 	require.Regexp(t, `^ring: github.com/ringcache/ring_test.Legacy.Name \(.*kinds_test.go:\d+\): parameter 1 \(ring_test.Legacy\): the receiver has no RingKey\(\) string method`, err.Error())
-	require.ErrorContains(t, err, "only *ring_test.Legacy has RingKey(): pass the method expression on the pointer, (*ring_test.Legacy).M")
+	require.ErrorContains(t, err, "only *ring_test.Legacy has RingKey(): pass the method expression on the pointer, (*Legacy).Name")
 	_, err = ring.Method1(Keyless.Name)
 	require.ErrorContains(t, err, "add func (ring_test.Keyless) RingKey() string, or use a KeyFunc option")
 
@@ -201,13 +203,13 @@ func TestShapeErrors(t *testing.T) {
 	_, err = ring.Func2(func(ctx context.Context, a string, ch chan int) (int, error) { return 0, nil })
 	require.ErrorAs(t, err, &de)
 	require.Equal(t, 3, de.Pos)
-	require.ErrorContains(t, err, "parameter 3 (chan int): not keyable")
+	require.ErrorContains(t, err, "parameter 3 (chan int): type chan int is not keyable: it is a chan")
 	_, err = ring.New(func(a int, f func()) int { return 0 })
-	require.ErrorContains(t, err, "parameter 2 (func()): not keyable")
+	require.ErrorContains(t, err, "parameter 2 (func()): type func() is not keyable: it is a func")
 
 	// Not a function, nil, bad results, two contexts.
 	_, err = ring.New(42)
-	require.ErrorContains(t, err, "not a function: got int")
+	require.EqualError(t, err, "ring: int value: not a function")
 	_, err = ring.New(nil)
 	require.ErrorContains(t, err, "not a function: got nil")
 	var nilFn func(int) int
@@ -229,4 +231,63 @@ func TestShapeErrors(t *testing.T) {
 	_, err = ring.NewKind(descriptor.Method, func(ctx context.Context, a int) int { return 0 })
 	require.ErrorContains(t, err, "a method needs the receiver as its first parameter")
 	require.True(t, errors.As(err, &de))
+}
+
+type guest struct{ name string }
+
+func (g *guest) posts(ctx context.Context, page int) (string, error) {
+	return g.name + strconv.Itoa(page), nil
+}
+
+func TestReviewFixes(t *testing.T) {
+	ctx := context.Background()
+
+	// An unexported method expression is a method: it needs a RingKey...
+	_, err := ring.New((*guest).posts)
+	require.ErrorContains(t, err, "ring_test.guest.posts")
+	require.ErrorContains(t, err, "the receiver has no RingKey() string method")
+	// ...unless a KeyFunc builds the key.
+	r, err := ring.Method1((*guest).posts, ring.KeyFunc(func(args ...any) string {
+		return args[0].(*guest).name + "/" + strconv.Itoa(args[1].(int))
+	}))
+	require.NoError(t, err)
+	k, err := r.Key(&guest{name: "g"}, 2)
+	require.NoError(t, err)
+	require.Equal(t, "github.com/ringcache/ring_test.guest.posts:g/2", k)
+
+	// Run("set") on a wire puts the receiver after the value.
+	a := &Account{ID: 5, Name: "e", runs: &counter{}}
+	m := ring.Must(ring.Method1((*Account).Balance))
+	_, err = m.Bind(a).Run(ctx, "set", "set through the wire", "EUR")
+	require.NoError(t, err)
+	v, err := m.Call(a, ctx, "EUR")
+	require.NoError(t, err)
+	require.Equal(t, "set through the wire", v)
+	// Method rings take the receiver first, as Call does.
+	require.NoError(t, m.Set(a, ctx, "set on the ring", "USD"))
+	v, _, _ = m.Bind(a).Get(ctx, "USD")
+	require.Equal(t, "set on the ring", v)
+
+	// Untyped rings from New check values against the result type.
+	u := ring.Must(ring.New(func(a, b int) int { return a + b }, ring.KeyPrefix("sum")))
+	require.EqualError(t, u.Set(ctx, "str", 1, 2), "ring: github.com/ringcache/ring_test.TestReviewFixes.func2: set: value is string, want int")
+	require.ErrorContains(t, u.Set(ctx, nil, 1, 2), "set: value is nil, want int")
+	require.ErrorContains(t, u.SetMany(ctx, []any{3, "x"}, []any{1, 2}, []any{2, 2}), "set many: value 1: value is string, want int")
+	_, err = u.Encode(1.5)
+	require.ErrorContains(t, err, "encode: value is float64, want int")
+	require.NoError(t, u.Set(ctx, 9, 1, 2))
+	got, err := u.Call(ctx, 1, 2)
+	require.NoError(t, err)
+	require.Equal(t, 9, got)
+
+	// One "ring: " prefix per message.
+	_, err = ring.Func2(price(&counter{}), ring.Expire(-time.Second), ring.Coder("nope"))
+	require.Error(t, err)
+	for _, line := range strings.Split(err.Error(), "\n") {
+		require.Equal(t, 1, strings.Count(line, "ring: "), line)
+		require.Contains(t, line, "price.func")
+	}
+	_, _, err = u.GetMany(ctx, []any{1, 2}, []any{"x", 2})
+	require.Equal(t, 1, strings.Count(err.Error(), "ring: "), err.Error())
+	require.ErrorContains(t, err, "argument set 1: parameter 1: got string, want int")
 }

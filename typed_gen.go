@@ -70,6 +70,7 @@ func (r *Ring0[R]) Key() (string, error) {
 // Run runs the sub-function called name ("call", "get", "update",
 // "get_or_update", "set" (value first), "delete", "has", "touch",
 // "execute", "key") with untyped arguments checked against the signature.
+// A miss of "get" returns nil: use Get to tell it from a cached nil.
 func (r *Ring0[R]) Run(ctx context.Context, name string, args ...any) (any, error) {
 	return r.c.run(ctx, name, args)
 }
@@ -154,6 +155,7 @@ func (r *Ring1[A, R]) Key(a A) (string, error) {
 // Run runs the sub-function called name ("call", "get", "update",
 // "get_or_update", "set" (value first), "delete", "has", "touch",
 // "execute", "key") with untyped arguments checked against the signature.
+// A miss of "get" returns nil: use Get to tell it from a cached nil.
 func (r *Ring1[A, R]) Run(ctx context.Context, name string, args ...any) (any, error) {
 	return r.c.run(ctx, name, args)
 }
@@ -287,6 +289,7 @@ func (r *Ring2[A, B, R]) Key(a A, b B) (string, error) {
 // Run runs the sub-function called name ("call", "get", "update",
 // "get_or_update", "set" (value first), "delete", "has", "touch",
 // "execute", "key") with untyped arguments checked against the signature.
+// A miss of "get" returns nil: use Get to tell it from a cached nil.
 func (r *Ring2[A, B, R]) Run(ctx context.Context, name string, args ...any) (any, error) {
 	return r.c.run(ctx, name, args)
 }
@@ -420,6 +423,7 @@ func (r *Ring3[A, B, C, R]) Key(a A, b B, c C) (string, error) {
 // Run runs the sub-function called name ("call", "get", "update",
 // "get_or_update", "set" (value first), "delete", "has", "touch",
 // "execute", "key") with untyped arguments checked against the signature.
+// A miss of "get" returns nil: use Get to tell it from a cached nil.
 func (r *Ring3[A, B, C, R]) Run(ctx context.Context, name string, args ...any) (any, error) {
 	return r.c.run(ctx, name, args)
 }
@@ -527,7 +531,7 @@ func (r *MethodRing0[T, R]) GetOrUpdate(recv T, ctx context.Context) (R, error) 
 }
 
 // Set caches value as the result for the arguments.
-func (r *MethodRing0[T, R]) Set(ctx context.Context, value R, recv T) error {
+func (r *MethodRing0[T, R]) Set(recv T, ctx context.Context, value R) error {
 	return r.c.set(ctx, value, recv)
 }
 
@@ -559,6 +563,7 @@ func (r *MethodRing0[T, R]) Key(recv T) (string, error) {
 // Run runs the sub-function called name ("call", "get", "update",
 // "get_or_update", "set" (value first), "delete", "has", "touch",
 // "execute", "key") with untyped arguments checked against the signature.
+// A miss of "get" returns nil: use Get to tell it from a cached nil.
 func (r *MethodRing0[T, R]) Run(ctx context.Context, name string, args ...any) (any, error) {
 	return r.c.run(ctx, name, args)
 }
@@ -666,7 +671,7 @@ func (r *MethodRing1[T, A, R]) GetOrUpdate(recv T, ctx context.Context, a A) (R,
 }
 
 // Set caches value as the result for the arguments.
-func (r *MethodRing1[T, A, R]) Set(ctx context.Context, value R, recv T, a A) error {
+func (r *MethodRing1[T, A, R]) Set(recv T, ctx context.Context, value R, a A) error {
 	return r.c.set(ctx, value, Args2[T, A]{recv, a})
 }
 
@@ -698,6 +703,7 @@ func (r *MethodRing1[T, A, R]) Key(recv T, a A) (string, error) {
 // Run runs the sub-function called name ("call", "get", "update",
 // "get_or_update", "set" (value first), "delete", "has", "touch",
 // "execute", "key") with untyped arguments checked against the signature.
+// A miss of "get" returns nil: use Get to tell it from a cached nil.
 func (r *MethodRing1[T, A, R]) Run(ctx context.Context, name string, args ...any) (any, error) {
 	return r.c.run(ctx, name, args)
 }
@@ -805,7 +811,7 @@ func (r *MethodRing2[T, A, B, R]) GetOrUpdate(recv T, ctx context.Context, a A, 
 }
 
 // Set caches value as the result for the arguments.
-func (r *MethodRing2[T, A, B, R]) Set(ctx context.Context, value R, recv T, a A, b B) error {
+func (r *MethodRing2[T, A, B, R]) Set(recv T, ctx context.Context, value R, a A, b B) error {
 	return r.c.set(ctx, value, Args3[T, A, B]{recv, a, b})
 }
 
@@ -837,6 +843,7 @@ func (r *MethodRing2[T, A, B, R]) Key(recv T, a A, b B) (string, error) {
 // Run runs the sub-function called name ("call", "get", "update",
 // "get_or_update", "set" (value first), "delete", "has", "touch",
 // "execute", "key") with untyped arguments checked against the signature.
+// A miss of "get" returns nil: use Get to tell it from a cached nil.
 func (r *MethodRing2[T, A, B, R]) Run(ctx context.Context, name string, args ...any) (any, error) {
 	return r.c.run(ctx, name, args)
 }
@@ -971,8 +978,9 @@ func (w Wire0[T, R]) Key() (string, error) {
 // Run runs the sub-function called name ("call", "get", "update",
 // "get_or_update", "set" (value first), "delete", "has", "touch",
 // "execute", "key") with untyped arguments checked against the signature.
+// A miss of "get" returns nil: use Get to tell it from a cached nil.
 func (w Wire0[T, R]) Run(ctx context.Context, name string, args ...any) (any, error) {
-	return w.c.run(ctx, name, append([]any{w.recv}, args...))
+	return w.c.runBound(ctx, name, w.recv, args)
 }
 
 // Encode encodes value with the ring's coder.
@@ -990,7 +998,8 @@ func (w Wire0[T, R]) Storage() backends.Storage { return w.c.storage() }
 func (w Wire0[T, R]) Cache() *Cache[R] { return w.c.cache() }
 
 // Untyped returns the ring's untyped view: every sub-function with
-// arguments as []any, checked at run time.
+// arguments as []any, checked at run time. The view is the
+// whole ring's: pass the receiver as the first argument.
 func (w Wire0[T, R]) Untyped() *Ring { return &Ring{c: w.c} }
 
 // Wire1 is a MethodRing1 bound to one receiver: the sub-functions without the receiver. It is a small value; binding does not allocate.
@@ -1056,8 +1065,9 @@ func (w Wire1[T, A, R]) Key(a A) (string, error) {
 // Run runs the sub-function called name ("call", "get", "update",
 // "get_or_update", "set" (value first), "delete", "has", "touch",
 // "execute", "key") with untyped arguments checked against the signature.
+// A miss of "get" returns nil: use Get to tell it from a cached nil.
 func (w Wire1[T, A, R]) Run(ctx context.Context, name string, args ...any) (any, error) {
-	return w.c.run(ctx, name, append([]any{w.recv}, args...))
+	return w.c.runBound(ctx, name, w.recv, args)
 }
 
 // Encode encodes value with the ring's coder.
@@ -1075,7 +1085,8 @@ func (w Wire1[T, A, R]) Storage() backends.Storage { return w.c.storage() }
 func (w Wire1[T, A, R]) Cache() *Cache[R] { return w.c.cache() }
 
 // Untyped returns the ring's untyped view: every sub-function with
-// arguments as []any, checked at run time.
+// arguments as []any, checked at run time. The view is the
+// whole ring's: pass the receiver as the first argument.
 func (w Wire1[T, A, R]) Untyped() *Ring { return &Ring{c: w.c} }
 
 // KeyMany returns the backend key of each argument set.
@@ -1190,8 +1201,9 @@ func (w Wire2[T, A, B, R]) Key(a A, b B) (string, error) {
 // Run runs the sub-function called name ("call", "get", "update",
 // "get_or_update", "set" (value first), "delete", "has", "touch",
 // "execute", "key") with untyped arguments checked against the signature.
+// A miss of "get" returns nil: use Get to tell it from a cached nil.
 func (w Wire2[T, A, B, R]) Run(ctx context.Context, name string, args ...any) (any, error) {
-	return w.c.run(ctx, name, append([]any{w.recv}, args...))
+	return w.c.runBound(ctx, name, w.recv, args)
 }
 
 // Encode encodes value with the ring's coder.
@@ -1209,7 +1221,8 @@ func (w Wire2[T, A, B, R]) Storage() backends.Storage { return w.c.storage() }
 func (w Wire2[T, A, B, R]) Cache() *Cache[R] { return w.c.cache() }
 
 // Untyped returns the ring's untyped view: every sub-function with
-// arguments as []any, checked at run time.
+// arguments as []any, checked at run time. The view is the
+// whole ring's: pass the receiver as the first argument.
 func (w Wire2[T, A, B, R]) Untyped() *Ring { return &Ring{c: w.c} }
 
 // KeyMany returns the backend key of each argument set.

@@ -51,7 +51,7 @@ func New(fn any, opts ...Option) (*Ring, error) {
 // NewKind is New with the kind chosen explicitly (descriptor.Class to key a
 // method by its receiver's type, for example).
 func NewKind(kind descriptor.Kind, fn any, opts ...Option) (*Ring, error) {
-	shape, err := descriptor.Describe(fn, kind)
+	shape, err := describe(fn, kind, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +77,28 @@ func NewKind(kind descriptor.Kind, fn any, opts ...Option) (*Ring, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The result type is any here: check values against the function's.
+	c.checkValue = func(v any) error {
+		if v == nil {
+			if nilable(shape.Result) {
+				return nil
+			}
+			return fmt.Errorf("value is nil, want %v", shape.Result)
+		}
+		if t := reflect.TypeOf(v); !t.AssignableTo(shape.Result) {
+			return fmt.Errorf("value is %v, want %v", t, shape.Result)
+		}
+		return nil
+	}
 	return &Ring{c: c}, nil
+}
+
+func nilable(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Pointer, reflect.Interface, reflect.Slice, reflect.Map, reflect.Func, reflect.Chan:
+		return true
+	}
+	return false
 }
 
 func reflectComponent(s *descriptor.Shape, i int, p descriptor.Param) func(descriptor.Param) (component[[]any], error) {
@@ -87,7 +108,7 @@ func reflectComponent(s *descriptor.Shape, i int, p descriptor.Param) func(descr
 		}
 		enc, err := ringkey.EncoderOf(p.Type)
 		if err != nil {
-			return nil, s.ParamError(p, "not keyable", err)
+			return nil, s.ParamError(p, strings.TrimPrefix(err.Error(), "ring: "), err)
 		}
 		return func(dst []byte, k []any) ([]byte, error) {
 			return enc(dst, valueAs(k[i], p.Type))
@@ -157,6 +178,39 @@ func reflectExec(fv reflect.Value, s *descriptor.Shape) func(ctx context.Context
 
 func (c *core[K, R]) shapeOf() *descriptor.Shape { return c.shape }
 
+// checked converts an untyped value to R, checking it against the
+// function's result type.
+func (c *core[K, R]) checked(v any) (R, error) {
+	var zero R
+	if c.checkValue != nil {
+		if err := c.checkValue(v); err != nil {
+			return zero, err
+		}
+	}
+	if v == nil {
+		if !nilable(reflect.TypeFor[R]()) {
+			return zero, fmt.Errorf("value is nil, want %v", reflect.TypeFor[R]())
+		}
+		return zero, nil
+	}
+	r, ok := v.(R)
+	if !ok {
+		return zero, fmt.Errorf("value is %T, want %v", v, reflect.TypeFor[R]())
+	}
+	return r, nil
+}
+
+// runBound is run for a wire: recv is the first key argument, after the
+// value for "set".
+func (c *core[K, R]) runBound(ctx context.Context, name string, recv any, args []any) (any, error) {
+	if isSet(name) && len(args) > 0 {
+		return c.run(ctx, name, append([]any{args[0], recv}, args[1:]...))
+	}
+	return c.run(ctx, name, append([]any{recv}, args...))
+}
+
+func isSet(name string) bool { return strings.EqualFold(name, "set") }
+
 // run dispatches a sub-function by name with untyped arguments.
 func (c *core[K, R]) run(ctx context.Context, name string, args []any) (any, error) {
 	n := strings.ToLower(strings.ReplaceAll(name, "_", ""))
@@ -164,9 +218,9 @@ func (c *core[K, R]) run(ctx context.Context, name string, args []any) (any, err
 		if len(args) == 0 {
 			return nil, fmt.Errorf("ring: %s: set: want the value first, then the arguments", c.name)
 		}
-		v, ok := args[0].(R)
-		if !ok && args[0] != nil {
-			return nil, fmt.Errorf("ring: %s: set: value is %T, want %v", c.name, args[0], reflect.TypeFor[R]())
+		v, err := c.checked(args[0])
+		if err != nil {
+			return nil, named(c.name, "set", err)
 		}
 		k, err := c.fromAny(args[1:])
 		if err != nil {
@@ -208,7 +262,7 @@ func (c *core[K, R]) tuples(argSets [][]any) ([]K, error) {
 	for i, a := range argSets {
 		k, err := c.fromAny(a)
 		if err != nil {
-			return nil, fmt.Errorf("ring: argument set %d: %w", i, err)
+			return nil, named(c.name, fmt.Sprintf("argument set %d", i), err)
 		}
 		ks[i] = k
 	}
@@ -256,9 +310,9 @@ func (c *core[K, R]) anyMany(ctx context.Context, name string, argSets [][]any, 
 	case "set":
 		rs := make([]R, len(values))
 		for i, v := range values {
-			r, ok := v.(R)
-			if !ok && v != nil {
-				return nil, nil, fmt.Errorf("ring: %s: set many: value %d is %T, want %v", c.name, i, v, reflect.TypeFor[R]())
+			r, err := c.checked(v)
+			if err != nil {
+				return nil, nil, named(c.name, fmt.Sprintf("set many: value %d", i), err)
 			}
 			rs[i] = r
 		}
@@ -287,9 +341,9 @@ func (c *core[K, R]) anyGet(ctx context.Context, args []any) (any, bool, error) 
 }
 
 func (c *core[K, R]) anyEncode(v any) ([]byte, error) {
-	r, ok := v.(R)
-	if !ok && v != nil {
-		return nil, fmt.Errorf("ring: %s: encode: value is %T, want %v", c.name, v, reflect.TypeFor[R]())
+	r, err := c.checked(v)
+	if err != nil {
+		return nil, named(c.name, "encode", err)
 	}
 	return c.encode(r)
 }

@@ -167,20 +167,32 @@ func (s *Shape) ParamError(p Param, reason string, err error) *Error {
 	return &Error{Func: s.Name, Location: s.Location, Pos: p.Pos(), Type: p.Type, Reason: reason, Err: err}
 }
 
+// Options adjust Describe's checks.
+type Options struct {
+	// CustomKey says the caller builds keys itself (a KeyFunc), so a
+	// Method or Property receiver needs no RingKey.
+	CustomKey bool
+}
+
 // Describe classifies fn and checks its shape. want is the kind the caller
 // asked for (Auto to classify). The function must return one value, or a
 // value and an error; at most one parameter may be a context.Context.
 func Describe(fn any, want Kind) (*Shape, error) {
+	return DescribeWith(fn, want, Options{})
+}
+
+// DescribeWith is Describe with options.
+func DescribeWith(fn any, want Kind, o Options) (*Shape, error) {
 	if fn == nil {
 		return nil, &Error{Func: "<nil>", Reason: "not a function: got nil"}
 	}
 	v := reflect.ValueOf(fn)
 	t := v.Type()
 	if t.Kind() != reflect.Func {
-		return nil, &Error{Func: fmt.Sprintf("%v value", t), Type: t, Reason: fmt.Sprintf("not a function: got %v", t)}
+		return nil, &Error{Func: fmt.Sprintf("%v value", t), Reason: "not a function"}
 	}
 	if v.IsNil() {
-		return nil, &Error{Func: fmt.Sprintf("nil %v", t), Type: t, Reason: "not a function: got a nil func"}
+		return nil, &Error{Func: fmt.Sprintf("nil %v", t), Reason: "not a function: got a nil func"}
 	}
 	s := &Shape{Type: t, Context: -1, Variadic: t.IsVariadic()}
 	s.RawName, s.Location = nameOf(v)
@@ -190,7 +202,8 @@ func Describe(fn any, want Kind) (*Shape, error) {
 		recv, method := splitMethodValue(s.RawName)
 		return nil, &Error{Func: s.Name, Location: s.Location,
 			Reason: "a method value hides its receiver, so the receiver cannot be part of the key",
-			Hint:   fmt.Sprintf("pass the method expression %s.%s and the receiver as the first argument", recv, method)}
+			Hint: fmt.Sprintf("pass the method expression %s.%s and the receiver as the first argument "+
+				"(or, to cache one fixed receiver without it in the key, wrap the call in a closure and set KeyPrefix)", recv, method)}
 	}
 	for i := 0; i < t.NumIn(); i++ {
 		p := Param{Index: i, Type: t.In(i)}
@@ -229,7 +242,10 @@ func Describe(fn any, want Kind) (*Shape, error) {
 		s.Keys = s.nonContext()
 		return s, nil
 	case Method, Property, Class:
-		return s, s.describeReceiver()
+		if err := s.describeReceiver(o.CustomKey); err != nil {
+			return nil, err
+		}
+		return s, nil
 	}
 	return nil, &Error{Func: s.Name, Location: s.Location, Reason: fmt.Sprintf("unknown kind %v", kind)}
 }
@@ -266,7 +282,7 @@ func (s *Shape) describeResults() error {
 	return nil
 }
 
-func (s *Shape) describeReceiver() error {
+func (s *Shape) describeReceiver(customKey bool) error {
 	if len(s.Params) == 0 || s.Context == 0 {
 		return &Error{Func: s.Name, Location: s.Location, Type: s.Type,
 			Reason: fmt.Sprintf("a %v needs the receiver as its first parameter", s.Kind),
@@ -279,16 +295,14 @@ func (s *Shape) describeReceiver() error {
 		p := s.Keys[1]
 		return s.ParamError(p, "a property takes only the receiver (and optionally a context.Context)", nil)
 	}
-	if s.Kind == Class {
-		return nil
-	}
-	if HasRingKey(recv.Type) {
+	if s.Kind == Class || customKey || HasRingKey(recv.Type) {
 		return nil
 	}
 	e := s.ParamError(recv, "the receiver has no RingKey() string method, so it cannot be part of the key", nil)
 	switch {
 	case recv.Type.Kind() != reflect.Pointer && HasRingKey(reflect.PointerTo(recv.Type)):
-		e.Hint = fmt.Sprintf("only %v has RingKey(): pass the method expression on the pointer, (*%v).M", reflect.PointerTo(recv.Type), recv.Type)
+		e.Hint = fmt.Sprintf("only %v has RingKey(): pass the method expression on the pointer, (*%s).%s",
+			reflect.PointerTo(recv.Type), recv.Type.Name(), lastName(s.RawName))
 	case recv.Type.Kind() == reflect.Interface:
 		e.Hint = "add RingKey() string to the interface, or build a Class ring keyed by the dynamic type"
 	default:
@@ -363,23 +377,24 @@ func isMethodExpr(raw string, t reflect.Type) bool {
 		return false
 	}
 	recv := t.In(0)
-	if _, ok := recv.MethodByName(method); !ok {
-		return false
-	}
 	named := recv
 	if named.Kind() == reflect.Pointer {
 		named = named.Elem()
 	}
 	tn := named.Name()
 	if i := strings.IndexByte(tn, '['); i >= 0 {
-		tn = tn[:i]
+		tn = tn[:i] + "[...]"
 	}
 	if tn == "" {
 		return false
 	}
-	rest := strings.TrimSuffix(raw, "."+method)
-	return strings.HasSuffix(rest, "."+tn) || strings.HasSuffix(rest, ".(*"+tn+")") ||
-		strings.HasSuffix(rest, "."+tn+"[...]") || strings.HasSuffix(rest, ".(*"+tn+"[...])")
+	if _, ok := recv.MethodByName(method); !ok && token(method) && unicode.IsUpper([]rune(method)[0]) {
+		// An exported method must be in the method set; unexported ones
+		// are not listed by reflect, so for them the name alone decides.
+		return false
+	}
+	pkg := named.PkgPath()
+	return raw == pkg+"."+tn+"."+method || raw == pkg+".(*"+tn+")."+method
 }
 
 func isClosureName(s string) bool {

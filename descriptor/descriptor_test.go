@@ -19,6 +19,10 @@ func (u *User) Load(ctx context.Context, n int) (string, error) { return "", nil
 func (u *User) Name(ctx context.Context) (string, error)        { return "", nil }
 func (u User) Plain(n int) int                                  { return n }
 
+type keyless struct{}
+
+func (*keyless) load(ctx context.Context, n int) (int, error) { return n, nil }
+
 type Box[T any] struct{ V T }
 
 func (b *Box[T]) RingKey() string { return "" }
@@ -99,7 +103,25 @@ func TestErrors(t *testing.T) {
 	var de *descriptor.Error
 	require.True(t, errors.As(err, &de))
 	require.Equal(t, "a method value hides its receiver, so the receiver cannot be part of the key", de.Reason)
-	require.Equal(t, "pass the method expression (*User).Load and the receiver as the first argument", de.Hint)
+	require.Equal(t, "pass the method expression (*User).Load and the receiver as the first argument "+
+		"(or, to cache one fixed receiver without it in the key, wrap the call in a closure and set KeyPrefix)", de.Hint)
+
+	// Unexported methods are recognised too, and so need a RingKey.
+	s, err := descriptor.Describe((*keyless).load, descriptor.Auto)
+	require.Nil(t, s)
+	require.ErrorContains(t, err, "descriptor_test.keyless.load")
+	require.ErrorContains(t, err, "the receiver has no RingKey() string method")
+	s, err = descriptor.DescribeWith((*keyless).load, descriptor.Auto, descriptor.Options{CustomKey: true})
+	require.NoError(t, err)
+	require.Equal(t, descriptor.Method, s.Kind)
+	require.True(t, s.MethodExpr)
+
+	// Only *T has RingKey: the hint names the method.
+	_, err = descriptor.Describe(User.Plain, descriptor.Auto)
+	require.ErrorContains(t, err, "only *descriptor_test.User has RingKey(): pass the method expression on the pointer, (*User).Plain")
+
+	_, err = descriptor.Describe(42, descriptor.Auto)
+	require.EqualError(t, err, "ring: int value: not a function")
 
 	_, err = descriptor.Describe(Shaper.Sides, descriptor.Method)
 	require.ErrorContains(t, err, "add RingKey() string to the interface, or build a Class ring keyed by the dynamic type")

@@ -200,9 +200,16 @@ func (r *Rope) ttl(key string, v any) time.Duration {
 	return r.cfg.Expire
 }
 
-// Store writes v under key with the rope's expiry, encoding it first if the
-// rope has a coder. A value the Exclude predicate rejects is not written.
+// Store writes v under key with the rope's expiry (or its TTL function),
+// encoding it first if the rope has a coder. A value the Exclude predicate
+// rejects is not written; with IfNotExists an existing entry is kept.
 func (r *Rope) Store(ctx context.Context, key string, v any) error {
+	return r.StoreTTL(ctx, key, v, r.ttl(key, v))
+}
+
+// StoreTTL is Store with an explicit time-to-live (0: none), for strategies
+// that keep entries of their own, such as a backup copy without expiry.
+func (r *Rope) StoreTTL(ctx context.Context, key string, v any, ttl time.Duration) error {
 	if r.cfg.Exclude != nil && r.cfg.Exclude(key, v) {
 		return nil
 	}
@@ -211,10 +218,10 @@ func (r *Rope) Store(ctx context.Context, key string, v any) error {
 		return fmt.Errorf("ring: %s: encode %q: %w", r.cfg.Name, key, err)
 	}
 	if r.cfg.IfNotExists {
-		_, err = backends.SetIfAbsent(ctx, r.cfg.Storage, key, sv, r.ttl(key, v))
+		_, err = backends.SetIfAbsent(ctx, r.cfg.Storage, key, sv, ttl)
 		return err
 	}
-	return r.cfg.Storage.Set(ctx, key, sv, r.ttl(key, v))
+	return r.cfg.Storage.Set(ctx, key, sv, ttl)
 }
 
 // StoreMany writes values under keys in one bulk write where the backend
@@ -294,6 +301,17 @@ func (o Op) Load(ctx context.Context, key string) (any, bool, error) { return o.
 
 // Store writes v under key with the rope's expiry and coder.
 func (o Op) Store(ctx context.Context, key string, v any) error { return o.rope.Store(ctx, key, v) }
+
+// StoreTTL writes v under key with the time-to-live ttl (0: none), with the
+// rope's coder, Exclude and IfNotExists.
+func (o Op) StoreTTL(ctx context.Context, key string, v any, ttl time.Duration) error {
+	return o.rope.StoreTTL(ctx, key, v, ttl)
+}
+
+// Delete removes key (any key: a strategy may keep entries of its own).
+func (o Op) Delete(ctx context.Context, key string) error {
+	return o.rope.cfg.Storage.Delete(ctx, key)
+}
 
 // Report sends a failure the strategy absorbed to the OnError hook.
 func (o Op) Report(op string, err error) { o.rope.Report(op, o.key, err) }
