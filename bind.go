@@ -476,3 +476,7 @@ func Must[T any](r T, err error) T {
 // same *PanicError, which carries the panic value and the stack. Nothing is
 // cached.
 type PanicError = flight.PanicError
+
+// Event is what the OnError hook receives: a storage failure that a Call
+// absorbed, or a stored value that no longer decodes.
+type Event = wire.Event

@@ -356,10 +356,11 @@ func TestKeyableDespiteFuncField(t *testing.T) {
 	type ignored struct {
 		A int
 		F func() `hash:"-"`
-		g func()
+		g func() // unexported: ignored by the hash
 	}
 	_, err := ringkey.EncoderOf(reflect.TypeFor[ignored]())
 	require.NoError(t, err)
+	_ = ignored{g: func() {}} // the field exists only to be ignored
 	_, err = ringkey.EncoderOf(reflect.TypeFor[withRingKeyFunc]())
 	require.NoError(t, err)
 }

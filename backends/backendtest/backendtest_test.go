@@ -1,0 +1,123 @@
+package backendtest_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ringcache/ring/backends"
+	"github.com/ringcache/ring/backends/backendtest"
+)
+
+func TestLRU(t *testing.T) {
+	backendtest.Run(t, func(t *testing.T) backends.Storage {
+		l, err := backends.NewLRU(10_000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}, backendtest.Options{})
+}
+
+func TestDict(t *testing.T) {
+	backendtest.Run(t, func(*testing.T) backends.Storage { return backends.NewDict() }, backendtest.Options{})
+}
+
+func TestDummy(t *testing.T) {
+	backendtest.Run(t, func(*testing.T) backends.Storage { return backends.NewDummy() }, backendtest.Options{StoresNothing: true})
+}
+
+// The suite must catch broken backends. Each broken backend below wraps a
+// Dict with one bug; TestSuiteCatches runs the suite on it in a child
+// process (a failing subtest cannot be contained in-process) and expects a
+// failure in the named subtest.
+
+// touchDropsExpiry is Python Ring's lru bug: a touched entry stops expiring.
+type touchDropsExpiry struct{ *backends.Dict }
+
+func (b touchDropsExpiry) Touch(ctx context.Context, key string, _ time.Duration) error {
+	return b.Dict.Touch(ctx, key, 0)
+}
+
+// hasIgnoresExpiry is Python Ring's dict bug.
+type hasIgnoresExpiry struct {
+	*backends.Dict
+	seen map[string]bool
+}
+
+func (b hasIgnoresExpiry) Set(ctx context.Context, key string, v any, ttl time.Duration) error {
+	b.seen[key] = true
+	return b.Dict.Set(ctx, key, v, ttl)
+}
+
+func (b hasIgnoresExpiry) Has(_ context.Context, key string) (bool, error) { return b.seen[key], nil }
+
+// nilIsMiss forgets stored nil values, as Ring's remote backends do.
+type nilIsMiss struct{ *backends.Dict }
+
+func (b nilIsMiss) Get(ctx context.Context, key string) (any, bool, error) {
+	v, ok, err := b.Dict.Get(ctx, key)
+	return v, ok && v != nil, err
+}
+
+// sloppyClear clears by a prefix shorter by one byte.
+type sloppyClear struct{ *backends.Dict }
+
+func (b sloppyClear) Clear(ctx context.Context, prefix string) error {
+	return b.Dict.Clear(ctx, prefix[:len(prefix)-1])
+}
+
+// touchCreates writes an absent key on Touch.
+type touchCreates struct{ *backends.Dict }
+
+func (b touchCreates) Touch(ctx context.Context, key string, ttl time.Duration) error {
+	return b.Dict.Set(ctx, key, "ghost", ttl)
+}
+
+var broken = map[string]func() backends.Storage{
+	"touchDropsExpiry": func() backends.Storage { return touchDropsExpiry{backends.NewDict()} },
+	"hasIgnoresExpiry": func() backends.Storage { return hasIgnoresExpiry{backends.NewDict(), map[string]bool{}} },
+	"nilIsMiss":        func() backends.Storage { return nilIsMiss{backends.NewDict()} },
+	"sloppyClear":      func() backends.Storage { return sloppyClear{backends.NewDict()} },
+	"touchCreates":     func() backends.Storage { return touchCreates{backends.NewDict()} },
+}
+
+const brokenEnv = "RING_BACKENDTEST_BROKEN"
+
+// TestBrokenChild runs the suite on the broken backend named by the
+// environment; it only runs as TestSuiteCatches' child.
+func TestBrokenChild(t *testing.T) {
+	name := os.Getenv(brokenEnv)
+	if name == "" {
+		t.Skip("only run by TestSuiteCatches")
+	}
+	backendtest.Run(t, func(*testing.T) backends.Storage { return broken[name]() }, backendtest.Options{})
+}
+
+func TestSuiteCatches(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs child processes")
+	}
+	for name, subtest := range map[string]string{
+		"touchDropsExpiry": "Expiry/TouchKeepsAnExpiry:after",
+		"hasIgnoresExpiry": "Expiry/Expires:after",
+		"nilIsMiss":        "Values",
+		"sloppyClear":      "Clear",
+		"touchCreates":     "Expiry/TouchAbsent:before",
+	} {
+		t.Run(name, func(t *testing.T) {
+			cmd := exec.Command(os.Args[0], "-test.run=^TestBrokenChild$", "-test.v")
+			cmd.Env = append(os.Environ(), brokenEnv+"="+name)
+			out, err := cmd.CombinedOutput()
+			if err == nil {
+				t.Fatalf("the suite passed a backend with the bug %s:\n%s", name, out)
+			}
+			if want := "--- FAIL: TestBrokenChild/" + subtest; !strings.Contains(string(out), want) {
+				t.Fatalf("the suite did not fail in %s:\n%s", want, out)
+			}
+		})
+	}
+}

@@ -1,0 +1,300 @@
+package backends_test
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/ringcache/ring/backends"
+	"github.com/ringcache/ring/backends/backendtest"
+)
+
+func newDisk(t testing.TB, dir string, opts ...backends.DiskOption) *backends.Disk {
+	t.Helper()
+	d, err := backends.NewDisk(dir, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = d.Close() })
+	return d
+}
+
+func TestDiskConformance(t *testing.T) {
+	d := newDisk(t, t.TempDir())
+	backendtest.Run(t, func(*testing.T) backends.Storage { return d }, backendtest.Options{HonoursContext: true})
+}
+
+// fakeClock is a clock that tests move by hand.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+func TestDiskSurvivesReopen(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "nested", "cache")
+	ctx := t.Context()
+	d, err := backends.NewDisk(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Set(ctx, "persistent", []byte("p"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Set(ctx, "expiring", []byte("e"), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Set(ctx, "short", []byte("s"), 50*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	n1, _ := d.StoredBytes()
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	if _, _, err := d.Get(ctx, "persistent"); err == nil {
+		t.Fatal("Get after Close: no error")
+	}
+	if _, err := os.Stat(filepath.Join(dir, backends.DiskFileName)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(60 * time.Millisecond)
+
+	d2 := newDisk(t, dir)
+	for k, want := range map[string]string{"persistent": "p", "expiring": "e"} {
+		v, ok, err := d2.Get(ctx, k)
+		if err != nil || !ok || string(v.([]byte)) != want {
+			t.Errorf("after reopen Get %q = %v, %v, %v", k, v, ok, err)
+		}
+	}
+	if ok, _ := d2.Has(ctx, "short"); ok {
+		t.Error("an entry that expired while the file was closed is still there")
+	}
+	if n2, _ := d2.StoredBytes(); n2 != n1 || n1 != int64(len("persistent")+1+len("expiring")+1+len("short")+1) {
+		t.Errorf("StoredBytes %d before close, %d after reopen", n1, n2)
+	}
+	if d2.Raw().(*bolt.DB).Path() != d2.Path() {
+		t.Error("Raw is not the bbolt DB")
+	}
+}
+
+func TestDiskLocked(t *testing.T) {
+	dir := t.TempDir()
+	newDisk(t, dir)
+	start := time.Now()
+	_, err := backends.NewDisk(dir, backends.DiskLockTimeout(100*time.Millisecond))
+	if err == nil || !strings.Contains(err.Error(), "locked") {
+		t.Fatalf("second NewDisk on a locked file: %v", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("waited %v for the lock", d)
+	}
+}
+
+func TestDiskBadOptions(t *testing.T) {
+	for _, c := range []struct {
+		dir  string
+		opts []backends.DiskOption
+		want string
+	}{
+		{"", nil, "empty directory"},
+		{t.TempDir(), []backends.DiskOption{backends.DiskMaxBytes(-1)}, "negative size bound -1"},
+		{t.TempDir(), []backends.DiskOption{backends.DiskLockTimeout(-time.Second)}, "negative lock timeout"},
+	} {
+		if _, err := backends.NewDisk(c.dir, c.opts...); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("NewDisk(%q, %v): %v, want %q", c.dir, c.opts, err, c.want)
+		}
+	}
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := backends.NewDisk(file); err == nil {
+		t.Error("NewDisk on a regular file: no error")
+	}
+}
+
+// TestDiskEvictionOrder fills a bounded Disk and checks the documented
+// policy: expired first, then closest to expiry, then entries without
+// expiry, oldest written first.
+func TestDiskEvictionOrder(t *testing.T) {
+	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	ctx := t.Context()
+	// Every entry is a 1-byte key and a 9-byte value: 10 bytes.
+	d := newDisk(t, t.TempDir(), backends.DiskMaxBytes(50), backends.DiskClock(clock.Now))
+	val := []byte("123456789")
+	set := func(k string, ttl time.Duration) {
+		t.Helper()
+		if err := d.Set(ctx, k, val, ttl); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set("a", 0)              // persistent, oldest
+	set("b", 0)              // persistent
+	set("c", time.Hour)      // expires late
+	set("d", time.Minute)    // expires soon
+	set("e", 10*time.Second) // expires soonest, then expired below
+	clock.Add(20 * time.Second)
+	present := func(want string) {
+		t.Helper()
+		var got strings.Builder
+		for _, k := range "abcdefgh" {
+			if ok, _ := d.Has(ctx, string(k)); ok {
+				got.WriteRune(k)
+			}
+		}
+		if got.String() != want {
+			t.Fatalf("present keys %q, want %q", got.String(), want)
+		}
+		if n, _ := d.StoredBytes(); n > 50 {
+			t.Fatalf("StoredBytes %d over the bound 50", n)
+		}
+	}
+	present("abcd")  // e has expired
+	set("f", 0)      // evicts the expired e
+	present("abcdf") // 50 bytes
+	set("g", 0)      // evicts d, closest to expiry
+	present("abcfg")
+	set("h", 0) // evicts c, the last with an expiry
+	present("abfgh")
+	set("a", 0)      // rewrites a: the same size, nothing evicted
+	present("abfgh") //
+	set("c", 0)      // evicts b, now the oldest written
+	present("acfgh")
+	// A Touch moves an entry in the order: f gets an expiry and goes first.
+	if err := d.Touch(ctx, "f", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	set("b", 0)
+	present("abcgh")
+}
+
+func TestDiskSizeBoundErrors(t *testing.T) {
+	ctx := t.Context()
+	d := newDisk(t, t.TempDir(), backends.DiskMaxBytes(100))
+	err := d.Set(ctx, "big", make([]byte, 200), 0)
+	if err == nil || !strings.Contains(err.Error(), "larger than the size bound of 100 bytes") || !strings.Contains(err.Error(), `"big"`) {
+		t.Fatalf("Set over the bound: %v", err)
+	}
+	if err := d.Set(ctx, "old", make([]byte, 50), 0); err != nil {
+		t.Fatal(err)
+	}
+	// Two entries that fit alone but not together: one call, nothing written.
+	err = d.SetMany(ctx, []string{"x", "y"}, []any{make([]byte, 60), make([]byte, 60)}, 0)
+	if err == nil || !strings.Contains(err.Error(), "over the size bound") {
+		t.Fatalf("SetMany over the bound: %v", err)
+	}
+	has, _ := d.HasMany(ctx, []string{"old", "x", "y"})
+	if !has[0] || has[1] || has[2] {
+		t.Fatalf("after a failed SetMany: HasMany = %v, want [true false false]", has)
+	}
+	long := strings.Repeat("k", backends.DiskMaxKeySize+1)
+	if err := newDisk(t, t.TempDir()).Set(ctx, long, []byte("v"), 0); err == nil || !strings.Contains(err.Error(), "longer than the limit") {
+		t.Fatalf("Set with a key over the limit: %v", err)
+	}
+}
+
+// TestDiskSweepsExpired checks that writes remove expired entries from the
+// file (bounded per write), not only hide them.
+func TestDiskSweepsExpired(t *testing.T) {
+	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	ctx := t.Context()
+	d := newDisk(t, t.TempDir(), backends.DiskClock(clock.Now))
+	keys := make([]string, 600)
+	vals := make([]any, len(keys))
+	for i := range keys {
+		keys[i], vals[i] = fmt.Sprintf("k%03d", i), []byte("v")
+	}
+	if err := d.SetMany(ctx, keys, vals, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := d.StoredBytes()
+	clock.Add(2 * time.Second)
+	if err := d.Set(ctx, "new", []byte("v"), 0); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := d.StoredBytes()
+	if want := before - 256*5 + 4; after != want {
+		t.Errorf("after one write: StoredBytes %d, want %d (256 expired entries swept)", after, want)
+	}
+	for range 3 {
+		if err := d.Delete(ctx, "absent"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, _ := d.StoredBytes(); n != 4 {
+		t.Errorf("after more writes: StoredBytes %d, want 4", n)
+	}
+}
+
+func TestDiskClearManyKeys(t *testing.T) {
+	ctx := t.Context()
+	d := newDisk(t, t.TempDir())
+	n := 10_000 + 5 // more than one Clear transaction
+	keys := make([]string, n)
+	vals := make([]any, n)
+	for i := range keys {
+		keys[i], vals[i] = fmt.Sprintf("p:%05d", i), []byte{}
+	}
+	keys = append(keys, "p", "q:0", "o")
+	vals = append(vals, []byte{}, []byte{}, []byte{})
+	if err := d.SetMany(ctx, keys, vals, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Clear(ctx, "p:"); err != nil {
+		t.Fatal(err)
+	}
+	has, err := d.HasMany(ctx, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, h := range has {
+		if h != (i >= n) {
+			t.Fatalf("after Clear: Has(%q) = %v", keys[i], h)
+		}
+	}
+	if b, _ := d.StoredBytes(); b != 1+3+1 {
+		t.Errorf("StoredBytes %d after Clear, want 5", b)
+	}
+}
+
+func TestDiskCorruptFormat(t *testing.T) {
+	dir := t.TempDir()
+	d, err := backends.NewDisk(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = d.Raw().(*bolt.DB).Update(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte("meta")).Put([]byte("format"), []byte{9})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = d.Close()
+	if _, err := backends.NewDisk(dir); err == nil || !strings.Contains(err.Error(), "unknown format") {
+		t.Fatalf("NewDisk of another format: %v", err)
+	}
+	if errors.Is(err, backends.ErrNotSupported) {
+		t.Error("a format error is not ErrNotSupported")
+	}
+}

@@ -1,0 +1,419 @@
+package backends
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/bradfitz/gomemcache/memcache"
+)
+
+// memcacheRelativeLimit is the longest expiry memcached takes as a number of
+// seconds from now: a larger number is read as an absolute Unix time.
+const memcacheRelativeLimit = 30 * 24 * 60 * 60
+
+// MemcacheKeyPrefix starts every key that Memcache rewrites (see
+// [Memcache.RefactorKey]). It is Python Ring's format.
+const MemcacheKeyPrefix = "ring-sha1:"
+
+// Memcache is a bytes backend on a gomemcache client, which spreads keys over
+// one or more memcached servers.
+//
+// Keys: memcached takes keys of at most 250 bytes with no control or space
+// bytes. Memcache implements [KeyRefactorer]: a key of 250 bytes or more, an
+// empty key, or a key with any byte outside '!'..'~' is stored as
+// "ring-sha1:" + hex(sha1(key)), as Python Ring does (Ring leaves the empty
+// key as it is, which memcached rejects). Every method applies RefactorKey
+// itself, so calling the backend directly with any key works; refactoring a
+// refactored key changes nothing.
+//
+// Expiry: memcached counts in whole seconds, so a ttl is rounded up to the
+// next second; a ttl over 30 days is sent as an absolute Unix time (as
+// memcached requires), and one past the year 2038 is an error.
+//
+// Capabilities: Get, Set, Delete, Touch, Add (SetIfAbsent) and GetMulti
+// (GetMany and HasMany) are native. Has is a Get (memcached has no command
+// that tests a key without reading it). SetMany, DeleteMany and TouchMany are
+// loops (gomemcache has no multi-key form for them): they stop at the first
+// error. Clear is not supported: memcached cannot list its keys, so Memcache
+// does not implement [Clearer] and [Clear] returns an error wrapping
+// [ErrNotSupported].
+//
+// Values: memcached refuses an item over its size limit (1 MiB by default,
+// key and about 50 bytes of item header included); Set returns that error
+// naming the key and the size.
+//
+// Context: gomemcache takes no ctx. A cancelled ctx is checked before each
+// call and between the steps of a loop; a call in flight is bounded by the
+// client's Timeout (500ms by default).
+//
+// Memcache is safe for concurrent use.
+type Memcache struct {
+	client *memcache.Client
+	now    func() time.Time
+	owned  bool // made by Open: Close closes client
+}
+
+// NewMemcache returns a Memcache backend on client. The client stays the
+// caller's: [Memcache.Close] leaves it open.
+func NewMemcache(client *memcache.Client) *Memcache {
+	return &Memcache{client: client, now: time.Now}
+}
+
+var (
+	_ Storage       = (*Memcache)(nil)
+	_ Haser         = (*Memcache)(nil)
+	_ Toucher       = (*Memcache)(nil)
+	_ SetIfAbsenter = (*Memcache)(nil)
+	_ BulkGetter    = (*Memcache)(nil)
+	_ BulkSetter    = (*Memcache)(nil)
+	_ BulkDeleter   = (*Memcache)(nil)
+	_ BulkHaser     = (*Memcache)(nil)
+	_ BulkToucher   = (*Memcache)(nil)
+	_ KeyRefactorer = (*Memcache)(nil)
+	_ Closer        = (*Memcache)(nil)
+	_ Remover       = (*Memcache)(nil)
+)
+
+// Name returns "memcache".
+func (*Memcache) Name() string { return "memcache" }
+
+// Bytes returns true: Memcache stores []byte values.
+func (*Memcache) Bytes() bool { return true }
+
+// Raw returns the *memcache.Client given to NewMemcache.
+func (m *Memcache) Raw() any { return m.client }
+
+// RefactorKey returns key as memcached stores it: unchanged when it is 1 to
+// 249 bytes long and every byte is in '!'..'~', and "ring-sha1:" followed by
+// the hex SHA-1 of key otherwise.
+func (*Memcache) RefactorKey(key string) string {
+	if memcacheKeyOK(key) {
+		return key
+	}
+	sum := sha1.Sum([]byte(key))
+	return MemcacheKeyPrefix + hex.EncodeToString(sum[:])
+}
+
+func memcacheKeyOK(key string) bool {
+	if len(key) == 0 || len(key) >= 250 {
+		return false
+	}
+	for i := 0; i < len(key); i++ {
+		if key[i] < '!' || key[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// Close closes the client's idle connections when [Open] made it, and does
+// nothing for a client given to NewMemcache, which its owner closes.
+func (m *Memcache) Close() error {
+	if !m.owned || m.client == nil {
+		return nil
+	}
+	if err := m.client.Close(); err != nil {
+		return fmt.Errorf("ring: backend memcache: close: %w", err)
+	}
+	return nil
+}
+
+func (m *Memcache) ready(ctx context.Context, op string) error {
+	if m.client == nil {
+		return fmt.Errorf("ring: backend memcache: %s: nil client", op)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("ring: backend memcache: %s: %w", op, err)
+	}
+	return nil
+}
+
+func (m *Memcache) fail(op, key string, err error) error {
+	return fmt.Errorf("ring: backend memcache: %s %s: %w", op, quoteKey(key), err)
+}
+
+// expiration converts ttl to memcached's expiration field.
+func (m *Memcache) expiration(ttl time.Duration) (int32, error) {
+	if err := CheckTTL(m, ttl); err != nil {
+		return 0, err
+	}
+	return memcacheExpiration(ttl, m.now)
+}
+
+// memcacheExpiration returns the expiration memcached needs for ttl: 0 for
+// none, whole seconds rounded up for up to 30 days, an absolute Unix time
+// beyond that.
+func memcacheExpiration(ttl time.Duration, now func() time.Time) (int32, error) {
+	if ttl <= 0 {
+		return 0, nil
+	}
+	secs := int64((ttl + time.Second - 1) / time.Second)
+	if secs <= memcacheRelativeLimit {
+		return int32(secs), nil
+	}
+	abs := now().Unix() + secs
+	if abs > math.MaxInt32 {
+		return 0, fmt.Errorf("ring: backend memcache: expiry %v ends after %s, past the last time memcached can store (2038-01-19)",
+			ttl, time.Unix(abs, 0).UTC().Format(time.DateOnly))
+	}
+	return int32(abs), nil
+}
+
+// Get returns the bytes under key; a missing key is a miss.
+func (m *Memcache) Get(ctx context.Context, key string) (any, bool, error) {
+	if err := m.ready(ctx, "get"); err != nil {
+		return nil, false, err
+	}
+	it, err := m.client.Get(m.RefactorKey(key))
+	if errors.Is(err, memcache.ErrCacheMiss) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, m.fail("get", key, err)
+	}
+	return nonNil(it.Value), true, nil
+}
+
+// Set stores value, which must be a []byte, under key.
+func (m *Memcache) Set(ctx context.Context, key string, value any, ttl time.Duration) error {
+	if err := m.ready(ctx, "set"); err != nil {
+		return err
+	}
+	exp, err := m.expiration(ttl)
+	if err != nil {
+		return err
+	}
+	b, err := bytesValue(m, "set", key, value)
+	if err != nil {
+		return err
+	}
+	return m.set(key, b, exp)
+}
+
+func (m *Memcache) set(key string, b []byte, exp int32) error {
+	err := m.client.Set(&memcache.Item{Key: m.RefactorKey(key), Value: b, Expiration: exp})
+	if err != nil {
+		return fmt.Errorf("ring: backend memcache: set %s (%d bytes): %w", quoteKey(key), len(b), err)
+	}
+	return nil
+}
+
+// Delete removes key; an absent key is not an error.
+func (m *Memcache) Delete(ctx context.Context, key string) error {
+	if err := m.ready(ctx, "delete"); err != nil {
+		return err
+	}
+	return m.delete(key)
+}
+
+func (m *Memcache) delete(key string) error {
+	err := m.client.Delete(m.RefactorKey(key))
+	if err != nil && !errors.Is(err, memcache.ErrCacheMiss) {
+		return m.fail("delete", key, err)
+	}
+	return nil
+}
+
+// Remove deletes key and reports whether it was there (memcached answers
+// NOT_FOUND for an absent key), in one round trip.
+func (m *Memcache) Remove(ctx context.Context, key string) (bool, error) {
+	if err := m.ready(ctx, "remove"); err != nil {
+		return false, err
+	}
+	err := m.client.Delete(m.RefactorKey(key))
+	if errors.Is(err, memcache.ErrCacheMiss) {
+		return false, nil
+	}
+	if err != nil {
+		return false, m.fail("remove", key, err)
+	}
+	return true, nil
+}
+
+// Has reports whether key is present. memcached has no command that tests a
+// key without reading it, so Has is a Get that drops the value.
+func (m *Memcache) Has(ctx context.Context, key string) (bool, error) {
+	if err := m.ready(ctx, "has"); err != nil {
+		return false, err
+	}
+	_, err := m.client.Get(m.RefactorKey(key))
+	if errors.Is(err, memcache.ErrCacheMiss) {
+		return false, nil
+	}
+	if err != nil {
+		return false, m.fail("has", key, err)
+	}
+	return true, nil
+}
+
+// Touch gives key a new expiry with memcached's touch; a zero ttl makes it
+// persistent. An absent key stays absent.
+func (m *Memcache) Touch(ctx context.Context, key string, ttl time.Duration) error {
+	if err := m.ready(ctx, "touch"); err != nil {
+		return err
+	}
+	exp, err := m.expiration(ttl)
+	if err != nil {
+		return err
+	}
+	return m.touch(key, exp)
+}
+
+func (m *Memcache) touch(key string, exp int32) error {
+	err := m.client.Touch(m.RefactorKey(key), exp)
+	if err != nil && !errors.Is(err, memcache.ErrCacheMiss) {
+		return m.fail("touch", key, err)
+	}
+	return nil
+}
+
+// SetIfAbsent stores value under key with memcached's add and reports whether
+// it was written.
+func (m *Memcache) SetIfAbsent(ctx context.Context, key string, value any, ttl time.Duration) (bool, error) {
+	if err := m.ready(ctx, "set if absent"); err != nil {
+		return false, err
+	}
+	exp, err := m.expiration(ttl)
+	if err != nil {
+		return false, err
+	}
+	b, err := bytesValue(m, "set if absent", key, value)
+	if err != nil {
+		return false, err
+	}
+	err = m.client.Add(&memcache.Item{Key: m.RefactorKey(key), Value: b, Expiration: exp})
+	if errors.Is(err, memcache.ErrNotStored) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("ring: backend memcache: set if absent %s (%d bytes): %w", quoteKey(key), len(b), err)
+	}
+	return true, nil
+}
+
+// getMulti reads keys with GetMulti (one request per server) and returns the
+// items by refactored key together with the refactored keys.
+func (m *Memcache) getMulti(op string, keys []string) (map[string]*memcache.Item, []string, error) {
+	rk := make([]string, len(keys))
+	for i, k := range keys {
+		rk[i] = m.RefactorKey(k)
+	}
+	items, err := m.client.GetMulti(rk)
+	if err != nil {
+		return nil, nil, fmt.Errorf("ring: backend memcache: %s (%d keys): %w", op, len(keys), err)
+	}
+	return items, rk, nil
+}
+
+// GetMany reads keys with GetMulti: one request per server.
+func (m *Memcache) GetMany(ctx context.Context, keys []string) ([]any, []bool, error) {
+	if err := m.ready(ctx, "get many"); err != nil {
+		return nil, nil, err
+	}
+	values := make([]any, len(keys))
+	found := make([]bool, len(keys))
+	if len(keys) == 0 {
+		return values, found, nil
+	}
+	items, rk, err := m.getMulti("get many", keys)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i, k := range rk {
+		if it, ok := items[k]; ok {
+			// A key asked for twice shares the item: copy so that the
+			// caller owns every slice it gets.
+			values[i], found[i] = append([]byte{}, it.Value...), true
+		}
+	}
+	return values, found, nil
+}
+
+// SetMany stores the entries by a loop of Set (memcached has no multi-key
+// set); it stops at the first error. Every value must be a []byte; a wrong
+// type is reported before anything is written.
+func (m *Memcache) SetMany(ctx context.Context, keys []string, values []any, ttl time.Duration) error {
+	if err := m.ready(ctx, "set many"); err != nil {
+		return err
+	}
+	exp, err := m.expiration(ttl)
+	if err != nil {
+		return err
+	}
+	if len(keys) != len(values) {
+		return fmt.Errorf("ring: backend memcache: set many: %d keys but %d values", len(keys), len(values))
+	}
+	bs := make([][]byte, len(values))
+	for i, v := range values {
+		if bs[i], err = bytesValue(m, "set many", keys[i], v); err != nil {
+			return err
+		}
+	}
+	for i, k := range keys {
+		if err := m.ready(ctx, "set many"); err != nil {
+			return err
+		}
+		if err := m.set(k, bs[i], exp); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DeleteMany removes keys by a loop of Delete; it stops at the first error.
+func (m *Memcache) DeleteMany(ctx context.Context, keys []string) error {
+	for _, k := range keys {
+		if err := m.ready(ctx, "delete many"); err != nil {
+			return err
+		}
+		if err := m.delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// HasMany tests keys with GetMulti (which reads the values too).
+func (m *Memcache) HasMany(ctx context.Context, keys []string) ([]bool, error) {
+	if err := m.ready(ctx, "has many"); err != nil {
+		return nil, err
+	}
+	out := make([]bool, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	items, rk, err := m.getMulti("has many", keys)
+	if err != nil {
+		return nil, err
+	}
+	for i, k := range rk {
+		_, out[i] = items[k]
+	}
+	return out, nil
+}
+
+// TouchMany gives every present key a new expiry by a loop of Touch; it
+// stops at the first error.
+func (m *Memcache) TouchMany(ctx context.Context, keys []string, ttl time.Duration) error {
+	if err := m.ready(ctx, "touch many"); err != nil {
+		return err
+	}
+	exp, err := m.expiration(ttl)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if err := m.ready(ctx, "touch many"); err != nil {
+			return err
+		}
+		if err := m.touch(k, exp); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,595 @@
+package backends
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Redis is a bytes backend on a go-redis/v9 [redis.UniversalClient]: a single
+// node (*redis.Client), a Sentinel-managed master (the *redis.Client that
+// redis.NewFailoverClient returns), a Redis Cluster (*redis.ClusterClient)
+// or a client-side sharded *redis.Ring all work through this one type.
+//
+// Every entry is one Redis string key: GET, SET with PX, DEL, EXISTS, PEXPIRE
+// and PERSIST, SET NX for SetIfAbsent, MGET for GetMany and pipelines for the
+// other bulk forms. On a cluster the keys of a bulk call are grouped by hash
+// slot so that no multi-key command spans two slots (no CROSSSLOT error), and
+// the per-slot commands run in one pipeline. Clear scans for the prefix with
+// SCAN MATCH (on every master of a cluster, on every shard of a ring) and
+// removes what it finds with UNLINK; it never flushes the database.
+//
+// Expiries are kept in milliseconds; a ttl that is not a whole number of
+// milliseconds is rounded up to the next millisecond.
+//
+// Context: a cancelled or expired ctx is checked before every call and while
+// go-redis waits for a pooled connection. During network I/O go-redis bounds
+// a call by the client's ReadTimeout and WriteTimeout and, only when the
+// client was built with ContextTimeoutEnabled (as [Open] does), also by the
+// ctx deadline.
+//
+// Redis is safe for concurrent use.
+type Redis struct {
+	client  redis.UniversalClient
+	cluster *redis.ClusterClient
+	ring    *redis.Ring
+	owned   bool // made by Open: Close closes client
+}
+
+// NewRedis returns a Redis backend on client. The client stays the
+// caller's: [Redis.Close] leaves it open.
+func NewRedis(client redis.UniversalClient) *Redis {
+	r := &Redis{client: client}
+	switch c := client.(type) {
+	case *redis.ClusterClient:
+		r.cluster = c
+	case *redis.Ring:
+		r.ring = c
+	}
+	return r
+}
+
+var (
+	_ Storage       = (*Redis)(nil)
+	_ Haser         = (*Redis)(nil)
+	_ Toucher       = (*Redis)(nil)
+	_ SetIfAbsenter = (*Redis)(nil)
+	_ BulkGetter    = (*Redis)(nil)
+	_ BulkSetter    = (*Redis)(nil)
+	_ BulkDeleter   = (*Redis)(nil)
+	_ BulkHaser     = (*Redis)(nil)
+	_ BulkToucher   = (*Redis)(nil)
+	_ Clearer       = (*Redis)(nil)
+	_ Closer        = (*Redis)(nil)
+	_ Remover       = (*Redis)(nil)
+)
+
+// Name returns "redis".
+func (*Redis) Name() string { return "redis" }
+
+// Bytes returns true: Redis stores []byte values.
+func (*Redis) Bytes() bool { return true }
+
+// Raw returns the redis.UniversalClient given to NewRedis.
+func (r *Redis) Raw() any { return r.client }
+
+// Close closes the client when [Open] made it, and does nothing for a
+// client given to NewRedis, which its owner closes.
+func (r *Redis) Close() error {
+	if !r.owned || r.client == nil {
+		return nil
+	}
+	if err := r.client.Close(); err != nil && !errors.Is(err, redis.ErrClosed) {
+		return fmt.Errorf("ring: backend redis: close: %w", err)
+	}
+	return nil
+}
+
+// ready checks what every call needs before it reaches the network.
+func (r *Redis) ready(ctx context.Context, op string) error {
+	if r.client == nil {
+		return fmt.Errorf("ring: backend redis: %s: nil client", op)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("ring: backend redis: %s: %w", op, err)
+	}
+	return nil
+}
+
+func (r *Redis) fail(op, key string, err error) error {
+	return fmt.Errorf("ring: backend redis: %s %s: %w", op, quoteKey(key), err)
+}
+
+func (r *Redis) failN(op string, n int, err error) error {
+	return fmt.Errorf("ring: backend redis: %s (%d keys): %w", op, n, err)
+}
+
+// Get returns the bytes under key; a missing key is a miss.
+func (r *Redis) Get(ctx context.Context, key string) (any, bool, error) {
+	if err := r.ready(ctx, "get"); err != nil {
+		return nil, false, err
+	}
+	b, err := r.client.Get(ctx, key).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, r.fail("get", key, err)
+	}
+	return nonNil(b), true, nil
+}
+
+// Set stores value, which must be a []byte, under key with SET (PX ttl when
+// ttl is positive).
+func (r *Redis) Set(ctx context.Context, key string, value any, ttl time.Duration) error {
+	if err := r.ready(ctx, "set"); err != nil {
+		return err
+	}
+	if err := CheckTTL(r, ttl); err != nil {
+		return err
+	}
+	b, err := bytesValue(r, "set", key, value)
+	if err != nil {
+		return err
+	}
+	if err := r.client.Set(ctx, key, b, ceilMillis(ttl)).Err(); err != nil {
+		return r.fail("set", key, err)
+	}
+	return nil
+}
+
+// Delete removes key with DEL.
+func (r *Redis) Delete(ctx context.Context, key string) error {
+	if err := r.ready(ctx, "delete"); err != nil {
+		return err
+	}
+	if err := r.client.Del(ctx, key).Err(); err != nil {
+		return r.fail("delete", key, err)
+	}
+	return nil
+}
+
+// Remove deletes key with DEL and reports whether it was there (DEL's
+// count), in one round trip.
+func (r *Redis) Remove(ctx context.Context, key string) (bool, error) {
+	if err := r.ready(ctx, "remove"); err != nil {
+		return false, err
+	}
+	n, err := r.client.Del(ctx, key).Result()
+	if err != nil {
+		return false, r.fail("remove", key, err)
+	}
+	return n > 0, nil
+}
+
+// Has reports whether key exists, with EXISTS.
+func (r *Redis) Has(ctx context.Context, key string) (bool, error) {
+	if err := r.ready(ctx, "has"); err != nil {
+		return false, err
+	}
+	n, err := r.client.Exists(ctx, key).Result()
+	if err != nil {
+		return false, r.fail("has", key, err)
+	}
+	return n > 0, nil
+}
+
+// Touch gives key a new expiry with PEXPIRE, or removes its expiry with
+// PERSIST when ttl is zero. An absent key stays absent.
+func (r *Redis) Touch(ctx context.Context, key string, ttl time.Duration) error {
+	if err := r.ready(ctx, "touch"); err != nil {
+		return err
+	}
+	if err := CheckTTL(r, ttl); err != nil {
+		return err
+	}
+	var err error
+	if ttl == 0 {
+		err = r.client.Persist(ctx, key).Err()
+	} else {
+		err = r.client.PExpire(ctx, key, ceilMillis(ttl)).Err()
+	}
+	if err != nil {
+		return r.fail("touch", key, err)
+	}
+	return nil
+}
+
+// SetIfAbsent stores value under key with SET NX and reports whether it was
+// written.
+func (r *Redis) SetIfAbsent(ctx context.Context, key string, value any, ttl time.Duration) (bool, error) {
+	if err := r.ready(ctx, "set if absent"); err != nil {
+		return false, err
+	}
+	if err := CheckTTL(r, ttl); err != nil {
+		return false, err
+	}
+	b, err := bytesValue(r, "set if absent", key, value)
+	if err != nil {
+		return false, err
+	}
+	ok, err := r.client.SetNX(ctx, key, b, ceilMillis(ttl)).Result()
+	if err != nil {
+		return false, r.fail("set if absent", key, err)
+	}
+	return ok, nil
+}
+
+// maxKeysPerCommand bounds the keys of one MGET or DEL so that a huge bulk
+// call does not build one huge command.
+const maxKeysPerCommand = 512
+
+// groups splits the indices of keys into groups that one multi-key command
+// may address: one group (chunked) on a single node, one group per hash slot
+// on a cluster, one group per key on a client-side sharded ring (whose
+// shards are not known per key).
+func (r *Redis) groups(keys []string) [][]int {
+	var out [][]int
+	switch {
+	case r.ring != nil:
+		out = make([][]int, len(keys))
+		for i := range keys {
+			out[i] = []int{i}
+		}
+		return out
+	case r.cluster != nil:
+		bySlot := make(map[int]int) // slot -> index in out
+		for i, k := range keys {
+			s := redisSlot(k)
+			g, ok := bySlot[s]
+			if !ok || len(out[g]) == maxKeysPerCommand {
+				g = len(out)
+				bySlot[s] = g
+				out = append(out, nil)
+			}
+			out[g] = append(out[g], i)
+		}
+		return out
+	default:
+		for start := 0; start < len(keys); start += maxKeysPerCommand {
+			end := min(start+maxKeysPerCommand, len(keys))
+			g := make([]int, end-start)
+			for i := range g {
+				g[i] = start + i
+			}
+			out = append(out, g)
+		}
+		return out
+	}
+}
+
+func pick(keys []string, idx []int) []string {
+	out := make([]string, len(idx))
+	for i, j := range idx {
+		out[i] = keys[j]
+	}
+	return out
+}
+
+// GetMany reads keys with MGET: one command on a single node, one per hash
+// slot on a cluster, all in one pipeline.
+func (r *Redis) GetMany(ctx context.Context, keys []string) ([]any, []bool, error) {
+	if err := r.ready(ctx, "get many"); err != nil {
+		return nil, nil, err
+	}
+	values := make([]any, len(keys))
+	found := make([]bool, len(keys))
+	if len(keys) == 0 {
+		return values, found, nil
+	}
+	groups := r.groups(keys)
+	cmds := make([]*redis.SliceCmd, len(groups))
+	if len(groups) == 1 {
+		cmds[0] = r.client.MGet(ctx, keys...)
+	} else {
+		pipe := r.client.Pipeline()
+		for i, g := range groups {
+			cmds[i] = pipe.MGet(ctx, pick(keys, g)...)
+		}
+		_, _ = pipe.Exec(ctx) // errors are read per command below
+	}
+	for i, g := range groups {
+		vals, err := cmds[i].Result()
+		if err != nil {
+			return nil, nil, r.failN("get many", len(keys), err)
+		}
+		if len(vals) != len(g) {
+			return nil, nil, r.failN("get many", len(keys), fmt.Errorf("MGET returned %d values for %d keys", len(vals), len(g)))
+		}
+		for j, v := range vals {
+			switch v := v.(type) {
+			case nil:
+			case string:
+				values[g[j]], found[g[j]] = []byte(v), true
+			case []byte:
+				values[g[j]], found[g[j]] = nonNil(v), true
+			default:
+				return nil, nil, r.failN("get many", len(keys), fmt.Errorf("MGET returned a %T", v))
+			}
+		}
+	}
+	return values, found, nil
+}
+
+// SetMany stores the entries with SET commands in one pipeline. Every value
+// must be a []byte; a wrong type is reported before anything is written.
+func (r *Redis) SetMany(ctx context.Context, keys []string, values []any, ttl time.Duration) error {
+	if err := r.ready(ctx, "set many"); err != nil {
+		return err
+	}
+	if err := CheckTTL(r, ttl); err != nil {
+		return err
+	}
+	if len(keys) != len(values) {
+		return fmt.Errorf("ring: backend redis: set many: %d keys but %d values", len(keys), len(values))
+	}
+	bs := make([][]byte, len(values))
+	for i, v := range values {
+		b, err := bytesValue(r, "set many", keys[i], v)
+		if err != nil {
+			return err
+		}
+		bs[i] = b
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	ttl = ceilMillis(ttl)
+	if len(keys) == 1 {
+		return r.Set(ctx, keys[0], bs[0], ttl)
+	}
+	pipe := r.client.Pipeline()
+	for i, k := range keys {
+		pipe.Set(ctx, k, bs[i], ttl)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return r.failN("set many", len(keys), err)
+	}
+	return nil
+}
+
+// DeleteMany removes keys with DEL: one command on a single node, one per
+// hash slot on a cluster, all in one pipeline.
+func (r *Redis) DeleteMany(ctx context.Context, keys []string) error {
+	if err := r.ready(ctx, "delete many"); err != nil {
+		return err
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	groups := r.groups(keys)
+	var err error
+	if len(groups) == 1 {
+		err = r.client.Del(ctx, keys...).Err()
+	} else {
+		pipe := r.client.Pipeline()
+		for _, g := range groups {
+			pipe.Del(ctx, pick(keys, g)...)
+		}
+		_, err = pipe.Exec(ctx)
+	}
+	if err != nil {
+		return r.failN("delete many", len(keys), err)
+	}
+	return nil
+}
+
+// HasMany tests keys with one EXISTS per key in one pipeline.
+func (r *Redis) HasMany(ctx context.Context, keys []string) ([]bool, error) {
+	if err := r.ready(ctx, "has many"); err != nil {
+		return nil, err
+	}
+	out := make([]bool, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	pipe := r.client.Pipeline()
+	cmds := make([]*redis.IntCmd, len(keys))
+	for i, k := range keys {
+		cmds[i] = pipe.Exists(ctx, k)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, r.failN("has many", len(keys), err)
+	}
+	for i, c := range cmds {
+		out[i] = c.Val() > 0
+	}
+	return out, nil
+}
+
+// TouchMany gives every present key a new expiry (PEXPIRE, or PERSIST for a
+// zero ttl) in one pipeline.
+func (r *Redis) TouchMany(ctx context.Context, keys []string, ttl time.Duration) error {
+	if err := r.ready(ctx, "touch many"); err != nil {
+		return err
+	}
+	if err := CheckTTL(r, ttl); err != nil {
+		return err
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	ttl = ceilMillis(ttl)
+	pipe := r.client.Pipeline()
+	for _, k := range keys {
+		if ttl == 0 {
+			pipe.Persist(ctx, k)
+		} else {
+			pipe.PExpire(ctx, k, ttl)
+		}
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return r.failN("touch many", len(keys), err)
+	}
+	return nil
+}
+
+// scanCount is the COUNT hint of the SCAN and HSCAN calls of Clear.
+const scanCount = 1000
+
+// Clear removes every key that starts with prefix: SCAN MATCH with the
+// prefix glob-escaped, then UNLINK of what was found, batch by batch. On a
+// cluster every master is scanned and the keys are unlinked per hash slot;
+// on a ring every shard is scanned. It never runs FLUSHDB. Keys written
+// while Clear runs may survive it.
+func (r *Redis) Clear(ctx context.Context, prefix string) error {
+	if err := r.ready(ctx, "clear"); err != nil {
+		return err
+	}
+	pattern := globEscape(prefix) + "*"
+	var err error
+	switch {
+	case r.cluster != nil:
+		err = r.cluster.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
+			return scanUnlink(ctx, c, pattern, true)
+		})
+	case r.ring != nil:
+		err = r.ring.ForEachShard(ctx, func(ctx context.Context, c *redis.Client) error {
+			return scanUnlink(ctx, c, pattern, false)
+		})
+	default:
+		err = scanUnlink(ctx, r.client, pattern, false)
+	}
+	if err != nil {
+		return fmt.Errorf("ring: backend redis: clear prefix %s: %w", quoteKey(prefix), err)
+	}
+	return nil
+}
+
+// scanUnlink scans one node for pattern and unlinks what it finds. bySlot
+// makes it unlink per hash slot, as a cluster node requires.
+func scanUnlink(ctx context.Context, c redis.Cmdable, pattern string, bySlot bool) error {
+	var cursor uint64
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		keys, next, err := c.Scan(ctx, cursor, pattern, scanCount).Result()
+		if err != nil {
+			return err
+		}
+		if len(keys) > 0 {
+			if err := unlink(ctx, c, keys, bySlot); err != nil {
+				return err
+			}
+		}
+		if next == 0 {
+			return nil
+		}
+		cursor = next
+	}
+}
+
+func unlink(ctx context.Context, c redis.Cmdable, keys []string, bySlot bool) error {
+	if !bySlot {
+		return c.Unlink(ctx, keys...).Err()
+	}
+	slots := make(map[int][]string)
+	for _, k := range keys {
+		s := redisSlot(k)
+		slots[s] = append(slots[s], k)
+	}
+	pipe := c.Pipeline()
+	for _, ks := range slots {
+		pipe.Unlink(ctx, ks...)
+	}
+	_, err := pipe.Exec(ctx)
+	return err
+}
+
+// globEscape escapes the characters that are special in a Redis MATCH
+// pattern, so that the pattern matches s literally.
+func globEscape(s string) string {
+	if !strings.ContainsAny(s, `*?[]\`) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '*', '?', '[', ']', '\\':
+			b.WriteByte('\\')
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// redisSlot returns the Redis Cluster hash slot of key: CRC16 (XMODEM) of
+// the key, or of its hash tag (the part between the first '{' and the next
+// '}', when that part is not empty), modulo 16384.
+func redisSlot(key string) int {
+	if s := strings.IndexByte(key, '{'); s >= 0 {
+		if e := strings.IndexByte(key[s+1:], '}'); e > 0 {
+			key = key[s+1 : s+1+e]
+		}
+	}
+	return int(crc16(key) & 16383)
+}
+
+var crc16Table = func() (t [256]uint16) {
+	for i := range t {
+		c := uint16(i) << 8
+		for range 8 {
+			if c&0x8000 != 0 {
+				c = c<<1 ^ 0x1021
+			} else {
+				c <<= 1
+			}
+		}
+		t[i] = c
+	}
+	return t
+}()
+
+func crc16(s string) uint16 {
+	var c uint16
+	for i := 0; i < len(s); i++ {
+		c = c<<8 ^ crc16Table[byte(c>>8)^s[i]]
+	}
+	return c
+}
+
+// ceilMillis rounds a positive ttl up to a whole number of milliseconds,
+// the precision of PX and PEXPIRE.
+func ceilMillis(ttl time.Duration) time.Duration {
+	if r := ttl % time.Millisecond; r != 0 && ttl > 0 {
+		ttl += time.Millisecond - r
+	}
+	return ttl
+}
+
+// bytesValue returns value as []byte, or an error naming the backend, the
+// operation, the key and the type that was given instead. The bytes
+// backends (redis, redis-hash, memcache, disk) share it.
+func bytesValue(s Storage, op, key string, value any) ([]byte, error) {
+	if b, ok := value.([]byte); ok {
+		return b, nil
+	}
+	return nil, fmt.Errorf("ring: backend %s: %s %s: value must be []byte, got %T (a bytes backend needs a coder)", s.Name(), op, quoteKey(key), value)
+}
+
+// nonNil returns b, or an empty non-nil slice when b is nil, so that a
+// stored empty value reads back as []byte{}.
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+// maxQuotedKey is how many bytes of a key an error message shows.
+const maxQuotedKey = 128
+
+// quoteKey quotes key for an error message, shortened when it is long.
+func quoteKey(key string) string {
+	if len(key) <= maxQuotedKey {
+		return strconv.Quote(key)
+	}
+	return strconv.Quote(key[:maxQuotedKey]) + "... (" + strconv.Itoa(len(key)) + " bytes)"
+}

@@ -1,0 +1,330 @@
+package ring_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/bradfitz/gomemcache/memcache"
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ringcache/ring"
+	"github.com/ringcache/ring/backends"
+	"github.com/ringcache/ring/internal/servertest"
+)
+
+// runID keeps the keys of one test run apart from other runs on the shared
+// servers.
+var runID = fmt.Sprintf("run%d", time.Now().UnixNano())
+
+type profile struct {
+	ID    int      `json:"id"`
+	Name  string   `json:"name"`
+	Tags  []string `json:"tags"`
+	Score float64  `json:"score"`
+}
+
+func loadProfile(runs *counter) func(ctx context.Context, id int) (profile, error) {
+	return func(ctx context.Context, id int) (profile, error) {
+		runs.add()
+		if id < 0 {
+			return profile{}, errors.New("negative id")
+		}
+		return profile{ID: id, Name: fmt.Sprintf("user%d", id), Tags: []string{"a", "b"}, Score: float64(id) / 2}, nil
+	}
+}
+
+func sharedRedis(t *testing.T) redis.UniversalClient {
+	t.Helper()
+	rdb := redis.NewClient(&redis.Options{Addr: servertest.RedisAddr(t)})
+	t.Cleanup(func() { _ = rdb.Close() })
+	return rdb
+}
+
+func sharedCluster(t *testing.T) redis.UniversalClient {
+	t.Helper()
+	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: servertest.RedisClusterAddrs(t)})
+	t.Cleanup(func() { _ = rdb.Close() })
+	return rdb
+}
+
+func sharedMemcache(t *testing.T) *memcache.Client {
+	t.Helper()
+	mc := memcache.New(servertest.MemcacheAddrs(t)...)
+	t.Cleanup(func() { _ = mc.Close() })
+	return mc
+}
+
+// remoteSubFunctions exercises every sub-function and bulk form of a ring on
+// a remote backend.
+func remoteSubFunctions(t *testing.T, storage ring.Option) {
+	ctx := context.Background()
+	var runs counter
+	r, err := ring.Func1(loadProfile(&runs), storage, ring.Coder("json"),
+		ring.KeyPrefix("ring-test:"+runID+":"+t.Name()), ring.Expire(time.Minute))
+	require.NoError(t, err)
+
+	_, found, err := r.Get(ctx, 1)
+	require.NoError(t, err)
+	require.False(t, found)
+	for range 3 {
+		v, err := r.Call(ctx, 1)
+		require.NoError(t, err)
+		require.Equal(t, "user1", v.Name)
+	}
+	require.EqualValues(t, 1, runs.get())
+	v, found, err := r.Get(ctx, 1)
+	require.NoError(t, err)
+	require.True(t, found)
+	require.Equal(t, []string{"a", "b"}, v.Tags)
+	ok, err := r.Has(ctx, 1)
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.NoError(t, r.Touch(ctx, 1))
+	require.NoError(t, r.Set(ctx, profile{ID: 1, Name: "set"}, 1))
+	v, _ = r.Call(ctx, 1)
+	require.Equal(t, "set", v.Name)
+	v, err = r.Update(ctx, 1)
+	require.NoError(t, err)
+	require.Equal(t, "user1", v.Name)
+	require.NoError(t, r.Delete(ctx, 1))
+	ok, _ = r.Has(ctx, 1)
+	require.False(t, ok)
+	_, err = r.Call(ctx, -1)
+	require.EqualError(t, err, "negative id")
+	ok, _ = r.Has(ctx, -1)
+	require.False(t, ok, "errors are not cached")
+
+	// Bulk: mixed hits and misses, misses run once, one bulk write.
+	ids := []int{10, 11, 12, 13}
+	require.NoError(t, r.SetMany(ctx, []profile{{ID: 10, Name: "ten"}, {ID: 12, Name: "twelve"}}, []int{10, 12}))
+	vals, found2, err := r.GetMany(ctx, ids)
+	require.NoError(t, err)
+	require.Equal(t, []bool{true, false, true, false}, found2)
+	require.Equal(t, "twelve", vals[2].Name)
+	before := runs.get()
+	vals, err = r.GetOrUpdateMany(ctx, ids)
+	require.NoError(t, err)
+	require.Equal(t, []string{"ten", "user11", "twelve", "user13"}, []string{vals[0].Name, vals[1].Name, vals[2].Name, vals[3].Name})
+	require.Equal(t, before+2, runs.get())
+	has, err := r.HasMany(ctx, ids)
+	require.NoError(t, err)
+	require.Equal(t, []bool{true, true, true, true}, has)
+	require.NoError(t, r.TouchMany(ctx, ids))
+	vals, err = r.UpdateMany(ctx, ids[:2])
+	require.NoError(t, err)
+	require.Equal(t, "user10", vals[0].Name)
+	require.NoError(t, r.DeleteMany(ctx, ids))
+	has, err = r.HasMany(ctx, ids)
+	require.NoError(t, err)
+	require.Equal(t, []bool{false, false, false, false}, has)
+
+	// The hidden backend, solved: the key and the raw bytes are reachable.
+	_, err = r.Call(ctx, 5)
+	require.NoError(t, err)
+	key, err := r.Key(5)
+	require.NoError(t, err)
+	raw, found, err := r.Storage().Get(ctx, key)
+	require.NoError(t, err)
+	require.True(t, found)
+	var direct profile
+	require.NoError(t, json.Unmarshal(raw.([]byte), &direct))
+	require.Equal(t, "user5", direct.Name)
+	decoded, err := r.Decode(raw.([]byte))
+	require.NoError(t, err)
+	require.Equal(t, direct, decoded)
+	require.NoError(t, r.Delete(ctx, 5))
+}
+
+func TestRedisRing(t *testing.T) {
+	rdb := sharedRedis(t)
+	remoteSubFunctions(t, ring.Redis(rdb))
+
+	// The raw client reads the entry the ring wrote.
+	ctx := context.Background()
+	r := ring.Must(ring.Func1(loadProfile(&counter{}), ring.Redis(rdb), ring.Coder("json"), ring.KeyPrefix("ring-test:"+runID+":raw")))
+	_, err := r.Call(ctx, 3)
+	require.NoError(t, err)
+	key, _ := r.Key(3)
+	require.Equal(t, "ring-test:"+runID+":raw:3", key)
+	b, err := r.Storage().Raw().(redis.UniversalClient).Get(ctx, key).Bytes()
+	require.NoError(t, err)
+	require.JSONEq(t, `{"id":3,"name":"user3","tags":["a","b"],"score":1.5}`, string(b))
+	require.NoError(t, r.Delete(ctx, 3))
+}
+
+func TestRedisClusterRing(t *testing.T) {
+	remoteSubFunctions(t, ring.Redis(sharedCluster(t)))
+}
+
+func TestMemcacheRing(t *testing.T) {
+	mc := sharedMemcache(t)
+	remoteSubFunctions(t, ring.Memcache(mc))
+
+	// Long keys are rewritten, and Key returns what memcached stores.
+	ctx := context.Background()
+	r := ring.Must(ring.Func1(func(ctx context.Context, s string) (string, error) { return strings.ToUpper(s), nil },
+		ring.Memcache(mc), ring.KeyPrefix("ring-test:"+runID+":long")))
+	long := strings.Repeat("k", 300)
+	key, err := r.Key(long)
+	require.NoError(t, err)
+	require.Regexp(t, `^ring-sha1:[0-9a-f]{40}$`, key)
+	_, err = r.Call(ctx, long)
+	require.NoError(t, err)
+	it, err := mc.Get(key)
+	require.NoError(t, err)
+	require.Equal(t, strings.ToUpper(long), string(it.Value))
+	spaced, _ := r.Key("has space")
+	require.True(t, strings.HasPrefix(spaced, "ring-sha1:"))
+	require.NoError(t, r.Delete(ctx, long))
+}
+
+// TestMemcacheTooLarge: a value over memcached's item limit is an error from
+// Set and a fail-open Call.
+func TestMemcacheTooLarge(t *testing.T) {
+	ctx := context.Background()
+	var ev events
+	var runs counter
+	big := strings.Repeat("x", 2<<20)
+	r := ring.Must(ring.Func1(func(ctx context.Context, n int) (string, error) { runs.add(); return big, nil },
+		ring.Memcache(sharedMemcache(t)), ring.KeyPrefix("ring-test:"+runID+":big"), ring.OnError(ev.hook)))
+	require.Error(t, r.Set(ctx, big, 1))
+	for range 2 {
+		v, err := r.Call(ctx, 1)
+		require.NoError(t, err)
+		require.Len(t, v, len(big))
+	}
+	require.EqualValues(t, 2, runs.get())
+	require.Contains(t, ev.ops(), "set")
+}
+
+func TestRedisHashRing(t *testing.T) {
+	ctx := context.Background()
+	rdb := sharedRedis(t)
+	hash := "ring-test:" + runID + ":hash"
+	t.Cleanup(func() { rdb.Del(context.Background(), hash) })
+	var runs counter
+	r := ring.Must(ring.Func1(loadProfile(&runs), ring.RedisHash(rdb, hash), ring.Coder("json"), ring.KeyPrefix("p")))
+	for range 2 {
+		v, err := r.Call(ctx, 4)
+		require.NoError(t, err)
+		require.Equal(t, "user4", v.Name)
+	}
+	require.EqualValues(t, 1, runs.get())
+	fields, err := rdb.HKeys(ctx, hash).Result()
+	require.NoError(t, err)
+	require.Equal(t, []string{"p:4"}, fields)
+	vals, err := r.GetOrUpdateMany(ctx, []int{4, 5})
+	require.NoError(t, err)
+	require.Equal(t, "user5", vals[1].Name)
+
+	// No per-field expiry before Redis 7.4: a clear error, not a silent
+	// persistent entry.
+	e := ring.Must(ring.Func1(loadProfile(&runs), ring.RedisHash(rdb, hash), ring.Coder("json"), ring.KeyPrefix("e"), ring.Expire(time.Minute)))
+	err = e.Set(ctx, profile{}, 1)
+	require.ErrorIs(t, err, backends.ErrNotSupported)
+}
+
+// TestCorruptRemoteBytes: foreign bytes under a ring's key are a miss,
+// reported, never a panic.
+func TestCorruptRemoteBytes(t *testing.T) {
+	ctx := context.Background()
+	rdb := sharedRedis(t)
+	var ev events
+	var runs counter
+	for _, coder := range []string{"json", "gob"} {
+		r := ring.Must(ring.Func1(loadProfile(&runs), ring.Redis(rdb), ring.Coder(coder),
+			ring.KeyPrefix("ring-test:"+runID+":corrupt:"+coder), ring.OnError(ev.hook)))
+		key, _ := r.Key(1)
+		require.NoError(t, rdb.Set(ctx, key, "\x00\xffnot "+coder, time.Minute).Err())
+		_, found, err := r.Get(ctx, 1)
+		require.NoError(t, err)
+		require.False(t, found)
+		v, err := r.Call(ctx, 1)
+		require.NoError(t, err)
+		require.Equal(t, "user1", v.Name)
+		require.NoError(t, r.Delete(ctx, 1))
+	}
+	require.Contains(t, ev.ops(), "decode")
+}
+
+// faultRun makes Calls while the server goes away and comes back: every
+// Call returns the function's result, failures reach the hook, and caching
+// resumes once the server is back, with no restart of the program.
+func faultRun(t *testing.T, opt ring.Option, stop, restart func()) {
+	ctx := context.Background()
+	var runs counter
+	var failures atomic.Int64
+	r := ring.Must(ring.Func1(loadProfile(&runs), opt, ring.Coder("json"), ring.KeyPrefix("fault"),
+		ring.OnError(func(ev ring.Event) { failures.Add(1) })))
+	check := func(id int) {
+		t.Helper()
+		v, err := r.Call(ctx, id)
+		require.NoError(t, err)
+		require.Equal(t, fmt.Sprintf("user%d", id), v.Name)
+	}
+	for i := range 5 {
+		check(i % 2)
+	}
+	require.EqualValues(t, 2, runs.get(), "cached while the server is up")
+	require.EqualValues(t, 0, failures.Load())
+
+	stop()
+	for i := range 5 {
+		check(i % 2)
+	}
+	require.EqualValues(t, 7, runs.get(), "every call runs the function while the server is down")
+	require.GreaterOrEqual(t, failures.Load(), int64(5), "the failures reach the hook")
+
+	restart()
+	require.Eventually(t, func() bool {
+		_, err := r.Update(ctx, 0)
+		return err == nil
+	}, 10*time.Second, 50*time.Millisecond, "the same client reconnects")
+	before := runs.get()
+	for range 5 {
+		check(0)
+	}
+	require.Equal(t, before, runs.get(), "caching resumed")
+}
+
+func TestRedisFault(t *testing.T) {
+	srv := servertest.StartRedis(t)
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr(), DialTimeout: 200 * time.Millisecond,
+		ReadTimeout: 200 * time.Millisecond, WriteTimeout: 200 * time.Millisecond, MaxRetries: -1})
+	t.Cleanup(func() { _ = rdb.Close() })
+	faultRun(t, ring.Redis(rdb), srv.Stop, srv.Restart)
+}
+
+func TestMemcacheFault(t *testing.T) {
+	srv := servertest.StartMemcached(t)
+	mc := memcache.New(srv.Addr())
+	mc.Timeout = 200 * time.Millisecond
+	t.Cleanup(func() { _ = mc.Close() })
+	faultRun(t, ring.Memcache(mc), srv.Stop, srv.Restart)
+}
+
+// TestRedisContextCancel: a frozen server does not hold a Call past its
+// context's deadline.
+func TestRedisContextCancel(t *testing.T) {
+	srv := servertest.StartRedis(t)
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr(), ReadTimeout: 10 * time.Second,
+		WriteTimeout: 10 * time.Second, MaxRetries: -1, ContextTimeoutEnabled: true})
+	t.Cleanup(func() { _ = rdb.Close() })
+	r := ring.Must(ring.Func1(loadProfile(&counter{}), ring.Redis(rdb), ring.Coder("json"), ring.KeyPrefix("cancel")))
+	require.NoError(t, rdb.Ping(context.Background()).Err())
+	srv.Pause()
+	defer srv.Resume()
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, _, err := r.Get(ctx, 1)
+	require.Error(t, err)
+	require.Less(t, time.Since(start), 2*time.Second, "the call stops with its context, not the 10s read timeout")
+}

@@ -1,0 +1,290 @@
+#!/usr/bin/env bash
+# The project's whole check, as CI runs it (.ci/run calls this script).
+#
+#   scripts/test.sh            every step
+#   scripts/test.sh vet test   only the named steps (see STEPS below)
+#
+# It installs redis-server, redis-tools and memcached with apt-get when they
+# are missing, starts on loopback one Redis node (port 16379), two memcached
+# (21211, 21212) and a Redis Cluster of three masters (17000-17002), exports
+# RING_REDIS_ADDR, RING_REDIS_CLUSTER_ADDRS and RING_MEMCACHE_ADDRS for the
+# tests, runs the steps, and stops what it started when it exits. A server
+# group whose variable is already set is not started: the tests use the
+# servers the variable names.
+#
+# Every step runs even when an earlier one failed; the script exits non-zero
+# if any failed. Works from any directory, with no stdin (CI=true).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+REDIS_PORT=16379
+MEMCACHE_PORTS=(21211 21212)
+CLUSTER_PORTS=(17000 17001 17002)
+
+# The steps, in order. To add one, write a function step_NAME and add NAME.
+STEPS=(gofmt vet staticcheck test examples tidy)
+# Steps that need the servers.
+SERVER_STEPS=" test examples "
+
+# ---------------------------------------------------------------- helpers
+
+header() { printf '\n=== %s ===\n' "$*"; }
+note() { printf 'test.sh: %s\n' "$*" >&2; }
+die() {
+	note "$*"
+	exit 1
+}
+
+PIDS=()
+TMPDIRS=()
+
+cleanup() {
+	local rc=$?
+	trap - EXIT
+	local pid
+	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+	for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+	local d
+	for d in "${TMPDIRS[@]}"; do rm -rf "$d"; done
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# port_in_use PORT: something accepts connections on 127.0.0.1:PORT.
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+require_free() {
+	local port=$1 what=$2
+	if port_in_use "$port"; then
+		die "port $port (for $what) is already taken by another process; stop it (see: ss -ltnp 'sport = :$port') or set the RING_* variable to use an existing server"
+	fi
+}
+
+# start_bg LOG CMD...: runs CMD in the background, output to LOG.
+start_bg() {
+	local log=$1
+	shift
+	"$@" >"$log" 2>&1 &
+	PIDS+=("$!")
+	LAST_PID=$!
+}
+
+# wait_until DESCRIPTION PID LOG CMD...: retries CMD (up to 10 s) until it
+# succeeds; fails with the server's log when it never does or PID died.
+wait_until() {
+	local what=$1 pid=$2 log=$3
+	shift 3
+	local i
+	for ((i = 0; i < 100; i++)); do
+		if "$@" >/dev/null 2>&1; then return 0; fi
+		if ! kill -0 "$pid" 2>/dev/null; then
+			note "$what exited; its log:"
+			cat "$log" >&2 || true
+			die "$what did not start"
+		fi
+		sleep 0.1
+	done
+	note "$what does not answer after 10 s; its log:"
+	cat "$log" >&2 || true
+	die "$what did not start"
+}
+
+redis_ping() { [ "$(redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null)" = PONG ]; }
+
+memcached_ping() (
+	exec 3<>"/dev/tcp/127.0.0.1/$1"
+	printf 'version\r\n' >&3
+	IFS= read -r -t 2 line <&3
+	[[ $line == VERSION* ]]
+)
+
+cluster_ok() {
+	local port
+	for port in "${CLUSTER_PORTS[@]}"; do
+		redis-cli -h 127.0.0.1 -p "$port" cluster info 2>/dev/null | grep -q '^cluster_state:ok' || return 1
+	done
+}
+
+# ---------------------------------------------------------------- servers
+
+install_servers() {
+	local need=()
+	command -v redis-server >/dev/null || need+=(redis-server)
+	command -v redis-cli >/dev/null || need+=(redis-tools)
+	command -v memcached >/dev/null || need+=(memcached)
+	[ ${#need[@]} -eq 0 ] && return 0
+	header "install ${need[*]}"
+	local sudo=()
+	if [ "$(id -u)" -ne 0 ]; then
+		command -v sudo >/dev/null || die "missing ${need[*]} and not root: install them (apt-get install ${need[*]})"
+		sudo=(sudo)
+	fi
+	"${sudo[@]}" apt-get update </dev/null
+	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${need[@]}" </dev/null
+}
+
+# redis_cmd PORT DIR: sets REDIS_CMD to a redis-server command line with no
+# persistence, listening on loopback only.
+redis_cmd() {
+	REDIS_CMD=(redis-server --port "$1" --bind 127.0.0.1 --dir "$2"
+		--save '' --appendonly no --daemonize no --logfile '')
+}
+
+start_redis() {
+	[ -n "${RING_REDIS_ADDR:-}" ] && { note "using RING_REDIS_ADDR=$RING_REDIS_ADDR"; return 0; }
+	require_free "$REDIS_PORT" "redis"
+	local dir
+	dir=$(mktemp -d -t ring-redis.XXXXXX)
+	TMPDIRS+=("$dir")
+	redis_cmd "$REDIS_PORT" "$dir"
+	start_bg "$dir/log" "${REDIS_CMD[@]}"
+	wait_until "redis-server on port $REDIS_PORT" "$LAST_PID" "$dir/log" redis_ping "$REDIS_PORT"
+	export RING_REDIS_ADDR="127.0.0.1:$REDIS_PORT"
+}
+
+start_memcached() {
+	[ -n "${RING_MEMCACHE_ADDRS:-}" ] && { note "using RING_MEMCACHE_ADDRS=$RING_MEMCACHE_ADDRS"; return 0; }
+	local user=() addrs=() port dir
+	[ "$(id -u)" -eq 0 ] && user=(-u root)
+	dir=$(mktemp -d -t ring-memcached.XXXXXX)
+	TMPDIRS+=("$dir")
+	for port in "${MEMCACHE_PORTS[@]}"; do
+		require_free "$port" "memcached"
+		start_bg "$dir/$port.log" memcached -p "$port" -U 0 -l 127.0.0.1 -m 64 "${user[@]}"
+		wait_until "memcached on port $port" "$LAST_PID" "$dir/$port.log" memcached_ping "$port"
+		addrs+=("127.0.0.1:$port")
+	done
+	RING_MEMCACHE_ADDRS=$(IFS=,; echo "${addrs[*]}")
+	export RING_MEMCACHE_ADDRS
+}
+
+start_cluster() {
+	[ -n "${RING_REDIS_CLUSTER_ADDRS:-}" ] && { note "using RING_REDIS_CLUSTER_ADDRS=$RING_REDIS_CLUSTER_ADDRS"; return 0; }
+	local port dir nodes=()
+	for port in "${CLUSTER_PORTS[@]}"; do require_free "$port" "redis cluster"; done
+	for port in "${CLUSTER_PORTS[@]}"; do
+		dir=$(mktemp -d -t "ring-cluster-$port.XXXXXX")
+		TMPDIRS+=("$dir")
+		redis_cmd "$port" "$dir"
+		start_bg "$dir/log" "${REDIS_CMD[@]}" \
+			--cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 5000
+		wait_until "cluster node on port $port" "$LAST_PID" "$dir/log" redis_ping "$port"
+		nodes+=("127.0.0.1:$port")
+	done
+	redis-cli --cluster create "${nodes[@]}" --cluster-replicas 0 --cluster-yes </dev/null >"$dir/create.log" 2>&1 ||
+		{ cat "$dir/create.log" >&2; die "redis-cli --cluster create failed"; }
+	local i
+	for ((i = 0; i < 100; i++)); do
+		cluster_ok && break
+		sleep 0.1
+	done
+	cluster_ok || die "the cluster on ports ${CLUSTER_PORTS[*]} is not cluster_state:ok after 10 s"
+	RING_REDIS_CLUSTER_ADDRS=$(IFS=,; echo "${nodes[*]}")
+	export RING_REDIS_CLUSTER_ADDRS
+}
+
+start_servers() {
+	header "servers"
+	install_servers
+	start_redis
+	start_memcached
+	start_cluster
+	echo "RING_REDIS_ADDR=$RING_REDIS_ADDR"
+	echo "RING_REDIS_CLUSTER_ADDRS=$RING_REDIS_CLUSTER_ADDRS"
+	echo "RING_MEMCACHE_ADDRS=$RING_MEMCACHE_ADDRS"
+}
+
+# ---------------------------------------------------------------- steps
+# Each step runs in a subshell with set -e; a non-zero status fails it.
+
+step_gofmt() {
+	local out
+	out=$(gofmt -l .)
+	if [ -n "$out" ]; then
+		echo "gofmt would change:"
+		echo "$out"
+		return 1
+	fi
+}
+
+step_vet() { go vet ./...; }
+
+step_staticcheck() {
+	local bin
+	bin=$(command -v staticcheck || true)
+	if [ -z "$bin" ]; then
+		local dir
+		dir=$(go env GOBIN)
+		[ -n "$dir" ] || dir="$(go env GOPATH)/bin"
+		bin="$dir/staticcheck"
+		if [ ! -x "$bin" ]; then
+			echo "installing staticcheck into $dir"
+			go install honnef.co/go/tools/cmd/staticcheck@latest
+		fi
+	fi
+	"$bin" ./...
+}
+
+step_test() { go test -race -count=1 ./...; }
+
+step_examples() {
+	local d ran=0
+	for d in examples/*/; do
+		[ -d "$d" ] || continue
+		compgen -G "$d*.go" >/dev/null || continue
+		echo "--- go run ./$d"
+		timeout 300 go run "./$d" </dev/null
+		ran=$((ran + 1))
+	done
+	echo "$ran example(s) ran"
+}
+
+step_tidy() { go mod tidy -diff; }
+
+# ---------------------------------------------------------------- main
+
+main() {
+	local selected=("$@") name
+	[ ${#selected[@]} -gt 0 ] || selected=("${STEPS[@]}")
+	for name in "${selected[@]}"; do
+		declare -F "step_$name" >/dev/null || die "unknown step $name (steps: ${STEPS[*]})"
+	done
+	command -v go >/dev/null || die "go is not in PATH"
+	for name in "${selected[@]}"; do
+		if [[ $SERVER_STEPS == *" $name "* ]]; then
+			start_servers
+			break
+		fi
+	done
+
+	local failed=() rc start
+	for name in "${selected[@]}"; do
+		header "$name"
+		start=$SECONDS
+		set +e
+		(
+			set -e
+			"step_$name"
+		)
+		rc=$?
+		set -e
+		if [ "$rc" -eq 0 ]; then
+			echo "--- $name: ok ($((SECONDS - start)) s)"
+		else
+			echo "--- $name: FAILED (exit $rc, $((SECONDS - start)) s)"
+			failed+=("$name")
+		fi
+	done
+
+	header "summary"
+	if [ ${#failed[@]} -gt 0 ]; then
+		echo "failed: ${failed[*]}"
+		return 1
+	fi
+	echo "all steps passed: ${selected[*]}"
+}
+
+main "$@"
