@@ -224,11 +224,12 @@ func TestRedisHashRing(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "user5", vals[1].Name)
 
-	// No per-field expiry before Redis 7.4: a clear error, not a silent
-	// persistent entry.
-	e := ring.Must(ring.Func1(loadProfile(&runs), ring.RedisHash(rdb, hash), ring.Coder("json"), ring.KeyPrefix("e"), ring.Expire(time.Minute)))
-	err = e.Set(ctx, profile{}, 1)
+	// No per-field expiry before Redis 7.4: a clear error when the ring is
+	// built, not a silent persistent entry.
+	_, err = ring.Func1(loadProfile(&runs), ring.RedisHash(rdb, hash), ring.Coder("json"), ring.KeyPrefix("e"), ring.Expire(time.Minute))
 	require.ErrorIs(t, err, backends.ErrNotSupported)
+	require.ErrorContains(t, err, "Expire(1m0s)")
+	require.ErrorContains(t, err, "per-field expiry needs Redis 7.4")
 }
 
 // TestCorruptRemoteBytes: foreign bytes under a ring's key are a miss,

@@ -105,6 +105,10 @@ func (h *RedisHash) Get(ctx context.Context, key string) (any, bool, error) {
 	return nonNil(b), true, nil
 }
 
+// CheckExpiry reports the error a write with ttl would get: a positive ttl
+// is not supported.
+func (h *RedisHash) CheckExpiry(ttl time.Duration) error { return h.checkTTL("expire", ttl) }
+
 // Set stores value, which must be a []byte, in field key with HSET. A
 // positive ttl is an error wrapping ErrNotSupported.
 func (h *RedisHash) Set(ctx context.Context, key string, value any, ttl time.Duration) error {

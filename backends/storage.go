@@ -121,6 +121,14 @@ type KeyRefactorer interface {
 	RefactorKey(key string) string
 }
 
+// ExpiryChecker is implemented by backends that cannot honour every expiry
+// (a Redis hash has no per-field expiry before Redis 7.4). Ring asks it when
+// a ring is built, so a ring whose Expire the backend cannot keep fails
+// then, not on every write.
+type ExpiryChecker interface {
+	CheckExpiry(ttl time.Duration) error
+}
+
 // Closer is implemented by backends that own resources (files, goroutines).
 type Closer interface {
 	Close() error

@@ -3,6 +3,8 @@
 #
 #   scripts/test.sh            every step
 #   scripts/test.sh vet test   only the named steps (see STEPS below)
+#   scripts/test.sh bench      the benchmarks of docs/benchmarks.md (not a
+#                              default step: numbers are read, not checked)
 #
 # It installs redis-server, redis-tools and memcached with apt-get when they
 # are missing, starts on loopback one Redis node (port 16379), two memcached
@@ -26,7 +28,7 @@ CLUSTER_PORTS=(17000 17001 17002)
 # The steps, in order. To add one, write a function step_NAME and add NAME.
 STEPS=(gofmt vet staticcheck test examples tidy)
 # Steps that need the servers.
-SERVER_STEPS=" test examples "
+SERVER_STEPS=" test examples bench "
 
 # ---------------------------------------------------------------- helpers
 
@@ -243,6 +245,12 @@ step_examples() {
 }
 
 step_tidy() { go mod tidy -diff; }
+
+# Not in STEPS: run it by name. BENCH_COUNT sets -count (default 5).
+step_bench() {
+	local count=${BENCH_COUNT:-5}
+	go test -run '^$' -bench . -benchmem -count "$count" . ./ringkey ./coders
+}
 
 # ---------------------------------------------------------------- main
 

@@ -93,6 +93,11 @@ func NewRope(cfg Config) (*Rope, error) {
 	if cfg.Coder == nil && cfg.Storage.Bytes() {
 		return nil, fmt.Errorf("ring: %s: backend %s stores bytes: choose a coder (for example Coder(\"json\"))", cfg.Name, cfg.Storage.Name())
 	}
+	if ec, ok := cfg.Storage.(backends.ExpiryChecker); ok && cfg.Expire > 0 {
+		if err := ec.CheckExpiry(cfg.Expire); err != nil {
+			return nil, fmt.Errorf("ring: %s: Expire(%v): %w", cfg.Name, cfg.Expire, err)
+		}
+	}
 	if cfg.Coder != nil && cfg.Decode == nil {
 		return nil, fmt.Errorf("ring: %s: coder %s without a decode target", cfg.Name, cfg.Coder.Name())
 	}

@@ -1,0 +1,137 @@
+package ring_test
+
+import (
+	"context"
+	"strconv"
+	"testing"
+
+	"github.com/bradfitz/gomemcache/memcache"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/ringcache/ring"
+	"github.com/ringcache/ring/internal/servertest"
+)
+
+// The remote benchmarks of the backends issue, against the real servers
+// that scripts/test.sh starts. Run them with:
+//
+//	scripts/test.sh bench
+//
+// which runs go test -run '^$' -bench 'Redis|Memcache' -benchmem with the
+// servers' addresses set. Numbers and the machine are in docs/benchmarks.md.
+
+const bulkN = 100
+
+func word(ctx context.Context, id int) (string, error) { return "value-" + strconv.Itoa(id), nil }
+
+func bulkIDs() []int {
+	ids := make([]int, bulkN)
+	for i := range ids {
+		ids[i] = i
+	}
+	return ids
+}
+
+// remoteBulk runs the ring side of the bulk comparison: the sequential
+// Calls, GetMany and GetOrUpdateMany, all hits.
+func remoteBulk(b *testing.B, r *ring.Ring1[int, string]) {
+	ctx := context.Background()
+	ids := bulkIDs()
+	if _, err := r.GetOrUpdateMany(ctx, ids); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("ring-call-hit", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := r.Call(ctx, 7); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("ring-100-calls", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			for _, id := range ids {
+				if _, err := r.Call(ctx, id); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+	b.Run("ring-getmany-100", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_, found, err := r.GetMany(ctx, ids)
+			if err != nil || !found[bulkN-1] {
+				b.Fatal(err, found[bulkN-1])
+			}
+		}
+	})
+	b.Run("ring-getorupdatemany-100", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := r.GetOrUpdateMany(ctx, ids); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func BenchmarkRedis(b *testing.B) {
+	ctx := context.Background()
+	rdb := redis.NewClient(&redis.Options{Addr: servertest.RedisAddr(b)})
+	defer rdb.Close()
+	r := ring.Must(ring.Func1(word, ring.Redis(rdb), ring.KeyPrefix("bench:"+runID)))
+	remoteBulk(b, r)
+	keys, err := r.KeyMany(bulkIDs())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("raw-mget-100", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			vals, err := rdb.MGet(ctx, keys...).Result()
+			if err != nil || vals[bulkN-1] == nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("raw-get", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := rdb.Get(ctx, keys[7]).Err(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	_ = r.DeleteMany(ctx, bulkIDs())
+}
+
+func BenchmarkMemcache(b *testing.B) {
+	mc := memcache.New(servertest.MemcacheAddrs(b)...)
+	defer mc.Close()
+	r := ring.Must(ring.Func1(word, ring.Memcache(mc), ring.KeyPrefix("bench:"+runID)))
+	remoteBulk(b, r)
+	keys, err := r.KeyMany(bulkIDs())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("raw-getmulti-100", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			items, err := mc.GetMulti(keys)
+			if err != nil || len(items) != bulkN {
+				b.Fatal(err, len(items))
+			}
+		}
+	})
+	b.Run("raw-get", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := mc.Get(keys[7]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	_ = r.DeleteMany(context.Background(), bulkIDs())
+}
