@@ -297,13 +297,25 @@ func joinItems(errs []error) error {
 	return errors.Join(out...)
 }
 
-func (c *core[K, R]) executeMany(ctx context.Context, ks []K) ([]R, error) {
-	out := make([]R, len(ks))
+// each runs fn for every tuple, one by one, and joins the errors, each
+// naming its argument set.
+func each[K, T any](ks []K, fn func(K) (T, error)) ([]T, error) {
+	out := make([]T, len(ks))
 	errs := make([]error, len(ks))
 	for i, k := range ks {
-		out[i], errs[i] = c.execute(ctx, k)
+		out[i], errs[i] = fn(k)
 	}
 	return out, joinItems(errs)
+}
+
+// eachErr is each for sub-functions that return only an error.
+func eachErr[K any](ks []K, fn func(K) error) error {
+	_, err := each(ks, func(k K) (struct{}, error) { return struct{}{}, fn(k) })
+	return err
+}
+
+func (c *core[K, R]) executeMany(ctx context.Context, ks []K) ([]R, error) {
+	return each(ks, func(k K) (R, error) { return c.execute(ctx, k) })
 }
 
 func (c *core[K, R]) getMany(ctx context.Context, ks []K) ([]R, []bool, error) {
@@ -337,14 +349,11 @@ func (c *core[K, R]) getMany(ctx context.Context, ks []K) ([]R, []bool, error) {
 // Call), and writes the fresh results in one round trip. Like Call it fails
 // open: storage errors are reported, function errors returned per item.
 func (c *core[K, R]) getOrUpdateMany(ctx context.Context, ks []K) ([]R, error) {
+	if c.perItem() {
+		return each(ks, func(k K) (R, error) { return c.call(ctx, k) })
+	}
 	out := make([]R, len(ks))
 	errs := make([]error, len(ks))
-	if c.perItem() {
-		for i, k := range ks {
-			out[i], errs[i] = c.call(ctx, k)
-		}
-		return out, joinItems(errs)
-	}
 	keys, err := c.keyMany(ks)
 	if err != nil {
 		return nil, err
@@ -400,14 +409,11 @@ func (c *core[K, R]) fill(ctx context.Context, key string, k K) (R, bool, error)
 }
 
 func (c *core[K, R]) updateMany(ctx context.Context, ks []K) ([]R, error) {
+	if c.perItem() {
+		return each(ks, func(k K) (R, error) { return c.update(ctx, k) })
+	}
 	out := make([]R, len(ks))
 	errs := make([]error, len(ks))
-	if c.perItem() {
-		for i, k := range ks {
-			out[i], errs[i] = c.update(ctx, k)
-		}
-		return out, joinItems(errs)
-	}
 	keys, err := c.keyMany(ks)
 	if err != nil {
 		return nil, err
@@ -451,11 +457,7 @@ func (c *core[K, R]) setMany(ctx context.Context, values []R, ks []K) error {
 
 func (c *core[K, R]) deleteMany(ctx context.Context, ks []K) error {
 	if c.perItem() {
-		errs := make([]error, len(ks))
-		for i, k := range ks {
-			errs[i] = c.delete(ctx, k)
-		}
-		return joinItems(errs)
+		return eachErr(ks, func(k K) error { return c.delete(ctx, k) })
 	}
 	keys, err := c.keyMany(ks)
 	if err != nil {
@@ -466,12 +468,7 @@ func (c *core[K, R]) deleteMany(ctx context.Context, ks []K) error {
 
 func (c *core[K, R]) hasMany(ctx context.Context, ks []K) ([]bool, error) {
 	if c.perItem() {
-		out := make([]bool, len(ks))
-		errs := make([]error, len(ks))
-		for i, k := range ks {
-			out[i], errs[i] = c.has(ctx, k)
-		}
-		return out, joinItems(errs)
+		return each(ks, func(k K) (bool, error) { return c.has(ctx, k) })
 	}
 	keys, err := c.keyMany(ks)
 	if err != nil {
@@ -482,11 +479,7 @@ func (c *core[K, R]) hasMany(ctx context.Context, ks []K) ([]bool, error) {
 
 func (c *core[K, R]) touchMany(ctx context.Context, ks []K) error {
 	if c.perItem() {
-		errs := make([]error, len(ks))
-		for i, k := range ks {
-			errs[i] = c.touch(ctx, k)
-		}
-		return joinItems(errs)
+		return eachErr(ks, func(k K) error { return c.touch(ctx, k) })
 	}
 	keys, err := c.keyMany(ks)
 	if err != nil {

@@ -4,6 +4,12 @@
 //
 // A Coder must be safe for concurrent use. Decode of bytes that the coder did
 // not produce returns an error; it never panics.
+//
+// The Default registry holds json, gob, msgpack, bytes and string.
+// [Compress] wraps a coder in a compression [Layer] (zstd, s2, gzip), and
+// [Open] builds a chain from a URL such as "json+zstd://?level=3". See
+// docs/coders.md for what each coder can represent, the URL grammar, the
+// frame format of compressed values and measured numbers.
 package coders
 
 import (
@@ -76,13 +82,13 @@ func (r *Registry) Names() []string {
 	return names
 }
 
-// Default is the registry that Lookup and Register use. It holds json, gob,
-// bytes and string from the start.
+// Default is the registry that Lookup, Register and Open use. It holds json,
+// gob, msgpack, bytes and string from the start.
 var Default = newDefault()
 
 func newDefault() *Registry {
 	r := &Registry{}
-	for _, c := range []Coder{JSON{}, Gob{}, Bytes{}, String{}} {
+	for _, c := range []Coder{JSON{}, Gob{}, Msgpack{}, Bytes{}, String{}} {
 		_ = r.Register(c.Name(), c)
 	}
 	return r
@@ -94,7 +100,9 @@ func Register(name string, c Coder) error { return Default.Register(name, c) }
 // Lookup returns the coder registered under name in the Default registry.
 func Lookup(name string) (Coder, error) { return Default.Lookup(name) }
 
-// Funcs adapts a pair of functions to a Coder, for per-ring overrides.
+// Funcs adapts a pair of functions to a Coder, for per-ring overrides. The
+// functions must be safe for concurrent use. A nil function makes the
+// corresponding method return an error.
 type Funcs struct {
 	CoderName string
 	EncodeFn  func(v any) ([]byte, error)
@@ -105,10 +113,20 @@ type Funcs struct {
 func (f Funcs) Name() string { return f.CoderName }
 
 // Encode calls f.EncodeFn.
-func (f Funcs) Encode(v any) ([]byte, error) { return f.EncodeFn(v) }
+func (f Funcs) Encode(v any) ([]byte, error) {
+	if f.EncodeFn == nil {
+		return nil, fmt.Errorf("ring: coder %s: encode %T: no EncodeFn", f.CoderName, v)
+	}
+	return f.EncodeFn(v)
+}
 
 // Decode calls f.DecodeFn.
-func (f Funcs) Decode(data []byte, target any) error { return f.DecodeFn(data, target) }
+func (f Funcs) Decode(data []byte, target any) error {
+	if f.DecodeFn == nil {
+		return fmt.Errorf("ring: coder %s: decode into %T: no DecodeFn", f.CoderName, target)
+	}
+	return f.DecodeFn(data, target)
+}
 
 // JSON encodes with encoding/json.
 type JSON struct{}
@@ -157,6 +175,10 @@ func (Gob) Decode(data []byte, target any) (err error) {
 			err = fmt.Errorf("ring: coder gob: decode into %T: corrupt data: %v", target, r)
 		}
 	}()
+	if target == nil {
+		// gob would silently discard the value.
+		return errors.New("ring: coder gob: decode into <nil>: target must be a non-nil pointer")
+	}
 	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(target); err != nil {
 		return fmt.Errorf("ring: coder gob: decode into %T: %w", target, err)
 	}
@@ -169,7 +191,9 @@ type Bytes struct{}
 // Name returns "bytes".
 func (Bytes) Name() string { return "bytes" }
 
-// Encode returns v, which must be a []byte or a string.
+// Encode returns v, which must be a []byte or a string, or a named type of
+// either (such as `type Blob []byte`). A []byte is returned as it is, not
+// copied.
 func (Bytes) Encode(v any) ([]byte, error) {
 	switch b := v.(type) {
 	case []byte:
@@ -177,10 +201,14 @@ func (Bytes) Encode(v any) ([]byte, error) {
 	case string:
 		return []byte(b), nil
 	}
+	if b, ok := rawBytes(v); ok {
+		return b, nil
+	}
 	return nil, fmt.Errorf("ring: coder bytes: cannot encode %T (want []byte or string)", v)
 }
 
-// Decode stores data into target, which must be a *[]byte or a *string.
+// Decode stores a copy of data into target, which must be a *[]byte or a
+// *string (or a pointer to a named type of either). A *any receives a []byte.
 func (Bytes) Decode(data []byte, target any) error {
 	return decodeRaw("bytes", data, target)
 }
@@ -191,7 +219,8 @@ type String struct{}
 // Name returns "string".
 func (String) Name() string { return "string" }
 
-// Encode returns the bytes of v, which must be a string or a []byte.
+// Encode returns the bytes of v, which must be a string or a []byte, or a
+// named type of either (such as `type Name string`).
 func (String) Encode(v any) ([]byte, error) {
 	switch s := v.(type) {
 	case string:
@@ -199,25 +228,53 @@ func (String) Encode(v any) ([]byte, error) {
 	case []byte:
 		return s, nil
 	}
+	if b, ok := rawBytes(v); ok {
+		return b, nil
+	}
 	return nil, fmt.Errorf("ring: coder string: cannot encode %T (want string or []byte)", v)
 }
 
-// Decode stores data into target, which must be a *string or a *[]byte.
+// rawBytes returns the bytes of a value whose kind is string or []byte.
+func rawBytes(v any) ([]byte, bool) {
+	rv := reflect.ValueOf(v)
+	switch {
+	case rv.Kind() == reflect.String:
+		return []byte(rv.String()), true
+	case rv.Kind() == reflect.Slice && rv.Type().Elem().Kind() == reflect.Uint8:
+		return rv.Bytes(), true
+	}
+	return nil, false
+}
+
+// Decode stores data into target, which must be a *string or a *[]byte (or a
+// pointer to a named type of either). A *any receives a string.
 func (String) Decode(data []byte, target any) error {
+	if t, ok := target.(*any); ok && t != nil {
+		*t = string(data)
+		return nil
+	}
 	return decodeRaw("string", data, target)
 }
 
+// decodeRaw copies data into a *[]byte or *string target; a *any receives
+// a []byte.
 func decodeRaw(name string, data []byte, target any) error {
 	switch t := target.(type) {
 	case *[]byte:
-		*t = append([]byte{}, data...)
-		return nil
+		if t != nil {
+			*t = append([]byte{}, data...)
+			return nil
+		}
 	case *string:
-		*t = string(data)
-		return nil
+		if t != nil {
+			*t = string(data)
+			return nil
+		}
 	case *any:
-		*t = append([]byte{}, data...)
-		return nil
+		if t != nil {
+			*t = append([]byte{}, data...)
+			return nil
+		}
 	}
 	// Named types such as `type Blob []byte` or `type Name string`.
 	rv := reflect.ValueOf(target)
