@@ -1,0 +1,89 @@
+package wire_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ringcache/ring/backends"
+	"github.com/ringcache/ring/coders"
+	"github.com/ringcache/ring/wire"
+)
+
+type bytesStore struct{ backends.Dummy }
+
+func (bytesStore) Bytes() bool { return true }
+
+func TestNewRopeChecks(t *testing.T) {
+	_, err := wire.NewRope(wire.Config{Name: "f"})
+	require.EqualError(t, err, "ring: f: no storage")
+	_, err = wire.NewRope(wire.Config{Name: "f", Storage: backends.NewDict(), Expire: -time.Second})
+	require.EqualError(t, err, "ring: f: negative expiry -1s")
+	_, err = wire.NewRope(wire.Config{Name: "f", Storage: bytesStore{}})
+	require.ErrorContains(t, err, "backend dummy stores bytes: choose a coder")
+	_, err = wire.NewRope(wire.Config{Name: "f", Storage: bytesStore{}, Coder: coders.JSON{}})
+	require.ErrorContains(t, err, "coder json without a decode target")
+}
+
+func TestOpAndDefault(t *testing.T) {
+	ctx := context.Background()
+	var events []wire.Event
+	r, err := wire.NewRope(wire.Config{
+		Name: "f", Storage: backends.NewDict(), Coder: coders.JSON{},
+		Decode: func(b []byte) (any, error) {
+			var s string
+			err := coders.JSON{}.Decode(b, &s)
+			return s, err
+		},
+		OnError: func(e wire.Event) { events = append(events, e) },
+	})
+	require.NoError(t, err)
+	runs := 0
+	op := wire.NewOp(r, "k", func(context.Context) (any, error) { runs++; return "fresh", nil })
+	d := wire.Default{}
+
+	v, err := d.GetOrUpdate(ctx, op)
+	require.NoError(t, err)
+	require.Equal(t, "fresh", v)
+	v, ok, err := d.Get(ctx, op)
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, "fresh", v)
+	require.Equal(t, 1, runs)
+
+	// Entries of a strategy's own, with their own expiry.
+	require.NoError(t, op.StoreTTL(ctx, "k:back", "backup", 0))
+	v, ok, _ = op.Load(ctx, "k:back")
+	require.True(t, ok)
+	require.Equal(t, "backup", v)
+	require.NoError(t, op.Delete(ctx, "k:back"))
+	_, ok, _ = op.Load(ctx, "k:back")
+	require.False(t, ok)
+
+	// Stored bytes that do not decode are a miss, reported.
+	require.NoError(t, r.Storage().Set(ctx, "k", []byte("{"), 0))
+	_, ok, err = d.Get(ctx, op)
+	require.NoError(t, err)
+	require.False(t, ok)
+	require.Len(t, events, 1)
+	require.Equal(t, "decode", events[0].Op)
+	require.Contains(t, events[0].Error(), `ring: f: decode "k": `)
+	require.NotNil(t, errors.Unwrap(events[0]))
+
+	require.NoError(t, d.Delete(ctx, op))
+	ok, err = d.Has(ctx, op)
+	require.NoError(t, err)
+	require.False(t, ok)
+	require.NoError(t, d.Set(ctx, op, "set"))
+	require.NoError(t, d.Touch(ctx, op))
+	v, err = d.Execute(ctx, op)
+	require.NoError(t, err)
+	require.Equal(t, "fresh", v)
+	v, err = d.Update(ctx, op)
+	require.NoError(t, err)
+	require.Equal(t, "fresh", v)
+	require.Equal(t, 3, runs)
+}
