@@ -104,14 +104,25 @@ func Storage(s backends.Storage) Option {
 	})
 }
 
-// Coder chooses the coder by its registered name ("json", "gob", "bytes",
-// "string", or one added with coders.Register). Backends that store bytes
-// need one; for in-process backends a coder makes the ring store encoded
-// copies instead of the values themselves. An unknown name is an error when
-// the ring is built.
+// Coder chooses the coder by its registered name ("json", "gob", "msgpack",
+// "bytes", "string", or one added with coders.Register), by a chain of a
+// coder and compression layers ("json+zstd"), or by a coder URL with
+// parameters ("msgpack+s2://", "json+zstd://?level=3"; see coders.Open).
+// Backends that store bytes need one; for in-process backends a coder makes
+// the ring store encoded copies instead of the values themselves. An unknown
+// name or a bad parameter is an error when the ring is built.
 func Coder(name string) Option {
 	return newOption(fmt.Sprintf("Coder(%q)", name), func(c *config) {
-		cd, err := coders.Lookup(name)
+		var cd coders.Coder
+		var err error
+		switch {
+		case strings.Contains(name, "://"):
+			cd, err = coders.Open(name)
+		case strings.Contains(name, "+"):
+			cd, err = coders.Open(name + "://")
+		default:
+			cd, err = coders.Lookup(name)
+		}
 		if err != nil {
 			c.fail(err)
 			return

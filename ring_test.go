@@ -544,3 +544,27 @@ type bytesOnly struct{ backends.Dummy }
 func (bytesOnly) Bytes() bool { return true }
 
 var _ = errors.New
+
+func TestCoderChains(t *testing.T) {
+	ctx := context.Background()
+	for _, name := range []string{"msgpack", "json+zstd", "gob+gzip://?level=9", "msgpack+s2://"} {
+		var runs counter
+		r, err := ring.Func2(price(&runs), ring.Dict(), ring.Coder(name))
+		require.NoError(t, err, name)
+		for range 2 {
+			v, err := r.Call(ctx, "plum", 2)
+			require.NoError(t, err)
+			require.Equal(t, "plumx2", v)
+		}
+		require.EqualValues(t, 1, runs.get(), name)
+		key, _ := r.Key("plum", 2)
+		raw, found, err := r.Storage().Get(ctx, key)
+		require.NoError(t, err)
+		require.True(t, found)
+		require.IsType(t, []byte{}, raw, "a coder makes an in-process ring store encoded bytes")
+	}
+	_, err := ring.Func2(price(&counter{}), ring.Coder("json+lz4"))
+	require.ErrorContains(t, err, "lz4")
+	_, err = ring.Func2(price(&counter{}), ring.Coder("json+zstd://?level=99"))
+	require.ErrorContains(t, err, "99")
+}

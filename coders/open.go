@@ -1,0 +1,387 @@
+package coders
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"math"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// Open returns the coder that rawURL describes, resolving the base coder in
+// the [Default] registry. See [Registry.Open] for the grammar.
+func Open(rawURL string) (Coder, error) { return Default.Open(rawURL) }
+
+// Open returns the coder that rawURL describes, resolving the base coder in
+// r. Coders opened with the same algorithm and level share one compressor
+// (and so its zstd encoder states and gzip pools). Parsing costs a few
+// microseconds: open once per ring, not per value.
+//
+// The URL is a chain of names joined by "+", an optional "://" and an
+// optional query:
+//
+//	json://
+//	msgpack+s2://
+//	json+zstd://?level=3&min_size=128&max_size=16MiB
+//	gob+gzip://?level=9
+//	json+zstd+s2://?zstd.level=best&s2.level=better
+//	zstd://                     (bytes+zstd: compress []byte values)
+//
+// The first name is a coder registered in r (json, gob, msgpack, bytes,
+// string, or one of your own); if it is not registered but is a compression
+// layer, the base is bytes. Every further name is a compression layer: zstd,
+// s2 or gzip, applied left to right on Encode and right to left on Decode.
+//
+// Query parameters configure the layers; a parameter applies to every layer
+// of the chain, or to the layers of one algorithm when prefixed with its
+// name and a dot ("zstd.level=2"), which wins over the unprefixed form:
+//
+//   - level: zstd 1..4 or fastest, default, better, best (klauspost levels,
+//     not zstd command line levels); gzip -2..9 or default; s2 default,
+//     better or best.
+//   - min_size: the compression threshold in bytes, default 64 (see
+//     [WithMinSize]); 0 compresses everything.
+//   - max_size: the largest value (before compression) a layer writes or
+//     decompresses, default 64MiB (see [WithMaxSize]).
+//
+// Sizes are a whole number of bytes with an optional suffix B, KiB, MiB or
+// GiB. An unknown coder or layer, a coder in a layer position, an unknown or
+// repeated parameter, a bad value, and a parameter that no layer of the
+// chain takes are errors; Open reports all of them at once, each naming the
+// bad name or value.
+func (r *Registry) Open(rawURL string) (Coder, error) {
+	scheme, query, err := splitCoderURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	fail := func(format string, args ...any) error {
+		return fmt.Errorf("ring: coder %s: "+format, append([]any{scheme}, args...)...)
+	}
+	var errs []error
+
+	// The chain: a base coder, then layers.
+	names := strings.Split(scheme, "+")
+	var base Coder
+	layers := names[1:]
+	for i, n := range names {
+		if n == "" {
+			errs = append(errs, fail("empty name at position %d of the chain", i+1))
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if c, err := r.Lookup(names[0]); err == nil {
+		base = c
+	} else if _, ok := layerSpecs[names[0]]; ok {
+		base = r.bytesCoder()
+		layers = names
+	} else {
+		errs = append(errs, fail("unknown coder %q (registered: %s; layers: %s)",
+			names[0], strings.Join(r.Names(), ", "), strings.Join(layerNames(), ", ")))
+	}
+	inChain := map[string]bool{}
+	for _, n := range layers {
+		if _, ok := layerSpecs[n]; ok {
+			inChain[n] = true
+			continue
+		}
+		if _, err := r.Lookup(n); err == nil {
+			errs = append(errs, fail("%q is a coder, not a compression layer: the base coder comes first and only once", n))
+			continue
+		}
+		errs = append(errs, fail("unknown compression layer %q (layers: %s)", n, strings.Join(layerNames(), ", ")))
+	}
+
+	// The parameters: key -> value, unprefixed and per layer.
+	params, perr := parseParams(query, inChain, len(layers) > 0)
+	for _, e := range perr {
+		errs = append(errs, fail("%s", e))
+	}
+
+	// Build the layers, checking every value even after an error so that
+	// all problems are reported at once.
+	c := base
+	for _, n := range layers {
+		spec, ok := layerSpecs[n]
+		if !ok {
+			continue // reported above
+		}
+		get := func(p string) (key, value string, ok bool) {
+			if v, ok := params[n+"."+p]; ok {
+				return n + "." + p, v, true
+			}
+			v, ok := params[p]
+			return p, v, ok
+		}
+		var opts []LayerOption
+		var comp Compressor
+		if k, v, ok := get("level"); ok {
+			comp, err = spec.open(v)
+			if err != nil {
+				errs = append(errs, fail("parameter %s=%q: %v", k, v, err))
+			}
+		} else if comp, err = spec.open(""); err != nil {
+			errs = append(errs, fail("%s: %v", n, err))
+		}
+		if k, v, ok := get("min_size"); ok {
+			size, err := parseSize(v)
+			if err != nil {
+				errs = append(errs, fail("parameter %s=%q: %v", k, v, err))
+			}
+			opts = append(opts, WithMinSize(size))
+		}
+		if k, v, ok := get("max_size"); ok {
+			size, err := parseSize(v)
+			if err == nil && size < 1 {
+				err = errors.New("max_size must be at least 1 byte")
+			}
+			if err != nil {
+				errs = append(errs, fail("parameter %s=%q: %v", k, v, err))
+			}
+			opts = append(opts, WithMaxSize(size))
+		}
+		if len(errs) > 0 {
+			continue // report every layer's problems, build nothing
+		}
+		l, err := Compress(c, comp, opts...)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		c = l
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return c, nil
+}
+
+// bytesCoder is the base of a chain that starts with a layer.
+func (r *Registry) bytesCoder() Coder {
+	if c, err := r.Lookup("bytes"); err == nil {
+		return c
+	}
+	return Bytes{}
+}
+
+// splitCoderURL splits "a+b://?q" (also "a+b", "a+b:///?q", "a+b?q") into
+// the scheme and the raw query. A host, path, user or fragment is an error.
+func splitCoderURL(rawURL string) (scheme, query string, err error) {
+	rest := ""
+	if i := strings.Index(rawURL, "://"); i >= 0 {
+		scheme, rest = rawURL[:i], rawURL[i+3:]
+		rest = strings.TrimPrefix(rest, "/")
+	} else if i := strings.IndexByte(rawURL, '?'); i >= 0 {
+		scheme, rest = rawURL[:i], rawURL[i:]
+	} else {
+		scheme = rawURL
+	}
+	if scheme == "" {
+		return "", "", fmt.Errorf("ring: coder url %q: no coder name before \"://\"", rawURL)
+	}
+	if strings.ContainsAny(scheme, ":/?#") {
+		return "", "", fmt.Errorf("ring: coder url %q: bad coder name %q", rawURL, scheme)
+	}
+	if rest != "" && rest[0] != '?' {
+		end := strings.IndexByte(rest, '?')
+		if end < 0 {
+			end = len(rest)
+		}
+		return "", "", fmt.Errorf("ring: coder %s: unexpected %q after \"://\" (a coder url has only a scheme and a query, as in %s://?level=3)", scheme, rest[:end], scheme)
+	}
+	query = strings.TrimPrefix(rest, "?")
+	if i := strings.IndexByte(query, '#'); i >= 0 {
+		return "", "", fmt.Errorf("ring: coder %s: unexpected fragment %q", scheme, query[i:])
+	}
+	return scheme, query, nil
+}
+
+// layerParams are the parameters every compression layer takes.
+var layerParams = []string{"level", "min_size", "max_size"}
+
+// cachetoryParams maps cachetory's serializer parameter names to ours, for a
+// helpful error.
+var cachetoryParams = map[string]string{
+	"compression-level":   "level",
+	"compression_level":   "level",
+	"compression-threads": "",
+}
+
+// parseParams validates the query's keys and returns key -> value. inChain
+// holds the layers of the chain; anyLayer reports whether there is one.
+func parseParams(query string, inChain map[string]bool, anyLayer bool) (map[string]string, []string) {
+	params := map[string]string{}
+	if query == "" {
+		return params, nil
+	}
+	values, err := url.ParseQuery(query)
+	if err != nil {
+		return nil, []string{fmt.Sprintf("bad query %q: %v", query, err)}
+	}
+	var errs []string
+	for _, k := range slices.Sorted(maps.Keys(values)) {
+		vs := values[k]
+		if len(vs) > 1 {
+			errs = append(errs, fmt.Sprintf("parameter %s given %d times (%s)", k, len(vs), strings.Join(quoteAll(vs), ", ")))
+			continue
+		}
+		layer, name, qualified := strings.Cut(k, ".")
+		if !qualified {
+			name, layer = layer, ""
+		}
+		if !slices.Contains(layerParams, name) {
+			hint := ""
+			if ours, ok := cachetoryParams[name]; ok && ours != "" {
+				hint = fmt.Sprintf("; did you mean %q?", ours)
+			}
+			errs = append(errs, fmt.Sprintf("unknown parameter %s=%q (known: %s, optionally prefixed with a layer name as in zstd.level)%s",
+				k, vs[0], strings.Join(layerParams, ", "), hint))
+			continue
+		}
+		switch {
+		case qualified && layerSpecs[layer].open == nil:
+			errs = append(errs, fmt.Sprintf("parameter %s=%q: unknown compression layer %q (layers: %s)", k, vs[0], layer, strings.Join(layerNames(), ", ")))
+			continue
+		case qualified && !inChain[layer]:
+			errs = append(errs, fmt.Sprintf("parameter %s=%q: no %s layer in the chain takes it", k, vs[0], layer))
+			continue
+		case !anyLayer:
+			errs = append(errs, fmt.Sprintf("parameter %s=%q: no layer in the chain takes it (add a compression layer such as +zstd)", k, vs[0]))
+			continue
+		}
+		if vs[0] == "" {
+			errs = append(errs, fmt.Sprintf("parameter %s has an empty value", k))
+			continue
+		}
+		params[k] = vs[0]
+	}
+	return params, errs
+}
+
+// layerSpec describes a compression layer that Open can build.
+type layerSpec struct {
+	// open builds the compressor from the level parameter ("" for default).
+	open func(level string) (Compressor, error)
+}
+
+var layerSpecs = map[string]layerSpec{
+	"zstd": {open: openZstd},
+	"s2":   {open: openS2},
+	"gzip": {open: openGzip},
+}
+
+func layerNames() []string {
+	return slices.Sorted(maps.Keys(layerSpecs))
+}
+
+func openZstd(level string) (Compressor, error) {
+	l := 0
+	switch strings.ToLower(level) {
+	case "":
+	case "fastest":
+		l = ZstdFastest
+	case "default":
+		l = ZstdDefault
+	case "better":
+		l = ZstdBetter
+	case "best":
+		l = ZstdBest
+	default:
+		n, err := strconv.Atoi(level)
+		if err != nil || n < ZstdFastest || n > ZstdBest {
+			return nil, errors.New("zstd level must be 1..4 or fastest, default, better, best")
+		}
+		l = n
+	}
+	return shared("zstd", l, func() (Compressor, error) { return NewZstd(l) })
+}
+
+func openS2(level string) (Compressor, error) {
+	l := S2Default
+	switch strings.ToLower(level) {
+	case "", "default":
+	case "better":
+		l = S2Better
+	case "best":
+		l = S2Best
+	default:
+		return nil, errors.New("s2 level must be default, better or best")
+	}
+	return shared("s2", int(l), func() (Compressor, error) { return NewS2(l) })
+}
+
+func openGzip(level string) (Compressor, error) {
+	l := GzipDefault
+	switch strings.ToLower(level) {
+	case "", "default":
+	default:
+		n, err := strconv.Atoi(level)
+		if err != nil || n < GzipHuffmanOnly || n > GzipBest {
+			return nil, errors.New("gzip level must be -2..9 or default")
+		}
+		l = n
+	}
+	return shared("gzip", l, func() (Compressor, error) { return NewGzip(l) })
+}
+
+// compressorKey names an algorithm at a level.
+type compressorKey struct {
+	alg   string
+	level int
+}
+
+// sharedCompressors holds the compressors that Open built, shared by every coder
+// opened with the same algorithm and level: they are safe for concurrent use
+// and hold memory worth sharing (a zstd encoder state per CPU, gzip pools).
+var sharedCompressors sync.Map // compressorKey -> Compressor
+
+func shared(alg string, level int, build func() (Compressor, error)) (Compressor, error) {
+	key := compressorKey{alg, level}
+	if c, ok := sharedCompressors.Load(key); ok {
+		return c.(Compressor), nil
+	}
+	c, err := build()
+	if err != nil {
+		return nil, err
+	}
+	actual, _ := sharedCompressors.LoadOrStore(key, c)
+	return actual.(Compressor), nil
+}
+
+// parseSize parses a whole number of bytes with an optional B, KiB, MiB or
+// GiB suffix (case-insensitive).
+func parseSize(s string) (int, error) {
+	num, mult := s, uint64(1)
+	lower := strings.ToLower(s)
+	for _, u := range []struct {
+		suffix string
+		mult   uint64
+	}{{"kib", 1 << 10}, {"mib", 1 << 20}, {"gib", 1 << 30}, {"b", 1}} {
+		if strings.HasSuffix(lower, u.suffix) {
+			num, mult = s[:len(s)-len(u.suffix)], u.mult
+			break
+		}
+	}
+	const want = "want a whole number of bytes, optionally with a B, KiB, MiB or GiB suffix"
+	if num == "" || strings.TrimLeft(num, "0123456789") != "" {
+		return 0, fmt.Errorf("bad size (%s)", want)
+	}
+	n, err := strconv.ParseUint(num, 10, 64)
+	if err != nil || n > math.MaxInt/mult {
+		return 0, fmt.Errorf("size out of range (max %d bytes)", math.MaxInt)
+	}
+	return int(n * mult), nil
+}
+
+func quoteAll(vs []string) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = strconv.Quote(v)
+	}
+	return out
+}
