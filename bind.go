@@ -40,6 +40,28 @@ type plan[K any, R any] struct {
 	decode  func(cd coders.Coder) func([]byte) (any, error)
 }
 
+// decodeR returns the typed decoder of a plan: straight into R where R is
+// the static result type, through decode where it is any (untyped rings).
+func (p plan[K, R]) decodeR(cd coders.Coder) func([]byte) (R, error) {
+	if reflect.TypeFor[R]().Kind() != reflect.Interface {
+		return func(data []byte) (R, error) {
+			var r R
+			err := cd.Decode(data, &r)
+			return r, err
+		}
+	}
+	dec := p.decode(cd)
+	return func(data []byte) (R, error) {
+		var r R
+		v, err := dec(data)
+		if err != nil {
+			return r, err
+		}
+		r, _ = v.(R)
+		return r, nil
+	}
+}
+
 // field builds the component of one key parameter of static type T, read
 // from the tuple by get. The receiver of a Class ring is keyed by its type
 // name instead of its value.
@@ -261,6 +283,7 @@ func newCoreShape[K any, R any](shape *descriptor.Shape, opts []Option, pl plan[
 	}
 	if cd != nil {
 		rc.Decode = pl.decode(cd)
+		c.decodeR = pl.decodeR(cd)
 	}
 	if c.rope, err = wire.NewRope(rc); err != nil {
 		return nil, err

@@ -40,6 +40,9 @@ type core[K any, R any] struct {
 	// ropes holds a rope per chosen storage.
 	choose func(ctx context.Context, key string, args []any) backends.Storage
 	ropes  sync.Map
+	// decodeR decodes stored bytes into R; nil when the ring stores Go
+	// values as they are (no coder).
+	decodeR func([]byte) (R, error)
 	// checkValue, if set, checks values given to the untyped view against
 	// the function's result type (rings from New, where R is any).
 	checkValue func(v any) error
@@ -160,15 +163,15 @@ func (c *core[K, R]) call(ctx context.Context, k K) (R, error) {
 	if rope.CustomStrategy() {
 		return c.result(rope.Strategy().GetOrUpdate(ctx, c.op(rope, key, k)))
 	}
-	v, ok, err := rope.Hit(ctx, key)
+	v, ok, err := rope.Storage().Get(ctx, key)
 	recheck := err == nil
 	if err != nil {
 		rope.Report("get", key, err)
 	} else if ok {
-		if r, ok := c.value(key, v); ok {
+		if r, ok := c.stored(key, v); ok {
 			return r, nil
 		}
-		recheck = false // the entry holds a value of another type
+		recheck = false // the entry does not decode, or holds another type
 	}
 	return c.result(wire.Fill(ctx, c.op(rope, key, k), recheck))
 }
@@ -332,7 +335,32 @@ func (c *core[K, R]) getMany(ctx context.Context, ks []K) ([]R, []bool, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	values, ok, err := c.rope.LoadMany(ctx, keys)
+	out, found, err = c.loadMany(ctx, keys)
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, found, nil
+}
+
+// loadMany reads keys in one round trip where the backend can and converts
+// what it finds to R: encoded entries are read as bytes and decoded straight
+// into R, without boxing each one in an interface.
+func (c *core[K, R]) loadMany(ctx context.Context, keys []string) ([]R, []bool, error) {
+	out := make([]R, len(keys))
+	found := make([]bool, len(keys))
+	if c.decodeR != nil {
+		bs, err := backends.GetManyBytes(ctx, c.rope.Storage(), keys)
+		if err != nil {
+			return nil, nil, err
+		}
+		for i, b := range bs {
+			if b != nil {
+				out[i], found[i] = c.decodeStored(keys[i], b)
+			}
+		}
+		return out, found, nil
+	}
+	values, ok, err := backends.GetMany(ctx, c.rope.Storage(), keys)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -342,6 +370,31 @@ func (c *core[K, R]) getMany(ctx context.Context, ks []K) ([]R, []bool, error) {
 		}
 	}
 	return out, found, nil
+}
+
+// stored converts what the storage holds into R: the value itself on an
+// in-process backend without a coder, decoded bytes otherwise. A value that
+// does not convert or decode is a miss, reported to OnError.
+func (c *core[K, R]) stored(key string, v any) (R, bool) {
+	if c.decodeR == nil {
+		return c.value(key, v)
+	}
+	b, ok := v.([]byte)
+	if !ok {
+		c.rope.Report("decode", key, fmt.Errorf("stored value is %T, not []byte", v))
+		var zero R
+		return zero, false
+	}
+	return c.decodeStored(key, b)
+}
+
+func (c *core[K, R]) decodeStored(key string, b []byte) (R, bool) {
+	r, err := c.decodeR(b)
+	if err != nil {
+		c.rope.Report("decode", key, err)
+		return r, false
+	}
+	return r, true
 }
 
 // getOrUpdateMany reads every key in one round trip, runs the function for
@@ -358,10 +411,10 @@ func (c *core[K, R]) getOrUpdateMany(ctx context.Context, ks []K) ([]R, error) {
 	if err != nil {
 		return nil, err
 	}
-	values, found, err := c.rope.LoadMany(ctx, keys)
+	values, found, err := c.loadMany(ctx, keys)
 	if err != nil {
 		c.rope.Report("get many", "", err)
-		found = make([]bool, len(keys))
+		values, found = make([]R, len(keys)), make([]bool, len(keys))
 	}
 	type fresh struct {
 		v   R
@@ -372,10 +425,8 @@ func (c *core[K, R]) getOrUpdateMany(ctx context.Context, ks []K) ([]R, error) {
 	var wvals []any
 	for i, k := range ks {
 		if found[i] {
-			if r, ok := c.value(keys[i], values[i]); ok {
-				out[i] = r
-				continue
-			}
+			out[i] = values[i]
+			continue
 		}
 		if f, ok := done[keys[i]]; ok {
 			out[i], errs[i] = f.v, f.err

@@ -15,7 +15,7 @@ import (
 
 // DefaultLRUSize is the size of the LRU backend a ring gets when no storage
 // option is given (the embedded default).
-const DefaultLRUSize = 1024
+const DefaultLRUSize = backends.DefaultMemorySize
 
 // Option configures a ring. Options are values with a String method, so
 // they can be printed and compared; later options override earlier ones.

@@ -312,26 +312,49 @@ func (m *Memcache) getMulti(op string, keys []string) (map[string]*memcache.Item
 
 // GetMany reads keys with GetMulti: one request per server.
 func (m *Memcache) GetMany(ctx context.Context, keys []string) ([]any, []bool, error) {
-	if err := m.ready(ctx, "get many"); err != nil {
+	bs, err := m.GetManyBytes(ctx, keys)
+	if err != nil {
 		return nil, nil, err
 	}
 	values := make([]any, len(keys))
 	found := make([]bool, len(keys))
-	if len(keys) == 0 {
-		return values, found, nil
-	}
-	items, rk, err := m.getMulti("get many", keys)
-	if err != nil {
-		return nil, nil, err
-	}
-	for i, k := range rk {
-		if it, ok := items[k]; ok {
-			// A key asked for twice shares the item: copy so that the
-			// caller owns every slice it gets.
-			values[i], found[i] = append([]byte{}, it.Value...), true
+	for i, b := range bs {
+		if b != nil {
+			values[i], found[i] = b, true
 		}
 	}
 	return values, found, nil
+}
+
+// GetManyBytes is GetMany without boxing: a nil element is a miss.
+func (m *Memcache) GetManyBytes(ctx context.Context, keys []string) ([][]byte, error) {
+	if err := m.ready(ctx, "get many"); err != nil {
+		return nil, err
+	}
+	out := make([][]byte, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	items, rk, err := m.getMulti("get many", keys)
+	if err != nil {
+		return nil, err
+	}
+	// The items are ours: hand each value out as it is, and copy it only
+	// for a key asked for more than once, so the caller owns every slice.
+	given := make(map[string]struct{}, len(items))
+	for i, k := range rk {
+		it, ok := items[k]
+		if !ok {
+			continue
+		}
+		if _, dup := given[k]; dup {
+			out[i] = append([]byte{}, it.Value...)
+			continue
+		}
+		given[k] = struct{}{}
+		out[i] = nonNil(it.Value)
+	}
+	return out, nil
 }
 
 // SetMany stores the entries by a loop of Set (memcached has no multi-key

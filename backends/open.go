@@ -17,15 +17,15 @@ import (
 )
 
 // DefaultMemorySize is the size of the LRU backend that memory:// opens when
-// the URL gives none (Python Ring's default maxsize).
-const DefaultMemorySize = 128
+// the URL gives none; ring.DefaultLRUSize is the same.
+const DefaultMemorySize = 1024
 
 // Open returns the backend that rawURL describes. The scheme chooses the
 // backend; query parameters configure it. An unknown scheme, an unknown or
 // repeated parameter, or a bad value is an error that names it. Errors never
 // show a password: the URL is shown with its password replaced by "xxxxx".
 //
-//	memory://?size=1024            LRU of 1024 entries (default 128); lru:// is an alias
+//	memory://?size=1024            LRU of 1024 entries (the default size); lru:// is an alias
 //	dict://                        unbounded in-process map
 //	dummy://                       stores nothing
 //	redis://user:pass@host:6379/0  one Redis node (db from the path or ?db=)

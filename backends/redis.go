@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -114,14 +115,14 @@ func (r *Redis) Get(ctx context.Context, key string) (any, bool, error) {
 	if err := r.ready(ctx, "get"); err != nil {
 		return nil, false, err
 	}
-	b, err := r.client.Get(ctx, key).Bytes()
+	v, err := r.client.Get(ctx, key).Result()
 	if errors.Is(err, redis.Nil) {
 		return nil, false, nil
 	}
 	if err != nil {
 		return nil, false, r.fail("get", key, err)
 	}
-	return nonNil(b), true, nil
+	return ownedBytes(v), true, nil
 }
 
 // Set stores value, which must be a []byte, under key with SET (PX ttl when
@@ -274,13 +275,32 @@ func pick(keys []string, idx []int) []string {
 // GetMany reads keys with MGET: one command on a single node, one per hash
 // slot on a cluster, all in one pipeline.
 func (r *Redis) GetMany(ctx context.Context, keys []string) ([]any, []bool, error) {
-	if err := r.ready(ctx, "get many"); err != nil {
+	bs, err := r.getMany(ctx, "get many", keys)
+	if err != nil {
 		return nil, nil, err
 	}
 	values := make([]any, len(keys))
 	found := make([]bool, len(keys))
+	for i, b := range bs {
+		if b != nil {
+			values[i], found[i] = b, true
+		}
+	}
+	return values, found, nil
+}
+
+// GetManyBytes is GetMany without boxing: a nil element is a miss.
+func (r *Redis) GetManyBytes(ctx context.Context, keys []string) ([][]byte, error) {
+	return r.getMany(ctx, "get many", keys)
+}
+
+func (r *Redis) getMany(ctx context.Context, op string, keys []string) ([][]byte, error) {
+	if err := r.ready(ctx, op); err != nil {
+		return nil, err
+	}
+	out := make([][]byte, len(keys))
 	if len(keys) == 0 {
-		return values, found, nil
+		return out, nil
 	}
 	groups := r.groups(keys)
 	cmds := make([]*redis.SliceCmd, len(groups))
@@ -296,24 +316,34 @@ func (r *Redis) GetMany(ctx context.Context, keys []string) ([]any, []bool, erro
 	for i, g := range groups {
 		vals, err := cmds[i].Result()
 		if err != nil {
-			return nil, nil, r.failN("get many", len(keys), err)
+			return nil, r.failN(op, len(keys), err)
 		}
 		if len(vals) != len(g) {
-			return nil, nil, r.failN("get many", len(keys), fmt.Errorf("MGET returned %d values for %d keys", len(vals), len(g)))
+			return nil, r.failN(op, len(keys), fmt.Errorf("MGET returned %d values for %d keys", len(vals), len(g)))
 		}
 		for j, v := range vals {
 			switch v := v.(type) {
 			case nil:
 			case string:
-				values[g[j]], found[g[j]] = []byte(v), true
+				out[g[j]] = ownedBytes(v)
 			case []byte:
-				values[g[j]], found[g[j]] = nonNil(v), true
+				out[g[j]] = nonNil(v)
 			default:
-				return nil, nil, r.failN("get many", len(keys), fmt.Errorf("MGET returned a %T", v))
+				return nil, r.failN(op, len(keys), fmt.Errorf("MGET returned a %T", v))
 			}
 		}
 	}
-	return values, found, nil
+	return out, nil
+}
+
+// ownedBytes returns the bytes of a reply string without copying them. The
+// string was made by go-redis for this one reply and nothing else refers to
+// it, so the caller owns the bytes as if they had been copied.
+func ownedBytes(s string) []byte {
+	if len(s) == 0 {
+		return []byte{}
+	}
+	return unsafe.Slice(unsafe.StringData(s), len(s))
 }
 
 // SetMany stores the entries with SET commands in one pipeline. Every value

@@ -78,6 +78,14 @@ type BulkGetter interface {
 	GetMany(ctx context.Context, keys []string) (values []any, found []bool, err error)
 }
 
+// BulkBytesGetter is implemented by bytes backends that read many keys in
+// one round trip without boxing each value in an interface. A nil element
+// is a miss; a found empty value is a non-nil empty slice. Ring's bulk reads
+// use it when the backend has it.
+type BulkBytesGetter interface {
+	GetManyBytes(ctx context.Context, keys []string) ([][]byte, error)
+}
+
 // BulkSetter is implemented by backends that write many entries in one round
 // trip. keys and values have the same length.
 type BulkSetter interface {
@@ -185,6 +193,29 @@ func GetMany(ctx context.Context, s Storage, keys []string) ([]any, []bool, erro
 		values[i], found[i] = v, ok
 	}
 	return values, found, nil
+}
+
+// GetManyBytes reads keys of a bytes backend: through BulkBytesGetter where
+// s has it, through GetMany otherwise. A nil element is a miss, and so is a
+// stored value that is not a []byte.
+func GetManyBytes(ctx context.Context, s Storage, keys []string) ([][]byte, error) {
+	if b, ok := s.(BulkBytesGetter); ok {
+		return b.GetManyBytes(ctx, keys)
+	}
+	values, found, err := GetMany(ctx, s, keys)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]byte, len(keys))
+	for i, v := range values {
+		if b, ok := v.([]byte); ok && found[i] {
+			if b == nil {
+				b = []byte{}
+			}
+			out[i] = b
+		}
+	}
+	return out, nil
 }
 
 // SetMany writes entries natively where s implements BulkSetter and by a loop

@@ -255,23 +255,6 @@ func (r *Rope) StoreMany(ctx context.Context, keys []string, values []any) error
 	return backends.SetMany(ctx, r.cfg.Storage, keys, stored, r.cfg.Expire)
 }
 
-// LoadMany reads keys in one bulk read where the backend has one; values
-// that do not decode are misses.
-func (r *Rope) LoadMany(ctx context.Context, keys []string) ([]any, []bool, error) {
-	values, found, err := backends.GetMany(ctx, r.cfg.Storage, keys)
-	if err != nil {
-		return nil, nil, err
-	}
-	if r.cfg.Coder != nil {
-		for i := range values {
-			if found[i] {
-				values[i], found[i], _ = r.decodeStored(keys[i], values[i])
-			}
-		}
-	}
-	return values, found, nil
-}
-
 // Flight runs fn once per key across concurrent callers.
 func (r *Rope) Flight(ctx context.Context, key string, fn func() (any, error)) (any, error) {
 	v, err, _ := r.flight.Do(ctx, key, fn)
