@@ -62,35 +62,46 @@ func (p plan[K, R]) decodeR(cd coders.Coder) func([]byte) (R, error) {
 	}
 }
 
-// field builds the component of one key parameter of static type T, read
-// from the tuple by get. The receiver of a Class ring is keyed by its type
-// name instead of its value.
-func field[T any, K any](s *descriptor.Shape, get func(K) T) func(p descriptor.Param) (component[K], error) {
-	return func(p descriptor.Param) (component[K], error) {
-		if s.Kind == descriptor.Class && s.Receiver != nil && p.Index == s.Receiver.Index {
-			return classComponent(p.Type, get), nil
+// encoderFor returns the encoder of one key parameter of static type T:
+// its typed ringkey encoder, or for the receiver of a Class ring its type
+// name.
+func encoderFor[T any](s *descriptor.Shape, p descriptor.Param) (func([]byte, T) ([]byte, error), error) {
+	if s.Kind == descriptor.Class && s.Receiver != nil && p.Index == s.Receiver.Index {
+		return classEncoder[T](p.Type), nil
+	}
+	enc, err := ringkey.Typed[T]()
+	if err != nil {
+		return nil, s.ParamError(p, strings.TrimPrefix(err.Error(), "ring: "), err)
+	}
+	return enc, nil
+}
+
+// classEncoder keys a receiver by its type name: the static type's name, or
+// for an interface the dynamic type's.
+func classEncoder[T any](t reflect.Type) func([]byte, T) ([]byte, error) {
+	if t.Kind() != reflect.Interface {
+		name := ringkey.AppendEscaped(nil, typeName(t))
+		return func(dst []byte, _ T) ([]byte, error) { return append(dst, name...), nil }
+	}
+	return func(dst []byte, v T) ([]byte, error) {
+		a := any(v)
+		if a == nil {
+			return append(dst, `\N`...), nil
 		}
-		enc, err := ringkey.Typed[T]()
-		if err != nil {
-			return nil, s.ParamError(p, strings.TrimPrefix(err.Error(), "ring: "), err)
-		}
-		return func(dst []byte, k K) ([]byte, error) { return enc(dst, get(k)) }, nil
+		return ringkey.AppendEscaped(dst, typeName(reflect.TypeOf(a))), nil
 	}
 }
 
-// classComponent keys a receiver by its type name: the static type's name,
-// or for an interface the dynamic type's.
-func classComponent[T any, K any](t reflect.Type, get func(K) T) component[K] {
-	if t.Kind() != reflect.Interface {
-		name := ringkey.AppendEscaped(nil, typeName(t))
-		return func(dst []byte, _ K) ([]byte, error) { return append(dst, name...), nil }
-	}
-	return func(dst []byte, k K) ([]byte, error) {
-		v := any(get(k))
-		if v == nil {
-			return append(dst, `\N`...), nil
+// field builds the component of one key parameter, read from the tuple by
+// at: at is called once, when the ring is built, to bind the encoder to
+// the tuple's field without a getter call per key.
+func field[T any, K any](s *descriptor.Shape, at func(enc func([]byte, T) ([]byte, error)) component[K]) func(p descriptor.Param) (component[K], error) {
+	return func(p descriptor.Param) (component[K], error) {
+		enc, err := encoderFor[T](s, p)
+		if err != nil {
+			return nil, err
 		}
-		return ringkey.AppendEscaped(dst, typeName(reflect.TypeOf(v))), nil
+		return at(enc), nil
 	}
 }
 
@@ -358,7 +369,7 @@ func newCore1[A, R any](fn any, kind descriptor.Kind, opts []Option, exec func(c
 	if err != nil {
 		return nil, err
 	}
-	pl := plan1(exec).withComps(field(shape, func(a A) A { return a }))
+	pl := plan1(exec).withComps(field(shape, func(e func([]byte, A) ([]byte, error)) component[A] { return e }))
 	return newCoreShape(shape, opts, pl)
 }
 
@@ -379,8 +390,12 @@ func newCore2[A, B, R any](fn any, kind descriptor.Kind, opts []Option, exec fun
 		},
 		decode: typedDecode[R],
 	}.withComps(
-		field(shape, func(k Args2[A, B]) A { return k.P1 }),
-		field(shape, func(k Args2[A, B]) B { return k.P2 }),
+		field(shape, func(e func([]byte, A) ([]byte, error)) component[Args2[A, B]] {
+			return func(dst []byte, k Args2[A, B]) ([]byte, error) { return e(dst, k.P1) }
+		}),
+		field(shape, func(e func([]byte, B) ([]byte, error)) component[Args2[A, B]] {
+			return func(dst []byte, k Args2[A, B]) ([]byte, error) { return e(dst, k.P2) }
+		}),
 	)
 	return newCoreShape(shape, opts, pl)
 }
@@ -405,9 +420,15 @@ func newCore3[A, B, C, R any](fn any, kind descriptor.Kind, opts []Option, exec 
 		},
 		decode: typedDecode[R],
 	}.withComps(
-		field(shape, func(k Args3[A, B, C]) A { return k.P1 }),
-		field(shape, func(k Args3[A, B, C]) B { return k.P2 }),
-		field(shape, func(k Args3[A, B, C]) C { return k.P3 }),
+		field(shape, func(e func([]byte, A) ([]byte, error)) component[Args3[A, B, C]] {
+			return func(dst []byte, k Args3[A, B, C]) ([]byte, error) { return e(dst, k.P1) }
+		}),
+		field(shape, func(e func([]byte, B) ([]byte, error)) component[Args3[A, B, C]] {
+			return func(dst []byte, k Args3[A, B, C]) ([]byte, error) { return e(dst, k.P2) }
+		}),
+		field(shape, func(e func([]byte, C) ([]byte, error)) component[Args3[A, B, C]] {
+			return func(dst []byte, k Args3[A, B, C]) ([]byte, error) { return e(dst, k.P3) }
+		}),
 	)
 	return newCoreShape(shape, opts, pl)
 }

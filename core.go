@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"reflect"
 	"sync"
+	"sync/atomic"
+	"unsafe"
 
 	"github.com/ringcache/ring/backends"
 	"github.com/ringcache/ring/descriptor"
@@ -29,6 +31,9 @@ type core[K any, R any] struct {
 	prefix  string
 	comps   []component[K]
 	keyFunc func(args ...any) string
+	// keyHint is the length of a recent key: the size of the next key's
+	// buffer.
+	keyHint atomic.Int32
 	// refactor is set when the backend rewrites keys (memcached).
 	refactor bool
 	// hashed replaces the argument part of every key with its SHA-256.
@@ -48,12 +53,18 @@ type core[K any, R any] struct {
 	checkValue func(v any) error
 }
 
-var keyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 128); return &b }}
+// maxKeyHint bounds the buffer a key is built in before it is known how
+// long it will be; longer keys grow the buffer as append does.
+const maxKeyHint = 512
 
-// key builds the backend key of k: one string allocation.
+// key builds the backend key of k with one allocation: the buffer, sized
+// from the length of the previous key, becomes the string without a copy.
+// A buffer that came out more than 16 bytes too large is copied to a
+// string of its own, so that a stored key never holds much unused memory.
 func (c *core[K, R]) key(k K) (string, error) {
-	bp := keyBufs.Get().(*[]byte)
-	b := append((*bp)[:0], c.prefix...)
+	hint := int(c.keyHint.Load())
+	b := make([]byte, 0, hint)
+	b = append(b, c.prefix...)
 	var err error
 	if c.keyFunc != nil {
 		b = append(b, ':')
@@ -69,10 +80,15 @@ func (c *core[K, R]) key(k K) (string, error) {
 	if c.hashed && err == nil {
 		b = hashTail(b, len(c.prefix))
 	}
-	s := string(b)
-	if cap(b) <= 64<<10 {
-		*bp = b
-		keyBufs.Put(bp)
+	if n := len(b); n > hint || n+16 < hint {
+		c.keyHint.Store(int32(min(n, maxKeyHint)))
+	}
+	var s string
+	if cap(b)-len(b) > 16 {
+		s = string(b)
+	} else {
+		// b is never written again: it is the string's memory now.
+		s = unsafe.String(unsafe.SliceData(b), len(b))
 	}
 	if err != nil {
 		return "", named(c.name, "key", err)

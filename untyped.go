@@ -104,7 +104,8 @@ func nilable(t reflect.Type) bool {
 func reflectComponent(s *descriptor.Shape, i int, p descriptor.Param) func(descriptor.Param) (component[[]any], error) {
 	return func(descriptor.Param) (component[[]any], error) {
 		if s.Kind == descriptor.Class && s.Receiver != nil && p.Index == s.Receiver.Index {
-			return classComponent(p.Type, func(k []any) any { return k[i] }), nil
+			e := classEncoder[any](p.Type)
+			return func(dst []byte, k []any) ([]byte, error) { return e(dst, k[i]) }, nil
 		}
 		enc, err := ringkey.EncoderOf(p.Type)
 		if err != nil {

@@ -246,10 +246,12 @@ step_examples() {
 
 step_tidy() { go mod tidy -diff; }
 
-# Not in STEPS: run it by name. BENCH_COUNT sets -count (default 5).
+# Not in STEPS: run it by name. BENCH_COUNT sets -count (default 5),
+# BENCH the -bench pattern (default: all), BENCH_PKGS the packages.
 step_bench() {
-	local count=${BENCH_COUNT:-5}
-	go test -run '^$' -bench . -benchmem -count "$count" . ./ringkey ./coders
+	local count=${BENCH_COUNT:-5} pkgs
+	read -r -a pkgs <<<"${BENCH_PKGS:-. ./ringkey ./coders}"
+	go test -run '^$' -bench "${BENCH:-.}" -benchmem -count "$count" "${pkgs[@]}"
 }
 
 # ---------------------------------------------------------------- main
