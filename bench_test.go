@@ -236,3 +236,50 @@ func BenchmarkPerEntry(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkCacheGetHit compares a Cache[V] Get hit on the LRU backend with
+// a direct golang-lru Get of the same key.
+func BenchmarkCacheGetHit(b *testing.B) {
+	ctx := context.Background()
+	const key = "user:42"
+	b.Run("golang-lru", func(b *testing.B) {
+		c, _ := lru.New[string, small](1024)
+		c.Add(key, small{ID: 42, Name: "n"})
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, ok := c.Get(key); !ok {
+				b.Fatal("miss")
+			}
+		}
+	})
+	b.Run("cache", func(b *testing.B) {
+		c, err := ring.NewCache[small](ring.LRU(1024), ring.KeyPrefix("user:"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := c.Set(ctx, "42", small{ID: 42, Name: "n"}, ring.SetOptions{}); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, ok, _ := c.Get(ctx, "42"); !ok {
+				b.Fatal("miss")
+			}
+		}
+	})
+	b.Run("cache-unprefixed", func(b *testing.B) {
+		c, err := ring.NewCache[small](ring.LRU(1024))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := c.Set(ctx, key, small{ID: 42, Name: "n"}, ring.SetOptions{}); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, ok, _ := c.Get(ctx, key); !ok {
+				b.Fatal("miss")
+			}
+		}
+	})
+}

@@ -139,10 +139,10 @@ func (c *Cache[V]) report(op, key string, err error) {
 // decode turns a stored value into V; a value that does not decode is a
 // miss, reported to OnError.
 func (c *Cache[V]) decode(key string, v any) (V, bool) {
-	var out V
 	if c.coder == nil {
 		if v == nil {
-			return out, true
+			var zero V
+			return zero, true
 		}
 		out, ok := v.(V)
 		if !ok {
@@ -150,6 +150,13 @@ func (c *Cache[V]) decode(key string, v any) (V, bool) {
 		}
 		return out, ok
 	}
+	return c.decodeBytes(key, v)
+}
+
+// decodeBytes is decode for a cache with a coder; apart, so that the
+// decode target does not escape to the heap on the path without one.
+func (c *Cache[V]) decodeBytes(key string, v any) (V, bool) {
+	var out V
 	b, ok := v.([]byte)
 	if !ok {
 		c.report("decode", key, fmt.Errorf("stored value is %T, not []byte", v))
