@@ -329,3 +329,30 @@ func TestRedisContextCancel(t *testing.T) {
 	require.Error(t, err)
 	require.Less(t, time.Since(start), 2*time.Second, "the call stops with its context, not the 10s read timeout")
 }
+
+// TestRedisSentinelRing: a failover client found through a real Sentinel,
+// through the same Redis factory and through a redis+sentinel:// URL.
+func TestRedisSentinelRing(t *testing.T) {
+	addrs, master := servertest.RedisSentinel(t)
+	rdb := redis.NewFailoverClient(&redis.FailoverOptions{MasterName: master, SentinelAddrs: addrs})
+	t.Cleanup(func() { _ = rdb.Close() })
+	remoteSubFunctions(t, ring.Redis(rdb))
+
+	ctx := context.Background()
+	url := "redis+sentinel://" + strings.Join(addrs, ",") + "/" + master
+	r := ring.Must(ring.Func1(loadProfile(&counter{}), ring.Open(url), ring.Coder("json"), ring.KeyPrefix("ring-test:"+runID+":sentinel-url")))
+	t.Cleanup(func() {
+		if c, ok := r.Storage().(backends.Closer); ok {
+			_ = c.Close()
+		}
+	})
+	v, err := r.Call(ctx, 8)
+	require.NoError(t, err)
+	require.Equal(t, "user8", v.Name)
+	key, _ := r.Key(8)
+	// The entry is on the master the sentinels named.
+	b, err := rdb.Get(ctx, key).Bytes()
+	require.NoError(t, err)
+	require.Contains(t, string(b), `"user8"`)
+	require.NoError(t, r.Delete(ctx, 8))
+}

@@ -24,6 +24,8 @@ cd "$ROOT"
 REDIS_PORT=16379
 MEMCACHE_PORTS=(21211 21212)
 CLUSTER_PORTS=(17000 17001 17002)
+SENTINEL_PORT=26380
+SENTINEL_MASTER=ringmaster
 
 # The steps, in order. To add one, write a function step_NAME and add NAME.
 STEPS=(gofmt vet staticcheck test examples tidy)
@@ -188,13 +190,42 @@ start_cluster() {
 	export RING_REDIS_CLUSTER_ADDRS
 }
 
+sentinel_ok() {
+	redis-cli -h 127.0.0.1 -p "$SENTINEL_PORT" sentinel get-master-addr-by-name "$SENTINEL_MASTER" 2>/dev/null | grep -q .
+}
+
+# start_sentinel: a Sentinel (redis-server --sentinel) watching the Redis
+# node, so that the Sentinel client path is tested against a real one.
+start_sentinel() {
+	[ -n "${RING_REDIS_SENTINEL_ADDRS:-}" ] && { note "using RING_REDIS_SENTINEL_ADDRS=$RING_REDIS_SENTINEL_ADDRS"; return 0; }
+	require_free "$SENTINEL_PORT" "redis sentinel"
+	local dir host port
+	dir=$(mktemp -d -t ring-sentinel.XXXXXX)
+	TMPDIRS+=("$dir")
+	host=${RING_REDIS_ADDR%:*}
+	port=${RING_REDIS_ADDR##*:}
+	cat >"$dir/sentinel.conf" <<-CONF
+		port $SENTINEL_PORT
+		bind 127.0.0.1
+		dir $dir
+		sentinel monitor $SENTINEL_MASTER $host $port 1
+		sentinel down-after-milliseconds $SENTINEL_MASTER 60000
+	CONF
+	start_bg "$dir/log" redis-server "$dir/sentinel.conf" --sentinel
+	wait_until "redis sentinel on port $SENTINEL_PORT" "$LAST_PID" "$dir/log" sentinel_ok
+	export RING_REDIS_SENTINEL_ADDRS="127.0.0.1:$SENTINEL_PORT"
+	export RING_REDIS_SENTINEL_MASTER=$SENTINEL_MASTER
+}
+
 start_servers() {
 	header "servers"
 	install_servers
 	start_redis
+	start_sentinel
 	start_memcached
 	start_cluster
 	echo "RING_REDIS_ADDR=$RING_REDIS_ADDR"
+	echo "RING_REDIS_SENTINEL_ADDRS=$RING_REDIS_SENTINEL_ADDRS (master $RING_REDIS_SENTINEL_MASTER)"
 	echo "RING_REDIS_CLUSTER_ADDRS=$RING_REDIS_CLUSTER_ADDRS"
 	echo "RING_MEMCACHE_ADDRS=$RING_MEMCACHE_ADDRS"
 }

@@ -65,6 +65,11 @@ const (
 	// EnvMemcacheAddrs names memcached servers, comma-separated host:port
 	// items.
 	EnvMemcacheAddrs = "RING_MEMCACHE_ADDRS"
+	// EnvRedisSentinelAddrs names Redis Sentinels, comma-separated
+	// host:port items, watching the master named by EnvRedisSentinelMaster.
+	EnvRedisSentinelAddrs = "RING_REDIS_SENTINEL_ADDRS"
+	// EnvRedisSentinelMaster is the master name the sentinels watch.
+	EnvRedisSentinelMaster = "RING_REDIS_SENTINEL_MASTER"
 )
 
 // Script is the script that installs and starts the test servers.
@@ -111,6 +116,20 @@ func RedisAddr(t testing.TB) string {
 func RedisClusterAddrs(t testing.TB) []string {
 	t.Helper()
 	return addrList(t, EnvRedisClusterAddrs, "redis cluster")
+}
+
+// RedisSentinel returns the addresses of the shared Redis Sentinels
+// (RING_REDIS_SENTINEL_ADDRS) and the master name they watch
+// (RING_REDIS_SENTINEL_MASTER), or skips t (fails it under CI=true) when
+// they are unset.
+func RedisSentinel(t testing.TB) (addrs []string, master string) {
+	t.Helper()
+	addrs = addrList(t, EnvRedisSentinelAddrs, "redis sentinel")
+	master = os.Getenv(EnvRedisSentinelMaster)
+	if master == "" {
+		unavailable(t, "redis sentinel master name", "set "+EnvRedisSentinelMaster)
+	}
+	return addrs, master
 }
 
 // MemcacheAddrs returns the addresses of the shared memcached servers
