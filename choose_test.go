@@ -86,3 +86,28 @@ func TestChoose(t *testing.T) {
 	_, err = bad.Call(ctx, 1)
 	require.ErrorContains(t, err, "backend disk stores bytes: choose a coder")
 }
+
+// uncomparable is a Storage value type that cannot be a map key.
+type uncomparable struct {
+	backends.Dummy
+	tags []string
+}
+
+func TestChooseUncomparable(t *testing.T) {
+	r := ring.Must(ring.Func2(price(&counter{}), ring.Choose(func(context.Context, string, []any) backends.Storage {
+		return uncomparable{tags: []string{"x"}}
+	})))
+	_, err := r.Call(context.Background(), "a", 1)
+	require.ErrorContains(t, err, "Choose returned a ring_test.uncomparable, which cannot be compared: return a pointer")
+}
+
+func TestOpenOptionHidesPassword(t *testing.T) {
+	o := ring.Open("redis://user:s3cret@127.0.0.1:1/0?nope=1")
+	require.NotContains(t, o.String(), "s3cret")
+	require.Contains(t, o.String(), "xxxxx")
+	_, err := ring.Func2(price(&counter{}), o, ring.KeyPrefix("p"))
+	require.Error(t, err)
+	require.NotContains(t, err.Error(), "s3cret")
+	require.Contains(t, err.Error(), "nope")
+	require.Equal(t, "Open(<unparsable URL>)", ring.Open("redis://u:p@[::1").String())
+}

@@ -130,6 +130,9 @@ func (c *core[K, R]) target(ctx context.Context, k K) (string, *wire.Rope, error
 	case st == c.rope.Storage():
 		return key, c.rope, nil
 	}
+	if !reflect.TypeOf(st).Comparable() {
+		return key, nil, fmt.Errorf("ring: %s: Choose returned a %T, which cannot be compared: return a pointer", c.name, st)
+	}
 	if r, ok := c.ropes.Load(st); ok {
 		return key, r.(*wire.Rope), nil
 	}
@@ -495,7 +498,7 @@ func (c *core[K, R]) updateMany(ctx context.Context, ks []K) ([]R, error) {
 		}
 	}
 	if err := c.rope.StoreMany(ctx, wkeys, wvals); err != nil {
-		return out, err
+		return out, errors.Join(err, joinItems(errs))
 	}
 	return out, joinItems(errs)
 }
