@@ -356,3 +356,51 @@ func TestRedisSentinelRing(t *testing.T) {
 	require.Contains(t, string(b), `"user8"`)
 	require.NoError(t, r.Delete(ctx, 8))
 }
+
+// TestRemoteCache: the typed cache on Redis (Clear by SCAN, only the
+// prefix) and memcached (Clear refused: it cannot enumerate keys).
+func TestRemoteCache(t *testing.T) {
+	ctx := context.Background()
+	rdb := sharedRedis(t)
+	prefix := "ring-test:" + runID + ":cache:"
+	c, err := ring.NewCache[profile](ring.Redis(rdb), ring.Coder("msgpack+zstd"), ring.KeyPrefix(prefix))
+	require.NoError(t, err)
+	other := "ring-test:" + runID + ":other"
+	require.NoError(t, rdb.Set(ctx, other, "keep me", time.Minute).Err())
+	t.Cleanup(func() { rdb.Del(context.Background(), other) })
+
+	require.NoError(t, c.SetMany(ctx, map[string]profile{"a": {ID: 1}, "b": {ID: 2}}, time.Minute))
+	written, err := c.Set(ctx, "a", profile{ID: 9}, ring.SetOptions{IfNotExists: true})
+	require.NoError(t, err)
+	require.False(t, written)
+	got, err := c.GetMany(ctx, "a", "b", "c")
+	require.NoError(t, err)
+	require.Equal(t, map[string]profile{"a": {ID: 1}, "b": {ID: 2}}, got)
+	require.NoError(t, c.ExpireIn(ctx, "a", 0))
+	ttl, err := rdb.TTL(ctx, prefix+"a").Result()
+	require.NoError(t, err)
+	require.Equal(t, time.Duration(-1), ttl, "ExpireIn 0 makes the entry persistent")
+	existed, err := c.Delete(ctx, "b")
+	require.NoError(t, err)
+	require.True(t, existed)
+	existed, err = c.Delete(ctx, "b")
+	require.NoError(t, err)
+	require.False(t, existed)
+
+	require.NoError(t, c.Clear(ctx))
+	n, err := rdb.Exists(ctx, prefix+"a").Result()
+	require.NoError(t, err)
+	require.Zero(t, n)
+	v, err := rdb.Get(ctx, other).Result()
+	require.NoError(t, err)
+	require.Equal(t, "keep me", v, "Clear removes only the cache's own keys")
+
+	m, err := ring.NewCache[string](ring.Memcache(sharedMemcache(t)), ring.KeyPrefix(prefix))
+	require.NoError(t, err)
+	_, err = m.Set(ctx, "x", "y", ring.SetOptions{TTL: time.Minute})
+	require.NoError(t, err)
+	require.ErrorIs(t, m.Clear(ctx), backends.ErrNotSupported)
+	existed, err = m.Delete(ctx, "x")
+	require.NoError(t, err)
+	require.True(t, existed)
+}
