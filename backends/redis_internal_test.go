@@ -124,9 +124,19 @@ func TestRedisGroups(t *testing.T) {
 			}
 		}
 	}
-	check("single node", NewRedis(redis.NewClient(&redis.Options{})), 3, false)
-	check("cluster", NewRedis(redis.NewClusterClient(&redis.ClusterOptions{})), 0, true)
-	check("ring", NewRedis(redis.NewRing(&redis.RingOptions{})), len(keys), false)
+	for _, tc := range []struct {
+		name     string
+		client   redis.UniversalClient
+		want     int
+		sameSlot bool
+	}{
+		{"single node", redis.NewClient(&redis.Options{}), 3, false},
+		{"cluster", redis.NewClusterClient(&redis.ClusterOptions{}), 0, true},
+		{"ring", redis.NewRing(&redis.RingOptions{}), len(keys), false},
+	} {
+		check(tc.name, NewRedis(tc.client), tc.want, tc.sameSlot)
+		_ = tc.client.Close() // clients start goroutines: stop them
+	}
 }
 
 func TestRedisNilClient(t *testing.T) {
