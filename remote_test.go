@@ -404,3 +404,30 @@ func TestRemoteCache(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, existed)
 }
+
+func TestDiskRing(t *testing.T) {
+	dir := t.TempDir()
+	open := func() *backends.Disk {
+		d, err := backends.NewDisk(dir)
+		require.NoError(t, err)
+		return d
+	}
+	d := open()
+	remoteSubFunctions(t, ring.Storage(d))
+
+	// The entries survive a restart of the program.
+	ctx := context.Background()
+	var runs counter
+	mk := func(d *backends.Disk) *ring.Ring1[int, profile] {
+		return ring.Must(ring.Func1(loadProfile(&runs), ring.Storage(d), ring.Coder("gob"), ring.KeyPrefix("persist")))
+	}
+	_, err := mk(d).Call(ctx, 3)
+	require.NoError(t, err)
+	require.NoError(t, d.Close())
+	d = open()
+	t.Cleanup(func() { _ = d.Close() })
+	v, err := mk(d).Call(ctx, 3)
+	require.NoError(t, err)
+	require.Equal(t, "user3", v.Name)
+	require.EqualValues(t, 1, runs.get(), "served from disk after the reopen")
+}
