@@ -145,7 +145,15 @@ func interleaved(b *testing.B, r *ring.Ring1[int, string], raw func() error) {
 }
 
 func BenchmarkMemcache(b *testing.B) {
-	mc := memcache.New(servertest.MemcacheAddrs(b)...)
+	addrs := servertest.MemcacheAddrs(b)
+	b.Run("servers=all", func(b *testing.B) { benchMemcache(b, addrs) })
+	b.Run("servers=1", func(b *testing.B) { benchMemcache(b, addrs[:1]) })
+}
+
+// benchMemcache runs the memcached comparison on the given servers: with
+// several, gomemcache's GetMulti fans out to one goroutine per server.
+func benchMemcache(b *testing.B, addrs []string) {
+	mc := memcache.New(addrs...)
 	defer mc.Close()
 	r := ring.Must(ring.Func1(word, ring.Memcache(mc), ring.KeyPrefix("bench:"+runID)))
 	remoteBulk(b, r)
