@@ -49,6 +49,18 @@ func remoteBulk(b *testing.B, r *ring.Ring1[int, string]) {
 			}
 		}
 	})
+	b.Run("ring-call-hit-cancelable-ctx", func(b *testing.B) {
+		// A context that can end: the backend's Cancelable wrapper runs
+		// the call in a goroutine so that it can return at a cancel.
+		cctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := r.Call(cctx, 7); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("ring-100-calls", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {

@@ -15,11 +15,13 @@ import (
 // node), a failover client (Sentinel) or a *redis.ClusterClient, all through
 // go-redis's UniversalClient. Values are encoded with the ring's coder. The
 // client is shared by every ring built with this option; Storage().Raw()
-// returns it.
+// returns it. The backend is wrapped with backends.Cancelable, so a call
+// returns as soon as its context ends (go-redis alone stops at a deadline,
+// not at a cancel).
 func Redis(client redis.UniversalClient) Option {
 	var s backends.Storage
 	if client != nil {
-		s = backends.NewRedis(client)
+		s = backends.Cancelable(backends.NewRedis(client))
 	}
 	return remote("Redis(client)", "redis", s)
 }
@@ -30,19 +32,20 @@ func Redis(client redis.UniversalClient) Option {
 func RedisHash(client redis.UniversalClient, hashKey string) Option {
 	var s backends.Storage
 	if client != nil {
-		s = backends.NewRedisHash(client, hashKey)
+		s = backends.Cancelable(backends.NewRedisHash(client, hashKey))
 	}
 	return remote(fmt.Sprintf("RedisHash(client, %q)", hashKey), "redis-hash", s)
 }
 
 // Memcache stores entries in memcached through client (one or several
-// servers). Keys longer than memcached allows, or with bytes outside
+// servers), wrapped with backends.Cancelable (gomemcache takes no context:
+// without the wrapper a call ends only at the client's Timeout). Keys longer than memcached allows, or with bytes outside
 // '!'..'~', are rewritten as "ring-sha1:<hex>"; Key() returns the rewritten
 // key.
 func Memcache(client *memcache.Client) Option {
 	var s backends.Storage
 	if client != nil {
-		s = backends.NewMemcache(client)
+		s = backends.Cancelable(backends.NewMemcache(client))
 	}
 	return remote("Memcache(client)", "memcache", s)
 }

@@ -64,7 +64,9 @@ func sharedMemcache(t *testing.T) *memcache.Client {
 // remoteSubFunctions exercises every sub-function and bulk form of a ring on
 // a remote backend.
 func remoteSubFunctions(t *testing.T, storage ring.Option) {
-	ctx := context.Background()
+	// A context that can end takes the Cancelable path of the backends.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	var runs counter
 	r, err := ring.Func1(loadProfile(&runs), storage, ring.Coder("json"),
 		ring.KeyPrefix("ring-test:"+runID+":"+t.Name()), ring.Expire(time.Minute))
@@ -311,8 +313,8 @@ func TestMemcacheFault(t *testing.T) {
 	faultRun(t, ring.Memcache(mc), srv.Stop, srv.Restart)
 }
 
-// TestRedisContextCancel: a frozen server does not hold a Call past its
-// context's deadline.
+// TestRedisContextCancel: a frozen server does not hold a call past its
+// context's deadline, nor past a cancel.
 func TestRedisContextCancel(t *testing.T) {
 	srv := servertest.StartRedis(t)
 	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr(), ReadTimeout: 10 * time.Second,
@@ -328,6 +330,47 @@ func TestRedisContextCancel(t *testing.T) {
 	_, _, err := r.Get(ctx, 1)
 	require.Error(t, err)
 	require.Less(t, time.Since(start), 2*time.Second, "the call stops with its context, not the 10s read timeout")
+
+	// A cancel (no deadline): go-redis alone would wait for its read
+	// timeout; the ring's backend returns at once.
+	cctx, ccancel := context.WithCancel(context.Background())
+	time.AfterFunc(100*time.Millisecond, ccancel)
+	start = time.Now()
+	_, _, err = r.Get(cctx, 1)
+	require.ErrorIs(t, err, context.Canceled)
+	require.Less(t, time.Since(start), 2*time.Second)
+
+	// Call fails open: the function still runs (with its cancelled
+	// context) and its result is returned.
+	cctx, ccancel = context.WithCancel(context.Background())
+	time.AfterFunc(100*time.Millisecond, ccancel)
+	start = time.Now()
+	v, err := r.Call(cctx, 2)
+	require.NoError(t, err)
+	require.Equal(t, "user2", v.Name)
+	require.Less(t, time.Since(start), 2*time.Second)
+	srv.Resume() // let the abandoned reads finish before the leak check
+}
+
+// TestMemcacheContextCancel: gomemcache takes no context; the ring's
+// backend still returns as soon as the context ends.
+func TestMemcacheContextCancel(t *testing.T) {
+	srv := servertest.StartMemcached(t)
+	mc := memcache.New(srv.Addr())
+	mc.Timeout = 5 * time.Second
+	t.Cleanup(func() { _ = mc.Close() })
+	r := ring.Must(ring.Func1(loadProfile(&counter{}), ring.Memcache(mc), ring.Coder("json"), ring.KeyPrefix("cancel")))
+	_, err := r.Call(context.Background(), 1)
+	require.NoError(t, err)
+	srv.Pause()
+	defer srv.Resume()
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	start := time.Now()
+	_, _, err = r.Get(ctx, 1)
+	require.ErrorIs(t, err, context.Canceled)
+	require.Less(t, time.Since(start), 2*time.Second, "not the client's 5s timeout")
+	srv.Resume()
 }
 
 // TestRedisSentinelRing: a failover client found through a real Sentinel,

@@ -48,6 +48,10 @@ const DefaultMemorySize = 1024
 // Sizes (size of disk://) are whole numbers with an optional unit: B, KB,
 // MB, GB, TB (powers of 1000) or KiB, MiB, GiB, TiB (powers of 1024).
 //
+// The Redis and memcached backends that Open makes are wrapped with
+// [Cancelable], so a call returns as soon as its context ends; [Unwrap]
+// gives the *Redis or *Memcache.
+//
 // Open connects to nothing: go-redis and gomemcache connect on first use, so
 // a server that is down makes the calls fail, not Open (memcache host names
 // are resolved by Open, though). Backends that Open makes own their client:
@@ -61,6 +65,10 @@ func Open(rawURL string) (Storage, error) {
 	s, err := u.open()
 	if err != nil {
 		return nil, u.errorf("%w", err)
+	}
+	if strings.HasPrefix(u.scheme, "redis") || u.scheme == "memcache" {
+		// Their clients cannot stop a call in flight on a cancelled context.
+		s = Cancelable(s)
 	}
 	return s, nil
 }

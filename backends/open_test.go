@@ -139,7 +139,7 @@ func TestOpenRedisSentinel(t *testing.T) {
 		t.Errorf("failover options %+v", o)
 	}
 	s := openOK(t, raw)
-	if _, ok := s.(*Redis); !ok {
+	if _, ok := Unwrap(s).(*Redis); !ok {
 		t.Fatalf("Open(sentinel) = %T", s)
 	}
 	if redisOpts(t, s).DB != 2 {
@@ -154,7 +154,7 @@ func TestOpenRedisSentinel(t *testing.T) {
 
 func TestOpenMemcache(t *testing.T) {
 	s := openOK(t, "memcache://127.0.0.1:11211,127.0.0.2,[::1]:11212?timeout=100ms&max_idle_conns=3")
-	m, ok := s.(*Memcache)
+	m, ok := Unwrap(s).(*Memcache)
 	if !ok {
 		t.Fatalf("Open(memcache) = %T", s)
 	}

@@ -1,0 +1,180 @@
+package backends
+
+import (
+	"context"
+	"time"
+)
+
+// Cancelable wraps s so that every call returns as soon as its context
+// ends, even when the client underneath cannot stop a call in flight:
+// go-redis stops a call at a context's deadline (with ContextTimeoutEnabled)
+// but not when the context is cancelled, and gomemcache takes no context at
+// all. A call whose context ends first returns ctx.Err(); the abandoned call
+// goes on in a goroutine of its own until it finishes or the client's own
+// timeouts end it, and its result is dropped (a write may still land).
+//
+// A call whose context can never end (context.Background, context.TODO)
+// runs directly, with no goroutine. Otherwise each call costs a goroutine
+// and a channel, small beside a network round trip; in-process backends do
+// not need the wrapper.
+//
+// The wrapper offers every capability through the helpers of this package
+// (native where s has it, a loop or a "not supported" error where it has
+// not), so it behaves as s does. ring's Redis, RedisHash and Memcache
+// options, and Open for the remote schemes, return wrapped backends;
+// Unwrap gives s back.
+func Cancelable(s Storage) Storage {
+	c := cancelable{s: s}
+	if _, ok := s.(KeyRefactorer); ok {
+		return cancelableRefactor{c}
+	}
+	return c
+}
+
+// Unwrap returns the storage inside a Cancelable wrapper, or s itself.
+func Unwrap(s Storage) Storage {
+	if u, ok := s.(interface{ Unwrap() Storage }); ok {
+		return u.Unwrap()
+	}
+	return s
+}
+
+type cancelable struct{ s Storage }
+
+// cancelableRefactor is a cancelable over a backend that rewrites keys.
+type cancelableRefactor struct{ cancelable }
+
+func (c cancelableRefactor) RefactorKey(key string) string { return RefactorKey(c.s, key) }
+
+// interruptible runs fn and returns its result, or ctx.Err() as soon as ctx
+// ends if that comes first.
+func interruptible[T any](ctx context.Context, fn func() (T, error)) (T, error) {
+	done := ctx.Done()
+	if done == nil {
+		return fn()
+	}
+	if err := ctx.Err(); err != nil {
+		var zero T
+		return zero, err
+	}
+	type result struct {
+		v   T
+		err error
+	}
+	ch := make(chan result, 1) // buffered: the goroutine never blocks on it
+	go func() {
+		v, err := fn()
+		ch <- result{v, err}
+	}()
+	select {
+	case r := <-ch:
+		return r.v, r.err
+	case <-done:
+		var zero T
+		return zero, ctx.Err()
+	}
+}
+
+func interruptibleErr(ctx context.Context, fn func() error) error {
+	_, err := interruptible(ctx, func() (struct{}, error) { return struct{}{}, fn() })
+	return err
+}
+
+func (c cancelable) Unwrap() Storage { return c.s }
+func (c cancelable) Name() string    { return c.s.Name() }
+func (c cancelable) Bytes() bool     { return c.s.Bytes() }
+func (c cancelable) Raw() any        { return c.s.Raw() }
+
+func (c cancelable) Get(ctx context.Context, key string) (any, bool, error) {
+	if ctx.Done() == nil { // the hot path: no closure to allocate
+		return c.s.Get(ctx, key)
+	}
+	type got struct {
+		v  any
+		ok bool
+	}
+	g, err := interruptible(ctx, func() (got, error) {
+		v, ok, err := c.s.Get(ctx, key)
+		return got{v, ok}, err
+	})
+	return g.v, g.ok, err
+}
+
+func (c cancelable) Set(ctx context.Context, key string, value any, ttl time.Duration) error {
+	return interruptibleErr(ctx, func() error { return c.s.Set(ctx, key, value, ttl) })
+}
+
+func (c cancelable) Delete(ctx context.Context, key string) error {
+	return interruptibleErr(ctx, func() error { return c.s.Delete(ctx, key) })
+}
+
+func (c cancelable) Has(ctx context.Context, key string) (bool, error) {
+	return interruptible(ctx, func() (bool, error) { return Has(ctx, c.s, key) })
+}
+
+func (c cancelable) Touch(ctx context.Context, key string, ttl time.Duration) error {
+	return interruptibleErr(ctx, func() error { return Touch(ctx, c.s, key, ttl) })
+}
+
+func (c cancelable) Remove(ctx context.Context, key string) (bool, error) {
+	return interruptible(ctx, func() (bool, error) { return Remove(ctx, c.s, key) })
+}
+
+func (c cancelable) SetIfAbsent(ctx context.Context, key string, value any, ttl time.Duration) (bool, error) {
+	return interruptible(ctx, func() (bool, error) { return SetIfAbsent(ctx, c.s, key, value, ttl) })
+}
+
+func (c cancelable) GetMany(ctx context.Context, keys []string) ([]any, []bool, error) {
+	type got struct {
+		v  []any
+		ok []bool
+	}
+	g, err := interruptible(ctx, func() (got, error) {
+		v, ok, err := GetMany(ctx, c.s, keys)
+		return got{v, ok}, err
+	})
+	return g.v, g.ok, err
+}
+
+func (c cancelable) GetManyBytes(ctx context.Context, keys []string) ([][]byte, error) {
+	if ctx.Done() == nil {
+		return GetManyBytes(ctx, c.s, keys)
+	}
+	return interruptible(ctx, func() ([][]byte, error) { return GetManyBytes(ctx, c.s, keys) })
+}
+
+func (c cancelable) SetMany(ctx context.Context, keys []string, values []any, ttl time.Duration) error {
+	return interruptibleErr(ctx, func() error { return SetMany(ctx, c.s, keys, values, ttl) })
+}
+
+func (c cancelable) DeleteMany(ctx context.Context, keys []string) error {
+	return interruptibleErr(ctx, func() error { return DeleteMany(ctx, c.s, keys) })
+}
+
+func (c cancelable) HasMany(ctx context.Context, keys []string) ([]bool, error) {
+	return interruptible(ctx, func() ([]bool, error) { return HasMany(ctx, c.s, keys) })
+}
+
+func (c cancelable) TouchMany(ctx context.Context, keys []string, ttl time.Duration) error {
+	return interruptibleErr(ctx, func() error { return TouchMany(ctx, c.s, keys, ttl) })
+}
+
+func (c cancelable) Clear(ctx context.Context, prefix string) error {
+	return interruptibleErr(ctx, func() error { return Clear(ctx, c.s, prefix) })
+}
+
+// CheckExpiry forwards to the wrapped backend's check, if it has one.
+func (c cancelable) CheckExpiry(ttl time.Duration) error {
+	if ec, ok := c.s.(ExpiryChecker); ok {
+		return ec.CheckExpiry(ttl)
+	}
+	return nil
+}
+
+// Close closes the wrapped backend, if it owns resources.
+func (c cancelable) Close() error {
+	if cl, ok := c.s.(Closer); ok {
+		return cl.Close()
+	}
+	return nil
+}
