@@ -28,9 +28,9 @@ SENTINEL_PORT=26380
 SENTINEL_MASTER=ringmaster
 
 # The steps, in order. To add one, write a function step_NAME and add NAME.
-STEPS=(gofmt vet staticcheck test examples tidy)
+STEPS=(gofmt vet staticcheck test examples tidy peers)
 # Steps that need the servers.
-SERVER_STEPS=" test examples bench "
+SERVER_STEPS=" test examples bench peers "
 
 # ---------------------------------------------------------------- helpers
 
@@ -276,6 +276,12 @@ step_examples() {
 }
 
 step_tidy() { go mod tidy -diff; }
+
+# The bench/ module (peer comparisons, its own go.mod): it must keep
+# building against the library, and its equivalence tests must pass.
+step_peers() {
+	(cd bench && go vet ./... && go test -count=1 ./... && go mod tidy -diff)
+}
 
 # Not in STEPS: run it by name. BENCH_COUNT sets -count (default 5),
 # BENCH the -bench pattern (default: all), BENCH_PKGS the packages.
