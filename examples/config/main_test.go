@@ -1,22 +1,18 @@
 package main
 
 import (
+	"io"
 	"strings"
 	"testing"
+
+	"github.com/ringcache/ring/internal/exampletest"
 )
 
 func TestRun(t *testing.T) {
-	for i := range 2 {
+	exampletest.Check(t, "github.com/ringcache/ring/examples/config", want, func(w io.Writer) error {
 		fetches = 0
-		var b strings.Builder
-		if err := run(&b, "memory://?size=1024", "msgpack+s2://"); err != nil {
-			t.Fatalf("run %d: %v", i+1, err)
-		}
-		got := strings.ReplaceAll(b.String(), "github.com/ringcache/ring/examples/config.", "main.")
-		if got != want {
-			t.Fatalf("run %d: got\n%s\nwant\n%s", i+1, got, want)
-		}
-	}
+		return run(w, "memory://?size=1024", "msgpack+s2://")
+	})
 }
 
 func TestBadConfig(t *testing.T) {

@@ -1,24 +1,20 @@
 package main
 
 import (
+	"io"
 	"strings"
 	"testing"
 
+	"github.com/ringcache/ring/internal/exampletest"
 	"github.com/ringcache/ring/internal/servertest"
 )
 
 func TestRun(t *testing.T) {
 	addr := servertest.RedisAddr(t)
-	for i := range 2 {
+	exampletest.Check(t, "github.com/ringcache/ring/examples/redis", want, func(w io.Writer) error {
 		queries = 0
-		var b strings.Builder
-		if err := run(&b, addr); err != nil {
-			t.Fatalf("run %d: %v", i+1, err)
-		}
-		if b.String() != want {
-			t.Fatalf("run %d: got\n%s\nwant\n%s", i+1, b.String(), want)
-		}
-	}
+		return run(w, addr)
+	})
 }
 
 func TestNoServer(t *testing.T) {

@@ -1,49 +1,17 @@
 package main
 
 import (
-	"fmt"
-	"strings"
 	"testing"
+
+	"github.com/ringcache/ring/internal/exampletest"
 )
 
 // TestRun runs the walk-through and compares its output with the golden
-// text below, so that any change in what a sub-function does (a key's
-// format, a hit that becomes a miss, an extra run of the function, an
-// error's wording) breaks the test. It runs twice: the output does not
-// depend on state left by an earlier run.
+// text below, so that any change in behaviour (a key's format, a hit that
+// becomes a miss, an extra run of the function, an error's wording) breaks
+// the test.
 func TestRun(t *testing.T) {
-	for i := range 2 {
-		var b strings.Builder
-		if err := run(&b); err != nil {
-			t.Fatalf("run %d: %v", i+1, err)
-		}
-		// A function of package main is named "main.fetchPrice" in the
-		// command built by go run or go build, but in the test binary its
-		// package is compiled under its import path, so the default key
-		// prefix differs there. Map it back to the command's name.
-		got := strings.ReplaceAll(b.String(), "github.com/ringcache/ring/examples/static.", "main.")
-		if got != want {
-			t.Fatalf("run %d: the output differs from the golden text\n%s", i+1, firstDiff(got, want))
-		}
-	}
-}
-
-// firstDiff shows the first line where got and want differ, then all of got.
-func firstDiff(got, want string) string {
-	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
-	for i := 0; i < len(g) || i < len(w); i++ {
-		var gl, wl string
-		if i < len(g) {
-			gl = g[i]
-		}
-		if i < len(w) {
-			wl = w[i]
-		}
-		if gl != wl {
-			return fmt.Sprintf("line %d:\n got: %q\nwant: %q\n\nthe whole output:\n%s", i+1, gl, wl, got)
-		}
-	}
-	return "(no line differs)"
+	exampletest.Check(t, "github.com/ringcache/ring/examples/static", want, run)
 }
 
 // want is the expected output of run, byte for byte.
