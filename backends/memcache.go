@@ -124,13 +124,7 @@ func (m *Memcache) Close() error {
 }
 
 func (m *Memcache) ready(ctx context.Context, op string) error {
-	if m.client == nil {
-		return fmt.Errorf("ring: backend memcache: %s: nil client", op)
-	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("ring: backend memcache: %s: %w", op, err)
-	}
-	return nil
+	return ready(ctx, "memcache", op, m.client != nil)
 }
 
 func (m *Memcache) fail(op, key string, err error) error {

@@ -603,17 +603,26 @@ func (u *storageURL) redisOptions(allowed []string) (*redis.Options, error) {
 			return nil, err
 		}
 	}
+	if err := u.redisShared(p, o); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// redisShared reads the parameters every Redis scheme takes (timeouts,
+// pool, protocol, client name, skip_verify) into o, with its TLS config.
+func (u *storageURL) redisShared(p *params, o *redis.Options) error {
 	c, err := p.redisCommon()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	c.apply(o)
 	var skip bool
 	if err := p.bool("skip_verify", &skip); err != nil {
-		return nil, err
+		return err
 	}
 	o.TLSConfig = u.tlsConfig(skip)
-	return o, nil
+	return nil
 }
 
 func (u *storageURL) redisClusterOptions(allowed []string) (*redis.ClusterOptions, error) {
@@ -631,14 +640,8 @@ func (u *storageURL) redisClusterOptions(allowed []string) (*redis.ClusterOption
 	if err != nil {
 		return nil, err
 	}
-	c, err := p.redisCommon()
-	if err != nil {
-		return nil, err
-	}
 	var one redis.Options
-	c.apply(&one)
-	var skip bool
-	if err := p.bool("skip_verify", &skip); err != nil {
+	if err := u.redisShared(p, &one); err != nil {
 		return nil, err
 	}
 	return &redis.ClusterOptions{
@@ -648,7 +651,7 @@ func (u *storageURL) redisClusterOptions(allowed []string) (*redis.ClusterOption
 		PoolSize: one.PoolSize, MinIdleConns: one.MinIdleConns, MaxIdleConns: one.MaxIdleConns, MaxRetries: one.MaxRetries,
 		Protocol: one.Protocol, ClientName: one.ClientName,
 		ContextTimeoutEnabled: true,
-		TLSConfig:             u.tlsConfig(skip),
+		TLSConfig:             one.TLSConfig,
 	}, nil
 }
 
@@ -672,14 +675,8 @@ func (u *storageURL) redisFailoverOptions(allowed []string) (*redis.FailoverOpti
 	if err != nil {
 		return nil, err
 	}
-	c, err := p.redisCommon()
-	if err != nil {
-		return nil, err
-	}
 	var one redis.Options
-	c.apply(&one)
-	var skip bool
-	if err := p.bool("skip_verify", &skip); err != nil {
+	if err := u.redisShared(p, &one); err != nil {
 		return nil, err
 	}
 	o := &redis.FailoverOptions{
@@ -691,7 +688,7 @@ func (u *storageURL) redisFailoverOptions(allowed []string) (*redis.FailoverOpti
 		PoolSize: one.PoolSize, MinIdleConns: one.MinIdleConns, MaxIdleConns: one.MaxIdleConns, MaxRetries: one.MaxRetries,
 		Protocol: one.Protocol, ClientName: one.ClientName,
 		ContextTimeoutEnabled: true,
-		TLSConfig:             u.tlsConfig(skip),
+		TLSConfig:             one.TLSConfig,
 	}
 	o.SentinelUsername, _ = p.str("sentinel_username")
 	o.SentinelPassword, _ = p.str("sentinel_password")

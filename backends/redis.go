@@ -93,13 +93,7 @@ func (r *Redis) Close() error {
 
 // ready checks what every call needs before it reaches the network.
 func (r *Redis) ready(ctx context.Context, op string) error {
-	if r.client == nil {
-		return fmt.Errorf("ring: backend redis: %s: nil client", op)
-	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("ring: backend redis: %s: %w", op, err)
-	}
-	return nil
+	return ready(ctx, "redis", op, r.client != nil)
 }
 
 func (r *Redis) fail(op, key string, err error) error {

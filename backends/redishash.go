@@ -62,13 +62,7 @@ func (h *RedisHash) Raw() any { return h.client }
 func (h *RedisHash) HashKey() string { return h.key }
 
 func (h *RedisHash) ready(ctx context.Context, op string) error {
-	if h.client == nil {
-		return fmt.Errorf("ring: backend redis-hash: %s: nil client", op)
-	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("ring: backend redis-hash: %s: %w", op, err)
-	}
-	return nil
+	return ready(ctx, "redis-hash", op, h.client != nil)
 }
 
 // checkTTL refuses a negative ttl and, with errNoFieldExpiry, a positive one.

@@ -323,3 +323,15 @@ func CheckTTL(s Storage, ttl time.Duration) error {
 	}
 	return nil
 }
+
+// ready is the check every network call of a client backend makes first: a
+// client to call, and a context that has not ended.
+func ready(ctx context.Context, backend, op string, hasClient bool) error {
+	if !hasClient {
+		return fmt.Errorf("ring: backend %s: %s: nil client", backend, op)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("ring: backend %s: %s: %w", backend, op, err)
+	}
+	return nil
+}
