@@ -39,13 +39,18 @@ func RedisHash(client redis.UniversalClient, hashKey string) Option {
 
 // Memcache stores entries in memcached through client (one or several
 // servers), wrapped with backends.Cancelable (gomemcache takes no context:
-// without the wrapper a call ends only at the client's Timeout). Keys longer than memcached allows, or with bytes outside
-// '!'..'~', are rewritten as "ring-sha1:<hex>"; Key() returns the rewritten
-// key.
-func Memcache(client *memcache.Client) Option {
+// without the wrapper a call ends only at the client's Timeout). Keys
+// longer than memcached allows, or with bytes outside '!'..'~', are
+// rewritten as "ring-sha1:<hex>"; Key() returns the rewritten key.
+//
+// opts go to backends.NewMemcache: give backends.MemcacheSelector the
+// selector client was made with, and the bulk forms read every server
+// with one request from the calling goroutine, about twice as fast as
+// gomemcache's GetMulti (Open("memcache://...") does this by itself).
+func Memcache(client *memcache.Client, opts ...backends.MemcacheOption) Option {
 	var s backends.Storage
 	if client != nil {
-		s = backends.Cancelable(backends.NewMemcache(client))
+		s = backends.Cancelable(backends.NewMemcache(client, opts...))
 	}
 	return remote("Memcache(client)", "memcache", s)
 }

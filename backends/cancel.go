@@ -124,7 +124,25 @@ func (c cancelable) SetIfAbsent(ctx context.Context, key string, value any, ttl 
 	return interruptible(ctx, func() (bool, error) { return SetIfAbsent(ctx, c.s, key, value, ttl) })
 }
 
+// bulkCanceler is a backend whose bulk forms (GetMany, GetManyBytes,
+// HasMany, SetMany, DeleteMany, TouchMany) stop by themselves when their
+// ctx ends: the wrapper calls them directly.
+type bulkCanceler interface{ cancelsBulk() bool }
+
+// direct reports whether a bulk call can run with no goroutine: its ctx
+// cannot end, or the backend stops it itself.
+func (c cancelable) direct(ctx context.Context) bool {
+	if ctx.Done() == nil {
+		return true
+	}
+	b, ok := c.s.(bulkCanceler)
+	return ok && b.cancelsBulk()
+}
+
 func (c cancelable) GetMany(ctx context.Context, keys []string) ([]any, []bool, error) {
+	if c.direct(ctx) {
+		return GetMany(ctx, c.s, keys)
+	}
 	type got struct {
 		v  []any
 		ok []bool
@@ -137,25 +155,37 @@ func (c cancelable) GetMany(ctx context.Context, keys []string) ([]any, []bool, 
 }
 
 func (c cancelable) GetManyBytes(ctx context.Context, keys []string) ([][]byte, error) {
-	if ctx.Done() == nil {
+	if c.direct(ctx) {
 		return GetManyBytes(ctx, c.s, keys)
 	}
 	return interruptible(ctx, func() ([][]byte, error) { return GetManyBytes(ctx, c.s, keys) })
 }
 
 func (c cancelable) SetMany(ctx context.Context, keys []string, values []any, ttl time.Duration) error {
+	if c.direct(ctx) {
+		return SetMany(ctx, c.s, keys, values, ttl)
+	}
 	return interruptibleErr(ctx, func() error { return SetMany(ctx, c.s, keys, values, ttl) })
 }
 
 func (c cancelable) DeleteMany(ctx context.Context, keys []string) error {
+	if c.direct(ctx) {
+		return DeleteMany(ctx, c.s, keys)
+	}
 	return interruptibleErr(ctx, func() error { return DeleteMany(ctx, c.s, keys) })
 }
 
 func (c cancelable) HasMany(ctx context.Context, keys []string) ([]bool, error) {
+	if c.direct(ctx) {
+		return HasMany(ctx, c.s, keys)
+	}
 	return interruptible(ctx, func() ([]bool, error) { return HasMany(ctx, c.s, keys) })
 }
 
 func (c cancelable) TouchMany(ctx context.Context, keys []string, ttl time.Duration) error {
+	if c.direct(ctx) {
+		return TouchMany(ctx, c.s, keys, ttl)
+	}
 	return interruptibleErr(ctx, func() error { return TouchMany(ctx, c.s, keys, ttl) })
 }
 

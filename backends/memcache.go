@@ -35,11 +35,19 @@ const MemcacheKeyPrefix = "ring-sha1:"
 // next second; a ttl over 30 days is sent as an absolute Unix time (as
 // memcached requires), and one past the year 2038 is an error.
 //
-// Capabilities: Get, Set, Delete, Touch, Add (SetIfAbsent) and GetMulti
-// (GetMany and HasMany) are native. Has is a Get (memcached has no command
-// that tests a key without reading it). SetMany, DeleteMany and TouchMany are
-// loops (gomemcache has no multi-key form for them): they stop at the first
-// error. Clear is not supported: memcached cannot list its keys, so Memcache
+// Capabilities: Get, Set, Delete, Touch and Add (SetIfAbsent) are native.
+// The bulk forms depend on whether the backend knows the client's server
+// selector (see [MemcacheSelector]; [Open] passes it). With it, they talk
+// to the servers on connections of the backend's own, every request
+// written from the calling goroutine before any answer is read: GetMany
+// and HasMany send one get per server, SetMany, DeleteMany and TouchMany a
+// pipeline of set, delete or touch, one round trip in all. Without it,
+// GetMany and HasMany use the client's GetMulti (one get per server, from
+// a goroutine per server: about twice as slow on loopback,
+// docs/benchmarks.md), and SetMany, DeleteMany and TouchMany are loops of
+// single calls that stop at the first error (gomemcache has no multi-key
+// form for them). Has is a Get (memcached has no command that tests a key
+// without reading it). Clear is not supported: memcached cannot list its keys, so Memcache
 // does not implement [Clearer] and [Clear] returns an error wrapping
 // [ErrNotSupported].
 //
@@ -49,19 +57,53 @@ const MemcacheKeyPrefix = "ring-sha1:"
 //
 // Context: gomemcache takes no ctx. A cancelled ctx is checked before each
 // call and between the steps of a loop; a call in flight is bounded by the
-// client's Timeout (500ms by default).
+// client's Timeout (500ms by default). The bulk forms with a selector are
+// the exception: they stop as soon as ctx ends, and end by its deadline.
 //
 // Memcache is safe for concurrent use.
 type Memcache struct {
 	client *memcache.Client
+	pipe   *mcPipe // the bulk reads, when the selector is known
 	now    func() time.Time
 	owned  bool // made by Open: Close closes client
 }
 
+// A MemcacheOption configures [NewMemcache].
+type MemcacheOption func(*Memcache)
+
+// MemcacheSelector gives NewMemcache the server selector that client was
+// made with by memcache.NewFromSelector, so that the bulk forms can talk to
+// the servers themselves: one get per server for GetMany and HasMany, a
+// pipeline of set, delete or touch for SetMany, DeleteMany and TouchMany,
+// all written before any answer is read, from the calling goroutine, on
+// connections the backend keeps (at most the client's MaxIdleConns idle
+// per server, with its Timeout and DialContext) and closes in
+// [Memcache.Close]. These calls stop as soon as their ctx ends. An idle
+// connection found dead (the server restarted) is replaced, and the call
+// repeated once, within the call.
+//
+// ss must be the client's own selector: keys are placed by it, and a
+// different one would read other servers than the client writes.
+//
+//	ss := new(memcache.ServerList)
+//	if err := ss.SetServers("10.0.0.1:11211", "10.0.0.2:11211"); err != nil { ... }
+//	m := backends.NewMemcache(memcache.NewFromSelector(ss), backends.MemcacheSelector(ss))
+func MemcacheSelector(ss memcache.ServerSelector) MemcacheOption {
+	return func(m *Memcache) {
+		if ss != nil && m.client != nil {
+			m.pipe = &mcPipe{client: m.client, ss: ss}
+		}
+	}
+}
+
 // NewMemcache returns a Memcache backend on client. The client stays the
 // caller's: [Memcache.Close] leaves it open.
-func NewMemcache(client *memcache.Client) *Memcache {
-	return &Memcache{client: client, now: time.Now}
+func NewMemcache(client *memcache.Client, opts ...MemcacheOption) *Memcache {
+	m := &Memcache{client: client, now: time.Now}
+	for _, o := range opts {
+		o(m)
+	}
+	return m
 }
 
 var (
@@ -111,9 +153,14 @@ func memcacheKeyOK(key string) bool {
 	return true
 }
 
-// Close closes the client's idle connections when [Open] made it, and does
-// nothing for a client given to NewMemcache, which its owner closes.
+// Close closes the connections of the bulk reads (see [MemcacheSelector]),
+// and the client's idle connections when [Open] made it; a client given to
+// NewMemcache stays open for its owner to close. Bulk reads after Close
+// fail.
 func (m *Memcache) Close() error {
+	if m.pipe != nil {
+		m.pipe.close()
+	}
 	if !m.owned || m.client == nil {
 		return nil
 	}
@@ -290,21 +337,47 @@ func (m *Memcache) SetIfAbsent(ctx context.Context, key string, value any, ttl t
 	return true, nil
 }
 
-// getMulti reads keys with GetMulti (one request per server) and returns the
-// items by refactored key together with the refactored keys.
-func (m *Memcache) getMulti(op string, keys []string) (map[string]*memcache.Item, []string, error) {
+// getMulti reads keys into out (a miss stays nil), each hit a slice of its
+// own: on the backend's connections when it has the selector, with
+// GetMulti otherwise.
+func (m *Memcache) getMulti(ctx context.Context, op string, keys []string, out [][]byte) error {
 	rk := make([]string, len(keys))
 	for i, k := range keys {
 		rk[i] = m.RefactorKey(k)
 	}
+	if m.pipe != nil {
+		if err := m.pipe.getMany(ctx, rk, out); err != nil {
+			return fmt.Errorf("ring: backend memcache: %s (%d keys): %w", op, len(keys), err)
+		}
+		return nil
+	}
 	items, err := m.client.GetMulti(rk)
 	if err != nil {
-		return nil, nil, fmt.Errorf("ring: backend memcache: %s (%d keys): %w", op, len(keys), err)
+		return fmt.Errorf("ring: backend memcache: %s (%d keys): %w", op, len(keys), err)
 	}
-	return items, rk, nil
+	// The items are ours: hand each value out as it is, and copy it only
+	// for a key asked for more than once, so the caller owns every slice.
+	given := make(map[string]struct{}, len(items))
+	for i, k := range rk {
+		it, ok := items[k]
+		if !ok {
+			continue
+		}
+		if _, dup := given[k]; dup {
+			out[i] = append([]byte{}, it.Value...)
+			continue
+		}
+		given[k] = struct{}{}
+		out[i] = nonNil(it.Value)
+	}
+	return nil
 }
 
-// GetMany reads keys with GetMulti: one request per server.
+// cancelsBulk reports whether the bulk forms stop by themselves when their
+// ctx ends, so that Cancelable calls them directly.
+func (m *Memcache) cancelsBulk() bool { return m.pipe != nil }
+
+// GetMany reads keys with one request per server.
 func (m *Memcache) GetMany(ctx context.Context, keys []string) ([]any, []bool, error) {
 	bs, err := m.GetManyBytes(ctx, keys)
 	if err != nil {
@@ -329,31 +402,18 @@ func (m *Memcache) GetManyBytes(ctx context.Context, keys []string) ([][]byte, e
 	if len(keys) == 0 {
 		return out, nil
 	}
-	items, rk, err := m.getMulti("get many", keys)
-	if err != nil {
+	if err := m.getMulti(ctx, "get many", keys, out); err != nil {
 		return nil, err
-	}
-	// The items are ours: hand each value out as it is, and copy it only
-	// for a key asked for more than once, so the caller owns every slice.
-	given := make(map[string]struct{}, len(items))
-	for i, k := range rk {
-		it, ok := items[k]
-		if !ok {
-			continue
-		}
-		if _, dup := given[k]; dup {
-			out[i] = append([]byte{}, it.Value...)
-			continue
-		}
-		given[k] = struct{}{}
-		out[i] = nonNil(it.Value)
 	}
 	return out, nil
 }
 
-// SetMany stores the entries by a loop of Set (memcached has no multi-key
-// set); it stops at the first error. Every value must be a []byte; a wrong
-// type is reported before anything is written.
+// SetMany stores the entries: pipelined with the selector (every set sent
+// before any answer is read; a value the server refuses does not stop the
+// others, and the error counts the refusals and names the first), by a loop
+// of Set without it (memcached has no multi-key set), which stops at the
+// first error. Every value must be a []byte; a wrong type is reported
+// before anything is written.
 func (m *Memcache) SetMany(ctx context.Context, keys []string, values []any, ttl time.Duration) error {
 	if err := m.ready(ctx, "set many"); err != nil {
 		return err
@@ -371,6 +431,11 @@ func (m *Memcache) SetMany(ctx context.Context, keys []string, values []any, ttl
 			return err
 		}
 	}
+	if m.pipe != nil && len(keys) > 0 {
+		return m.pipelined("set many", keys, func(rk []string) error {
+			return m.pipe.setMany(ctx, rk, keys, bs, exp)
+		})
+	}
 	for i, k := range keys {
 		if err := m.ready(ctx, "set many"); err != nil {
 			return err
@@ -382,8 +447,29 @@ func (m *Memcache) SetMany(ctx context.Context, keys []string, values []any, ttl
 	return nil
 }
 
-// DeleteMany removes keys by a loop of Delete; it stops at the first error.
+// pipelined runs a bulk write of the pipe on the refactored keys.
+func (m *Memcache) pipelined(op string, keys []string, fn func(rk []string) error) error {
+	rk := make([]string, len(keys))
+	for i, k := range keys {
+		rk[i] = m.RefactorKey(k)
+	}
+	if err := fn(rk); err != nil {
+		return fmt.Errorf("ring: backend memcache: %s (%d keys): %w", op, len(keys), err)
+	}
+	return nil
+}
+
+// DeleteMany removes keys: pipelined with the selector, by a loop of Delete
+// (stopping at the first error) without it.
 func (m *Memcache) DeleteMany(ctx context.Context, keys []string) error {
+	if m.pipe != nil && len(keys) > 0 {
+		if err := m.ready(ctx, "delete many"); err != nil {
+			return err
+		}
+		return m.pipelined("delete many", keys, func(rk []string) error {
+			return m.pipe.deleteMany(ctx, rk, keys)
+		})
+	}
 	for _, k := range keys {
 		if err := m.ready(ctx, "delete many"); err != nil {
 			return err
@@ -395,7 +481,8 @@ func (m *Memcache) DeleteMany(ctx context.Context, keys []string) error {
 	return nil
 }
 
-// HasMany tests keys with GetMulti (which reads the values too).
+// HasMany tests keys as GetMany reads them (memcached has no command that
+// tests a key without reading it).
 func (m *Memcache) HasMany(ctx context.Context, keys []string) ([]bool, error) {
 	if err := m.ready(ctx, "has many"); err != nil {
 		return nil, err
@@ -404,18 +491,18 @@ func (m *Memcache) HasMany(ctx context.Context, keys []string) ([]bool, error) {
 	if len(keys) == 0 {
 		return out, nil
 	}
-	items, rk, err := m.getMulti("has many", keys)
-	if err != nil {
+	values := make([][]byte, len(keys))
+	if err := m.getMulti(ctx, "has many", keys, values); err != nil {
 		return nil, err
 	}
-	for i, k := range rk {
-		_, out[i] = items[k]
+	for i, v := range values {
+		out[i] = v != nil
 	}
 	return out, nil
 }
 
-// TouchMany gives every present key a new expiry by a loop of Touch; it
-// stops at the first error.
+// TouchMany gives every present key a new expiry: pipelined with the
+// selector, by a loop of Touch (stopping at the first error) without it.
 func (m *Memcache) TouchMany(ctx context.Context, keys []string, ttl time.Duration) error {
 	if err := m.ready(ctx, "touch many"); err != nil {
 		return err
@@ -423,6 +510,11 @@ func (m *Memcache) TouchMany(ctx context.Context, keys []string, ttl time.Durati
 	exp, err := m.expiration(ttl)
 	if err != nil {
 		return err
+	}
+	if m.pipe != nil && len(keys) > 0 {
+		return m.pipelined("touch many", keys, func(rk []string) error {
+			return m.pipe.touchMany(ctx, rk, keys, exp)
+		})
 	}
 	for _, k := range keys {
 		if err := m.ready(ctx, "touch many"); err != nil {

@@ -457,7 +457,7 @@ func (u *storageURL) openMemcache() (Storage, error) {
 	c := memcache.NewFromSelector(ss)
 	c.Timeout = timeout
 	c.MaxIdleConns = idle
-	m := NewMemcache(c)
+	m := NewMemcache(c, MemcacheSelector(ss))
 	m.owned = true
 	return m, nil
 }

@@ -47,6 +47,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -408,6 +409,39 @@ func (s *Server) Restart() {
 func (s *Server) Pause() {
 	s.t.Helper()
 	s.signal(syscall.SIGSTOP)
+	// kill returns before the threads stop: a request sent right after
+	// could still be answered. Wait until every thread shows as stopped.
+	deadline := time.Now().Add(5 * time.Second)
+	for !s.allStopped() {
+		if time.Now().After(deadline) {
+			s.t.Fatalf("servertest: %s on port %d did not stop after SIGSTOP", s.kind, s.port)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// allStopped reports whether every thread of the server is in the stopped
+// state (T) per /proc; without /proc it trusts the signal.
+func (s *Server) allStopped() bool {
+	s.mu.Lock()
+	pid := s.cmd.Process.Pid
+	s.mu.Unlock()
+	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/stat", pid))
+	if err != nil || len(tasks) == 0 {
+		return true
+	}
+	for _, f := range tasks {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue // the thread ended
+		}
+		// "pid (comm) S ...": the state follows the last ')'.
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 || i+2 >= len(b) || (b[i+2] != 'T' && b[i+2] != 't') {
+			return false
+		}
+	}
+	return true
 }
 
 // Resume lets a paused server run again (SIGCONT).

@@ -1,0 +1,104 @@
+package backends
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"testing"
+
+	"github.com/bradfitz/gomemcache/memcache"
+)
+
+func TestParseValueLine(t *testing.T) {
+	for _, c := range []struct {
+		line, key string
+		size      int
+		err       string
+	}{
+		{line: "VALUE k 0 5\r\n", key: "k", size: 5},
+		{line: "VALUE some:key 123 0 42\r\n", key: "some:key", size: 0}, // gets adds a cas
+		{line: "VALUE k 7 1048576 99\r\n", key: "k", size: 1 << 20},
+		{line: "SERVER_ERROR out of memory\r\n", err: `server answered "SERVER_ERROR out of memory"`},
+		{line: "CLIENT_ERROR bad command line format\r\n", err: `server answered "CLIENT_ERROR`},
+		{line: "ERROR\r\n", err: `server answered "ERROR"`},
+		{line: "VALUE k 0\r\n", err: "unexpected answer"},
+		{line: "VALUE k 0 -5\r\n", err: "unexpected answer"},
+		{line: "VALUE k 0 5x\r\n", err: "unexpected answer"},
+		{line: "VALUE  0 5\r\n", err: "unexpected answer"},
+		{line: "VALUE k 0 5\n", err: "unexpected answer"},
+		{line: "VALUE k 0 99999999999999999999\r\n", err: "a value of over 1073741824 bytes"},
+		{line: "STORED\r\n", err: "unexpected answer"},
+	} {
+		key, size, err := parseValueLine([]byte(c.line))
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%q: error %v, want one saying %q", c.line, err, c.err)
+			}
+			continue
+		}
+		if err != nil || string(key) != c.key || size != c.size {
+			t.Errorf("%q = %q, %d, %v; want %q, %d", c.line, key, size, err, c.key, c.size)
+		}
+	}
+}
+
+// TestReadValuesCorrupt feeds the bulk reader answers a server should never
+// send: each is an error that names the problem, never a panic or a value.
+func TestReadValuesCorrupt(t *testing.T) {
+	keys := []string{"a", "b", "c"}
+	idx := []int{0, 1, 2}
+	for _, c := range []struct{ name, answer, err string }{
+		{"a key not asked for", "VALUE x 0 1\r\nv\r\nEND\r\n", `a value for "x"`},
+		{"keys out of order", "VALUE b 0 1\r\nv\r\nVALUE a 0 1\r\nv\r\nEND\r\n", `a value for "a"`},
+		{"no CRLF after the value", "VALUE a 0 1\r\nvv\r\nEND\r\n", `the value of "a" does not end with CRLF`},
+		{"cut short", "VALUE a 0 10\r\nabc", "EOF"},
+		{"no END", "VALUE a 0 1\r\nv\r\n", "EOF"},
+		{"a line longer than the buffer", "VALUE " + strings.Repeat("k", 5000) + " 0 1\r\n", "a line of over"},
+		{"server error", "SERVER_ERROR busy\r\n", `server answered "SERVER_ERROR busy"`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			client, server := net.Pipe()
+			defer client.Close()
+			go func() {
+				_, _ = server.Write([]byte(c.answer))
+				server.Close()
+			}()
+			cn := &mcConn{nc: client, r: bufio.NewReader(client)}
+			out := make([][]byte, len(keys))
+			p := &mcPipe{client: new(memcache.Client)}
+			err := p.readValues(context.Background(), cn, keys, idx, out)
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Fatalf("error %v, want one saying %q", err, c.err)
+			}
+			if c.err != "EOF" && !strings.Contains(c.err, "server answered") && !errors.Is(err, errMemcacheProtocol) {
+				t.Errorf("error %v does not wrap errMemcacheProtocol", err)
+			}
+		})
+	}
+}
+
+// TestCancelableMemcacheBulkReads: the wrapper leaves the bulk reads of a
+// Memcache with a selector to the backend, which stops them at a cancel on
+// its own, and runs them in a goroutine of its own otherwise.
+func TestCancelableMemcacheBulkReads(t *testing.T) {
+	ss := new(memcache.ServerList)
+	if err := ss.SetServers("127.0.0.1:1"); err != nil {
+		t.Fatal(err)
+	}
+	c := memcache.NewFromSelector(ss)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	with := Cancelable(NewMemcache(c, MemcacheSelector(ss))).(cancelableRefactor)
+	without := Cancelable(NewMemcache(c)).(cancelableRefactor)
+	if !with.direct(ctx) {
+		t.Error("Memcache with a selector: the wrapper would run its bulk reads in a goroutine")
+	}
+	if without.direct(ctx) {
+		t.Error("Memcache without a selector: the wrapper would call GetMulti directly, which cannot stop at a cancel")
+	}
+	if !without.direct(context.Background()) {
+		t.Error("a context that cannot end needs no goroutine")
+	}
+}
