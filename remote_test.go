@@ -169,6 +169,19 @@ func TestMemcacheRing(t *testing.T) {
 	mc := sharedMemcache(t)
 	remoteSubFunctions(t, ring.Memcache(mc))
 
+	// With the client's selector, the bulk forms run on the backend's own
+	// pipelined connections: the same answers.
+	t.Run("selector", func(t *testing.T) {
+		ss := new(memcache.ServerList)
+		require.NoError(t, ss.SetServers(servertest.MemcacheAddrs(t)...))
+		smc := memcache.NewFromSelector(ss)
+		t.Cleanup(func() { _ = smc.Close() })
+		remoteSubFunctions(t, ring.Memcache(smc, backends.MemcacheSelector(ss)))
+	})
+	t.Run("url", func(t *testing.T) {
+		remoteSubFunctions(t, ring.Open("memcache://"+strings.Join(servertest.MemcacheAddrs(t), ",")))
+	})
+
 	// Long keys are rewritten, and Key returns what memcached stores.
 	ctx := context.Background()
 	r := ring.Must(ring.Func1(func(ctx context.Context, s string) (string, error) { return strings.ToUpper(s), nil },
@@ -311,6 +324,56 @@ func TestMemcacheFault(t *testing.T) {
 	mc.Timeout = 200 * time.Millisecond
 	t.Cleanup(func() { _ = mc.Close() })
 	faultRun(t, ring.Memcache(mc), srv.Stop, srv.Restart)
+}
+
+// TestMemcacheBulkFault stops memcached under the pipelined bulk forms:
+// GetOrUpdateMany still returns the function's results, the failures reach
+// the hook, and after a restart caching resumes with the same backend.
+func TestMemcacheBulkFault(t *testing.T) {
+	srv := servertest.StartMemcached(t)
+	ss := new(memcache.ServerList)
+	require.NoError(t, ss.SetServers(srv.Addr()))
+	mc := memcache.NewFromSelector(ss)
+	mc.Timeout = 200 * time.Millisecond
+	t.Cleanup(func() { _ = mc.Close() })
+	ctx := context.Background()
+	var runs counter
+	var failures atomic.Int64
+	r := ring.Must(ring.Func1(loadProfile(&runs), ring.Memcache(mc, backends.MemcacheSelector(ss)), ring.Coder("json"),
+		ring.KeyPrefix("bulkfault"), ring.OnError(func(ring.Event) { failures.Add(1) })))
+	ids := []int{1, 2, 3}
+	names := func(vs []profile) []string {
+		out := make([]string, len(vs))
+		for i, v := range vs {
+			out[i] = v.Name
+		}
+		return out
+	}
+	want := []string{"user1", "user2", "user3"}
+	for range 3 {
+		vs, err := r.GetOrUpdateMany(ctx, ids)
+		require.NoError(t, err)
+		require.Equal(t, want, names(vs))
+	}
+	require.EqualValues(t, 3, runs.get(), "cached while the server is up")
+	require.EqualValues(t, 0, failures.Load())
+
+	srv.Stop()
+	vs, err := r.GetOrUpdateMany(ctx, ids)
+	require.NoError(t, err, "fail-open")
+	require.Equal(t, want, names(vs))
+	require.EqualValues(t, 6, runs.get(), "the function runs while the server is down")
+	require.GreaterOrEqual(t, failures.Load(), int64(1), "the failures reach the hook")
+
+	srv.Restart()
+	vs, err = r.GetOrUpdateMany(ctx, ids) // on new connections: the failed ones were closed
+	require.NoError(t, err)
+	require.Equal(t, want, names(vs))
+	before := runs.get()
+	vs, err = r.GetOrUpdateMany(ctx, ids)
+	require.NoError(t, err)
+	require.Equal(t, want, names(vs))
+	require.Equal(t, before, runs.get(), "caching resumed")
 }
 
 // TestRedisContextCancel: a frozen server does not hold a call past its

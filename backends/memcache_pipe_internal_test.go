@@ -102,3 +102,17 @@ func TestCancelableMemcacheBulkReads(t *testing.T) {
 		t.Error("a context that cannot end needs no goroutine")
 	}
 }
+
+// TestOpenMemcacheHasSelector: a backend made from a memcache:// URL knows
+// its client's selector, so its bulk forms are pipelined.
+func TestOpenMemcacheHasSelector(t *testing.T) {
+	s, err := Open("memcache://127.0.0.1:1,127.0.0.1:2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = s.(Closer).Close() }()
+	m, ok := Unwrap(s).(*Memcache)
+	if !ok || m.pipe == nil {
+		t.Fatalf("Open(memcache://) = %T (pipelined: %v), want a *Memcache with its selector", Unwrap(s), ok && m.pipe != nil)
+	}
+}
