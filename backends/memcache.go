@@ -341,10 +341,7 @@ func (m *Memcache) SetIfAbsent(ctx context.Context, key string, value any, ttl t
 // own: on the backend's connections when it has the selector, with
 // GetMulti otherwise.
 func (m *Memcache) getMulti(ctx context.Context, op string, keys []string, out [][]byte) error {
-	rk := make([]string, len(keys))
-	for i, k := range keys {
-		rk[i] = m.RefactorKey(k)
-	}
+	rk := m.refactorAll(keys)
 	if m.pipe != nil {
 		if err := m.pipe.getMany(ctx, rk, out); err != nil {
 			return fmt.Errorf("ring: backend memcache: %s (%d keys): %w", op, len(keys), err)
@@ -447,13 +444,18 @@ func (m *Memcache) SetMany(ctx context.Context, keys []string, values []any, ttl
 	return nil
 }
 
-// pipelined runs a bulk write of the pipe on the refactored keys.
-func (m *Memcache) pipelined(op string, keys []string, fn func(rk []string) error) error {
+// refactorAll returns keys as memcached stores them.
+func (m *Memcache) refactorAll(keys []string) []string {
 	rk := make([]string, len(keys))
 	for i, k := range keys {
 		rk[i] = m.RefactorKey(k)
 	}
-	if err := fn(rk); err != nil {
+	return rk
+}
+
+// pipelined runs a bulk write of the pipe on the refactored keys.
+func (m *Memcache) pipelined(op string, keys []string, fn func(rk []string) error) error {
+	if err := fn(m.refactorAll(keys)); err != nil {
 		return fmt.Errorf("ring: backend memcache: %s (%d keys): %w", op, len(keys), err)
 	}
 	return nil

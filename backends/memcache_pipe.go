@@ -71,6 +71,16 @@ type mcConn struct {
 	addr string
 }
 
+// line reads one answer line, CRLF included; the slice is valid until the
+// next read.
+func (cn *mcConn) line() ([]byte, error) {
+	line, err := cn.r.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) {
+		return nil, fmt.Errorf("%w: a line of over %d bytes", errMemcacheProtocol, len(line))
+	}
+	return line, err
+}
+
 // mcGroup is the share of one server in a bulk call: the positions of its
 // keys and the connection it runs on.
 type mcGroup struct {
@@ -426,11 +436,8 @@ func (p *mcPipe) writeMany(ctx context.Context, keys, names []string, c mcComman
 				return err
 			}
 			for _, i := range idx {
-				line, err := cn.r.ReadSlice('\n')
+				line, err := cn.line()
 				if err != nil {
-					if errors.Is(err, bufio.ErrBufferFull) {
-						return fmt.Errorf("%w: a line of over %d bytes", errMemcacheProtocol, len(line))
-					}
 					return err
 				}
 				answer := bytes.TrimSuffix(line, []byte("\r\n"))
@@ -504,11 +511,8 @@ func (p *mcPipe) touchMany(ctx context.Context, keys, names []string, exp int32)
 func (p *mcPipe) readValues(ctx context.Context, cn *mcConn, keys []string, idx []int, out [][]byte) error {
 	next := 0
 	for {
-		line, err := cn.r.ReadSlice('\n')
+		line, err := cn.line()
 		if err != nil {
-			if errors.Is(err, bufio.ErrBufferFull) {
-				return fmt.Errorf("%w: a line of over %d bytes", errMemcacheProtocol, len(line))
-			}
 			return err
 		}
 		if string(line) == "END\r\n" {
