@@ -44,9 +44,10 @@ func RedisHash(client redis.UniversalClient, hashKey string) Option {
 // rewritten as "ring-sha1:<hex>"; Key() returns the rewritten key.
 //
 // opts go to backends.NewMemcache: give backends.MemcacheSelector the
-// selector client was made with, and the bulk forms read every server
-// with one request from the calling goroutine, about twice as fast as
-// gomemcache's GetMulti (Open("memcache://...") does this by itself).
+// selector client was made with, and every bulk form is one pipelined
+// round trip from the calling goroutine: reads faster than gomemcache's
+// GetMulti, writes one round trip instead of a loop of single calls
+// (Open("memcache://...") does this by itself; see docs/backends.md).
 func Memcache(client *memcache.Client, opts ...backends.MemcacheOption) Option {
 	var s backends.Storage
 	if client != nil {

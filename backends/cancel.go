@@ -14,7 +14,8 @@ import (
 // timeouts end it, and its result is dropped (a write may still land).
 //
 // A call whose context can never end (context.Background, context.TODO)
-// runs directly, with no goroutine. Otherwise each call costs a goroutine
+// runs directly, with no goroutine, and so do the bulk forms of a backend
+// that stops them itself (a Memcache with its selector). Otherwise each call costs a goroutine
 // and a channel, small beside a network round trip; in-process backends do
 // not need the wrapper.
 //

@@ -47,9 +47,9 @@ const MemcacheKeyPrefix = "ring-sha1:"
 // docs/benchmarks.md), and SetMany, DeleteMany and TouchMany are loops of
 // single calls that stop at the first error (gomemcache has no multi-key
 // form for them). Has is a Get (memcached has no command that tests a key
-// without reading it). Clear is not supported: memcached cannot list its keys, so Memcache
-// does not implement [Clearer] and [Clear] returns an error wrapping
-// [ErrNotSupported].
+// without reading it). Clear is not supported: memcached cannot list its
+// keys, so Memcache does not implement [Clearer] and [Clear] returns an
+// error wrapping [ErrNotSupported].
 //
 // Values: memcached refuses an item over its size limit (1 MiB by default,
 // key and about 50 bytes of item header included); Set returns that error
@@ -63,7 +63,7 @@ const MemcacheKeyPrefix = "ring-sha1:"
 // Memcache is safe for concurrent use.
 type Memcache struct {
 	client *memcache.Client
-	pipe   *mcPipe // the bulk reads, when the selector is known
+	pipe   *mcPipe // the bulk forms, when the selector is known
 	now    func() time.Time
 	owned  bool // made by Open: Close closes client
 }
@@ -153,10 +153,10 @@ func memcacheKeyOK(key string) bool {
 	return true
 }
 
-// Close closes the connections of the bulk reads (see [MemcacheSelector]),
+// Close closes the connections of the bulk forms (see [MemcacheSelector]),
 // and the client's idle connections when [Open] made it; a client given to
-// NewMemcache stays open for its owner to close. Bulk reads after Close
-// fail.
+// NewMemcache stays open for its owner to close. With a selector, the bulk
+// forms fail after Close.
 func (m *Memcache) Close() error {
 	if m.pipe != nil {
 		m.pipe.close()
