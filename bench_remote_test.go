@@ -197,6 +197,29 @@ func benchMemcache(b *testing.B, addrs []string) {
 			}
 		}
 	})
+	// Concurrent bulk reads: each caller takes a connection per server
+	// from the backend's pool (gomemcache's for GetMulti).
+	ctxB := context.Background()
+	b.Run("ring-getmany-100-parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, _, err := r.GetMany(ctxB, bulkIDs()); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	})
+	b.Run("raw-getmulti-100-parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, err := mc.GetMulti(keys); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	})
 	// Writes: gomemcache has no multi-key set, so the raw side is 100 Sets;
 	// ring's SetMany pipelines them.
 	ctx := context.Background()
