@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strconv"
 	"sync"
 	"syscall"
@@ -42,7 +43,8 @@ const mcLargeValue = 16 << 10
 
 // mcMaxValue bounds the size a server may announce for one value (memcached
 // stores at most 1 GiB per item): a larger one is a corrupt answer, refused
-// before anything is allocated.
+// before anything is allocated. Below it, readN allocates as the bytes
+// arrive.
 const mcMaxValue = 1 << 30
 
 // errMemcacheProtocol marks an answer the bulk reader cannot parse.
@@ -533,8 +535,8 @@ func (p *mcPipe) readValues(ctx context.Context, cn *mcConn, keys []string, idx 
 				return err
 			}
 		}
-		v := make([]byte, size+2)
-		if _, err := io.ReadFull(cn.r, v); err != nil {
+		v, err := readN(cn.r, size+2)
+		if err != nil {
 			return err
 		}
 		if v[size] != '\r' || v[size+1] != '\n' {
@@ -543,6 +545,33 @@ func (p *mcPipe) readValues(ctx context.Context, cn *mcConn, keys []string, idx 
 		out[idx[next]] = v[:size:size]
 		next++
 	}
+}
+
+// mcChunk is the most readN allocates ahead of the bytes that arrive.
+const mcChunk = 1 << 20
+
+// readN reads exactly n bytes. Up to mcChunk it allocates them at once;
+// beyond, the buffer grows (doubling) as the bytes arrive, so that a size
+// announced by a corrupt answer costs memory only for the bytes really
+// sent.
+func readN(r io.Reader, n int) ([]byte, error) {
+	if n <= mcChunk {
+		b := make([]byte, n)
+		_, err := io.ReadFull(r, b)
+		return b, err
+	}
+	b := make([]byte, 0, mcChunk)
+	for len(b) < n {
+		if len(b) == cap(b) {
+			b = slices.Grow(b, min(n-len(b), len(b)))
+		}
+		k, err := io.ReadFull(r, b[len(b):min(cap(b), n)])
+		b = b[:len(b)+k]
+		if err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
 }
 
 // parseValueLine reads "VALUE <key> <flags> <bytes>[ <cas>]\r\n". An error

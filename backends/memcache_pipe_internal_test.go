@@ -2,9 +2,12 @@ package backends
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -114,5 +117,59 @@ func TestOpenMemcacheHasSelector(t *testing.T) {
 	m, ok := Unwrap(s).(*Memcache)
 	if !ok || m.pipe == nil {
 		t.Fatalf("Open(memcache://) = %T (pipelined: %v), want a *Memcache with its selector", Unwrap(s), ok && m.pipe != nil)
+	}
+}
+
+// FuzzReadValues feeds the bulk reader arbitrary answers: it returns values
+// or an error, never panics, and a value it returns is one the answer
+// carried for a key that was asked for.
+func FuzzReadValues(f *testing.F) {
+	f.Add([]byte("VALUE a 0 1\r\nv\r\nVALUE c 0 0\r\n\r\nEND\r\n"))
+	f.Add([]byte("VALUE b 5 3 77\r\nxyz\r\nEND\r\n"))
+	f.Add([]byte("VALUE a 0 4294967296\r\n"))
+	f.Add([]byte("SERVER_ERROR out of memory\r\n"))
+	f.Add([]byte("VALUE a 0 1\r\nv\r\nVALUE a 0 1\r\nw\r\nEND\r\n"))
+	keys := []string{"a", "b", "c", "a"}
+	idx := []int{0, 1, 2, 3}
+	f.Fuzz(func(t *testing.T, answer []byte) {
+		client, server := net.Pipe()
+		defer client.Close()
+		go func() {
+			_, _ = server.Write(answer)
+			server.Close()
+		}()
+		cn := &mcConn{nc: client, r: bufio.NewReader(client)}
+		out := make([][]byte, len(keys))
+		p := &mcPipe{client: new(memcache.Client)}
+		if err := p.readValues(context.Background(), cn, keys, idx, out); err != nil {
+			return
+		}
+		for i, v := range out {
+			if v != nil && !bytes.Contains(answer, v) {
+				t.Fatalf("value %q for %s is not in the answer %q", v, keys[i], answer)
+			}
+		}
+	})
+}
+
+// TestReadN: exact reads at every size around the chunk, and an announced
+// size far beyond what arrives costs about what arrived, not the size.
+func TestReadN(t *testing.T) {
+	for _, n := range []int{0, 1, mcChunk - 1, mcChunk, mcChunk + 1, 3*mcChunk + 7} {
+		src := bytes.Repeat([]byte{'x'}, n)
+		b, err := readN(bytes.NewReader(append(src, "tail"...)), n)
+		if err != nil || !bytes.Equal(b, src) {
+			t.Fatalf("readN(%d) = %d bytes, %v", n, len(b), err)
+		}
+	}
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
+	_, err := readN(bytes.NewReader(make([]byte, 10)), mcMaxValue)
+	runtime.ReadMemStats(&ms1)
+	if !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("readN of 1 GiB from 10 bytes: %v", err)
+	}
+	if got := ms1.TotalAlloc - ms0.TotalAlloc; got > 4*mcChunk {
+		t.Errorf("readN of an announced 1 GiB with 10 bytes sent allocated %d bytes", got)
 	}
 }
