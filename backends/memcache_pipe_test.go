@@ -5,7 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -301,5 +304,54 @@ func TestMemcachePipelinedWrites(t *testing.T) {
 		if h {
 			t.Errorf("key %d survived DeleteMany", i)
 		}
+	}
+}
+
+// TestMemcachePipelinedPool: the bulk forms dial through the client's
+// DialContext and keep connections for reuse: sequential calls dial once,
+// and after concurrent calls at most MaxIdleConns stay idle (the next
+// calls reuse them without dialing).
+func TestMemcachePipelinedPool(t *testing.T) {
+	srv := servertest.StartMemcached(t)
+	m, c := memcacheWithSelector(t, srv.Addr())
+	var dials atomic.Int64
+	c.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		dials.Add(1)
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}
+	c.MaxIdleConns = 2
+	ctx := t.Context()
+	for range 5 {
+		if _, err := m.GetManyBytes(ctx, []string{"a", "b"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.SetMany(ctx, []string{"a"}, []any{[]byte("v")}, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := dials.Load(); n != 1 {
+		t.Fatalf("10 sequential bulk calls dialed %d times, want 1 (through the client's DialContext)", n)
+	}
+	var wg sync.WaitGroup
+	for range 6 {
+		wg.Go(func() {
+			for range 20 {
+				if _, err := m.GetManyBytes(ctx, []string{"a"}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	before := dials.Load()
+	for range 5 {
+		if _, err := m.GetManyBytes(ctx, []string{"a"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := dials.Load(); n != before {
+		t.Errorf("sequential calls after the concurrent ones dialed %d more times, want 0 (idle connections reused)", n-before)
 	}
 }
