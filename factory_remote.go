@@ -71,7 +71,10 @@ func remote(name, backend string, s backends.Storage) Option {
 // Disk stores entries in a file under dir (bbolt), surviving restarts, with
 // per-entry expiry. The store is opened when the first ring is built with
 // this option value and shared by every ring built with it (a Preset holding
-// it shares one store); it stays open for the life of the process. To
+// it shares one store); it stays open for the life of the process. Other
+// Disk options, disk:// URLs and backends.NewDisk calls of the same
+// directory in this process share the same open file (a different
+// DiskMaxBytes bound is an error). To
 // control its life, open it yourself with backends.NewDisk, pass it with
 // Storage and Close it when done.
 func Disk(dir string, opts ...backends.DiskOption) Option {

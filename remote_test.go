@@ -537,3 +537,31 @@ func TestDiskRing(t *testing.T) {
 	require.Equal(t, "user3", v.Name)
 	require.EqualValues(t, 1, runs.get(), "served from disk after the reopen")
 }
+
+// TestDiskOptionSameDir builds rings with two separate Disk options of one
+// directory (and a disk:// URL of it) in one process: they share the open
+// file instead of waiting for a lock the process already holds.
+func TestDiskOptionSameDir(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	var runs counter
+	a, err := ring.Func1(loadProfile(&runs), ring.Disk(dir), ring.Coder("gob"), ring.KeyPrefix("p"))
+	require.NoError(t, err)
+	b, err := ring.Func1(loadProfile(&runs), ring.Disk(dir), ring.Coder("gob"), ring.KeyPrefix("p"))
+	require.NoError(t, err)
+	c, err := ring.Func1(loadProfile(&runs), ring.Open("disk://"+dir), ring.Coder("gob"), ring.KeyPrefix("p"))
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		for _, r := range []*ring.Ring1[int, profile]{a, b, c} {
+			_ = r.Storage().(backends.Closer).Close()
+		}
+	})
+	_, err = a.Call(ctx, 4)
+	require.NoError(t, err)
+	for _, r := range []*ring.Ring1[int, profile]{b, c} {
+		v, found, err := r.Get(ctx, 4)
+		require.NoError(t, err)
+		require.True(t, found, "the entry written through the first option")
+		require.Equal(t, "user4", v.Name)
+	}
+}

@@ -9,8 +9,10 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -96,9 +98,10 @@ func DiskClock(now func() time.Time) DiskOption { return diskClockOption{now: no
 //
 // Every capability is native and every bulk form runs in one transaction.
 // Clear walks the keys with the prefix from a cursor Seek. Disk is safe for
-// concurrent use by the goroutines of one process; bbolt locks the file, so
-// a second process (or a second NewDisk on the same directory) waits up to
-// the lock timeout and then fails.
+// concurrent use by the goroutines of one process. Within a process, every
+// NewDisk of one directory shares one open file (see [NewDisk]); bbolt locks
+// the file against other processes, so a second process waits up to the
+// lock timeout and then fails.
 //
 // Expiry: each record holds its expiry (Unix nanoseconds). An expired entry
 // is a miss at once; it is removed from the file by the writes that follow
@@ -117,11 +120,43 @@ func DiskClock(now func() time.Time) DiskOption { return diskClockOption{now: no
 // Keys may be empty and hold any bytes, up to [DiskMaxKeySize] bytes.
 type Disk struct {
 	db       *bolt.DB
+	file     *diskFile
 	maxBytes int64
 	now      func() time.Time
 
+	closed    atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
+}
+
+// diskFile is one open database file, shared by every Disk of its path in
+// this process: bbolt's lock is per process, so a second bolt.Open of the
+// same file from the same process would wait for a lock it already holds.
+type diskFile struct {
+	path     string
+	info     os.FileInfo
+	db       *bolt.DB
+	maxBytes int64
+	refs     int
+}
+
+// diskFiles holds the open files of this process by path. It is the one
+// process-wide table of the package: file locks are process-wide too.
+var diskFiles struct {
+	mu    sync.Mutex
+	files []*diskFile
+}
+
+// sharedDiskFile returns the open file at path (the same file under another
+// name included: a symbolic or hard link), or nil.
+func sharedDiskFile(path string) *diskFile {
+	info, statErr := os.Stat(path)
+	for _, f := range diskFiles.files {
+		if f.path == path || (statErr == nil && os.SameFile(f.info, info)) {
+			return f
+		}
+	}
+	return nil
 }
 
 var (
@@ -142,6 +177,14 @@ var (
 // NewDisk opens the Disk backend kept in directory dir, creating the
 // directory (mode 0700) and its database file [DiskFileName] (mode 0600)
 // when they do not exist. Close it when done: it holds the file's lock.
+//
+// Within one process, NewDisk of a directory that is already open (under
+// the same path, a symbolic link to it, or a hard link to its file) does
+// not open the file again: it returns a new Disk over the same open file,
+// at once. The file is closed when the last of them is closed. A second
+// NewDisk must then ask for the same [DiskMaxBytes] bound as the first, or
+// it fails at once saying so. Another process that holds the file makes
+// NewDisk wait up to [DiskLockTimeout] and then fail.
 func NewDisk(dir string, opts ...DiskOption) (*Disk, error) {
 	c := diskConfig{lockTimeout: diskDefaultLockTimeout, now: time.Now}
 	for _, o := range opts {
@@ -162,13 +205,26 @@ func NewDisk(dir string, opts ...DiskOption) (*Disk, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("ring: backend disk: %w", err)
 	}
-	path := filepath.Join(dir, DiskFileName)
+	path, err := diskPath(dir)
+	if err != nil {
+		return nil, fmt.Errorf("ring: backend disk: %w", err)
+	}
+	diskFiles.mu.Lock()
+	defer diskFiles.mu.Unlock()
+	if f := sharedDiskFile(path); f != nil {
+		if f.maxBytes != c.maxBytes {
+			return nil, fmt.Errorf("ring: backend disk: %q is already open in this process with DiskMaxBytes(%d); a second NewDisk of it must ask for the same bound, not DiskMaxBytes(%d) (or share the first backend)",
+				f.path, f.maxBytes, c.maxBytes)
+		}
+		f.refs++
+		return &Disk{db: f.db, file: f, maxBytes: c.maxBytes, now: c.now}, nil
+	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{
 		Timeout:      c.lockTimeout,
 		FreelistType: bolt.FreelistMapType,
 	})
 	if errors.Is(err, bolterrors.ErrTimeout) {
-		return nil, fmt.Errorf("ring: backend disk: open %q: the file is locked by another user (waited %v): %w", path, c.lockTimeout, err)
+		return nil, fmt.Errorf("ring: backend disk: open %q: the file is locked by another process (waited %v): %w", path, c.lockTimeout, err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("ring: backend disk: open %q: %w", path, err)
@@ -192,7 +248,27 @@ func NewDisk(dir string, opts ...DiskOption) (*Disk, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("ring: backend disk: open %q: %w", path, err)
 	}
-	return &Disk{db: db, maxBytes: c.maxBytes, now: c.now}, nil
+	f := &diskFile{path: path, db: db, maxBytes: c.maxBytes, refs: 1}
+	if f.info, err = os.Stat(path); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("ring: backend disk: open %q: %w", path, err)
+	}
+	diskFiles.files = append(diskFiles.files, f)
+	return &Disk{db: db, file: f, maxBytes: c.maxBytes, now: c.now}, nil
+}
+
+// diskPath returns the absolute path of the database file in dir, with
+// symbolic links of the directory resolved, so that two spellings of one
+// directory share one open file.
+func diskPath(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = real
+	}
+	return filepath.Join(abs, DiskFileName), nil
 }
 
 // Name returns "disk".
@@ -208,10 +284,18 @@ func (d *Disk) Raw() any { return d.db }
 // Path returns the path of the database file.
 func (d *Disk) Path() string { return d.db.Path() }
 
-// Close closes the database file and releases its lock. Calls after Close
-// return errors; a second Close returns the first one's result.
+// Close releases this Disk; the last Disk of its file (see [NewDisk])
+// closes the file and releases its lock. Calls after Close return errors; a
+// second Close returns the first one's result.
 func (d *Disk) Close() error {
 	d.closeOnce.Do(func() {
+		d.closed.Store(true)
+		diskFiles.mu.Lock()
+		defer diskFiles.mu.Unlock()
+		if d.file.refs--; d.file.refs > 0 {
+			return
+		}
+		diskFiles.files = slices.DeleteFunc(diskFiles.files, func(f *diskFile) bool { return f == d.file })
 		if err := d.db.Close(); err != nil {
 			d.closeErr = fmt.Errorf("ring: backend disk: close: %w", err)
 		}
@@ -219,10 +303,25 @@ func (d *Disk) Close() error {
 	return d.closeErr
 }
 
+// errDiskClosed is returned by the operations of a closed Disk.
+var errDiskClosed = errors.New("disk backend is closed")
+
+// check is the first step of every operation: a Disk that is not closed
+// (its file may still be open for other Disks) and a live context.
+func (d *Disk) check(ctx context.Context) error {
+	if d.closed.Load() {
+		return errDiskClosed
+	}
+	return ctx.Err()
+}
+
 // StoredBytes returns the total the size bound counts: the bytes of every
 // stored key and value, expired entries not yet removed included.
 func (d *Disk) StoredBytes() (int64, error) {
 	var n int64
+	if d.closed.Load() {
+		return 0, fmt.Errorf("ring: backend disk: stored bytes: %w", errDiskClosed)
+	}
 	err := d.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(diskMeta)
 		if b == nil {
@@ -302,7 +401,7 @@ type diskReader struct {
 }
 
 func (d *Disk) view(ctx context.Context, fn func(r diskReader) error) error {
-	if err := ctx.Err(); err != nil {
+	if err := d.check(ctx); err != nil {
 		return err
 	}
 	return d.db.View(func(tx *bolt.Tx) error {
@@ -341,7 +440,7 @@ type diskWriter struct {
 }
 
 func (d *Disk) update(ctx context.Context, fn func(w *diskWriter) error) error {
-	if err := ctx.Err(); err != nil {
+	if err := d.check(ctx); err != nil {
 		return err
 	}
 	return d.db.Update(func(tx *bolt.Tx) error {

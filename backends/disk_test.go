@@ -1,9 +1,12 @@
 package backends_test
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -98,16 +101,124 @@ func TestDiskSurvivesReopen(t *testing.T) {
 	}
 }
 
+// TestDiskLocked holds the file in another process (this test binary run
+// again as TestDiskLockHolder): NewDisk waits up to its lock timeout and
+// fails naming the lock; once that process is gone it opens.
 func TestDiskLocked(t *testing.T) {
 	dir := t.TempDir()
-	newDisk(t, dir)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestDiskLockHolder$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "RING_DISK_HOLD="+dir)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = stdin.Close(); _ = cmd.Wait() })
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || line != "holding\n" {
+		t.Fatalf("the holder process said %q, %v", line, err)
+	}
 	start := time.Now()
-	_, err := backends.NewDisk(dir, backends.DiskLockTimeout(100*time.Millisecond))
-	if err == nil || !strings.Contains(err.Error(), "locked") {
-		t.Fatalf("second NewDisk on a locked file: %v", err)
+	_, err = backends.NewDisk(dir, backends.DiskLockTimeout(100*time.Millisecond))
+	if err == nil || !strings.Contains(err.Error(), "locked by another process") {
+		t.Fatalf("NewDisk of a file another process holds: %v", err)
 	}
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("waited %v for the lock", d)
+	}
+	_ = stdin.Close()
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("holder process: %v", err)
+	}
+	newDisk(t, dir, backends.DiskLockTimeout(time.Second))
+}
+
+// TestDiskLockHolder is the other process of TestDiskLocked: it holds the
+// Disk named by RING_DISK_HOLD until its standard input closes.
+func TestDiskLockHolder(t *testing.T) {
+	dir := os.Getenv("RING_DISK_HOLD")
+	if dir == "" {
+		t.Skip("run by TestDiskLocked as a second process")
+	}
+	d := newDisk(t, dir)
+	fmt.Println("holding")
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	_ = d.Close()
+}
+
+// TestDiskSharedInProcess opens one directory several times in one process,
+// under several names, concurrently: every open succeeds at once and shares
+// the file; the file stays open until the last Disk is closed; a different
+// size bound is refused at once.
+func TestDiskSharedInProcess(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(dir, link); err != nil {
+		t.Fatal(err)
+	}
+	names := []string{dir, link, dir + "/.", link + "/"}
+	disks := make([]*backends.Disk, 16)
+	errs := make([]error, len(disks))
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i := range disks {
+		wg.Go(func() {
+			disks[i], errs[i] = backends.NewDisk(names[i%len(names)], backends.DiskLockTimeout(5*time.Second))
+		})
+	}
+	wg.Wait()
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("16 opens of one directory took %v: they waited for the lock", d)
+	}
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("open %d (%s): %v", i, names[i%len(names)], err)
+		}
+	}
+	if err := disks[0].Set(ctx, "k", []byte("v"), 0); err != nil {
+		t.Fatal(err)
+	}
+	for i, d := range disks {
+		if d.Path() != disks[0].Path() {
+			t.Errorf("disk %d has path %s, want %s", i, d.Path(), disks[0].Path())
+		}
+		if v, ok, err := d.Get(ctx, "k"); err != nil || !ok || string(v.([]byte)) != "v" {
+			t.Errorf("disk %d does not see the shared entry: %v %v %v", i, v, ok, err)
+		}
+	}
+
+	_, err := backends.NewDisk(dir, backends.DiskMaxBytes(1<<20))
+	if err == nil || !strings.Contains(err.Error(), "already open in this process with DiskMaxBytes(0)") {
+		t.Errorf("NewDisk with another bound: %v", err)
+	}
+
+	// Closing all but one keeps the file open for the last; a closed Disk
+	// fails while the others go on.
+	for _, d := range disks[1:] {
+		if err := d.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := disks[1].Get(ctx, "k"); err == nil || !strings.Contains(err.Error(), "closed") {
+		t.Errorf("Get on a closed Disk: %v", err)
+	}
+	if _, ok, err := disks[0].Get(ctx, "k"); err != nil || !ok {
+		t.Errorf("the last open Disk: %v %v", ok, err)
+	}
+	if err := disks[0].Close(); err != nil {
+		t.Fatal(err)
+	}
+	// The file is closed now: a new open finds the entry in it.
+	d := newDisk(t, dir)
+	if _, ok, err := d.Get(ctx, "k"); err != nil || !ok {
+		t.Errorf("after reopening: %v %v", ok, err)
 	}
 }
 
