@@ -27,6 +27,11 @@ type Cache[V any] struct {
 	prefix   string
 	refactor bool
 	onError  func(wire.Event)
+	// For a ring's Cache: single is set when the ring has one entry (its
+	// key is the prefix itself), and match, if set, tells the ring's own
+	// keys among those that start with the prefix.
+	single bool
+	match  func(key string) bool
 }
 
 // SetOptions are the options of one Cache.Set.
@@ -262,26 +267,92 @@ func (c *Cache[V]) DeleteMany(ctx context.Context, keys ...string) error {
 	return backends.DeleteMany(ctx, c.store, c.keys(keys))
 }
 
-// Clear removes every key of this cache (every key that starts with its
-// prefix) and nothing else. A cache without a prefix refuses, since it would
-// empty the whole backend; so does a backend that cannot enumerate its keys
-// (memcached).
+// Clear removes every key of this cache and nothing else. For a Cache from
+// NewCache, those are the keys that start with its prefix; a cache without a
+// prefix refuses, since it would empty the whole backend. For the Cache of a
+// ring (a ring's Cache method), those are the ring's own entries: the one
+// key of a ring without key arguments, and otherwise the keys made of the
+// prefix, ':' and as many key components as the ring has, so that another
+// ring whose prefix merely starts with this one's keeps its entries (a ring
+// with a KeyFunc, whose keys ring cannot parse, clears every key that starts
+// with its prefix and ':'). A backend that cannot enumerate its keys
+// (memcached) refuses.
 func (c *Cache[V]) Clear(ctx context.Context) error {
+	if c.single {
+		_, err := backends.Remove(ctx, c.store, c.Key(""))
+		return err
+	}
 	if c.prefix == "" {
 		return errors.New("ring: cache: Clear needs a key prefix: without one it would remove every key in the backend")
 	}
 	if c.refactor {
 		return fmt.Errorf("ring: cache: Clear: backend %s rewrites long keys, so a prefix cannot find them all: %w", c.store.Name(), backends.ErrNotSupported)
 	}
-	return backends.Clear(ctx, c.store, c.prefix)
+	return backends.ClearMatch(ctx, c.store, c.prefix, c.match)
 }
 
 // cache returns the Cache over this ring's entries: the key of an argument
 // tuple is the part of the ring's key after "prefix:".
 func (c *core[K, R]) cache() *Cache[R] {
-	prefix := c.prefix
-	if len(c.shape.Keys) > 0 {
-		prefix += ":"
+	cfg := c.rope.Config()
+	cc := &Cache[R]{store: c.rope.Storage(), coder: cfg.Coder, prefix: c.prefix, refactor: c.refactor, onError: cfg.OnError}
+	switch n := len(c.comps); {
+	case c.keyFunc != nil:
+		cc.prefix += ":"
+	case n == 0:
+		cc.single = true
+	case c.hashed:
+		cc.prefix += ":"
+		cc.match = func(key string) bool { return isHexSHA256(key[len(cc.prefix):]) }
+	default:
+		cc.prefix += ":"
+		cc.match = func(key string) bool { return keyComponents(key[len(cc.prefix):]) == n }
 	}
-	return &Cache[R]{store: c.rope.Storage(), coder: c.rope.Config().Coder, prefix: prefix, refactor: c.refactor, onError: c.rope.Config().OnError}
+	return cc
+}
+
+// keyComponents counts the components of tail, the part of a key after its
+// prefix and ':': the components are separated by the ':' that are neither
+// escaped by a backslash nor nested inside brackets (the key format of
+// package ringkey). It returns -1 for a tail no ring key component
+// sequence can be (unbalanced brackets, a trailing backslash).
+func keyComponents(tail string) int {
+	n, depth := 1, 0
+	for i := 0; i < len(tail); i++ {
+		switch tail[i] {
+		case '\\':
+			i++
+			if i == len(tail) {
+				return -1
+			}
+		case '[', '{', '(':
+			depth++
+		case ']', '}', ')':
+			if depth--; depth < 0 {
+				return -1
+			}
+		case ':':
+			if depth == 0 {
+				n++
+			}
+		}
+	}
+	if depth != 0 {
+		return -1
+	}
+	return n
+}
+
+// isHexSHA256 reports whether s is what HashKeys puts after the prefix: 64
+// lower-case hex digits.
+func isHexSHA256(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }

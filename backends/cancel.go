@@ -190,8 +190,8 @@ func (c cancelable) TouchMany(ctx context.Context, keys []string, ttl time.Durat
 	return interruptibleErr(ctx, func() error { return TouchMany(ctx, c.s, keys, ttl) })
 }
 
-func (c cancelable) Clear(ctx context.Context, prefix string) error {
-	return interruptibleErr(ctx, func() error { return Clear(ctx, c.s, prefix) })
+func (c cancelable) Clear(ctx context.Context, prefix string, match func(string) bool) error {
+	return interruptibleErr(ctx, func() error { return ClearMatch(ctx, c.s, prefix, match) })
 }
 
 // CheckExpiry forwards to the wrapped backend's check, if it has one.

@@ -807,30 +807,38 @@ func (d *Disk) TouchMany(ctx context.Context, keys []string, ttl time.Duration) 
 	return nil
 }
 
-// Clear removes every key that starts with prefix, found from a cursor Seek
-// to the prefix, in transactions of up to 10000 keys.
-func (d *Disk) Clear(ctx context.Context, prefix string) error {
+// Clear removes every key that starts with prefix (and passes match, when it
+// is not nil), found from a cursor Seek to the prefix, in transactions that
+// each look at up to 10000 keys.
+func (d *Disk) Clear(ctx context.Context, prefix string, match func(string) bool) error {
 	pfx := diskEntryKey(prefix)
+	from := pfx // where the next transaction's walk starts
 	for {
-		n := 0
+		seen := 0
 		err := d.update(ctx, func(w *diskWriter) error {
 			var keys []string
 			c := w.entries.Cursor()
-			for k, _ := c.Seek(pfx); k != nil && bytes.HasPrefix(k, pfx) && len(keys) < diskClearBatch; k, _ = c.Next() {
-				keys = append(keys, string(k[1:]))
+			k, _ := c.Seek(from)
+			for ; k != nil && bytes.HasPrefix(k, pfx) && seen < diskClearBatch; k, _ = c.Next() {
+				seen++
+				if key := string(k[1:]); matches(match, key) {
+					keys = append(keys, key)
+				}
+			}
+			if k != nil {
+				from = bytes.Clone(k) // the first key not looked at
 			}
 			for _, k := range keys {
 				if err := w.remove(k); err != nil {
 					return fmt.Errorf("key %s: %w", quoteKey(k), err)
 				}
 			}
-			n = len(keys)
 			return nil
 		})
 		if err != nil {
 			return fmt.Errorf("ring: backend disk: clear prefix %s: %w", quoteKey(prefix), err)
 		}
-		if n < diskClearBatch {
+		if seen < diskClearBatch {
 			return nil
 		}
 	}

@@ -372,7 +372,7 @@ func TestDiskClearManyKeys(t *testing.T) {
 	if err := d.SetMany(ctx, keys, vals, 0); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Clear(ctx, "p:"); err != nil {
+	if err := d.Clear(ctx, "p:", nil); err != nil {
 		t.Fatal(err)
 	}
 	has, err := d.HasMany(ctx, keys)
@@ -386,6 +386,43 @@ func TestDiskClearManyKeys(t *testing.T) {
 	}
 	if b, _ := d.StoredBytes(); b != 1+3+1 {
 		t.Errorf("StoredBytes %d after Clear, want 5", b)
+	}
+}
+
+// TestDiskClearMatchManyKeys keeps most keys of a Clear with a match over
+// more than two transactions' worth of keys: each transaction goes on where
+// the last one stopped, instead of walking the kept keys again.
+func TestDiskClearMatchManyKeys(t *testing.T) {
+	ctx := t.Context()
+	d := newDisk(t, t.TempDir())
+	n := 2*10_000 + 7
+	keys := make([]string, n)
+	vals := make([]any, n)
+	for i := range keys {
+		keys[i], vals[i] = fmt.Sprintf("p:%05d", i), []byte{}
+	}
+	if err := d.SetMany(ctx, keys, vals, 0); err != nil {
+		t.Fatal(err)
+	}
+	calls := 0
+	every7 := func(k string) bool {
+		calls++
+		return strings.HasSuffix(k, "0") || strings.HasSuffix(k, "7")
+	}
+	if err := d.Clear(ctx, "p:", every7); err != nil {
+		t.Fatal(err)
+	}
+	if calls != n {
+		t.Errorf("match called %d times for %d keys", calls, n)
+	}
+	has, err := d.HasMany(ctx, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, h := range has {
+		if h == (i%10 == 0 || i%10 == 7) {
+			t.Fatalf("after Clear: Has(%q) = %v", keys[i], h)
+		}
 	}
 }
 

@@ -286,11 +286,12 @@ func (l *LRU) TouchMany(_ context.Context, keys []string, ttl time.Duration) err
 	return nil
 }
 
-// Clear removes every key that starts with prefix.
-func (l *LRU) Clear(_ context.Context, prefix string) error {
+// Clear removes every key that starts with prefix (and passes match, when
+// it is not nil).
+func (l *LRU) Clear(_ context.Context, prefix string, match func(string) bool) error {
 	l.mu.Lock()
 	for _, k := range l.lru.Keys() {
-		if strings.HasPrefix(k, prefix) {
+		if strings.HasPrefix(k, prefix) && matches(match, k) {
 			l.lru.Remove(k)
 		}
 	}
@@ -529,11 +530,12 @@ func (d *Dict) TouchMany(_ context.Context, keys []string, ttl time.Duration) er
 	return nil
 }
 
-// Clear removes every key that starts with prefix.
-func (d *Dict) Clear(_ context.Context, prefix string) error {
+// Clear removes every key that starts with prefix (and passes match, when
+// it is not nil).
+func (d *Dict) Clear(_ context.Context, prefix string, match func(string) bool) error {
 	d.mu.Lock()
 	for k := range d.m {
-		if strings.HasPrefix(k, prefix) {
+		if strings.HasPrefix(k, prefix) && matches(match, k) {
 			delete(d.m, k)
 		}
 	}
@@ -586,4 +588,4 @@ func (d Dummy) SetIfAbsent(_ context.Context, _ string, _ any, ttl time.Duration
 }
 
 // Clear does nothing.
-func (Dummy) Clear(context.Context, string) error { return nil }
+func (Dummy) Clear(context.Context, string, func(string) bool) error { return nil }

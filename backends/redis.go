@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -460,8 +461,8 @@ const scanCount = 1000
 // prefix glob-escaped, then UNLINK of what was found, batch by batch. On a
 // cluster every master is scanned and the keys are unlinked per hash slot;
 // on a ring every shard is scanned. It never runs FLUSHDB. Keys written
-// while Clear runs may survive it.
-func (r *Redis) Clear(ctx context.Context, prefix string) error {
+// while Clear runs may survive it. A key that match rejects is left.
+func (r *Redis) Clear(ctx context.Context, prefix string, match func(string) bool) error {
 	if err := r.ready(ctx, "clear"); err != nil {
 		return err
 	}
@@ -470,14 +471,14 @@ func (r *Redis) Clear(ctx context.Context, prefix string) error {
 	switch {
 	case r.cluster != nil:
 		err = r.cluster.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
-			return scanUnlink(ctx, c, pattern, true)
+			return scanUnlink(ctx, c, pattern, match, true)
 		})
 	case r.ring != nil:
 		err = r.ring.ForEachShard(ctx, func(ctx context.Context, c *redis.Client) error {
-			return scanUnlink(ctx, c, pattern, false)
+			return scanUnlink(ctx, c, pattern, match, false)
 		})
 	default:
-		err = scanUnlink(ctx, r.client, pattern, false)
+		err = scanUnlink(ctx, r.client, pattern, match, false)
 	}
 	if err != nil {
 		return fmt.Errorf("ring: backend redis: clear prefix %s: %w", quoteKey(prefix), err)
@@ -485,9 +486,10 @@ func (r *Redis) Clear(ctx context.Context, prefix string) error {
 	return nil
 }
 
-// scanUnlink scans one node for pattern and unlinks what it finds. bySlot
-// makes it unlink per hash slot, as a cluster node requires.
-func scanUnlink(ctx context.Context, c redis.Cmdable, pattern string, bySlot bool) error {
+// scanUnlink scans one node for pattern and unlinks what it finds (and match
+// accepts). bySlot makes it unlink per hash slot, as a cluster node
+// requires.
+func scanUnlink(ctx context.Context, c redis.Cmdable, pattern string, match func(string) bool, bySlot bool) error {
 	var cursor uint64
 	for {
 		if err := ctx.Err(); err != nil {
@@ -496,6 +498,9 @@ func scanUnlink(ctx context.Context, c redis.Cmdable, pattern string, bySlot boo
 		keys, next, err := c.Scan(ctx, cursor, pattern, scanCount).Result()
 		if err != nil {
 			return err
+		}
+		if match != nil {
+			keys = slices.DeleteFunc(keys, func(k string) bool { return !match(k) })
 		}
 		if len(keys) > 0 {
 			if err := unlink(ctx, c, keys, bySlot); err != nil {

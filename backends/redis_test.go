@@ -171,7 +171,7 @@ func TestRedisServerRestart(t *testing.T) {
 	if _, _, err := r.GetMany(ctx, []string{"a", "b"}); err == nil {
 		t.Fatal("GetMany against a stopped server: no error")
 	}
-	if err := r.Clear(ctx, "x"); err == nil {
+	if err := r.Clear(ctx, "x", nil); err == nil {
 		t.Fatal("Clear against a stopped server: no error")
 	}
 	if d := time.Since(start); d > 2*time.Second {

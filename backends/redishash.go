@@ -293,16 +293,16 @@ func (h *RedisHash) TouchMany(ctx context.Context, _ []string, ttl time.Duration
 }
 
 // Clear removes every field that starts with prefix: HSCAN MATCH with the
-// prefix glob-escaped, then HDEL of what was found, batch by batch. An empty
-// prefix unlinks the whole hash.
-func (h *RedisHash) Clear(ctx context.Context, prefix string) error {
+// prefix glob-escaped, then HDEL of what was found (and match accepts),
+// batch by batch. An empty prefix with no match unlinks the whole hash.
+func (h *RedisHash) Clear(ctx context.Context, prefix string, match func(string) bool) error {
 	if err := h.ready(ctx, "clear"); err != nil {
 		return err
 	}
 	fail := func(err error) error {
 		return fmt.Errorf("ring: backend redis-hash: clear prefix %s in hash %s: %w", quoteKey(prefix), quoteKey(h.key), err)
 	}
-	if prefix == "" {
+	if prefix == "" && match == nil {
 		if err := h.client.Unlink(ctx, h.key).Err(); err != nil {
 			return fail(err)
 		}
@@ -321,10 +321,14 @@ func (h *RedisHash) Clear(ctx context.Context, prefix string) error {
 		if len(kv) > 0 {
 			fields := make([]string, 0, len(kv)/2)
 			for i := 0; i < len(kv); i += 2 {
-				fields = append(fields, kv[i])
+				if matches(match, kv[i]) {
+					fields = append(fields, kv[i])
+				}
 			}
-			if err := h.client.HDel(ctx, h.key, fields...).Err(); err != nil {
-				return fail(err)
+			if len(fields) > 0 {
+				if err := h.client.HDel(ctx, h.key, fields...).Err(); err != nil {
+					return fail(err)
+				}
 			}
 		}
 		if next == 0 {

@@ -70,7 +70,7 @@ func TestRedisHashEntriesAreFields(t *testing.T) {
 	if err != nil || len(m) != 2 || m["a"] != "1" || m["b"] != "2" {
 		t.Fatalf("HGETALL %s = %v, %v", key, m, err)
 	}
-	if err := h.Clear(ctx, ""); err != nil {
+	if err := h.Clear(ctx, "", nil); err != nil {
 		t.Fatal(err)
 	}
 	if n, _ := c.Exists(ctx, key).Result(); n != 0 {

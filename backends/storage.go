@@ -116,9 +116,11 @@ type Remover interface {
 }
 
 // Clearer is implemented by backends that can enumerate and remove every key
-// that starts with prefix (and only those).
+// that starts with prefix (and only those). When match is not nil, only the
+// keys with the prefix for which match returns true are removed; the others
+// are left as they are. match may be called from several goroutines at once.
 type Clearer interface {
-	Clear(ctx context.Context, prefix string) error
+	Clear(ctx context.Context, prefix string, match func(key string) bool) error
 }
 
 // KeyRefactorer is implemented by backends that must rewrite some keys before
@@ -300,11 +302,22 @@ func Remove(ctx context.Context, s Storage, key string) (bool, error) {
 // Clear removes every key that starts with prefix where s implements Clearer,
 // and returns an error wrapping ErrNotSupported otherwise.
 func Clear(ctx context.Context, s Storage, prefix string) error {
+	return ClearMatch(ctx, s, prefix, nil)
+}
+
+// ClearMatch removes the keys that start with prefix and for which match
+// returns true (every key with the prefix when match is nil) where s
+// implements Clearer, and returns an error wrapping ErrNotSupported
+// otherwise.
+func ClearMatch(ctx context.Context, s Storage, prefix string, match func(key string) bool) error {
 	if c, ok := s.(Clearer); ok {
-		return c.Clear(ctx, prefix)
+		return c.Clear(ctx, prefix, match)
 	}
 	return NotSupported(s, "clear")
 }
+
+// matches reports whether key passes match (nil passes every key).
+func matches(match func(string) bool, key string) bool { return match == nil || match(key) }
 
 // RefactorKey rewrites key the way s stores it; it returns key unchanged for
 // backends that store every key as it is.

@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -794,8 +795,21 @@ func (s *suite) clear(t *testing.T) {
 		mv[i] = val(st, i)
 	}
 	must(t, backends.SetMany(ctx(t), st, many, mv, 0), "SetMany of 2500 keys")
-	must(t, backends.Clear(ctx(t), st, base+"many:"), "Clear of 2500 keys")
+	// A match removes only the keys it accepts (here the even ones).
+	even := func(k string) bool {
+		n, err := strconv.Atoi(k[strings.LastIndexByte(k, ':')+1:])
+		return err == nil && n%2 == 0
+	}
+	must(t, backends.ClearMatch(ctx(t), st, base+"many:", even), "ClearMatch of 1250 of 2500 keys")
 	has, err := backends.HasMany(ctx(t), st, many)
+	must(t, err, "HasMany")
+	for i, h := range has {
+		if h != (i%2 == 1 && !s.o.StoresNothing) {
+			t.Fatalf("after ClearMatch of the even keys: Has(%q) = %v", many[i], h)
+		}
+	}
+	must(t, backends.Clear(ctx(t), st, base+"many:"), "Clear of 2500 keys")
+	has, err = backends.HasMany(ctx(t), st, many)
 	must(t, err, "HasMany")
 	for i, h := range has {
 		if h {

@@ -72,8 +72,8 @@ func (b nilIsMiss) Get(ctx context.Context, key string) (any, bool, error) {
 // sloppyClear clears by a prefix shorter by one byte.
 type sloppyClear struct{ *backends.Dict }
 
-func (b sloppyClear) Clear(ctx context.Context, prefix string) error {
-	return b.Dict.Clear(ctx, prefix[:len(prefix)-1])
+func (b sloppyClear) Clear(ctx context.Context, prefix string, match func(string) bool) error {
+	return b.Dict.Clear(ctx, prefix[:len(prefix)-1], match)
 }
 
 // touchCreates writes an absent key on Touch.

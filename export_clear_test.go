@@ -1,0 +1,4 @@
+package ring
+
+// KeyComponentsForTest exposes keyComponents to the external tests.
+var KeyComponentsForTest = keyComponents
