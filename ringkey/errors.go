@@ -50,6 +50,7 @@ func typeName(t reflect.Type) string {
 type pathError struct {
 	path   []string // innermost first while unwinding; reversed at the top
 	reason string
+	unseen bool // a field the structural hash would not see
 }
 
 func (e *pathError) Error() string { return e.reason }
@@ -68,5 +69,5 @@ func (e *pathError) typeError(t reflect.Type) *TypeError {
 }
 
 func (e *pathError) clone() *pathError {
-	return &pathError{path: append([]string(nil), e.path...), reason: e.reason}
+	return &pathError{path: append([]string(nil), e.path...), reason: e.reason, unseen: e.unseen}
 }
