@@ -94,7 +94,7 @@ func Storage(s backends.Storage) Option {
 		name = s.Name()
 	}
 	return newOption(fmt.Sprintf("Storage(%s)", name), func(c *config) {
-		c.storageName = name
+		c.storageName = "Storage(" + name + ")" // shared: not a private "lru" (see privateStorage)
 		c.newStorage = func() (backends.Storage, error) {
 			if s == nil {
 				return nil, errors.New("ring: Storage(nil)")
