@@ -121,7 +121,7 @@ func arg[T any](s *descriptor.Shape, args []any, i int) (T, error) {
 	v := args[i]
 	if v == nil {
 		switch reflect.TypeFor[T]().Kind() {
-		case reflect.Pointer, reflect.Interface, reflect.Slice, reflect.Map, reflect.Func, reflect.Chan:
+		case reflect.Pointer, reflect.Interface, reflect.Slice, reflect.Map, reflect.Func, reflect.Chan, reflect.UnsafePointer:
 			return zero, nil
 		}
 		return zero, &ArgError{Func: s.Name, Pos: s.Keys[i].Pos(), Want: reflect.TypeFor[T](), Got: nil}
