@@ -6,7 +6,9 @@ import (
 )
 
 // TypeError reports a type that can never be part of a key: a func, a chan,
-// an unsafe.Pointer, or a composite type that contains one. [EncoderOf] and
+// an unsafe.Pointer, a composite type that contains one, or a struct keyed
+// by the structural hash that has a field the hash cannot take or would not
+// see (an unexported field). [EncoderOf] and
 // [Typed] return it when a type is rejected up front; an [Encoder] for an
 // interface type returns it at call time when the dynamic type is rejected.
 type TypeError struct {

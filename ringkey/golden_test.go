@@ -301,6 +301,30 @@ func TestDocumentedCollisions(t *testing.T) {
 	// TestUnseenFields).
 	require.Equal(t, enc(Query{Cursor: nil}), enc(Query{Cursor: ptr(0)}), "nil pointer field vs pointer to 0")
 	require.NotEqual(t, enc(Query{Limit: 1}), enc(Query{Limit: 2}))
+	// Opted-out fields (hash:"-", hash:"ignore").
+	require.Equal(t, enc(optedOut{A: 1, secret: "a", Cache: []byte("a")}), enc(optedOut{A: 1, secret: "b"}), "hash:\"-\" and hash:\"ignore\"")
+	// Interface components name the dynamic type by String(): two local
+	// types of one name in one package encode alike.
+	anyEnc := func(v any) string {
+		t.Helper()
+		f, err := ringkey.Typed[any]()
+		require.NoError(t, err)
+		b, err := f(nil, v)
+		require.NoError(t, err)
+		return string(b)
+	}
+	require.NotEqual(t, reflect.TypeOf(localKeyA()), reflect.TypeOf(localKeyB()))
+	require.Equal(t, anyEnc(localKeyA()), anyEnc(localKeyB()), "same String(), different types")
+}
+
+func localKeyA() any {
+	type key int
+	return key(1)
+}
+
+func localKeyB() any {
+	type key int
+	return key(1)
 }
 
 func TestUnkeyable(t *testing.T) {
