@@ -138,13 +138,10 @@
 //     struct{} holds one value only) is refused: [EncoderOf] and [Typed]
 //     return a *[TypeError] that names the field with its path through
 //     nested structs, pointers, slices, arrays and maps, and suggests a
-//     RingKey() or String() method:
-//
-//     ring: type main.query is not keyable: field sku type string is unexported, so the structural hash would not see it (...)
-//
-//     The same holds for an embedded struct of unexported type and for a
-//     blank (_) field. Without this check, query{sku string; page int}
-//     keyed every value to one constant.
+//     RingKey() or String() method (see the example below). The same
+//     holds for an embedded struct of unexported type and for a blank (_)
+//     field. Without this check, query{sku string; page int} keyed every
+//     value to one constant.
 //   - Fields tagged hash:"ignore" or hash:"-" are left out: the tag is the
 //     user's explicit opt-out, allowed on unexported fields too, and two
 //     values that differ only there share a key. hash:"string" hashes a
@@ -164,6 +161,10 @@
 //   - time.Time fields are hashed by MarshalBinary, which keeps the zone
 //     offset: Equal instants in different zones hash differently (unlike a
 //     top-level time.Time argument).
+//
+// The refusal of query{sku string; page int}:
+//
+//	ring: type main.query is not keyable: field sku type string is unexported, so the structural hash would not see it (...)
 //
 // hashstructure cannot hash func, chan, unsafe.Pointer, uintptr or
 // complex128 values. EncoderOf checks the struct's type the way

@@ -52,6 +52,9 @@ type (
 
 func (h hashedSelf) Hash() (uint64, error) { return uint64(h.v), nil }
 
+// The unexported fields exist to be unseen.
+var _ = []any{query{page: 1}, innerHidden{y: ""}}
+
 func unseenHint(t string) string {
 	return " (" + t + " has no RingKey or String method, so it is keyed by a structural hash (hashstructure), which sees only exported fields: " +
 		"give " + t + " a RingKey() string or String() string method, or key by a value that has one)"
