@@ -8,6 +8,13 @@
 // A method value (u.M) hides its receiver and is rejected with a hint to
 // pass the method expression (*T).M instead.
 //
+// The runtime names every instantiation of a generic function alike
+// ("pkg.Load[...]"), and every instantiation of a method of a generic type
+// alike ("pkg.(*Box[...]).Get"). Describe names a method of a generic type
+// with its receiver's type arguments ("pkg.Box[int].Get"), and marks a
+// generic function's shape Generic: its name cannot tell instantiations
+// apart.
+//
 // Every shape error is a *Error that names the function with its file:line,
 // the 1-based parameter position and the type.
 package descriptor
