@@ -27,9 +27,10 @@ func privateStorage(cfg *config) bool {
 // that cannot keep this ring's entries apart from those of other rings in
 // store: the name of a generic function's instantiation (the runtime gives
 // them all one name), and that of a function literal (every closure the
-// literal makes has it) in a storage other rings may share; and a name that
-// is not stable across builds (a function literal, a type declared inside
-// a function) in a storage that outlives the process.
+// literal makes has it) in a storage other rings may share; and, in a
+// storage that outlives the process, a name that is not stable across
+// builds (a function literal, a type declared inside a function) or that
+// other programs have too (a function of package main).
 func checkDefaultPrefix(shape *descriptor.Shape, store backends.Storage, cfg *config) error {
 	private := privateStorage(cfg)
 	where := store.Name()
@@ -49,6 +50,9 @@ func checkDefaultPrefix(shape *descriptor.Shape, store backends.Storage, cfg *co
 	case shape.Closure && !private:
 		return fmt.Errorf("ring: %s: every closure a function literal makes has its name, so entries in %s, which other rings may share, "+
 			"could be served to another closure: add KeyPrefix(...)",
+			shape.Name, where)
+	case shape.Main && store.Bytes():
+		return fmt.Errorf("ring: %s: a function of package main has this name in every command, so entries stored in %s could be served to a same-named function of another program: add KeyPrefix(...)",
 			shape.Name, where)
 	case shape.LocalType && store.Bytes():
 		return fmt.Errorf("ring: %s: a type declared inside a function is numbered by the compiler (·N), so this name is not stable across builds "+
