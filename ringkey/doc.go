@@ -28,9 +28,10 @@
 //   - Structs keyed by the structural hash (see "Structural hash"): a
 //     64-bit hash, so distinct values collide with a probability of about
 //     n²/2⁶⁵ among n values; its deliberate equivalences (a nil pointer and
-//     a pointer to zero, int(0) and int64(0) and nil in an interface
-//     field, a struct's type compared by Name() only inside an interface
-//     field); the fields the user opted out with the tags hash:"-" or
+//     a pointer to zero; inside an interface field, values of different
+//     types with the same bytes: int(0), int64(0) and nil, true and
+//     int8(1), struct types with the same Name() and fields); the fields
+//     the user opted out with the tags hash:"-" or
 //     hash:"ignore"; slices tagged hash:"set" (unordered); and types that
 //     hash themselves (hashstructure.Hashable, Includable).
 //   - Interface components name the dynamic type by its reflect String(),

@@ -301,6 +301,12 @@ func TestDocumentedCollisions(t *testing.T) {
 	// TestUnseenFields).
 	require.Equal(t, enc(Query{Cursor: nil}), enc(Query{Cursor: ptr(0)}), "nil pointer field vs pointer to 0")
 	require.NotEqual(t, enc(Query{Limit: 1}), enc(Query{Limit: 2}))
+	// Inside an interface field, values of different types with the same
+	// bytes.
+	require.Equal(t, enc(Any{V: 0}), enc(Any{V: int64(0)}), "int(0), int64(0)")
+	require.Equal(t, enc(Any{V: 0}), enc(Any{V: nil}), "int(0), nil")
+	require.Equal(t, enc(Any{V: true}), enc(Any{V: int8(1)}), "true, int8(1)")
+	require.NotEqual(t, enc(Any{V: 1}), enc(Any{V: 2}))
 	// Opted-out fields (hash:"-", hash:"ignore").
 	require.Equal(t, enc(optedOut{A: 1, secret: "a", Cache: []byte("a")}), enc(optedOut{A: 1, secret: "b"}), "hash:\"-\" and hash:\"ignore\"")
 	// Interface components name the dynamic type by String(): two local
