@@ -121,7 +121,7 @@ func arg[T any](s *descriptor.Shape, args []any, i int) (T, error) {
 	v := args[i]
 	if v == nil {
 		switch reflect.TypeFor[T]().Kind() {
-		case reflect.Pointer, reflect.Interface, reflect.Slice, reflect.Map, reflect.Func, reflect.Chan:
+		case reflect.Pointer, reflect.Interface, reflect.Slice, reflect.Map, reflect.Func, reflect.Chan, reflect.UnsafePointer:
 			return zero, nil
 		}
 		return zero, &ArgError{Func: s.Name, Pos: s.Keys[i].Pos(), Want: reflect.TypeFor[T](), Got: nil}
@@ -260,22 +260,27 @@ func newCoreShape[K any, R any](shape *descriptor.Shape, opts []Option, pl plan[
 		return nil, fmt.Errorf("ring: %s: internal error: %d key builders for %d key parameters", shape.Name, len(pl.comps), len(shape.Keys))
 	}
 	for i, p := range shape.Keys {
+		if ignored[p.Index] || cfg.keyFunc != nil {
+			// Never encoded (ignored, or the KeyFunc builds the key): any
+			// type is allowed, a func, a chan, a struct the structural
+			// hash would not see entirely.
+			continue
+		}
 		comp, err := pl.comps[i](p)
 		if err != nil {
 			return nil, err
 		}
-		if !ignored[p.Index] {
-			c.comps = append(c.comps, comp)
-		}
+		c.comps = append(c.comps, comp)
 	}
 
 	store, err := cfg.newStorage()
 	if err != nil {
 		return nil, named(shape.Name, "", err)
 	}
-	if cfg.prefix == nil && shape.Closure && store.Bytes() {
-		return nil, fmt.Errorf("ring: %s: a function literal's name is not stable across builds, so entries stored in %s could be served to another function after a rebuild: add KeyPrefix(...)",
-			shape.Name, store.Name())
+	if cfg.prefix == nil {
+		if err := checkDefaultPrefix(shape, store, cfg); err != nil {
+			return nil, err
+		}
 	}
 	cd, err := chooseCoder(cfg.coder, store, shape.Result, shape.Name)
 	if err != nil {

@@ -82,7 +82,7 @@ func TestChoose(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = disk.Close() })
 	bad := ring.Must(ring.Func1(func(ctx context.Context, a int) (map[string]int, error) { return nil, nil },
-		ring.Choose(func(context.Context, string, []any) backends.Storage { return disk })))
+		ring.KeyPrefix("bad"), ring.Choose(func(context.Context, string, []any) backends.Storage { return disk })))
 	_, err = bad.Call(ctx, 1)
 	require.ErrorContains(t, err, "backend disk stores bytes: choose a coder")
 }
@@ -94,7 +94,7 @@ type uncomparable struct {
 }
 
 func TestChooseUncomparable(t *testing.T) {
-	r := ring.Must(ring.Func2(price(&counter{}), ring.Choose(func(context.Context, string, []any) backends.Storage {
+	r := ring.Must(ring.Func2(price(&counter{}), ring.KeyPrefix("p"), ring.Choose(func(context.Context, string, []any) backends.Storage {
 		return uncomparable{tags: []string{"x"}}
 	})))
 	_, err := r.Call(context.Background(), "a", 1)

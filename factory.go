@@ -86,15 +86,17 @@ func Dummy() Option {
 	})
 }
 
-// Storage uses s, which may be shared by many rings (keys are prefixed with
-// each ring's name, so they do not collide).
+// Storage uses s, which may be shared by many rings: keys start with each
+// ring's prefix, and a ring whose default prefix cannot tell it apart from
+// other rings (a generic function, a function literal) refuses to be built
+// on s without a KeyPrefix.
 func Storage(s backends.Storage) Option {
 	name := "<nil>"
 	if s != nil {
 		name = s.Name()
 	}
 	return newOption(fmt.Sprintf("Storage(%s)", name), func(c *config) {
-		c.storageName = name
+		c.storageName = "Storage(" + name + ")" // shared: not a private "lru" (see privateStorage)
 		c.newStorage = func() (backends.Storage, error) {
 			if s == nil {
 				return nil, errors.New("ring: Storage(nil)")

@@ -335,7 +335,7 @@ func TestFailOpen(t *testing.T) {
 	lru, err := backends.NewLRU(16)
 	require.NoError(t, err)
 	store := &faulty{Storage: lru}
-	r := ring.Must(ring.Func2(price(&runs), ring.Storage(store), ring.OnError(ev.hook)))
+	r := ring.Must(ring.Func2(price(&runs), ring.Storage(store), ring.KeyPrefix("p"), ring.OnError(ev.hook)))
 
 	store.down.Store(true)
 	for range 2 {
@@ -370,7 +370,7 @@ func TestCorruptBytesAreAMiss(t *testing.T) {
 	var ev events
 	lru, err := backends.NewLRU(16)
 	require.NoError(t, err)
-	r := ring.Must(ring.Func2(price(&runs), ring.Storage(lru), ring.Coder("gob"), ring.OnError(ev.hook)))
+	r := ring.Must(ring.Func2(price(&runs), ring.Storage(lru), ring.KeyPrefix("p"), ring.Coder("gob"), ring.OnError(ev.hook)))
 	key, _ := r.Key("x", 1)
 	for _, junk := range []any{[]byte("\xff\x00garbage"), []byte{}, "not bytes at all"} {
 		require.NoError(t, lru.Set(ctx, key, junk, 0))
@@ -490,7 +490,7 @@ func TestTTLFuncExcludeIfNotExists(t *testing.T) {
 	lru, err := backends.NewLRU(16, backends.WithClock(clk.Now))
 	require.NoError(t, err)
 	var runs counter
-	r := ring.Must(ring.Func2(price(&runs), ring.Storage(lru),
+	r := ring.Must(ring.Func2(price(&runs), ring.Storage(lru), ring.KeyPrefix("p"),
 		ring.TTLFunc(func(key string, v any) time.Duration {
 			if strings.HasPrefix(v.(string), "short") {
 				return time.Second

@@ -95,7 +95,7 @@ func NewKind(kind descriptor.Kind, fn any, opts ...Option) (*Ring, error) {
 
 func nilable(t reflect.Type) bool {
 	switch t.Kind() {
-	case reflect.Pointer, reflect.Interface, reflect.Slice, reflect.Map, reflect.Func, reflect.Chan:
+	case reflect.Pointer, reflect.Interface, reflect.Slice, reflect.Map, reflect.Func, reflect.Chan, reflect.UnsafePointer:
 		return true
 	}
 	return false
@@ -136,7 +136,7 @@ func reflectArgs(s *descriptor.Shape, args []any) ([]any, error) {
 		v := args[i]
 		if v == nil {
 			switch p.Type.Kind() {
-			case reflect.Pointer, reflect.Interface, reflect.Slice, reflect.Map, reflect.Func, reflect.Chan:
+			case reflect.Pointer, reflect.Interface, reflect.Slice, reflect.Map, reflect.Func, reflect.Chan, reflect.UnsafePointer:
 				continue
 			}
 			return nil, &ArgError{Func: s.Name, Pos: p.Pos(), Want: p.Type}

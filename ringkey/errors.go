@@ -6,7 +6,9 @@ import (
 )
 
 // TypeError reports a type that can never be part of a key: a func, a chan,
-// an unsafe.Pointer, or a composite type that contains one. [EncoderOf] and
+// an unsafe.Pointer, a composite type that contains one, or a struct keyed
+// by the structural hash that has a field the hash cannot take or would not
+// see (an unexported field). [EncoderOf] and
 // [Typed] return it when a type is rejected up front; an [Encoder] for an
 // interface type returns it at call time when the dynamic type is rejected.
 type TypeError struct {
@@ -50,6 +52,7 @@ func typeName(t reflect.Type) string {
 type pathError struct {
 	path   []string // innermost first while unwinding; reversed at the top
 	reason string
+	unseen bool // a field the structural hash would not see
 }
 
 func (e *pathError) Error() string { return e.reason }
@@ -68,5 +71,5 @@ func (e *pathError) typeError(t reflect.Type) *TypeError {
 }
 
 func (e *pathError) clone() *pathError {
-	return &pathError{path: append([]string(nil), e.path...), reason: e.reason}
+	return &pathError{path: append([]string(nil), e.path...), reason: e.reason, unseen: e.unseen}
 }

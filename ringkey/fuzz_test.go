@@ -12,10 +12,25 @@ import (
 	"github.com/ringcache/ring/ringkey"
 )
 
+// Rec is a struct keyed by the structural hash: every field exported, so
+// the hash sees all of them.
+type Rec struct {
+	Name string
+	N    int64
+	Tags []string
+}
+
+// Pair is a comparable struct keyed by the structural hash, held by the
+// interface argument.
+type Pair struct {
+	Name string
+	N    int64
+}
+
 // tuple is one argument list of the fuzzed function
 // f(a, b string, i int64, raw []byte, x float64, flag bool,
 //
-//	list []string, m map[string]int, p *string, dyn any).
+//	list []string, m map[string]int, p *string, dyn any, rec Rec).
 type tuple struct {
 	a, b string
 	i    int64
@@ -26,6 +41,7 @@ type tuple struct {
 	m    map[string]int
 	p    *string
 	dyn  any
+	rec  Rec
 }
 
 // makeTuple derives the composite arguments from the fuzzer's scalars, so
@@ -55,11 +71,15 @@ func makeTuple(a, b string, i int64, raw []byte, x float64, flag bool) tuple {
 	default:
 		t.p = &b
 	}
-	if flag {
+	switch {
+	case flag:
 		t.dyn = a
-	} else if i&64 != 0 {
+	case i&64 != 0:
 		t.dyn = int(i >> 7)
+	case i&128 != 0:
+		t.dyn = Pair{Name: b, N: i >> 8}
 	}
+	t.rec = Rec{Name: b, N: i >> 2, Tags: t.list}
 	return t
 }
 
@@ -71,13 +91,16 @@ func floatEqual(x, y float64) bool {
 }
 
 // equal is equality under the documented rules: nil and empty byte
-// slices, string slices and maps are the same value.
+// slices, string slices and maps are the same value. Structs are compared
+// field by field, as the structural hash sees them (a 64-bit hash: a
+// collision would fail the test, with odds of about 2^-64 per pair).
 func (t tuple) equal(u tuple) bool {
 	return t.a == u.a && t.b == u.b && t.i == u.i && bytes.Equal(t.raw, u.raw) &&
 		floatEqual(t.x, u.x) && t.flag == u.flag &&
 		slices.Equal(t.list, u.list) && maps.Equal(t.m, u.m) &&
 		(t.p == nil) == (u.p == nil) && (t.p == nil || *t.p == *u.p) &&
-		t.dyn == u.dyn
+		t.dyn == u.dyn &&
+		t.rec.Name == u.rec.Name && t.rec.N == u.rec.N && slices.Equal(t.rec.Tags, u.rec.Tags)
 }
 
 type fuzzEncoders struct {
@@ -90,6 +113,7 @@ type fuzzEncoders struct {
 	m    func([]byte, map[string]int) ([]byte, error)
 	p    func([]byte, *string) ([]byte, error)
 	dyn  func([]byte, any) ([]byte, error)
+	rec  func([]byte, Rec) ([]byte, error)
 }
 
 func mustTyped[T any](tb testing.TB) func([]byte, T) ([]byte, error) {
@@ -105,6 +129,7 @@ func newFuzzEncoders(tb testing.TB) fuzzEncoders {
 		str: mustTyped[string](tb), i64: mustTyped[int64](tb), raw: mustTyped[[]byte](tb),
 		f64: mustTyped[float64](tb), flag: mustTyped[bool](tb), list: mustTyped[[]string](tb),
 		m: mustTyped[map[string]int](tb), p: mustTyped[*string](tb), dyn: mustTyped[any](tb),
+		rec: mustTyped[Rec](tb),
 	}
 }
 
@@ -132,6 +157,7 @@ func (e fuzzEncoders) key(tb testing.TB, t tuple) (string, []string) {
 	add(e.m(nil, t.m))
 	add(e.p(nil, t.p))
 	add(e.dyn(nil, t.dyn))
+	add(e.rec(nil, t.rec))
 	return string(key), comps
 }
 
@@ -182,6 +208,11 @@ func splitKey(tb testing.TB, key string) []string {
 func FuzzInjective(f *testing.F) {
 	f.Add("a:b", "", int64(1), []byte("x"), 1.5, true, "a", "b:", int64(1), []byte("x"), 1.5, true)
 	f.Add("", "", int64(0), []byte(nil), 0.0, false, "", "", int64(0), []byte{}, math.Copysign(0, -1), false)
+	// Structs: a Pair in the interface argument that differs in one field,
+	// and a Rec whose N differs.
+	f.Add("a", "x", int64(128), []byte(nil), 0.0, false, "a", "y", int64(128), []byte(nil), 0.0, false)
+	f.Add("a", "x", int64(128), []byte(nil), 0.0, false, "a", "x", int64(384), []byte(nil), 0.0, false)
+	f.Add("a", "x", int64(1), []byte(nil), 0.0, true, "a", "x", int64(5), []byte(nil), 0.0, true)
 	enc := newFuzzEncoders(f)
 	f.Fuzz(func(t *testing.T, a1, b1 string, i1 int64, r1 []byte, x1 float64, f1 bool,
 		a2, b2 string, i2 int64, r2 []byte, x2 float64, f2 bool) {
@@ -202,7 +233,7 @@ func FuzzInjective(f *testing.F) {
 			}
 		}
 		// EncoderOf agrees with Typed.
-		for i, v := range []any{t1.a, t1.i, t1.raw, t1.x, t1.flag, t1.list, t1.m, t1.p} {
+		for i, v := range []any{t1.a, t1.i, t1.raw, t1.x, t1.flag, t1.list, t1.m, t1.p, t1.rec} {
 			e, err := ringkey.EncoderOf(reflect.TypeOf(v))
 			if err != nil {
 				t.Fatal(err)
@@ -211,7 +242,7 @@ func FuzzInjective(f *testing.F) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := c1[[]int{0, 2, 3, 4, 5, 6, 7, 8}[i]]
+			want := c1[[]int{0, 2, 3, 4, 5, 6, 7, 8, 10}[i]]
 			if string(b) != want {
 				t.Fatalf("EncoderOf(%T) = %q, Typed = %q", v, b, want)
 			}

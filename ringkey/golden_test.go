@@ -189,7 +189,6 @@ func goldenCases() []gcase {
 		c("stringer/ptr", &Point{5, 6}),
 		// structural hash
 		c("hash/query", Query{Table: "t", Limit: 10}),
-		c("hash/query-unexported-differs", Query{Table: "t", Limit: 10, secret: "x"}),
 		c("hash/query-full", Query{Table: "t", Limit: 10, Tags: []string{"a", "b"},
 			Where: map[string]string{"k": "v"}, Since: utc, Cursor: ptr(0)}),
 		c("hash/query-nil-cursor", Query{Table: "t", Limit: 10, Tags: []string{"a", "b"},
@@ -198,6 +197,8 @@ func goldenCases() []gcase {
 		c("hash/any-field", Any{V: "x"}),
 		c("hash/empty-struct", struct{}{}),
 		c("hash/ptr-nil", (*Query)(nil)),
+		c("hash/opted-out", optedOut{A: 1, secret: "not in the key"}),
+		c("hash/hashable", hashedSelf{v: 7}),
 		// interfaces
 		c("any/nil", nilAny),
 		c("any/string", any("a:b")),
@@ -218,6 +219,7 @@ func goldenCases() []gcase {
 		c("stringer-iface/nil", nilStringer),
 		c("stringer-iface/point", fmt.Stringer(Point{1, 2})),
 		c("error/nil", error(nil)),
+		c("error/keyable", error(keyedErr("x:y"))),
 		c("slice/any", []any{nil, "", 0, ptr[any](nil)}),
 	}
 }
@@ -295,14 +297,47 @@ func TestDocumentedCollisions(t *testing.T) {
 	now := time.Now()
 	require.Equal(t, enc(now), enc(now.Round(0)), "monotonic reading")
 	require.Equal(t, enc(now), enc(now.In(time.FixedZone("X", -3600))), "location")
-	// hashstructure: unexported fields and nil pointers.
-	require.Equal(t, enc(Query{secret: "a"}), enc(Query{secret: "b"}), "unexported field")
+	// hashstructure: nil pointers (unexported fields are refused, see
+	// TestUnseenFields).
 	require.Equal(t, enc(Query{Cursor: nil}), enc(Query{Cursor: ptr(0)}), "nil pointer field vs pointer to 0")
 	require.NotEqual(t, enc(Query{Limit: 1}), enc(Query{Limit: 2}))
+	// Inside an interface field, values of different types with the same
+	// bytes.
+	require.Equal(t, enc(Any{V: 0}), enc(Any{V: int64(0)}), "int(0), int64(0)")
+	require.Equal(t, enc(Any{V: 0}), enc(Any{V: nil}), "int(0), nil")
+	require.Equal(t, enc(Any{V: true}), enc(Any{V: int8(1)}), "true, int8(1)")
+	require.NotEqual(t, enc(Any{V: 1}), enc(Any{V: 2}))
+	// Opted-out fields (hash:"-", hash:"ignore").
+	require.Equal(t, enc(optedOut{A: 1, secret: "a", Cache: []byte("a")}), enc(optedOut{A: 1, secret: "b"}), "hash:\"-\" and hash:\"ignore\"")
+	// Interface components name the dynamic type by String(): two local
+	// types of one name in one package encode alike.
+	anyEnc := func(v any) string {
+		t.Helper()
+		f, err := ringkey.Typed[any]()
+		require.NoError(t, err)
+		b, err := f(nil, v)
+		require.NoError(t, err)
+		return string(b)
+	}
+	require.NotEqual(t, reflect.TypeOf(localKeyA()), reflect.TypeOf(localKeyB()))
+	require.Equal(t, anyEnc(localKeyA()), anyEnc(localKeyB()), "same String(), different types")
+}
+
+func localKeyA() any {
+	type key int
+	return key(1)
+}
+
+func localKeyB() any {
+	type key int
+	return key(1)
 }
 
 func TestUnkeyable(t *testing.T) {
-	const hashHint = ` (a struct without RingKey or String is hashed by hashstructure: add one of those methods or tag the field hash:"-")`
+	hashHint := func(t string) string {
+		return " (" + t + " has no RingKey or String method, so it is keyed by a structural hash (hashstructure), which sees only exported fields: " +
+			"give " + t + ` a RingKey() string or String() string method, or key by a value that has one, or tag the field hash:"-")`
+	}
 	type withFunc struct {
 		Name string
 		F    func()
@@ -321,14 +356,14 @@ func TestUnkeyable(t *testing.T) {
 		{"map func keys", typedErr[map[*func()]int], "ring: type map[*func()]int is not keyable: map key type *func(): element type func() is a func"},
 		{"ptr to func", typedErr[*func()], "ring: type *func() is not keyable: element type func() is a func"},
 		{"array of chan", typedErr[[2]chan int], "ring: type [2]chan int is not keyable: element type chan int is a chan"},
-		{"struct func field", typedErr[withFunc], "ring: type ringkey_test.withFunc is not keyable: field F type func() is a func" + hashHint},
-		{"struct deep", typedErr[deep], "ring: type ringkey_test.deep is not keyable: field X type map[int][]chan int: map value type []chan int: element type chan int is a chan" + hashHint},
-		{"struct complex128", typedErr[struct{ C complex128 }], "ring: type struct { C complex128 } is not keyable: field C type complex128 is a complex128, which hashstructure cannot hash" + hashHint},
-		{"struct uintptr", typedErr[struct{ U uintptr }], "ring: type struct { U uintptr } is not keyable: field U type uintptr is a uintptr, which hashstructure cannot hash" + hashHint},
+		{"struct func field", typedErr[withFunc], "ring: type ringkey_test.withFunc is not keyable: field F type func() is a func" + hashHint("ringkey_test.withFunc")},
+		{"struct deep", typedErr[deep], "ring: type ringkey_test.deep is not keyable: field X type map[int][]chan int: map value type []chan int: element type chan int is a chan" + hashHint("ringkey_test.deep")},
+		{"struct complex128", typedErr[struct{ C complex128 }], "ring: type struct { C complex128 } is not keyable: field C type complex128 is a complex128, which hashstructure cannot hash" + hashHint("struct { C complex128 }")},
+		{"struct uintptr", typedErr[struct{ U uintptr }], "ring: type struct { U uintptr } is not keyable: field U type uintptr is a uintptr, which hashstructure cannot hash" + hashHint("struct { U uintptr }")},
 		{"struct string tag", typedErr[struct {
 			N int `hash:"string"`
-		}], "ring: type struct { N int \"hash:\\\"string\\\"\" } is not keyable: field N type int has tag hash:\"string\" but does not implement fmt.Stringer" + hashHint},
-		{"slice of bad struct", typedErr[[]withFunc], "ring: type []ringkey_test.withFunc is not keyable: element type ringkey_test.withFunc: field F type func() is a func" + hashHint},
+		}], "ring: type struct { N int \"hash:\\\"string\\\"\" } is not keyable: field N type int has tag hash:\"string\" but does not implement fmt.Stringer" + hashHint("struct { N int \"hash:\\\"string\\\"\" }")},
+		{"slice of bad struct", typedErr[[]withFunc], "ring: type []ringkey_test.withFunc is not keyable: element type ringkey_test.withFunc: field F type func() is a func" + hashHint("ringkey_test.withFunc")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -350,17 +385,18 @@ func typedErr[T any]() error {
 	return err1
 }
 
-// Fields the hash ignores, and a RingKey or String method, make a struct
-// with a func field keyable.
+// Fields tagged out of the hash, zero-size unexported fields, and a RingKey
+// or String method, make a struct with a func field keyable.
 func TestKeyableDespiteFuncField(t *testing.T) {
 	type ignored struct {
-		A int
-		F func() `hash:"-"`
-		g func() // unexported: ignored by the hash
+		A  int
+		F  func() `hash:"-"`
+		_  struct{}
+		nc [0]func() // zero size: one possible value, nothing unseen
 	}
 	_, err := ringkey.EncoderOf(reflect.TypeFor[ignored]())
 	require.NoError(t, err)
-	_ = ignored{g: func() {}} // the field exists only to be ignored
+	_ = ignored{nc: [0]func(){}} // the field exists only to be skipped
 	_, err = ringkey.EncoderOf(reflect.TypeFor[withRingKeyFunc]())
 	require.NoError(t, err)
 }
@@ -384,9 +420,10 @@ func TestDynamicUnkeyable(t *testing.T) {
 	_, err = f(nil, []any{1, func() {}})
 	require.EqualError(t, err, "ring: type func() is not keyable: it is a func")
 
-	// hashstructure fails at call time on a func behind an interface field.
+	// A func behind an interface field of a hashed struct is refused at
+	// call time, before hashstructure sees it.
 	_, err = f(nil, Any{V: func() {}})
-	require.ErrorContains(t, err, "ring: cannot hash value of type ringkey_test.Any: ")
+	require.ErrorContains(t, err, "ring: type ringkey_test.Any is not keyable: a value of dynamic type func() is a func (")
 }
 
 func TestEncoderTypeMismatch(t *testing.T) {

@@ -3,6 +3,7 @@ package ringkey
 import (
 	"fmt"
 	"reflect"
+	"sync"
 
 	"github.com/mitchellh/hashstructure/v2"
 )
@@ -24,7 +25,7 @@ func structEncoder(t reflect.Type) (encFunc, *pathError) {
 	}
 	c := hashChecker{state: make(map[reflect.Type]int)}
 	if perr := c.check(t); perr != nil {
-		perr.reason += " (a struct without RingKey or String is hashed by hashstructure: add one of those methods or tag the field hash:\"-\")"
+		perr.reason += hashHint(t, perr.unseen)
 		return nil, perr
 	}
 	guard := c.mayCycle
@@ -32,7 +33,7 @@ func structEncoder(t reflect.Type) (encFunc, *pathError) {
 		// p is a *T: hashstructure dereferences it, and an addressable
 		// T lets it find Hashable and Includable on *T.
 		if guard {
-			if err := guardWalk(p, 0); err != nil {
+			if err := guardWalk(t, p, 0); err != nil {
 				return dst, err
 			}
 		}
@@ -55,11 +56,27 @@ func appendHash(dst []byte, h uint64) []byte {
 	return dst
 }
 
+// hashHint is what a rejection inside the structural hash of struct type t
+// adds to its reason: how to key t instead.
+func hashHint(t reflect.Type, unseen bool) string {
+	h := fmt.Sprintf(" (%s has no RingKey or String method, so it is keyed by a structural hash (hashstructure), which sees only exported fields: "+
+		"give %s a RingKey() string or String() string method, or key by a value that has one", t, t)
+	if !unseen {
+		h += `, or tag the field hash:"-"`
+	}
+	return h + ")"
+}
+
 // hashChecker finds, from a type alone, the values hashstructure (v2.0.2,
-// FormatV2, default options) would fail on. It mirrors hashstructure's walk:
-// pointers and interfaces are followed, unexported fields and fields tagged
-// hash:"ignore" or hash:"-" are skipped, time.Time is hashed whole, and
-// types implementing hashstructure.Hashable or Includable are trusted.
+// FormatV2, default options) would fail on or would not see. It mirrors
+// hashstructure's walk: pointers and interfaces are followed, fields tagged
+// hash:"ignore" or hash:"-" are skipped (the user's explicit opt-out, also
+// allowed on an unexported field),
+// time.Time is hashed whole, and types implementing hashstructure.Hashable
+// or Includable are trusted. An unexported field of non-zero size is an
+// error: hashstructure skips it, so values that differ only there would
+// share a key. (A zero-size field holds one value only, so skipping it
+// loses nothing.)
 type hashChecker struct {
 	state    map[reflect.Type]int // 1: being checked, 2: done
 	mayCycle bool                 // a value may be cyclic or unboundedly deep
@@ -113,14 +130,17 @@ func (c *hashChecker) check(t reflect.Type) *pathError {
 		}
 		for i := 0; i < t.NumField(); i++ {
 			f := t.Field(i)
-			if !f.IsExported() {
-				continue
-			}
+			step := "field " + f.Name + " type " + f.Type.String()
 			tag := f.Tag.Get("hash")
 			if tag == "ignore" || tag == "-" {
 				continue
 			}
-			step := "field " + f.Name + " type " + f.Type.String()
+			if !f.IsExported() {
+				if f.Type.Size() == 0 {
+					continue
+				}
+				return (&pathError{reason: "is unexported, so the structural hash would not see it", unseen: true}).wrap(step)
+			}
 			if tag == "string" {
 				if f.Type.Implements(stringerType) {
 					continue // hashed as its String()
@@ -147,13 +167,46 @@ func trusted(t reflect.Type) bool {
 		t.Implements(includableType) || pt.Implements(includableType)
 }
 
-// guardWalk walks v the way hashstructure does and reports an error instead
-// of the stack overflow hashstructure would hit on a cyclic value. It runs
-// only for types whose values may hold interfaces or recursive types.
-func guardWalk(v reflect.Value, depth int) error {
+// hashCheckCache maps a dynamic type met inside a hashed value to the
+// result of checking it (*pathError, nil when it is fine), so the check at
+// call time is a map lookup per interface value.
+var hashCheckCache sync.Map
+
+// checkDynamic checks a type found behind an interface inside a hashed
+// value, once per type.
+func checkDynamic(dt reflect.Type) *pathError {
+	if v, ok := hashCheckCache.Load(dt); ok {
+		perr, _ := v.(*pathError)
+		return perr
+	}
+	c := hashChecker{state: make(map[reflect.Type]int)}
+	perr := c.check(dt)
+	if perr != nil {
+		hashCheckCache.Store(dt, perr)
+	} else {
+		hashCheckCache.Store(dt, false)
+	}
+	return perr
+}
+
+// guardWalk walks v (a value inside the hashed struct type top) the way
+// hashstructure does. It reports a dynamic value behind an interface that
+// the hash would fail on or would not see entirely (an unexported field,
+// as in every errors.New value), and a cyclic value, instead of the stack
+// overflow hashstructure would hit. It runs only for types whose values may
+// hold interfaces or recursive types.
+func guardWalk(top reflect.Type, v reflect.Value, depth int) error {
 	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
 		if v.IsNil() {
 			return nil
+		}
+		if v.Kind() == reflect.Interface {
+			dt := v.Elem().Type()
+			if perr := checkDynamic(dt); perr != nil {
+				perr = perr.clone()
+				perr.reason += hashHint(top, perr.unseen)
+				return perr.wrap("a value of dynamic type " + dt.String()).typeError(top)
+			}
 		}
 		if depth++; depth > maxDepth {
 			return tooDeep(v.Type())
@@ -169,17 +222,17 @@ func guardWalk(v reflect.Value, depth int) error {
 			return nil
 		}
 		for i := 0; i < v.Len(); i++ {
-			if err := guardWalk(v.Index(i), depth+1); err != nil {
+			if err := guardWalk(top, v.Index(i), depth+1); err != nil {
 				return err
 			}
 		}
 	case reflect.Map:
 		it := v.MapRange()
 		for it.Next() {
-			if err := guardWalk(it.Key(), depth+1); err != nil {
+			if err := guardWalk(top, it.Key(), depth+1); err != nil {
 				return err
 			}
-			if err := guardWalk(it.Value(), depth+1); err != nil {
+			if err := guardWalk(top, it.Value(), depth+1); err != nil {
 				return err
 			}
 		}
@@ -191,12 +244,12 @@ func guardWalk(v reflect.Value, depth int) error {
 		for i := 0; i < t.NumField(); i++ {
 			f := t.Field(i)
 			if !f.IsExported() {
-				continue
+				continue // zero-size: the static check refused the others
 			}
 			if tag := f.Tag.Get("hash"); tag == "ignore" || tag == "-" || tag == "string" {
 				continue
 			}
-			if err := guardWalk(v.Field(i), depth+1); err != nil {
+			if err := guardWalk(top, v.Field(i), depth+1); err != nil {
 				return err
 			}
 		}

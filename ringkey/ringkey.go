@@ -59,7 +59,8 @@ var encoderCache sync.Map
 // with a *[TypeError]: func, chan and unsafe.Pointer (unless the type
 // implements [RingKeyer]), composite types containing them, and structs
 // that fall back to the structural hash but hold a field the hash cannot
-// take (see the package documentation).
+// take or would not see, such as an unexported field (see the package
+// documentation).
 func EncoderOf(t reflect.Type) (Encoder, error) {
 	if t == nil {
 		return nil, errors.New("ring: nil type is not keyable")

@@ -57,7 +57,6 @@ type Query struct {
 	Where  map[string]string
 	Since  time.Time
 	Cursor *int
-	secret string
 }
 
 // Node is a recursive struct without methods.
