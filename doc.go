@@ -117,8 +117,9 @@
 // "example.com/app.User.loadPosts:42:1". Reserved bytes inside an
 // argument are escaped with a backslash, so two different argument tuples
 // do not share a key; package [github.com/ringcache/ring/ringkey] documents
-// the format of every type and the few exceptions (structs without RingKey
-// or String are hashed).
+// the format of every type and, in its Exceptions section, every case where
+// they can (keys you choose with RingKey, String, KeyFunc or Ignore; the
+// structural hash of structs without RingKey or String; HashKeys).
 //
 // # Typed and untyped
 //

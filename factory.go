@@ -191,7 +191,7 @@ func IfNotExists() Option {
 // HashKeys makes keys fixed-length: the part after the prefix becomes the
 // hex SHA-256 of what it would have been ("prefix:" and 64 hex digits), for
 // long arguments or backends with short key limits. Keys stop being
-// readable; they stay distinct.
+// readable; they stay distinct as long as SHA-256 has no collision.
 func HashKeys() Option {
 	return newOption("HashKeys()", func(c *config) { c.hashKeys = true })
 }
