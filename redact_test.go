@@ -269,3 +269,24 @@ func TestOpenRedactsReproducedLeaks(t *testing.T) {
 		})
 	}
 }
+
+// TestCoderStringShowsNoSecret: a backend URL given to Coder by mistake is
+// shown redacted by the option's String and by the build error.
+func TestCoderStringShowsNoSecret(t *testing.T) {
+	const secret = "S3cr3tPw"
+	for _, raw := range []string{"redis://u:" + secret + "@h:6379/0", "json+zstd://?password=" + secret, "json+zstd://?level=%zz" + secret} {
+		opt := ring.Coder(raw)
+		texts := []string{opt.String()}
+		if _, err := ring.Func1(func(_ context.Context, n int) (int, error) { return n, nil }, opt, ring.Dict()); err != nil {
+			texts = append(texts, err.Error())
+		} else {
+			t.Errorf("Coder(%q): no error", raw)
+		}
+		if text, bad := leaks(secret, texts); bad {
+			t.Errorf("Coder(%q): %q shows the secret", raw, text)
+		}
+	}
+	if got := ring.Coder("json+zstd://?level=3").String(); got != `Coder("json+zstd://?level=3")` {
+		t.Errorf("String() = %s", got)
+	}
+}
