@@ -339,3 +339,49 @@ func TestOpenServers(t *testing.T) {
 	}
 	goleak.VerifyNone(t, ignore)
 }
+
+// TestOpenCacheDefaults: the client settings Open chooses for a cache, and
+// their overrides.
+func TestOpenCacheDefaults(t *testing.T) {
+	o := redisOpts(t, openOK(t, "redis://h"))
+	if o.DialTimeout != 500*time.Millisecond || o.ReadTimeout != 500*time.Millisecond || o.WriteTimeout != 500*time.Millisecond ||
+		o.PoolTimeout != 500*time.Millisecond || o.MaxRetries != 0 || o.DialerRetries != 1 || o.MaxRetryBackoff != 100*time.Millisecond ||
+		!o.ContextTimeoutEnabled {
+		t.Errorf("redis:// defaults: dial %v read %v write %v pool %v retries %d dial attempts %d backoff %v ctx %v",
+			o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout, o.MaxRetries, o.DialerRetries, o.MaxRetryBackoff, o.ContextTimeoutEnabled)
+	}
+	o = redisOpts(t, openOK(t, "redis://h?max_retries=0&dial_attempts=3&read_timeout=2s"))
+	if o.MaxRetries != 0 || o.DialerRetries != 3 || o.ReadTimeout != 2*time.Second || o.WriteTimeout != 500*time.Millisecond {
+		t.Errorf("overrides: retries %d dial attempts %d read %v write %v", o.MaxRetries, o.DialerRetries, o.ReadTimeout, o.WriteTimeout)
+	}
+	if o = redisOpts(t, openOK(t, "redis://h?max_retries=2")); o.MaxRetries != 2 {
+		t.Errorf("max_retries=2: %d", o.MaxRetries)
+	}
+
+	co := openOK(t, "redis+cluster://h1:7000").Raw().(*redis.ClusterClient).Options()
+	if co.DialTimeout != 500*time.Millisecond || co.ReadTimeout != 500*time.Millisecond || co.PoolTimeout != 500*time.Millisecond ||
+		co.MaxRetries != -1 || co.DialerRetries != 1 || co.MaxRedirects != 3 || co.MaxRetryBackoff != 100*time.Millisecond || !co.ContextTimeoutEnabled {
+		t.Errorf("redis+cluster:// defaults %+v", co)
+	}
+	if co = openOK(t, "redis+cluster://h1:7000?max_redirects=0").Raw().(*redis.ClusterClient).Options(); co.MaxRedirects != 0 {
+		t.Errorf("max_redirects=0: %d", co.MaxRedirects)
+	}
+
+	u, err := parseStorageURL("redis+sentinel://s1/m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fo, err := u.redisFailoverOptions(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fo.DialTimeout != 500*time.Millisecond || fo.ReadTimeout != 500*time.Millisecond || fo.PoolTimeout != 500*time.Millisecond ||
+		fo.MaxRetries != -1 || fo.DialerRetries != 1 || fo.MaxRetryBackoff != 100*time.Millisecond || !fo.ContextTimeoutEnabled {
+		t.Errorf("redis+sentinel:// defaults %+v", fo)
+	}
+
+	c := Unwrap(openOK(t, "memcache://h:11211")).(*Memcache).Raw().(*memcache.Client)
+	if c.Timeout != 500*time.Millisecond {
+		t.Errorf("memcache:// timeout %v", c.Timeout)
+	}
+}

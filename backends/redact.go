@@ -63,7 +63,7 @@ func (u *storageURL) redacted() string {
 		b.WriteString("//")
 		if u.hasUser {
 			if u.hasPassword {
-				b.WriteString(url.PathEscape(u.user))
+				b.WriteString(url.User(u.user).String())
 				b.WriteByte(':')
 			}
 			b.WriteString(Redacted)
