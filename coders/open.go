@@ -188,10 +188,6 @@ func splitCoderURL(rawURL string) (scheme, query string, err error) {
 		return "", "", errors.New("ring: coder url: bad coder name: it has ':', '/', '?' or '#' (the url is not shown: it may hold a password)")
 	}
 	if rest != "" && rest[0] != '?' {
-		end := strings.IndexByte(rest, '?')
-		if end < 0 {
-			end = len(rest)
-		}
 		return "", "", fmt.Errorf("ring: coder %s: unexpected host, user or path after \"://\", not shown (a coder url has only a scheme and a query, as in %s://?level=3)", scheme, scheme)
 	}
 	query = strings.TrimPrefix(rest, "?")
