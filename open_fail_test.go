@@ -8,8 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/ringcache/ring"
 	"github.com/ringcache/ring/backends"
+	"github.com/ringcache/ring/internal/servertest"
 	"github.com/ringcache/ring/wire"
 )
 
@@ -62,7 +65,7 @@ func TestOpenRefusedFailsFast(t *testing.T) {
 // waitGoRedisRedial waits until no go-redis pool runs its redial loop:
 // after as many failed dials as its pool size, a pool starts a goroutine
 // that redials every second and ends within a second of Close.
-func waitGoRedisRedial(t *testing.T) {
+func waitGoRedisRedial(t testing.TB) {
 	t.Helper()
 	deadline := time.Now().Add(3 * time.Second)
 	buf := make([]byte, 1<<20)
@@ -99,5 +102,63 @@ func TestOpenMemcacheUnresolvableFailsOpen(t *testing.T) {
 	defer mu.Unlock()
 	if len(events) == 0 || !strings.Contains(events[0], "ring-test-no-such-host.invalid") {
 		t.Errorf("events %q, want the lookup error", events)
+	}
+}
+
+// BenchmarkOpenRefusedCall measures a Call on a ring whose Redis refuses
+// connections: with the client Open makes, and with a client on go-redis's
+// defaults (5 dials 100 ms apart, 3 retries) for comparison.
+//
+//	go test -run '^$' -bench BenchmarkOpenRefusedCall -benchtime 3x .
+func BenchmarkOpenRefusedCall(b *testing.B) {
+	addr := closedPort(b)
+	fn := func(_ context.Context, n int) (int, error) { return 2 * n, nil }
+	for _, c := range []struct {
+		name string
+		opt  ring.Option
+		rdb  *redis.Client
+	}{
+		{name: "Open", opt: ring.Open("redis://" + addr)},
+		{name: "go-redis-defaults", rdb: redis.NewClient(&redis.Options{Addr: addr})},
+	} {
+		if c.rdb != nil {
+			c.opt = ring.Redis(c.rdb)
+		}
+		b.Run(c.name, func(b *testing.B) {
+			r := ring.Must(ring.Func1(fn, c.opt, ring.KeyPrefix("refused-bench"), ring.Coder("json"), ring.OnError(func(wire.Event) {})))
+			for i := 0; b.Loop(); i++ {
+				if v, err := r.Call(context.Background(), i); err != nil || v != 2*i {
+					b.Fatalf("Call = %d, %v", v, err)
+				}
+			}
+			if c.rdb != nil {
+				_ = c.rdb.Close()
+			} else {
+				_ = r.Storage().(backends.Closer).Close()
+			}
+			waitGoRedisRedial(b)
+		})
+	}
+}
+
+// BenchmarkOpenFrozenCall measures a Call on a ring opened with Open whose
+// Redis is frozen (SIGSTOP): each storage operation waits for the read
+// timeout (500 ms), a get and a set per Call, without a deadline on ctx.
+//
+//	go test -run '^$' -bench BenchmarkOpenFrozenCall -benchtime 3x .
+func BenchmarkOpenFrozenCall(b *testing.B) {
+	srv := servertest.StartRedis(b)
+	r := ring.Must(ring.Func1(func(_ context.Context, n int) (int, error) { return 2 * n, nil },
+		ring.Open("redis://"+srv.Addr()), ring.KeyPrefix("frozen-bench"), ring.Coder("json"), ring.OnError(func(wire.Event) {})))
+	defer func() { _ = r.Storage().(backends.Closer).Close() }()
+	if _, err := r.Call(context.Background(), -1); err != nil { // a pooled connection
+		b.Fatal(err)
+	}
+	srv.Pause()
+	defer srv.Resume()
+	for i := 0; b.Loop(); i++ {
+		if v, err := r.Call(context.Background(), i); err != nil || v != 2*i {
+			b.Fatalf("Call = %d, %v", v, err)
+		}
 	}
 }
