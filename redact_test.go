@@ -244,7 +244,9 @@ func TestOpenRedactsReproducedLeaks(t *testing.T) {
 		{"redis://u:pa#ssword3@" + addr + "/0", "ssword3", []string{"malformed redis URL", "an '@' follows the host part"}},
 		{"redis://:12/34secret@" + addr, "34secret", []string{"malformed redis URL"}},
 		{"redis+sentinel://u:p/w@s1/m@ster", "p/w", []string{"malformed redis+sentinel URL"}},
-		{"redis://" + addr + "?password=S3cr3tPw&bogus=1", "S3cr3tPw", []string{"unknown parameter bogus, password for redis://", "password=xxxxx"}},
+		{"redis://" + addr + "?bogus=1&password=S3cr3tPw", "S3cr3tPw", []string{"unknown parameter bogus, password for redis://", "password=xxxxx"}},
+		{"redis://" + addr + "?password=S3cr3tPw&bogus=1", "S3cr3tPw", []string{"unknown parameter password, 1 whose name is not shown", "password=xxxxx&xxxxx"}},
+		{"redis+sentinel://" + addr + "/m?sentinel_password=Sec&ret&db=2x", "ret&db=2x", []string{"unknown parameter 1 whose name is not shown", "sentinel_password=xxxxx&xxxxx&xxxxx"}},
 		{"redis://" + addr + "?Auth_Token=S3cr3tPw", "S3cr3tPw", []string{"unknown parameter Auth_Token", "Auth_Token=xxxxx"}},
 		{"redis://" + addr + "/0?password=ab%zzSecretQ", "SecretQ", []string{"bad percent-encoding in the query"}},
 		{"redis://u:p%zzSecretU@" + addr, "SecretU", []string{"bad percent-encoding in the user name or password"}},
@@ -252,7 +254,7 @@ func TestOpenRedactsReproducedLeaks(t *testing.T) {
 		{"redis://" + addr + "?password=ab#SecretF", "SecretF", []string{"unexpected fragment"}},
 		{"redis://" + addr + "?password=ab;SecretS", "SecretS", []string{"bad query: ';'"}},
 		{"redis://u:S3cr3tPw@h:abc/0", "S3cr3tPw", []string{"host 1 of 1: the port is not a number"}},
-		{"memcache://h:11211?token=S3cr3tPw&x%40y=1", "S3cr3tPw", []string{"unknown parameter token, 1 more whose name is not shown", "token=xxxxx"}},
+		{"memcache://h:11211?x%40y=1&token=S3cr3tPw", "S3cr3tPw", []string{"unknown parameter token, 1 whose name is not shown", "x%40y=1&token=xxxxx"}},
 		{"redis://S3cr3tPw@" + addr, "S3cr3tPw", []string{"xxxxx@" + addr}},
 	} {
 		t.Run(c.url, func(t *testing.T) {

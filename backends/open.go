@@ -111,6 +111,11 @@ type storageURL struct {
 	path         string   // rawPath decoded
 	rawQuery     string
 	query        url.Values
+	// afterSecret holds the names of the parameters written after the
+	// first credential parameter (secretParam): any of them may be a piece
+	// of its value that held an unescaped '&', so errors quote neither
+	// their names nor their values, and redacted hides them.
+	afterSecret map[string]bool
 }
 
 // schemeNames lists the schemes Open knows, for error messages.
@@ -213,6 +218,18 @@ func parseStorageURL(raw string) (*storageURL, error) {
 		}
 		return nil, bad("bad percent-encoding in the query (write a literal %% as %%25)")
 	}
+	seen := false
+	for _, pair := range strings.Split(u.rawQuery, "&") {
+		rawName, _, _ := strings.Cut(pair, "=")
+		name, _ := url.QueryUnescape(rawName) // ParseQuery took it
+		if seen {
+			if u.afterSecret == nil {
+				u.afterSecret = map[string]bool{}
+			}
+			u.afterSecret[name] = true
+		}
+		seen = seen || secretParam(name)
+	}
 	return u, nil
 }
 
@@ -271,12 +288,37 @@ func (u *storageURL) errorf(format string, args ...any) error {
 type params struct {
 	scheme string
 	q      url.Values
+	hidden map[string]bool // see storageURL.afterSecret
+}
+
+// value returns how an error shows the value s of parameter name: quoted,
+// or not at all when the parameter follows a credential parameter.
+func (p *params) value(name, s string) string {
+	if p.hidden[name] {
+		return "its value (not shown: it follows a credential parameter, of which it may be a piece)"
+	}
+	return strconv.Quote(s)
+}
+
+// number is value for a number or a duration, shown unquoted.
+func (p *params) number(name, s string) string {
+	if p.hidden[name] {
+		return p.value(name, s)
+	}
+	return s
 }
 
 func (u *storageURL) params(allowed ...string) (*params, error) {
 	var unknown []string
+	hidden := 0
 	for name, vs := range u.query {
 		if !slices.Contains(allowed, name) {
+			if u.afterSecret[name] || !plainName(name) {
+				// It may be a piece of a value with an unescaped '&':
+				// it is counted, not quoted.
+				hidden++
+				continue
+			}
 			unknown = append(unknown, name)
 			continue
 		}
@@ -284,20 +326,11 @@ func (u *storageURL) params(allowed ...string) (*params, error) {
 			return nil, fmt.Errorf("parameter %s given %d times", name, len(vs))
 		}
 	}
-	if len(unknown) > 0 {
-		// A name that is not plain may be a piece of a value with an
-		// unescaped '&': it is counted, not quoted.
-		hidden := 0
-		unknown = slices.DeleteFunc(unknown, func(n string) bool {
-			if !plainName(n) {
-				hidden++
-				return true
-			}
-			return false
-		})
+	if len(unknown) > 0 || hidden > 0 {
 		slices.Sort(unknown)
 		if hidden > 0 {
-			unknown = append(unknown, fmt.Sprintf("%d more whose name is not shown (it has characters no parameter name has: percent-encode '&', '=' and '+' in values)", hidden))
+			unknown = append(unknown, fmt.Sprintf("%d whose name is not shown (it follows a credential parameter, or has characters no parameter name has: "+
+				"percent-encode '&', '=' and '+' in values)", hidden))
 		}
 		known := "none"
 		if len(allowed) > 0 {
@@ -305,7 +338,7 @@ func (u *storageURL) params(allowed ...string) (*params, error) {
 		}
 		return nil, fmt.Errorf("unknown parameter %s for %s:// (it takes: %s)", strings.Join(unknown, ", "), u.scheme, known)
 	}
-	return &params{scheme: u.scheme, q: u.query}, nil
+	return &params{scheme: u.scheme, q: u.query, hidden: u.afterSecret}, nil
 }
 
 func (p *params) str(name string) (string, bool) {
@@ -323,10 +356,10 @@ func (p *params) int(name string, lo, hi int64, dst *int) error {
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
-		return fmt.Errorf("parameter %s: %q is not a whole number", name, s)
+		return fmt.Errorf("parameter %s: %s is not a whole number", name, p.value(name, s))
 	}
 	if n < lo || n > hi {
-		return fmt.Errorf("parameter %s: %d is out of range [%d, %d]", name, n, lo, hi)
+		return fmt.Errorf("parameter %s: %s is out of range [%d, %d]", name, p.number(name, strconv.FormatInt(n, 10)), lo, hi)
 	}
 	*dst = int(n)
 	return nil
@@ -339,10 +372,10 @@ func (p *params) duration(name string, dst *time.Duration) error {
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil {
-		return fmt.Errorf("parameter %s: %q is not a duration such as 500ms or 2s", name, s)
+		return fmt.Errorf("parameter %s: %s is not a duration such as 500ms or 2s", name, p.value(name, s))
 	}
 	if d < 0 {
-		return fmt.Errorf("parameter %s: negative duration %v", name, d)
+		return fmt.Errorf("parameter %s: negative duration %s", name, p.number(name, d.String()))
 	}
 	*dst = d
 	return nil
@@ -369,7 +402,7 @@ func (p *params) bool(name string, dst *bool) error {
 	}
 	b, err := strconv.ParseBool(s)
 	if err != nil {
-		return fmt.Errorf("parameter %s: %q is not true or false", name, s)
+		return fmt.Errorf("parameter %s: %s is not true or false", name, p.value(name, s))
 	}
 	*dst = b
 	return nil
@@ -382,6 +415,9 @@ func (p *params) size(name string, dst *int64) error {
 	}
 	n, err := ParseSize(s)
 	if err != nil {
+		if p.hidden[name] {
+			return fmt.Errorf("parameter %s: %s is not a size such as 1GiB", name, p.value(name, s))
+		}
 		return fmt.Errorf("parameter %s: %w", name, err)
 	}
 	*dst = n

@@ -221,7 +221,11 @@ func TestOpenErrors(t *testing.T) {
 		"redis://h?max_retries=101":                    {"parameter max_retries: 101 is out of range [-1, 100]"},
 		"redis+sentinel://s:26379":                     {"needs the master name"},
 		"redis+sentinel://s:26379/a/b":                 {"needs the master name as the only path segment"},
-		"redis+sentinel://u:" + secret + "@s/m?sentinel_password=" + secret + "2&bogus=1": {"unknown parameter bogus", "sentinel_password=xxxxx"},
+		"redis+sentinel://u:" + secret + "@s/m?bogus=1&sentinel_password=" + secret + "2": {"unknown parameter bogus", "sentinel_password=xxxxx"},
+		"redis+sentinel://u:" + secret + "@s/m?sentinel_password=" + secret + "&bogus=1":  {"unknown parameter 1 whose name is not shown (it follows a credential parameter", "sentinel_password=xxxxx&xxxxx"},
+		"redis+sentinel://s/m?sentinel_password=" + secret + "&db=x":                      {"parameter db: its value (not shown: it follows a credential parameter"},
+		"redis+sentinel://s/m?sentinel_password=" + secret + "&db=-1":                     {"parameter db: its value (not shown"},
+		"redis+sentinel://s/m?sentinel_password=" + secret + "&dial_timeout=-1s":          {"parameter dial_timeout: negative duration its value (not shown"},
 		"memcache://":                            {"memcache:// needs at least one host"},
 		"memcache://u:" + secret + "@127.0.0.1":  {"memcache:// takes no user or password"},
 		"memcache://127.0.0.1?timeout=-1s":       {"parameter timeout: negative duration"},
@@ -279,13 +283,13 @@ func TestParseSize(t *testing.T) {
 
 func TestRedactedURL(t *testing.T) {
 	for raw, want := range map[string]string{
-		"redis://u:" + secret + "@h:1/0?db=1":                        "redis://u:xxxxx@h:1/0?db=1",
-		"redis://:" + secret + "@h":                                  "redis://:xxxxx@h",
-		"redis://u:@h":                                               "redis://u:xxxxx@h",
-		"redis://" + secret + "@h":                                   "redis://xxxxx@h",
-		"redis+sentinel://s/m?sentinel_password=" + secret + "&db=1": "redis+sentinel://s/m?sentinel_password=xxxxx&db=1",
-		"disk:rel/dir":                                               "disk:rel/dir",
-		"memory://?size=1":                                           "memory://?size=1",
+		"redis://u:" + secret + "@h:1/0?db=1": "redis://u:xxxxx@h:1/0?db=1",
+		"redis://:" + secret + "@h":           "redis://:xxxxx@h",
+		"redis://u:@h":                        "redis://u:xxxxx@h",
+		"redis://" + secret + "@h":            "redis://xxxxx@h",
+		"redis+sentinel://s/m?db=1&sentinel_password=" + secret + "&x=1": "redis+sentinel://s/m?db=1&sentinel_password=xxxxx&xxxxx",
+		"disk:rel/dir":     "disk:rel/dir",
+		"memory://?size=1": "memory://?size=1",
 	} {
 		u, err := parseStorageURL(raw)
 		if err != nil {

@@ -17,7 +17,10 @@ const Redacted = "xxxxx"
 //     lone name there is often a password;
 //   - the value of every query parameter whose name, decoded and in any
 //     letter case, contains "pass", "pwd", "secret", "token", "auth",
-//     "credential" or ends in "key" (sentinel_password, auth_token, ...).
+//     "credential" or ends in "key" (sentinel_password, auth_token, ...),
+//     and every parameter after the first such one, name and value, since
+//     it may be a piece of a credential that held an unescaped '&'
+//     ("?db=1&sentinel_password=xxxxx&xxxxx").
 //
 // The scheme, hosts, path and other parameters are kept as written, so the
 // result says which server and options were meant. A URL that cannot be
@@ -74,9 +77,16 @@ func (u *storageURL) redacted() string {
 	b.WriteString(u.rawPath)
 	if u.rawQuery != "" || len(u.query) > 0 {
 		b.WriteByte('?')
+		afterSecret := false
 		for i, pair := range strings.Split(u.rawQuery, "&") {
 			if i > 0 {
 				b.WriteByte('&')
+			}
+			if afterSecret {
+				// May be a piece of the credential's value that held an
+				// unescaped '&'.
+				b.WriteString(Redacted)
+				continue
 			}
 			rawName, _, hasValue := strings.Cut(pair, "=")
 			name, err := url.QueryUnescape(rawName)
@@ -84,6 +94,7 @@ func (u *storageURL) redacted() string {
 				b.WriteString(pair)
 				continue
 			}
+			afterSecret = true
 			b.WriteString(rawName)
 			if hasValue {
 				b.WriteByte('=')

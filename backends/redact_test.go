@@ -14,7 +14,7 @@ func TestRedactURL(t *testing.T) {
 		"redis://S3cr3tPw@h":                                     "redis://xxxxx@h",
 		"redis://u%3Ax:p%40ss@h":                                 "redis://u%3Ax:xxxxx@h",
 		"redis+sentinel://s1:26379/m?sentinel_password=S3cr3tPw": "redis+sentinel://s1:26379/m?sentinel_password=xxxxx",
-		"redis://h?a=1&PASSWORD=S3cr3tPw&b=2&auth_token=S3cr3tPw&api_key=S3cr3tPw&pwd=S3cr3tPw&client_secret=S3cr3tPw&x_credentials=S3cr3tPw": "redis://h?a=1&PASSWORD=xxxxx&b=2&auth_token=xxxxx&api_key=xxxxx&pwd=xxxxx&client_secret=xxxxx&x_credentials=xxxxx",
+		"redis://h?a=1&PASSWORD=S3cr3tPw&b=2&auth_token=S3cr3tPw&api_key=S3cr3tPw&pwd=S3cr3tPw&client_secret=S3cr3tPw&x_credentials=S3cr3tPw": "redis://h?a=1&PASSWORD=xxxxx&xxxxx&xxxxx&xxxxx&xxxxx&xxxxx&xxxxx",
 		"redis://h?pass%77ord=S3cr3tPw":  "redis://h?pass%77ord=xxxxx",
 		"redis://h?token":                "redis://h?token",
 		"ftp://u:S3cr3tPw@h/x":           "ftp://u:xxxxx@h/x",
