@@ -103,7 +103,6 @@ type storageURL struct {
 	scheme       string
 	hasAuthority bool
 	hasUser      bool
-	hasPassword  bool // the user info has a ':'
 	user         string
 	password     string
 	hosts        []string // host[:port] items of the authority, syntax checked
@@ -187,8 +186,7 @@ func parseStorageURL(raw string) (*storageURL, error) {
 			u.hasUser = true
 			userinfo := authority[:at]
 			authority = authority[at+1:]
-			name, pass, hasPass := strings.Cut(userinfo, ":")
-			u.hasPassword = hasPass
+			name, pass, _ := strings.Cut(userinfo, ":")
 			var err1, err2 error
 			u.user, err1 = url.PathUnescape(name)
 			u.password, err2 = url.PathUnescape(pass)

@@ -12,9 +12,9 @@ const Redacted = "xxxxx"
 // RedactURL returns rawURL as [Open]'s errors and ring.Open's String show
 // it, with every credential replaced by "xxxxx":
 //
-//   - the password of the user info ("redis://app:xxxxx@host"), and the
-//     whole user info when it has no ':' ("redis://xxxxx@host"), since a
-//     lone name there is often a password;
+//   - the user info, user name and password alike ("redis://xxxxx@host"):
+//     a lone name there is often a password, and what precedes a ':' may be
+//     a piece of one;
 //   - the value of every query parameter whose name, decoded and in any
 //     letter case, contains "pass", "pwd", "secret", "token", "auth",
 //     "credential" or ends in "key" (sentinel_password, auth_token, ...),
@@ -65,10 +65,8 @@ func (u *storageURL) redacted() string {
 	if u.hasAuthority {
 		b.WriteString("//")
 		if u.hasUser {
-			if u.hasPassword {
-				b.WriteString(url.User(u.user).String())
-				b.WriteByte(':')
-			}
+			// The whole user info: what precedes a ':' may be a piece
+			// of a password too ("redis://pa:ss@h" meant as a password).
 			b.WriteString(Redacted)
 			b.WriteByte('@')
 		}
