@@ -176,9 +176,10 @@ func parseStorageURL(raw string) (*storageURL, error) {
 		}
 		authority := rest[:end]
 		rest = rest[end:]
-		if authority != "" && strings.Contains(rest, "@") {
+		if strings.Contains(rest, "@") {
 			// The user info may hold a '/', '?' or '#' that ended the
-			// authority early: where it ends cannot be told.
+			// authority early (even at once: "memory://?pw@"): where it
+			// ends cannot be told.
 			return nil, bad("an '@' follows the host part: percent-encode '/', '?', '#' and '@' in a user name or password " +
 				"(%%2F, %%3F, %%23, %%40) and '@' in a path or parameter value (%%40)")
 		}

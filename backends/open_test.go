@@ -234,6 +234,8 @@ func TestOpenErrors(t *testing.T) {
 		"memcache://127.0.0.1/x":                 {`memcache:// takes no path, got "/x"`},
 		"memcache://127.0.0.1?db=1":              {"unknown parameter db for memcache://", "(it takes: timeout, max_idle_conns)"},
 		"disk://":                                {"disk:// needs a directory path"},
+		"disk:///tmp/a@b":                        {"malformed disk URL", "an '@' follows the host part"},
+		"memory://?" + secret + "@?size=1":       {"malformed memory URL", "an '@' follows the host part"},
 		"disk://host/path":                       {`disk:// takes no host, got "host"`},
 		"disk://" + dir + "?size=1XB":            {`parameter size: size "1XB" has an unknown unit`},
 		"disk://" + dir + "?size=99999999999GiB": {`size "99999999999GiB" is too large`},
