@@ -164,3 +164,18 @@ func openOK(t *testing.T, raw string) backends.Storage {
 	t.Cleanup(func() { _ = s.(backends.Closer).Close() })
 	return s
 }
+
+// A selector whose names are resolved at each dial, for a client made by
+// hand: a name that does not resolve yet fails the calls, not the set-up.
+func ExampleNewMemcacheServers() {
+	ss, err := backends.NewMemcacheServers("cache-1.internal:11211", "cache-2.internal:11211")
+	if err != nil {
+		panic(err)
+	}
+	mc := memcache.NewFromSelector(ss)
+	m := backends.NewMemcache(mc, backends.MemcacheSelector(ss))
+	defer m.Close()
+	addr, _ := ss.PickServer("user:42")
+	fmt.Println(addr.Network(), addr.String())
+	// Output: tcp cache-1.internal:11211
+}
