@@ -14,6 +14,7 @@ import (
 
 	"github.com/ringcache/ring"
 	"github.com/ringcache/ring/backends"
+	"github.com/ringcache/ring/internal/servertest"
 	"github.com/ringcache/ring/wire"
 )
 
@@ -290,5 +291,26 @@ func TestCoderStringShowsNoSecret(t *testing.T) {
 	}
 	if got := ring.Coder("json+zstd://?level=3").String(); got != `Coder("json+zstd://?level=3")` {
 		t.Errorf("String() = %s", got)
+	}
+}
+
+// TestOpenWrongPasswordEvents: a real Redis refusing the credentials of the
+// URL gives events that say so without showing them.
+func TestOpenWrongPasswordEvents(t *testing.T) {
+	addr := servertest.RedisAddr(t)
+	const secret = "Wr0ngS3cretPw"
+	for i, raw := range []string{
+		"redis://nosuchuser:" + secret + "@" + addr + "/0",
+		// The shared server has no password: go-redis ignores the refusal.
+		"redis://:" + secret + "@" + addr + "/0",
+	} {
+		texts := redactTexts(t, raw)
+		all := strings.Join(texts, "\n")
+		if i == 0 && !strings.Contains(all, "WRONGPASS") {
+			t.Errorf("%s: no event says the credentials were refused:\n%s", backends.RedactURL(raw), all)
+		}
+		if text, bad := leaks(secret, texts); bad {
+			t.Errorf("%q shows the password", text)
+		}
 	}
 }
