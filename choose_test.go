@@ -109,5 +109,5 @@ func TestOpenOptionHidesPassword(t *testing.T) {
 	require.Error(t, err)
 	require.NotContains(t, err.Error(), "s3cret")
 	require.Contains(t, err.Error(), "nope")
-	require.Equal(t, "Open(<unparsable URL>)", ring.Open("redis://u:p@[::1").String())
+	require.Equal(t, "Open(<malformed redis URL: host 1 of 1: an IPv6 address without its closing ']'>)", ring.Open("redis://u:p@[::1").String())
 }

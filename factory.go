@@ -114,7 +114,11 @@ func Storage(s backends.Storage) Option {
 // the ring store encoded copies instead of the values themselves. An unknown
 // name or a bad parameter is an error when the ring is built.
 func Coder(name string) Option {
-	return newOption(fmt.Sprintf("Coder(%q)", name), func(c *config) {
+	shown := name
+	if strings.Contains(name, ":") {
+		shown = backends.RedactURL(name) // a backend URL given by mistake may hold a password
+	}
+	return newOption(fmt.Sprintf("Coder(%q)", shown), func(c *config) {
 		var cd coders.Coder
 		var err error
 		switch {

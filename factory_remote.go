@@ -2,7 +2,6 @@ package ring
 
 import (
 	"fmt"
-	"net/url"
 	"sync"
 
 	"github.com/bradfitz/gomemcache/memcache"
@@ -89,24 +88,17 @@ func Disk(dir string, opts ...backends.DiskOption) Option {
 
 // Open chooses the backend from a URL (see backends.Open for the schemes:
 // memory://, dict://, dummy://, redis://, rediss://, redis+unix://,
-// redis+cluster://, redis+sentinel://, memcache://, disk://). The backend is
-// opened when the first ring is built with this option value and shared by
-// every ring built with it; a bad URL is an error at that point, naming the
-// bad part (never the password).
+// redis+cluster://, redis+sentinel://, memcache://, disk://, and for the
+// client settings Open chooses for a cache). The backend is opened when the
+// first ring is built with this option value and shared by every ring built
+// with it; a bad URL is an error at that point, naming the bad part. The
+// option's String shows the URL as backends.RedactURL does: no password,
+// no credential parameter, and nothing of a URL that cannot be split
+// safely.
 func Open(rawURL string) Option {
 	open := sync.OnceValues(func() (backends.Storage, error) { return backends.Open(rawURL) })
-	return newOption(fmt.Sprintf("Open(%s)", redactURL(rawURL)), func(c *config) {
+	return newOption("Open("+backends.RedactURL(rawURL)+")", func(c *config) {
 		c.storageName = "url"
 		c.newStorage = open
 	})
-}
-
-// redactURL hides the password of a URL for printing.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		// Do not echo what could not be parsed: it may hold a password.
-		return "<unparsable URL>"
-	}
-	return u.Redacted()
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strconv"
@@ -22,8 +23,7 @@ const DefaultMemorySize = 1024
 
 // Open returns the backend that rawURL describes. The scheme chooses the
 // backend; query parameters configure it. An unknown scheme, an unknown or
-// repeated parameter, or a bad value is an error that names it. Errors never
-// show a password: the URL is shown with its password replaced by "xxxxx".
+// repeated parameter, or a bad value is an error that names it.
 //
 //	memory://?size=1024            LRU of 1024 entries (the default size); lru:// is an alias
 //	dict://                        unbounded in-process map
@@ -39,11 +39,27 @@ const DefaultMemorySize = 1024
 //	memcache://host1:11211,host2:11211               memcached servers (?timeout=500ms&max_idle_conns=2)
 //	disk:///var/cache/app?size=1GiB                  Disk backend in that directory; disk:relative/dir also works
 //
-// Every Redis scheme also takes dial_timeout, read_timeout, write_timeout,
-// pool_timeout (Go durations such as 500ms), pool_size, min_idle_conns,
-// max_idle_conns, max_retries (-1: none), protocol (2 or 3) and client_name.
-// Redis clients made by Open have ContextTimeoutEnabled set, so a ctx
-// deadline also bounds network I/O.
+// Secrets: an error never shows a credential. The URL in an error is
+// [RedactURL]'s form (password and credential parameters as "xxxxx"); a URL
+// that cannot be split safely is not shown at all, and the error says which
+// part is wrong (scheme, user info, host or port, path, query, fragment).
+// A '/', '?', '#', '%' or '@' in a password must be percent-encoded: an '@'
+// after the host part is an error, since it cannot be told from the end of
+// a password with an unescaped '/', '?' or '#'.
+//
+// Client settings suited to a cache: a sick cache should cost a miss, fast.
+// Every Redis scheme takes dial_timeout, read_timeout, write_timeout and
+// pool_timeout (Go durations more than 0, such as 500ms; each defaults to
+// 500 ms, see [DefaultOpenDialTimeout] and the others), max_retries (how
+// many times a failed command is tried again, 0 to 100; default 0: none),
+// dial_attempts (dials of one connection before giving up, 1 to 100;
+// default 1), pool_size, min_idle_conns, max_idle_conns, protocol (2 or 3)
+// and client_name; the cluster schemes also take max_redirects (0 to 100,
+// default 3, go-redis's). Between two tries go-redis waits at most
+// [DefaultOpenMaxRetryBackoff]. Redis clients made by Open have
+// ContextTimeoutEnabled set, so a ctx deadline also bounds network I/O.
+// memcache:// takes timeout (default [DefaultOpenMemcacheTimeout], each
+// dial, read and write) and max_idle_conns (per server, default 2).
 //
 // Sizes (size of disk://) are whole numbers with an optional unit: B, KB,
 // MB, GB, TB (powers of 1000) or KiB, MiB, GiB, TiB (powers of 1024).
@@ -52,12 +68,20 @@ const DefaultMemorySize = 1024
 // [Cancelable], so a call returns as soon as its context ends; [Unwrap]
 // gives the *Redis or *Memcache.
 //
-// Open connects to nothing: go-redis and gomemcache connect on first use, so
-// a server that is down makes the calls fail, not Open (memcache host names
-// are resolved by Open, though). Backends that Open makes own their client:
-// close them with [Closer] when done (a Disk must be closed to release its
-// file lock).
+// Open connects to nothing and resolves no name: go-redis and gomemcache
+// connect on first use, and memcache host names are resolved at each dial
+// ([MemcacheServers]), so a server that is down or a name that does not
+// resolve makes the calls fail, not Open. Backends that Open makes own their
+// client: close them with [Closer] when done (a Disk must be closed to
+// release its file lock).
 func Open(rawURL string) (Storage, error) {
+	scheme, _, err := splitScheme(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(schemeNames, scheme) {
+		return nil, fmt.Errorf("ring: open: unknown scheme %q (want one of %s)", scheme, strings.Join(schemeNames, ", "))
+	}
 	u, err := parseStorageURL(rawURL)
 	if err != nil {
 		return nil, err
@@ -81,10 +105,16 @@ type storageURL struct {
 	hasUser      bool
 	user         string
 	password     string
-	hosts        []string // raw host[:port] items of the authority
-	path         string   // decoded path (or opaque part)
+	hosts        []string // host[:port] items of the authority, syntax checked
+	rawPath      string   // the path (or opaque part) as given
+	path         string   // rawPath decoded
+	rawQuery     string
 	query        url.Values
-	rawRest      string // path, query and fragment as given
+	// afterSecret holds the names of the parameters written after the
+	// first credential parameter (secretParam): any of them may be a piece
+	// of its value that held an unescaped '&', so errors quote neither
+	// their names nor their values, and redacted hides them.
+	afterSecret map[string]bool
 }
 
 // schemeNames lists the schemes Open knows, for error messages.
@@ -94,16 +124,49 @@ var schemeNames = []string{
 	"memcache", "disk",
 }
 
-func parseStorageURL(raw string) (*storageURL, error) {
+// urlSyntaxError is a URL that cannot be split safely. Its message says
+// which part is wrong and never quotes the URL: a password with a '/', '?',
+// '#' or '%' that was not percent-encoded ends up in any part.
+type urlSyntaxError struct {
+	scheme string // "" when the URL has no valid scheme
+	what   string
+}
+
+func (e *urlSyntaxError) Error() string {
+	if e.scheme == "" {
+		return "ring: open: " + e.what
+	}
+	return fmt.Sprintf("ring: open: malformed %s URL (not shown, it may hold a password): %s", e.scheme, e.what)
+}
+
+// splitScheme returns the lower-cased scheme of raw and the rest after its
+// ':'. A scheme is a letter followed by letters, digits, '+', '-' or '.'.
+func splitScheme(raw string) (scheme, rest string, err error) {
 	i := strings.IndexByte(raw, ':')
-	if i <= 0 {
-		return nil, fmt.Errorf("ring: open: URL has no scheme (want one of %s)", strings.Join(schemeNames, ", "))
+	ok := i > 0
+	for j := 0; ok && j < i; j++ {
+		c := raw[j]
+		ok = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || j > 0 && ('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.')
 	}
-	u := &storageURL{scheme: strings.ToLower(raw[:i])}
-	if !slices.Contains(schemeNames, u.scheme) {
-		return nil, fmt.Errorf("ring: open: unknown scheme %q (want one of %s)", u.scheme, strings.Join(schemeNames, ", "))
+	if !ok {
+		return "", "", &urlSyntaxError{what: fmt.Sprintf("URL has no scheme, as in redis:// (want one of %s)", strings.Join(schemeNames, ", "))}
 	}
-	rest := raw[i+1:]
+	return strings.ToLower(raw[:i]), raw[i+1:], nil
+}
+
+// parseStorageURL splits raw without checking that Open knows its scheme.
+func parseStorageURL(raw string) (*storageURL, error) {
+	scheme, rest, err := splitScheme(raw)
+	if err != nil {
+		return nil, err
+	}
+	u := &storageURL{scheme: scheme}
+	bad := func(format string, args ...any) error {
+		return &urlSyntaxError{scheme: scheme, what: fmt.Sprintf(format, args...)}
+	}
+	if strings.ContainsFunc(rest, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return nil, bad("it has a control character")
+	}
 	if strings.HasPrefix(rest, "//") {
 		u.hasAuthority = true
 		rest = rest[2:]
@@ -113,6 +176,13 @@ func parseStorageURL(raw string) (*storageURL, error) {
 		}
 		authority := rest[:end]
 		rest = rest[end:]
+		if strings.Contains(rest, "@") {
+			// The user info may hold a '/', '?' or '#' that ended the
+			// authority early (even at once: "memory://?pw@"): where it
+			// ends cannot be told.
+			return nil, bad("an '@' follows the host part: percent-encode '/', '?', '#' and '@' in a user name or password " +
+				"(%%2F, %%3F, %%23, %%40) and '@' in a path or parameter value (%%40)")
+		}
 		if at := strings.LastIndexByte(authority, '@'); at >= 0 {
 			u.hasUser = true
 			userinfo := authority[:at]
@@ -122,60 +192,90 @@ func parseStorageURL(raw string) (*storageURL, error) {
 			u.user, err1 = url.PathUnescape(name)
 			u.password, err2 = url.PathUnescape(pass)
 			if err1 != nil || err2 != nil {
-				return nil, fmt.Errorf("ring: open %s://: bad percent-encoding in the user name or password", u.scheme)
+				return nil, bad("bad percent-encoding in the user name or password (write a literal %% as %%25)")
 			}
 		}
 		if authority != "" {
 			u.hosts = strings.Split(authority, ",")
+			for i, h := range u.hosts {
+				if problem := hostSyntax(h); problem != "" {
+					return nil, bad("host %d of %d: %s", i+1, len(u.hosts), problem)
+				}
+			}
 		}
 	}
-	u.rawRest = rest
-	ref, err := url.Parse(rest)
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
+	if strings.Contains(rest, "#") {
+		return nil, bad("unexpected fragment ('#'): write '#' in a password or parameter value as %%23")
+	}
+	u.rawPath, u.rawQuery, _ = strings.Cut(rest, "?")
+	if u.path, err = url.PathUnescape(u.rawPath); err != nil {
+		return nil, bad("bad percent-encoding in the path (write a literal %% as %%25)")
+	}
+	if u.query, err = url.ParseQuery(u.rawQuery); err != nil {
+		if strings.Contains(u.rawQuery, ";") {
+			return nil, bad("bad query: ';' separates nothing (separate parameters with '&'; write ';' in a value as %%3B)")
 		}
-		return nil, u.errorf("bad path or query: %v", err)
+		return nil, bad("bad percent-encoding in the query (write a literal %% as %%25)")
 	}
-	if ref.Fragment != "" || strings.Contains(rest, "#") {
-		return nil, u.errorf("unexpected fragment")
-	}
-	u.path = ref.Path
-	if u.query, err = url.ParseQuery(ref.RawQuery); err != nil {
-		return nil, u.errorf("bad query: %v", err)
+	seen := false
+	for _, pair := range strings.Split(u.rawQuery, "&") {
+		rawName, _, _ := strings.Cut(pair, "=")
+		name, _ := url.QueryUnescape(rawName) // ParseQuery took it
+		if seen {
+			if u.afterSecret == nil {
+				u.afterSecret = map[string]bool{}
+			}
+			u.afterSecret[name] = true
+		}
+		seen = seen || secretParam(name)
 	}
 	return u, nil
 }
 
-// redacted returns the URL as given, with the password and the value of
-// sentinel_password replaced by "xxxxx".
-func (u *storageURL) redacted() string {
-	var b strings.Builder
-	b.WriteString(u.scheme)
-	b.WriteByte(':')
-	if u.hasAuthority {
-		b.WriteString("//")
-		if u.hasUser {
-			b.WriteString(url.PathEscape(u.user))
-			if u.password != "" {
-				b.WriteString(":xxxxx")
-			}
-			b.WriteByte('@')
-		}
-		b.WriteString(strings.Join(u.hosts, ","))
+// hostSyntax returns what is wrong with one host[:port] item of an
+// authority, without quoting it, or "" when nothing is.
+func hostSyntax(item string) string {
+	if item == "" {
+		return "empty (two commas, or a comma at an end)"
 	}
-	rest := u.rawRest
-	if q := strings.IndexByte(rest, '?'); q >= 0 && u.query.Has("sentinel_password") {
-		redacted := make(url.Values, len(u.query))
-		for k, v := range u.query {
-			redacted[k] = v
+	var host, port string
+	if strings.HasPrefix(item, "[") {
+		end := strings.IndexByte(item, ']')
+		if end < 0 {
+			return "an IPv6 address without its closing ']'"
 		}
-		redacted["sentinel_password"] = []string{"xxxxx"}
-		rest = rest[:q+1] + redacted.Encode()
+		host, port = item[1:end], item[end+1:]
+		if port != "" && port[0] != ':' {
+			return "unexpected characters after an IPv6 address"
+		}
+		if a, err := netip.ParseAddr(host); err != nil || !a.Is6() {
+			return "a bad IPv6 address in brackets"
+		}
+	} else {
+		host = item
+		if i := strings.LastIndexByte(item, ':'); i >= 0 {
+			host, port = item[:i], item[i:]
+		}
+		if strings.Contains(host, ":") {
+			return "several ':' (write an IPv6 address in brackets, as in [::1]:6379)"
+		}
+		if host == "" {
+			return "no host name before the port"
+		}
+		if strings.ContainsFunc(host, func(r rune) bool {
+			return r < 0x80 && !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '-' || r == '.' || r == '_')
+		}) {
+			return "a character that no host name has"
+		}
 	}
-	b.WriteString(rest)
-	return b.String()
+	if port != "" {
+		digits := port[1:]
+		n, err := strconv.Atoi(digits)
+		if err != nil || len(digits) > 5 || strings.Trim(digits, "0123456789") != "" || n < 1 || n > 65535 {
+			return "the port is not a number from 1 to 65535"
+		}
+	}
+	return ""
 }
 
 func (u *storageURL) errorf(format string, args ...any) error {
@@ -187,12 +287,37 @@ func (u *storageURL) errorf(format string, args ...any) error {
 type params struct {
 	scheme string
 	q      url.Values
+	hidden map[string]bool // see storageURL.afterSecret
+}
+
+// value returns how an error shows the value s of parameter name: quoted,
+// or not at all when the parameter follows a credential parameter.
+func (p *params) value(name, s string) string {
+	if p.hidden[name] {
+		return "its value (not shown: it follows a credential parameter, of which it may be a piece)"
+	}
+	return strconv.Quote(s)
+}
+
+// number is value for a number or a duration, shown unquoted.
+func (p *params) number(name, s string) string {
+	if p.hidden[name] {
+		return p.value(name, s)
+	}
+	return s
 }
 
 func (u *storageURL) params(allowed ...string) (*params, error) {
 	var unknown []string
+	hidden := 0
 	for name, vs := range u.query {
 		if !slices.Contains(allowed, name) {
+			if u.afterSecret[name] || !plainName(name) {
+				// It may be a piece of a value with an unescaped '&':
+				// it is counted, not quoted.
+				hidden++
+				continue
+			}
 			unknown = append(unknown, name)
 			continue
 		}
@@ -200,15 +325,19 @@ func (u *storageURL) params(allowed ...string) (*params, error) {
 			return nil, fmt.Errorf("parameter %s given %d times", name, len(vs))
 		}
 	}
-	if len(unknown) > 0 {
+	if len(unknown) > 0 || hidden > 0 {
 		slices.Sort(unknown)
+		if hidden > 0 {
+			unknown = append(unknown, fmt.Sprintf("%d whose name is not shown (it follows a credential parameter, or has characters no parameter name has: "+
+				"percent-encode '&', '=' and '+' in values)", hidden))
+		}
 		known := "none"
 		if len(allowed) > 0 {
 			known = strings.Join(allowed, ", ")
 		}
 		return nil, fmt.Errorf("unknown parameter %s for %s:// (it takes: %s)", strings.Join(unknown, ", "), u.scheme, known)
 	}
-	return &params{scheme: u.scheme, q: u.query}, nil
+	return &params{scheme: u.scheme, q: u.query, hidden: u.afterSecret}, nil
 }
 
 func (p *params) str(name string) (string, bool) {
@@ -226,10 +355,10 @@ func (p *params) int(name string, lo, hi int64, dst *int) error {
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
-		return fmt.Errorf("parameter %s: %q is not a whole number", name, s)
+		return fmt.Errorf("parameter %s: %s is not a whole number", name, p.value(name, s))
 	}
 	if n < lo || n > hi {
-		return fmt.Errorf("parameter %s: %d is out of range [%d, %d]", name, n, lo, hi)
+		return fmt.Errorf("parameter %s: %s is out of range [%d, %d]", name, p.number(name, strconv.FormatInt(n, 10)), lo, hi)
 	}
 	*dst = int(n)
 	return nil
@@ -242,10 +371,24 @@ func (p *params) duration(name string, dst *time.Duration) error {
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil {
-		return fmt.Errorf("parameter %s: %q is not a duration such as 500ms or 2s", name, s)
+		return fmt.Errorf("parameter %s: %s is not a duration such as 500ms or 2s", name, p.value(name, s))
 	}
 	if d < 0 {
-		return fmt.Errorf("parameter %s: negative duration %v", name, d)
+		return fmt.Errorf("parameter %s: negative duration %s", name, p.number(name, d.String()))
+	}
+	*dst = d
+	return nil
+}
+
+// positiveDuration reads a duration that must be more than 0 (a timeout:
+// 0 would mean a library default, not none).
+func (p *params) positiveDuration(name string, dst *time.Duration) error {
+	d := *dst
+	if err := p.duration(name, &d); err != nil {
+		return err
+	}
+	if d == 0 {
+		return fmt.Errorf("parameter %s: a timeout must be more than 0", name)
 	}
 	*dst = d
 	return nil
@@ -258,7 +401,7 @@ func (p *params) bool(name string, dst *bool) error {
 	}
 	b, err := strconv.ParseBool(s)
 	if err != nil {
-		return fmt.Errorf("parameter %s: %q is not true or false", name, s)
+		return fmt.Errorf("parameter %s: %s is not true or false", name, p.value(name, s))
 	}
 	*dst = b
 	return nil
@@ -271,6 +414,9 @@ func (p *params) size(name string, dst *int64) error {
 	}
 	n, err := ParseSize(s)
 	if err != nil {
+		if p.hidden[name] {
+			return fmt.Errorf("parameter %s: %s is not a size such as 1GiB", name, p.value(name, s))
+		}
 		return fmt.Errorf("parameter %s: %w", name, err)
 	}
 	*dst = n
@@ -390,38 +536,21 @@ func (u *storageURL) openDisk() (Storage, error) {
 	return NewDisk(u.path, DiskMaxBytes(size), DiskLockTimeout(lock))
 }
 
-// hostPort validates one host[:port] item and fills in defPort.
-func hostPort(item, defPort string) (string, error) {
-	if item == "" {
-		return "", errors.New("empty host in the host list")
+// hostPort fills in defPort on a host[:port] item whose syntax
+// parseStorageURL checked.
+func hostPort(item, defPort string) string {
+	if _, _, err := net.SplitHostPort(item); err == nil {
+		return item
 	}
-	host, port, err := net.SplitHostPort(item)
-	if err != nil {
-		// No port: the whole item is the host (an IPv6 literal in brackets).
-		host, port = strings.TrimSuffix(strings.TrimPrefix(item, "["), "]"), defPort
-		if strings.ContainsAny(host, "[]") || (strings.Contains(host, ":") && !strings.HasPrefix(item, "[")) {
-			return "", fmt.Errorf("bad host %q", item)
-		}
-	}
-	if host == "" {
-		return "", fmt.Errorf("host %q has no host name", item)
-	}
-	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-		return "", fmt.Errorf("host %q: bad port %q", item, port)
-	}
-	return net.JoinHostPort(host, port), nil
+	return net.JoinHostPort(strings.TrimSuffix(strings.TrimPrefix(item, "["), "]"), defPort)
 }
 
-func (u *storageURL) addrs(defPort string) ([]string, error) {
+func (u *storageURL) addrs(defPort string) []string {
 	out := make([]string, 0, len(u.hosts))
 	for _, h := range u.hosts {
-		a, err := hostPort(h, defPort)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
+		out = append(out, hostPort(h, defPort))
 	}
-	return out, nil
+	return out
 }
 
 func (u *storageURL) openMemcache() (Storage, error) {
@@ -434,25 +563,23 @@ func (u *storageURL) openMemcache() (Storage, error) {
 	if len(u.hosts) == 0 {
 		return nil, errors.New("memcache:// needs at least one host, as in memcache://127.0.0.1:11211")
 	}
-	addrs, err := u.addrs("11211")
-	if err != nil {
-		return nil, err
-	}
+	addrs := u.addrs("11211")
 	p, err := u.params("timeout", "max_idle_conns")
 	if err != nil {
 		return nil, err
 	}
-	var timeout time.Duration
+	timeout := DefaultOpenMemcacheTimeout
 	var idle int
-	if err := p.duration("timeout", &timeout); err != nil {
+	if err := p.positiveDuration("timeout", &timeout); err != nil {
 		return nil, err
 	}
 	if err := p.int("max_idle_conns", 0, math.MaxInt32, &idle); err != nil {
 		return nil, err
 	}
-	ss := new(memcache.ServerList)
-	if err := ss.SetServers(addrs...); err != nil {
-		return nil, fmt.Errorf("memcache servers %s: %w", strings.Join(addrs, ","), err)
+	// Names are resolved at each dial, not here (see MemcacheServers).
+	ss, err := NewMemcacheServers(addrs...)
+	if err != nil {
+		return nil, err
 	}
 	c := memcache.NewFromSelector(ss)
 	c.Timeout = timeout
@@ -462,10 +589,43 @@ func (u *storageURL) openMemcache() (Storage, error) {
 	return m, nil
 }
 
+// The client settings Open gives the clients it makes when the URL does not
+// set them. go-redis's own defaults suit a database, not a cache: with a
+// server refusing connections, each command dialled 5 times 100 ms apart
+// and was retried 3 times, so a ring's Call took 1.8 s to 3.4 s (a get and
+// a set) before it returned the function's result; a frozen server held a
+// command 5 s per try. A cache that is sick should cost a miss, quickly.
+const (
+	// DefaultOpenDialTimeout bounds one dial of a Redis connection
+	// (dial_timeout): 500 ms.
+	DefaultOpenDialTimeout = 500 * time.Millisecond
+	// DefaultOpenReadTimeout bounds the wait for a Redis answer
+	// (read_timeout): 500 ms.
+	DefaultOpenReadTimeout = 500 * time.Millisecond
+	// DefaultOpenWriteTimeout bounds the write of a Redis command
+	// (write_timeout): 500 ms.
+	DefaultOpenWriteTimeout = 500 * time.Millisecond
+	// DefaultOpenPoolTimeout bounds the wait for a free connection when
+	// every connection of a Redis pool is busy (pool_timeout): 500 ms.
+	DefaultOpenPoolTimeout = 500 * time.Millisecond
+	// DefaultOpenMaxRetryBackoff caps go-redis's wait between two tries of
+	// a command (when max_retries allows a retry) and between two tries of
+	// a cluster command: 100 ms (go-redis: 1 s).
+	DefaultOpenMaxRetryBackoff = 100 * time.Millisecond
+	// DefaultOpenMemcacheTimeout bounds each memcached dial, read and write
+	// (timeout): 500 ms, gomemcache's own default.
+	DefaultOpenMemcacheTimeout = 500 * time.Millisecond
+)
+
+// defaultOpenMaxRedirects is go-redis's MaxRedirects, kept: a cluster
+// command follows MOVED and ASK answers (a failover, a resharding) and
+// retries a node that failed up to 3 more times.
+const defaultOpenMaxRedirects = 3
+
 // redisParams are the query parameters every Redis scheme takes.
 var redisParams = []string{
 	"dial_timeout", "read_timeout", "write_timeout", "pool_timeout",
-	"pool_size", "min_idle_conns", "max_idle_conns", "max_retries", "protocol", "client_name",
+	"pool_size", "min_idle_conns", "max_idle_conns", "max_retries", "dial_attempts", "protocol", "client_name",
 }
 
 // redisCommon holds the values of redisParams.
@@ -473,21 +633,26 @@ type redisCommon struct {
 	dial, read, write, pool time.Duration
 	poolSize, minIdle       int
 	maxIdle, maxRetries     int
+	dialAttempts            int
 	protocol                int
 	clientName              string
 }
 
 func (p *params) redisCommon() (redisCommon, error) {
-	var c redisCommon
+	c := redisCommon{
+		dial: DefaultOpenDialTimeout, read: DefaultOpenReadTimeout, write: DefaultOpenWriteTimeout, pool: DefaultOpenPoolTimeout,
+		dialAttempts: 1,
+	}
 	for _, err := range []error{
-		p.duration("dial_timeout", &c.dial),
-		p.duration("read_timeout", &c.read),
-		p.duration("write_timeout", &c.write),
-		p.duration("pool_timeout", &c.pool),
+		p.positiveDuration("dial_timeout", &c.dial),
+		p.positiveDuration("read_timeout", &c.read),
+		p.positiveDuration("write_timeout", &c.write),
+		p.positiveDuration("pool_timeout", &c.pool),
 		p.int("pool_size", 1, math.MaxInt32, &c.poolSize),
 		p.int("min_idle_conns", 0, math.MaxInt32, &c.minIdle),
 		p.int("max_idle_conns", 0, math.MaxInt32, &c.maxIdle),
 		p.int("max_retries", -1, 100, &c.maxRetries),
+		p.int("dial_attempts", 1, 100, &c.dialAttempts),
 		p.int("protocol", 2, 3, &c.protocol),
 	} {
 		if err != nil {
@@ -498,9 +663,19 @@ func (p *params) redisCommon() (redisCommon, error) {
 	return c, nil
 }
 
+// goRedisCount turns a count where 0 means none into go-redis's form,
+// where 0 means its default and -1 none.
+func goRedisCount(n int) int {
+	if n <= 0 {
+		return -1
+	}
+	return n
+}
+
 func (c redisCommon) apply(o *redis.Options) {
 	o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout = c.dial, c.read, c.write, c.pool
-	o.PoolSize, o.MinIdleConns, o.MaxIdleConns, o.MaxRetries = c.poolSize, c.minIdle, c.maxIdle, c.maxRetries
+	o.PoolSize, o.MinIdleConns, o.MaxIdleConns = c.poolSize, c.minIdle, c.maxIdle
+	o.MaxRetries, o.MaxRetryBackoff, o.DialerRetries = goRedisCount(c.maxRetries), DefaultOpenMaxRetryBackoff, c.dialAttempts
 	o.Protocol, o.ClientName = c.protocol, c.clientName
 	o.ContextTimeoutEnabled = true
 }
@@ -550,7 +725,7 @@ func (u *storageURL) openRedis() (Storage, error) {
 		}
 		return u.ownedRedis(redis.NewClient(o)), nil
 	case "redis+cluster", "rediss+cluster":
-		o, err := u.redisClusterOptions(tlsParams())
+		o, err := u.redisClusterOptions(tlsParams("max_redirects"))
 		if err != nil {
 			return nil, err
 		}
@@ -595,10 +770,7 @@ func (u *storageURL) redisOptions(allowed []string) (*redis.Options, error) {
 		if len(u.hosts) == 1 {
 			host = u.hosts[0]
 		}
-		if o.Addr, err = hostPort(host, "6379"); err != nil {
-			return nil, err
-		}
-		o.Network = "tcp"
+		o.Addr, o.Network = hostPort(host, "6379"), "tcp"
 		if o.DB, err = u.db(p, true); err != nil {
 			return nil, err
 		}
@@ -636,19 +808,21 @@ func (u *storageURL) redisClusterOptions(allowed []string) (*redis.ClusterOption
 	if len(u.hosts) == 0 {
 		return nil, fmt.Errorf("%s:// needs at least one host, as in %s://host1:7000,host2:7001", u.scheme, u.scheme)
 	}
-	addrs, err := u.addrs("6379")
-	if err != nil {
-		return nil, err
-	}
 	var one redis.Options
 	if err := u.redisShared(p, &one); err != nil {
 		return nil, err
 	}
+	redirects := defaultOpenMaxRedirects
+	if err := p.int("max_redirects", 0, 100, &redirects); err != nil {
+		return nil, err
+	}
 	return &redis.ClusterOptions{
-		Addrs:    addrs,
+		Addrs:    u.addrs("6379"),
 		Username: u.user, Password: u.password,
-		DialTimeout: one.DialTimeout, ReadTimeout: one.ReadTimeout, WriteTimeout: one.WriteTimeout, PoolTimeout: one.PoolTimeout,
-		PoolSize: one.PoolSize, MinIdleConns: one.MinIdleConns, MaxIdleConns: one.MaxIdleConns, MaxRetries: one.MaxRetries,
+		MaxRedirects: goRedisCount(redirects),
+		DialTimeout:  one.DialTimeout, ReadTimeout: one.ReadTimeout, WriteTimeout: one.WriteTimeout, PoolTimeout: one.PoolTimeout,
+		PoolSize: one.PoolSize, MinIdleConns: one.MinIdleConns, MaxIdleConns: one.MaxIdleConns,
+		MaxRetries: one.MaxRetries, MaxRetryBackoff: one.MaxRetryBackoff, DialerRetries: one.DialerRetries,
 		Protocol: one.Protocol, ClientName: one.ClientName,
 		ContextTimeoutEnabled: true,
 		TLSConfig:             one.TLSConfig,
@@ -667,10 +841,7 @@ func (u *storageURL) redisFailoverOptions(allowed []string) (*redis.FailoverOpti
 	if master == "" || strings.Contains(master, "/") {
 		return nil, fmt.Errorf("%s:// needs the master name as the only path segment, as in %s://host:26379/mymaster, got path %q", u.scheme, u.scheme, u.path)
 	}
-	addrs, err := u.addrs("26379")
-	if err != nil {
-		return nil, err
-	}
+	addrs := u.addrs("26379")
 	db, err := u.db(p, false)
 	if err != nil {
 		return nil, err
@@ -685,7 +856,8 @@ func (u *storageURL) redisFailoverOptions(allowed []string) (*redis.FailoverOpti
 		Username:      u.user, Password: u.password,
 		DB:          db,
 		DialTimeout: one.DialTimeout, ReadTimeout: one.ReadTimeout, WriteTimeout: one.WriteTimeout, PoolTimeout: one.PoolTimeout,
-		PoolSize: one.PoolSize, MinIdleConns: one.MinIdleConns, MaxIdleConns: one.MaxIdleConns, MaxRetries: one.MaxRetries,
+		PoolSize: one.PoolSize, MinIdleConns: one.MinIdleConns, MaxIdleConns: one.MaxIdleConns,
+		MaxRetries: one.MaxRetries, MaxRetryBackoff: one.MaxRetryBackoff, DialerRetries: one.DialerRetries,
 		Protocol: one.Protocol, ClientName: one.ClientName,
 		ContextTimeoutEnabled: true,
 		TLSConfig:             one.TLSConfig,

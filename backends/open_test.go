@@ -199,14 +199,14 @@ func TestOpenErrors(t *testing.T) {
 		"memory://host":                           {`memory:// takes no host, got "host"`},
 		"memory:///path":                          {`memory:// takes no path, got "/path"`},
 		"dict://?x=1&a=2":                         {"unknown parameter a, x for dict://", "(it takes: none)"},
-		"dummy://u:" + secret + "@":               {"dummy:// takes no user or password", `"dummy://u:xxxxx@"`},
-		"redis://u:" + secret + "@h:abc/0":        {`host "h:abc": bad port "abc"`, "redis://u:xxxxx@h:abc/0"},
-		"redis://u:" + secret + "@h:0":            {`bad port "0"`},
+		"dummy://u:" + secret + "@":               {"dummy:// takes no user or password", `"dummy://xxxxx@"`},
+		"redis://u:" + secret + "@h:abc/0":        {"malformed redis URL", "host 1 of 1: the port is not a number from 1 to 65535"},
+		"redis://u:" + secret + "@h:0":            {"host 1 of 1: the port is not a number"},
 		"redis://u:" + secret + "@h/x":            {`path "/x" is not a database number`},
 		"redis://u:" + secret + "@h?pool_size=-1": {"parameter pool_size: -1 is out of range [1,"},
 		"redis://u:" + secret + "@h?dial_timeout=fast": {`parameter dial_timeout: "fast" is not a duration`},
 		"redis://u:" + secret + "@h?read_timeout=-1s":  {"parameter read_timeout: negative duration -1s"},
-		"redis://u:" + secret + "@h?bogus=1":           {"unknown parameter bogus for redis://", `"redis://u:xxxxx@h?bogus=1"`},
+		"redis://u:" + secret + "@h?bogus=1":           {"unknown parameter bogus for redis://", `"redis://xxxxx@h?bogus=1"`},
 		"redis://u:" + secret + "@h?protocol=4":        {"parameter protocol: 4 is out of range [2, 3]"},
 		"redis://u:" + secret + "%zz@h":                {"bad percent-encoding in the user name or password"},
 		"redis://u:" + secret + "@h#frag":              {"unexpected fragment"},
@@ -219,17 +219,29 @@ func TestOpenErrors(t *testing.T) {
 		"redis+cluster://":                             {"redis+cluster:// needs at least one host"},
 		"redis+cluster://h:7000/1":                     {"redis+cluster:// takes no path"},
 		"redis+cluster://h:7000?db=1":                  {"unknown parameter db for redis+cluster://"},
-		"redis+cluster://h:7000,,h:7001":               {"empty host in the host list"},
+		"redis+cluster://h:7000,,h:7001":               {"host 2 of 3: empty"},
+		"redis+cluster://h?max_redirects=x":            {`parameter max_redirects: "x" is not a whole number`},
+		"redis://h?max_redirects=1":                    {"unknown parameter max_redirects for redis://"},
+		"redis://h?dial_timeout=0":                     {"parameter dial_timeout: a timeout must be more than 0"},
+		"redis://h?dial_attempts=0":                    {"parameter dial_attempts: 0 is out of range [1, 100]"},
+		"redis://h?max_retries=101":                    {"parameter max_retries: 101 is out of range [-1, 100]"},
 		"redis+sentinel://s:26379":                     {"needs the master name"},
 		"redis+sentinel://s:26379/a/b":                 {"needs the master name as the only path segment"},
-		"redis+sentinel://u:" + secret + "@s/m?sentinel_password=" + secret + "2&bogus=1": {"unknown parameter bogus", "sentinel_password=xxxxx"},
+		"redis+sentinel://u:" + secret + "@s/m?bogus=1&sentinel_password=" + secret + "2": {"unknown parameter bogus", "sentinel_password=xxxxx"},
+		"redis+sentinel://u:" + secret + "@s/m?sentinel_password=" + secret + "&bogus=1":  {"unknown parameter 1 whose name is not shown (it follows a credential parameter", "sentinel_password=xxxxx&xxxxx"},
+		"redis+sentinel://s/m?sentinel_password=" + secret + "&db=x":                      {"parameter db: its value (not shown: it follows a credential parameter"},
+		"redis+sentinel://s/m?sentinel_password=" + secret + "&db=-1":                     {"parameter db: its value (not shown"},
+		"redis+sentinel://s/m?sentinel_password=" + secret + "&dial_timeout=-1s":          {"parameter dial_timeout: negative duration its value (not shown"},
 		"memcache://":                            {"memcache:// needs at least one host"},
 		"memcache://u:" + secret + "@127.0.0.1":  {"memcache:// takes no user or password"},
 		"memcache://127.0.0.1?timeout=-1s":       {"parameter timeout: negative duration"},
-		"memcache://127.0.0.1:99999":             {`host "127.0.0.1:99999": bad port "99999"`},
+		"memcache://127.0.0.1:99999":             {"malformed memcache URL", "host 1 of 1: the port is not a number from 1 to 65535"},
+		"memcache://127.0.0.1?timeout=0":         {"parameter timeout: a timeout must be more than 0"},
 		"memcache://127.0.0.1/x":                 {`memcache:// takes no path, got "/x"`},
 		"memcache://127.0.0.1?db=1":              {"unknown parameter db for memcache://", "(it takes: timeout, max_idle_conns)"},
 		"disk://":                                {"disk:// needs a directory path"},
+		"disk:///tmp/a@b":                        {"malformed disk URL", "an '@' follows the host part"},
+		"memory://?" + secret + "@?size=1":       {"malformed memory URL", "an '@' follows the host part"},
 		"disk://host/path":                       {`disk:// takes no host, got "host"`},
 		"disk://" + dir + "?size=1XB":            {`parameter size: size "1XB" has an unknown unit`},
 		"disk://" + dir + "?size=99999999999GiB": {`size "99999999999GiB" is too large`},
@@ -279,10 +291,11 @@ func TestParseSize(t *testing.T) {
 
 func TestRedactedURL(t *testing.T) {
 	for raw, want := range map[string]string{
-		"redis://u:" + secret + "@h:1/0?db=1": "redis://u:xxxxx@h:1/0?db=1",
-		"redis://:" + secret + "@h":           "redis://:xxxxx@h",
-		"redis://u@h":                         "redis://u@h",
-		"redis+sentinel://s/m?sentinel_password=" + secret + "&db=1": "redis+sentinel://s/m?db=1&sentinel_password=xxxxx",
+		"redis://u:" + secret + "@h:1/0?db=1": "redis://xxxxx@h:1/0?db=1",
+		"redis://:" + secret + "@h":           "redis://xxxxx@h",
+		"redis://u:@h":                        "redis://xxxxx@h",
+		"redis://" + secret + "@h":            "redis://xxxxx@h",
+		"redis+sentinel://s/m?db=1&sentinel_password=" + secret + "&x=1": "redis+sentinel://s/m?db=1&sentinel_password=xxxxx&xxxxx",
 		"disk:rel/dir":     "disk:rel/dir",
 		"memory://?size=1": "memory://?size=1",
 	} {
@@ -337,4 +350,50 @@ func TestOpenServers(t *testing.T) {
 		}
 	}
 	goleak.VerifyNone(t, ignore)
+}
+
+// TestOpenCacheDefaults: the client settings Open chooses for a cache, and
+// their overrides.
+func TestOpenCacheDefaults(t *testing.T) {
+	o := redisOpts(t, openOK(t, "redis://h"))
+	if o.DialTimeout != 500*time.Millisecond || o.ReadTimeout != 500*time.Millisecond || o.WriteTimeout != 500*time.Millisecond ||
+		o.PoolTimeout != 500*time.Millisecond || o.MaxRetries != 0 || o.DialerRetries != 1 || o.MaxRetryBackoff != 100*time.Millisecond ||
+		!o.ContextTimeoutEnabled {
+		t.Errorf("redis:// defaults: dial %v read %v write %v pool %v retries %d dial attempts %d backoff %v ctx %v",
+			o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout, o.MaxRetries, o.DialerRetries, o.MaxRetryBackoff, o.ContextTimeoutEnabled)
+	}
+	o = redisOpts(t, openOK(t, "redis://h?max_retries=0&dial_attempts=3&read_timeout=2s"))
+	if o.MaxRetries != 0 || o.DialerRetries != 3 || o.ReadTimeout != 2*time.Second || o.WriteTimeout != 500*time.Millisecond {
+		t.Errorf("overrides: retries %d dial attempts %d read %v write %v", o.MaxRetries, o.DialerRetries, o.ReadTimeout, o.WriteTimeout)
+	}
+	if o = redisOpts(t, openOK(t, "redis://h?max_retries=2")); o.MaxRetries != 2 {
+		t.Errorf("max_retries=2: %d", o.MaxRetries)
+	}
+
+	co := openOK(t, "redis+cluster://h1:7000").Raw().(*redis.ClusterClient).Options()
+	if co.DialTimeout != 500*time.Millisecond || co.ReadTimeout != 500*time.Millisecond || co.PoolTimeout != 500*time.Millisecond ||
+		co.MaxRetries != -1 || co.DialerRetries != 1 || co.MaxRedirects != 3 || co.MaxRetryBackoff != 100*time.Millisecond || !co.ContextTimeoutEnabled {
+		t.Errorf("redis+cluster:// defaults %+v", co)
+	}
+	if co = openOK(t, "redis+cluster://h1:7000?max_redirects=0").Raw().(*redis.ClusterClient).Options(); co.MaxRedirects != 0 {
+		t.Errorf("max_redirects=0: %d", co.MaxRedirects)
+	}
+
+	u, err := parseStorageURL("redis+sentinel://s1/m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fo, err := u.redisFailoverOptions(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fo.DialTimeout != 500*time.Millisecond || fo.ReadTimeout != 500*time.Millisecond || fo.PoolTimeout != 500*time.Millisecond ||
+		fo.MaxRetries != -1 || fo.DialerRetries != 1 || fo.MaxRetryBackoff != 100*time.Millisecond || !fo.ContextTimeoutEnabled {
+		t.Errorf("redis+sentinel:// defaults %+v", fo)
+	}
+
+	c := Unwrap(openOK(t, "memcache://h:11211")).(*Memcache).Raw().(*memcache.Client)
+	if c.Timeout != 500*time.Millisecond {
+		t.Errorf("memcache:// timeout %v", c.Timeout)
+	}
 }

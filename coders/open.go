@@ -182,21 +182,17 @@ func splitCoderURL(rawURL string) (scheme, query string, err error) {
 		scheme = rawURL
 	}
 	if scheme == "" {
-		return "", "", fmt.Errorf("ring: coder url %q: no coder name before \"://\"", rawURL)
+		return "", "", errors.New("ring: coder url: no coder name before \"://\" (the url is not shown: it may hold a password)")
 	}
 	if strings.ContainsAny(scheme, ":/?#") {
-		return "", "", fmt.Errorf("ring: coder url %q: bad coder name %q", rawURL, scheme)
+		return "", "", errors.New("ring: coder url: bad coder name: it has ':', '/', '?' or '#' (the url is not shown: it may hold a password)")
 	}
 	if rest != "" && rest[0] != '?' {
-		end := strings.IndexByte(rest, '?')
-		if end < 0 {
-			end = len(rest)
-		}
-		return "", "", fmt.Errorf("ring: coder %s: unexpected %q after \"://\" (a coder url has only a scheme and a query, as in %s://?level=3)", scheme, rest[:end], scheme)
+		return "", "", fmt.Errorf("ring: coder %s: unexpected host, user or path after \"://\", not shown (a coder url has only a scheme and a query, as in %s://?level=3)", scheme, scheme)
 	}
 	query = strings.TrimPrefix(rest, "?")
 	if i := strings.IndexByte(query, '#'); i >= 0 {
-		return "", "", fmt.Errorf("ring: coder %s: unexpected fragment %q", scheme, query[i:])
+		return "", "", fmt.Errorf("ring: coder %s: unexpected fragment ('#'), not shown", scheme)
 	}
 	return scheme, query, nil
 }
@@ -221,26 +217,29 @@ func parseParams(query string, inChain map[string]bool, anyLayer bool) (map[stri
 	}
 	values, err := url.ParseQuery(query)
 	if err != nil {
-		return nil, []string{fmt.Sprintf("bad query %q: %v", query, err)}
+		// Not quoted: a query that does not parse may hold anything.
+		return nil, []string{"bad query: a bad percent-escape or a ';' (write % as %25, ';' as %3B)"}
 	}
 	var errs []string
 	for _, k := range slices.Sorted(maps.Keys(values)) {
 		vs := values[k]
-		if len(vs) > 1 {
-			errs = append(errs, fmt.Sprintf("parameter %s given %d times (%s)", k, len(vs), strings.Join(quoteAll(vs), ", ")))
-			continue
-		}
 		layer, name, qualified := strings.Cut(k, ".")
 		if !qualified {
 			name, layer = layer, ""
+		}
+		if len(vs) > 1 && slices.Contains(layerParams, name) {
+			errs = append(errs, fmt.Sprintf("parameter %s given %d times (%s)", k, len(vs), strings.Join(quoteAll(vs), ", ")))
+			continue
 		}
 		if !slices.Contains(layerParams, name) {
 			hint := ""
 			if ours, ok := cachetoryParams[name]; ok && ours != "" {
 				hint = fmt.Sprintf("; did you mean %q?", ours)
 			}
-			errs = append(errs, fmt.Sprintf("unknown parameter %s=%q (known: %s, optionally prefixed with a layer name as in zstd.level)%s",
-				k, vs[0], strings.Join(layerParams, ", "), hint))
+			// The value of an unknown parameter is not shown: it may be a
+			// password meant for a backend URL.
+			errs = append(errs, fmt.Sprintf("unknown parameter %s (known: %s, optionally prefixed with a layer name as in zstd.level)%s",
+				k, strings.Join(layerParams, ", "), hint))
 			continue
 		}
 		switch {
