@@ -85,8 +85,8 @@ type MemcacheOption func(*Memcache)
 // ss must be the client's own selector: keys are placed by it, and a
 // different one would read other servers than the client writes.
 //
-//	ss := new(memcache.ServerList)
-//	if err := ss.SetServers("10.0.0.1:11211", "10.0.0.2:11211"); err != nil { ... }
+//	ss, err := backends.NewMemcacheServers("cache1:11211", "cache2:11211") // resolved at each dial
+//	if err != nil { ... }
 //	m := backends.NewMemcache(memcache.NewFromSelector(ss), backends.MemcacheSelector(ss))
 func MemcacheSelector(ss memcache.ServerSelector) MemcacheOption {
 	return func(m *Memcache) {
