@@ -47,8 +47,16 @@ type guard struct {
 	timeout time.Duration     // 0: none
 	ring    string
 	hook    func(wire.Event)
-	// seenOpen is whether the ring last reported the breaker open.
+	// node names the server of a key on a storage that spreads keys over
+	// several (a Redis Cluster); its single-key operations then go through
+	// that server's breaker, br.Node(name). refresh, if set, makes the
+	// client learn the layout again when a server's breaker opens.
+	node    func(ctx context.Context, key string) (string, error)
+	refresh func()
+	// seenOpen is whether the ring last reported br open; seen holds the
+	// same for each node breaker (*backends.Breaker -> *atomic.Bool).
 	seenOpen atomic.Bool
+	seen     sync.Map
 	// skipped is returned while the breaker is open: built once, so that
 	// a Call skipping the storage allocates nothing for it.
 	skipped error
@@ -111,6 +119,7 @@ func guardStorage(ring string, s backends.Storage, cfg *config, lenient bool) (b
 		skipped: fmt.Errorf("ring: backend %s: %w", s.Name(), ErrStorageUnavailable)}
 	if policy.failures > 0 {
 		g.br = backends.BreakerOf(s)
+		g.node, g.refresh = backends.NodeOf(s)
 		if err := g.br.SetPolicy(policy.failures, policy.coolDown); err != nil && !lenient {
 			n, cd := g.br.Policy()
 			return nil, fmt.Errorf("ring: %s: %s: storage %s already has a circuit breaker set to %s by the first ring built on it; rings on one storage share its breaker: give them the same CircuitBreaker option",
@@ -188,80 +197,108 @@ func (g *guard) bound(ctx context.Context, n int) (context.Context, context.Canc
 	return context.WithTimeout(ctx, d)
 }
 
-// admit asks the breaker whether the operation may go; it reports skip
-// when it may not.
-func (g *guard) admit() (probe, skip bool) {
-	if g.br == nil {
+// breakerFor returns the breaker of a single-key operation on key: the
+// key's server's on a storage that spreads keys over several, the
+// storage's own otherwise (and for bulk operations, which span servers).
+func (g *guard) breakerFor(ctx context.Context, key string, single bool) *backends.Breaker {
+	if g.br == nil || g.node == nil || !single {
+		return g.br
+	}
+	name, err := g.node(ctx, key)
+	if err != nil {
+		return g.br
+	}
+	return g.br.Node(name)
+}
+
+// admit asks br whether the operation may go; it reports skip when it may
+// not.
+func (g *guard) admit(br *backends.Breaker) (probe, skip bool) {
+	if br == nil {
 		return false, false
 	}
-	probe, ok := g.br.Allow()
+	probe, ok := br.Allow()
 	if !ok {
-		g.observe()
+		g.observe(br)
 	}
 	return probe, !ok
 }
 
 // finish classifies the outcome of an operation that ran on octx (derived
-// from the caller's ctx), feeds the breaker and returns the error to give
-// the caller: a timeout of the ring's own becomes a timeoutError.
-func (g *guard) finish(ctx, octx context.Context, probe bool, op, key string, n int, err error) error {
+// from the caller's ctx), feeds br and returns the error to give the
+// caller: a timeout of the ring's own becomes a timeoutError.
+func (g *guard) finish(ctx, octx context.Context, br *backends.Breaker, probe bool, op, key string, n int, err error) error {
 	ownTimeout := err != nil && octx != ctx && octx.Err() != nil && ctx.Err() == nil
 	if ownTimeout {
 		err = &timeoutError{backend: g.s.Name(), op: op, key: key, n: n, timeout: g.timeout, err: err}
 	}
-	if g.br == nil {
+	if br == nil {
 		return err
 	}
 	switch {
 	case err == nil:
-		g.br.Success(probe)
-	case ownTimeout:
-		g.br.Failure(probe, err)
+		br.Success(probe)
+	case ownTimeout || (ctx.Err() == nil && backends.Unreachable(err)):
+		before := br.State()
+		br.Failure(probe, err)
+		if g.refresh != nil && before != backends.BreakerOpen && br.State() == backends.BreakerOpen {
+			g.refresh() // a server is gone: a failover may have moved its keys
+		}
 	case ctx.Err() != nil: // the caller gave up: no verdict
-		g.br.Abandon(probe)
-	case backends.Unreachable(err):
-		g.br.Failure(probe, err)
+		br.Abandon(probe)
 	default: // an answer, if a refusal: the storage is up
-		g.br.Success(probe)
+		br.Success(probe)
 	}
-	g.observe()
+	g.observe(br)
 	return err
 }
 
-// observe reports a change of the breaker's state that this ring has not
-// reported yet.
-func (g *guard) observe() {
-	open := g.br.State() != backends.BreakerClosed
-	if g.seenOpen.Load() == open || !g.seenOpen.CompareAndSwap(!open, open) || g.hook == nil {
+// observe reports a change of br's state that this ring has not reported
+// yet.
+func (g *guard) observe(br *backends.Breaker) {
+	seen := &g.seenOpen
+	if br != g.br {
+		v, ok := g.seen.Load(br)
+		if !ok {
+			v, _ = g.seen.LoadOrStore(br, new(atomic.Bool))
+		}
+		seen = v.(*atomic.Bool)
+	}
+	open := br.State() != backends.BreakerClosed
+	if seen.Load() == open || !seen.CompareAndSwap(!open, open) || g.hook == nil {
 		return
 	}
-	name := g.s.Name()
+	where := g.s.Name()
+	if node := br.NodeName(); node != "" {
+		where += ": node " + node
+	}
 	if open {
-		n, cd := g.br.Policy()
+		n, cd := br.Policy()
 		g.hook(wire.Event{Ring: g.ring, Op: OpBreakerOpen, Err: &breakerOpenError{
-			backend: name, failures: n, coolDown: cd, last: g.br.LastFailure()}})
+			where: where, failures: n, coolDown: cd, last: br.LastFailure()}})
 		return
 	}
-	var open4 time.Duration
-	if since := g.br.Since(); !since.IsZero() {
-		open4 = time.Since(since).Round(time.Millisecond)
+	var was time.Duration
+	if since := br.Since(); !since.IsZero() {
+		was = time.Since(since).Round(time.Millisecond)
 	}
 	g.hook(wire.Event{Ring: g.ring, Op: OpBreakerClosed,
-		Err: fmt.Errorf("ring: backend %s: a probe succeeded after %v open: the storage is used again", name, open4)})
+		Err: fmt.Errorf("ring: backend %s: a probe succeeded after %v open: the storage is used again", where, was)})
 }
 
-// guarded runs one operation through the guard.
+// guarded runs one operation on key (n == 0) or on n keys through the
+// guard.
 func guarded[T any](g *guard, ctx context.Context, op, key string, n int, fn func(ctx context.Context) (T, error)) (T, error) {
-	probe, skip := g.admit()
+	octx, cancel := g.bound(ctx, n)
+	defer cancel()
+	br := g.breakerFor(octx, key, n == 0)
+	probe, skip := g.admit(br)
 	if skip {
 		var zero T
 		return zero, g.skipped
 	}
-	octx, cancel := g.bound(ctx, n)
 	v, err := fn(octx)
-	err = g.finish(ctx, octx, probe, op, key, n, err)
-	cancel()
-	return v, err
+	return v, g.finish(ctx, octx, br, probe, op, key, n, err)
 }
 
 func guardedErr(g *guard, ctx context.Context, op, key string, n int, fn func(ctx context.Context) error) error {
@@ -292,7 +329,7 @@ func (e *timeoutError) Unwrap() []error {
 
 // breakerOpenError is the Err of an OpBreakerOpen event.
 type breakerOpenError struct {
-	backend  string
+	where    string // the backend, and the node for a node's breaker
 	failures int
 	coolDown time.Duration
 	last     error
@@ -300,7 +337,7 @@ type breakerOpenError struct {
 
 func (e *breakerOpenError) Error() string {
 	return fmt.Sprintf("ring: backend %s: %d consecutive failures, the last: %v; the storage is skipped, with a probe every %v: %v",
-		e.backend, e.failures, e.last, e.coolDown, ErrStorageUnavailable)
+		e.where, e.failures, e.last, e.coolDown, ErrStorageUnavailable)
 }
 
 func (e *breakerOpenError) Unwrap() []error {
@@ -324,13 +361,15 @@ func (g *guard) Unwrap() backends.Storage { return backends.Unwrap(g.s) }
 func (g *guard) Breaker() *backends.Breaker { return g.br }
 
 func (g *guard) Get(ctx context.Context, key string) (any, bool, error) {
-	probe, skip := g.admit()
+	octx, cancel := g.bound(ctx, 0)
+	br := g.breakerFor(octx, key, true)
+	probe, skip := g.admit(br)
 	if skip {
+		cancel()
 		return nil, false, g.skipped
 	}
-	octx, cancel := g.bound(ctx, 0)
 	v, ok, err := g.s.Get(octx, key)
-	err = g.finish(ctx, octx, probe, "get", key, 0, err)
+	err = g.finish(ctx, octx, br, probe, "get", key, 0, err)
 	cancel()
 	return v, ok, err
 }
@@ -406,12 +445,12 @@ func (g *guard) TouchMany(ctx context.Context, keys []string, ttl time.Duration)
 // Clear is gated by the breaker but not bounded by the timeout: it scans
 // the whole keyspace, so only its context bounds it.
 func (g *guard) Clear(ctx context.Context, prefix string) error {
-	probe, skip := g.admit()
+	probe, skip := g.admit(g.br)
 	if skip {
 		return g.skipped
 	}
 	err := backends.Clear(ctx, g.s, prefix)
-	return g.finish(ctx, ctx, probe, "clear", prefix, 0, err)
+	return g.finish(ctx, ctx, g.br, probe, "clear", prefix, 0, err)
 }
 
 // CheckExpiry forwards to the storage's check, if it has one.

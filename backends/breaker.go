@@ -76,6 +76,9 @@ type Breaker struct {
 	policySet bool
 	last      error
 	now       func() time.Time // nil: time.Now; set by tests
+
+	node  string   // the server of a per-node breaker ("" for a storage's own)
+	nodes sync.Map // server name -> *Breaker: see Node
 }
 
 func (b *Breaker) clock() time.Time {
@@ -107,6 +110,25 @@ func (b *Breaker) SetPolicy(failures int, coolDown time.Duration) error {
 	}
 	return fmt.Errorf("ring: circuit breaker already set to open after %d failures for %v", b.threshold.Load(), time.Duration(b.coolDown.Load()))
 }
+
+// Node returns the breaker of one server of a storage that spreads its
+// keys over several (see [NodeOf]), made on first use with b's policy:
+// on a Redis Cluster, a frozen or dead master is skipped while the others
+// keep serving. Call it after [Breaker.SetPolicy].
+func (b *Breaker) Node(name string) *Breaker {
+	if v, ok := b.nodes.Load(name); ok {
+		return v.(*Breaker)
+	}
+	n := &Breaker{now: b.now, node: name, policySet: true}
+	n.threshold.Store(b.threshold.Load())
+	n.coolDown.Store(b.coolDown.Load())
+	v, _ := b.nodes.LoadOrStore(name, n)
+	return v.(*Breaker)
+}
+
+// NodeName returns the server a breaker made by [Breaker.Node] stands
+// for, "" for a storage's own breaker.
+func (b *Breaker) NodeName() string { return b.node }
 
 // Policy returns the breaker's policy; failures is 0 when none is set.
 func (b *Breaker) Policy() (failures int, coolDown time.Duration) {
@@ -229,6 +251,42 @@ func BreakerOf(s Storage) *Breaker {
 		return b.Breaker()
 	}
 	return nil
+}
+
+// NodeOf returns, for a storage that spreads its keys over several servers
+// by key, the function that names the server holding a key, and a function
+// that asks the client to learn the servers' layout again; both are nil
+// for other storages. They cover a Redis on a *redis.ClusterClient (the
+// master of the key's slot, from the client's cached slot map; refresh
+// reloads the map in the background, so that a failover is seen without
+// waiting for go-redis's ClusterStateReloadInterval, 60s by default) and a
+// Memcache that knows its client's selector (the server it picks; refresh
+// is nil). s may be wrapped with [Cancelable].
+func NodeOf(s Storage) (node func(ctx context.Context, key string) (string, error), refresh func()) {
+	switch b := Unwrap(s).(type) {
+	case *Redis:
+		if c := b.cluster; c != nil {
+			return func(ctx context.Context, key string) (string, error) {
+				n, err := c.MasterForKey(ctx, key)
+				if err != nil {
+					return "", err
+				}
+				return n.Options().Addr, nil
+			}, func() { c.ReloadState(context.Background()) }
+		}
+	case *Memcache:
+		if b.pipe != nil {
+			ss := b.pipe.ss
+			return func(_ context.Context, key string) (string, error) {
+				addr, err := ss.PickServer(RefactorKey(b, key))
+				if err != nil {
+					return "", err
+				}
+				return addr.String(), nil
+			}, nil
+		}
+	}
+	return nil, nil
 }
 
 // Unreachable reports whether err says that the storage could not be
