@@ -238,3 +238,71 @@ func TestUnreachableRedisReplies(t *testing.T) {
 	require.Error(t, err)
 	require.True(t, Unreachable(err), "a stopped server: %v", err)
 }
+
+func TestBreakerNodes(t *testing.T) {
+	var clock fakeClock
+	b := newBreaker(&clock)
+	require.NoError(t, b.SetPolicy(2, time.Second))
+	a, c := b.Node("a:1"), b.Node("c:1")
+	require.Same(t, a, b.Node("a:1"))
+	require.Equal(t, "a:1", a.NodeName())
+	require.Equal(t, "", b.NodeName())
+	n, cd := a.Policy()
+	require.Equal(t, 2, n, "a node breaker has its storage's policy")
+	require.Equal(t, time.Second, cd)
+	a.Failure(false, errDown)
+	a.Failure(false, errDown)
+	require.Equal(t, BreakerOpen, a.State())
+	require.Equal(t, BreakerClosed, c.State(), "one server's failures leave the others alone")
+	require.Equal(t, BreakerClosed, b.State())
+}
+
+// TestNodeOf: the server of a key, for the storages that spread keys over
+// several.
+func TestNodeOf(t *testing.T) {
+	node, refresh := NodeOf(NewDict())
+	require.Nil(t, node)
+	require.Nil(t, refresh)
+	node, _ = NodeOf(Cancelable(NewMemcache(memcache.New("127.0.0.1:1"))))
+	require.Nil(t, node, "no selector known")
+
+	ss := new(memcache.ServerList)
+	require.NoError(t, ss.SetServers("127.0.0.1:1", "127.0.0.1:2"))
+	node, refresh = NodeOf(Cancelable(NewMemcache(memcache.NewFromSelector(ss), MemcacheSelector(ss))))
+	require.NotNil(t, node)
+	require.Nil(t, refresh)
+	seen := map[string]bool{}
+	for i := range 50 {
+		key := fmt.Sprintf("k%d", i)
+		name, err := node(context.Background(), key)
+		require.NoError(t, err)
+		addr, _ := ss.PickServer(key)
+		require.Equal(t, addr.String(), name)
+		seen[name] = true
+	}
+	require.Len(t, seen, 2)
+
+	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: servertest.RedisClusterAddrs(t)})
+	defer rdb.Close()
+	node, refresh = NodeOf(Cancelable(NewRedis(rdb)))
+	require.NotNil(t, node)
+	require.NotNil(t, refresh)
+	ctx := context.Background()
+	seen = map[string]bool{}
+	for i := range 50 {
+		key := fmt.Sprintf("k%d", i)
+		name, err := node(ctx, key)
+		require.NoError(t, err)
+		m, err := rdb.MasterForKey(ctx, key)
+		require.NoError(t, err)
+		require.Equal(t, m.Options().Addr, name)
+		seen[name] = true
+	}
+	require.Greater(t, len(seen), 1, "keys spread over the masters")
+	refresh()
+	time.Sleep(50 * time.Millisecond) // let go-redis's reload goroutine end before the leak check
+	one := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+	defer one.Close()
+	node, _ = NodeOf(NewRedis(one))
+	require.Nil(t, node, "one node")
+}
