@@ -412,3 +412,12 @@ func TestGuardOptions(t *testing.T) {
 	require.Equal(t, 500*time.Millisecond, ring.DefaultBreakerCoolDown)
 	require.Equal(t, 100*time.Millisecond, ring.DefaultStorageTimeout)
 }
+
+// TestNewCacheRefusesGuardOptions: a standalone Cache is not guarded, so
+// the options that would guard it are refused rather than ignored.
+func TestNewCacheRefusesGuardOptions(t *testing.T) {
+	_, err := ring.NewCache[int](ring.StorageTimeout(time.Second))
+	require.ErrorContains(t, err, "option StorageTimeout (a Cache is not guarded: bound its calls with their context) does not apply to a Cache")
+	_, err = ring.NewCache[int](ring.CircuitBreaker(3, time.Second))
+	require.ErrorContains(t, err, "option CircuitBreaker (a Cache is not guarded) does not apply to a Cache")
+}
