@@ -286,6 +286,11 @@ func newCoreShape[K any, R any](shape *descriptor.Shape, opts []Option, pl plan[
 	if err != nil {
 		return nil, err
 	}
+	raw := store
+	if store, err = guardStorage(shape.Name, store, cfg, false); err != nil { // timeout and breaker: guard.go
+		return nil, err
+	}
+	c.choose = guardChoose(shape.Name, cfg.choose, store, raw, cfg)
 	rc := wire.Config{
 		Name:        shape.Name,
 		Storage:     store,
@@ -295,7 +300,7 @@ func newCoreShape[K any, R any](shape *descriptor.Shape, opts []Option, pl plan[
 		Exclude:     cfg.exclude,
 		IfNotExists: cfg.ifNotExists,
 		Strategy:    cfg.strategy,
-		OnError:     cfg.onError,
+		OnError:     quietSkips(cfg.onError),
 	}
 	if cd != nil {
 		rc.Decode = pl.decode(cd)

@@ -66,6 +66,8 @@ func NewCache[V any](opts ...Option) (*Cache[V], error) {
 		"IfNotExists (pass SetOptions.IfNotExists)": cfg.ifNotExists,
 		"HashKeys": cfg.hashKeys,
 		"Choose":   cfg.choose != nil,
+		"StorageTimeout (a Cache is not guarded: bound its calls with their context)": cfg.storageTimeout != nil,
+		"CircuitBreaker (a Cache is not guarded)":                                     cfg.breaker != nil,
 	} {
 		if set {
 			bad = append(bad, fmt.Errorf("ring: cache: option %s does not apply to a Cache", name))

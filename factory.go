@@ -41,7 +41,11 @@ type config struct {
 	ifNotExists bool
 	hashKeys    bool
 	choose      func(ctx context.Context, key string, args []any) backends.Storage
-	errs        []error
+	// storageTimeout and breaker are set by StorageTimeout and
+	// CircuitBreaker (nil: the default, see guard.go).
+	storageTimeout *time.Duration
+	breaker        *breakerPolicy
+	errs           []error
 }
 
 func (c *config) fail(err error) { c.errs = append(c.errs, err) }

@@ -383,7 +383,9 @@ func TestRedisContextCancel(t *testing.T) {
 	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr(), ReadTimeout: 10 * time.Second,
 		WriteTimeout: 10 * time.Second, MaxRetries: -1, ContextTimeoutEnabled: true})
 	t.Cleanup(func() { _ = rdb.Close() })
-	r := ring.Must(ring.Func1(loadProfile(&counter{}), ring.Redis(rdb), ring.Coder("json"), ring.KeyPrefix("cancel")))
+	// StorageTimeout(0): the context alone bounds the calls here (the
+	// storage timeout is tested in guard_test.go and outage_test.go).
+	r := ring.Must(ring.Func1(loadProfile(&counter{}), ring.Redis(rdb), ring.Coder("json"), ring.KeyPrefix("cancel"), ring.StorageTimeout(0)))
 	require.NoError(t, rdb.Ping(context.Background()).Err())
 	srv.Pause()
 	defer srv.Resume()
@@ -422,7 +424,7 @@ func TestMemcacheContextCancel(t *testing.T) {
 	mc := memcache.New(srv.Addr())
 	mc.Timeout = 5 * time.Second
 	t.Cleanup(func() { _ = mc.Close() })
-	r := ring.Must(ring.Func1(loadProfile(&counter{}), ring.Memcache(mc), ring.Coder("json"), ring.KeyPrefix("cancel")))
+	r := ring.Must(ring.Func1(loadProfile(&counter{}), ring.Memcache(mc), ring.Coder("json"), ring.KeyPrefix("cancel"), ring.StorageTimeout(0)))
 	_, err := r.Call(context.Background(), 1)
 	require.NoError(t, err)
 	srv.Pause()

@@ -24,8 +24,14 @@ import (
 // not), so it behaves as s does. ring's Redis, RedisHash and Memcache
 // options, and Open for the remote schemes, return wrapped backends;
 // Unwrap gives s back.
+//
+// Each call of Cancelable also gives the storage a [Breaker] of its own
+// ([BreakerOf] returns it): ring treats a Cancelable storage as remote,
+// bounds its operations with a timeout and shares this breaker between
+// every ring built on the same storage value (see docs/reliability.md).
+// The wrapper itself never consults it.
 func Cancelable(s Storage) Storage {
-	c := cancelable{s: s}
+	c := cancelable{s: s, br: new(Breaker)}
 	if _, ok := s.(KeyRefactorer); ok {
 		return cancelableRefactor{c}
 	}
@@ -40,7 +46,10 @@ func Unwrap(s Storage) Storage {
 	return s
 }
 
-type cancelable struct{ s Storage }
+type cancelable struct {
+	s  Storage
+	br *Breaker
+}
 
 // cancelableRefactor is a cancelable over a backend that rewrites keys.
 type cancelableRefactor struct{ cancelable }
@@ -81,10 +90,11 @@ func interruptibleErr(ctx context.Context, fn func() error) error {
 	return err
 }
 
-func (c cancelable) Unwrap() Storage { return c.s }
-func (c cancelable) Name() string    { return c.s.Name() }
-func (c cancelable) Bytes() bool     { return c.s.Bytes() }
-func (c cancelable) Raw() any        { return c.s.Raw() }
+func (c cancelable) Unwrap() Storage   { return c.s }
+func (c cancelable) Breaker() *Breaker { return c.br }
+func (c cancelable) Name() string      { return c.s.Name() }
+func (c cancelable) Bytes() bool       { return c.s.Bytes() }
+func (c cancelable) Raw() any          { return c.s.Raw() }
 
 func (c cancelable) Get(ctx context.Context, key string) (any, bool, error) {
 	if ctx.Done() == nil { // the hot path: no closure to allocate

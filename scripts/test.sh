@@ -8,7 +8,8 @@
 #
 # It installs redis-server, redis-tools and memcached with apt-get when they
 # are missing, starts on loopback one Redis node (port 16379), two memcached
-# (21211, 21212) and a Redis Cluster of three masters (17000-17002), exports
+# (21211, 21212) and a Redis Cluster of three masters with a replica each
+# (17000-17005), exports
 # RING_REDIS_ADDR, RING_REDIS_CLUSTER_ADDRS and RING_MEMCACHE_ADDRS for the
 # tests, runs the steps, and stops what it started when it exits. A server
 # group whose variable is already set is not started: the tests use the
@@ -23,7 +24,7 @@ cd "$ROOT"
 
 REDIS_PORT=16379
 MEMCACHE_PORTS=(21211 21212)
-CLUSTER_PORTS=(17000 17001 17002)
+CLUSTER_PORTS=(17000 17001 17002 17003 17004 17005) # 3 masters, 1 replica each
 SENTINEL_PORT=26380
 SENTINEL_MASTER=ringmaster
 
@@ -105,10 +106,16 @@ memcached_ping() (
 	[[ $line == VERSION* ]]
 )
 
+# cluster_ok: every node reports cluster_state:ok and every replica is in
+# sync with its master.
 cluster_ok() {
-	local port
+	local port repl
 	for port in "${CLUSTER_PORTS[@]}"; do
 		redis-cli -h 127.0.0.1 -p "$port" cluster info 2>/dev/null | grep -q '^cluster_state:ok' || return 1
+		repl=$(redis-cli -h 127.0.0.1 -p "$port" info replication 2>/dev/null) || return 1
+		if grep -q '^role:slave' <<<"$repl"; then
+			grep -q '^master_link_status:up' <<<"$repl" || return 1
+		fi
 	done
 }
 
@@ -174,18 +181,19 @@ start_cluster() {
 		TMPDIRS+=("$dir")
 		redis_cmd "$port" "$dir"
 		start_bg "$dir/log" "${REDIS_CMD[@]}" \
-			--cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 5000
+			--cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 5000 \
+			--repl-diskless-sync-delay 0
 		wait_until "cluster node on port $port" "$LAST_PID" "$dir/log" redis_ping "$port"
 		nodes+=("127.0.0.1:$port")
 	done
-	redis-cli --cluster create "${nodes[@]}" --cluster-replicas 0 --cluster-yes </dev/null >"$dir/create.log" 2>&1 ||
+	redis-cli --cluster create "${nodes[@]}" --cluster-replicas 1 --cluster-yes </dev/null >"$dir/create.log" 2>&1 ||
 		{ cat "$dir/create.log" >&2; die "redis-cli --cluster create failed"; }
 	local i
 	for ((i = 0; i < 100; i++)); do
 		cluster_ok && break
 		sleep 0.1
 	done
-	cluster_ok || die "the cluster on ports ${CLUSTER_PORTS[*]} is not cluster_state:ok after 10 s"
+	cluster_ok || die "the cluster on ports ${CLUSTER_PORTS[*]} is not cluster_state:ok with its replicas in sync after 10 s"
 	RING_REDIS_CLUSTER_ADDRS=$(IFS=,; echo "${nodes[*]}")
 	export RING_REDIS_CLUSTER_ADDRS
 }

@@ -142,3 +142,46 @@ func TestPrivateMemcached(t *testing.T) {
 		t.Fatalf("version after Restart = %q, %v", got, err)
 	}
 }
+
+// TestStartRedisCluster builds a private cluster of three masters with a
+// replica each, kills a master, sees its replica promoted, and restarts
+// the old master, which rejoins as a replica.
+func TestStartRedisCluster(t *testing.T) {
+	c := StartRedisCluster(t, ClusterOptions{Masters: 3, Replicas: 1, NodeTimeout: 500 * time.Millisecond})
+	if got := len(c.Nodes()); got != 6 {
+		t.Fatalf("%d nodes, want 6", got)
+	}
+	if got := len(c.Addrs()); got != 6 {
+		t.Fatalf("%d addresses, want 6", got)
+	}
+	masters := c.Masters()
+	if len(masters) != 3 {
+		t.Fatalf("%d masters, want 3", len(masters))
+	}
+	victim := masters[1]
+	replica := c.ReplicaOf(victim)
+	if replica == nil || c.IsMaster(replica) || !c.IsMaster(victim) {
+		t.Fatalf("master %s has replica %v", victim.Addr(), replica)
+	}
+	if _, err := victim.Do("SET", "{x}k", "v"); err != nil && !strings.HasPrefix(err.Error(), "MOVED") {
+		t.Fatalf("SET: %v", err)
+	}
+	start := time.Now()
+	victim.Stop()
+	for !c.IsMaster(replica) {
+		if time.Since(start) > 20*time.Second {
+			t.Fatal("the replica was not promoted")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("replica promoted %v after the kill", time.Since(start).Round(time.Millisecond))
+	c.WaitHealthy()
+	victim.Restart()
+	c.WaitHealthy()
+	if c.IsMaster(victim) {
+		t.Error("the old master came back as a master")
+	}
+	if got := c.ReplicaOf(replica); got != victim {
+		t.Errorf("the new master's replica is %v, want the old master", got)
+	}
+}
