@@ -62,6 +62,18 @@ type guard struct {
 	skipped error
 }
 
+// The guard offers every capability; each forwards to the storage, which
+// says when it lacks one.
+var (
+	_ backends.Clearer       = (*guard)(nil)
+	_ backends.Remover       = (*guard)(nil)
+	_ backends.BulkGetter    = (*guard)(nil)
+	_ backends.BulkToucher   = (*guard)(nil)
+	_ backends.Toucher       = (*guard)(nil)
+	_ backends.Haser         = (*guard)(nil)
+	_ backends.SetIfAbsenter = (*guard)(nil)
+)
+
 // guardRefactor is a guard over a storage that rewrites keys.
 type guardRefactor struct{ *guard }
 
@@ -444,12 +456,12 @@ func (g *guard) TouchMany(ctx context.Context, keys []string, ttl time.Duration)
 
 // Clear is gated by the breaker but not bounded by the timeout: it scans
 // the whole keyspace, so only its context bounds it.
-func (g *guard) Clear(ctx context.Context, prefix string) error {
+func (g *guard) Clear(ctx context.Context, prefix string, match func(string) bool) error {
 	probe, skip := g.admit(g.br)
 	if skip {
 		return g.skipped
 	}
-	err := backends.Clear(ctx, g.s, prefix)
+	err := backends.ClearMatch(ctx, g.s, prefix, match)
 	return g.finish(ctx, ctx, g.br, probe, "clear", prefix, 0, err)
 }
 
