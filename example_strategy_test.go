@@ -49,7 +49,7 @@ func (b backupCopy) GetOrUpdate(ctx context.Context, op wire.Op) (any, error) {
 	} else if ok {
 		return v, nil
 	}
-	v, err = op.Flight(ctx, func() (any, error) {
+	v, err = op.Flight(ctx, func(ctx context.Context) (any, error) {
 		v, err := op.Execute(ctx)
 		if err != nil {
 			return v, err

@@ -41,6 +41,7 @@ type config struct {
 	ifNotExists bool
 	hashKeys    bool
 	choose      func(ctx context.Context, key string, args []any) backends.Storage
+	bulk        int
 	errs        []error
 }
 

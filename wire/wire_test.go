@@ -78,7 +78,7 @@ func TestOpAndDefault(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, ok)
 	require.NoError(t, d.Set(ctx, op, "set"))
-	require.NoError(t, d.Touch(ctx, op))
+	require.ErrorIs(t, d.Touch(ctx, op), wire.ErrNoExpiry, "the rope has no expiry")
 	v, err = d.Execute(ctx, op)
 	require.NoError(t, err)
 	require.Equal(t, "fresh", v)

@@ -24,7 +24,7 @@ func TestDoSharesOneRun(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			v, err, _ := g.Do(context.Background(), "k", func() (any, error) {
+			v, err, _ := g.Do(context.Background(), "k", func(context.Context) (any, error) {
 				runs.Add(1)
 				<-release
 				return 42, nil
@@ -53,7 +53,7 @@ func TestDoPanicReachesEveryWaiter(t *testing.T) {
 	go func() {
 		defer wg.Done()
 		defer func() { panics <- recover() }()
-		g.Do(context.Background(), "k", func() (any, error) {
+		g.Do(context.Background(), "k", func(context.Context) (any, error) {
 			close(started)
 			<-release
 			panic("boom")
@@ -63,7 +63,7 @@ func TestDoPanicReachesEveryWaiter(t *testing.T) {
 	go func() {
 		defer wg.Done()
 		defer func() { panics <- recover() }()
-		g.Do(context.Background(), "k", func() (any, error) { return nil, nil })
+		g.Do(context.Background(), "k", func(context.Context) (any, error) { return nil, nil })
 	}()
 	time.Sleep(20 * time.Millisecond)
 	close(release)
@@ -79,7 +79,7 @@ func TestDoPanicReachesEveryWaiter(t *testing.T) {
 	}
 	require.Equal(t, 2, n)
 	// The key is free again.
-	v, err, shared := g.Do(context.Background(), "k", func() (any, error) { return 1, nil })
+	v, err, shared := g.Do(context.Background(), "k", func(context.Context) (any, error) { return 1, nil })
 	require.NoError(t, err)
 	require.False(t, shared)
 	require.Equal(t, 1, v)
@@ -92,7 +92,7 @@ func TestDoWaiterContext(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		g.Do(context.Background(), "k", func() (any, error) {
+		g.Do(context.Background(), "k", func(context.Context) (any, error) {
 			close(started)
 			<-release
 			return 1, nil
@@ -101,7 +101,7 @@ func TestDoWaiterContext(t *testing.T) {
 	<-started
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
 	defer cancel()
-	_, err, shared := g.Do(ctx, "k", func() (any, error) { return 2, nil })
+	_, err, shared := g.Do(ctx, "k", func(context.Context) (any, error) { return 2, nil })
 	require.True(t, shared)
 	require.True(t, errors.Is(err, context.DeadlineExceeded))
 	close(release)
