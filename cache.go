@@ -59,8 +59,9 @@ func NewCache[V any](opts ...Option) (*Cache[V], error) {
 		"TTLFunc":                      cfg.ttl != nil,
 		"Exclude":                      cfg.exclude != nil,
 		"IfNotExists (pass SetOptions.IfNotExists)": cfg.ifNotExists,
-		"HashKeys": cfg.hashKeys,
-		"Choose":   cfg.choose != nil,
+		"HashKeys":        cfg.hashKeys,
+		"Choose":          cfg.choose != nil,
+		"BulkConcurrency": cfg.bulk != 0,
 	} {
 		if set {
 			bad = append(bad, fmt.Errorf("ring: cache: option %s does not apply to a Cache", name))

@@ -362,6 +362,8 @@ func TestGetOrUpdateManyBound(t *testing.T) {
 
 	_, err = ring.Func1(func(ctx context.Context, k int) (int, error) { return k, nil }, ring.BulkConcurrency(0))
 	require.ErrorContains(t, err, "BulkConcurrency(0): the bound must be at least 1")
+	_, err = ring.NewCache[int](ring.BulkConcurrency(2))
+	require.ErrorContains(t, err, "option BulkConcurrency does not apply to a Cache")
 }
 
 // One execution per key across GetOrUpdateMany and concurrent Calls of the
