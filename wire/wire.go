@@ -231,9 +231,14 @@ func (r *Rope) ttl(key string, v any) time.Duration {
 //
 // Called with the context a flight handed to its function (see Flight),
 // Store is that fill's write: it is skipped, and returns nil, when a newer
-// write of the flight's key happened since the flight started. Called with
-// any other context it is a newer write itself: fills of key in flight
-// will not write over it, and later callers of key do not join them.
+// write of the flight's key was made since the flight started, or every
+// caller of the flight has gone. Called with any other context it is a
+// newer write itself: fills of key in flight will not write over it, and
+// later callers of key do not join them.
+//
+// The storage command runs under a lock of key's stripe: it must not call
+// back into writes of the same rope (a Storage wrapper whose hook writes
+// to the ring, say), which would wait for that lock.
 func (r *Rope) Store(ctx context.Context, key string, v any) error {
 	return r.StoreTTL(ctx, key, v, r.ttl(key, v))
 }
