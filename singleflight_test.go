@@ -267,6 +267,18 @@ func TestNewerWriteWinsOverFillRedis(t *testing.T) {
 	})
 }
 
+// The same against memcached (the shared servers).
+func TestNewerWriteWinsOverFillMemcache(t *testing.T) {
+	mc := sharedMemcache(t)
+	var rings atomic.Int64
+	opts := func(int) []ring.Option {
+		return []ring.Option{ring.Memcache(mc), ring.Expire(time.Minute),
+			ring.KeyPrefix(fmt.Sprintf("%s:newer-mc:%d", runID, rings.Add(1)))}
+	}
+	t.Run("Call", func(t *testing.T) { raceFills(t, 60, opts, callFill) })
+	t.Run("GetOrUpdateMany", func(t *testing.T) { raceFills(t, 20, opts, bulkFill) })
+}
+
 // A Call that arrives after a Delete or Set does not join the flight that
 // started before it: after a Delete it runs the function anew, after a Set
 // it reads the value set.
