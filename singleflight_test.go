@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -158,15 +159,45 @@ var fillRaces = []fillRace{
 	}, "run2"},
 }
 
+// cacheKey is the key of k in the ring's Cache().
+func cacheKey(r *ring.Ring1[int, string], k int) string {
+	key, _ := r.Key(k)
+	return strings.TrimPrefix(key, r.Cache().Prefix())
+}
+
+// cacheRaces are the writes through the ring's low-level Cache(), which
+// share the ring's path.
+var cacheRaces = []fillRace{
+	{"Cache.Delete", func(ctx context.Context, r *ring.Ring1[int, string], k int) error {
+		_, err := r.Cache().Delete(ctx, cacheKey(r, k))
+		return err
+	}, ""},
+	{"Cache.Set", func(ctx context.Context, r *ring.Ring1[int, string], k int) error {
+		_, err := r.Cache().Set(ctx, cacheKey(r, k), "set", ring.SetOptions{TTL: time.Minute})
+		return err
+	}, "set"},
+	{"Cache.SetMany", func(ctx context.Context, r *ring.Ring1[int, string], k int) error {
+		return r.Cache().SetMany(ctx, map[string]string{cacheKey(r, k): "set"}, time.Minute)
+	}, "set"},
+	{"Cache.DeleteMany", func(ctx context.Context, r *ring.Ring1[int, string], k int) error {
+		return r.Cache().DeleteMany(ctx, cacheKey(r, k))
+	}, ""},
+}
+
+// clearRace clears the ring's Cache() (not on memcached, which cannot).
+var clearRace = fillRace{"Cache.Clear", func(ctx context.Context, r *ring.Ring1[int, string], k int) error {
+	return r.Cache().Clear(ctx)
+}, ""}
+
 // raceFills races each kind of write against a fill of the same key that
 // started before it, iterations times, releasing the fill at a random point
 // around the write, and checks that the storage ends with the write's state
 // and that the fill's callers still get the fill's result. fill starts the
 // fill (Call or GetOrUpdateMany).
-func raceFills(t *testing.T, iterations int, opts func(i int) []ring.Option,
+func raceFills(t *testing.T, races []fillRace, iterations int, opts func(i int) []ring.Option,
 	fill func(ctx context.Context, r *ring.Ring1[int, string], k int) (string, error)) {
 	ctx := context.Background()
-	for _, fr := range fillRaces {
+	for _, fr := range races {
 		t.Run(fr.name, func(t *testing.T) {
 			for i := range iterations {
 				var runs atomic.Int64
@@ -238,12 +269,13 @@ func bulkFill(ctx context.Context, r *ring.Ring1[int, string], k int) (string, e
 // that key is in flight is never undone by the fill.
 func TestNewerWriteWinsOverFill(t *testing.T) {
 	lru := func(int) []ring.Option { return []ring.Option{ring.LRU(64), ring.Expire(time.Minute)} }
-	t.Run("Call", func(t *testing.T) { raceFills(t, 300, lru, callFill) })
-	t.Run("GetOrUpdateMany", func(t *testing.T) { raceFills(t, 100, lru, bulkFill) })
+	all := append(append(fillRaces[:len(fillRaces):len(fillRaces)], cacheRaces...), clearRace)
+	t.Run("Call", func(t *testing.T) { raceFills(t, all, 300, lru, callFill) })
+	t.Run("GetOrUpdateMany", func(t *testing.T) { raceFills(t, all, 100, lru, bulkFill) })
 	// A custom strategy that fills through Op.Flight and writes a backup
 	// copy gets the same guarantee.
 	backup := func(int) []ring.Option { return []ring.Option{ring.Dict(), ring.WithStrategy(backupCopy{})} }
-	t.Run("Op.Flight", func(t *testing.T) { raceFills(t, 100, backup, callFill) })
+	t.Run("Op.Flight", func(t *testing.T) { raceFills(t, fillRaces, 100, backup, callFill) })
 }
 
 // The same against a real Redis: the storage commands of the fill and of
@@ -256,8 +288,9 @@ func TestNewerWriteWinsOverFillRedis(t *testing.T) {
 		return []ring.Option{ring.Redis(rdb), ring.Expire(time.Minute),
 			ring.KeyPrefix(fmt.Sprintf("%s:newer:%d", runID, rings.Add(1)))}
 	}
-	t.Run("Call", func(t *testing.T) { raceFills(t, 100, opts, callFill) })
-	t.Run("GetOrUpdateMany", func(t *testing.T) { raceFills(t, 40, opts, bulkFill) })
+	all := append(append(fillRaces[:len(fillRaces):len(fillRaces)], cacheRaces...), clearRace)
+	t.Run("Call", func(t *testing.T) { raceFills(t, all, 100, opts, callFill) })
+	t.Run("GetOrUpdateMany", func(t *testing.T) { raceFills(t, all, 40, opts, bulkFill) })
 	t.Cleanup(func() {
 		ctx := context.Background()
 		iter := rdb.Scan(ctx, 0, runID+":newer:*", 1000).Iterator()
@@ -275,8 +308,9 @@ func TestNewerWriteWinsOverFillMemcache(t *testing.T) {
 		return []ring.Option{ring.Memcache(mc), ring.Expire(time.Minute),
 			ring.KeyPrefix(fmt.Sprintf("%s:newer-mc:%d", runID, rings.Add(1)))}
 	}
-	t.Run("Call", func(t *testing.T) { raceFills(t, 60, opts, callFill) })
-	t.Run("GetOrUpdateMany", func(t *testing.T) { raceFills(t, 20, opts, bulkFill) })
+	all := append(fillRaces[:len(fillRaces):len(fillRaces)], cacheRaces...)
+	t.Run("Call", func(t *testing.T) { raceFills(t, all, 60, opts, callFill) })
+	t.Run("GetOrUpdateMany", func(t *testing.T) { raceFills(t, all, 20, opts, bulkFill) })
 }
 
 // A Call that arrives after a Delete or Set does not join the flight that

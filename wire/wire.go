@@ -380,6 +380,31 @@ func (r *Rope) writeMany(keys []string, do func() error) error {
 	return do()
 }
 
+// Write runs do, a storage command that writes every key of keys (backend
+// keys) made outside the rope's own methods, as a newer write of each: the
+// rope's fills of those keys in flight do not write over it, and later
+// callers of the keys do not join those flights. The low-level Cache of a
+// ring writes through it.
+func (r *Rope) Write(keys []string, do func() error) error {
+	return r.writeMany(keys, do)
+}
+
+// WriteAll runs do, a storage command that may write any key of the rope
+// (a Clear), as a newer write of every key.
+func (r *Rope) WriteAll(do func() error) error {
+	r.flight.ForgetAll()
+	for i := range r.stripes {
+		r.stripes[i].mu.RLock()
+	}
+	defer func() {
+		for i := range r.stripes {
+			r.stripes[i].writes.Add(1)
+			r.stripes[i].mu.RUnlock()
+		}
+	}()
+	return do()
+}
+
 // WriteMark tells whether a write of a key may have finished since the mark
 // was made, not counting the fills made under a context that carries the
 // mark: a bulk read followed by fills of its misses uses it to re-read a

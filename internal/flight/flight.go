@@ -179,6 +179,16 @@ func (g *Group) Forget(key string) {
 	g.mu.Unlock()
 }
 
+// ForgetAll is Forget for every key with a run in flight.
+func (g *Group) ForgetAll() {
+	g.mu.Lock()
+	for key, c := range g.calls {
+		c.stale.Store(true)
+		delete(g.calls, key)
+	}
+	g.mu.Unlock()
+}
+
 // Running returns the run of this group whose function received ctx (or a
 // context derived from it), or nil.
 func (g *Group) Running(ctx context.Context) *Run {
