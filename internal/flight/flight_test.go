@@ -300,3 +300,30 @@ func TestRunningAndOutside(t *testing.T) {
 		return nil, nil
 	})
 }
+
+func TestForgetAll(t *testing.T) {
+	var g Group
+	runs := make(chan *Run, 2)
+	release := make(chan struct{})
+	var wg sync.WaitGroup
+	for _, key := range []string{"a", "b"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			g.Do(context.Background(), key, func(ctx context.Context) (any, error) {
+				runs <- g.Running(ctx)
+				<-release
+				return nil, nil
+			})
+		}()
+	}
+	a, b := <-runs, <-runs
+	g.ForgetAll()
+	require.True(t, a.Stale())
+	require.True(t, b.Stale())
+	g.mu.Lock()
+	require.Empty(t, g.calls)
+	g.mu.Unlock()
+	close(release)
+	wg.Wait()
+}
