@@ -131,7 +131,9 @@ func TestFillSkipsAfterNewerWrite(t *testing.T) {
 	for _, write := range []func() error{
 		func() error { return r.Store(ctx, "k", "newer") },
 		func() error { return r.StoreMany(ctx, []string{"k"}, []any{"newer"}) },
-		func() error { return r.Write([]string{"k"}, func() error { return r.Storage().Set(ctx, "k", "newer", 0) }) },
+		func() error {
+			return r.Write([]string{"k"}, func() error { return r.Storage().Set(ctx, "k", "newer", 0) })
+		},
 	} {
 		v, err := r.Flight(ctx, "k", func(ctx context.Context) (any, error) {
 			require.NoError(t, write())
