@@ -159,6 +159,10 @@ var fillRaces = []fillRace{
 	}, "run2"},
 }
 
+// ringSeq numbers the rings of the tests on shared servers, so that each
+// has keys of its own, also under -count.
+var ringSeq atomic.Int64
+
 // cacheKey is the key of k in the ring's Cache().
 func cacheKey(r *ring.Ring1[int, string], k int) string {
 	key, _ := r.Key(k)
@@ -283,10 +287,9 @@ func TestNewerWriteWinsOverFill(t *testing.T) {
 // the fill's after the write's.
 func TestNewerWriteWinsOverFillRedis(t *testing.T) {
 	rdb := sharedRedis(t)
-	var rings atomic.Int64
 	opts := func(int) []ring.Option {
 		return []ring.Option{ring.Redis(rdb), ring.Expire(time.Minute),
-			ring.KeyPrefix(fmt.Sprintf("%s:newer:%d", runID, rings.Add(1)))}
+			ring.KeyPrefix(fmt.Sprintf("%s:newer:%d", runID, ringSeq.Add(1)))}
 	}
 	all := append(append(fillRaces[:len(fillRaces):len(fillRaces)], cacheRaces...), clearRace)
 	t.Run("Call", func(t *testing.T) { raceFills(t, all, 100, opts, callFill) })
@@ -303,10 +306,9 @@ func TestNewerWriteWinsOverFillRedis(t *testing.T) {
 // The same against memcached (the shared servers).
 func TestNewerWriteWinsOverFillMemcache(t *testing.T) {
 	mc := sharedMemcache(t)
-	var rings atomic.Int64
 	opts := func(int) []ring.Option {
 		return []ring.Option{ring.Memcache(mc), ring.Expire(time.Minute),
-			ring.KeyPrefix(fmt.Sprintf("%s:newer-mc:%d", runID, rings.Add(1)))}
+			ring.KeyPrefix(fmt.Sprintf("%s:newer-mc:%d", runID, ringSeq.Add(1)))}
 	}
 	all := append(fillRaces[:len(fillRaces):len(fillRaces)], cacheRaces...)
 	t.Run("Call", func(t *testing.T) { raceFills(t, all, 60, opts, callFill) })
