@@ -233,6 +233,7 @@ func newCoreShape[K any, R any](shape *descriptor.Shape, opts []Option, pl plan[
 		keyFunc: cfg.keyFunc,
 		hashed:  cfg.hashKeys,
 		choose:  cfg.choose,
+		bulk:    cfg.bulk,
 		exec:    pl.exec,
 		toAny:   pl.toAny,
 	}

@@ -32,6 +32,9 @@ type Cache[V any] struct {
 	// keys among those that start with the prefix.
 	single bool
 	match  func(key string) bool
+	// rope is set on the Cache of a ring: its writes are then newer
+	// writes of the ring, which the ring's fills in flight do not undo.
+	rope *wire.Rope
 }
 
 // SetOptions are the options of one Cache.Set.
@@ -64,8 +67,9 @@ func NewCache[V any](opts ...Option) (*Cache[V], error) {
 		"TTLFunc":                      cfg.ttl != nil,
 		"Exclude":                      cfg.exclude != nil,
 		"IfNotExists (pass SetOptions.IfNotExists)": cfg.ifNotExists,
-		"HashKeys": cfg.hashKeys,
-		"Choose":   cfg.choose != nil,
+		"HashKeys":        cfg.hashKeys,
+		"Choose":          cfg.choose != nil,
+		"BulkConcurrency": cfg.bulk != 0,
 		"StorageTimeout (a Cache is not guarded: bound its calls with their context)": cfg.storageTimeout != nil,
 		"CircuitBreaker (a Cache is not guarded)":                                     cfg.breaker != nil,
 	} {
@@ -229,12 +233,25 @@ func (c *Cache[V]) Set(ctx context.Context, key string, value V, o SetOptions) (
 	}
 	k := c.Key(key)
 	if o.IfNotExists {
-		return backends.SetIfAbsent(ctx, c.store, k, sv, o.TTL)
+		err = c.write([]string{k}, func() (err error) {
+			written, err = backends.SetIfAbsent(ctx, c.store, k, sv, o.TTL)
+			return err
+		})
+		return written, err
 	}
-	if err := c.store.Set(ctx, k, sv, o.TTL); err != nil {
+	if err := c.write([]string{k}, func() error { return c.store.Set(ctx, k, sv, o.TTL) }); err != nil {
 		return false, err
 	}
 	return true, nil
+}
+
+// write runs do, a storage command that writes keys: on the Cache of a ring
+// as a newer write of the ring (Rope.Write), otherwise as it is.
+func (c *Cache[V]) write(keys []string, do func() error) error {
+	if c.rope == nil {
+		return do()
+	}
+	return c.rope.Write(keys, do)
 }
 
 // SetMany stores every item with the time-to-live ttl (0: no expiry), in one
@@ -250,7 +267,7 @@ func (c *Cache[V]) SetMany(ctx context.Context, items map[string]V, ttl time.Dur
 		keys = append(keys, c.Key(k))
 		values = append(values, sv)
 	}
-	return backends.SetMany(ctx, c.store, keys, values, ttl)
+	return c.write(keys, func() error { return backends.SetMany(ctx, c.store, keys, values, ttl) })
 }
 
 // ExpireIn gives the entry under key a new time-to-live; 0 makes it
@@ -261,12 +278,18 @@ func (c *Cache[V]) ExpireIn(ctx context.Context, key string, ttl time.Duration) 
 
 // Delete removes key and reports whether it was there.
 func (c *Cache[V]) Delete(ctx context.Context, key string) (existed bool, err error) {
-	return backends.Remove(ctx, c.store, c.Key(key))
+	k := c.Key(key)
+	err = c.write([]string{k}, func() (err error) {
+		existed, err = backends.Remove(ctx, c.store, k)
+		return err
+	})
+	return existed, err
 }
 
 // DeleteMany removes keys.
 func (c *Cache[V]) DeleteMany(ctx context.Context, keys ...string) error {
-	return backends.DeleteMany(ctx, c.store, c.keys(keys))
+	ks := c.keys(keys)
+	return c.write(ks, func() error { return backends.DeleteMany(ctx, c.store, ks) })
 }
 
 // Clear removes every key of this cache and nothing else. For a Cache from
@@ -281,7 +304,7 @@ func (c *Cache[V]) DeleteMany(ctx context.Context, keys ...string) error {
 // (memcached) refuses.
 func (c *Cache[V]) Clear(ctx context.Context) error {
 	if c.single {
-		_, err := backends.Remove(ctx, c.store, c.Key(""))
+		_, err := c.Delete(ctx, "")
 		return err
 	}
 	if c.prefix == "" {
@@ -290,14 +313,18 @@ func (c *Cache[V]) Clear(ctx context.Context) error {
 	if c.refactor {
 		return fmt.Errorf("ring: cache: Clear: backend %s rewrites long keys, so a prefix cannot find them all: %w", c.store.Name(), backends.ErrNotSupported)
 	}
-	return backends.ClearMatch(ctx, c.store, c.prefix, c.match)
+	do := func() error { return backends.ClearMatch(ctx, c.store, c.prefix, c.match) }
+	if c.rope != nil {
+		return c.rope.WriteAll(do)
+	}
+	return do()
 }
 
 // cache returns the Cache over this ring's entries: the key of an argument
 // tuple is the part of the ring's key after "prefix:".
 func (c *core[K, R]) cache() *Cache[R] {
 	cfg := c.rope.Config()
-	cc := &Cache[R]{store: c.rope.Storage(), coder: cfg.Coder, prefix: c.prefix, refactor: c.refactor, onError: cfg.OnError}
+	cc := &Cache[R]{store: c.rope.Storage(), coder: cfg.Coder, prefix: c.prefix, refactor: c.refactor, onError: cfg.OnError, rope: c.rope}
 	switch n := len(c.comps); {
 	case c.keyFunc != nil:
 		cc.prefix += ":"

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ringcache/ring/backends"
 	"github.com/ringcache/ring/descriptor"
+	"github.com/ringcache/ring/internal/flight"
 	"github.com/ringcache/ring/wire"
 )
 
@@ -51,6 +52,9 @@ type core[K any, R any] struct {
 	// checkValue, if set, checks values given to the untyped view against
 	// the function's result type (rings from New, where R is any).
 	checkValue func(v any) error
+	// bulk bounds how many functions a bulk form runs at once (0: the
+	// default, DefaultBulkConcurrency).
+	bulk int
 }
 
 // maxKeyHint bounds the buffer a key is built in before it is known how
@@ -416,82 +420,107 @@ func (c *core[K, R]) decodeStored(key string, b []byte) (R, bool) {
 	return r, true
 }
 
-// getOrUpdateMany reads every key in one round trip, runs the function for
-// the misses only (once per distinct key, through the same single flight as
-// Call), and writes the fresh results in one round trip. Like Call it fails
-// open: storage errors are reported, function errors returned per item.
+// getOrUpdateMany reads every key in one round trip, then runs the misses
+// concurrently (at most c.bulk at once), each inside its key's single
+// flight, the same as Call's: one execution per key across Call and the bulk
+// forms, each written (unless a newer write of its key came first) before
+// its flight ends. Like Call it fails open: storage errors are reported,
+// function errors returned per item.
 func (c *core[K, R]) getOrUpdateMany(ctx context.Context, ks []K) ([]R, error) {
 	if c.perItem() {
-		return each(ks, func(k K) (R, error) { return c.call(ctx, k) })
+		return eachParallel(c.bulkLimit(), ks, func(k K) (R, error) { return c.call(ctx, k) })
 	}
-	out := make([]R, len(ks))
-	errs := make([]error, len(ks))
 	keys, err := c.keyMany(ks)
 	if err != nil {
 		return nil, err
 	}
-	values, found, err := c.loadMany(ctx, keys)
+	// A miss is read again inside its flight only if some write finished
+	// after the bulk read began (a concurrent Call's fill, say): otherwise
+	// nothing can have stored it since, and the one bulk read suffices.
+	fctx, mark := c.rope.MarkWrites(ctx)
+	out, found, err := c.loadMany(ctx, keys)
+	recheck := err == nil
 	if err != nil {
 		c.rope.Report("get many", "", err)
-		values, found = make([]R, len(keys)), make([]bool, len(keys))
+		out, found = make([]R, len(keys)), make([]bool, len(keys))
 	}
-	type fresh struct {
-		v   R
-		err error
-	}
-	done := make(map[string]fresh)
-	var wkeys []string
-	var wvals []any
-	for i, k := range ks {
+	errs := make([]error, len(ks))
+	// first[key] is the first item of each missed key; later items with the
+	// same key copy its result.
+	var misses []int
+	var first map[string]int
+	for i := range ks {
 		if found[i] {
-			out[i] = values[i]
 			continue
 		}
-		if f, ok := done[keys[i]]; ok {
-			out[i], errs[i] = f.v, f.err
-			continue
+		if first == nil {
+			first = make(map[string]int)
 		}
-		v, shared, err := c.fill(ctx, keys[i], k)
-		done[keys[i]] = fresh{v, err}
-		out[i], errs[i] = v, err
-		if err == nil && !shared {
-			wkeys = append(wkeys, keys[i])
-			wvals = append(wvals, v)
+		if _, ok := first[keys[i]]; !ok {
+			first[keys[i]] = i
+			misses = append(misses, i)
 		}
 	}
-	if err := c.rope.StoreMany(ctx, wkeys, wvals); err != nil {
-		c.rope.Report("set many", "", err)
+	parallel(len(misses), c.bulkLimit(), func(j int) {
+		i := misses[j]
+		errs[i] = flight.ErrGoexit // stays if the function calls runtime.Goexit
+		out[i], errs[i] = c.fill(fctx, keys[i], ks[i], recheck, mark)
+	})
+	for i := range ks {
+		if !found[i] {
+			if f := first[keys[i]]; f != i {
+				out[i], errs[i] = out[f], errs[f]
+			}
+		}
 	}
 	return out, joinItems(errs)
 }
 
-// fill runs the function for one missed key of a bulk call inside the key's
-// single flight, leaving the write to the caller (which batches it). shared
-// reports that a concurrent caller ran it (and wrote it).
-func (c *core[K, R]) fill(ctx context.Context, key string, k K) (R, bool, error) {
-	ran := false
-	v, err := c.rope.Flight(ctx, key, func() (any, error) {
-		ran = true
-		return c.exec(ctx, k)
-	})
-	r, _ := v.(R)
-	return r, !ran, err
+// fill is the miss path of one key of a bulk call: wire.Fill with a typed
+// re-check, so that an entry of another type (or one that no longer
+// decodes) is never returned as the result. The re-check runs when recheck
+// is set and a write of key may have finished since mark (not counting the
+// fills of this bulk call).
+func (c *core[K, R]) fill(ctx context.Context, key string, k K, recheck bool, mark *wire.WriteMark) (R, error) {
+	op := c.op(c.rope, key, k)
+	return c.result(c.rope.Flight(ctx, key, func(ctx context.Context) (any, error) {
+		if recheck && mark.WrittenSince(key) {
+			if v, ok, err := c.rope.Storage().Get(ctx, key); err == nil && ok {
+				if r, ok := c.stored(key, v); ok {
+					return r, nil
+				}
+			}
+		}
+		v, err := op.Execute(ctx)
+		if err != nil {
+			return v, err
+		}
+		if err := op.Store(ctx, key, v); err != nil {
+			c.rope.Report("set", key, err)
+		}
+		return v, nil
+	}))
 }
 
+// updateMany runs the function for every item, at most c.bulk at once, and
+// writes the results in one round trip: a newer write of every key, which
+// fills in flight do not undo.
 func (c *core[K, R]) updateMany(ctx context.Context, ks []K) ([]R, error) {
 	if c.perItem() {
-		return each(ks, func(k K) (R, error) { return c.update(ctx, k) })
+		return eachParallel(c.bulkLimit(), ks, func(k K) (R, error) { return c.update(ctx, k) })
 	}
-	out := make([]R, len(ks))
-	errs := make([]error, len(ks))
 	keys, err := c.keyMany(ks)
 	if err != nil {
 		return nil, err
 	}
+	out, errs := make([]R, len(ks)), make([]error, len(ks))
+	parallel(len(ks), c.bulkLimit(), func(i int) {
+		errs[i] = flight.ErrGoexit // stays if the function calls runtime.Goexit
+		out[i], errs[i] = c.exec(ctx, ks[i])
+	})
 	var wkeys []string
 	var wvals []any
-	for i, k := range ks {
-		out[i], errs[i] = c.exec(ctx, k)
+	for i := range ks {
 		if errs[i] == nil {
 			wkeys = append(wkeys, keys[i])
 			wvals = append(wvals, out[i])
@@ -533,7 +562,7 @@ func (c *core[K, R]) deleteMany(ctx context.Context, ks []K) error {
 	if err != nil {
 		return err
 	}
-	return backends.DeleteMany(ctx, c.rope.Storage(), keys)
+	return c.rope.RemoveMany(ctx, keys)
 }
 
 func (c *core[K, R]) hasMany(ctx context.Context, ks []K) ([]bool, error) {
@@ -555,5 +584,5 @@ func (c *core[K, R]) touchMany(ctx context.Context, ks []K) error {
 	if err != nil {
 		return err
 	}
-	return backends.TouchMany(ctx, c.rope.Storage(), keys, c.rope.Config().Expire)
+	return c.rope.TouchMany(ctx, keys)
 }

@@ -81,8 +81,9 @@
 // The bulk forms KeyMany, ExecuteMany, GetMany, UpdateMany,
 // GetOrUpdateMany, SetMany, DeleteMany, HasMany and TouchMany take a slice
 // of argument sets ([Args2] and [Args3] for two and three key arguments).
-// GetOrUpdateMany reads every entry in one round trip, runs the function for
-// the misses only, and writes them in one round trip.
+// GetOrUpdateMany reads every entry in one round trip and runs the function
+// for the misses only, concurrently ([BulkConcurrency]), each in its key's
+// single flight.
 //
 // # Failures
 //

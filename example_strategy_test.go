@@ -49,7 +49,9 @@ func (b backupCopy) GetOrUpdate(ctx context.Context, op wire.Op) (any, error) {
 	} else if ok {
 		return v, nil
 	}
-	v, err = op.Flight(ctx, func() (any, error) {
+	v, err = op.Flight(ctx, func(ctx context.Context) (any, error) {
+		// ctx is the run's context: the writes below are the fill's, and
+		// a Set or Delete of the key meanwhile wins over them.
 		v, err := op.Execute(ctx)
 		if err != nil {
 			return v, err

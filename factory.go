@@ -45,6 +45,7 @@ type config struct {
 	// CircuitBreaker (nil: the default, see guard.go).
 	storageTimeout *time.Duration
 	breaker        *breakerPolicy
+	bulk           int
 	errs           []error
 }
 

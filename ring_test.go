@@ -182,7 +182,7 @@ func TestRunAndUntyped(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "p:kiwi:2", v)
 	_, err = r.Run(ctx, "touch", "kiwi", 2)
-	require.NoError(t, err)
+	require.ErrorIs(t, err, ring.ErrNoExpiry, "the ring has no expiry")
 	_, err = r.Run(ctx, "delete", "kiwi", 2)
 	require.NoError(t, err)
 	v, err = r.Run(ctx, "has", "kiwi", 2)
@@ -321,7 +321,7 @@ func TestBulk(t *testing.T) {
 	ok, _ := r.Has(ctx, "z", 9)
 	require.False(t, ok)
 
-	require.NoError(t, r.TouchMany(ctx, args))
+	require.ErrorIs(t, r.TouchMany(ctx, args), ring.ErrNoExpiry, "the ring has no expiry")
 	require.NoError(t, r.DeleteMany(ctx, args))
 	has, err = r.HasMany(ctx, args)
 	require.NoError(t, err)

@@ -52,7 +52,8 @@ func (r *Ring0[R]) Has(ctx context.Context) (bool, error) {
 	return r.c.has(ctx, struct{}{})
 }
 
-// Touch resets the entry's expiry to the ring's Expire.
+// Touch resets the entry's expiry to the ring's Expire; on a ring without
+// one it returns an error wrapping ErrNoExpiry.
 func (r *Ring0[R]) Touch(ctx context.Context) error {
 	return r.c.touch(ctx, struct{}{})
 }
@@ -137,7 +138,8 @@ func (r *Ring1[A, R]) Has(ctx context.Context, a A) (bool, error) {
 	return r.c.has(ctx, a)
 }
 
-// Touch resets the entry's expiry to the ring's Expire.
+// Touch resets the entry's expiry to the ring's Expire; on a ring without
+// one it returns an error wrapping ErrNoExpiry.
 func (r *Ring1[A, R]) Touch(ctx context.Context, a A) error {
 	return r.c.touch(ctx, a)
 }
@@ -194,15 +196,18 @@ func (r *Ring1[A, R]) GetMany(ctx context.Context, args []A) (values []R, found 
 	return r.c.getMany(ctx, args)
 }
 
-// UpdateMany runs the function for each argument set and writes the results
-// in one round trip where the backend can.
+// UpdateMany runs the function for each argument set (at most
+// BulkConcurrency at once) and writes the results in one round trip where
+// the backend can.
 func (r *Ring1[A, R]) UpdateMany(ctx context.Context, args []A) ([]R, error) {
 	return r.c.updateMany(ctx, args)
 }
 
-// GetOrUpdateMany reads every entry in one round trip, runs the function for
-// the misses only, and writes them in one round trip. Like Call, it reports
-// storage failures to OnError instead of returning them.
+// GetOrUpdateMany reads every entry in one round trip and runs the function
+// for the misses only, at most BulkConcurrency at once, each inside its
+// key's single flight as Call does, writing its result before the flight
+// ends. Like Call, it reports storage failures to OnError instead of
+// returning them.
 func (r *Ring1[A, R]) GetOrUpdateMany(ctx context.Context, args []A) ([]R, error) {
 	return r.c.getOrUpdateMany(ctx, args)
 }
@@ -222,7 +227,8 @@ func (r *Ring1[A, R]) HasMany(ctx context.Context, args []A) ([]bool, error) {
 	return r.c.hasMany(ctx, args)
 }
 
-// TouchMany resets the expiry of the entries.
+// TouchMany resets the expiry of the entries; on a ring without an expiry
+// it returns an error wrapping ErrNoExpiry.
 func (r *Ring1[A, R]) TouchMany(ctx context.Context, args []A) error {
 	return r.c.touchMany(ctx, args)
 }
@@ -271,7 +277,8 @@ func (r *Ring2[A, B, R]) Has(ctx context.Context, a A, b B) (bool, error) {
 	return r.c.has(ctx, Args2[A, B]{a, b})
 }
 
-// Touch resets the entry's expiry to the ring's Expire.
+// Touch resets the entry's expiry to the ring's Expire; on a ring without
+// one it returns an error wrapping ErrNoExpiry.
 func (r *Ring2[A, B, R]) Touch(ctx context.Context, a A, b B) error {
 	return r.c.touch(ctx, Args2[A, B]{a, b})
 }
@@ -328,15 +335,18 @@ func (r *Ring2[A, B, R]) GetMany(ctx context.Context, args []Args2[A, B]) (value
 	return r.c.getMany(ctx, args)
 }
 
-// UpdateMany runs the function for each argument set and writes the results
-// in one round trip where the backend can.
+// UpdateMany runs the function for each argument set (at most
+// BulkConcurrency at once) and writes the results in one round trip where
+// the backend can.
 func (r *Ring2[A, B, R]) UpdateMany(ctx context.Context, args []Args2[A, B]) ([]R, error) {
 	return r.c.updateMany(ctx, args)
 }
 
-// GetOrUpdateMany reads every entry in one round trip, runs the function for
-// the misses only, and writes them in one round trip. Like Call, it reports
-// storage failures to OnError instead of returning them.
+// GetOrUpdateMany reads every entry in one round trip and runs the function
+// for the misses only, at most BulkConcurrency at once, each inside its
+// key's single flight as Call does, writing its result before the flight
+// ends. Like Call, it reports storage failures to OnError instead of
+// returning them.
 func (r *Ring2[A, B, R]) GetOrUpdateMany(ctx context.Context, args []Args2[A, B]) ([]R, error) {
 	return r.c.getOrUpdateMany(ctx, args)
 }
@@ -356,7 +366,8 @@ func (r *Ring2[A, B, R]) HasMany(ctx context.Context, args []Args2[A, B]) ([]boo
 	return r.c.hasMany(ctx, args)
 }
 
-// TouchMany resets the expiry of the entries.
+// TouchMany resets the expiry of the entries; on a ring without an expiry
+// it returns an error wrapping ErrNoExpiry.
 func (r *Ring2[A, B, R]) TouchMany(ctx context.Context, args []Args2[A, B]) error {
 	return r.c.touchMany(ctx, args)
 }
@@ -405,7 +416,8 @@ func (r *Ring3[A, B, C, R]) Has(ctx context.Context, a A, b B, c C) (bool, error
 	return r.c.has(ctx, Args3[A, B, C]{a, b, c})
 }
 
-// Touch resets the entry's expiry to the ring's Expire.
+// Touch resets the entry's expiry to the ring's Expire; on a ring without
+// one it returns an error wrapping ErrNoExpiry.
 func (r *Ring3[A, B, C, R]) Touch(ctx context.Context, a A, b B, c C) error {
 	return r.c.touch(ctx, Args3[A, B, C]{a, b, c})
 }
@@ -462,15 +474,18 @@ func (r *Ring3[A, B, C, R]) GetMany(ctx context.Context, args []Args3[A, B, C]) 
 	return r.c.getMany(ctx, args)
 }
 
-// UpdateMany runs the function for each argument set and writes the results
-// in one round trip where the backend can.
+// UpdateMany runs the function for each argument set (at most
+// BulkConcurrency at once) and writes the results in one round trip where
+// the backend can.
 func (r *Ring3[A, B, C, R]) UpdateMany(ctx context.Context, args []Args3[A, B, C]) ([]R, error) {
 	return r.c.updateMany(ctx, args)
 }
 
-// GetOrUpdateMany reads every entry in one round trip, runs the function for
-// the misses only, and writes them in one round trip. Like Call, it reports
-// storage failures to OnError instead of returning them.
+// GetOrUpdateMany reads every entry in one round trip and runs the function
+// for the misses only, at most BulkConcurrency at once, each inside its
+// key's single flight as Call does, writing its result before the flight
+// ends. Like Call, it reports storage failures to OnError instead of
+// returning them.
 func (r *Ring3[A, B, C, R]) GetOrUpdateMany(ctx context.Context, args []Args3[A, B, C]) ([]R, error) {
 	return r.c.getOrUpdateMany(ctx, args)
 }
@@ -490,7 +505,8 @@ func (r *Ring3[A, B, C, R]) HasMany(ctx context.Context, args []Args3[A, B, C]) 
 	return r.c.hasMany(ctx, args)
 }
 
-// TouchMany resets the expiry of the entries.
+// TouchMany resets the expiry of the entries; on a ring without an expiry
+// it returns an error wrapping ErrNoExpiry.
 func (r *Ring3[A, B, C, R]) TouchMany(ctx context.Context, args []Args3[A, B, C]) error {
 	return r.c.touchMany(ctx, args)
 }
@@ -545,7 +561,8 @@ func (r *MethodRing0[T, R]) Has(recv T, ctx context.Context) (bool, error) {
 	return r.c.has(ctx, recv)
 }
 
-// Touch resets the entry's expiry to the ring's Expire.
+// Touch resets the entry's expiry to the ring's Expire; on a ring without
+// one it returns an error wrapping ErrNoExpiry.
 func (r *MethodRing0[T, R]) Touch(recv T, ctx context.Context) error {
 	return r.c.touch(ctx, recv)
 }
@@ -602,15 +619,18 @@ func (r *MethodRing0[T, R]) GetMany(ctx context.Context, args []T) (values []R, 
 	return r.c.getMany(ctx, args)
 }
 
-// UpdateMany runs the function for each argument set and writes the results
-// in one round trip where the backend can.
+// UpdateMany runs the function for each argument set (at most
+// BulkConcurrency at once) and writes the results in one round trip where
+// the backend can.
 func (r *MethodRing0[T, R]) UpdateMany(ctx context.Context, args []T) ([]R, error) {
 	return r.c.updateMany(ctx, args)
 }
 
-// GetOrUpdateMany reads every entry in one round trip, runs the function for
-// the misses only, and writes them in one round trip. Like Call, it reports
-// storage failures to OnError instead of returning them.
+// GetOrUpdateMany reads every entry in one round trip and runs the function
+// for the misses only, at most BulkConcurrency at once, each inside its
+// key's single flight as Call does, writing its result before the flight
+// ends. Like Call, it reports storage failures to OnError instead of
+// returning them.
 func (r *MethodRing0[T, R]) GetOrUpdateMany(ctx context.Context, args []T) ([]R, error) {
 	return r.c.getOrUpdateMany(ctx, args)
 }
@@ -630,7 +650,8 @@ func (r *MethodRing0[T, R]) HasMany(ctx context.Context, args []T) ([]bool, erro
 	return r.c.hasMany(ctx, args)
 }
 
-// TouchMany resets the expiry of the entries.
+// TouchMany resets the expiry of the entries; on a ring without an expiry
+// it returns an error wrapping ErrNoExpiry.
 func (r *MethodRing0[T, R]) TouchMany(ctx context.Context, args []T) error {
 	return r.c.touchMany(ctx, args)
 }
@@ -685,7 +706,8 @@ func (r *MethodRing1[T, A, R]) Has(recv T, ctx context.Context, a A) (bool, erro
 	return r.c.has(ctx, Args2[T, A]{recv, a})
 }
 
-// Touch resets the entry's expiry to the ring's Expire.
+// Touch resets the entry's expiry to the ring's Expire; on a ring without
+// one it returns an error wrapping ErrNoExpiry.
 func (r *MethodRing1[T, A, R]) Touch(recv T, ctx context.Context, a A) error {
 	return r.c.touch(ctx, Args2[T, A]{recv, a})
 }
@@ -742,15 +764,18 @@ func (r *MethodRing1[T, A, R]) GetMany(ctx context.Context, args []Args2[T, A]) 
 	return r.c.getMany(ctx, args)
 }
 
-// UpdateMany runs the function for each argument set and writes the results
-// in one round trip where the backend can.
+// UpdateMany runs the function for each argument set (at most
+// BulkConcurrency at once) and writes the results in one round trip where
+// the backend can.
 func (r *MethodRing1[T, A, R]) UpdateMany(ctx context.Context, args []Args2[T, A]) ([]R, error) {
 	return r.c.updateMany(ctx, args)
 }
 
-// GetOrUpdateMany reads every entry in one round trip, runs the function for
-// the misses only, and writes them in one round trip. Like Call, it reports
-// storage failures to OnError instead of returning them.
+// GetOrUpdateMany reads every entry in one round trip and runs the function
+// for the misses only, at most BulkConcurrency at once, each inside its
+// key's single flight as Call does, writing its result before the flight
+// ends. Like Call, it reports storage failures to OnError instead of
+// returning them.
 func (r *MethodRing1[T, A, R]) GetOrUpdateMany(ctx context.Context, args []Args2[T, A]) ([]R, error) {
 	return r.c.getOrUpdateMany(ctx, args)
 }
@@ -770,7 +795,8 @@ func (r *MethodRing1[T, A, R]) HasMany(ctx context.Context, args []Args2[T, A]) 
 	return r.c.hasMany(ctx, args)
 }
 
-// TouchMany resets the expiry of the entries.
+// TouchMany resets the expiry of the entries; on a ring without an expiry
+// it returns an error wrapping ErrNoExpiry.
 func (r *MethodRing1[T, A, R]) TouchMany(ctx context.Context, args []Args2[T, A]) error {
 	return r.c.touchMany(ctx, args)
 }
@@ -825,7 +851,8 @@ func (r *MethodRing2[T, A, B, R]) Has(recv T, ctx context.Context, a A, b B) (bo
 	return r.c.has(ctx, Args3[T, A, B]{recv, a, b})
 }
 
-// Touch resets the entry's expiry to the ring's Expire.
+// Touch resets the entry's expiry to the ring's Expire; on a ring without
+// one it returns an error wrapping ErrNoExpiry.
 func (r *MethodRing2[T, A, B, R]) Touch(recv T, ctx context.Context, a A, b B) error {
 	return r.c.touch(ctx, Args3[T, A, B]{recv, a, b})
 }
@@ -882,15 +909,18 @@ func (r *MethodRing2[T, A, B, R]) GetMany(ctx context.Context, args []Args3[T, A
 	return r.c.getMany(ctx, args)
 }
 
-// UpdateMany runs the function for each argument set and writes the results
-// in one round trip where the backend can.
+// UpdateMany runs the function for each argument set (at most
+// BulkConcurrency at once) and writes the results in one round trip where
+// the backend can.
 func (r *MethodRing2[T, A, B, R]) UpdateMany(ctx context.Context, args []Args3[T, A, B]) ([]R, error) {
 	return r.c.updateMany(ctx, args)
 }
 
-// GetOrUpdateMany reads every entry in one round trip, runs the function for
-// the misses only, and writes them in one round trip. Like Call, it reports
-// storage failures to OnError instead of returning them.
+// GetOrUpdateMany reads every entry in one round trip and runs the function
+// for the misses only, at most BulkConcurrency at once, each inside its
+// key's single flight as Call does, writing its result before the flight
+// ends. Like Call, it reports storage failures to OnError instead of
+// returning them.
 func (r *MethodRing2[T, A, B, R]) GetOrUpdateMany(ctx context.Context, args []Args3[T, A, B]) ([]R, error) {
 	return r.c.getOrUpdateMany(ctx, args)
 }
@@ -910,7 +940,8 @@ func (r *MethodRing2[T, A, B, R]) HasMany(ctx context.Context, args []Args3[T, A
 	return r.c.hasMany(ctx, args)
 }
 
-// TouchMany resets the expiry of the entries.
+// TouchMany resets the expiry of the entries; on a ring without an expiry
+// it returns an error wrapping ErrNoExpiry.
 func (r *MethodRing2[T, A, B, R]) TouchMany(ctx context.Context, args []Args3[T, A, B]) error {
 	return r.c.touchMany(ctx, args)
 }
@@ -960,7 +991,8 @@ func (w Wire0[T, R]) Has(ctx context.Context) (bool, error) {
 	return w.c.has(ctx, w.recv)
 }
 
-// Touch resets the entry's expiry to the ring's Expire.
+// Touch resets the entry's expiry to the ring's Expire; on a ring without
+// one it returns an error wrapping ErrNoExpiry.
 func (w Wire0[T, R]) Touch(ctx context.Context) error {
 	return w.c.touch(ctx, w.recv)
 }
@@ -1047,7 +1079,8 @@ func (w Wire1[T, A, R]) Has(ctx context.Context, a A) (bool, error) {
 	return w.c.has(ctx, Args2[T, A]{w.recv, a})
 }
 
-// Touch resets the entry's expiry to the ring's Expire.
+// Touch resets the entry's expiry to the ring's Expire; on a ring without
+// one it returns an error wrapping ErrNoExpiry.
 func (w Wire1[T, A, R]) Touch(ctx context.Context, a A) error {
 	return w.c.touch(ctx, Args2[T, A]{w.recv, a})
 }
@@ -1105,15 +1138,18 @@ func (w Wire1[T, A, R]) GetMany(ctx context.Context, args []A) (values []R, foun
 	return w.c.getMany(ctx, w.tuples(args))
 }
 
-// UpdateMany runs the function for each argument set and writes the results
-// in one round trip where the backend can.
+// UpdateMany runs the function for each argument set (at most
+// BulkConcurrency at once) and writes the results in one round trip where
+// the backend can.
 func (w Wire1[T, A, R]) UpdateMany(ctx context.Context, args []A) ([]R, error) {
 	return w.c.updateMany(ctx, w.tuples(args))
 }
 
-// GetOrUpdateMany reads every entry in one round trip, runs the function for
-// the misses only, and writes them in one round trip. Like Call, it reports
-// storage failures to OnError instead of returning them.
+// GetOrUpdateMany reads every entry in one round trip and runs the function
+// for the misses only, at most BulkConcurrency at once, each inside its
+// key's single flight as Call does, writing its result before the flight
+// ends. Like Call, it reports storage failures to OnError instead of
+// returning them.
 func (w Wire1[T, A, R]) GetOrUpdateMany(ctx context.Context, args []A) ([]R, error) {
 	return w.c.getOrUpdateMany(ctx, w.tuples(args))
 }
@@ -1133,7 +1169,8 @@ func (w Wire1[T, A, R]) HasMany(ctx context.Context, args []A) ([]bool, error) {
 	return w.c.hasMany(ctx, w.tuples(args))
 }
 
-// TouchMany resets the expiry of the entries.
+// TouchMany resets the expiry of the entries; on a ring without an expiry
+// it returns an error wrapping ErrNoExpiry.
 func (w Wire1[T, A, R]) TouchMany(ctx context.Context, args []A) error {
 	return w.c.touchMany(ctx, w.tuples(args))
 }
@@ -1183,7 +1220,8 @@ func (w Wire2[T, A, B, R]) Has(ctx context.Context, a A, b B) (bool, error) {
 	return w.c.has(ctx, Args3[T, A, B]{w.recv, a, b})
 }
 
-// Touch resets the entry's expiry to the ring's Expire.
+// Touch resets the entry's expiry to the ring's Expire; on a ring without
+// one it returns an error wrapping ErrNoExpiry.
 func (w Wire2[T, A, B, R]) Touch(ctx context.Context, a A, b B) error {
 	return w.c.touch(ctx, Args3[T, A, B]{w.recv, a, b})
 }
@@ -1241,15 +1279,18 @@ func (w Wire2[T, A, B, R]) GetMany(ctx context.Context, args []Args2[A, B]) (val
 	return w.c.getMany(ctx, w.tuples(args))
 }
 
-// UpdateMany runs the function for each argument set and writes the results
-// in one round trip where the backend can.
+// UpdateMany runs the function for each argument set (at most
+// BulkConcurrency at once) and writes the results in one round trip where
+// the backend can.
 func (w Wire2[T, A, B, R]) UpdateMany(ctx context.Context, args []Args2[A, B]) ([]R, error) {
 	return w.c.updateMany(ctx, w.tuples(args))
 }
 
-// GetOrUpdateMany reads every entry in one round trip, runs the function for
-// the misses only, and writes them in one round trip. Like Call, it reports
-// storage failures to OnError instead of returning them.
+// GetOrUpdateMany reads every entry in one round trip and runs the function
+// for the misses only, at most BulkConcurrency at once, each inside its
+// key's single flight as Call does, writing its result before the flight
+// ends. Like Call, it reports storage failures to OnError instead of
+// returning them.
 func (w Wire2[T, A, B, R]) GetOrUpdateMany(ctx context.Context, args []Args2[A, B]) ([]R, error) {
 	return w.c.getOrUpdateMany(ctx, w.tuples(args))
 }
@@ -1269,7 +1310,8 @@ func (w Wire2[T, A, B, R]) HasMany(ctx context.Context, args []Args2[A, B]) ([]b
 	return w.c.hasMany(ctx, w.tuples(args))
 }
 
-// TouchMany resets the expiry of the entries.
+// TouchMany resets the expiry of the entries; on a ring without an expiry
+// it returns an error wrapping ErrNoExpiry.
 func (w Wire2[T, A, B, R]) TouchMany(ctx context.Context, args []Args2[A, B]) error {
 	return w.c.touchMany(ctx, w.tuples(args))
 }

@@ -401,7 +401,8 @@ func (r *Ring) Has(ctx context.Context, args ...any) (bool, error) {
 	return ok, err
 }
 
-// Touch resets the entry's expiry.
+// Touch resets the entry's expiry; on a ring without one it returns an
+// error wrapping ErrNoExpiry.
 func (r *Ring) Touch(ctx context.Context, args ...any) error {
 	_, err := r.c.run(ctx, "touch", args)
 	return err
@@ -448,8 +449,9 @@ func (r *Ring) UpdateMany(ctx context.Context, argSets ...[]any) ([]any, error) 
 	return v, err
 }
 
-// GetOrUpdateMany reads every entry, runs the function for the misses and
-// writes them.
+// GetOrUpdateMany reads every entry, runs the function for the misses (each
+// in its key's single flight, at most BulkConcurrency at once) and writes
+// them.
 func (r *Ring) GetOrUpdateMany(ctx context.Context, argSets ...[]any) ([]any, error) {
 	v, _, err := r.c.anyMany(ctx, "getorupdate", argSets, nil)
 	return v, err
@@ -476,7 +478,8 @@ func (r *Ring) HasMany(ctx context.Context, argSets ...[]any) ([]bool, error) {
 	return found, err
 }
 
-// TouchMany resets the expiry of the entries.
+// TouchMany resets the expiry of the entries; on a ring without an expiry
+// it returns an error wrapping ErrNoExpiry.
 func (r *Ring) TouchMany(ctx context.Context, argSets ...[]any) error {
 	_, _, err := r.c.anyMany(ctx, "touch", argSets, nil)
 	return err

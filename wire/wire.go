@@ -14,6 +14,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
+	"math/bits"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ringcache/ring/backends"
@@ -80,7 +84,23 @@ type Rope struct {
 	strategy Strategy
 	custom   bool
 	flight   flight.Group
+	// stripes order a fill's write of a key against the newer writes of
+	// the same key (see commit and fillWrite); seed hashes a key to its
+	// stripe.
+	stripes [numStripes]stripe
+	seed    maphash.Seed
 }
+
+// stripe is the lock of the keys that hash to it, and the count of the
+// writes of those keys that have finished (see WriteMark).
+type stripe struct {
+	mu     sync.RWMutex
+	writes atomic.Uint64
+}
+
+// numStripes is the number of locks the keys of one rope are spread over:
+// 64, so that a bulk write's set of stripes fits in a uint64.
+const numStripes = 64
 
 // NewRope checks cfg and returns a Rope.
 func NewRope(cfg Config) (*Rope, error) {
@@ -101,7 +121,7 @@ func NewRope(cfg Config) (*Rope, error) {
 	if cfg.Coder != nil && cfg.Decode == nil {
 		return nil, fmt.Errorf("ring: %s: coder %s without a decode target", cfg.Name, cfg.Coder.Name())
 	}
-	r := &Rope{cfg: cfg, strategy: cfg.Strategy}
+	r := &Rope{cfg: cfg, strategy: cfg.Strategy, seed: maphash.MakeSeed()}
 	if r.strategy == nil {
 		r.strategy = Default{}
 	} else {
@@ -208,6 +228,17 @@ func (r *Rope) ttl(key string, v any) time.Duration {
 // Store writes v under key with the rope's expiry (or its TTL function),
 // encoding it first if the rope has a coder. A value the Exclude predicate
 // rejects is not written; with IfNotExists an existing entry is kept.
+//
+// Called with the context a flight handed to its function (see Flight),
+// Store is that fill's write: it is skipped, and returns nil, when a newer
+// write of the flight's key was made since the flight started, or every
+// caller of the flight has gone. Called with any other context it is a
+// newer write itself: fills of key in flight will not write over it, and
+// later callers of key do not join them.
+//
+// The storage command runs under a lock of key's stripe: it must not call
+// back into writes of the same rope (a Storage wrapper whose hook writes
+// to the ring, say), which would wait for that lock.
 func (r *Rope) Store(ctx context.Context, key string, v any) error {
 	return r.StoreTTL(ctx, key, v, r.ttl(key, v))
 }
@@ -222,15 +253,23 @@ func (r *Rope) StoreTTL(ctx context.Context, key string, v any, ttl time.Duratio
 	if err != nil {
 		return fmt.Errorf("ring: %s: encode %q: %w", r.cfg.Name, key, err)
 	}
-	if r.cfg.IfNotExists {
-		_, err = backends.SetIfAbsent(ctx, r.cfg.Storage, key, sv, ttl)
-		return err
-	}
-	return r.cfg.Storage.Set(ctx, key, sv, ttl)
+	return r.commit(ctx, key, func() error {
+		if r.cfg.IfNotExists {
+			_, err := backends.SetIfAbsent(ctx, r.cfg.Storage, key, sv, ttl)
+			return err
+		}
+		return r.cfg.Storage.Set(ctx, key, sv, ttl)
+	})
+}
+
+// Remove deletes key; an absent key is not an error. Like Store, it is the
+// fill's own effect under a flight's context and a newer write otherwise.
+func (r *Rope) Remove(ctx context.Context, key string) error {
+	return r.commit(ctx, key, func() error { return r.cfg.Storage.Delete(ctx, key) })
 }
 
 // StoreMany writes values under keys in one bulk write where the backend
-// has one.
+// has one. It is a newer write of every key (see Store).
 func (r *Rope) StoreMany(ctx context.Context, keys []string, values []any) error {
 	if len(keys) == 0 {
 		return nil
@@ -252,13 +291,198 @@ func (r *Rope) StoreMany(ctx context.Context, keys []string, values []any) error
 		}
 		stored[i] = sv
 	}
-	return backends.SetMany(ctx, r.cfg.Storage, keys, stored, r.cfg.Expire)
+	return r.writeMany(keys, func() error {
+		return backends.SetMany(ctx, r.cfg.Storage, keys, stored, r.cfg.Expire)
+	})
 }
 
-// Flight runs fn once per key across concurrent callers.
-func (r *Rope) Flight(ctx context.Context, key string, fn func() (any, error)) (any, error) {
+// RemoveMany deletes keys in one bulk command where the backend has one. It
+// is a newer write of every key (see Store).
+func (r *Rope) RemoveMany(ctx context.Context, keys []string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	return r.writeMany(keys, func() error { return backends.DeleteMany(ctx, r.cfg.Storage, keys) })
+}
+
+// Newer writes and fills.
+//
+// A fill (the write of a flight's result) must never write over a newer
+// write of the same key: a Set, Update, Delete or their bulk forms that
+// began after the flight started. Two things make this exact in one
+// process:
+//
+//   - A write first forgets the key's run in flight (flight.Group.Forget),
+//     which marks it stale and makes later callers start a run of their own.
+//   - The fill's check of that mark and its storage command run under the
+//     key's stripe lock (write-locked), and a write holds the same lock
+//     (read-locked, so that writes do not wait for one another) across its
+//     storage command. So the storage receives the fill's command either
+//     before the write's, or not at all.
+
+// stripeOf returns the index of key's stripe.
+func (r *Rope) stripeOf(key string) int {
+	return int(maphash.String(r.seed, key) % numStripes)
+}
+
+// commit runs do, the storage command that writes key: as the fill's own
+// effect under a flight's context, as a newer write otherwise.
+func (r *Rope) commit(ctx context.Context, key string, do func() error) error {
+	if run := r.flight.Running(ctx); run != nil {
+		return r.fillWrite(ctx, run, do)
+	}
+	r.flight.Forget(key)
+	st := &r.stripes[r.stripeOf(key)]
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	defer st.writes.Add(1)
+	return do()
+}
+
+// fillWrite runs do unless run is stale, atomically with respect to newer
+// writes of run's key. It counts as a write of the stripe either way, and
+// as one of the WriteMark that ctx carries, if any.
+func (r *Rope) fillWrite(ctx context.Context, run *flight.Run, do func() error) error {
+	i := r.stripeOf(run.Key())
+	st := &r.stripes[i]
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.writes.Add(1)
+	if m, _ := ctx.Value(markKey{}).(*WriteMark); m != nil && m.rope == r {
+		m.own[i]++
+	}
+	if run.Stale() {
+		return nil
+	}
+	return do()
+}
+
+// writeMany runs do, a storage command that writes every key of keys, as a
+// newer write of each: their runs in flight are forgotten and do runs under
+// their stripes' read locks, taken in stripe order so that bulk writes
+// cannot deadlock.
+func (r *Rope) writeMany(keys []string, do func() error) error {
+	var set uint64
+	for _, k := range keys {
+		r.flight.Forget(k)
+		set |= 1 << r.stripeOf(k)
+	}
+	for s := set; s != 0; s &= s - 1 {
+		r.stripes[bits.TrailingZeros64(s)].mu.RLock()
+	}
+	defer func() {
+		for s := set; s != 0; s &= s - 1 {
+			st := &r.stripes[bits.TrailingZeros64(s)]
+			st.writes.Add(1)
+			st.mu.RUnlock()
+		}
+	}()
+	return do()
+}
+
+// Write runs do, a storage command that writes every key of keys (backend
+// keys) made outside the rope's own methods, as a newer write of each: the
+// rope's fills of those keys in flight do not write over it, and later
+// callers of the keys do not join those flights. The low-level Cache of a
+// ring writes through it.
+func (r *Rope) Write(keys []string, do func() error) error {
+	return r.writeMany(keys, do)
+}
+
+// WriteAll runs do, a storage command that may write any key of the rope
+// (a Clear), as a newer write of every key.
+func (r *Rope) WriteAll(do func() error) error {
+	r.flight.ForgetAll()
+	for i := range r.stripes {
+		r.stripes[i].mu.RLock()
+	}
+	defer func() {
+		for i := range r.stripes {
+			r.stripes[i].writes.Add(1)
+			r.stripes[i].mu.RUnlock()
+		}
+	}()
+	return do()
+}
+
+// WriteMark tells whether a write of a key may have finished since the mark
+// was made, not counting the fills made under a context that carries the
+// mark: a bulk read followed by fills of its misses uses it to re-read a
+// missed key inside its flight only when some other write (a concurrent
+// Call's fill, say) may have stored it since the bulk read began. It is
+// exact for writes that go through the rope and safe for concurrent use.
+type WriteMark struct {
+	rope   *Rope
+	counts [numStripes]uint64
+	// own counts the fills made under the mark's context, per stripe;
+	// changed and read under the stripe's lock.
+	own [numStripes]uint64
+}
+
+type markKey struct{}
+
+// MarkWrites returns a WriteMark of the writes finished so far, and ctx
+// carrying it: fills (see Flight) started with that context are the
+// mark's own and do not count as writes since the mark.
+func (r *Rope) MarkWrites(ctx context.Context) (context.Context, *WriteMark) {
+	m := &WriteMark{rope: r}
+	for i := range r.stripes {
+		m.counts[i] = r.stripes[i].writes.Load()
+	}
+	return context.WithValue(ctx, markKey{}, m), m
+}
+
+// WrittenSince reports whether a write that may concern key (one of key's
+// stripe) finished since the mark was made, fills under the mark's context
+// aside. False means that no write of key through the rope finished since.
+func (m *WriteMark) WrittenSince(key string) bool {
+	i := m.rope.stripeOf(key)
+	st := &m.rope.stripes[i]
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	return st.writes.Load()-m.counts[i] > m.own[i]
+}
+
+// Flight runs fn once per key across concurrent callers. fn receives the
+// run's context: it keeps the values of the first caller's ctx, is not
+// ended by any one caller's cancellation, and is cancelled when every
+// caller has stopped waiting. Each caller returns as soon as its own ctx
+// ends (with its error); the others still receive the result.
+//
+// Writes made with the run's context (Store, StoreTTL, Remove and the Op
+// methods that call them) are the fill's: they do not happen once a newer
+// write of key was made (see Store), nor once every caller has gone. A
+// caller that arrives after such a newer write does not join the run.
+func (r *Rope) Flight(ctx context.Context, key string, fn func(ctx context.Context) (any, error)) (any, error) {
 	v, err, _ := r.flight.Do(ctx, key, fn)
 	return v, err
+}
+
+// ErrNoExpiry is wrapped by the error of Touch and TouchMany on a ring with
+// no expiry (Expire unset or 0): touching resets an entry's time-to-live to
+// the ring's, and with none the entry would silently become persistent,
+// dropping a time-to-live that was set some other way.
+var ErrNoExpiry = errors.New("the ring has no expiry (Expire): Touch would make the entry persistent")
+
+// Touch resets key's time-to-live to the ring's Expire. On a ring without
+// one it returns an error wrapping ErrNoExpiry and leaves the entry alone.
+func (r *Rope) Touch(ctx context.Context, key string) error {
+	if r.cfg.Expire <= 0 {
+		return r.noExpiry()
+	}
+	return backends.Touch(ctx, r.cfg.Storage, key, r.cfg.Expire)
+}
+
+// TouchMany is Touch for many keys, in one round trip where the backend can.
+func (r *Rope) TouchMany(ctx context.Context, keys []string) error {
+	if r.cfg.Expire <= 0 {
+		return r.noExpiry()
+	}
+	return backends.TouchMany(ctx, r.cfg.Storage, keys, r.cfg.Expire)
+}
+
+func (r *Rope) noExpiry() error {
+	return fmt.Errorf("ring: %s: touch: %w; set Expire, or give an entry a time-to-live through Cache().ExpireIn", r.cfg.Name, ErrNoExpiry)
 }
 
 // Op is one sub-function invocation handed to a Strategy: the key, the
@@ -280,32 +504,53 @@ func (o Op) Key() string { return o.key }
 // Rope returns the rope.
 func (o Op) Rope() *Rope { return o.rope }
 
-// Execute runs the wrapped function without touching the cache.
-func (o Op) Execute(ctx context.Context) (any, error) { return o.exec(ctx) }
+// Execute runs the wrapped function without touching the cache. Inside a
+// flight it receives the run's context, except that the function's own
+// writes to a ring (through the ring's Set, say) are ordinary writes, not
+// the fill's.
+func (o Op) Execute(ctx context.Context) (any, error) { return o.exec(outside(ctx)) }
+
+// outside returns ctx without the run of a flight nor a WriteMark: the
+// context for the wrapped function, whose own writes and fills are not the
+// flight's.
+func outside(ctx context.Context) context.Context {
+	ctx = flight.Outside(ctx)
+	if m, _ := ctx.Value(markKey{}).(*WriteMark); m != nil {
+		ctx = context.WithValue(ctx, markKey{}, (*WriteMark)(nil))
+	}
+	return ctx
+}
 
 // Load reads key (any key: a strategy may keep entries of its own, such as a
 // backup copy) the way the default strategy does.
 func (o Op) Load(ctx context.Context, key string) (any, bool, error) { return o.rope.Hit(ctx, key) }
 
-// Store writes v under key with the rope's expiry and coder.
+// Store writes v under key with the rope's expiry and coder. With the
+// context of this Op's flight it is the fill's write, skipped once a newer
+// write of the key was made; otherwise it is a newer write (Rope.Store).
 func (o Op) Store(ctx context.Context, key string, v any) error { return o.rope.Store(ctx, key, v) }
 
 // StoreTTL writes v under key with the time-to-live ttl (0: none), with the
-// rope's coder, Exclude and IfNotExists.
+// rope's coder, Exclude and IfNotExists, as Store does.
 func (o Op) StoreTTL(ctx context.Context, key string, v any, ttl time.Duration) error {
 	return o.rope.StoreTTL(ctx, key, v, ttl)
 }
 
-// Delete removes key (any key: a strategy may keep entries of its own).
+// Delete removes key (any key: a strategy may keep entries of its own). It
+// is a newer write of key, or the fill's own effect under the context of a
+// flight (Rope.Remove).
 func (o Op) Delete(ctx context.Context, key string) error {
-	return o.rope.cfg.Storage.Delete(ctx, key)
+	return o.rope.Remove(ctx, key)
 }
 
 // Report sends a failure the strategy absorbed to the OnError hook.
 func (o Op) Report(op string, err error) { o.rope.Report(op, o.key, err) }
 
-// Flight runs fn once for all concurrent callers of this key.
-func (o Op) Flight(ctx context.Context, fn func() (any, error)) (any, error) {
+// Flight runs fn once for all concurrent callers of this key (Rope.Flight):
+// fn receives the run's context, which no single caller's cancellation
+// ends, and must use it for its reads, its Execute and its writes, so that
+// its writes never undo a newer write of the key.
+func (o Op) Flight(ctx context.Context, fn func(ctx context.Context) (any, error)) (any, error) {
 	return o.rope.Flight(ctx, o.key, fn)
 }
 
@@ -334,9 +579,10 @@ type Strategy interface {
 // Default is the standard strategy (the table in docs/subfunctions.md):
 // Call and GetOrUpdate read, run the function once per key across
 // concurrent misses (checking the cache again inside the flight), write on
-// success, and fail open: a storage failure is reported to the hook and the
-// function's result is returned. Get, Update's write, Set, Delete, Has and
-// Touch return storage errors.
+// success unless a newer write of the key was made meanwhile, and fail
+// open: a storage failure is reported to the hook and the function's
+// result is returned. Get, Update's write, Set, Delete, Has and Touch
+// return storage errors.
 type Default struct{}
 
 // Get reads the cache.
@@ -356,13 +602,16 @@ func (Default) GetOrUpdate(ctx context.Context, op Op) (any, error) {
 	return Fill(ctx, op, err == nil)
 }
 
-// Fill is the miss path of GetOrUpdate: inside the key's single flight it
-// reads the cache once more when recheck is set (another caller may have
-// filled the entry between the first read and the start of the flight),
-// runs the function, and writes its result. A failed write is reported, not
-// returned (fail-open); a function error is returned and nothing is written.
+// Fill is the miss path of GetOrUpdate: inside the key's single flight, on
+// the run's context, it reads the cache once more when recheck is set
+// (another caller may have filled the entry between the first read and the
+// start of the flight), runs the function, and writes its result unless a
+// newer write of the key (Set, Update, Delete, ...) was made since the
+// flight started: the callers still receive the result. A failed write is
+// reported, not returned (fail-open); a function error is returned and
+// nothing is written.
 func Fill(ctx context.Context, op Op, recheck bool) (any, error) {
-	return op.Flight(ctx, func() (any, error) {
+	return op.Flight(ctx, func(ctx context.Context) (any, error) {
 		if recheck {
 			if v, ok, err := op.Load(ctx, op.key); err == nil && ok {
 				return v, nil
@@ -379,8 +628,8 @@ func Fill(ctx context.Context, op Op, recheck bool) (any, error) {
 	})
 }
 
-// Update runs the function and writes its result; the write's error is
-// returned with the fresh value.
+// Update runs the function and writes its result, a newer write of the key;
+// the write's error is returned with the fresh value.
 func (Default) Update(ctx context.Context, op Op) (any, error) {
 	v, err := op.Execute(ctx)
 	if err != nil {
@@ -389,14 +638,15 @@ func (Default) Update(ctx context.Context, op Op) (any, error) {
 	return v, op.Store(ctx, op.key, v)
 }
 
-// Set writes value.
+// Set writes value, a newer write of the key.
 func (Default) Set(ctx context.Context, op Op, value any) error {
 	return op.Store(ctx, op.key, value)
 }
 
-// Delete removes the entry; an absent entry is not an error.
+// Delete removes the entry, a newer write of the key; an absent entry is
+// not an error.
 func (Default) Delete(ctx context.Context, op Op) error {
-	return op.rope.cfg.Storage.Delete(ctx, op.key)
+	return op.Delete(ctx, op.key)
 }
 
 // Has reports whether the entry is present (and not expired).
@@ -404,9 +654,11 @@ func (Default) Has(ctx context.Context, op Op) (bool, error) {
 	return backends.Has(ctx, op.rope.cfg.Storage, op.key)
 }
 
-// Touch resets the entry's expiry to the ring's.
+// Touch resets the entry's expiry to the ring's. On a ring without an
+// expiry it returns an error wrapping ErrNoExpiry and leaves the entry as
+// it is, on every backend.
 func (Default) Touch(ctx context.Context, op Op) error {
-	return backends.Touch(ctx, op.rope.cfg.Storage, op.key, op.rope.cfg.Expire)
+	return op.rope.Touch(ctx, op.key)
 }
 
 // Execute runs the function.

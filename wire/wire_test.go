@@ -78,7 +78,7 @@ func TestOpAndDefault(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, ok)
 	require.NoError(t, d.Set(ctx, op, "set"))
-	require.NoError(t, d.Touch(ctx, op))
+	require.ErrorIs(t, d.Touch(ctx, op), wire.ErrNoExpiry, "the rope has no expiry")
 	v, err = d.Execute(ctx, op)
 	require.NoError(t, err)
 	require.Equal(t, "fresh", v)
@@ -86,4 +86,82 @@ func TestOpAndDefault(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "fresh", v)
 	require.Equal(t, 3, runs)
+}
+
+// A WriteMark counts the writes of a key's stripe since it was made, not
+// the fills made under its own context.
+func TestWriteMark(t *testing.T) {
+	ctx := context.Background()
+	r, err := wire.NewRope(wire.Config{Name: "f", Storage: backends.NewDict()})
+	require.NoError(t, err)
+	mctx, mark := r.MarkWrites(ctx)
+	require.False(t, mark.WrittenSince("k"))
+
+	// A fill under the mark's context is the mark's own.
+	_, err = r.Flight(mctx, "k", func(ctx context.Context) (any, error) {
+		return nil, r.Store(ctx, "k", "own")
+	})
+	require.NoError(t, err)
+	require.False(t, mark.WrittenSince("k"), "the mark's own fill")
+
+	// A fill under another context, and a plain write, count.
+	_, err = r.Flight(ctx, "k", func(ctx context.Context) (any, error) {
+		return nil, r.Store(ctx, "k", "other")
+	})
+	require.NoError(t, err)
+	require.True(t, mark.WrittenSince("k"))
+
+	_, mark = r.MarkWrites(ctx)
+	require.NoError(t, r.Remove(ctx, "k"))
+	require.True(t, mark.WrittenSince("k"))
+	_, mark = r.MarkWrites(ctx)
+	require.NoError(t, r.Write([]string{"k"}, func() error { return nil }))
+	require.True(t, mark.WrittenSince("k"))
+	_, mark = r.MarkWrites(ctx)
+	require.NoError(t, r.WriteAll(func() error { return nil }))
+	require.True(t, mark.WrittenSince("k"))
+}
+
+// A write made while a fill of the same key is in flight wins: the fill's
+// Store under the run's context is skipped.
+func TestFillSkipsAfterNewerWrite(t *testing.T) {
+	ctx := context.Background()
+	r, err := wire.NewRope(wire.Config{Name: "f", Storage: backends.NewDict(), Expire: time.Minute})
+	require.NoError(t, err)
+	for _, write := range []func() error{
+		func() error { return r.Store(ctx, "k", "newer") },
+		func() error { return r.StoreMany(ctx, []string{"k"}, []any{"newer"}) },
+		func() error {
+			return r.Write([]string{"k"}, func() error { return r.Storage().Set(ctx, "k", "newer", 0) })
+		},
+	} {
+		v, err := r.Flight(ctx, "k", func(ctx context.Context) (any, error) {
+			require.NoError(t, write())
+			return "fill", r.Store(ctx, "k", "fill")
+		})
+		require.NoError(t, err)
+		require.Equal(t, "fill", v, "the fill's callers get its result")
+		got, ok, err := r.Hit(ctx, "k")
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.Equal(t, "newer", got)
+	}
+	// Remove and RemoveMany, likewise.
+	for _, del := range []func() error{
+		func() error { return r.Remove(ctx, "k") },
+		func() error { return r.RemoveMany(ctx, []string{"k"}) },
+		func() error { return r.WriteAll(func() error { return r.Storage().Delete(ctx, "k") }) },
+	} {
+		_, err := r.Flight(ctx, "k", func(ctx context.Context) (any, error) {
+			require.NoError(t, del())
+			return "fill", r.Store(ctx, "k", "fill")
+		})
+		require.NoError(t, err)
+		_, ok, err := r.Hit(ctx, "k")
+		require.NoError(t, err)
+		require.False(t, ok)
+	}
+	// Touch needs an expiry.
+	require.NoError(t, r.Touch(ctx, "k"))
+	require.NoError(t, r.TouchMany(ctx, []string{"k"}))
 }

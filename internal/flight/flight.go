@@ -1,6 +1,15 @@
 // Package flight runs one function per key at a time and shares its result
 // with every concurrent caller of the same key (single flight), carrying a
 // panic to every waiter.
+//
+// The function runs on a context of its own: it keeps the values of the
+// first caller's context (trace spans, for example) but no caller's
+// cancellation ends it. Each caller stops waiting as soon as its own context
+// ends; the run's context is cancelled only when every caller has gone.
+//
+// A run can be made stale (Forget, or every caller gone): callers that
+// arrive later start a new run, and the code that stores the run's result
+// asks Run.Stale before it writes.
 package flight
 
 import (
@@ -9,6 +18,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 )
 
 // PanicError is what a panic inside a flight becomes: the leader and every
@@ -32,58 +42,174 @@ func (p *PanicError) Unwrap() error {
 	return nil
 }
 
-// errGoexit is reported to waiters when the leader's function called
+// ErrGoexit is reported to the callers of a run whose function called
 // runtime.Goexit (t.FailNow in a test, for example).
-var errGoexit = errors.New("ring: cached function called runtime.Goexit")
+var ErrGoexit = errors.New("ring: cached function called runtime.Goexit")
 
-type call struct {
-	done chan struct{}
-	val  any
-	err  error
-	pan  *PanicError
+// Run is one execution of a flight's function. The function receives a
+// context that carries its Run (see Group.Running).
+type Run struct {
+	group *Group
+	key   string
+	done  chan struct{}
+	// ctx is the run's context; cancel ends it.
+	ctx    context.Context
+	cancel context.CancelFunc
+	// waiters counts the callers still waiting; guarded by group.mu.
+	waiters int
+	// stale is set once the run's result must not be stored: a newer
+	// write of its key (Forget) or every caller gone.
+	stale atomic.Bool
+
+	val any
+	err error
+	pan *PanicError
 }
+
+// Key returns the key of the run.
+func (r *Run) Key() string { return r.key }
+
+// Stale reports whether the run's result must not be stored any more: its
+// key was forgotten (a newer write) or every caller stopped waiting.
+func (r *Run) Stale() bool { return r.stale.Load() }
+
+type runKey struct{}
 
 // Group de-duplicates concurrent calls by key. The zero value is ready to
 // use; a Group must not be copied after first use.
 type Group struct {
 	mu    sync.Mutex
-	calls map[string]*call
+	calls map[string]*Run
 }
 
 // Do runs fn once for all concurrent callers of key and returns its result to
-// each. shared reports whether this caller waited for another's run. A waiter
-// whose ctx ends stops waiting and returns ctx.Err(); the run goes on for the
-// others. If fn panics, the leader and every waiter panic with the same
-// *PanicError.
-func (g *Group) Do(ctx context.Context, key string, fn func() (any, error)) (v any, err error, shared bool) {
+// each. shared reports whether this caller joined another's run.
+//
+// fn receives a context that keeps the values of the first caller's ctx but
+// is cancelled only when every caller has stopped waiting. A caller whose
+// ctx ends stops waiting at once and returns ctx.Err(); the run goes on for
+// the others. A caller whose ctx is already done returns its error without
+// starting or joining a run. If fn panics, every caller still waiting
+// panics with the same *PanicError; if it calls runtime.Goexit, they
+// receive ErrGoexit.
+//
+// When the first caller's ctx can end, fn runs on a goroutine of its own,
+// which ends when fn returns; otherwise it runs on the caller's goroutine.
+func (g *Group) Do(ctx context.Context, key string, fn func(ctx context.Context) (any, error)) (v any, err error, shared bool) {
+	if err := ctx.Err(); err != nil {
+		return nil, err, false
+	}
 	g.mu.Lock()
 	if g.calls == nil {
-		g.calls = make(map[string]*call)
+		g.calls = make(map[string]*Run)
 	}
 	if c, ok := g.calls[key]; ok {
+		c.waiters++
 		g.mu.Unlock()
-		select {
-		case <-c.done:
-		case <-ctx.Done():
-			return nil, ctx.Err(), true
-		}
-		if c.pan != nil {
-			panic(c.pan)
-		}
-		return c.val, c.err, true
+		v, err := g.wait(ctx, c)
+		return v, err, true
 	}
-	c := &call{done: make(chan struct{})}
+	c := &Run{group: g, key: key, done: make(chan struct{}), waiters: 1}
+	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	c.ctx, c.cancel = context.WithValue(rctx, runKey{}, c), cancel
 	g.calls[key] = c
 	g.mu.Unlock()
 
-	g.run(key, c, fn)
+	if ctx.Done() == nil {
+		// This caller never leaves: run on its goroutine.
+		g.run(c, fn)
+		return result(c)
+	}
+	go g.run(c, fn)
+	v, err = g.wait(ctx, c)
+	return v, err, false
+}
+
+// result returns the run's outcome to one caller, panicking with the run's
+// *PanicError if fn panicked.
+func result(c *Run) (any, error, bool) {
 	if c.pan != nil {
 		panic(c.pan)
 	}
 	return c.val, c.err, false
 }
 
-func (g *Group) run(key string, c *call, fn func() (any, error)) {
+func (g *Group) wait(ctx context.Context, c *Run) (any, error) {
+	select {
+	case <-c.done:
+	case <-ctx.Done():
+		select {
+		case <-c.done: // finished too: the result is better than the error
+		default:
+			g.leave(c)
+			return nil, ctx.Err()
+		}
+	}
+	v, err, _ := result(c)
+	return v, err
+}
+
+// leave removes one waiter; the last one to go makes the run stale,
+// detaches it from its key and cancels its context.
+func (g *Group) leave(c *Run) {
+	g.mu.Lock()
+	c.waiters--
+	last := c.waiters == 0
+	if last {
+		c.stale.Store(true)
+		if g.calls[c.key] == c {
+			delete(g.calls, c.key)
+		}
+	}
+	g.mu.Unlock()
+	if last {
+		c.cancel()
+	}
+}
+
+// Forget detaches the run in flight for key, if any, and makes it stale:
+// callers that arrive later start a new run, callers already waiting still
+// receive its result, and Run.Stale reports true from now on.
+func (g *Group) Forget(key string) {
+	g.mu.Lock()
+	if c, ok := g.calls[key]; ok {
+		c.stale.Store(true)
+		delete(g.calls, key)
+	}
+	g.mu.Unlock()
+}
+
+// ForgetAll is Forget for every key with a run in flight.
+func (g *Group) ForgetAll() {
+	g.mu.Lock()
+	for key, c := range g.calls {
+		c.stale.Store(true)
+		delete(g.calls, key)
+	}
+	g.mu.Unlock()
+}
+
+// Running returns the run of this group whose function received ctx (or a
+// context derived from it), or nil.
+func (g *Group) Running(ctx context.Context) *Run {
+	if c, ok := ctx.Value(runKey{}).(*Run); ok && c != nil && c.group == g {
+		return c
+	}
+	return nil
+}
+
+// Outside returns ctx such that Running reports nil for it and for every
+// context derived from it: the context to hand to code that is not the
+// run's own (the wrapped function, whose writes are writes of its own).
+// It returns ctx itself when ctx carries no run.
+func Outside(ctx context.Context) context.Context {
+	if c, _ := ctx.Value(runKey{}).(*Run); c == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, runKey{}, (*Run)(nil))
+}
+
+func (g *Group) run(c *Run, fn func(ctx context.Context) (any, error)) {
 	normal := false
 	defer func() {
 		if !normal {
@@ -94,14 +220,17 @@ func (g *Group) run(key string, c *call, fn func() (any, error)) {
 					c.pan = &PanicError{Value: r, Stack: debug.Stack()}
 				}
 			} else if c.pan == nil {
-				c.err = errGoexit
+				c.err = ErrGoexit
 			}
 		}
 		g.mu.Lock()
-		delete(g.calls, key)
+		if g.calls[c.key] == c {
+			delete(g.calls, c.key)
+		}
 		g.mu.Unlock()
 		close(c.done)
+		c.cancel()
 	}()
-	c.val, c.err = fn()
+	c.val, c.err = fn(c.ctx)
 	normal = true
 }

@@ -123,7 +123,8 @@ func ({{$recv}}) Has({{.Pre}}ctx context.Context{{.Post}}) (bool, error) {
 	return {{$r}}.c.has(ctx, {{.KExpr}})
 }
 
-// Touch resets the entry's expiry to the ring's Expire.
+// Touch resets the entry's expiry to the ring's Expire; on a ring without
+// one it returns an error wrapping ErrNoExpiry.
 func ({{$recv}}) Touch({{.Pre}}ctx context.Context{{.Post}}) error {
 	return {{$r}}.c.touch(ctx, {{.KExpr}})
 }
@@ -185,15 +186,18 @@ func ({{$recv}}) GetMany(ctx context.Context, args []{{.Bulk}}) (values []R, fou
 	return {{$r}}.c.getMany(ctx, {{.BulkConv}})
 }
 
-// UpdateMany runs the function for each argument set and writes the results
-// in one round trip where the backend can.
+// UpdateMany runs the function for each argument set (at most
+// BulkConcurrency at once) and writes the results in one round trip where
+// the backend can.
 func ({{$recv}}) UpdateMany(ctx context.Context, args []{{.Bulk}}) ([]R, error) {
 	return {{$r}}.c.updateMany(ctx, {{.BulkConv}})
 }
 
-// GetOrUpdateMany reads every entry in one round trip, runs the function for
-// the misses only, and writes them in one round trip. Like Call, it reports
-// storage failures to OnError instead of returning them.
+// GetOrUpdateMany reads every entry in one round trip and runs the function
+// for the misses only, at most BulkConcurrency at once, each inside its
+// key's single flight as Call does, writing its result before the flight
+// ends. Like Call, it reports storage failures to OnError instead of
+// returning them.
 func ({{$recv}}) GetOrUpdateMany(ctx context.Context, args []{{.Bulk}}) ([]R, error) {
 	return {{$r}}.c.getOrUpdateMany(ctx, {{.BulkConv}})
 }
@@ -213,7 +217,8 @@ func ({{$recv}}) HasMany(ctx context.Context, args []{{.Bulk}}) ([]bool, error) 
 	return {{$r}}.c.hasMany(ctx, {{.BulkConv}})
 }
 
-// TouchMany resets the expiry of the entries.
+// TouchMany resets the expiry of the entries; on a ring without an expiry
+// it returns an error wrapping ErrNoExpiry.
 func ({{$recv}}) TouchMany(ctx context.Context, args []{{.Bulk}}) error {
 	return {{$r}}.c.touchMany(ctx, {{.BulkConv}})
 }
