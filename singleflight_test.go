@@ -83,7 +83,7 @@ func TestEveryCallerGoneCancelsFunction(t *testing.T) {
 		<-ctx.Done()
 		ended <- ctx.Err()
 		return "late", nil // ignores the cancellation: still not stored
-	}, ring.Storage(store)))
+	}, ring.Storage(store), ring.KeyPrefix("gone")))
 	const callers = 10
 	var wg sync.WaitGroup
 	cancels := make([]context.CancelFunc, callers)
