@@ -237,8 +237,15 @@ func KeyFunc(fn func(args ...any) string) Option {
 }
 
 // OnError receives the failures a Call absorbs (the cache is down: the
-// function's result is returned anyway) and stored values that no longer
-// decode (they are misses). fn must be safe for concurrent use.
+// function's result is returned anyway), stored values that no longer
+// decode (they are misses) and the state changes of the storage's circuit
+// breaker (see StorageTimeout and docs/reliability.md). fn must be safe for
+// concurrent use. It runs on the goroutine of the operation that saw the
+// event, sometimes while the ring holds the lock that orders the writes of
+// a key against the fills of it (breaker events during a write): fn must
+// not call the writing sub-functions of the same ring (Set, Update, Delete,
+// their bulk forms, the writes of its Cache) itself, or it may wait for
+// ever; hand such work to another goroutine. Logging and counting are fine.
 func OnError(fn func(wire.Event)) Option {
 	return newOption("OnError(...)", func(c *config) { c.onError = fn })
 }
