@@ -2,6 +2,7 @@ package ring_test
 
 import (
 	"context"
+	"os"
 	"strconv"
 	"testing"
 	"time"
@@ -93,7 +94,11 @@ func remoteBulk(b *testing.B, r *ring.Ring1[int, string]) {
 
 func BenchmarkRedis(b *testing.B) {
 	ctx := context.Background()
-	rdb := redis.NewClient(&redis.Options{Addr: servertest.RedisAddr(b)})
+	// ContextTimeoutEnabled, as Open sets it: go-redis then stops a call at
+	// its deadline by itself, and the StorageTimeout of each operation
+	// costs no goroutine (see backends.Cancelable). BENCH_REDIS_DEFAULTS=1
+	// measures a client with go-redis's defaults instead.
+	rdb := redis.NewClient(&redis.Options{Addr: servertest.RedisAddr(b), ContextTimeoutEnabled: os.Getenv("BENCH_REDIS_DEFAULTS") == ""})
 	defer rdb.Close()
 	r := ring.Must(ring.Func1(word, ring.Redis(rdb), ring.KeyPrefix("bench:"+runID)))
 	remoteBulk(b, r)

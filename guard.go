@@ -206,7 +206,7 @@ func (g *guard) bound(ctx context.Context, n int) (context.Context, context.Canc
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= d {
 		return ctx, noCancel
 	}
-	return context.WithTimeout(ctx, d)
+	return backends.WithOpTimeout(ctx, d)
 }
 
 // breakerFor returns the breaker of a single-key operation on key: the

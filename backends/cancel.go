@@ -15,9 +15,14 @@ import (
 //
 // A call whose context can never end (context.Background, context.TODO)
 // runs directly, with no goroutine, and so do the bulk forms of a backend
-// that stops them itself (a Memcache with its selector). Otherwise each call costs a goroutine
-// and a channel, small beside a network round trip; in-process backends do
-// not need the wrapper.
+// that stops them itself (a Memcache with its selector), and every call on
+// a context made by [WithOpTimeout] from one that can never end when the
+// backend stops a call at its deadline by itself (a Redis or RedisHash
+// whose go-redis client has ContextTimeoutEnabled, as [Open] makes it).
+// Otherwise each call costs a goroutine and a channel: a wake-up of
+// another goroutine, small beside a network round trip on one core, but
+// measurable on a busy two-core machine (docs/benchmarks.md). In-process
+// backends do not need the wrapper.
 //
 // The wrapper offers every capability through the helpers of this package
 // (native where s has it, a loop or a "not supported" error where it has
@@ -32,6 +37,9 @@ import (
 // The wrapper itself never consults it.
 func Cancelable(s Storage) Storage {
 	c := cancelable{s: s, br: new(Breaker)}
+	if d, ok := s.(deadliner); ok {
+		c.native = d.stopsAtDeadline()
+	}
 	if _, ok := s.(KeyRefactorer); ok {
 		return cancelableRefactor{c}
 	}
@@ -49,6 +57,46 @@ func Unwrap(s Storage) Storage {
 type cancelable struct {
 	s  Storage
 	br *Breaker
+	// native is set when s stops a call at its context's deadline by
+	// itself: a call on a deadline-only context (WithOpTimeout) then needs
+	// no goroutine.
+	native bool
+}
+
+// deadliner is a backend that may stop its calls at their context's
+// deadline by itself.
+type deadliner interface{ stopsAtDeadline() bool }
+
+// deadlineOnly marks a context that ends at its deadline and in no other
+// way (see WithOpTimeout).
+type deadlineOnly struct{ context.Context }
+
+// WithOpTimeout returns ctx bounded by d for one storage operation, as
+// context.WithTimeout does; call cancel when the operation is done. When
+// ctx itself can never end, the result is marked as ending only at its
+// deadline, so that a [Cancelable] storage whose backend stops a call at
+// its deadline by itself runs the call directly, with no goroutine. ring
+// bounds every storage operation with it (StorageTimeout).
+func WithOpTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	c, cancel := context.WithTimeout(ctx, d)
+	if ctx.Done() == nil {
+		return deadlineOnly{c}, cancel
+	}
+	return c, cancel
+}
+
+// inline reports whether a single-key call on ctx can run with no
+// goroutine: ctx cannot end, or it ends only at a deadline that the backend
+// honours by itself.
+func (c cancelable) inline(ctx context.Context) bool {
+	if ctx.Done() == nil {
+		return true
+	}
+	if !c.native {
+		return false
+	}
+	_, ok := ctx.(deadlineOnly)
+	return ok
 }
 
 // cancelableRefactor is a cancelable over a backend that rewrites keys.
@@ -97,7 +145,7 @@ func (c cancelable) Bytes() bool       { return c.s.Bytes() }
 func (c cancelable) Raw() any          { return c.s.Raw() }
 
 func (c cancelable) Get(ctx context.Context, key string) (any, bool, error) {
-	if ctx.Done() == nil { // the hot path: no closure to allocate
+	if c.inline(ctx) { // the hot path: no closure to allocate
 		return c.s.Get(ctx, key)
 	}
 	type got struct {
@@ -112,26 +160,44 @@ func (c cancelable) Get(ctx context.Context, key string) (any, bool, error) {
 }
 
 func (c cancelable) Set(ctx context.Context, key string, value any, ttl time.Duration) error {
+	if c.inline(ctx) {
+		return c.s.Set(ctx, key, value, ttl)
+	}
 	return interruptibleErr(ctx, func() error { return c.s.Set(ctx, key, value, ttl) })
 }
 
 func (c cancelable) Delete(ctx context.Context, key string) error {
+	if c.inline(ctx) {
+		return c.s.Delete(ctx, key)
+	}
 	return interruptibleErr(ctx, func() error { return c.s.Delete(ctx, key) })
 }
 
 func (c cancelable) Has(ctx context.Context, key string) (bool, error) {
+	if c.inline(ctx) {
+		return Has(ctx, c.s, key)
+	}
 	return interruptible(ctx, func() (bool, error) { return Has(ctx, c.s, key) })
 }
 
 func (c cancelable) Touch(ctx context.Context, key string, ttl time.Duration) error {
+	if c.inline(ctx) {
+		return Touch(ctx, c.s, key, ttl)
+	}
 	return interruptibleErr(ctx, func() error { return Touch(ctx, c.s, key, ttl) })
 }
 
 func (c cancelable) Remove(ctx context.Context, key string) (bool, error) {
+	if c.inline(ctx) {
+		return Remove(ctx, c.s, key)
+	}
 	return interruptible(ctx, func() (bool, error) { return Remove(ctx, c.s, key) })
 }
 
 func (c cancelable) SetIfAbsent(ctx context.Context, key string, value any, ttl time.Duration) (bool, error) {
+	if c.inline(ctx) {
+		return SetIfAbsent(ctx, c.s, key, value, ttl)
+	}
 	return interruptible(ctx, func() (bool, error) { return SetIfAbsent(ctx, c.s, key, value, ttl) })
 }
 
@@ -143,7 +209,7 @@ type bulkCanceler interface{ cancelsBulk() bool }
 // direct reports whether a bulk call can run with no goroutine: its ctx
 // cannot end, or the backend stops it itself.
 func (c cancelable) direct(ctx context.Context) bool {
-	if ctx.Done() == nil {
+	if c.inline(ctx) {
 		return true
 	}
 	b, ok := c.s.(bulkCanceler)

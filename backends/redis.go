@@ -56,6 +56,21 @@ func NewRedis(client redis.UniversalClient) *Redis {
 	return r
 }
 
+// stopsAtDeadline reports whether the client stops a call at its
+// context's deadline by itself, dial, pool wait, reads and writes
+// included: go-redis does when ContextTimeoutEnabled is set.
+func (r *Redis) stopsAtDeadline() bool { return redisStopsAtDeadline(r.client) }
+
+func redisStopsAtDeadline(client redis.UniversalClient) bool {
+	switch c := client.(type) {
+	case *redis.Client:
+		return c.Options().ContextTimeoutEnabled
+	case *redis.ClusterClient:
+		return c.Options().ContextTimeoutEnabled
+	}
+	return false
+}
+
 var (
 	_ Storage       = (*Redis)(nil)
 	_ Haser         = (*Redis)(nil)

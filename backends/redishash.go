@@ -29,6 +29,10 @@ type RedisHash struct {
 	key    string
 }
 
+// stopsAtDeadline reports whether the client stops a call at its
+// context's deadline by itself (go-redis with ContextTimeoutEnabled).
+func (h *RedisHash) stopsAtDeadline() bool { return redisStopsAtDeadline(h.client) }
+
 // NewRedisHash returns a RedisHash backend that stores its entries as fields
 // of the hash hashKey.
 func NewRedisHash(client redis.UniversalClient, hashKey string) *RedisHash {
