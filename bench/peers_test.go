@@ -462,7 +462,10 @@ func redisClient(tb testing.TB) *redis.Client {
 			"start a Redis on loopback (redis-server --port 16379 --bind 127.0.0.1 --save '' --appendonly no) " +
 			"and run RING_REDIS_ADDR=127.0.0.1:16379 go test -run '^$' -bench PeersRedis in bench/")
 	}
-	rdb := redis.NewClient(&redis.Options{Addr: addr})
+	// ContextTimeoutEnabled, as ring.Open sets it: ring's StorageTimeout
+	// then bounds each operation with no goroutine; the peers are called
+	// with context.Background(), which the flag does not change.
+	rdb := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true})
 	tb.Cleanup(func() { _ = rdb.Close() })
 	if err := rdb.Ping(context.Background()).Err(); err != nil {
 		tb.Fatalf("redis at %s: %v", addr, err)
