@@ -323,13 +323,15 @@ func ExampleRing1_GetOrUpdateMany() {
 
 	_ = stock.SetMany(ctx, []int{1, 2}, []string{"fig", "kiwi"})
 
-	// One bulk read; the function runs for the misses only; one bulk write.
+	// One bulk read; the function runs for the misses only, each in its
+	// key's single flight, up to BulkConcurrency (default 8) at once: the
+	// two misses may print in either order.
 	levels, err := stock.GetOrUpdateMany(ctx, []string{"fig", "plum", "kiwi", "melon"})
 	fmt.Println(levels, err)
 
 	_, found, _ := stock.GetMany(ctx, []string{"plum", "melon", "pear"})
 	fmt.Println(found)
-	// Output:
+	// Unordered output:
 	// counting stock of plum
 	// counting stock of melon
 	// [1 12 2 15] <nil>
