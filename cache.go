@@ -58,23 +58,28 @@ func NewCache[V any](opts ...Option) (*Cache[V], error) {
 	if err != nil {
 		return nil, err
 	}
+	// In the order options are listed in the docs, so that the error reads
+	// the same on every run.
 	var bad []error
-	for name, set := range map[string]bool{
-		"Expire (pass SetOptions.TTL)": cfg.expire != 0,
-		"Ignore":                       len(cfg.ignore) > 0,
-		"KeyFunc":                      cfg.keyFunc != nil,
-		"WithStrategy":                 cfg.strategy != nil,
-		"TTLFunc":                      cfg.ttl != nil,
-		"Exclude":                      cfg.exclude != nil,
-		"IfNotExists (pass SetOptions.IfNotExists)": cfg.ifNotExists,
-		"HashKeys":        cfg.hashKeys,
-		"Choose":          cfg.choose != nil,
-		"BulkConcurrency": cfg.bulk != 0,
-		"StorageTimeout (a Cache is not guarded: bound its calls with their context)": cfg.storageTimeout != nil,
-		"CircuitBreaker (a Cache is not guarded)":                                     cfg.breaker != nil,
+	for _, o := range []struct {
+		name string
+		set  bool
+	}{
+		{"Expire (pass SetOptions.TTL)", cfg.expire != 0},
+		{"Ignore", len(cfg.ignore) > 0},
+		{"KeyFunc", cfg.keyFunc != nil},
+		{"WithStrategy", cfg.strategy != nil},
+		{"TTLFunc", cfg.ttl != nil},
+		{"Exclude", cfg.exclude != nil},
+		{"IfNotExists (pass SetOptions.IfNotExists)", cfg.ifNotExists},
+		{"HashKeys", cfg.hashKeys},
+		{"Choose", cfg.choose != nil},
+		{"BulkConcurrency", cfg.bulk != 0},
+		{"StorageTimeout (a Cache is not guarded: bound its calls with their context)", cfg.storageTimeout != nil},
+		{"CircuitBreaker (a Cache is not guarded)", cfg.breaker != nil},
 	} {
-		if set {
-			bad = append(bad, fmt.Errorf("ring: cache: option %s does not apply to a Cache", name))
+		if o.set {
+			bad = append(bad, fmt.Errorf("ring: cache: option %s does not apply to a Cache", o.name))
 		}
 	}
 	if len(bad) > 0 {

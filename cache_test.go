@@ -120,6 +120,13 @@ func TestCacheErrors(t *testing.T) {
 	_, err = ring.NewCache[int](ring.Expire(time.Second), ring.KeyFunc(func(...any) string { return "" }))
 	require.ErrorContains(t, err, "option Expire (pass SetOptions.TTL) does not apply to a Cache")
 	require.ErrorContains(t, err, "option KeyFunc does not apply to a Cache")
+	// The same text on every run (it was in map order).
+	for range 20 {
+		_, again := ring.NewCache[int](ring.Expire(time.Second), ring.KeyFunc(func(...any) string { return "" }), ring.HashKeys())
+		require.Equal(t, "ring: cache: option Expire (pass SetOptions.TTL) does not apply to a Cache\n"+
+			"ring: cache: option KeyFunc does not apply to a Cache\n"+
+			"ring: cache: option HashKeys does not apply to a Cache", again.Error())
+	}
 
 	disk, err := backends.NewDisk(t.TempDir())
 	require.NoError(t, err)
