@@ -29,7 +29,7 @@ SENTINEL_PORT=26380
 SENTINEL_MASTER=ringmaster
 
 # The steps, in order. To add one, write a function step_NAME and add NAME.
-STEPS=(gofmt vet staticcheck test examples tidy peers)
+STEPS=(gofmt vet staticcheck generate test examples tidy peers)
 # Steps that need the servers.
 SERVER_STEPS=" test examples bench peers "
 
@@ -253,20 +253,24 @@ step_gofmt() {
 
 step_vet() { go vet ./...; }
 
-step_staticcheck() {
-	local bin
-	bin=$(command -v staticcheck || true)
-	if [ -z "$bin" ]; then
-		local dir
-		dir=$(go env GOBIN)
-		[ -n "$dir" ] || dir="$(go env GOPATH)/bin"
-		bin="$dir/staticcheck"
-		if [ ! -x "$bin" ]; then
-			echo "installing staticcheck into $dir"
-			go install honnef.co/go/tools/cmd/staticcheck@latest
-		fi
+# staticcheck at an exact version, run with go run so that it stays out of
+# the library's module graph and every fresh machine runs the same checks.
+STATICCHECK_VERSION=v0.8.2 # staticcheck 2026.2.2
+
+step_staticcheck() { go run "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION" ./...; }
+
+# go generate must leave no diff: the generated typed API (typed_gen.go) is
+# in sync with its generator.
+step_generate() {
+	local before after
+	before=$(git ls-files -co --exclude-standard -- '*.go' | sort | xargs sha256sum)
+	go generate ./...
+	after=$(git ls-files -co --exclude-standard -- '*.go' | sort | xargs sha256sum)
+	if [ "$before" != "$after" ]; then
+		echo "go generate changed files (commit the regenerated code):"
+		diff <(echo "$before") <(echo "$after") || true
+		return 1
 	fi
-	"$bin" ./...
 }
 
 step_test() { go test -race -count=1 ./...; }
