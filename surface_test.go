@@ -16,7 +16,9 @@ type tariff struct{ zone int }
 
 func (t *tariff) RingKey() string { return strconv.Itoa(t.zone) }
 
-func (t *tariff) label(ctx context.Context) (string, error) { return "zone " + strconv.Itoa(t.zone), nil }
+func (t *tariff) label(ctx context.Context) (string, error) {
+	return "zone " + strconv.Itoa(t.zone), nil
+}
 
 func (t *tariff) quote(ctx context.Context, kg int, express bool) (int, error) {
 	if express {
