@@ -15,6 +15,8 @@ import (
 
 	"github.com/bradfitz/gomemcache/memcache"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/ringcache/ring/internal/bytesize"
 )
 
 // DefaultMemorySize is the size of the LRU backend that memory:// opens when
@@ -423,39 +425,11 @@ func (p *params) size(name string, dst *int64) error {
 	return nil
 }
 
-// sizeUnits maps the upper-cased unit suffixes ParseSize takes to their
-// multipliers.
-var sizeUnits = map[string]int64{
-	"": 1, "B": 1,
-	"KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12,
-	"KIB": 1 << 10, "MIB": 1 << 20, "GIB": 1 << 30, "TIB": 1 << 40,
-}
-
 // ParseSize parses a byte size: a whole number with an optional unit, B,
 // KB, MB, GB, TB (powers of 1000) or KiB, MiB, GiB, TiB (powers of 1024),
-// in any letter case, for example "1GiB" or "500MB".
-func ParseSize(s string) (int64, error) {
-	t := strings.TrimSpace(s)
-	i := 0
-	for i < len(t) && t[i] >= '0' && t[i] <= '9' {
-		i++
-	}
-	if i == 0 {
-		return 0, fmt.Errorf("size %q does not start with a whole number", s)
-	}
-	n, err := strconv.ParseInt(t[:i], 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("size %q is too large", s)
-	}
-	mult, ok := sizeUnits[strings.ToUpper(strings.TrimSpace(t[i:]))]
-	if !ok {
-		return 0, fmt.Errorf("size %q has an unknown unit (want B, KB, MB, GB, TB, KiB, MiB, GiB or TiB)", s)
-	}
-	if n > math.MaxInt64/mult {
-		return 0, fmt.Errorf("size %q is too large", s)
-	}
-	return n * mult, nil
-}
+// in any letter case, for example "1GiB" or "500MB". coders.Open reads its
+// sizes with the same grammar.
+func ParseSize(s string) (int64, error) { return bytesize.Parse(s) }
 
 // noAuthority refuses a user, password, host or path where a scheme takes
 // none.

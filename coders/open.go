@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/ringcache/ring/internal/bytesize"
 )
 
 // Open returns the coder that rawURL describes, resolving the base coder in
@@ -352,29 +354,17 @@ func shared(alg string, level int, build func() (Compressor, error)) (Compressor
 	return actual.(Compressor), nil
 }
 
-// parseSize parses a whole number of bytes with an optional B, KiB, MiB or
-// GiB suffix (case-insensitive).
+// parseSize parses a byte size with the grammar backends.ParseSize takes
+// (package bytesize), within the range of an int.
 func parseSize(s string) (int, error) {
-	num, mult := s, uint64(1)
-	lower := strings.ToLower(s)
-	for _, u := range []struct {
-		suffix string
-		mult   uint64
-	}{{"kib", 1 << 10}, {"mib", 1 << 20}, {"gib", 1 << 30}, {"b", 1}} {
-		if strings.HasSuffix(lower, u.suffix) {
-			num, mult = s[:len(s)-len(u.suffix)], u.mult
-			break
-		}
+	n, err := bytesize.Parse(s)
+	if err != nil {
+		return 0, err
 	}
-	const want = "want a whole number of bytes, optionally with a B, KiB, MiB or GiB suffix"
-	if num == "" || strings.TrimLeft(num, "0123456789") != "" {
-		return 0, fmt.Errorf("bad size (%s)", want)
+	if n > math.MaxInt {
+		return 0, fmt.Errorf("size %q is too large", s)
 	}
-	n, err := strconv.ParseUint(num, 10, 64)
-	if err != nil || n > math.MaxInt/mult {
-		return 0, fmt.Errorf("size out of range (max %d bytes)", math.MaxInt)
-	}
-	return int(n * mult), nil
+	return int(n), nil
 }
 
 func quoteAll(vs []string) []string {
