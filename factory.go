@@ -241,11 +241,9 @@ func KeyFunc(fn func(args ...any) string) Option {
 // decode (they are misses) and the state changes of the storage's circuit
 // breaker (see StorageTimeout and docs/reliability.md). fn must be safe for
 // concurrent use. It runs on the goroutine of the operation that saw the
-// event, sometimes while the ring holds the lock that orders the writes of
-// a key against the fills of it (breaker events during a write): fn must
-// not call the writing sub-functions of the same ring (Set, Update, Delete,
-// their bulk forms, the writes of its Cache) itself, or it may wait for
-// ever; hand such work to another goroutine. Logging and counting are fine.
+// event, never while the ring holds the locks that order its writes (the
+// breaker's events seen during a write are delivered once the write has
+// released them), so fn may call the ring itself, its writes included.
 func OnError(fn func(wire.Event)) Option {
 	return newOption("OnError(...)", func(c *config) { c.onError = fn })
 }

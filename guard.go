@@ -60,6 +60,39 @@ type guard struct {
 	// skipped is returned while the breaker is open: built once, so that
 	// a Call skipping the storage allocates nothing for it.
 	skipped error
+	// pending holds the breaker events not yet given to hook: they are
+	// delivered by FlushEvents, which runs where the ring holds none of
+	// the locks that order its writes (after a read of the storage, and
+	// after each write once the rope has released its locks), so that a
+	// hook may use the ring itself.
+	pendMu     sync.Mutex
+	pending    []wire.Event
+	hasPending atomic.Bool
+}
+
+// emit queues ev for the hook (see pending).
+func (g *guard) emit(ev wire.Event) {
+	g.pendMu.Lock()
+	g.pending = append(g.pending, ev)
+	g.hasPending.Store(true)
+	g.pendMu.Unlock()
+}
+
+// FlushEvents gives the queued breaker events to the hook, in order. The
+// rope calls it once it holds no lock of the ring (wire checks for this
+// method on its storage); the guard calls it after each read.
+func (g *guard) FlushEvents() {
+	if !g.hasPending.Load() {
+		return
+	}
+	g.pendMu.Lock()
+	evs := g.pending
+	g.pending = nil
+	g.hasPending.Store(false)
+	g.pendMu.Unlock()
+	for _, ev := range evs {
+		g.hook(ev)
+	}
 }
 
 // The guard offers every capability; each forwards to the storage, which
@@ -286,7 +319,7 @@ func (g *guard) observe(br *backends.Breaker) {
 	}
 	if open {
 		n, cd := br.Policy()
-		g.hook(wire.Event{Ring: g.ring, Op: OpBreakerOpen, Err: &breakerOpenError{
+		g.emit(wire.Event{Ring: g.ring, Op: OpBreakerOpen, Err: &breakerOpenError{
 			where: where, failures: n, coolDown: cd, last: br.LastFailure()}})
 		return
 	}
@@ -294,7 +327,7 @@ func (g *guard) observe(br *backends.Breaker) {
 	if since := br.Since(); !since.IsZero() {
 		was = time.Since(since).Round(time.Millisecond)
 	}
-	g.hook(wire.Event{Ring: g.ring, Op: OpBreakerClosed,
+	g.emit(wire.Event{Ring: g.ring, Op: OpBreakerClosed,
 		Err: fmt.Errorf("ring: backend %s: a probe succeeded after %v open: the storage is used again", where, was)})
 }
 
@@ -378,11 +411,13 @@ func (g *guard) Get(ctx context.Context, key string) (any, bool, error) {
 	probe, skip := g.admit(br)
 	if skip {
 		cancel()
+		g.FlushEvents()
 		return nil, false, g.skipped
 	}
 	v, ok, err := g.s.Get(octx, key)
 	err = g.finish(ctx, octx, br, probe, "get", key, 0, err)
 	cancel()
+	g.FlushEvents() // a read: the ring holds no write lock here
 	return v, ok, err
 }
 
@@ -395,6 +430,7 @@ func (g *guard) Delete(ctx context.Context, key string) error {
 }
 
 func (g *guard) Has(ctx context.Context, key string) (bool, error) {
+	defer g.FlushEvents() // a read: the ring holds no write lock here
 	return guarded(g, ctx, "has", key, 0, func(ctx context.Context) (bool, error) { return backends.Has(ctx, g.s, key) })
 }
 
@@ -413,6 +449,7 @@ func (g *guard) SetIfAbsent(ctx context.Context, key string, value any, ttl time
 }
 
 func (g *guard) GetMany(ctx context.Context, keys []string) ([]any, []bool, error) {
+	defer g.FlushEvents() // a read: the ring holds no write lock here
 	type got struct {
 		v  []any
 		ok []bool
@@ -425,6 +462,7 @@ func (g *guard) GetMany(ctx context.Context, keys []string) ([]any, []bool, erro
 }
 
 func (g *guard) GetManyBytes(ctx context.Context, keys []string) ([][]byte, error) {
+	defer g.FlushEvents() // a read: the ring holds no write lock here
 	return guarded(g, ctx, "get many", "", len(keys), func(ctx context.Context) ([][]byte, error) {
 		return backends.GetManyBytes(ctx, g.s, keys)
 	})
@@ -443,6 +481,7 @@ func (g *guard) DeleteMany(ctx context.Context, keys []string) error {
 }
 
 func (g *guard) HasMany(ctx context.Context, keys []string) ([]bool, error) {
+	defer g.FlushEvents() // a read: the ring holds no write lock here
 	return guarded(g, ctx, "has many", "", len(keys), func(ctx context.Context) ([]bool, error) {
 		return backends.HasMany(ctx, g.s, keys)
 	})

@@ -89,6 +89,9 @@ type Rope struct {
 	// stripe.
 	stripes [numStripes]stripe
 	seed    maphash.Seed
+	// flusher is the storage, when it holds back events until the rope
+	// releases its locks (see eventFlusher).
+	flusher eventFlusher
 }
 
 // stripe is the lock of the keys that hash to it, and the count of the
@@ -122,6 +125,7 @@ func NewRope(cfg Config) (*Rope, error) {
 		return nil, fmt.Errorf("ring: %s: coder %s without a decode target", cfg.Name, cfg.Coder.Name())
 	}
 	r := &Rope{cfg: cfg, strategy: cfg.Strategy, seed: maphash.MakeSeed()}
+	r.flusher, _ = cfg.Storage.(eventFlusher)
 	if r.strategy == nil {
 		r.strategy = Default{}
 	} else {
@@ -237,8 +241,10 @@ func (r *Rope) ttl(key string, v any) time.Duration {
 // later callers of key do not join them.
 //
 // The storage command runs under a lock of key's stripe: it must not call
-// back into writes of the same rope (a Storage wrapper whose hook writes
-// to the ring, say), which would wait for that lock.
+// back into writes of the same rope, which would wait for that lock. A
+// Storage wrapper that reports events to a hook the user may write from
+// holds them back until the rope has released its locks (a FlushEvents
+// method, see eventFlusher); ring's guard does.
 func (r *Rope) Store(ctx context.Context, key string, v any) error {
 	return r.StoreTTL(ctx, key, v, r.ttl(key, v))
 }
@@ -325,9 +331,24 @@ func (r *Rope) stripeOf(key string) int {
 	return int(maphash.String(r.seed, key) % numStripes)
 }
 
+// eventFlusher is a storage wrapper that holds back the events it reports
+// to a hook while the storage command that saw them may run under the
+// rope's write locks (ring's guard does, for its circuit breaker's state
+// changes): the rope calls FlushEvents after each write, once it has
+// released them, so that a hook can use the ring.
+type eventFlusher interface{ FlushEvents() }
+
+// flushEvents delivers the events the storage held back, if it does.
+func (r *Rope) flushEvents() {
+	if r.flusher != nil {
+		r.flusher.FlushEvents()
+	}
+}
+
 // commit runs do, the storage command that writes key: as the fill's own
 // effect under a flight's context, as a newer write otherwise.
 func (r *Rope) commit(ctx context.Context, key string, do func() error) error {
+	defer r.flushEvents() // runs last: after the lock is released
 	if run := r.flight.Running(ctx); run != nil {
 		return r.fillWrite(ctx, run, do)
 	}
@@ -362,6 +383,7 @@ func (r *Rope) fillWrite(ctx context.Context, run *flight.Run, do func() error) 
 // their stripes' read locks, taken in stripe order so that bulk writes
 // cannot deadlock.
 func (r *Rope) writeMany(keys []string, do func() error) error {
+	defer r.flushEvents() // runs last: after the locks are released
 	var set uint64
 	for _, k := range keys {
 		r.flight.Forget(k)
@@ -392,6 +414,7 @@ func (r *Rope) Write(keys []string, do func() error) error {
 // WriteAll runs do, a storage command that may write any key of the rope
 // (a Clear), as a newer write of every key.
 func (r *Rope) WriteAll(do func() error) error {
+	defer r.flushEvents() // runs last: after the locks are released
 	r.flight.ForgetAll()
 	for i := range r.stripes {
 		r.stripes[i].mu.RLock()
@@ -470,6 +493,7 @@ func (r *Rope) Touch(ctx context.Context, key string) error {
 	if r.cfg.Expire <= 0 {
 		return r.noExpiry()
 	}
+	defer r.flushEvents() // no lock held: deliver what the storage held back
 	return backends.Touch(ctx, r.cfg.Storage, key, r.cfg.Expire)
 }
 
@@ -478,6 +502,7 @@ func (r *Rope) TouchMany(ctx context.Context, keys []string) error {
 	if r.cfg.Expire <= 0 {
 		return r.noExpiry()
 	}
+	defer r.flushEvents() // no lock held: deliver what the storage held back
 	return backends.TouchMany(ctx, r.cfg.Storage, keys, r.cfg.Expire)
 }
 
