@@ -189,14 +189,19 @@ func typedDecode[R any](cd coders.Coder) func([]byte) (any, error) {
 	}
 }
 
-// describe classifies fn; a KeyFunc among opts lifts the need for a
-// receiver's RingKey.
-func describe(fn any, kind descriptor.Kind, opts []Option) (*descriptor.Shape, error) {
-	var custom bool
-	if cfg, err := build(opts); err == nil {
-		custom = cfg.keyFunc != nil
+// describe applies opts, once, and classifies fn; a KeyFunc among opts
+// lifts the need for a receiver's RingKey. A shape error comes first; the
+// options' errors then carry the ring's name.
+func describe(fn any, kind descriptor.Kind, opts []Option) (*descriptor.Shape, *config, error) {
+	cfg, cfgErr := build(opts)
+	shape, err := descriptor.DescribeWith(fn, kind, descriptor.Options{CustomKey: cfgErr == nil && cfg.keyFunc != nil})
+	if err != nil {
+		return nil, nil, err
 	}
-	return descriptor.DescribeWith(fn, kind, descriptor.Options{CustomKey: custom})
+	if cfgErr != nil {
+		return nil, nil, namedAll(shape.Name, cfgErr)
+	}
+	return shape, cfg, nil
 }
 
 // namedAll puts the ring's name in front of each of the joined errors.
@@ -214,18 +219,14 @@ func namedAll(name string, err error) error {
 // newCore builds the core of a ring: describe fn, apply options, choose the
 // storage and coder, and compile the key plan.
 func newCore[K any, R any](fn any, kind descriptor.Kind, opts []Option, pl plan[K, R]) (*core[K, R], error) {
-	shape, err := describe(fn, kind, opts)
+	shape, cfg, err := describe(fn, kind, opts)
 	if err != nil {
 		return nil, err
 	}
-	return newCoreShape(shape, opts, pl)
+	return newCoreShape(shape, cfg, pl)
 }
 
-func newCoreShape[K any, R any](shape *descriptor.Shape, opts []Option, pl plan[K, R]) (*core[K, R], error) {
-	cfg, err := build(opts)
-	if err != nil {
-		return nil, namedAll(shape.Name, err)
-	}
+func newCoreShape[K any, R any](shape *descriptor.Shape, cfg *config, pl plan[K, R]) (*core[K, R], error) {
 	c := &core[K, R]{
 		shape:   shape,
 		name:    shape.Name,
@@ -376,16 +377,16 @@ func Func3[A, B, C, R any](fn func(context.Context, A, B, C) (R, error), opts ..
 }
 
 func newCore1[A, R any](fn any, kind descriptor.Kind, opts []Option, exec func(context.Context, A) (R, error)) (*core[A, R], error) {
-	shape, err := describe(fn, kind, opts)
+	shape, cfg, err := describe(fn, kind, opts)
 	if err != nil {
 		return nil, err
 	}
 	pl := plan1(exec).withComps(field(shape, func(e func([]byte, A) ([]byte, error)) component[A] { return e }))
-	return newCoreShape(shape, opts, pl)
+	return newCoreShape(shape, cfg, pl)
 }
 
 func newCore2[A, B, R any](fn any, kind descriptor.Kind, opts []Option, exec func(context.Context, Args2[A, B]) (R, error)) (*core[Args2[A, B], R], error) {
-	shape, err := describe(fn, kind, opts)
+	shape, cfg, err := describe(fn, kind, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -408,11 +409,11 @@ func newCore2[A, B, R any](fn any, kind descriptor.Kind, opts []Option, exec fun
 			return func(dst []byte, k Args2[A, B]) ([]byte, error) { return e(dst, k.P2) }
 		}),
 	)
-	return newCoreShape(shape, opts, pl)
+	return newCoreShape(shape, cfg, pl)
 }
 
 func newCore3[A, B, C, R any](fn any, kind descriptor.Kind, opts []Option, exec func(context.Context, Args3[A, B, C]) (R, error)) (*core[Args3[A, B, C], R], error) {
-	shape, err := describe(fn, kind, opts)
+	shape, cfg, err := describe(fn, kind, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -441,7 +442,7 @@ func newCore3[A, B, C, R any](fn any, kind descriptor.Kind, opts []Option, exec 
 			return func(dst []byte, k Args3[A, B, C]) ([]byte, error) { return e(dst, k.P3) }
 		}),
 	)
-	return newCoreShape(shape, opts, pl)
+	return newCoreShape(shape, cfg, pl)
 }
 
 // Method0 caches fn, a method expression such as (*User).Load with only the

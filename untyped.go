@@ -51,7 +51,7 @@ func New(fn any, opts ...Option) (*Ring, error) {
 // NewKind is New with the kind chosen explicitly (descriptor.Class to key a
 // method by its receiver's type, for example).
 func NewKind(kind descriptor.Kind, fn any, opts ...Option) (*Ring, error) {
-	shape, err := describe(fn, kind, opts)
+	shape, cfg, err := describe(fn, kind, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +73,7 @@ func NewKind(kind descriptor.Kind, fn any, opts ...Option) (*Ring, error) {
 	for i, p := range shape.Keys {
 		pl.comps = append(pl.comps, reflectComponent(shape, i, p))
 	}
-	c, err := newCoreShape(shape, opts, pl)
+	c, err := newCoreShape(shape, cfg, pl)
 	if err != nil {
 		return nil, err
 	}
