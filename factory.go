@@ -29,7 +29,6 @@ type config struct {
 	newStorage  func() (backends.Storage, error)
 	storageName string
 	coder       coders.Coder
-	coderName   string
 	expire      time.Duration
 	prefix      *string
 	ignore      []int
@@ -138,7 +137,7 @@ func Coder(name string) Option {
 			c.fail(err)
 			return
 		}
-		c.coder, c.coderName = cd, name
+		c.coder = cd
 	})
 }
 
@@ -149,7 +148,7 @@ func WithCoder(cd coders.Coder) Option {
 			c.fail(errors.New("ring: WithCoder(nil)"))
 			return
 		}
-		c.coder, c.coderName = cd, cd.Name()
+		c.coder = cd
 	})
 }
 
@@ -162,7 +161,6 @@ func CoderFuncs(encode func(v any) ([]byte, error), decode func(data []byte, tar
 			return
 		}
 		c.coder = coders.Funcs{CoderName: "funcs", EncodeFn: encode, DecodeFn: decode}
-		c.coderName = "funcs"
 	})
 }
 
