@@ -52,7 +52,13 @@ func Memcache(client *memcache.Client, opts ...backends.MemcacheOption) Option {
 	if client != nil {
 		s = backends.Cancelable(backends.NewMemcache(client, opts...))
 	}
-	return remote("Memcache(client)", "memcache", s)
+	name := "Memcache(client"
+	for _, o := range opts {
+		if o != nil {
+			name += ", " + o.String()
+		}
+	}
+	return remote(name+")", "memcache", s)
 }
 
 func remote(name, backend string, s backends.Storage) Option {

@@ -68,8 +68,28 @@ type Memcache struct {
 	owned  bool // made by Open: Close closes client
 }
 
-// A MemcacheOption configures [NewMemcache].
-type MemcacheOption func(*Memcache)
+// A MemcacheOption configures [NewMemcache]. Like the other options of the
+// project, it prints itself (String), so that options can be shown in
+// errors and logs.
+type MemcacheOption interface {
+	applyMemcache(*Memcache)
+	String() string
+}
+
+type memcacheSelectorOption struct{ ss memcache.ServerSelector }
+
+func (o memcacheSelectorOption) applyMemcache(m *Memcache) {
+	if o.ss != nil && m.client != nil {
+		m.pipe = &mcPipe{client: m.client, ss: o.ss}
+	}
+}
+
+func (o memcacheSelectorOption) String() string {
+	if o.ss == nil {
+		return "MemcacheSelector(nil)"
+	}
+	return fmt.Sprintf("MemcacheSelector(%T)", o.ss)
+}
 
 // MemcacheSelector gives NewMemcache the server selector that client was
 // made with by memcache.NewFromSelector, so that the bulk forms can talk to
@@ -89,11 +109,7 @@ type MemcacheOption func(*Memcache)
 //	if err != nil { ... }
 //	m := backends.NewMemcache(memcache.NewFromSelector(ss), backends.MemcacheSelector(ss))
 func MemcacheSelector(ss memcache.ServerSelector) MemcacheOption {
-	return func(m *Memcache) {
-		if ss != nil && m.client != nil {
-			m.pipe = &mcPipe{client: m.client, ss: ss}
-		}
-	}
+	return memcacheSelectorOption{ss: ss}
 }
 
 // NewMemcache returns a Memcache backend on client. The client stays the
@@ -101,7 +117,9 @@ func MemcacheSelector(ss memcache.ServerSelector) MemcacheOption {
 func NewMemcache(client *memcache.Client, opts ...MemcacheOption) *Memcache {
 	m := &Memcache{client: client, now: time.Now}
 	for _, o := range opts {
-		o(m)
+		if o != nil {
+			o.applyMemcache(m)
+		}
 	}
 	return m
 }

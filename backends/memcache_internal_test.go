@@ -61,3 +61,22 @@ func TestMemcacheExpiration(t *testing.T) {
 		t.Errorf("an expiry past 2038: %v", err)
 	}
 }
+
+func TestMemcacheOptionPrints(t *testing.T) {
+	ss, err := NewMemcacheServers("localhost:11211")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for o, want := range map[MemcacheOption]string{
+		MemcacheSelector(ss):  "MemcacheSelector(*backends.MemcacheServers)",
+		MemcacheSelector(nil): "MemcacheSelector(nil)",
+	} {
+		if got := o.String(); got != want {
+			t.Errorf("String() = %q, want %q", got, want)
+		}
+	}
+	// A nil option is skipped, as the other constructors skip them.
+	if m := NewMemcache(nil, nil); m == nil {
+		t.Fatal("NewMemcache(nil, nil) = nil")
+	}
+}
