@@ -115,16 +115,7 @@ func (g guardRefactor) RefactorKey(key string) string { return backends.Refactor
 // remoteStorage reports whether s is a network storage: wrapped with
 // backends.Cancelable (as Redis, RedisHash, Memcache and Open make them)
 // or one of the package's client backends passed as it is.
-func remoteStorage(s backends.Storage) bool {
-	if backends.BreakerOf(s) != nil {
-		return true
-	}
-	switch backends.Unwrap(s).(type) {
-	case *backends.Redis, *backends.RedisHash, *backends.Memcache:
-		return true
-	}
-	return false
-}
+func remoteStorage(s backends.Storage) bool { return backends.Remote(s) }
 
 // guardStorage returns s guarded as cfg asks: with the default timeout
 // and breaker when s is remote, as it is when no guard applies. lenient

@@ -263,31 +263,67 @@ func BreakerOf(s Storage) *Breaker {
 // Memcache that knows its client's selector (the server it picks; refresh
 // is nil). s may be wrapped with [Cancelable].
 func NodeOf(s Storage) (node func(ctx context.Context, key string) (string, error), refresh func()) {
-	switch b := Unwrap(s).(type) {
-	case *Redis:
-		if c := b.cluster; c != nil {
-			return func(ctx context.Context, key string) (string, error) {
-				n, err := c.MasterForKey(ctx, key)
-				if err != nil {
-					return "", err
-				}
-				return n.Options().Addr, nil
-			}, func() { c.ReloadState(context.Background()) }
-		}
-	case *Memcache:
-		if b.pipe != nil {
-			ss := b.pipe.ss
-			return func(_ context.Context, key string) (string, error) {
-				addr, err := ss.PickServer(RefactorKey(b, key))
-				if err != nil {
-					return "", err
-				}
-				return addr.String(), nil
-			}, nil
-		}
+	// An interface, not a type switch on the client backends: a program
+	// that uses none of them must not link their clients' types (every
+	// method of a reachable type is kept where reflection asks for methods
+	// by name, as package descriptor does).
+	if l, ok := Unwrap(s).(nodeLocator); ok {
+		return l.nodes()
 	}
 	return nil, nil
 }
+
+// nodeLocator is a backend that spreads its keys over several servers and
+// can name the server of a key (see NodeOf).
+type nodeLocator interface {
+	nodes() (node func(ctx context.Context, key string) (string, error), refresh func())
+}
+
+// nodes names the master of a key's slot on a cluster client.
+func (r *Redis) nodes() (func(ctx context.Context, key string) (string, error), func()) {
+	c := r.cluster
+	if c == nil {
+		return nil, nil
+	}
+	return func(ctx context.Context, key string) (string, error) {
+		n, err := c.MasterForKey(ctx, key)
+		if err != nil {
+			return "", err
+		}
+		return n.Options().Addr, nil
+	}, func() { c.ReloadState(context.Background()) }
+}
+
+// nodes names the server a key goes to, when the selector is known.
+func (m *Memcache) nodes() (func(ctx context.Context, key string) (string, error), func()) {
+	if m.pipe == nil {
+		return nil, nil
+	}
+	ss := m.pipe.ss
+	return func(_ context.Context, key string) (string, error) {
+		addr, err := ss.PickServer(RefactorKey(m, key))
+		if err != nil {
+			return "", err
+		}
+		return addr.String(), nil
+	}, nil
+}
+
+// Remote reports whether s talks to a server over the network: a storage
+// wrapped with [Cancelable], or a [Redis], [RedisHash] or [Memcache]
+// backend passed as it is. ring guards such storages with a timeout and a
+// circuit breaker by default.
+func Remote(s Storage) bool {
+	if BreakerOf(s) != nil {
+		return true
+	}
+	_, ok := Unwrap(s).(interface{ remote() })
+	return ok
+}
+
+func (*Redis) remote()     {}
+func (*RedisHash) remote() {}
+func (*Memcache) remote()  {}
 
 // Unreachable reports whether err says that the storage could not be
 // reached or did not answer, as opposed to an answer that refused the
