@@ -120,8 +120,7 @@ func arg[T any](s *descriptor.Shape, args []any, i int) (T, error) {
 	var zero T
 	v := args[i]
 	if v == nil {
-		switch reflect.TypeFor[T]().Kind() {
-		case reflect.Pointer, reflect.Interface, reflect.Slice, reflect.Map, reflect.Func, reflect.Chan, reflect.UnsafePointer:
+		if nilable(reflect.TypeFor[T]()) {
 			return zero, nil
 		}
 		return zero, &ArgError{Func: s.Name, Pos: s.Keys[i].Pos(), Want: reflect.TypeFor[T](), Got: nil}

@@ -93,6 +93,8 @@ func NewKind(kind descriptor.Kind, fn any, opts ...Option) (*Ring, error) {
 	return &Ring{c: c}, nil
 }
 
+// nilable reports whether nil is a value of type t: the one list of the
+// kinds an untyped call may pass nil for.
 func nilable(t reflect.Type) bool {
 	switch t.Kind() {
 	case reflect.Pointer, reflect.Interface, reflect.Slice, reflect.Map, reflect.Func, reflect.Chan, reflect.UnsafePointer:
@@ -135,8 +137,7 @@ func reflectArgs(s *descriptor.Shape, args []any) ([]any, error) {
 	for i, p := range s.Keys {
 		v := args[i]
 		if v == nil {
-			switch p.Type.Kind() {
-			case reflect.Pointer, reflect.Interface, reflect.Slice, reflect.Map, reflect.Func, reflect.Chan, reflect.UnsafePointer:
+			if nilable(p.Type) {
 				continue
 			}
 			return nil, &ArgError{Func: s.Name, Pos: p.Pos(), Want: p.Type}
