@@ -4,10 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/ringcache/ring/backends"
 	"github.com/ringcache/ring/wire"
@@ -112,4 +118,31 @@ func (f *faulty) Touch(ctx context.Context, key string, ttl time.Duration) error
 		return errDown
 	}
 	return backends.Touch(ctx, f.Storage, key, ttl)
+}
+
+// buildCommand builds a program of package main against this module, for
+// tests that need a real command (package main as a built program, the
+// linker's output): mainGo returns the text of main.go given the program's
+// directory. It returns the binary and the directory. It uses only the
+// module cache (GOPROXY=off).
+func buildCommand(t *testing.T, mainGo func(dir string) string) (bin, dir string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds a command")
+	}
+	root, err := os.Getwd()
+	require.NoError(t, err)
+	dir = t.TempDir()
+	write := func(name, text string) {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644))
+	}
+	write("go.mod", "module example.com/tool\n\ngo 1.26\n\nrequire github.com/ringcache/ring v0.0.0\n\nreplace github.com/ringcache/ring => "+root+"\n")
+	write("main.go", mainGo(dir))
+	bin = filepath.Join(dir, "tool")
+	build := exec.Command("go", "build", "-mod=mod", "-o", bin, ".")
+	build.Dir = dir
+	build.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOWORK=off")
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, string(out))
+	return bin, dir
 }

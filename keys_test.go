@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -364,17 +362,8 @@ func FuzzRingKeysInjective(f *testing.F) {
 // outside the process without a KeyPrefix (in a test binary the package has
 // its import path, so only a built command shows it).
 func TestMainPackagePrefix(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds a command")
-	}
-	root, err := os.Getwd()
-	require.NoError(t, err)
-	dir := t.TempDir()
-	write := func(name, text string) {
-		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644))
-	}
-	write("go.mod", "module example.com/tool\n\ngo 1.26\n\nrequire github.com/ringcache/ring v0.0.0\n\nreplace github.com/ringcache/ring => "+root+"\n")
-	write("main.go", `package main
+	bin, _ := buildCommand(t, func(dir string) string {
+		return `package main
 
 import (
 	"context"
@@ -387,7 +376,7 @@ import (
 func fetch(ctx context.Context, id int) (int, error) { return id, nil }
 
 func main() {
-	disk, err := backends.NewDisk(`+"`"+dir+"/store`"+`)
+	disk, err := backends.NewDisk(` + "`" + dir + "/store`" + `)
 	if err != nil {
 		panic(err)
 	}
@@ -399,11 +388,9 @@ func main() {
 	_, err = ring.Func1(fetch, ring.Storage(backends.NewDict()))
 	fmt.Println(err)
 }
-`)
-	cmd := exec.Command("go", "run", "-mod=mod", ".")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOWORK=off")
-	out, err := cmd.CombinedOutput()
+`
+	})
+	out, err := exec.Command(bin).CombinedOutput()
 	require.NoError(t, err, string(out))
 	require.Equal(t, "ring: main.fetch: a function of package main has this name in every command, so entries stored in disk could be served to a same-named function of another program: add KeyPrefix(...)\n<nil>\n<nil>\n", string(out))
 }

@@ -1,9 +1,7 @@
 package ring_test
 
 import (
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -17,17 +15,8 @@ import (
 // code every ring runs (the guard once had one) linked all of go-redis's
 // commands: the stripped binary went from 6.0 MB to 16.5 MB.
 func TestLRUProgramLinksNoClient(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds a command")
-	}
-	root, err := os.Getwd()
-	require.NoError(t, err)
-	dir := t.TempDir()
-	write := func(name, text string) {
-		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644))
-	}
-	write("go.mod", "module example.com/lruonly\n\ngo 1.26\n\nrequire github.com/ringcache/ring v0.0.0\n\nreplace github.com/ringcache/ring => "+root+"\n")
-	write("main.go", `package main
+	bin, _ := buildCommand(t, func(string) string {
+		return `package main
 
 import (
 	"context"
@@ -43,15 +32,9 @@ func main() {
 	v, err := r.Call(context.Background(), 21)
 	fmt.Println(v, err)
 }
-`)
-	bin := filepath.Join(dir, "lruonly")
-	build := exec.Command("go", "build", "-mod=mod", "-o", bin, ".")
-	build.Dir = dir
-	build.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOWORK=off")
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, string(out))
-
-	out, err = exec.Command(bin).CombinedOutput()
+`
+	})
+	out, err := exec.Command(bin).CombinedOutput()
 	require.NoError(t, err, string(out))
 	require.Equal(t, "42 <nil>\n", string(out))
 
