@@ -11,7 +11,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ringcache/ring"
-	"github.com/ringcache/ring/backends"
+	"github.com/ringcache/ring/backends/memcachestore"
+	"github.com/ringcache/ring/backends/redisstore"
 	"github.com/ringcache/ring/internal/servertest"
 )
 
@@ -100,7 +101,7 @@ func BenchmarkRedis(b *testing.B) {
 	// measures a client with go-redis's defaults instead.
 	rdb := redis.NewClient(&redis.Options{Addr: servertest.RedisAddr(b), ContextTimeoutEnabled: os.Getenv("BENCH_REDIS_DEFAULTS") == ""})
 	defer rdb.Close()
-	r := ring.Must(ring.Func1(word, ring.Redis(rdb), ring.KeyPrefix("bench:"+runID)))
+	r := ring.Must(ring.Func1(word, ring.Storage(redisstore.New(rdb)), ring.KeyPrefix("bench:"+runID)))
 	remoteBulk(b, r)
 	keys, err := r.KeyMany(bulkIDs())
 	if err != nil {
@@ -179,7 +180,7 @@ func benchMemcache(b *testing.B, addrs []string) {
 	}
 	mc := memcache.NewFromSelector(ss)
 	defer mc.Close()
-	r := ring.Must(ring.Func1(word, ring.Memcache(mc, backends.MemcacheSelector(ss)), ring.KeyPrefix("bench:"+runID)))
+	r := ring.Must(ring.Func1(word, ring.Storage(memcachestore.New(mc, memcachestore.WithSelector(ss))), ring.KeyPrefix("bench:"+runID)))
 	remoteBulk(b, r)
 	keys, err := r.KeyMany(bulkIDs())
 	if err != nil {

@@ -72,7 +72,7 @@ func NewCache[V any](opts ...Option) (*Cache[V], error) {
 		{"TTLFunc", cfg.ttl != nil},
 		{"Exclude", cfg.exclude != nil},
 		{"IfNotExists (pass SetOptions.IfNotExists)", cfg.ifNotExists},
-		{"HashKeys", cfg.hashKeys},
+		{"HashKeys", cfg.hashKeys != nil},
 		{"Choose", cfg.choose != nil},
 		{"BulkConcurrency", cfg.bulk != 0},
 		{"StorageTimeout (a Cache is not guarded: bound its calls with their context)", cfg.storageTimeout != nil},
@@ -335,9 +335,10 @@ func (c *core[K, R]) cache() *Cache[R] {
 		cc.prefix += ":"
 	case n == 0:
 		cc.single = true
-	case c.hashed:
+	case c.hashed != nil:
 		cc.prefix += ":"
-		cc.match = func(key string) bool { return isHexSHA256(key[len(cc.prefix):]) }
+		n := 2 * c.hashed.size
+		cc.match = func(key string) bool { return isHexDigest(key[len(cc.prefix):], n) }
 	default:
 		cc.prefix += ":"
 		cc.match = func(key string) bool { return keyComponents(key[len(cc.prefix):]) == n }
@@ -377,10 +378,10 @@ func keyComponents(tail string) int {
 	return n
 }
 
-// isHexSHA256 reports whether s is what HashKeys puts after the prefix: 64
+// isHexDigest reports whether s is what HashKeys puts after the prefix: n
 // lower-case hex digits.
-func isHexSHA256(s string) bool {
-	if len(s) != 64 {
+func isHexDigest(s string, n int) bool {
+	if len(s) != n {
 		return false
 	}
 	for i := 0; i < len(s); i++ {

@@ -2,6 +2,7 @@ package ring_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/ringcache/ring"
 	"github.com/ringcache/ring/backends"
+	"github.com/ringcache/ring/backends/diskstore"
 )
 
 type item struct {
@@ -20,7 +22,7 @@ type item struct {
 func TestCache(t *testing.T) {
 	ctx := context.Background()
 	clk := newClock()
-	disk, err := backends.NewDisk(t.TempDir(), backends.DiskClock(clk.Now))
+	disk, err := diskstore.New(t.TempDir(), diskstore.WithClock(clk.Now))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = disk.Close() })
 	lru, err := backends.NewLRU(64, backends.WithClock(clk.Now))
@@ -122,13 +124,13 @@ func TestCacheErrors(t *testing.T) {
 	require.ErrorContains(t, err, "option KeyFunc does not apply to a Cache")
 	// The same text on every run (it was in map order).
 	for range 20 {
-		_, again := ring.NewCache[int](ring.Expire(time.Second), ring.KeyFunc(func(...any) string { return "" }), ring.HashKeys())
+		_, again := ring.NewCache[int](ring.Expire(time.Second), ring.KeyFunc(func(...any) string { return "" }), ring.HashKeys(sha256.New))
 		require.Equal(t, "ring: cache: option Expire (pass SetOptions.TTL) does not apply to a Cache\n"+
 			"ring: cache: option KeyFunc does not apply to a Cache\n"+
 			"ring: cache: option HashKeys does not apply to a Cache", again.Error())
 	}
 
-	disk, err := backends.NewDisk(t.TempDir())
+	disk, err := diskstore.New(t.TempDir())
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = disk.Close() })
 	_, err = ring.NewCache[item](ring.Storage(disk))

@@ -2,20 +2,27 @@ package ring_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"hash"
+	"hash/fnv"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/ringcache/ring"
 	"github.com/ringcache/ring/backends"
+	"github.com/ringcache/ring/backends/diskstore"
+	"github.com/ringcache/ring/backends/storeurl"
 )
 
 func TestHashKeys(t *testing.T) {
 	ctx := context.Background()
 	var runs counter
-	r := ring.Must(ring.Func2(price(&runs), ring.KeyPrefix("h"), ring.HashKeys()))
+	r := ring.Must(ring.Func2(price(&runs), ring.KeyPrefix("h"), ring.HashKeys(sha256.New)))
 	long := strings.Repeat("x", 10_000)
 	k1, err := r.Key(long, 1)
 	require.NoError(t, err)
@@ -30,6 +37,38 @@ func TestHashKeys(t *testing.T) {
 		require.Equal(t, long+"x1", v)
 	}
 	require.EqualValues(t, 1, runs.get())
+
+	// The hash is the caller's: the same key as a direct SHA-256, another
+	// length with another hash, and no hash at all is refused.
+	want, _ := ring.Must(ring.Func2(price(&runs), ring.KeyPrefix("h"))).Key("a", 1)
+	sum := sha256.Sum256([]byte(strings.TrimPrefix(want, "h:")))
+	require.Equal(t, "h:"+hex.EncodeToString(sum[:]), k3)
+	f := ring.Must(ring.Func2(price(&runs), ring.KeyPrefix("h"), ring.HashKeys(func() hash.Hash { return fnv.New64a() })))
+	k4, err := f.Key(long, 1)
+	require.NoError(t, err)
+	require.Regexp(t, regexp.MustCompile(`^h:[0-9a-f]{16}$`), k4)
+	_, err = ring.Func2(price(&runs), ring.KeyPrefix("h"), ring.HashKeys(nil))
+	require.ErrorContains(t, err, ": HashKeys(nil): give a hash constructor")
+}
+
+// TestHashKeysConcurrent: the pooled hashers never mix two keys' bytes.
+func TestHashKeysConcurrent(t *testing.T) {
+	r := ring.Must(ring.Func2(price(&counter{}), ring.KeyPrefix("h"), ring.HashKeys(sha256.New)))
+	plain := ring.Must(ring.Func2(price(&counter{}), ring.KeyPrefix("h")))
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 500 {
+				arg := strings.Repeat(string(rune('a'+g)), i%50+1)
+				k, err := r.Key(arg, i)
+				require.NoError(t, err)
+				p, _ := plain.Key(arg, i)
+				sum := sha256.Sum256([]byte(strings.TrimPrefix(p, "h:")))
+				require.Equal(t, "h:"+hex.EncodeToString(sum[:]), k)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 func TestChoose(t *testing.T) {
@@ -78,7 +117,7 @@ func TestChoose(t *testing.T) {
 	require.Equal(t, 1, cold.Len())
 
 	// A chosen storage that needs a coder the ring lacks is an error.
-	disk, err := backends.NewDisk(t.TempDir())
+	disk, err := diskstore.New(t.TempDir())
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = disk.Close() })
 	bad := ring.Must(ring.Func1(func(ctx context.Context, a int) (map[string]int, error) { return nil, nil },
@@ -101,13 +140,11 @@ func TestChooseUncomparable(t *testing.T) {
 	require.ErrorContains(t, err, "Choose returned a ring_test.uncomparable, which cannot be compared: return a pointer")
 }
 
-func TestOpenOptionHidesPassword(t *testing.T) {
-	o := ring.Open("redis://user:s3cret@127.0.0.1:1/0?nope=1")
-	require.NotContains(t, o.String(), "s3cret")
-	require.Contains(t, o.String(), "xxxxx")
-	_, err := ring.Func2(price(&counter{}), o, ring.KeyPrefix("p"))
+func TestOpenURLHidesPassword(t *testing.T) {
+	_, err := storeurl.Open("redis://user:s3cret@127.0.0.1:1/0?nope=1")
 	require.Error(t, err)
 	require.NotContains(t, err.Error(), "s3cret")
+	require.Contains(t, err.Error(), "xxxxx")
 	require.Contains(t, err.Error(), "nope")
-	require.Equal(t, "Open(<malformed redis URL: host 1 of 1: an IPv6 address without its closing ']'>)", ring.Open("redis://u:p@[::1").String())
+	require.Equal(t, "<malformed redis URL: host 1 of 1: an IPv6 address without its closing ']'>", backends.RedactURL("redis://u:p@[::1"))
 }

@@ -2,6 +2,7 @@ package ring_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"testing"
 
@@ -10,6 +11,7 @@ import (
 
 	"github.com/ringcache/ring"
 	"github.com/ringcache/ring/backends"
+	"github.com/ringcache/ring/backends/redisstore"
 	"github.com/ringcache/ring/internal/servertest"
 )
 
@@ -26,7 +28,7 @@ func TestCacheClearOwnEntriesOnly(t *testing.T) {
 	t.Run("redis", func(t *testing.T) {
 		rdb := redis.NewClient(&redis.Options{Addr: servertest.RedisAddr(t)})
 		t.Cleanup(func() { _ = rdb.Close() })
-		clearOwnEntries(t, runID+"clear:", ring.Redis(rdb), ring.Coder("json"))
+		clearOwnEntries(t, runID+"clear:", ring.Storage(redisstore.New(rdb)), ring.Coder("json"))
 	})
 }
 
@@ -53,7 +55,7 @@ func clearOwnEntries(t *testing.T, base string, store ...ring.Option) {
 	pair := ring.Must(ring.Func2(two, opts("cfg")...))
 	// Hashed keys: one component of 64 hex digits; the ring "cfg.h" of one
 	// plain argument keeps its entries when the hashed ring "cfg.h" clears.
-	hashed := ring.Must(ring.Func1(str, opts("cfg.h", ring.HashKeys())...))
+	hashed := ring.Must(ring.Func1(str, opts("cfg.h", ring.HashKeys(sha256.New))...))
 	plainH := ring.Must(ring.Func1(str, opts("cfg.h")...))
 
 	_, err := cfg.Call(ctx)

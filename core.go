@@ -2,10 +2,10 @@ package ring
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"reflect"
 	"sync"
 	"sync/atomic"
@@ -37,8 +37,9 @@ type core[K any, R any] struct {
 	keyHint atomic.Int32
 	// refactor is set when the backend rewrites keys (memcached).
 	refactor bool
-	// hashed replaces the argument part of every key with its SHA-256.
-	hashed  bool
+	// hashed, when not nil, replaces the argument part of every key with
+	// its hash (HashKeys).
+	hashed  *keyHasher
 	exec    func(ctx context.Context, k K) (R, error)
 	toAny   func(k K) []any
 	fromAny func(args []any) (K, error)
@@ -81,8 +82,8 @@ func (c *core[K, R]) key(k K) (string, error) {
 			}
 		}
 	}
-	if c.hashed && err == nil {
-		b = hashTail(b, len(c.prefix))
+	if c.hashed != nil && err == nil {
+		b = c.hashed.tail(b, len(c.prefix))
 	}
 	if n := len(b); n > hint || n+16 < hint {
 		c.keyHint.Store(int32(min(n, maxKeyHint)))
@@ -103,14 +104,40 @@ func (c *core[K, R]) key(k K) (string, error) {
 	return s, nil
 }
 
-// hashTail replaces what follows the prefix and its ':' in b with the
-// hex SHA-256 of it: fixed-length keys for long arguments.
-func hashTail(b []byte, prefixLen int) []byte {
+// keyHasher hashes the argument part of keys (HashKeys) with the hash
+// function the user chose, reusing hashers and their output buffers.
+type keyHasher struct {
+	pool sync.Pool
+	size int // bytes of a digest
+}
+
+type pooledHash struct {
+	h   hash.Hash
+	sum []byte
+}
+
+func newKeyHasher(newHash func() hash.Hash) *keyHasher {
+	if newHash == nil {
+		return nil
+	}
+	k := &keyHasher{size: newHash().Size()}
+	k.pool.New = func() any { return &pooledHash{h: newHash()} }
+	return k
+}
+
+// tail replaces what follows the prefix and its ':' in b with the hex
+// digest of it: fixed-length keys for long arguments.
+func (k *keyHasher) tail(b []byte, prefixLen int) []byte {
 	if len(b) <= prefixLen {
 		return b
 	}
-	sum := sha256.Sum256(b[prefixLen+1:])
-	return hex.AppendEncode(b[:prefixLen+1], sum[:])
+	p := k.pool.Get().(*pooledHash)
+	p.h.Reset()
+	_, _ = p.h.Write(b[prefixLen+1:]) // a hash.Hash never returns an error
+	p.sum = p.h.Sum(p.sum[:0])
+	b = hex.AppendEncode(b[:prefixLen+1], p.sum)
+	k.pool.Put(p)
+	return b
 }
 
 func (c *core[K, R]) op(rope *wire.Rope, key string, k K) wire.Op {

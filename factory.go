@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash"
 	"reflect"
 	"strings"
 	"time"
@@ -38,7 +39,7 @@ type config struct {
 	ttl         func(key string, value any) time.Duration
 	exclude     func(key string, value any) bool
 	ifNotExists bool
-	hashKeys    bool
+	hashKeys    func() hash.Hash
 	choose      func(ctx context.Context, key string, args []any) backends.Storage
 	// storageTimeout and breaker are set by StorageTimeout and
 	// CircuitBreaker (nil: the default, see guard.go).
@@ -94,10 +95,22 @@ func Dummy() Option {
 // ring's prefix, and a ring whose default prefix cannot tell it apart from
 // other rings (a generic function, a function literal) refuses to be built
 // on s without a KeyPrefix.
+//
+// A storage that talks to a server (backends.Remote: the stores of
+// backends/redisstore and backends/memcachestore, or a RemoteStorage of
+// your own) is wrapped once here with backends.Cancelable, so that a call
+// returns as soon as its context ends (go-redis alone stops at a deadline,
+// not at a cancel; gomemcache takes no context), and every ring built with
+// this option value (a Preset holding it too) shares the wrapper's circuit
+// breaker. A storage already wrapped, as storeurl.Open returns them, is
+// used as it is.
 func Storage(s backends.Storage) Option {
 	name := "<nil>"
 	if s != nil {
 		name = s.Name()
+		if backends.BreakerOf(s) == nil && backends.Remote(s) {
+			s = backends.Cancelable(s)
+		}
 	}
 	return newOption(fmt.Sprintf("Storage(%s)", name), func(c *config) {
 		c.storageName = "Storage(" + name + ")" // shared: not a private "lru" (see privateStorage)
@@ -196,11 +209,21 @@ func IfNotExists() Option {
 }
 
 // HashKeys makes keys fixed-length: the part after the prefix becomes the
-// hex SHA-256 of what it would have been ("prefix:" and 64 hex digits), for
-// long arguments or backends with short key limits. Keys stop being
-// readable; they stay distinct as long as SHA-256 has no collision.
-func HashKeys() Option {
-	return newOption("HashKeys()", func(c *config) { c.hashKeys = true })
+// hex digest, by the hash newHash makes, of what it would have been, for
+// long arguments or backends with short key limits. With
+// HashKeys(sha256.New) a key is "prefix:" and 64 hex digits. Keys stop
+// being readable; they stay distinct as long as the hash has no collision:
+// use a cryptographic hash (crypto/sha256). The hash is a parameter so
+// that a program pays for a hash package only when it uses one. A nil
+// newHash is an error when the ring is built.
+func HashKeys(newHash func() hash.Hash) Option {
+	return newOption("HashKeys(func)", func(c *config) {
+		if newHash == nil {
+			c.fail(errors.New("ring: HashKeys(nil): give a hash constructor, such as sha256.New"))
+			return
+		}
+		c.hashKeys = newHash
+	})
 }
 
 // Choose picks the storage for each call from its key and arguments (the

@@ -15,7 +15,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/ringcache/ring"
 	"github.com/ringcache/ring/backends"
+	"github.com/ringcache/ring/backends/diskstore"
+	"github.com/ringcache/ring/backends/storeurl"
 	"github.com/ringcache/ring/wire"
 )
 
@@ -145,4 +148,22 @@ func buildCommand(t *testing.T, mainGo func(dir string) string) (bin, dir string
 	out, err := build.CombinedOutput()
 	require.NoError(t, err, string(out))
 	return bin, dir
+}
+
+// openURL opens the storage raw describes with storeurl.Open, fails tb on
+// an error, and returns it as a ring option.
+func openURL(tb testing.TB, raw string) ring.Option {
+	tb.Helper()
+	s, err := storeurl.Open(raw)
+	require.NoError(tb, err, "storeurl.Open")
+	return ring.Storage(s)
+}
+
+// diskOpt opens a disk store in dir (shared with every other open of dir
+// in this process) and returns it as a ring option.
+func diskOpt(tb testing.TB, dir string, opts ...diskstore.Option) ring.Option {
+	tb.Helper()
+	s, err := diskstore.New(dir, opts...)
+	require.NoError(tb, err, "diskstore.New")
+	return ring.Storage(s)
 }

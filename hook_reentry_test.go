@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ringcache/ring"
+	"github.com/ringcache/ring/backends/redisstore"
 	"github.com/ringcache/ring/internal/servertest"
 )
 
@@ -44,7 +45,7 @@ func TestOnErrorMayUseTheRing(t *testing.T) {
 	// Two failures open the breaker: the Call's read is the first, the
 	// fill's write the second, inside the key's lock.
 	r = ring.Must(ring.Func1(func(ctx context.Context, k string) (string, error) { return "v-" + k, nil },
-		ring.Redis(rdb), ring.Coder("json"), ring.KeyPrefix("reentry"),
+		ring.Storage(redisstore.New(rdb)), ring.Coder("json"), ring.KeyPrefix("reentry"),
 		ring.StorageTimeout(100*time.Millisecond), ring.CircuitBreaker(2, time.Minute), ring.OnError(hook)))
 
 	srv.Pause()

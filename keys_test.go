@@ -14,6 +14,7 @@ import (
 
 	"github.com/ringcache/ring"
 	"github.com/ringcache/ring/backends"
+	"github.com/ringcache/ring/backends/redisstore"
 	"github.com/ringcache/ring/descriptor"
 )
 
@@ -80,7 +81,7 @@ func TestGenericInstantiationsNeverShare(t *testing.T) {
 		name   string
 		shared ring.Option
 	}{
-		{"redis+json", ring.Preset(ring.Redis(sharedRedis(t)), ring.Coder("json"))},
+		{"redis+json", ring.Preset(ring.Storage(redisstore.New(sharedRedis(t))), ring.Coder("json"))},
 		{"shared in-process storage", ring.Storage(sharedDict)},
 		{"shared in-process storage+json", ring.Preset(ring.Storage(sharedDict), ring.Coder("json"))},
 	} {
@@ -371,12 +372,13 @@ import (
 
 	"github.com/ringcache/ring"
 	"github.com/ringcache/ring/backends"
+	"github.com/ringcache/ring/backends/diskstore"
 )
 
 func fetch(ctx context.Context, id int) (int, error) { return id, nil }
 
 func main() {
-	disk, err := backends.NewDisk(` + "`" + dir + "/store`" + `)
+	disk, err := diskstore.New(` + "`" + dir + "/store`" + `)
 	if err != nil {
 		panic(err)
 	}

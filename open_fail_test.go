@@ -12,6 +12,7 @@ import (
 
 	"github.com/ringcache/ring"
 	"github.com/ringcache/ring/backends"
+	"github.com/ringcache/ring/backends/redisstore"
 	"github.com/ringcache/ring/internal/servertest"
 	"github.com/ringcache/ring/wire"
 )
@@ -33,7 +34,7 @@ func TestOpenRefusedFailsFast(t *testing.T) {
 			var mu sync.Mutex
 			var events []string
 			r := ring.Must(ring.Func1(func(_ context.Context, n int) (int, error) { return 2 * n, nil },
-				ring.Open(raw), ring.KeyPrefix("refused"), ring.Coder("json"),
+				openURL(t, raw), ring.KeyPrefix("refused"), ring.Coder("json"),
 				ring.OnError(func(e wire.Event) { mu.Lock(); events = append(events, e.Error()); mu.Unlock() })))
 			t.Cleanup(func() {
 				_ = r.Storage().(backends.Closer).Close()
@@ -88,7 +89,7 @@ func TestOpenMemcacheUnresolvableFailsOpen(t *testing.T) {
 	var mu sync.Mutex
 	var events []string
 	r := ring.Must(ring.Func1(func(_ context.Context, n int) (int, error) { return 2 * n, nil },
-		ring.Open("memcache://ring-test-no-such-host.invalid:11211"), ring.KeyPrefix("nodns"), ring.Coder("json"),
+		openURL(t, "memcache://ring-test-no-such-host.invalid:11211"), ring.KeyPrefix("nodns"), ring.Coder("json"),
 		ring.OnError(func(e wire.Event) { mu.Lock(); events = append(events, e.Error()); mu.Unlock() })))
 	t.Cleanup(func() { _ = r.Storage().(backends.Closer).Close() })
 	v, err := r.Call(t.Context(), 21)
@@ -118,11 +119,11 @@ func BenchmarkOpenRefusedCall(b *testing.B) {
 		opt  ring.Option
 		rdb  *redis.Client
 	}{
-		{name: "Open", opt: ring.Open("redis://" + addr)},
+		{name: "Open", opt: openURL(b, "redis://"+addr)},
 		{name: "go-redis-defaults", rdb: redis.NewClient(&redis.Options{Addr: addr})},
 	} {
 		if c.rdb != nil {
-			c.opt = ring.Redis(c.rdb)
+			c.opt = ring.Storage(redisstore.New(c.rdb))
 		}
 		b.Run(c.name, func(b *testing.B) {
 			r := ring.Must(ring.Func1(fn, c.opt, ring.KeyPrefix("refused-bench"), ring.Coder("json"), ring.OnError(func(wire.Event) {})))
@@ -149,7 +150,7 @@ func BenchmarkOpenRefusedCall(b *testing.B) {
 func BenchmarkOpenFrozenCall(b *testing.B) {
 	srv := servertest.StartRedis(b)
 	r := ring.Must(ring.Func1(func(_ context.Context, n int) (int, error) { return 2 * n, nil },
-		ring.Open("redis://"+srv.Addr()), ring.KeyPrefix("frozen-bench"), ring.Coder("json"), ring.OnError(func(wire.Event) {})))
+		openURL(b, "redis://"+srv.Addr()), ring.KeyPrefix("frozen-bench"), ring.Coder("json"), ring.OnError(func(wire.Event) {})))
 	defer func() { _ = r.Storage().(backends.Closer).Close() }()
 	if _, err := r.Call(context.Background(), -1); err != nil { // a pooled connection
 		b.Fatal(err)

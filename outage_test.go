@@ -17,6 +17,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ringcache/ring"
+	"github.com/ringcache/ring/backends/memcachestore"
+	"github.com/ringcache/ring/backends/redisstore"
 	"github.com/ringcache/ring/internal/servertest"
 )
 
@@ -420,7 +422,7 @@ func TestOutageRedis(t *testing.T) {
 	srv := servertest.StartRedis(t)
 	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr()})
 	t.Cleanup(func() { _ = rdb.Close() })
-	failIfBroken(t, singleServerOutage(t, srv, ring.Redis(rdb)))
+	failIfBroken(t, singleServerOutage(t, srv, ring.Storage(redisstore.New(rdb))))
 }
 
 // TestOutageRedisUnguarded runs the Redis scenario with ring's guard
@@ -431,7 +433,7 @@ func TestOutageRedisUnguarded(t *testing.T) {
 	srv := servertest.StartRedis(t)
 	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr()})
 	t.Cleanup(func() { _ = rdb.Close() })
-	broken := singleServerOutage(t, srv, ring.Redis(rdb), ring.StorageTimeout(0), ring.CircuitBreaker(0, 0))
+	broken := singleServerOutage(t, srv, ring.Storage(redisstore.New(rdb)), ring.StorageTimeout(0), ring.CircuitBreaker(0, 0))
 	if !slices.ContainsFunc(broken, func(b string) bool { return strings.Contains(b, "missed their") }) {
 		t.Errorf("without the guard no call missed its deadline: the outage test cannot fail (%q)", broken)
 	}
@@ -446,7 +448,7 @@ func TestOutageMemcached(t *testing.T) {
 	srv := servertest.StartMemcached(t)
 	mc := memcache.New(srv.Addr())
 	t.Cleanup(func() { _ = mc.Close() })
-	failIfBroken(t, singleServerOutage(t, srv, ring.Memcache(mc)))
+	failIfBroken(t, singleServerOutage(t, srv, ring.Storage(memcachestore.New(mc))))
 }
 
 // TestOutageRedisCluster: three masters with a replica each, a go-redis
@@ -468,7 +470,7 @@ func TestOutageRedisCluster(t *testing.T) {
 
 	l := newOutageLoad(t)
 	var runs counter
-	r := ring.Must(ring.Func1(outageFunc(&runs), ring.Redis(rdb), ring.Coder("json"),
+	r := ring.Must(ring.Func1(outageFunc(&runs), ring.Storage(redisstore.New(rdb)), ring.Coder("json"),
 		ring.KeyPrefix("outage"), ring.OnError(l.hook)))
 	masters := c.Masters()
 	frozen, killed := masters[0], masters[1]

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ringcache/ring"
 	"github.com/ringcache/ring/backends"
+	"github.com/ringcache/ring/backends/storeurl"
 	"github.com/ringcache/ring/internal/servertest"
 	"github.com/ringcache/ring/wire"
 )
@@ -97,21 +98,20 @@ func param(name string) func(string, bool) (string, string) {
 	}
 }
 
-// redactTexts opens raw with backends.Open and ring.Open, builds a ring and
-// calls it when the URL opens, and returns every text a user could see:
-// errors, String() of the options, and the events of the hook.
+// redactTexts opens raw with storeurl.Open, builds a ring on it and calls
+// it when the URL opens, and returns every text a user could see: errors,
+// String() of the options, and the events of the hook.
 func redactTexts(t testing.TB, raw string) []string {
 	t.Helper()
 	var texts []string
-	if s, err := backends.Open(raw); err != nil {
+	s, err := storeurl.Open(raw)
+	if err != nil {
 		if !strings.HasPrefix(err.Error(), "ring: ") {
 			t.Errorf("Open(%q) error %q does not start with \"ring: \"", raw, err)
 		}
-		texts = append(texts, err.Error())
-	} else if c, ok := s.(backends.Closer); ok {
-		_ = c.Close()
+		return append(texts, err.Error(), backends.RedactURL(raw))
 	}
-	opt := ring.Open(raw)
+	opt := ring.Storage(s)
 	texts = append(texts, backends.RedactURL(raw), opt.String(), ring.Preset(opt, ring.Expire(time.Minute)).String())
 
 	var mu sync.Mutex

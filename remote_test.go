@@ -16,6 +16,9 @@ import (
 
 	"github.com/ringcache/ring"
 	"github.com/ringcache/ring/backends"
+	"github.com/ringcache/ring/backends/diskstore"
+	"github.com/ringcache/ring/backends/memcachestore"
+	"github.com/ringcache/ring/backends/redisstore"
 	"github.com/ringcache/ring/internal/servertest"
 )
 
@@ -146,11 +149,11 @@ func remoteSubFunctions(t *testing.T, storage ring.Option) {
 
 func TestRedisRing(t *testing.T) {
 	rdb := sharedRedis(t)
-	remoteSubFunctions(t, ring.Redis(rdb))
+	remoteSubFunctions(t, ring.Storage(redisstore.New(rdb)))
 
 	// The raw client reads the entry the ring wrote.
 	ctx := context.Background()
-	r := ring.Must(ring.Func1(loadProfile(&counter{}), ring.Redis(rdb), ring.Coder("json"), ring.KeyPrefix("ring-test:"+runID+":raw")))
+	r := ring.Must(ring.Func1(loadProfile(&counter{}), ring.Storage(redisstore.New(rdb)), ring.Coder("json"), ring.KeyPrefix("ring-test:"+runID+":raw")))
 	_, err := r.Call(ctx, 3)
 	require.NoError(t, err)
 	key, _ := r.Key(3)
@@ -162,12 +165,12 @@ func TestRedisRing(t *testing.T) {
 }
 
 func TestRedisClusterRing(t *testing.T) {
-	remoteSubFunctions(t, ring.Redis(sharedCluster(t)))
+	remoteSubFunctions(t, ring.Storage(redisstore.New(sharedCluster(t))))
 }
 
 func TestMemcacheRing(t *testing.T) {
 	mc := sharedMemcache(t)
-	remoteSubFunctions(t, ring.Memcache(mc))
+	remoteSubFunctions(t, ring.Storage(memcachestore.New(mc)))
 
 	// With the client's selector, the bulk forms run on the backend's own
 	// pipelined connections: the same answers.
@@ -176,16 +179,16 @@ func TestMemcacheRing(t *testing.T) {
 		require.NoError(t, ss.SetServers(servertest.MemcacheAddrs(t)...))
 		smc := memcache.NewFromSelector(ss)
 		t.Cleanup(func() { _ = smc.Close() })
-		remoteSubFunctions(t, ring.Memcache(smc, backends.MemcacheSelector(ss)))
+		remoteSubFunctions(t, ring.Storage(memcachestore.New(smc, memcachestore.WithSelector(ss))))
 	})
 	t.Run("url", func(t *testing.T) {
-		remoteSubFunctions(t, ring.Open("memcache://"+strings.Join(servertest.MemcacheAddrs(t), ",")))
+		remoteSubFunctions(t, openURL(t, "memcache://"+strings.Join(servertest.MemcacheAddrs(t), ",")))
 	})
 
 	// Long keys are rewritten, and Key returns what memcached stores.
 	ctx := context.Background()
 	r := ring.Must(ring.Func1(func(ctx context.Context, s string) (string, error) { return strings.ToUpper(s), nil },
-		ring.Memcache(mc), ring.KeyPrefix("ring-test:"+runID+":long")))
+		ring.Storage(memcachestore.New(mc)), ring.KeyPrefix("ring-test:"+runID+":long")))
 	long := strings.Repeat("k", 300)
 	key, err := r.Key(long)
 	require.NoError(t, err)
@@ -208,7 +211,7 @@ func TestMemcacheTooLarge(t *testing.T) {
 	var runs counter
 	big := strings.Repeat("x", 2<<20)
 	r := ring.Must(ring.Func1(func(ctx context.Context, n int) (string, error) { runs.add(); return big, nil },
-		ring.Memcache(sharedMemcache(t)), ring.KeyPrefix("ring-test:"+runID+":big"), ring.OnError(ev.hook)))
+		ring.Storage(memcachestore.New(sharedMemcache(t))), ring.KeyPrefix("ring-test:"+runID+":big"), ring.OnError(ev.hook)))
 	require.Error(t, r.Set(ctx, big, 1))
 	for range 2 {
 		v, err := r.Call(ctx, 1)
@@ -225,7 +228,7 @@ func TestRedisHashRing(t *testing.T) {
 	hash := "ring-test:" + runID + ":hash"
 	t.Cleanup(func() { rdb.Del(context.Background(), hash) })
 	var runs counter
-	r := ring.Must(ring.Func1(loadProfile(&runs), ring.RedisHash(rdb, hash), ring.Coder("json"), ring.KeyPrefix("p")))
+	r := ring.Must(ring.Func1(loadProfile(&runs), ring.Storage(redisstore.NewHash(rdb, hash)), ring.Coder("json"), ring.KeyPrefix("p")))
 	for range 2 {
 		v, err := r.Call(ctx, 4)
 		require.NoError(t, err)
@@ -241,7 +244,7 @@ func TestRedisHashRing(t *testing.T) {
 
 	// No per-field expiry before Redis 7.4: a clear error when the ring is
 	// built, not a silent persistent entry.
-	_, err = ring.Func1(loadProfile(&runs), ring.RedisHash(rdb, hash), ring.Coder("json"), ring.KeyPrefix("e"), ring.Expire(time.Minute))
+	_, err = ring.Func1(loadProfile(&runs), ring.Storage(redisstore.NewHash(rdb, hash)), ring.Coder("json"), ring.KeyPrefix("e"), ring.Expire(time.Minute))
 	require.ErrorIs(t, err, backends.ErrNotSupported)
 	require.ErrorContains(t, err, "Expire(1m0s)")
 	require.ErrorContains(t, err, "per-field expiry needs Redis 7.4")
@@ -255,7 +258,7 @@ func TestCorruptRemoteBytes(t *testing.T) {
 	var ev events
 	var runs counter
 	for _, coder := range []string{"json", "gob"} {
-		r := ring.Must(ring.Func1(loadProfile(&runs), ring.Redis(rdb), ring.Coder(coder),
+		r := ring.Must(ring.Func1(loadProfile(&runs), ring.Storage(redisstore.New(rdb)), ring.Coder(coder),
 			ring.KeyPrefix("ring-test:"+runID+":corrupt:"+coder), ring.OnError(ev.hook)))
 		key, _ := r.Key(1)
 		require.NoError(t, rdb.Set(ctx, key, "\x00\xffnot "+coder, time.Minute).Err())
@@ -315,7 +318,7 @@ func TestRedisFault(t *testing.T) {
 	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr(), DialTimeout: 200 * time.Millisecond,
 		ReadTimeout: 200 * time.Millisecond, WriteTimeout: 200 * time.Millisecond, MaxRetries: -1})
 	t.Cleanup(func() { _ = rdb.Close() })
-	faultRun(t, ring.Redis(rdb), srv.Stop, srv.Restart)
+	faultRun(t, ring.Storage(redisstore.New(rdb)), srv.Stop, srv.Restart)
 }
 
 func TestMemcacheFault(t *testing.T) {
@@ -323,7 +326,7 @@ func TestMemcacheFault(t *testing.T) {
 	mc := memcache.New(srv.Addr())
 	mc.Timeout = 200 * time.Millisecond
 	t.Cleanup(func() { _ = mc.Close() })
-	faultRun(t, ring.Memcache(mc), srv.Stop, srv.Restart)
+	faultRun(t, ring.Storage(memcachestore.New(mc)), srv.Stop, srv.Restart)
 }
 
 // TestMemcacheBulkFault stops memcached under the pipelined bulk forms:
@@ -339,7 +342,7 @@ func TestMemcacheBulkFault(t *testing.T) {
 	ctx := context.Background()
 	var runs counter
 	var failures atomic.Int64
-	r := ring.Must(ring.Func1(loadProfile(&runs), ring.Memcache(mc, backends.MemcacheSelector(ss)), ring.Coder("json"),
+	r := ring.Must(ring.Func1(loadProfile(&runs), ring.Storage(memcachestore.New(mc, memcachestore.WithSelector(ss))), ring.Coder("json"),
 		ring.KeyPrefix("bulkfault"), ring.OnError(func(ring.Event) { failures.Add(1) })))
 	ids := []int{1, 2, 3}
 	names := func(vs []profile) []string {
@@ -385,7 +388,7 @@ func TestRedisContextCancel(t *testing.T) {
 	t.Cleanup(func() { _ = rdb.Close() })
 	// StorageTimeout(0): the context alone bounds the calls here (the
 	// storage timeout is tested in guard_test.go and outage_test.go).
-	r := ring.Must(ring.Func1(loadProfile(&counter{}), ring.Redis(rdb), ring.Coder("json"), ring.KeyPrefix("cancel"), ring.StorageTimeout(0)))
+	r := ring.Must(ring.Func1(loadProfile(&counter{}), ring.Storage(redisstore.New(rdb)), ring.Coder("json"), ring.KeyPrefix("cancel"), ring.StorageTimeout(0)))
 	require.NoError(t, rdb.Ping(context.Background()).Err())
 	srv.Pause()
 	defer srv.Resume()
@@ -424,7 +427,7 @@ func TestMemcacheContextCancel(t *testing.T) {
 	mc := memcache.New(srv.Addr())
 	mc.Timeout = 5 * time.Second
 	t.Cleanup(func() { _ = mc.Close() })
-	r := ring.Must(ring.Func1(loadProfile(&counter{}), ring.Memcache(mc), ring.Coder("json"), ring.KeyPrefix("cancel"), ring.StorageTimeout(0)))
+	r := ring.Must(ring.Func1(loadProfile(&counter{}), ring.Storage(memcachestore.New(mc)), ring.Coder("json"), ring.KeyPrefix("cancel"), ring.StorageTimeout(0)))
 	_, err := r.Call(context.Background(), 1)
 	require.NoError(t, err)
 	srv.Pause()
@@ -444,11 +447,11 @@ func TestRedisSentinelRing(t *testing.T) {
 	addrs, master := servertest.RedisSentinel(t)
 	rdb := redis.NewFailoverClient(&redis.FailoverOptions{MasterName: master, SentinelAddrs: addrs})
 	t.Cleanup(func() { _ = rdb.Close() })
-	remoteSubFunctions(t, ring.Redis(rdb))
+	remoteSubFunctions(t, ring.Storage(redisstore.New(rdb)))
 
 	ctx := context.Background()
 	url := "redis+sentinel://" + strings.Join(addrs, ",") + "/" + master
-	r := ring.Must(ring.Func1(loadProfile(&counter{}), ring.Open(url), ring.Coder("json"), ring.KeyPrefix("ring-test:"+runID+":sentinel-url")))
+	r := ring.Must(ring.Func1(loadProfile(&counter{}), openURL(t, url), ring.Coder("json"), ring.KeyPrefix("ring-test:"+runID+":sentinel-url")))
 	t.Cleanup(func() {
 		if c, ok := r.Storage().(backends.Closer); ok {
 			_ = c.Close()
@@ -471,7 +474,7 @@ func TestRemoteCache(t *testing.T) {
 	ctx := context.Background()
 	rdb := sharedRedis(t)
 	prefix := "ring-test:" + runID + ":cache:"
-	c, err := ring.NewCache[profile](ring.Redis(rdb), ring.Coder("msgpack+zstd"), ring.KeyPrefix(prefix))
+	c, err := ring.NewCache[profile](ring.Storage(redisstore.New(rdb)), ring.Coder("msgpack+zstd"), ring.KeyPrefix(prefix))
 	require.NoError(t, err)
 	other := "ring-test:" + runID + ":other"
 	require.NoError(t, rdb.Set(ctx, other, "keep me", time.Minute).Err())
@@ -503,7 +506,7 @@ func TestRemoteCache(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "keep me", v, "Clear removes only the cache's own keys")
 
-	m, err := ring.NewCache[string](ring.Memcache(sharedMemcache(t)), ring.KeyPrefix(prefix))
+	m, err := ring.NewCache[string](ring.Storage(memcachestore.New(sharedMemcache(t))), ring.KeyPrefix(prefix))
 	require.NoError(t, err)
 	_, err = m.Set(ctx, "x", "y", ring.SetOptions{TTL: time.Minute})
 	require.NoError(t, err)
@@ -515,8 +518,8 @@ func TestRemoteCache(t *testing.T) {
 
 func TestDiskRing(t *testing.T) {
 	dir := t.TempDir()
-	open := func() *backends.Disk {
-		d, err := backends.NewDisk(dir)
+	open := func() *diskstore.Store {
+		d, err := diskstore.New(dir)
 		require.NoError(t, err)
 		return d
 	}
@@ -526,7 +529,7 @@ func TestDiskRing(t *testing.T) {
 	// The entries survive a restart of the program.
 	ctx := context.Background()
 	var runs counter
-	mk := func(d *backends.Disk) *ring.Ring1[int, profile] {
+	mk := func(d *diskstore.Store) *ring.Ring1[int, profile] {
 		return ring.Must(ring.Func1(loadProfile(&runs), ring.Storage(d), ring.Coder("gob"), ring.KeyPrefix("persist")))
 	}
 	_, err := mk(d).Call(ctx, 3)
@@ -547,11 +550,11 @@ func TestDiskOptionSameDir(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	var runs counter
-	a, err := ring.Func1(loadProfile(&runs), ring.Disk(dir), ring.Coder("gob"), ring.KeyPrefix("p"))
+	a, err := ring.Func1(loadProfile(&runs), diskOpt(t, dir), ring.Coder("gob"), ring.KeyPrefix("p"))
 	require.NoError(t, err)
-	b, err := ring.Func1(loadProfile(&runs), ring.Disk(dir), ring.Coder("gob"), ring.KeyPrefix("p"))
+	b, err := ring.Func1(loadProfile(&runs), diskOpt(t, dir), ring.Coder("gob"), ring.KeyPrefix("p"))
 	require.NoError(t, err)
-	c, err := ring.Func1(loadProfile(&runs), ring.Open("disk://"+dir), ring.Coder("gob"), ring.KeyPrefix("p"))
+	c, err := ring.Func1(loadProfile(&runs), openURL(t, "disk://"+dir), ring.Coder("gob"), ring.KeyPrefix("p"))
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		for _, r := range []*ring.Ring1[int, profile]{a, b, c} {

@@ -15,6 +15,8 @@ import (
 
 	"github.com/ringcache/ring"
 	"github.com/ringcache/ring/backends"
+	"github.com/ringcache/ring/backends/memcachestore"
+	"github.com/ringcache/ring/backends/redisstore"
 )
 
 // The reproduction: a leader with a 10 ms deadline and 100 waiters
@@ -288,7 +290,7 @@ func TestNewerWriteWinsOverFill(t *testing.T) {
 func TestNewerWriteWinsOverFillRedis(t *testing.T) {
 	rdb := sharedRedis(t)
 	opts := func(int) []ring.Option {
-		return []ring.Option{ring.Redis(rdb), ring.Expire(time.Minute),
+		return []ring.Option{ring.Storage(redisstore.New(rdb)), ring.Expire(time.Minute),
 			ring.KeyPrefix(fmt.Sprintf("%s:newer:%d", runID, ringSeq.Add(1)))}
 	}
 	all := append(append(fillRaces[:len(fillRaces):len(fillRaces)], cacheRaces...), clearRace)
@@ -307,7 +309,7 @@ func TestNewerWriteWinsOverFillRedis(t *testing.T) {
 func TestNewerWriteWinsOverFillMemcache(t *testing.T) {
 	mc := sharedMemcache(t)
 	opts := func(int) []ring.Option {
-		return []ring.Option{ring.Memcache(mc), ring.Expire(time.Minute),
+		return []ring.Option{ring.Storage(memcachestore.New(mc)), ring.Expire(time.Minute),
 			ring.KeyPrefix(fmt.Sprintf("%s:newer-mc:%d", runID, ringSeq.Add(1)))}
 	}
 	all := append(fillRaces[:len(fillRaces):len(fillRaces)], cacheRaces...)

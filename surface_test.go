@@ -5,11 +5,9 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/bradfitz/gomemcache/memcache"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ringcache/ring"
-	"github.com/ringcache/ring/backends"
 	"github.com/ringcache/ring/coders"
 )
 
@@ -83,13 +81,4 @@ func TestConstructorsOfEveryArity(t *testing.T) {
 
 	_, err = ring.Func3(volume, ring.WithCoder(nil))
 	require.ErrorContains(t, err, "WithCoder(nil)")
-}
-
-// TestMemcacheOptionString prints the backend options of ring.Memcache.
-func TestMemcacheOptionString(t *testing.T) {
-	ss, err := backends.NewMemcacheServers("localhost:11211")
-	require.NoError(t, err)
-	mc := memcache.NewFromSelector(ss)
-	require.Equal(t, "Memcache(client)", ring.Memcache(mc).String())
-	require.Equal(t, "Memcache(client, MemcacheSelector(*backends.MemcacheServers))", ring.Memcache(mc, backends.MemcacheSelector(ss)).String())
 }

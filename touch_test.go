@@ -9,7 +9,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ringcache/ring"
-	"github.com/ringcache/ring/backends"
+	"github.com/ringcache/ring/backends/diskstore"
+	"github.com/ringcache/ring/backends/memcachestore"
+	"github.com/ringcache/ring/backends/redisstore"
 )
 
 // Touch and TouchMany on a ring without an expiry are an error wrapping
@@ -21,14 +23,16 @@ func TestTouchWithoutExpiry(t *testing.T) {
 		"dict":  func(*testing.T) ring.Option { return ring.Dict() },
 		"dummy": func(*testing.T) ring.Option { return ring.Dummy() },
 		"disk": func(t *testing.T) ring.Option {
-			d, err := backends.NewDisk(t.TempDir())
+			d, err := diskstore.New(t.TempDir())
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = d.Close() })
 			return ring.Storage(d)
 		},
-		"redis":      func(t *testing.T) ring.Option { return ring.Redis(sharedRedis(t)) },
-		"redis-hash": func(t *testing.T) ring.Option { return ring.RedisHash(sharedRedis(t), runID+":touch-hash") },
-		"memcache":   func(t *testing.T) ring.Option { return ring.Memcache(sharedMemcache(t)) },
+		"redis": func(t *testing.T) ring.Option { return ring.Storage(redisstore.New(sharedRedis(t))) },
+		"redis-hash": func(t *testing.T) ring.Option {
+			return ring.Storage(redisstore.NewHash(sharedRedis(t), runID+":touch-hash"))
+		},
+		"memcache": func(t *testing.T) ring.Option { return ring.Storage(memcachestore.New(sharedMemcache(t))) },
 	}
 	for name, storage := range storages {
 		t.Run(name, func(t *testing.T) {
@@ -60,7 +64,7 @@ func TestTouchWithoutExpiryKeepsRedisTTL(t *testing.T) {
 	rdb := sharedRedis(t)
 	r := ring.Must(ring.Func1(func(ctx context.Context, k int) (string, error) {
 		return "v", nil
-	}, ring.Redis(rdb), ring.KeyPrefix(runID+":touch-ttl")))
+	}, ring.Storage(redisstore.New(rdb)), ring.KeyPrefix(runID+":touch-ttl")))
 	_, err := r.Call(ctx, 1)
 	require.NoError(t, err)
 	key, err := r.Key(1)
@@ -76,7 +80,7 @@ func TestTouchWithoutExpiryKeepsRedisTTL(t *testing.T) {
 	// With an expiry, Touch resets it to the ring's.
 	withExpiry := ring.Must(ring.Func1(func(ctx context.Context, k int) (string, error) {
 		return "v", nil
-	}, ring.Redis(rdb), ring.KeyPrefix(runID+":touch-ttl"), ring.Expire(time.Minute)))
+	}, ring.Storage(redisstore.New(rdb)), ring.KeyPrefix(runID+":touch-ttl"), ring.Expire(time.Minute)))
 	require.NoError(t, withExpiry.Touch(ctx, 1))
 	ttl, err = rdb.TTL(ctx, key).Result()
 	require.NoError(t, err)

@@ -5,14 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
-
-	"github.com/bradfitz/gomemcache/memcache"
-	"github.com/redis/go-redis/v9"
 )
 
 // BreakerState is the state of a [Breaker].
@@ -256,101 +252,101 @@ func BreakerOf(s Storage) *Breaker {
 // NodeOf returns, for a storage that spreads its keys over several servers
 // by key, the function that names the server holding a key, and a function
 // that asks the client to learn the servers' layout again; both are nil
-// for other storages. They cover a Redis on a *redis.ClusterClient (the
-// master of the key's slot, from the client's cached slot map; refresh
-// reloads the map in the background, so that a failover is seen without
-// waiting for go-redis's ClusterStateReloadInterval, 60s by default) and a
-// Memcache that knows its client's selector (the server it picks; refresh
-// is nil). s may be wrapped with [Cancelable].
+// for other storages. A storage says so by implementing [NodeLocator]: a
+// redisstore.Store on a *redis.ClusterClient (the master of the key's slot,
+// from the client's cached slot map) and a memcachestore.Store that knows
+// its client's selector do. s may be wrapped with [Cancelable].
 func NodeOf(s Storage) (node func(ctx context.Context, key string) (string, error), refresh func()) {
 	// An interface, not a type switch on the client backends: a program
 	// that uses none of them must not link their clients' types (every
 	// method of a reachable type is kept where reflection asks for methods
 	// by name, as package descriptor does).
-	if l, ok := Unwrap(s).(nodeLocator); ok {
-		return l.nodes()
+	if l, ok := Unwrap(s).(NodeLocator); ok {
+		return l.Nodes()
 	}
 	return nil, nil
 }
 
-// nodeLocator is a backend that spreads its keys over several servers and
-// can name the server of a key (see NodeOf).
-type nodeLocator interface {
-	nodes() (node func(ctx context.Context, key string) (string, error), refresh func())
+// NodeLocator is a storage that spreads its keys over several servers and
+// can name the server of a key. ring gives each server a breaker of its
+// own ([Breaker.Node]) when the storage's Nodes returns a non-nil node
+// function; refresh, when not nil, asks the client to learn the layout
+// again (ring calls it when a server's breaker opens: a failover may have
+// moved its keys).
+type NodeLocator interface {
+	Nodes() (node func(ctx context.Context, key string) (string, error), refresh func())
 }
 
-// nodes names the master of a key's slot on a cluster client.
-func (r *Redis) nodes() (func(ctx context.Context, key string) (string, error), func()) {
-	c := r.cluster
-	if c == nil {
-		return nil, nil
-	}
-	return func(ctx context.Context, key string) (string, error) {
-		n, err := c.MasterForKey(ctx, key)
-		if err != nil {
-			return "", err
-		}
-		return n.Options().Addr, nil
-	}, func() { c.ReloadState(context.Background()) }
-}
-
-// nodes names the server a key goes to, when the selector is known.
-func (m *Memcache) nodes() (func(ctx context.Context, key string) (string, error), func()) {
-	if m.pipe == nil {
-		return nil, nil
-	}
-	ss := m.pipe.ss
-	return func(_ context.Context, key string) (string, error) {
-		addr, err := ss.PickServer(RefactorKey(m, key))
-		if err != nil {
-			return "", err
-		}
-		return addr.String(), nil
-	}, nil
+// RemoteStorage is a storage that talks to a server over the network.
+// ring guards such a storage with a timeout and a circuit breaker by
+// default, and wraps it with [Cancelable]. The client-backed storages of
+// backends/redisstore and backends/memcachestore are remote; a storage of
+// your own says so by implementing this interface.
+type RemoteStorage interface {
+	Storage
+	// Remote reports whether calls cross the network.
+	Remote() bool
 }
 
 // Remote reports whether s talks to a server over the network: a storage
-// wrapped with [Cancelable], or a [Redis], [RedisHash] or [Memcache]
-// backend passed as it is. ring guards such storages with a timeout and a
-// circuit breaker by default.
+// wrapped with [Cancelable], or a [RemoteStorage] passed as it is.
 func Remote(s Storage) bool {
 	if BreakerOf(s) != nil {
 		return true
 	}
-	_, ok := Unwrap(s).(interface{ remote() })
-	return ok
+	r, ok := Unwrap(s).(RemoteStorage)
+	return ok && r.Remote()
 }
 
-func (*Redis) remote()     {}
-func (*RedisHash) remote() {}
-func (*Memcache) remote()  {}
+// ErrorClassifier is a storage that knows which of its client's errors mean
+// that the server could not be reached (a pool timeout, a "loading" reply),
+// beyond the network errors [Unreachable] knows. ring's breaker counts
+// them as failures of the storage.
+type ErrorClassifier interface {
+	Unreachable(err error) bool
+}
 
-// Unreachable reports whether err says that the storage could not be
+// UnreachableFor returns the function that tells, for s, whether an error
+// means that its server could not be reached: s's own [ErrorClassifier]
+// (looked for under a [Cancelable] wrapper too) together with
+// [Unreachable].
+func UnreachableFor(s Storage) func(error) bool {
+	if c, ok := Unwrap(s).(ErrorClassifier); ok {
+		return func(err error) bool { return Unreachable(err) || c.Unreachable(err) }
+	}
+	return Unreachable
+}
+
+// Unreachable reports whether err says that a storage could not be
 // reached or did not answer, as opposed to an answer that refused the
 // request: a network error of any kind (refused, reset or broken
-// connection, i/o timeout, DNS), an end of stream, go-redis's pool timeout
-// or closed client, the Redis replies that mean the server cannot serve
-// yet (LOADING, CLUSTERDOWN, MASTERDOWN, TRYAGAIN, READONLY after a
-// failover), and gomemcache's connect timeout and "no servers". A miss is
-// not an error; a value too large, a wrong type or an unsupported operation
-// are answers, not failures. A context's end is not a failure of the
-// storage either: the caller who gave up decides that.
+// connection, i/o timeout, DNS), or an end of stream. A storage's client
+// may have errors of its own that mean the same (go-redis's pool timeout,
+// a Redis LOADING reply): the storage reports them through
+// [ErrorClassifier], and [UnreachableFor] combines both. A miss is not an
+// error; a value too large, a wrong type or an unsupported operation are
+// answers, not failures. A context's end is not a failure of the storage
+// either: the caller who gave up decides that.
 func Unreachable(err error) bool {
 	if err == nil {
 		return false
 	}
-	var netErr net.Error
-	var cte *memcache.ConnectTimeoutError
+	var netErr netError
 	switch {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return false // context.DeadlineExceeded is a net.Error too
-	case errors.As(err, &netErr), errors.As(err, &cte):
-		return true
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed),
-		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
-		errors.Is(err, redis.ErrPoolTimeout), errors.Is(err, redis.ErrClosed), errors.Is(err, memcache.ErrNoServers):
-		return true
+	case errors.As(err, &netErr):
+		return true // net.ErrClosed is one too
 	}
-	return redis.IsLoadingError(err) || redis.IsClusterDownError(err) || redis.IsMasterDownError(err) ||
-		redis.IsTryAgainError(err) || redis.IsReadOnlyError(err)
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
+
+// netError has the methods of net.Error, so that errors.As finds the same
+// errors without this package importing net: a program that uses only
+// in-process storages does not link the network stack for it.
+type netError interface {
+	error
+	Timeout() bool
+	Temporary() bool
 }

@@ -13,11 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bradfitz/gomemcache/memcache"
-	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
-
-	"github.com/ringcache/ring/internal/servertest"
 )
 
 // fakeClock is a clock the test moves by hand.
@@ -168,77 +164,6 @@ func TestBreakerOneProbeAtATime(t *testing.T) {
 	require.Equal(t, BreakerHalfOpen, b.State())
 }
 
-func TestBreakerOfCancelable(t *testing.T) {
-	d := NewDict()
-	require.Nil(t, BreakerOf(d))
-	w := Cancelable(d)
-	b := BreakerOf(w)
-	require.NotNil(t, b)
-	require.Same(t, b, BreakerOf(w), "one per wrapped value")
-	require.NotSame(t, b, BreakerOf(Cancelable(d)), "one per Cancelable call")
-	m := Cancelable(NewMemcache(memcache.New("127.0.0.1:1")))
-	require.NotNil(t, BreakerOf(m), "the refactoring wrapper has one too")
-}
-
-func TestUnreachable(t *testing.T) {
-	refused := &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
-	for _, c := range []struct {
-		err  error
-		want bool
-	}{
-		{nil, false},
-		{refused, true},
-		{fmt.Errorf("ring: backend redis: get \"k\": %w", refused), true},
-		{fmt.Errorf("wrapped: %w", io.EOF), true},
-		{io.ErrUnexpectedEOF, true},
-		{syscall.ECONNRESET, true},
-		{syscall.EPIPE, true},
-		{net.ErrClosed, true},
-		{os.ErrDeadlineExceeded, true}, // a connection's i/o timeout
-		{redis.ErrPoolTimeout, true},
-		{redis.ErrClosed, true},
-		{&memcache.ConnectTimeoutError{Addr: refused.Addr}, true},
-		{memcache.ErrNoServers, true},
-		{context.DeadlineExceeded, false},
-		{fmt.Errorf("x: %w", context.Canceled), false},
-		{memcache.ErrCacheMiss, false},
-		{memcache.ErrServerError, false},
-		{memcache.ErrNotStored, false},
-		{fmt.Errorf("ring: backend x: touch: %w", ErrNotSupported), false},
-		{errors.New("value must be []byte"), false},
-	} {
-		require.Equal(t, c.want, Unreachable(c.err), "%v", c.err)
-	}
-}
-
-// TestUnreachableRedisReplies gets real replies from real servers: a
-// replica's READONLY means the key's master moved (a failover), WRONGTYPE
-// is an answer about the request.
-func TestUnreachableRedisReplies(t *testing.T) {
-	master := servertest.StartRedis(t)
-	replica := servertest.StartRedis(t, "--replicaof", "127.0.0.1", fmt.Sprint(master.Port()))
-	ctx := context.Background()
-	rdb := redis.NewClient(&redis.Options{Addr: replica.Addr()})
-	defer rdb.Close()
-	err := rdb.Set(ctx, "k", "v", 0).Err()
-	require.Error(t, err)
-	require.True(t, redis.IsReadOnlyError(err), "%v", err)
-	require.True(t, Unreachable(err))
-
-	mdb := redis.NewClient(&redis.Options{Addr: master.Addr(), MaxRetries: -1, DialerRetries: 1})
-	defer mdb.Close()
-	require.NoError(t, mdb.LPush(ctx, "list", "x").Err())
-	err = mdb.Get(ctx, "list").Err()
-	require.ErrorContains(t, err, "WRONGTYPE")
-	require.False(t, Unreachable(err))
-	require.False(t, Unreachable(redis.Nil), "a miss")
-
-	master.Stop()
-	err = mdb.Get(ctx, "k").Err()
-	require.Error(t, err)
-	require.True(t, Unreachable(err), "a stopped server: %v", err)
-}
-
 func TestBreakerNodes(t *testing.T) {
 	var clock fakeClock
 	b := newBreaker(&clock)
@@ -257,52 +182,36 @@ func TestBreakerNodes(t *testing.T) {
 	require.Equal(t, BreakerClosed, b.State())
 }
 
-// TestNodeOf: the server of a key, for the storages that spread keys over
-// several.
-func TestNodeOf(t *testing.T) {
-	node, refresh := NodeOf(NewDict())
-	require.Nil(t, node)
-	require.Nil(t, refresh)
-	node, _ = NodeOf(Cancelable(NewMemcache(memcache.New("127.0.0.1:1"))))
-	require.Nil(t, node, "no selector known")
+func TestBreakerOfCancelable(t *testing.T) {
+	d := NewDict()
+	require.Nil(t, BreakerOf(d))
+	w := Cancelable(d)
+	b := BreakerOf(w)
+	require.NotNil(t, b)
+	require.Same(t, b, BreakerOf(w), "one per wrapped value")
+	require.NotSame(t, b, BreakerOf(Cancelable(d)), "one per Cancelable call")
+}
 
-	ss := new(memcache.ServerList)
-	require.NoError(t, ss.SetServers("127.0.0.1:1", "127.0.0.1:2"))
-	node, refresh = NodeOf(Cancelable(NewMemcache(memcache.NewFromSelector(ss), MemcacheSelector(ss))))
-	require.NotNil(t, node)
-	require.Nil(t, refresh)
-	seen := map[string]bool{}
-	for i := range 50 {
-		key := fmt.Sprintf("k%d", i)
-		name, err := node(context.Background(), key)
-		require.NoError(t, err)
-		addr, _ := ss.PickServer(key)
-		require.Equal(t, addr.String(), name)
-		seen[name] = true
+func TestUnreachable(t *testing.T) {
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+	for _, c := range []struct {
+		err  error
+		want bool
+	}{
+		{nil, false},
+		{refused, true},
+		{fmt.Errorf("ring: backend redis: get \"k\": %w", refused), true},
+		{fmt.Errorf("wrapped: %w", io.EOF), true},
+		{io.ErrUnexpectedEOF, true},
+		{syscall.ECONNRESET, true},
+		{syscall.EPIPE, true},
+		{net.ErrClosed, true},
+		{os.ErrDeadlineExceeded, true}, // a connection's i/o timeout
+		{context.DeadlineExceeded, false},
+		{fmt.Errorf("x: %w", context.Canceled), false},
+		{fmt.Errorf("ring: backend x: touch: %w", ErrNotSupported), false},
+		{errors.New("value must be []byte"), false},
+	} {
+		require.Equal(t, c.want, Unreachable(c.err), "%v", c.err)
 	}
-	require.Len(t, seen, 2)
-
-	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: servertest.RedisClusterAddrs(t)})
-	defer rdb.Close()
-	node, refresh = NodeOf(Cancelable(NewRedis(rdb)))
-	require.NotNil(t, node)
-	require.NotNil(t, refresh)
-	ctx := context.Background()
-	seen = map[string]bool{}
-	for i := range 50 {
-		key := fmt.Sprintf("k%d", i)
-		name, err := node(ctx, key)
-		require.NoError(t, err)
-		m, err := rdb.MasterForKey(ctx, key)
-		require.NoError(t, err)
-		require.Equal(t, m.Options().Addr, name)
-		seen[name] = true
-	}
-	require.Greater(t, len(seen), 1, "keys spread over the masters")
-	refresh()
-	time.Sleep(50 * time.Millisecond) // let go-redis's reload goroutine end before the leak check
-	one := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
-	defer one.Close()
-	node, _ = NodeOf(NewRedis(one))
-	require.Nil(t, node, "one node")
 }

@@ -37,8 +37,8 @@ import (
 // The wrapper itself never consults it.
 func Cancelable(s Storage) Storage {
 	c := cancelable{s: s, br: new(Breaker)}
-	if d, ok := s.(deadliner); ok {
-		c.native = d.stopsAtDeadline()
+	if d, ok := s.(DeadlineStopper); ok {
+		c.native = d.StopsAtDeadline()
 	}
 	if _, ok := s.(KeyRefactorer); ok {
 		return cancelableRefactor{c}
@@ -63,9 +63,15 @@ type cancelable struct {
 	native bool
 }
 
-// deadliner is a backend that may stop its calls at their context's
-// deadline by itself.
-type deadliner interface{ stopsAtDeadline() bool }
+// DeadlineStopper is a backend that may stop its calls at their context's
+// deadline by itself (go-redis does with ContextTimeoutEnabled): a
+// [Cancelable] wrapper then runs a call on a context made by
+// [WithOpTimeout] directly, with no goroutine.
+type DeadlineStopper interface {
+	// StopsAtDeadline reports whether every call, dial, pool wait, reads
+	// and writes included, ends at its context's deadline.
+	StopsAtDeadline() bool
+}
 
 // deadlineOnly marks a context that ends at its deadline and in no other
 // way (see WithOpTimeout).
@@ -201,10 +207,13 @@ func (c cancelable) SetIfAbsent(ctx context.Context, key string, value any, ttl 
 	return interruptible(ctx, func() (bool, error) { return SetIfAbsent(ctx, c.s, key, value, ttl) })
 }
 
-// bulkCanceler is a backend whose bulk forms (GetMany, GetManyBytes,
-// HasMany, SetMany, DeleteMany, TouchMany) stop by themselves when their
-// ctx ends: the wrapper calls them directly.
-type bulkCanceler interface{ cancelsBulk() bool }
+// BulkCanceler is a backend whose bulk forms (GetMany, GetManyBytes,
+// HasMany, SetMany, DeleteMany, TouchMany) may stop by themselves when
+// their ctx ends: a [Cancelable] wrapper then calls them directly.
+type BulkCanceler interface {
+	// CancelsBulk reports whether the bulk forms return when ctx ends.
+	CancelsBulk() bool
+}
 
 // direct reports whether a bulk call can run with no goroutine: its ctx
 // cannot end, or the backend stops it itself.
@@ -212,8 +221,8 @@ func (c cancelable) direct(ctx context.Context) bool {
 	if c.inline(ctx) {
 		return true
 	}
-	b, ok := c.s.(bulkCanceler)
-	return ok && b.cancelsBulk()
+	b, ok := c.s.(BulkCanceler)
+	return ok && b.CancelsBulk()
 }
 
 func (c cancelable) GetMany(ctx context.Context, keys []string) ([]any, []bool, error) {

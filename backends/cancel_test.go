@@ -10,6 +10,7 @@ import (
 
 	"github.com/ringcache/ring/backends"
 	"github.com/ringcache/ring/backends/backendtest"
+	"github.com/ringcache/ring/backends/memcachestore"
 )
 
 // The wrapper behaves as the backend it wraps: the whole suite, through the
@@ -62,7 +63,7 @@ func TestCancelableReturnsAtCancel(t *testing.T) {
 	require.Same(t, d, backends.Unwrap(d))
 	_, isRefactorer := w.(backends.KeyRefactorer)
 	require.False(t, isRefactorer, "only a backend that rewrites keys gets RefactorKey")
-	mc := backends.Cancelable(backends.NewMemcache(nil))
+	mc := backends.Cancelable(memcachestore.New(nil))
 	r, isRefactorer := mc.(backends.KeyRefactorer)
 	require.True(t, isRefactorer)
 	require.Regexp(t, `^ring-sha1:`, r.RefactorKey("has space"))

@@ -10,6 +10,10 @@ import (
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 )
 
+// DefaultMemorySize is the size of the LRU backend that storeurl.Open makes for memory:// when
+// the URL gives none; ring.DefaultLRUSize is the same.
+const DefaultMemorySize = 1024
+
 // MemoryOption configures an in-process backend (LRU or Dict).
 type MemoryOption interface {
 	apply(*memoryConfig)
@@ -111,6 +115,9 @@ func (*LRU) Bytes() bool { return false }
 // use: hold no reference to it while the backend is in use by other
 // goroutines.
 func (l *LRU) Raw() any { return l.lru }
+
+// Size returns the most entries the LRU holds.
+func (l *LRU) Size() int { return l.size }
 
 // Len returns the number of entries held, expired ones included until they
 // are read or evicted.

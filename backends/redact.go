@@ -2,12 +2,12 @@ package backends
 
 import (
 	"errors"
-	"net/url"
-	"strings"
+
+	"github.com/ringcache/ring/internal/storageurl"
 )
 
 // Redacted is what RedactURL writes in place of a credential.
-const Redacted = "xxxxx"
+const Redacted = storageurl.Redacted
 
 // RedactURL returns rawURL as [Open]'s errors and ring.Open's String show
 // it, with every credential replaced by "xxxxx":
@@ -30,84 +30,16 @@ const Redacted = "xxxxx"
 // text, because a password that was not percent-encoded may end up in any
 // part. The scheme need not be one Open knows.
 func RedactURL(rawURL string) string {
-	u, err := parseStorageURL(rawURL)
+	u, err := storageurl.Parse(rawURL)
 	if err != nil {
-		var se *urlSyntaxError
+		var se *storageurl.SyntaxError
 		if !errors.As(err, &se) {
 			return "<malformed URL>"
 		}
-		if se.scheme == "" {
-			return "<malformed URL: " + se.what + ">"
+		if se.Scheme == "" {
+			return "<malformed URL: " + se.What + ">"
 		}
-		return "<malformed " + se.scheme + " URL: " + se.what + ">"
+		return "<malformed " + se.Scheme + " URL: " + se.What + ">"
 	}
-	return u.redacted()
-}
-
-// secretParam reports whether a query parameter's name says that its value
-// is a credential.
-func secretParam(name string) bool {
-	n := strings.ToLower(name)
-	for _, w := range []string{"pass", "pwd", "secret", "token", "auth", "credential"} {
-		if strings.Contains(n, w) {
-			return true
-		}
-	}
-	return strings.HasSuffix(n, "key")
-}
-
-// redacted returns the URL as given, with its credentials replaced by
-// "xxxxx" (see RedactURL).
-func (u *storageURL) redacted() string {
-	var b strings.Builder
-	b.WriteString(u.scheme)
-	b.WriteByte(':')
-	if u.hasAuthority {
-		b.WriteString("//")
-		if u.hasUser {
-			// The whole user info: what precedes a ':' may be a piece
-			// of a password too ("redis://pa:ss@h" meant as a password).
-			b.WriteString(Redacted)
-			b.WriteByte('@')
-		}
-		b.WriteString(strings.Join(u.hosts, ","))
-	}
-	b.WriteString(u.rawPath)
-	if u.rawQuery != "" || len(u.query) > 0 {
-		b.WriteByte('?')
-		afterSecret := false
-		for i, pair := range strings.Split(u.rawQuery, "&") {
-			if i > 0 {
-				b.WriteByte('&')
-			}
-			if afterSecret {
-				// May be a piece of the credential's value that held an
-				// unescaped '&'.
-				b.WriteString(Redacted)
-				continue
-			}
-			rawName, _, hasValue := strings.Cut(pair, "=")
-			name, err := url.QueryUnescape(rawName)
-			if err == nil && !secretParam(name) {
-				b.WriteString(pair)
-				continue
-			}
-			afterSecret = true
-			b.WriteString(rawName)
-			if hasValue {
-				b.WriteByte('=')
-				b.WriteString(Redacted)
-			}
-		}
-	}
-	return b.String()
-}
-
-// plainName reports whether a parameter name may be quoted in an error:
-// only letters, digits, '_', '.' and '-'. Anything else may be a piece of a
-// value that held an unescaped '&'.
-func plainName(name string) bool {
-	return name != "" && len(name) <= 64 && !strings.ContainsFunc(name, func(r rune) bool {
-		return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '_' || r == '.' || r == '-')
-	})
+	return u.Redacted()
 }

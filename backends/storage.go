@@ -27,6 +27,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/ringcache/ring/internal/bytesize"
 )
 
 // ErrNotSupported is wrapped by every error that reports an operation a
@@ -337,14 +339,8 @@ func CheckTTL(s Storage, ttl time.Duration) error {
 	return nil
 }
 
-// ready is the check every network call of a client backend makes first: a
-// client to call, and a context that has not ended.
-func ready(ctx context.Context, backend, op string, hasClient bool) error {
-	if !hasClient {
-		return fmt.Errorf("ring: backend %s: %s: nil client", backend, op)
-	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("ring: backend %s: %s: %w", backend, op, err)
-	}
-	return nil
-}
+// ParseSize parses a byte size: a whole number with an optional unit, B,
+// KB, MB, GB, TB (powers of 1000) or KiB, MiB, GiB, TiB (powers of 1024),
+// in any letter case, for example "1GiB" or "500MB". coders.Open and
+// storeurl.Open read their sizes with it.
+func ParseSize(s string) (int64, error) { return bytesize.Parse(s) }

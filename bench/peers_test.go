@@ -39,6 +39,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/ringcache/ring"
+	"github.com/ringcache/ring/backends/redisstore"
 )
 
 // TestMain fails the run (tests and benchmarks alike) when a goroutine is
@@ -517,7 +518,7 @@ func redisCall(tb testing.TB, rdb *redis.Client, kind string) quoteFunc {
 	tb.Cleanup(func() { _ = rdb.Del(context.Background(), k).Err() })
 
 	if kind == ringRedis {
-		r := ring.Must(ring.Func2(lookupQuote, ring.Redis(rdb), ring.Coder("msgpack"),
+		r := ring.Must(ring.Func2(lookupQuote, ring.Storage(redisstore.New(rdb)), ring.Coder("msgpack"),
 			ring.KeyPrefix(prefix), ring.Expire(expiry)))
 		if rk, err := r.Key(item, qty); err != nil || rk != k {
 			tb.Fatalf("ring's key is %q (%v), want %q", rk, err, k)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/ringcache/ring"
 	"github.com/ringcache/ring/backends"
+	"github.com/ringcache/ring/backends/storeurl"
 )
 
 // Rate is the cached value.
@@ -55,7 +56,7 @@ func run(w io.Writer, cacheURL, coderURL string) error {
 	ctx := context.Background()
 	// One backend for the whole program, chosen by its URL; close it at the
 	// end (it owns its client).
-	store, err := backends.Open(cacheURL)
+	store, err := storeurl.Open(cacheURL)
 	if err != nil {
 		return err
 	}
@@ -109,7 +110,7 @@ func run(w io.Writer, cacheURL, coderURL string) error {
 	fmt.Fprintf(w, "deleted visits: %v\n", existed)
 
 	// Bad configuration is an error that names what is wrong.
-	_, err = backends.Open("redis://user:secret@localhost:6379/0?pool=3")
+	_, err = storeurl.Open("redis://user:secret@localhost:6379/0?pool=3")
 	fmt.Fprintf(w, "bad URL: %v\n", err)
 	_, err = ring.Func2(fetchRate, ring.Coder("json+lz4://"), ring.KeyPrefix("x"))
 	fmt.Fprintf(w, "bad coder: %v\n", err)

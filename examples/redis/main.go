@@ -20,6 +20,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ringcache/ring"
+	"github.com/ringcache/ring/backends/redisstore"
 )
 
 // Order is a row of a fake orders table; RingKey keys its cached methods.
@@ -61,7 +62,7 @@ func run(w io.Writer, addr string) error {
 	defer rdb.Close()
 
 	summaries, err := ring.Method1((*Order).summary,
-		ring.Redis(rdb), ring.Coder("json"), ring.Expire(time.Minute),
+		ring.Storage(redisstore.New(rdb)), ring.Coder("json"), ring.Expire(time.Minute),
 		ring.KeyPrefix("example:order-summary"))
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package backends_test
+package redisstore_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/ringcache/ring/backends"
 	"github.com/ringcache/ring/backends/backendtest"
+	"github.com/ringcache/ring/backends/redisstore"
 	"github.com/ringcache/ring/internal/servertest"
 )
 
@@ -33,12 +34,12 @@ var redisOptions = backendtest.Options{HonoursContext: true}
 
 func TestRedisConformance(t *testing.T) {
 	c := redisClient(t, servertest.RedisAddr(t))
-	backendtest.Run(t, func(*testing.T) backends.Storage { return backends.NewRedis(c) }, redisOptions)
+	backendtest.Run(t, func(*testing.T) backends.Storage { return redisstore.New(c) }, redisOptions)
 }
 
 func TestRedisClusterConformance(t *testing.T) {
 	c := redisCluster(t)
-	backendtest.Run(t, func(*testing.T) backends.Storage { return backends.NewRedis(c) }, redisOptions)
+	backendtest.Run(t, func(*testing.T) backends.Storage { return redisstore.New(c) }, redisOptions)
 }
 
 // TestRedisRingConformance runs the suite on a client-side sharded
@@ -52,10 +53,10 @@ func TestRedisRingConformance(t *testing.T) {
 		ContextTimeoutEnabled: true,
 	})
 	t.Cleanup(func() { _ = ring.Close() })
-	backendtest.Run(t, func(*testing.T) backends.Storage { return backends.NewRedis(ring) }, redisOptions)
+	backendtest.Run(t, func(*testing.T) backends.Storage { return redisstore.New(ring) }, redisOptions)
 
 	// Both shards got keys: the test did exercise the sharding.
-	r := backends.NewRedis(ring)
+	r := redisstore.New(ring)
 	keys := make([]string, 50)
 	vals := make([]any, 50)
 	for i := range keys {
@@ -74,7 +75,7 @@ func TestRedisRingConformance(t *testing.T) {
 // TestRedisClusterBulkAcrossSlots writes and reads keys that fall in many
 // slots (and some that share a hash tag) in single bulk calls: no CROSSSLOT.
 func TestRedisClusterBulkAcrossSlots(t *testing.T) {
-	r := backends.NewRedis(redisCluster(t))
+	r := redisstore.New(redisCluster(t))
 	ctx := t.Context()
 	var keys []string
 	var vals []any
@@ -117,7 +118,7 @@ func TestRedisClusterBulkAcrossSlots(t *testing.T) {
 func TestRedisRawAndName(t *testing.T) {
 	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
 	t.Cleanup(func() { _ = c.Close() })
-	r := backends.NewRedis(c)
+	r := redisstore.New(c)
 	if r.Raw() != redis.UniversalClient(c) {
 		t.Error("Raw() is not the client")
 	}
@@ -153,7 +154,7 @@ func faultClient(t *testing.T, addr string, read time.Duration) *redis.Client {
 // same port the same client works again.
 func TestRedisServerRestart(t *testing.T) {
 	srv := servertest.StartRedis(t)
-	r := backends.NewRedis(faultClient(t, srv.Addr(), 200*time.Millisecond))
+	r := redisstore.New(faultClient(t, srv.Addr(), 200*time.Millisecond))
 	ctx := t.Context()
 	if err := r.Set(ctx, "k", []byte("v"), 0); err != nil {
 		t.Fatal(err)
@@ -206,7 +207,7 @@ func TestRedisServerRestart(t *testing.T) {
 // cancelled ctx fails at once.
 func TestRedisFrozenServer(t *testing.T) {
 	srv := servertest.StartRedis(t)
-	r := backends.NewRedis(faultClient(t, srv.Addr(), 10*time.Second))
+	r := redisstore.New(faultClient(t, srv.Addr(), 10*time.Second))
 	if err := r.Set(t.Context(), "k", []byte("v"), 0); err != nil {
 		t.Fatal(err)
 	}

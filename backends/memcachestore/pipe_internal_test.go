@@ -1,4 +1,4 @@
-package backends
+package memcachestore
 
 import (
 	"bufio"
@@ -82,41 +82,20 @@ func TestReadValuesCorrupt(t *testing.T) {
 	}
 }
 
-// TestCancelableMemcacheBulkReads: the wrapper leaves the bulk reads of a
-// Memcache with a selector to the backend, which stops them at a cancel on
-// its own, and runs them in a goroutine of its own otherwise.
-func TestCancelableMemcacheBulkReads(t *testing.T) {
+// TestStoreCancelsBulk: a Store with a selector stops its bulk forms at a
+// cancel on its own (so the Cancelable wrapper calls them directly), and
+// one without cannot (gomemcache's GetMulti takes no context).
+func TestStoreCancelsBulk(t *testing.T) {
 	ss := new(memcache.ServerList)
 	if err := ss.SetServers("127.0.0.1:1"); err != nil {
 		t.Fatal(err)
 	}
 	c := memcache.NewFromSelector(ss)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	with := Cancelable(NewMemcache(c, MemcacheSelector(ss))).(cancelableRefactor)
-	without := Cancelable(NewMemcache(c)).(cancelableRefactor)
-	if !with.direct(ctx) {
+	if !New(c, WithSelector(ss)).CancelsBulk() {
 		t.Error("Memcache with a selector: the wrapper would run its bulk reads in a goroutine")
 	}
-	if without.direct(ctx) {
+	if New(c).CancelsBulk() {
 		t.Error("Memcache without a selector: the wrapper would call GetMulti directly, which cannot stop at a cancel")
-	}
-	if !without.direct(context.Background()) {
-		t.Error("a context that cannot end needs no goroutine")
-	}
-}
-
-// TestOpenMemcacheHasSelector: a backend made from a memcache:// URL knows
-// its client's selector, so its bulk forms are pipelined.
-func TestOpenMemcacheHasSelector(t *testing.T) {
-	s, err := Open("memcache://127.0.0.1:1,127.0.0.1:2")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = s.(Closer).Close() }()
-	m, ok := Unwrap(s).(*Memcache)
-	if !ok || m.pipe == nil {
-		t.Fatalf("Open(memcache://) = %T (pipelined: %v), want a *Memcache with its selector", Unwrap(s), ok && m.pipe != nil)
 	}
 }
 

@@ -1,4 +1,4 @@
-package backends
+package storeurl
 
 import (
 	"path/filepath"
@@ -11,25 +11,29 @@ import (
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/goleak"
 
+	"github.com/ringcache/ring/backends"
+	"github.com/ringcache/ring/backends/diskstore"
+	"github.com/ringcache/ring/backends/memcachestore"
+	"github.com/ringcache/ring/backends/redisstore"
 	"github.com/ringcache/ring/internal/servertest"
 )
 
 // secret is the password in the URLs of these tests: no error may show it.
 const secret = "s3cr3tpw"
 
-func openOK(t *testing.T, raw string) Storage {
+func openOK(t *testing.T, raw string) backends.Storage {
 	t.Helper()
 	s, err := Open(raw)
 	if err != nil {
 		t.Fatalf("Open(%q): %v", raw, err)
 	}
-	if c, ok := s.(Closer); ok {
+	if c, ok := s.(backends.Closer); ok {
 		t.Cleanup(func() { _ = c.Close() })
 	}
 	return s
 }
 
-func redisOpts(t *testing.T, s Storage) *redis.Options {
+func redisOpts(t *testing.T, s backends.Storage) *redis.Options {
 	t.Helper()
 	c, ok := s.Raw().(*redis.Client)
 	if !ok {
@@ -39,16 +43,16 @@ func redisOpts(t *testing.T, s Storage) *redis.Options {
 }
 
 func TestOpenInProcess(t *testing.T) {
-	for raw, size := range map[string]int{"memory://?size=1024": 1024, "lru://": DefaultMemorySize, "MEMORY://?size=5": 5, "memory:": DefaultMemorySize} {
-		l, ok := openOK(t, raw).(*LRU)
-		if !ok || l.size != size {
-			t.Errorf("Open(%q) = %T of size %d, want *LRU of size %d", raw, l, l.size, size)
+	for raw, size := range map[string]int{"memory://?size=1024": 1024, "lru://": backends.DefaultMemorySize, "MEMORY://?size=5": 5, "memory:": backends.DefaultMemorySize} {
+		l, ok := openOK(t, raw).(*backends.LRU)
+		if !ok || l.Size() != size {
+			t.Errorf("Open(%q) = %T of size %d, want *LRU of size %d", raw, l, l.Size(), size)
 		}
 	}
-	if _, ok := openOK(t, "dict://").(*Dict); !ok {
+	if _, ok := openOK(t, "dict://").(*backends.Dict); !ok {
 		t.Error("dict:// is not a *Dict")
 	}
-	if _, ok := openOK(t, "dummy://").(Dummy); !ok {
+	if _, ok := openOK(t, "dummy://").(backends.Dummy); !ok {
 		t.Error("dummy:// is not a Dummy")
 	}
 }
@@ -125,7 +129,7 @@ func TestOpenRedisCluster(t *testing.T) {
 
 func TestOpenRedisSentinel(t *testing.T) {
 	raw := "redis+sentinel://u:" + secret + "@s1:26380,s2/mymaster?db=2&sentinel_username=su&sentinel_password=" + secret + "x&dial_timeout=1s"
-	u, err := parseStorageURL(raw)
+	u, err := parse(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,13 +143,13 @@ func TestOpenRedisSentinel(t *testing.T) {
 		t.Errorf("failover options %+v", o)
 	}
 	s := openOK(t, raw)
-	if _, ok := Unwrap(s).(*Redis); !ok {
+	if _, ok := backends.Unwrap(s).(*redisstore.Store); !ok {
 		t.Fatalf("Open(sentinel) = %T", s)
 	}
 	if redisOpts(t, s).DB != 2 {
 		t.Error("sentinel db not set")
 	}
-	u, _ = parseStorageURL("rediss+sentinel://s1/m")
+	u, _ = parse("rediss+sentinel://s1/m")
 	o, err = u.redisFailoverOptions([]string{"skip_verify"})
 	if err != nil || o.TLSConfig == nil {
 		t.Errorf("rediss+sentinel: %v %+v", err, o)
@@ -154,7 +158,7 @@ func TestOpenRedisSentinel(t *testing.T) {
 
 func TestOpenMemcache(t *testing.T) {
 	s := openOK(t, "memcache://127.0.0.1:11211,127.0.0.2,[::1]:11212?timeout=100ms&max_idle_conns=3")
-	m, ok := Unwrap(s).(*Memcache)
+	m, ok := backends.Unwrap(s).(*memcachestore.Store)
 	if !ok {
 		t.Fatalf("Open(memcache) = %T", s)
 	}
@@ -166,22 +170,22 @@ func TestOpenMemcache(t *testing.T) {
 
 func TestOpenDisk(t *testing.T) {
 	dir := t.TempDir()
-	d, ok := openOK(t, "disk://"+dir+"/cache?size=1GiB&lock_timeout=50ms").(*Disk)
-	if !ok || d.maxBytes != 1<<30 || d.Path() != filepath.Join(dir, "cache", DiskFileName) {
-		t.Fatalf("disk: %T max %d path %q", d, d.maxBytes, d.Path())
+	d, ok := openOK(t, "disk://"+dir+"/cache?size=1GiB&lock_timeout=50ms").(*diskstore.Store)
+	if !ok || d.MaxBytes() != 1<<30 || d.Path() != filepath.Join(dir, "cache", diskstore.FileName) {
+		t.Fatalf("disk: %T max %d path %q", d, d.MaxBytes(), d.Path())
 	}
 	t.Chdir(dir)
-	d, ok = openOK(t, "disk:rel/dir").(*Disk)
+	d, ok = openOK(t, "disk:rel/dir").(*diskstore.Store)
 	// A relative path is made absolute, so that two spellings of one
 	// directory share one open file.
 	realDir, err := filepath.EvalSymlinks(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !ok || d.maxBytes != 0 || d.Path() != filepath.Join(realDir, "rel", "dir", DiskFileName) {
+	if !ok || d.MaxBytes() != 0 || d.Path() != filepath.Join(realDir, "rel", "dir", diskstore.FileName) {
 		t.Fatalf("disk:rel/dir: %T path %q", d, d.Path())
 	}
-	if _, ok := openOK(t, "disk://localhost"+dir+"/other").(*Disk); !ok {
+	if _, ok := openOK(t, "disk://localhost"+dir+"/other").(*diskstore.Store); !ok {
 		t.Fatal("disk://localhost/path refused")
 	}
 }
@@ -250,7 +254,7 @@ func TestOpenErrors(t *testing.T) {
 	} {
 		s, err := Open(raw)
 		if err == nil {
-			if c, ok := s.(Closer); ok {
+			if c, ok := s.(backends.Closer); ok {
 				_ = c.Close()
 			}
 			t.Errorf("Open(%q): no error", raw)
@@ -277,14 +281,14 @@ func TestParseSize(t *testing.T) {
 		"1KiB": 1024, "1MiB": 1 << 20, "1GiB": 1 << 30, "2TiB": 2 << 40, "1gib": 1 << 30, " 5 MiB ": 5 << 20,
 		"8388607TiB": 8388607 << 40,
 	} {
-		got, err := ParseSize(in)
+		got, err := backends.ParseSize(in)
 		if err != nil || got != want {
-			t.Errorf("ParseSize(%q) = %d, %v; want %d", in, got, err, want)
+			t.Errorf("backends.ParseSize(%q) = %d, %v; want %d", in, got, err, want)
 		}
 	}
 	for _, in := range []string{"", "GiB", "1.5GiB", "1K", "1 XB", "8388608TiB", "99999999999999999999"} {
-		if n, err := ParseSize(in); err == nil {
-			t.Errorf("ParseSize(%q) = %d, want an error", in, n)
+		if n, err := backends.ParseSize(in); err == nil {
+			t.Errorf("backends.ParseSize(%q) = %d, want an error", in, n)
 		}
 	}
 }
@@ -299,11 +303,11 @@ func TestRedactedURL(t *testing.T) {
 		"disk:rel/dir":     "disk:rel/dir",
 		"memory://?size=1": "memory://?size=1",
 	} {
-		u, err := parseStorageURL(raw)
+		u, err := parse(raw)
 		if err != nil {
 			t.Fatalf("parse %q: %v", raw, err)
 		}
-		if got := u.redacted(); got != want {
+		if got := u.Redacted(); got != want {
 			t.Errorf("redacted(%q) = %q, want %q", raw, got, want)
 		}
 	}
@@ -343,7 +347,7 @@ func TestOpenServers(t *testing.T) {
 		if err := s.Delete(ctx, k); err != nil {
 			t.Fatalf("%s: Delete: %v", raw, err)
 		}
-		if c, ok := s.(Closer); ok {
+		if c, ok := s.(backends.Closer); ok {
 			if err := c.Close(); err != nil {
 				t.Fatalf("%s: Close: %v", raw, err)
 			}
@@ -379,7 +383,7 @@ func TestOpenCacheDefaults(t *testing.T) {
 		t.Errorf("max_redirects=0: %d", co.MaxRedirects)
 	}
 
-	u, err := parseStorageURL("redis+sentinel://s1/m")
+	u, err := parse("redis+sentinel://s1/m")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -392,8 +396,22 @@ func TestOpenCacheDefaults(t *testing.T) {
 		t.Errorf("redis+sentinel:// defaults %+v", fo)
 	}
 
-	c := Unwrap(openOK(t, "memcache://h:11211")).(*Memcache).Raw().(*memcache.Client)
+	c := backends.Unwrap(openOK(t, "memcache://h:11211")).(*memcachestore.Store).Raw().(*memcache.Client)
 	if c.Timeout != 500*time.Millisecond {
 		t.Errorf("memcache:// timeout %v", c.Timeout)
+	}
+}
+
+// TestOpenMemcacheHasSelector: a backend made from a memcache:// URL knows
+// its client's selector, so its bulk forms are pipelined.
+func TestOpenMemcacheHasSelector(t *testing.T) {
+	s, err := Open("memcache://127.0.0.1:1,127.0.0.1:2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = s.(backends.Closer).Close() }()
+	m, ok := backends.Unwrap(s).(*memcachestore.Store)
+	if !ok || !m.CancelsBulk() {
+		t.Fatalf("Open(memcache://) = %T (pipelined: %v), want a *memcachestore.Store with its selector", backends.Unwrap(s), ok && m.CancelsBulk())
 	}
 }

@@ -1,4 +1,4 @@
-package backends_test
+package memcachestore_test
 
 import (
 	"context"
@@ -13,6 +13,8 @@ import (
 	"github.com/bradfitz/gomemcache/memcache"
 
 	"github.com/ringcache/ring/backends"
+	"github.com/ringcache/ring/backends/memcachestore"
+	"github.com/ringcache/ring/backends/storeurl"
 	"github.com/ringcache/ring/internal/servertest"
 )
 
@@ -25,7 +27,7 @@ func TestMemcacheServersPlaceKeysAsServerList(t *testing.T) {
 		if err := sl.SetServers(addrs[:n]...); err != nil {
 			t.Fatal(err)
 		}
-		ms, err := backends.NewMemcacheServers(addrs[:n]...)
+		ms, err := memcachestore.NewServers(addrs[:n]...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -39,7 +41,7 @@ func TestMemcacheServersPlaceKeysAsServerList(t *testing.T) {
 		}
 	}
 	var visited []string
-	ms, _ := backends.NewMemcacheServers("h1:1", "/run/mc.sock")
+	ms, _ := memcachestore.NewServers("h1:1", "/run/mc.sock")
 	_ = ms.Each(func(a net.Addr) error { visited = append(visited, a.Network()+" "+a.String()); return nil })
 	if strings.Join(visited, ",") != "tcp h1:1,unix /run/mc.sock" {
 		t.Errorf("Each visited %v", visited)
@@ -48,11 +50,11 @@ func TestMemcacheServersPlaceKeysAsServerList(t *testing.T) {
 	if err := ms.Each(func(net.Addr) error { return stop }); err != stop {
 		t.Errorf("Each = %v, want the callback's error", err)
 	}
-	if _, err := new(backends.MemcacheServers).PickServer("k"); !errors.Is(err, memcache.ErrNoServers) {
+	if _, err := new(memcachestore.Servers).PickServer("k"); !errors.Is(err, memcache.ErrNoServers) {
 		t.Errorf("zero value: PickServer error %v", err)
 	}
 	for _, bad := range [][]string{nil, {""}, {"h1:1", "h2"}, {":11211"}} {
-		if _, err := backends.NewMemcacheServers(bad...); err == nil || !strings.HasPrefix(err.Error(), "ring: memcache servers: ") {
+		if _, err := memcachestore.NewServers(bad...); err == nil || !strings.HasPrefix(err.Error(), "ring: memcache servers: ") {
 			t.Errorf("NewMemcacheServers(%q) error %v", bad, err)
 		}
 	}
@@ -65,7 +67,7 @@ func TestMemcacheServersPlaceKeysAsServerList(t *testing.T) {
 // (a refused port), then at a real server.
 func TestMemcacheServersResolveAtEachDial(t *testing.T) {
 	server := servertest.MemcacheAddrs(t)[0]
-	ms, err := backends.NewMemcacheServers("cache.ring-test.invalid:11211")
+	ms, err := memcachestore.NewServers("cache.ring-test.invalid:11211")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +84,7 @@ func TestMemcacheServersResolveAtEachDial(t *testing.T) {
 		var d net.Dialer
 		return d.DialContext(ctx, network, to)
 	}
-	m := backends.NewMemcache(c, backends.MemcacheSelector(ms))
+	m := memcachestore.New(c, memcachestore.WithSelector(ms))
 	t.Cleanup(func() { _ = m.Close(); _ = c.Close() })
 	ctx := t.Context()
 	key := fmt.Sprintf("ring-test:dns:%d", time.Now().UnixNano())
@@ -118,7 +120,7 @@ func TestMemcacheServersResolveAtEachDial(t *testing.T) {
 // resolve opens (no DNS at Open), and every call fails with the lookup
 // error instead, single and bulk.
 func TestOpenMemcacheUnresolvableName(t *testing.T) {
-	s, err := backends.Open("memcache://ring-test-no-such-host.invalid:11211,ring-test-2.invalid?timeout=300ms")
+	s, err := storeurl.Open("memcache://ring-test-no-such-host.invalid:11211,ring-test-2.invalid?timeout=300ms")
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -157,7 +159,7 @@ func TestOpenMemcacheLocalhost(t *testing.T) {
 
 func openOK(t *testing.T, raw string) backends.Storage {
 	t.Helper()
-	s, err := backends.Open(raw)
+	s, err := storeurl.Open(raw)
 	if err != nil {
 		t.Fatalf("Open(%q): %v", raw, err)
 	}
@@ -167,13 +169,13 @@ func openOK(t *testing.T, raw string) backends.Storage {
 
 // A selector whose names are resolved at each dial, for a client made by
 // hand: a name that does not resolve yet fails the calls, not the set-up.
-func ExampleNewMemcacheServers() {
-	ss, err := backends.NewMemcacheServers("cache-1.internal:11211", "cache-2.internal:11211")
+func ExampleNewServers() {
+	ss, err := memcachestore.NewServers("cache-1.internal:11211", "cache-2.internal:11211")
 	if err != nil {
 		panic(err)
 	}
 	mc := memcache.NewFromSelector(ss)
-	m := backends.NewMemcache(mc, backends.MemcacheSelector(ss))
+	m := memcachestore.New(mc, memcachestore.WithSelector(ss))
 	defer m.Close()
 	addr, _ := ss.PickServer("user:42")
 	fmt.Println(addr.Network(), addr.String())

@@ -1,4 +1,4 @@
-package backends
+package redisstore
 
 import (
 	"context"
@@ -7,10 +7,13 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/ringcache/ring/backends"
+	"github.com/ringcache/ring/internal/storeutil"
 )
 
 // errNoFieldExpiry explains why RedisHash refuses a positive ttl.
-var errNoFieldExpiry = fmt.Errorf("per-field expiry needs Redis 7.4 (HPEXPIRE) and this backend does not use it: store with ttl 0, or expire the whole hash through Raw(): %w", ErrNotSupported)
+var errNoFieldExpiry = fmt.Errorf("per-field expiry needs Redis 7.4 (HPEXPIRE) and this backend does not use it: store with ttl 0, or expire the whole hash through Raw(): %w", backends.ErrNotSupported)
 
 // RedisHash is a bytes backend that keeps every entry as a field of one
 // Redis hash: HGET, HSET, HDEL, HEXISTS, HMGET, HSETNX for SetIfAbsent, one
@@ -19,59 +22,66 @@ var errNoFieldExpiry = fmt.Errorf("per-field expiry needs Redis 7.4 (HPEXPIRE) a
 //
 // Redis hashes have no per-field expiry before Redis 7.4 (HPEXPIRE), and
 // Debian ships 7.0: every write or touch with a positive ttl returns an error
-// that wraps [ErrNotSupported]; a ttl of zero works. To expire the whole
+// that wraps [backends.ErrNotSupported]; a ttl of zero works. To expire the whole
 // hash at once, call EXPIRE on the hash key through Raw().
 //
 // The hash is one key, so on a Redis Cluster all its entries live in one
 // slot on one master. RedisHash is safe for concurrent use.
-type RedisHash struct {
+type Hash struct {
 	client redis.UniversalClient
 	key    string
 }
 
-// stopsAtDeadline reports whether the client stops a call at its
+// StopsAtDeadline reports whether the client stops a call at its
 // context's deadline by itself (go-redis with ContextTimeoutEnabled).
-func (h *RedisHash) stopsAtDeadline() bool { return redisStopsAtDeadline(h.client) }
+func (h *Hash) StopsAtDeadline() bool { return redisStopsAtDeadline(h.client) }
+
+// Remote returns true: calls go to a Redis server.
+func (*Hash) Remote() bool { return true }
+
+// Unreachable reports whether err means that Redis could not be reached
+// (see Store.Unreachable).
+func (*Hash) Unreachable(err error) bool { return unreachable(err) }
 
 // NewRedisHash returns a RedisHash backend that stores its entries as fields
 // of the hash hashKey.
-func NewRedisHash(client redis.UniversalClient, hashKey string) *RedisHash {
-	return &RedisHash{client: client, key: hashKey}
+func NewHash(client redis.UniversalClient, hashKey string) *Hash {
+	return &Hash{client: client, key: hashKey}
 }
 
 var (
-	_ Storage       = (*RedisHash)(nil)
-	_ Haser         = (*RedisHash)(nil)
-	_ Toucher       = (*RedisHash)(nil)
-	_ SetIfAbsenter = (*RedisHash)(nil)
-	_ BulkGetter    = (*RedisHash)(nil)
-	_ BulkSetter    = (*RedisHash)(nil)
-	_ BulkDeleter   = (*RedisHash)(nil)
-	_ BulkHaser     = (*RedisHash)(nil)
-	_ BulkToucher   = (*RedisHash)(nil)
-	_ Clearer       = (*RedisHash)(nil)
-	_ Remover       = (*RedisHash)(nil)
+	_ backends.Storage       = (*Hash)(nil)
+	_ backends.Haser         = (*Hash)(nil)
+	_ backends.Toucher       = (*Hash)(nil)
+	_ backends.SetIfAbsenter = (*Hash)(nil)
+	_ backends.BulkGetter    = (*Hash)(nil)
+	_ backends.BulkSetter    = (*Hash)(nil)
+	_ backends.BulkDeleter   = (*Hash)(nil)
+	_ backends.BulkHaser     = (*Hash)(nil)
+	_ backends.BulkToucher   = (*Hash)(nil)
+	_ backends.Clearer       = (*Hash)(nil)
+	_ backends.Remover       = (*Hash)(nil)
 )
 
 // Name returns "redis-hash".
-func (*RedisHash) Name() string { return "redis-hash" }
+func (*Hash) Name() string { return "redis-hash" }
 
 // Bytes returns true: RedisHash stores []byte values.
-func (*RedisHash) Bytes() bool { return true }
+func (*Hash) Bytes() bool { return true }
 
 // Raw returns the redis.UniversalClient given to NewRedisHash.
-func (h *RedisHash) Raw() any { return h.client }
+func (h *Hash) Raw() any { return h.client }
 
 // HashKey returns the key of the hash that holds the entries.
-func (h *RedisHash) HashKey() string { return h.key }
+func (h *Hash) HashKey() string { return h.key }
 
-func (h *RedisHash) ready(ctx context.Context, op string) error {
-	return ready(ctx, "redis-hash", op, h.client != nil)
+func (h *Hash) ready(ctx context.Context, op string) error {
+	return storeutil.Ready(ctx, "redis-hash", op, h.client != nil)
 }
 
 // checkTTL refuses a negative ttl and, with errNoFieldExpiry, a positive one.
-func (h *RedisHash) checkTTL(op string, ttl time.Duration) error {
-	if err := CheckTTL(h, ttl); err != nil {
+func (h *Hash) checkTTL(op string, ttl time.Duration) error {
+	if err := backends.CheckTTL(h, ttl); err != nil {
 		return err
 	}
 	if ttl > 0 {
@@ -80,16 +90,16 @@ func (h *RedisHash) checkTTL(op string, ttl time.Duration) error {
 	return nil
 }
 
-func (h *RedisHash) fail(op, field string, err error) error {
-	return fmt.Errorf("ring: backend redis-hash: %s %s in hash %s: %w", op, quoteKey(field), quoteKey(h.key), err)
+func (h *Hash) fail(op, field string, err error) error {
+	return fmt.Errorf("ring: backend redis-hash: %s %s in hash %s: %w", op, storeutil.QuoteKey(field), storeutil.QuoteKey(h.key), err)
 }
 
-func (h *RedisHash) failN(op string, n int, err error) error {
-	return fmt.Errorf("ring: backend redis-hash: %s (%d fields) in hash %s: %w", op, n, quoteKey(h.key), err)
+func (h *Hash) failN(op string, n int, err error) error {
+	return fmt.Errorf("ring: backend redis-hash: %s (%d fields) in hash %s: %w", op, n, storeutil.QuoteKey(h.key), err)
 }
 
 // Get returns the bytes of field key with HGET.
-func (h *RedisHash) Get(ctx context.Context, key string) (any, bool, error) {
+func (h *Hash) Get(ctx context.Context, key string) (any, bool, error) {
 	if err := h.ready(ctx, "get"); err != nil {
 		return nil, false, err
 	}
@@ -100,23 +110,23 @@ func (h *RedisHash) Get(ctx context.Context, key string) (any, bool, error) {
 	if err != nil {
 		return nil, false, h.fail("get", key, err)
 	}
-	return nonNil(b), true, nil
+	return storeutil.NonNil(b), true, nil
 }
 
 // CheckExpiry reports the error a write with ttl would get: a positive ttl
 // is not supported.
-func (h *RedisHash) CheckExpiry(ttl time.Duration) error { return h.checkTTL("expire", ttl) }
+func (h *Hash) CheckExpiry(ttl time.Duration) error { return h.checkTTL("expire", ttl) }
 
 // Set stores value, which must be a []byte, in field key with HSET. A
-// positive ttl is an error wrapping ErrNotSupported.
-func (h *RedisHash) Set(ctx context.Context, key string, value any, ttl time.Duration) error {
+// positive ttl is an error wrapping backends.ErrNotSupported.
+func (h *Hash) Set(ctx context.Context, key string, value any, ttl time.Duration) error {
 	if err := h.ready(ctx, "set"); err != nil {
 		return err
 	}
 	if err := h.checkTTL("set", ttl); err != nil {
 		return err
 	}
-	b, err := bytesValue(h, "set", key, value)
+	b, err := storeutil.BytesValue(h.Name(), "set", key, value)
 	if err != nil {
 		return err
 	}
@@ -127,7 +137,7 @@ func (h *RedisHash) Set(ctx context.Context, key string, value any, ttl time.Dur
 }
 
 // Delete removes field key with HDEL.
-func (h *RedisHash) Delete(ctx context.Context, key string) error {
+func (h *Hash) Delete(ctx context.Context, key string) error {
 	if err := h.ready(ctx, "delete"); err != nil {
 		return err
 	}
@@ -138,7 +148,7 @@ func (h *RedisHash) Delete(ctx context.Context, key string) error {
 }
 
 // Remove deletes field key with HDEL and reports whether it was there.
-func (h *RedisHash) Remove(ctx context.Context, key string) (bool, error) {
+func (h *Hash) Remove(ctx context.Context, key string) (bool, error) {
 	if err := h.ready(ctx, "remove"); err != nil {
 		return false, err
 	}
@@ -150,7 +160,7 @@ func (h *RedisHash) Remove(ctx context.Context, key string) (bool, error) {
 }
 
 // Has reports whether field key exists, with HEXISTS.
-func (h *RedisHash) Has(ctx context.Context, key string) (bool, error) {
+func (h *Hash) Has(ctx context.Context, key string) (bool, error) {
 	if err := h.ready(ctx, "has"); err != nil {
 		return false, err
 	}
@@ -162,8 +172,8 @@ func (h *RedisHash) Has(ctx context.Context, key string) (bool, error) {
 }
 
 // Touch with a zero ttl does nothing (fields never expire); a positive ttl
-// is an error wrapping ErrNotSupported.
-func (h *RedisHash) Touch(ctx context.Context, key string, ttl time.Duration) error {
+// is an error wrapping backends.ErrNotSupported.
+func (h *Hash) Touch(ctx context.Context, key string, ttl time.Duration) error {
 	if err := h.ready(ctx, "touch"); err != nil {
 		return err
 	}
@@ -171,15 +181,15 @@ func (h *RedisHash) Touch(ctx context.Context, key string, ttl time.Duration) er
 }
 
 // SetIfAbsent stores value in field key with HSETNX and reports whether it
-// was written. A positive ttl is an error wrapping ErrNotSupported.
-func (h *RedisHash) SetIfAbsent(ctx context.Context, key string, value any, ttl time.Duration) (bool, error) {
+// was written. A positive ttl is an error wrapping backends.ErrNotSupported.
+func (h *Hash) SetIfAbsent(ctx context.Context, key string, value any, ttl time.Duration) (bool, error) {
 	if err := h.ready(ctx, "set if absent"); err != nil {
 		return false, err
 	}
 	if err := h.checkTTL("set if absent", ttl); err != nil {
 		return false, err
 	}
-	b, err := bytesValue(h, "set if absent", key, value)
+	b, err := storeutil.BytesValue(h.Name(), "set if absent", key, value)
 	if err != nil {
 		return false, err
 	}
@@ -191,7 +201,7 @@ func (h *RedisHash) SetIfAbsent(ctx context.Context, key string, value any, ttl 
 }
 
 // GetMany reads the fields with one HMGET.
-func (h *RedisHash) GetMany(ctx context.Context, keys []string) ([]any, []bool, error) {
+func (h *Hash) GetMany(ctx context.Context, keys []string) ([]any, []bool, error) {
 	if err := h.ready(ctx, "get many"); err != nil {
 		return nil, nil, err
 	}
@@ -213,7 +223,7 @@ func (h *RedisHash) GetMany(ctx context.Context, keys []string) ([]any, []bool, 
 		case string:
 			values[i], found[i] = []byte(v), true
 		case []byte:
-			values[i], found[i] = nonNil(v), true
+			values[i], found[i] = storeutil.NonNil(v), true
 		default:
 			return nil, nil, h.failN("get many", len(keys), fmt.Errorf("HMGET returned a %T", v))
 		}
@@ -222,8 +232,8 @@ func (h *RedisHash) GetMany(ctx context.Context, keys []string) ([]any, []bool, 
 }
 
 // SetMany stores the fields with one HSET. A positive ttl is an error
-// wrapping ErrNotSupported.
-func (h *RedisHash) SetMany(ctx context.Context, keys []string, values []any, ttl time.Duration) error {
+// wrapping backends.ErrNotSupported.
+func (h *Hash) SetMany(ctx context.Context, keys []string, values []any, ttl time.Duration) error {
 	if err := h.ready(ctx, "set many"); err != nil {
 		return err
 	}
@@ -238,7 +248,7 @@ func (h *RedisHash) SetMany(ctx context.Context, keys []string, values []any, tt
 	}
 	args := make([]any, 0, 2*len(keys))
 	for i, k := range keys {
-		b, err := bytesValue(h, "set many", k, values[i])
+		b, err := storeutil.BytesValue(h.Name(), "set many", k, values[i])
 		if err != nil {
 			return err
 		}
@@ -251,7 +261,7 @@ func (h *RedisHash) SetMany(ctx context.Context, keys []string, values []any, tt
 }
 
 // DeleteMany removes the fields with one HDEL.
-func (h *RedisHash) DeleteMany(ctx context.Context, keys []string) error {
+func (h *Hash) DeleteMany(ctx context.Context, keys []string) error {
 	if err := h.ready(ctx, "delete many"); err != nil {
 		return err
 	}
@@ -265,7 +275,7 @@ func (h *RedisHash) DeleteMany(ctx context.Context, keys []string) error {
 }
 
 // HasMany tests the fields with one HEXISTS per field in one pipeline.
-func (h *RedisHash) HasMany(ctx context.Context, keys []string) ([]bool, error) {
+func (h *Hash) HasMany(ctx context.Context, keys []string) ([]bool, error) {
 	if err := h.ready(ctx, "has many"); err != nil {
 		return nil, err
 	}
@@ -288,8 +298,8 @@ func (h *RedisHash) HasMany(ctx context.Context, keys []string) ([]bool, error) 
 }
 
 // TouchMany with a zero ttl does nothing; a positive ttl is an error
-// wrapping ErrNotSupported.
-func (h *RedisHash) TouchMany(ctx context.Context, _ []string, ttl time.Duration) error {
+// wrapping backends.ErrNotSupported.
+func (h *Hash) TouchMany(ctx context.Context, _ []string, ttl time.Duration) error {
 	if err := h.ready(ctx, "touch many"); err != nil {
 		return err
 	}
@@ -299,12 +309,12 @@ func (h *RedisHash) TouchMany(ctx context.Context, _ []string, ttl time.Duration
 // Clear removes every field that starts with prefix: HSCAN MATCH with the
 // prefix glob-escaped, then HDEL of what was found (and match accepts),
 // batch by batch. An empty prefix with no match unlinks the whole hash.
-func (h *RedisHash) Clear(ctx context.Context, prefix string, match func(string) bool) error {
+func (h *Hash) Clear(ctx context.Context, prefix string, match func(string) bool) error {
 	if err := h.ready(ctx, "clear"); err != nil {
 		return err
 	}
 	fail := func(err error) error {
-		return fmt.Errorf("ring: backend redis-hash: clear prefix %s in hash %s: %w", quoteKey(prefix), quoteKey(h.key), err)
+		return fmt.Errorf("ring: backend redis-hash: clear prefix %s in hash %s: %w", storeutil.QuoteKey(prefix), storeutil.QuoteKey(h.key), err)
 	}
 	if prefix == "" && match == nil {
 		if err := h.client.Unlink(ctx, h.key).Err(); err != nil {
@@ -325,7 +335,7 @@ func (h *RedisHash) Clear(ctx context.Context, prefix string, match func(string)
 		if len(kv) > 0 {
 			fields := make([]string, 0, len(kv)/2)
 			for i := 0; i < len(kv); i += 2 {
-				if matches(match, kv[i]) {
+				if match == nil || match(kv[i]) {
 					fields = append(fields, kv[i])
 				}
 			}

@@ -1,4 +1,4 @@
-package backends
+package memcachestore
 
 import (
 	"errors"
@@ -27,7 +27,7 @@ import (
 // [Open] uses it for memcache:// URLs. It is safe for concurrent use; the
 // zero value has no servers (every PickServer fails with
 // memcache.ErrNoServers).
-type MemcacheServers struct {
+type Servers struct {
 	addrs []net.Addr // *memcacheAddr, one pointer per server for the life of the value
 }
 
@@ -37,18 +37,18 @@ type memcacheAddr struct{ network, addr string }
 func (a *memcacheAddr) Network() string { return a.network }
 func (a *memcacheAddr) String() string  { return a.addr }
 
-var _ memcache.ServerSelector = (*MemcacheServers)(nil)
+var _ memcache.ServerSelector = (*Servers)(nil)
 
 // NewMemcacheServers returns a selector over servers, each "host:port" (a
 // name or an IP address; IPv6 in brackets) or the path of a Unix socket
 // (anything with a '/'). It resolves nothing and fails only on an empty
 // list or item, or a TCP item without a port. A server listed twice gets
 // twice the keys, as in ServerList.
-func NewMemcacheServers(servers ...string) (*MemcacheServers, error) {
+func NewServers(servers ...string) (*Servers, error) {
 	if len(servers) == 0 {
 		return nil, errors.New("ring: memcache servers: empty list")
 	}
-	ms := &MemcacheServers{addrs: make([]net.Addr, len(servers))}
+	ms := &Servers{addrs: make([]net.Addr, len(servers))}
 	for i, s := range servers {
 		switch {
 		case strings.Contains(s, "/"):
@@ -69,7 +69,7 @@ func NewMemcacheServers(servers ...string) (*MemcacheServers, error) {
 var keyBufPool = sync.Pool{New: func() any { b := make([]byte, 256); return &b }}
 
 // PickServer returns the server of key.
-func (ms *MemcacheServers) PickServer(key string) (net.Addr, error) {
+func (ms *Servers) PickServer(key string) (net.Addr, error) {
 	switch len(ms.addrs) {
 	case 0:
 		return nil, memcache.ErrNoServers
@@ -84,7 +84,7 @@ func (ms *MemcacheServers) PickServer(key string) (net.Addr, error) {
 }
 
 // Each calls f with each server, in the order given, until f fails.
-func (ms *MemcacheServers) Each(f func(net.Addr) error) error {
+func (ms *Servers) Each(f func(net.Addr) error) error {
 	for _, a := range ms.addrs {
 		if err := f(a); err != nil {
 			return err

@@ -1,4 +1,4 @@
-package backends
+package memcachestore
 
 import (
 	"bufio"
@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/bradfitz/gomemcache/memcache"
+	"github.com/ringcache/ring/internal/storeutil"
 )
 
 // The bulk path of Memcache when it knows the client's server selector
@@ -175,7 +176,7 @@ func (p *mcPipe) group(keys []string) ([]mcGroup, error) {
 	for i, k := range keys {
 		addr, err := p.ss.PickServer(k)
 		if err != nil {
-			return nil, fmt.Errorf("pick the server of %s: %w", quoteKey(k), err)
+			return nil, fmt.Errorf("pick the server of %s: %w", storeutil.QuoteKey(k), err)
 		}
 		g := 0
 		// By name: a selector may return a new net.Addr for each key.
@@ -447,11 +448,11 @@ func (p *mcPipe) writeMany(ctx context.Context, keys, names []string, c mcComman
 					continue
 				}
 				if !bytes.HasPrefix(answer, []byte("SERVER_ERROR")) && string(answer) != "NOT_STORED" {
-					return fmt.Errorf("%w: %q to %s %s", errMemcacheProtocol, answer, c.verb, quoteKey(names[i]))
+					return fmt.Errorf("%w: %q to %s %s", errMemcacheProtocol, answer, c.verb, storeutil.QuoteKey(names[i]))
 				}
 				failed++
 				if first == nil {
-					what := c.verb + " " + quoteKey(names[i])
+					what := c.verb + " " + storeutil.QuoteKey(names[i])
 					if c.data != nil {
 						what += fmt.Sprintf(" (%d bytes)", len(c.data(i)))
 					}
@@ -540,7 +541,7 @@ func (p *mcPipe) readValues(ctx context.Context, cn *mcConn, keys []string, idx 
 			return err
 		}
 		if v[size] != '\r' || v[size+1] != '\n' {
-			return fmt.Errorf("%w: the value of %s does not end with CRLF", errMemcacheProtocol, quoteKey(keys[idx[next]]))
+			return fmt.Errorf("%w: the value of %s does not end with CRLF", errMemcacheProtocol, storeutil.QuoteKey(keys[idx[next]]))
 		}
 		out[idx[next]] = v[:size:size]
 		next++

@@ -1,4 +1,4 @@
-package backends
+package redisstore
 
 import (
 	"context"
@@ -82,22 +82,12 @@ func TestCeilMillis(t *testing.T) {
 	}
 }
 
-func TestQuoteKey(t *testing.T) {
-	if got := quoteKey("a\x00b"); got != `"a\x00b"` {
-		t.Errorf("quoteKey = %s", got)
-	}
-	long := quoteKey(strings.Repeat("k", 1000))
-	if len(long) > 200 || !strings.Contains(long, "(1000 bytes)") {
-		t.Errorf("quoteKey of a long key = %s", long)
-	}
-}
-
 func TestRedisGroups(t *testing.T) {
 	keys := make([]string, 1200)
 	for i := range keys {
 		keys[i] = "k" + strings.Repeat("x", i%7)
 	}
-	check := func(name string, r *Redis, wantGroups int, sameSlot bool) {
+	check := func(name string, r *Store, wantGroups int, sameSlot bool) {
 		t.Helper()
 		g := r.groups(keys)
 		if wantGroups > 0 && len(g) != wantGroups {
@@ -134,22 +124,18 @@ func TestRedisGroups(t *testing.T) {
 		{"cluster", redis.NewClusterClient(&redis.ClusterOptions{}), 0, true},
 		{"ring", redis.NewRing(&redis.RingOptions{}), len(keys), false},
 	} {
-		check(tc.name, NewRedis(tc.client), tc.want, tc.sameSlot)
+		check(tc.name, New(tc.client), tc.want, tc.sameSlot)
 		_ = tc.client.Close() // clients start goroutines: stop them
 	}
 }
 
 func TestRedisNilClient(t *testing.T) {
-	r := NewRedis(nil)
+	r := New(nil)
 	if _, _, err := r.Get(context.Background(), "k"); err == nil || !strings.Contains(err.Error(), "nil client") {
 		t.Errorf("Get on a nil client: %v", err)
 	}
-	h := NewRedisHash(nil, "h")
+	h := NewHash(nil, "h")
 	if err := h.Set(context.Background(), "k", []byte("v"), 0); err == nil || !strings.Contains(err.Error(), "nil client") {
 		t.Errorf("Set on a nil client: %v", err)
-	}
-	m := NewMemcache(nil)
-	if _, err := m.Has(context.Background(), "k"); err == nil || !strings.Contains(err.Error(), "nil client") {
-		t.Errorf("Has on a nil client: %v", err)
 	}
 }

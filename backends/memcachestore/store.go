@@ -1,4 +1,4 @@
-package backends
+package memcachestore
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/bradfitz/gomemcache/memcache"
+	"github.com/ringcache/ring/backends"
+	"github.com/ringcache/ring/internal/storeutil"
 )
 
 // memcacheRelativeLimit is the longest expiry memcached takes as a number of
@@ -18,7 +20,7 @@ const memcacheRelativeLimit = 30 * 24 * 60 * 60
 
 // MemcacheKeyPrefix starts every key that Memcache rewrites (see
 // [Memcache.RefactorKey]). It is Python Ring's format.
-const MemcacheKeyPrefix = "ring-sha1:"
+const KeyPrefix = "ring-sha1:"
 
 // Memcache is a bytes backend on a gomemcache client, which spreads keys over
 // one or more memcached servers.
@@ -49,7 +51,7 @@ const MemcacheKeyPrefix = "ring-sha1:"
 // form for them). Has is a Get (memcached has no command that tests a key
 // without reading it). Clear is not supported: memcached cannot list its
 // keys, so Memcache does not implement [Clearer] and [Clear] returns an
-// error wrapping [ErrNotSupported].
+// error wrapping [backends.ErrNotSupported].
 //
 // Values: memcached refuses an item over its size limit (1 MiB by default,
 // key and about 50 bytes of item header included); Set returns that error
@@ -61,24 +63,24 @@ const MemcacheKeyPrefix = "ring-sha1:"
 // the exception: they stop as soon as ctx ends, and end by its deadline.
 //
 // Memcache is safe for concurrent use.
-type Memcache struct {
+type Store struct {
 	client *memcache.Client
 	pipe   *mcPipe // the bulk forms, when the selector is known
 	now    func() time.Time
-	owned  bool // made by Open: Close closes client
+	owned  bool // made by Own: Close closes client
 }
 
 // A MemcacheOption configures [NewMemcache]. Like the other options of the
 // project, it prints itself (String), so that options can be shown in
 // errors and logs.
-type MemcacheOption interface {
-	applyMemcache(*Memcache)
+type Option interface {
+	applyMemcache(*Store)
 	String() string
 }
 
 type memcacheSelectorOption struct{ ss memcache.ServerSelector }
 
-func (o memcacheSelectorOption) applyMemcache(m *Memcache) {
+func (o memcacheSelectorOption) applyMemcache(m *Store) {
 	if o.ss != nil && m.client != nil {
 		m.pipe = &mcPipe{client: m.client, ss: o.ss}
 	}
@@ -86,9 +88,9 @@ func (o memcacheSelectorOption) applyMemcache(m *Memcache) {
 
 func (o memcacheSelectorOption) String() string {
 	if o.ss == nil {
-		return "MemcacheSelector(nil)"
+		return "WithSelector(nil)"
 	}
-	return fmt.Sprintf("MemcacheSelector(%T)", o.ss)
+	return fmt.Sprintf("WithSelector(%T)", o.ss)
 }
 
 // MemcacheSelector gives NewMemcache the server selector that client was
@@ -108,14 +110,14 @@ func (o memcacheSelectorOption) String() string {
 //	ss, err := backends.NewMemcacheServers("cache1:11211", "cache2:11211") // resolved at each dial
 //	if err != nil { ... }
 //	m := backends.NewMemcache(memcache.NewFromSelector(ss), backends.MemcacheSelector(ss))
-func MemcacheSelector(ss memcache.ServerSelector) MemcacheOption {
+func WithSelector(ss memcache.ServerSelector) Option {
 	return memcacheSelectorOption{ss: ss}
 }
 
 // NewMemcache returns a Memcache backend on client. The client stays the
 // caller's: [Memcache.Close] leaves it open.
-func NewMemcache(client *memcache.Client, opts ...MemcacheOption) *Memcache {
-	m := &Memcache{client: client, now: time.Now}
+func New(client *memcache.Client, opts ...Option) *Store {
+	m := &Store{client: client, now: time.Now}
 	for _, o := range opts {
 		if o != nil {
 			o.applyMemcache(m)
@@ -124,39 +126,47 @@ func NewMemcache(client *memcache.Client, opts ...MemcacheOption) *Memcache {
 	return m
 }
 
+// Own is New, and the Store owns client: [Store.Close] closes its idle
+// connections too (storeurl.Open makes its backends so).
+func Own(client *memcache.Client, opts ...Option) *Store {
+	m := New(client, opts...)
+	m.owned = true
+	return m
+}
+
 var (
-	_ Storage       = (*Memcache)(nil)
-	_ Haser         = (*Memcache)(nil)
-	_ Toucher       = (*Memcache)(nil)
-	_ SetIfAbsenter = (*Memcache)(nil)
-	_ BulkGetter    = (*Memcache)(nil)
-	_ BulkSetter    = (*Memcache)(nil)
-	_ BulkDeleter   = (*Memcache)(nil)
-	_ BulkHaser     = (*Memcache)(nil)
-	_ BulkToucher   = (*Memcache)(nil)
-	_ KeyRefactorer = (*Memcache)(nil)
-	_ Closer        = (*Memcache)(nil)
-	_ Remover       = (*Memcache)(nil)
+	_ backends.Storage       = (*Store)(nil)
+	_ backends.Haser         = (*Store)(nil)
+	_ backends.Toucher       = (*Store)(nil)
+	_ backends.SetIfAbsenter = (*Store)(nil)
+	_ backends.BulkGetter    = (*Store)(nil)
+	_ backends.BulkSetter    = (*Store)(nil)
+	_ backends.BulkDeleter   = (*Store)(nil)
+	_ backends.BulkHaser     = (*Store)(nil)
+	_ backends.BulkToucher   = (*Store)(nil)
+	_ backends.KeyRefactorer = (*Store)(nil)
+	_ backends.Closer        = (*Store)(nil)
+	_ backends.Remover       = (*Store)(nil)
 )
 
 // Name returns "memcache".
-func (*Memcache) Name() string { return "memcache" }
+func (*Store) Name() string { return "memcache" }
 
 // Bytes returns true: Memcache stores []byte values.
-func (*Memcache) Bytes() bool { return true }
+func (*Store) Bytes() bool { return true }
 
 // Raw returns the *memcache.Client given to NewMemcache.
-func (m *Memcache) Raw() any { return m.client }
+func (m *Store) Raw() any { return m.client }
 
 // RefactorKey returns key as memcached stores it: unchanged when it is 1 to
 // 249 bytes long and every byte is in '!'..'~', and "ring-sha1:" followed by
 // the hex SHA-1 of key otherwise.
-func (*Memcache) RefactorKey(key string) string {
+func (*Store) RefactorKey(key string) string {
 	if memcacheKeyOK(key) {
 		return key
 	}
 	sum := sha1.Sum([]byte(key))
-	return MemcacheKeyPrefix + hex.EncodeToString(sum[:])
+	return KeyPrefix + hex.EncodeToString(sum[:])
 }
 
 func memcacheKeyOK(key string) bool {
@@ -175,7 +185,7 @@ func memcacheKeyOK(key string) bool {
 // and the client's idle connections when [Open] made it; a client given to
 // NewMemcache stays open for its owner to close. With a selector, the bulk
 // forms fail after Close.
-func (m *Memcache) Close() error {
+func (m *Store) Close() error {
 	if m.pipe != nil {
 		m.pipe.close()
 	}
@@ -188,17 +198,17 @@ func (m *Memcache) Close() error {
 	return nil
 }
 
-func (m *Memcache) ready(ctx context.Context, op string) error {
-	return ready(ctx, "memcache", op, m.client != nil)
+func (m *Store) ready(ctx context.Context, op string) error {
+	return storeutil.Ready(ctx, "memcache", op, m.client != nil)
 }
 
-func (m *Memcache) fail(op, key string, err error) error {
-	return fmt.Errorf("ring: backend memcache: %s %s: %w", op, quoteKey(key), err)
+func (m *Store) fail(op, key string, err error) error {
+	return fmt.Errorf("ring: backend memcache: %s %s: %w", op, storeutil.QuoteKey(key), err)
 }
 
 // expiration converts ttl to memcached's expiration field.
-func (m *Memcache) expiration(ttl time.Duration) (int32, error) {
-	if err := CheckTTL(m, ttl); err != nil {
+func (m *Store) expiration(ttl time.Duration) (int32, error) {
+	if err := backends.CheckTTL(m, ttl); err != nil {
 		return 0, err
 	}
 	return memcacheExpiration(ttl, m.now)
@@ -224,7 +234,7 @@ func memcacheExpiration(ttl time.Duration, now func() time.Time) (int32, error) 
 }
 
 // Get returns the bytes under key; a missing key is a miss.
-func (m *Memcache) Get(ctx context.Context, key string) (any, bool, error) {
+func (m *Store) Get(ctx context.Context, key string) (any, bool, error) {
 	if err := m.ready(ctx, "get"); err != nil {
 		return nil, false, err
 	}
@@ -235,11 +245,11 @@ func (m *Memcache) Get(ctx context.Context, key string) (any, bool, error) {
 	if err != nil {
 		return nil, false, m.fail("get", key, err)
 	}
-	return nonNil(it.Value), true, nil
+	return storeutil.NonNil(it.Value), true, nil
 }
 
 // Set stores value, which must be a []byte, under key.
-func (m *Memcache) Set(ctx context.Context, key string, value any, ttl time.Duration) error {
+func (m *Store) Set(ctx context.Context, key string, value any, ttl time.Duration) error {
 	if err := m.ready(ctx, "set"); err != nil {
 		return err
 	}
@@ -247,30 +257,30 @@ func (m *Memcache) Set(ctx context.Context, key string, value any, ttl time.Dura
 	if err != nil {
 		return err
 	}
-	b, err := bytesValue(m, "set", key, value)
+	b, err := storeutil.BytesValue(m.Name(), "set", key, value)
 	if err != nil {
 		return err
 	}
 	return m.set(key, b, exp)
 }
 
-func (m *Memcache) set(key string, b []byte, exp int32) error {
+func (m *Store) set(key string, b []byte, exp int32) error {
 	err := m.client.Set(&memcache.Item{Key: m.RefactorKey(key), Value: b, Expiration: exp})
 	if err != nil {
-		return fmt.Errorf("ring: backend memcache: set %s (%d bytes): %w", quoteKey(key), len(b), err)
+		return fmt.Errorf("ring: backend memcache: set %s (%d bytes): %w", storeutil.QuoteKey(key), len(b), err)
 	}
 	return nil
 }
 
 // Delete removes key; an absent key is not an error.
-func (m *Memcache) Delete(ctx context.Context, key string) error {
+func (m *Store) Delete(ctx context.Context, key string) error {
 	if err := m.ready(ctx, "delete"); err != nil {
 		return err
 	}
 	return m.delete(key)
 }
 
-func (m *Memcache) delete(key string) error {
+func (m *Store) delete(key string) error {
 	err := m.client.Delete(m.RefactorKey(key))
 	if err != nil && !errors.Is(err, memcache.ErrCacheMiss) {
 		return m.fail("delete", key, err)
@@ -280,7 +290,7 @@ func (m *Memcache) delete(key string) error {
 
 // Remove deletes key and reports whether it was there (memcached answers
 // NOT_FOUND for an absent key), in one round trip.
-func (m *Memcache) Remove(ctx context.Context, key string) (bool, error) {
+func (m *Store) Remove(ctx context.Context, key string) (bool, error) {
 	if err := m.ready(ctx, "remove"); err != nil {
 		return false, err
 	}
@@ -296,7 +306,7 @@ func (m *Memcache) Remove(ctx context.Context, key string) (bool, error) {
 
 // Has reports whether key is present. memcached has no command that tests a
 // key without reading it, so Has is a Get that drops the value.
-func (m *Memcache) Has(ctx context.Context, key string) (bool, error) {
+func (m *Store) Has(ctx context.Context, key string) (bool, error) {
 	if err := m.ready(ctx, "has"); err != nil {
 		return false, err
 	}
@@ -312,7 +322,7 @@ func (m *Memcache) Has(ctx context.Context, key string) (bool, error) {
 
 // Touch gives key a new expiry with memcached's touch; a zero ttl makes it
 // persistent. An absent key stays absent.
-func (m *Memcache) Touch(ctx context.Context, key string, ttl time.Duration) error {
+func (m *Store) Touch(ctx context.Context, key string, ttl time.Duration) error {
 	if err := m.ready(ctx, "touch"); err != nil {
 		return err
 	}
@@ -323,7 +333,7 @@ func (m *Memcache) Touch(ctx context.Context, key string, ttl time.Duration) err
 	return m.touch(key, exp)
 }
 
-func (m *Memcache) touch(key string, exp int32) error {
+func (m *Store) touch(key string, exp int32) error {
 	err := m.client.Touch(m.RefactorKey(key), exp)
 	if err != nil && !errors.Is(err, memcache.ErrCacheMiss) {
 		return m.fail("touch", key, err)
@@ -333,7 +343,7 @@ func (m *Memcache) touch(key string, exp int32) error {
 
 // SetIfAbsent stores value under key with memcached's add and reports whether
 // it was written.
-func (m *Memcache) SetIfAbsent(ctx context.Context, key string, value any, ttl time.Duration) (bool, error) {
+func (m *Store) SetIfAbsent(ctx context.Context, key string, value any, ttl time.Duration) (bool, error) {
 	if err := m.ready(ctx, "set if absent"); err != nil {
 		return false, err
 	}
@@ -341,7 +351,7 @@ func (m *Memcache) SetIfAbsent(ctx context.Context, key string, value any, ttl t
 	if err != nil {
 		return false, err
 	}
-	b, err := bytesValue(m, "set if absent", key, value)
+	b, err := storeutil.BytesValue(m.Name(), "set if absent", key, value)
 	if err != nil {
 		return false, err
 	}
@@ -350,7 +360,7 @@ func (m *Memcache) SetIfAbsent(ctx context.Context, key string, value any, ttl t
 		return false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("ring: backend memcache: set if absent %s (%d bytes): %w", quoteKey(key), len(b), err)
+		return false, fmt.Errorf("ring: backend memcache: set if absent %s (%d bytes): %w", storeutil.QuoteKey(key), len(b), err)
 	}
 	return true, nil
 }
@@ -358,7 +368,7 @@ func (m *Memcache) SetIfAbsent(ctx context.Context, key string, value any, ttl t
 // getMulti reads keys into out (a miss stays nil), each hit a slice of its
 // own: on the backend's connections when it has the selector, with
 // GetMulti otherwise.
-func (m *Memcache) getMulti(ctx context.Context, op string, keys []string, out [][]byte) error {
+func (m *Store) getMulti(ctx context.Context, op string, keys []string, out [][]byte) error {
 	rk := m.refactorAll(keys)
 	if m.pipe != nil {
 		if err := m.pipe.getMany(ctx, rk, out); err != nil {
@@ -383,17 +393,47 @@ func (m *Memcache) getMulti(ctx context.Context, op string, keys []string, out [
 			continue
 		}
 		given[k] = struct{}{}
-		out[i] = nonNil(it.Value)
+		out[i] = storeutil.NonNil(it.Value)
 	}
 	return nil
 }
 
-// cancelsBulk reports whether the bulk forms stop by themselves when their
-// ctx ends, so that Cancelable calls them directly.
-func (m *Memcache) cancelsBulk() bool { return m.pipe != nil }
+// CancelsBulk reports whether the bulk forms stop by themselves when their
+// ctx ends (they do with a selector: WithSelector), so that
+// backends.Cancelable calls them directly (see backends.BulkCanceler).
+func (m *Store) CancelsBulk() bool { return m.pipe != nil }
+
+// Remote returns true: calls go to memcached servers (see
+// backends.RemoteStorage).
+func (*Store) Remote() bool { return true }
+
+// Unreachable reports whether err means that memcached could not be
+// reached, beyond the network errors backends.Unreachable knows:
+// gomemcache's connect timeout and "no servers" (see
+// backends.ErrorClassifier).
+func (*Store) Unreachable(err error) bool {
+	var cte *memcache.ConnectTimeoutError
+	return errors.As(err, &cte) || errors.Is(err, memcache.ErrNoServers)
+}
+
+// Nodes names the server a key goes to, when the selector is known (see
+// WithSelector and backends.NodeLocator); refresh is nil.
+func (m *Store) Nodes() (func(ctx context.Context, key string) (string, error), func()) {
+	if m.pipe == nil {
+		return nil, nil
+	}
+	ss := m.pipe.ss
+	return func(_ context.Context, key string) (string, error) {
+		addr, err := ss.PickServer(m.RefactorKey(key))
+		if err != nil {
+			return "", err
+		}
+		return addr.String(), nil
+	}, nil
+}
 
 // GetMany reads keys with one request per server.
-func (m *Memcache) GetMany(ctx context.Context, keys []string) ([]any, []bool, error) {
+func (m *Store) GetMany(ctx context.Context, keys []string) ([]any, []bool, error) {
 	bs, err := m.GetManyBytes(ctx, keys)
 	if err != nil {
 		return nil, nil, err
@@ -409,7 +449,7 @@ func (m *Memcache) GetMany(ctx context.Context, keys []string) ([]any, []bool, e
 }
 
 // GetManyBytes is GetMany without boxing: a nil element is a miss.
-func (m *Memcache) GetManyBytes(ctx context.Context, keys []string) ([][]byte, error) {
+func (m *Store) GetManyBytes(ctx context.Context, keys []string) ([][]byte, error) {
 	if err := m.ready(ctx, "get many"); err != nil {
 		return nil, err
 	}
@@ -429,7 +469,7 @@ func (m *Memcache) GetManyBytes(ctx context.Context, keys []string) ([][]byte, e
 // of Set without it (memcached has no multi-key set), which stops at the
 // first error. Every value must be a []byte; a wrong type is reported
 // before anything is written.
-func (m *Memcache) SetMany(ctx context.Context, keys []string, values []any, ttl time.Duration) error {
+func (m *Store) SetMany(ctx context.Context, keys []string, values []any, ttl time.Duration) error {
 	if err := m.ready(ctx, "set many"); err != nil {
 		return err
 	}
@@ -442,7 +482,7 @@ func (m *Memcache) SetMany(ctx context.Context, keys []string, values []any, ttl
 	}
 	bs := make([][]byte, len(values))
 	for i, v := range values {
-		if bs[i], err = bytesValue(m, "set many", keys[i], v); err != nil {
+		if bs[i], err = storeutil.BytesValue(m.Name(), "set many", keys[i], v); err != nil {
 			return err
 		}
 	}
@@ -463,7 +503,7 @@ func (m *Memcache) SetMany(ctx context.Context, keys []string, values []any, ttl
 }
 
 // refactorAll returns keys as memcached stores them.
-func (m *Memcache) refactorAll(keys []string) []string {
+func (m *Store) refactorAll(keys []string) []string {
 	rk := make([]string, len(keys))
 	for i, k := range keys {
 		rk[i] = m.RefactorKey(k)
@@ -472,7 +512,7 @@ func (m *Memcache) refactorAll(keys []string) []string {
 }
 
 // pipelined runs a bulk write of the pipe on the refactored keys.
-func (m *Memcache) pipelined(op string, keys []string, fn func(rk []string) error) error {
+func (m *Store) pipelined(op string, keys []string, fn func(rk []string) error) error {
 	if err := fn(m.refactorAll(keys)); err != nil {
 		return fmt.Errorf("ring: backend memcache: %s (%d keys): %w", op, len(keys), err)
 	}
@@ -481,7 +521,7 @@ func (m *Memcache) pipelined(op string, keys []string, fn func(rk []string) erro
 
 // DeleteMany removes keys: pipelined with the selector, by a loop of Delete
 // (stopping at the first error) without it.
-func (m *Memcache) DeleteMany(ctx context.Context, keys []string) error {
+func (m *Store) DeleteMany(ctx context.Context, keys []string) error {
 	if m.pipe != nil && len(keys) > 0 {
 		if err := m.ready(ctx, "delete many"); err != nil {
 			return err
@@ -503,7 +543,7 @@ func (m *Memcache) DeleteMany(ctx context.Context, keys []string) error {
 
 // HasMany tests keys as GetMany reads them (memcached has no command that
 // tests a key without reading it).
-func (m *Memcache) HasMany(ctx context.Context, keys []string) ([]bool, error) {
+func (m *Store) HasMany(ctx context.Context, keys []string) ([]bool, error) {
 	if err := m.ready(ctx, "has many"); err != nil {
 		return nil, err
 	}
@@ -523,7 +563,7 @@ func (m *Memcache) HasMany(ctx context.Context, keys []string) ([]bool, error) {
 
 // TouchMany gives every present key a new expiry: pipelined with the
 // selector, by a loop of Touch (stopping at the first error) without it.
-func (m *Memcache) TouchMany(ctx context.Context, keys []string, ttl time.Duration) error {
+func (m *Store) TouchMany(ctx context.Context, keys []string, ttl time.Duration) error {
 	if err := m.ready(ctx, "touch many"); err != nil {
 		return err
 	}

@@ -1,16 +1,18 @@
-package backends
+package redisstore
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unsafe"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/ringcache/ring/backends"
+	"github.com/ringcache/ring/internal/storeutil"
 )
 
 // Redis is a bytes backend on a go-redis/v9 [redis.UniversalClient]: a single
@@ -36,17 +38,25 @@ import (
 // ctx deadline.
 //
 // Redis is safe for concurrent use.
-type Redis struct {
+type Store struct {
 	client  redis.UniversalClient
 	cluster *redis.ClusterClient
 	ring    *redis.Ring
-	owned   bool // made by Open: Close closes client
+	owned   bool // made by Own: Close closes client
 }
 
 // NewRedis returns a Redis backend on client. The client stays the
 // caller's: [Redis.Close] leaves it open.
-func NewRedis(client redis.UniversalClient) *Redis {
-	r := &Redis{client: client}
+func New(client redis.UniversalClient) *Store {
+	return newStore(client, false)
+}
+
+// Own returns a Store on client that owns it: [Store.Close] closes
+// client too (storeurl.Open makes its backends so).
+func Own(client redis.UniversalClient) *Store { return newStore(client, true) }
+
+func newStore(client redis.UniversalClient, owned bool) *Store {
+	r := &Store{client: client, owned: owned}
 	switch c := client.(type) {
 	case *redis.ClusterClient:
 		r.cluster = c
@@ -55,11 +65,6 @@ func NewRedis(client redis.UniversalClient) *Redis {
 	}
 	return r
 }
-
-// stopsAtDeadline reports whether the client stops a call at its
-// context's deadline by itself, dial, pool wait, reads and writes
-// included: go-redis does when ContextTimeoutEnabled is set.
-func (r *Redis) stopsAtDeadline() bool { return redisStopsAtDeadline(r.client) }
 
 func redisStopsAtDeadline(client redis.UniversalClient) bool {
 	switch c := client.(type) {
@@ -72,32 +77,32 @@ func redisStopsAtDeadline(client redis.UniversalClient) bool {
 }
 
 var (
-	_ Storage       = (*Redis)(nil)
-	_ Haser         = (*Redis)(nil)
-	_ Toucher       = (*Redis)(nil)
-	_ SetIfAbsenter = (*Redis)(nil)
-	_ BulkGetter    = (*Redis)(nil)
-	_ BulkSetter    = (*Redis)(nil)
-	_ BulkDeleter   = (*Redis)(nil)
-	_ BulkHaser     = (*Redis)(nil)
-	_ BulkToucher   = (*Redis)(nil)
-	_ Clearer       = (*Redis)(nil)
-	_ Closer        = (*Redis)(nil)
-	_ Remover       = (*Redis)(nil)
+	_ backends.Storage       = (*Store)(nil)
+	_ backends.Haser         = (*Store)(nil)
+	_ backends.Toucher       = (*Store)(nil)
+	_ backends.SetIfAbsenter = (*Store)(nil)
+	_ backends.BulkGetter    = (*Store)(nil)
+	_ backends.BulkSetter    = (*Store)(nil)
+	_ backends.BulkDeleter   = (*Store)(nil)
+	_ backends.BulkHaser     = (*Store)(nil)
+	_ backends.BulkToucher   = (*Store)(nil)
+	_ backends.Clearer       = (*Store)(nil)
+	_ backends.Closer        = (*Store)(nil)
+	_ backends.Remover       = (*Store)(nil)
 )
 
 // Name returns "redis".
-func (*Redis) Name() string { return "redis" }
+func (*Store) Name() string { return "redis" }
 
 // Bytes returns true: Redis stores []byte values.
-func (*Redis) Bytes() bool { return true }
+func (*Store) Bytes() bool { return true }
 
 // Raw returns the redis.UniversalClient given to NewRedis.
-func (r *Redis) Raw() any { return r.client }
+func (r *Store) Raw() any { return r.client }
 
 // Close closes the client when [Open] made it, and does nothing for a
 // client given to NewRedis, which its owner closes.
-func (r *Redis) Close() error {
+func (r *Store) Close() error {
 	if !r.owned || r.client == nil {
 		return nil
 	}
@@ -108,20 +113,20 @@ func (r *Redis) Close() error {
 }
 
 // ready checks what every call needs before it reaches the network.
-func (r *Redis) ready(ctx context.Context, op string) error {
-	return ready(ctx, "redis", op, r.client != nil)
+func (r *Store) ready(ctx context.Context, op string) error {
+	return storeutil.Ready(ctx, "redis", op, r.client != nil)
 }
 
-func (r *Redis) fail(op, key string, err error) error {
-	return fmt.Errorf("ring: backend redis: %s %s: %w", op, quoteKey(key), err)
+func (r *Store) fail(op, key string, err error) error {
+	return fmt.Errorf("ring: backend redis: %s %s: %w", op, storeutil.QuoteKey(key), err)
 }
 
-func (r *Redis) failN(op string, n int, err error) error {
+func (r *Store) failN(op string, n int, err error) error {
 	return fmt.Errorf("ring: backend redis: %s (%d keys): %w", op, n, err)
 }
 
 // Get returns the bytes under key; a missing key is a miss.
-func (r *Redis) Get(ctx context.Context, key string) (any, bool, error) {
+func (r *Store) Get(ctx context.Context, key string) (any, bool, error) {
 	if err := r.ready(ctx, "get"); err != nil {
 		return nil, false, err
 	}
@@ -137,14 +142,14 @@ func (r *Redis) Get(ctx context.Context, key string) (any, bool, error) {
 
 // Set stores value, which must be a []byte, under key with SET (PX ttl when
 // ttl is positive).
-func (r *Redis) Set(ctx context.Context, key string, value any, ttl time.Duration) error {
+func (r *Store) Set(ctx context.Context, key string, value any, ttl time.Duration) error {
 	if err := r.ready(ctx, "set"); err != nil {
 		return err
 	}
-	if err := CheckTTL(r, ttl); err != nil {
+	if err := backends.CheckTTL(r, ttl); err != nil {
 		return err
 	}
-	b, err := bytesValue(r, "set", key, value)
+	b, err := storeutil.BytesValue(r.Name(), "set", key, value)
 	if err != nil {
 		return err
 	}
@@ -155,7 +160,7 @@ func (r *Redis) Set(ctx context.Context, key string, value any, ttl time.Duratio
 }
 
 // Delete removes key with DEL.
-func (r *Redis) Delete(ctx context.Context, key string) error {
+func (r *Store) Delete(ctx context.Context, key string) error {
 	if err := r.ready(ctx, "delete"); err != nil {
 		return err
 	}
@@ -167,7 +172,7 @@ func (r *Redis) Delete(ctx context.Context, key string) error {
 
 // Remove deletes key with DEL and reports whether it was there (DEL's
 // count), in one round trip.
-func (r *Redis) Remove(ctx context.Context, key string) (bool, error) {
+func (r *Store) Remove(ctx context.Context, key string) (bool, error) {
 	if err := r.ready(ctx, "remove"); err != nil {
 		return false, err
 	}
@@ -179,7 +184,7 @@ func (r *Redis) Remove(ctx context.Context, key string) (bool, error) {
 }
 
 // Has reports whether key exists, with EXISTS.
-func (r *Redis) Has(ctx context.Context, key string) (bool, error) {
+func (r *Store) Has(ctx context.Context, key string) (bool, error) {
 	if err := r.ready(ctx, "has"); err != nil {
 		return false, err
 	}
@@ -192,11 +197,11 @@ func (r *Redis) Has(ctx context.Context, key string) (bool, error) {
 
 // Touch gives key a new expiry with PEXPIRE, or removes its expiry with
 // PERSIST when ttl is zero. An absent key stays absent.
-func (r *Redis) Touch(ctx context.Context, key string, ttl time.Duration) error {
+func (r *Store) Touch(ctx context.Context, key string, ttl time.Duration) error {
 	if err := r.ready(ctx, "touch"); err != nil {
 		return err
 	}
-	if err := CheckTTL(r, ttl); err != nil {
+	if err := backends.CheckTTL(r, ttl); err != nil {
 		return err
 	}
 	var err error
@@ -213,14 +218,14 @@ func (r *Redis) Touch(ctx context.Context, key string, ttl time.Duration) error 
 
 // SetIfAbsent stores value under key with SET NX and reports whether it was
 // written.
-func (r *Redis) SetIfAbsent(ctx context.Context, key string, value any, ttl time.Duration) (bool, error) {
+func (r *Store) SetIfAbsent(ctx context.Context, key string, value any, ttl time.Duration) (bool, error) {
 	if err := r.ready(ctx, "set if absent"); err != nil {
 		return false, err
 	}
-	if err := CheckTTL(r, ttl); err != nil {
+	if err := backends.CheckTTL(r, ttl); err != nil {
 		return false, err
 	}
-	b, err := bytesValue(r, "set if absent", key, value)
+	b, err := storeutil.BytesValue(r.Name(), "set if absent", key, value)
 	if err != nil {
 		return false, err
 	}
@@ -239,7 +244,7 @@ const maxKeysPerCommand = 512
 // may address: one group (chunked) on a single node, one group per hash slot
 // on a cluster, one group per key on a client-side sharded ring (whose
 // shards are not known per key).
-func (r *Redis) groups(keys []string) [][]int {
+func (r *Store) groups(keys []string) [][]int {
 	var out [][]int
 	switch {
 	case r.ring != nil:
@@ -274,17 +279,9 @@ func (r *Redis) groups(keys []string) [][]int {
 	}
 }
 
-func pick(keys []string, idx []int) []string {
-	out := make([]string, len(idx))
-	for i, j := range idx {
-		out[i] = keys[j]
-	}
-	return out
-}
-
 // GetMany reads keys with MGET: one command on a single node, one per hash
 // slot on a cluster, all in one pipeline.
-func (r *Redis) GetMany(ctx context.Context, keys []string) ([]any, []bool, error) {
+func (r *Store) GetMany(ctx context.Context, keys []string) ([]any, []bool, error) {
 	bs, err := r.getMany(ctx, "get many", keys)
 	if err != nil {
 		return nil, nil, err
@@ -300,11 +297,11 @@ func (r *Redis) GetMany(ctx context.Context, keys []string) ([]any, []bool, erro
 }
 
 // GetManyBytes is GetMany without boxing: a nil element is a miss.
-func (r *Redis) GetManyBytes(ctx context.Context, keys []string) ([][]byte, error) {
+func (r *Store) GetManyBytes(ctx context.Context, keys []string) ([][]byte, error) {
 	return r.getMany(ctx, "get many", keys)
 }
 
-func (r *Redis) getMany(ctx context.Context, op string, keys []string) ([][]byte, error) {
+func (r *Store) getMany(ctx context.Context, op string, keys []string) ([][]byte, error) {
 	if err := r.ready(ctx, op); err != nil {
 		return nil, err
 	}
@@ -319,7 +316,7 @@ func (r *Redis) getMany(ctx context.Context, op string, keys []string) ([][]byte
 	} else {
 		pipe := r.client.Pipeline()
 		for i, g := range groups {
-			cmds[i] = pipe.MGet(ctx, pick(keys, g)...)
+			cmds[i] = pipe.MGet(ctx, storeutil.Pick(keys, g)...)
 		}
 		_, _ = pipe.Exec(ctx) // errors are read per command below
 	}
@@ -337,7 +334,7 @@ func (r *Redis) getMany(ctx context.Context, op string, keys []string) ([][]byte
 			case string:
 				out[g[j]] = ownedBytes(v)
 			case []byte:
-				out[g[j]] = nonNil(v)
+				out[g[j]] = storeutil.NonNil(v)
 			default:
 				return nil, r.failN(op, len(keys), fmt.Errorf("MGET returned a %T", v))
 			}
@@ -358,11 +355,11 @@ func ownedBytes(s string) []byte {
 
 // SetMany stores the entries with SET commands in one pipeline. Every value
 // must be a []byte; a wrong type is reported before anything is written.
-func (r *Redis) SetMany(ctx context.Context, keys []string, values []any, ttl time.Duration) error {
+func (r *Store) SetMany(ctx context.Context, keys []string, values []any, ttl time.Duration) error {
 	if err := r.ready(ctx, "set many"); err != nil {
 		return err
 	}
-	if err := CheckTTL(r, ttl); err != nil {
+	if err := backends.CheckTTL(r, ttl); err != nil {
 		return err
 	}
 	if len(keys) != len(values) {
@@ -370,7 +367,7 @@ func (r *Redis) SetMany(ctx context.Context, keys []string, values []any, ttl ti
 	}
 	bs := make([][]byte, len(values))
 	for i, v := range values {
-		b, err := bytesValue(r, "set many", keys[i], v)
+		b, err := storeutil.BytesValue(r.Name(), "set many", keys[i], v)
 		if err != nil {
 			return err
 		}
@@ -395,7 +392,7 @@ func (r *Redis) SetMany(ctx context.Context, keys []string, values []any, ttl ti
 
 // DeleteMany removes keys with DEL: one command on a single node, one per
 // hash slot on a cluster, all in one pipeline.
-func (r *Redis) DeleteMany(ctx context.Context, keys []string) error {
+func (r *Store) DeleteMany(ctx context.Context, keys []string) error {
 	if err := r.ready(ctx, "delete many"); err != nil {
 		return err
 	}
@@ -409,7 +406,7 @@ func (r *Redis) DeleteMany(ctx context.Context, keys []string) error {
 	} else {
 		pipe := r.client.Pipeline()
 		for _, g := range groups {
-			pipe.Del(ctx, pick(keys, g)...)
+			pipe.Del(ctx, storeutil.Pick(keys, g)...)
 		}
 		_, err = pipe.Exec(ctx)
 	}
@@ -420,7 +417,7 @@ func (r *Redis) DeleteMany(ctx context.Context, keys []string) error {
 }
 
 // HasMany tests keys with one EXISTS per key in one pipeline.
-func (r *Redis) HasMany(ctx context.Context, keys []string) ([]bool, error) {
+func (r *Store) HasMany(ctx context.Context, keys []string) ([]bool, error) {
 	if err := r.ready(ctx, "has many"); err != nil {
 		return nil, err
 	}
@@ -444,11 +441,11 @@ func (r *Redis) HasMany(ctx context.Context, keys []string) ([]bool, error) {
 
 // TouchMany gives every present key a new expiry (PEXPIRE, or PERSIST for a
 // zero ttl) in one pipeline.
-func (r *Redis) TouchMany(ctx context.Context, keys []string, ttl time.Duration) error {
+func (r *Store) TouchMany(ctx context.Context, keys []string, ttl time.Duration) error {
 	if err := r.ready(ctx, "touch many"); err != nil {
 		return err
 	}
-	if err := CheckTTL(r, ttl); err != nil {
+	if err := backends.CheckTTL(r, ttl); err != nil {
 		return err
 	}
 	if len(keys) == 0 {
@@ -477,7 +474,7 @@ const scanCount = 1000
 // cluster every master is scanned and the keys are unlinked per hash slot;
 // on a ring every shard is scanned. It never runs FLUSHDB. Keys written
 // while Clear runs may survive it. A key that match rejects is left.
-func (r *Redis) Clear(ctx context.Context, prefix string, match func(string) bool) error {
+func (r *Store) Clear(ctx context.Context, prefix string, match func(string) bool) error {
 	if err := r.ready(ctx, "clear"); err != nil {
 		return err
 	}
@@ -496,7 +493,7 @@ func (r *Redis) Clear(ctx context.Context, prefix string, match func(string) boo
 		err = scanUnlink(ctx, r.client, pattern, match, false)
 	}
 	if err != nil {
-		return fmt.Errorf("ring: backend redis: clear prefix %s: %w", quoteKey(prefix), err)
+		return fmt.Errorf("ring: backend redis: clear prefix %s: %w", storeutil.QuoteKey(prefix), err)
 	}
 	return nil
 }
@@ -608,32 +605,44 @@ func ceilMillis(ttl time.Duration) time.Duration {
 	return ttl
 }
 
-// bytesValue returns value as []byte, or an error naming the backend, the
-// operation, the key and the type that was given instead. The bytes
-// backends (redis, redis-hash, memcache, disk) share it.
-func bytesValue(s Storage, op, key string, value any) ([]byte, error) {
-	if b, ok := value.([]byte); ok {
-		return b, nil
+// StopsAtDeadline reports whether the client stops a call at its
+// context's deadline by itself, dial, pool wait, reads and writes
+// included: go-redis does when ContextTimeoutEnabled is set.
+func (r *Store) StopsAtDeadline() bool { return redisStopsAtDeadline(r.client) }
+
+// Remote returns true: calls go to a Redis server (see
+// backends.RemoteStorage).
+func (*Store) Remote() bool { return true }
+
+// Unreachable reports whether err means that Redis could not be reached or
+// cannot serve yet, beyond the network errors backends.Unreachable knows:
+// go-redis's pool timeout or closed client, and the replies LOADING,
+// CLUSTERDOWN, MASTERDOWN, TRYAGAIN and READONLY (after a failover). See
+// backends.ErrorClassifier.
+func (*Store) Unreachable(err error) bool { return unreachable(err) }
+
+func unreachable(err error) bool {
+	if err == nil {
+		return false
 	}
-	return nil, fmt.Errorf("ring: backend %s: %s %s: value must be []byte, got %T (a bytes backend needs a coder)", s.Name(), op, quoteKey(key), value)
+	return errors.Is(err, redis.ErrPoolTimeout) || errors.Is(err, redis.ErrClosed) ||
+		redis.IsLoadingError(err) || redis.IsClusterDownError(err) || redis.IsMasterDownError(err) ||
+		redis.IsTryAgainError(err) || redis.IsReadOnlyError(err)
 }
 
-// nonNil returns b, or an empty non-nil slice when b is nil, so that a
-// stored empty value reads back as []byte{}.
-func nonNil(b []byte) []byte {
-	if b == nil {
-		return []byte{}
+// Nodes names the master of a key's slot on a cluster client, and asks
+// the client to reload its slot map (see backends.NodeLocator). On other
+// clients both are nil.
+func (r *Store) Nodes() (func(ctx context.Context, key string) (string, error), func()) {
+	c := r.cluster
+	if c == nil {
+		return nil, nil
 	}
-	return b
-}
-
-// maxQuotedKey is how many bytes of a key an error message shows.
-const maxQuotedKey = 128
-
-// quoteKey quotes key for an error message, shortened when it is long.
-func quoteKey(key string) string {
-	if len(key) <= maxQuotedKey {
-		return strconv.Quote(key)
-	}
-	return strconv.Quote(key[:maxQuotedKey]) + "... (" + strconv.Itoa(len(key)) + " bytes)"
+	return func(ctx context.Context, key string) (string, error) {
+		n, err := c.MasterForKey(ctx, key)
+		if err != nil {
+			return "", err
+		}
+		return n.Options().Addr, nil
+	}, func() { c.ReloadState(context.Background()) }
 }

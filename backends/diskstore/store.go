@@ -1,4 +1,4 @@
-package backends
+package diskstore
 
 import (
 	"bytes"
@@ -15,17 +15,19 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ringcache/ring/backends"
+	"github.com/ringcache/ring/internal/storeutil"
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // DiskFileName is the name of the database file that a Disk backend keeps in
 // its directory.
-const DiskFileName = "ring.db"
+const FileName = "ring.db"
 
 // DiskMaxKeySize is the longest key a Disk backend stores, in bytes (bbolt's
 // key limit less the bytes of the expiry index).
-const DiskMaxKeySize = bolt.MaxKeySize - diskOrderHeader
+const MaxKeySize = bolt.MaxKeySize - diskOrderHeader
 
 const (
 	diskFormat       = 1
@@ -36,9 +38,11 @@ const (
 	diskSweepLimit = 256
 	// diskClearBatch is how many keys one transaction of Clear removes.
 	diskClearBatch = 10000
-	// diskDefaultLockTimeout is how long NewDisk waits for the file lock.
-	diskDefaultLockTimeout = time.Second
 )
+
+// DefaultLockTimeout is how long New waits for the file lock when no
+// WithLockTimeout is given.
+const DefaultLockTimeout = time.Second
 
 var (
 	diskEntries    = []byte("entries")
@@ -49,7 +53,7 @@ var (
 )
 
 // DiskOption configures a Disk backend.
-type DiskOption interface {
+type Option interface {
 	applyDisk(*diskConfig)
 	String() string
 }
@@ -70,7 +74,7 @@ func (o diskMaxBytesOption) String() string {
 // DiskMaxBytes bounds the bytes a Disk backend keeps, counted as the sum of
 // the lengths of every stored key and value (0, the default: no bound). A
 // write that takes the total over n evicts older entries, see [Disk].
-func DiskMaxBytes(n int64) DiskOption { return diskMaxBytesOption(n) }
+func WithMaxBytes(n int64) Option { return diskMaxBytesOption(n) }
 
 type diskLockTimeoutOption time.Duration
 
@@ -81,7 +85,7 @@ func (o diskLockTimeoutOption) String() string {
 
 // DiskLockTimeout sets how long NewDisk waits for the database file's lock
 // when another process holds it (default one second; 0 waits for ever).
-func DiskLockTimeout(d time.Duration) DiskOption { return diskLockTimeoutOption(d) }
+func WithLockTimeout(d time.Duration) Option { return diskLockTimeoutOption(d) }
 
 type diskClockOption struct{ now func() time.Time }
 
@@ -90,7 +94,7 @@ func (diskClockOption) String() string            { return "DiskClock(func)" }
 
 // DiskClock makes a Disk backend read the time from now instead of
 // time.Now, so that tests can move time forward.
-func DiskClock(now func() time.Time) DiskOption { return diskClockOption{now: now} }
+func WithClock(now func() time.Time) Option { return diskClockOption{now: now} }
 
 // Disk is a persistent bytes backend: one bbolt database file (pure Go,
 // single file, ACID transactions) in a directory. Entries survive Close and
@@ -118,7 +122,7 @@ func DiskClock(now func() time.Time) DiskOption { return diskClockOption{now: no
 // free pages; bbolt reuses free pages but never shrinks the file).
 //
 // Keys may be empty and hold any bytes, up to [DiskMaxKeySize] bytes.
-type Disk struct {
+type Store struct {
 	db       *bolt.DB
 	file     *diskFile
 	maxBytes int64
@@ -160,18 +164,18 @@ func sharedDiskFile(path string) *diskFile {
 }
 
 var (
-	_ Storage       = (*Disk)(nil)
-	_ Haser         = (*Disk)(nil)
-	_ Toucher       = (*Disk)(nil)
-	_ SetIfAbsenter = (*Disk)(nil)
-	_ BulkGetter    = (*Disk)(nil)
-	_ BulkSetter    = (*Disk)(nil)
-	_ BulkDeleter   = (*Disk)(nil)
-	_ BulkHaser     = (*Disk)(nil)
-	_ BulkToucher   = (*Disk)(nil)
-	_ Clearer       = (*Disk)(nil)
-	_ Closer        = (*Disk)(nil)
-	_ Remover       = (*Disk)(nil)
+	_ backends.Storage       = (*Store)(nil)
+	_ backends.Haser         = (*Store)(nil)
+	_ backends.Toucher       = (*Store)(nil)
+	_ backends.SetIfAbsenter = (*Store)(nil)
+	_ backends.BulkGetter    = (*Store)(nil)
+	_ backends.BulkSetter    = (*Store)(nil)
+	_ backends.BulkDeleter   = (*Store)(nil)
+	_ backends.BulkHaser     = (*Store)(nil)
+	_ backends.BulkToucher   = (*Store)(nil)
+	_ backends.Clearer       = (*Store)(nil)
+	_ backends.Closer        = (*Store)(nil)
+	_ backends.Remover       = (*Store)(nil)
 )
 
 // NewDisk opens the Disk backend kept in directory dir, creating the
@@ -185,8 +189,8 @@ var (
 // NewDisk must then ask for the same [DiskMaxBytes] bound as the first, or
 // it fails at once saying so. Another process that holds the file makes
 // NewDisk wait up to [DiskLockTimeout] and then fail.
-func NewDisk(dir string, opts ...DiskOption) (*Disk, error) {
-	c := diskConfig{lockTimeout: diskDefaultLockTimeout, now: time.Now}
+func New(dir string, opts ...Option) (*Store, error) {
+	c := diskConfig{lockTimeout: DefaultLockTimeout, now: time.Now}
 	for _, o := range opts {
 		if o != nil {
 			o.applyDisk(&c)
@@ -217,7 +221,7 @@ func NewDisk(dir string, opts ...DiskOption) (*Disk, error) {
 				f.path, f.maxBytes, c.maxBytes)
 		}
 		f.refs++
-		return &Disk{db: f.db, file: f, maxBytes: c.maxBytes, now: c.now}, nil
+		return &Store{db: f.db, file: f, maxBytes: c.maxBytes, now: c.now}, nil
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{
 		Timeout:      c.lockTimeout,
@@ -254,7 +258,7 @@ func NewDisk(dir string, opts ...DiskOption) (*Disk, error) {
 		return nil, fmt.Errorf("ring: backend disk: open %q: %w", path, err)
 	}
 	diskFiles.files = append(diskFiles.files, f)
-	return &Disk{db: db, file: f, maxBytes: c.maxBytes, now: c.now}, nil
+	return &Store{db: db, file: f, maxBytes: c.maxBytes, now: c.now}, nil
 }
 
 // diskPath returns the absolute path of the database file in dir, with
@@ -268,26 +272,29 @@ func diskPath(dir string) (string, error) {
 	if real, err := filepath.EvalSymlinks(abs); err == nil {
 		abs = real
 	}
-	return filepath.Join(abs, DiskFileName), nil
+	return filepath.Join(abs, FileName), nil
 }
 
 // Name returns "disk".
-func (*Disk) Name() string { return "disk" }
+func (*Store) Name() string { return "disk" }
 
 // Bytes returns true: Disk stores []byte values.
-func (*Disk) Bytes() bool { return true }
+func (*Store) Bytes() bool { return true }
 
 // Raw returns the *bbolt.DB underneath. Its buckets "entries", "order" and
 // "meta" hold Disk's own format: read them, do not write them.
-func (d *Disk) Raw() any { return d.db }
+func (d *Store) Raw() any { return d.db }
+
+// MaxBytes returns the bound on stored bytes (WithMaxBytes), 0 for none.
+func (d *Store) MaxBytes() int64 { return d.maxBytes }
 
 // Path returns the path of the database file.
-func (d *Disk) Path() string { return d.db.Path() }
+func (d *Store) Path() string { return d.db.Path() }
 
 // Close releases this Disk; the last Disk of its file (see [NewDisk])
 // closes the file and releases its lock. Calls after Close return errors; a
 // second Close returns the first one's result.
-func (d *Disk) Close() error {
+func (d *Store) Close() error {
 	d.closeOnce.Do(func() {
 		d.closed.Store(true)
 		diskFiles.mu.Lock()
@@ -308,7 +315,7 @@ var errDiskClosed = errors.New("disk backend is closed")
 
 // check is the first step of every operation: a Disk that is not closed
 // (its file may still be open for other Disks) and a live context.
-func (d *Disk) check(ctx context.Context) error {
+func (d *Store) check(ctx context.Context) error {
 	if d.closed.Load() {
 		return errDiskClosed
 	}
@@ -317,7 +324,7 @@ func (d *Disk) check(ctx context.Context) error {
 
 // StoredBytes returns the total the size bound counts: the bytes of every
 // stored key and value, expired entries not yet removed included.
-func (d *Disk) StoredBytes() (int64, error) {
+func (d *Store) StoredBytes() (int64, error) {
 	var n int64
 	if d.closed.Load() {
 		return 0, fmt.Errorf("ring: backend disk: stored bytes: %w", errDiskClosed)
@@ -343,11 +350,11 @@ func diskUint(b []byte) int64 {
 	return int64(binary.BigEndian.Uint64(b))
 }
 
-func (d *Disk) fail(op, key string, err error) error {
-	return fmt.Errorf("ring: backend disk: %s %s: %w", op, quoteKey(key), err)
+func (d *Store) fail(op, key string, err error) error {
+	return fmt.Errorf("ring: backend disk: %s %s: %w", op, storeutil.QuoteKey(key), err)
 }
 
-func (d *Disk) failN(op string, n int, err error) error {
+func (d *Store) failN(op string, n int, err error) error {
 	return fmt.Errorf("ring: backend disk: %s (%d keys): %w", op, n, err)
 }
 
@@ -387,7 +394,7 @@ func diskParse(rec []byte) (exp int64, seq uint64, value []byte, err error) {
 	return int64(binary.BigEndian.Uint64(rec[1:])), binary.BigEndian.Uint64(rec[9:]), rec[diskRecordHeader:], nil
 }
 
-func (d *Disk) expiry(ttl time.Duration) int64 {
+func (d *Store) expiry(ttl time.Duration) int64 {
 	if ttl == 0 {
 		return 0
 	}
@@ -400,7 +407,7 @@ type diskReader struct {
 	now     int64
 }
 
-func (d *Disk) view(ctx context.Context, fn func(r diskReader) error) error {
+func (d *Store) view(ctx context.Context, fn func(r diskReader) error) error {
 	if err := d.check(ctx); err != nil {
 		return err
 	}
@@ -439,7 +446,7 @@ type diskWriter struct {
 	firstSeq    uint64 // the first write sequence of this transaction, 0 if none
 }
 
-func (d *Disk) update(ctx context.Context, fn func(w *diskWriter) error) error {
+func (d *Store) update(ctx context.Context, fn func(w *diskWriter) error) error {
 	if err := d.check(ctx); err != nil {
 		return err
 	}
@@ -467,8 +474,8 @@ func (d *Disk) update(ctx context.Context, fn func(w *diskWriter) error) error {
 }
 
 func (w *diskWriter) checkEntry(key string, value []byte) error {
-	if len(key) > DiskMaxKeySize {
-		return fmt.Errorf("key of %d bytes is longer than the limit of %d", len(key), DiskMaxKeySize)
+	if len(key) > MaxKeySize {
+		return fmt.Errorf("key of %d bytes is longer than the limit of %d", len(key), MaxKeySize)
 	}
 	if n := int64(len(key) + len(value)); w.maxBytes > 0 && n > w.maxBytes {
 		return fmt.Errorf("entry of %d bytes is larger than the size bound of %d bytes", n, w.maxBytes)
@@ -567,7 +574,7 @@ func (w *diskWriter) evict() error {
 		key := string(k[diskOrderHeader:])
 		rec := w.entries.Get(diskEntryKey(key))
 		if rec == nil {
-			return fmt.Errorf("index names %s, which has no record", quoteKey(key))
+			return fmt.Errorf("index names %s, which has no record", storeutil.QuoteKey(key))
 		}
 		freed += int64(len(key) + len(rec) - diskRecordHeader)
 		if expired {
@@ -587,7 +594,7 @@ func (w *diskWriter) evict() error {
 }
 
 // Get returns a copy of the value under key; an expired entry is a miss.
-func (d *Disk) Get(ctx context.Context, key string) (any, bool, error) {
+func (d *Store) Get(ctx context.Context, key string) (any, bool, error) {
 	var out []byte
 	var found bool
 	err := d.view(ctx, func(r diskReader) error {
@@ -607,23 +614,23 @@ func (d *Disk) Get(ctx context.Context, key string) (any, bool, error) {
 }
 
 // Set stores value, which must be a []byte, under key.
-func (d *Disk) Set(ctx context.Context, key string, value any, ttl time.Duration) error {
-	if err := CheckTTL(d, ttl); err != nil {
+func (d *Store) Set(ctx context.Context, key string, value any, ttl time.Duration) error {
+	if err := backends.CheckTTL(d, ttl); err != nil {
 		return err
 	}
-	b, err := bytesValue(d, "set", key, value)
+	b, err := storeutil.BytesValue(d.Name(), "set", key, value)
 	if err != nil {
 		return err
 	}
 	exp := d.expiry(ttl)
 	if err := d.update(ctx, func(w *diskWriter) error { return w.put(key, b, exp) }); err != nil {
-		return fmt.Errorf("ring: backend disk: set %s (%d bytes): %w", quoteKey(key), len(b), err)
+		return fmt.Errorf("ring: backend disk: set %s (%d bytes): %w", storeutil.QuoteKey(key), len(b), err)
 	}
 	return nil
 }
 
 // Delete removes key.
-func (d *Disk) Delete(ctx context.Context, key string) error {
+func (d *Store) Delete(ctx context.Context, key string) error {
 	if err := d.update(ctx, func(w *diskWriter) error { return w.remove(key) }); err != nil {
 		return d.fail("delete", key, err)
 	}
@@ -632,7 +639,7 @@ func (d *Disk) Delete(ctx context.Context, key string) error {
 
 // Remove deletes key and reports whether a live entry was there, in one
 // transaction.
-func (d *Disk) Remove(ctx context.Context, key string) (bool, error) {
+func (d *Store) Remove(ctx context.Context, key string) (bool, error) {
 	var existed bool
 	err := d.update(ctx, func(w *diskWriter) error {
 		var err error
@@ -648,7 +655,7 @@ func (d *Disk) Remove(ctx context.Context, key string) (bool, error) {
 }
 
 // Has reports whether a live entry is under key.
-func (d *Disk) Has(ctx context.Context, key string) (bool, error) {
+func (d *Store) Has(ctx context.Context, key string) (bool, error) {
 	var found bool
 	err := d.view(ctx, func(r diskReader) error {
 		var err error
@@ -663,8 +670,8 @@ func (d *Disk) Has(ctx context.Context, key string) (bool, error) {
 
 // Touch gives the live entry under key a new expiry (0: none). An absent or
 // expired key stays absent.
-func (d *Disk) Touch(ctx context.Context, key string, ttl time.Duration) error {
-	if err := CheckTTL(d, ttl); err != nil {
+func (d *Store) Touch(ctx context.Context, key string, ttl time.Duration) error {
+	if err := backends.CheckTTL(d, ttl); err != nil {
 		return err
 	}
 	exp := d.expiry(ttl)
@@ -676,11 +683,11 @@ func (d *Disk) Touch(ctx context.Context, key string, ttl time.Duration) error {
 
 // SetIfAbsent stores value under key only when no live entry is there, and
 // reports whether it did.
-func (d *Disk) SetIfAbsent(ctx context.Context, key string, value any, ttl time.Duration) (bool, error) {
-	if err := CheckTTL(d, ttl); err != nil {
+func (d *Store) SetIfAbsent(ctx context.Context, key string, value any, ttl time.Duration) (bool, error) {
+	if err := backends.CheckTTL(d, ttl); err != nil {
 		return false, err
 	}
-	b, err := bytesValue(d, "set if absent", key, value)
+	b, err := storeutil.BytesValue(d.Name(), "set if absent", key, value)
 	if err != nil {
 		return false, err
 	}
@@ -694,20 +701,20 @@ func (d *Disk) SetIfAbsent(ctx context.Context, key string, value any, ttl time.
 		return w.put(key, b, exp)
 	})
 	if err != nil {
-		return false, fmt.Errorf("ring: backend disk: set if absent %s (%d bytes): %w", quoteKey(key), len(b), err)
+		return false, fmt.Errorf("ring: backend disk: set if absent %s (%d bytes): %w", storeutil.QuoteKey(key), len(b), err)
 	}
 	return written, nil
 }
 
 // GetMany reads keys in one transaction.
-func (d *Disk) GetMany(ctx context.Context, keys []string) ([]any, []bool, error) {
+func (d *Store) GetMany(ctx context.Context, keys []string) ([]any, []bool, error) {
 	values := make([]any, len(keys))
 	found := make([]bool, len(keys))
 	err := d.view(ctx, func(r diskReader) error {
 		for i, k := range keys {
 			v, ok, err := r.get(k)
 			if err != nil {
-				return fmt.Errorf("key %s: %w", quoteKey(k), err)
+				return fmt.Errorf("key %s: %w", storeutil.QuoteKey(k), err)
 			}
 			if ok {
 				values[i], found[i] = append([]byte{}, v...), true
@@ -723,8 +730,8 @@ func (d *Disk) GetMany(ctx context.Context, keys []string) ([]any, []bool, error
 
 // SetMany stores the entries in one transaction: all or none. Every value
 // must be a []byte.
-func (d *Disk) SetMany(ctx context.Context, keys []string, values []any, ttl time.Duration) error {
-	if err := CheckTTL(d, ttl); err != nil {
+func (d *Store) SetMany(ctx context.Context, keys []string, values []any, ttl time.Duration) error {
+	if err := backends.CheckTTL(d, ttl); err != nil {
 		return err
 	}
 	if len(keys) != len(values) {
@@ -733,7 +740,7 @@ func (d *Disk) SetMany(ctx context.Context, keys []string, values []any, ttl tim
 	bs := make([][]byte, len(values))
 	for i, v := range values {
 		var err error
-		if bs[i], err = bytesValue(d, "set many", keys[i], v); err != nil {
+		if bs[i], err = storeutil.BytesValue(d.Name(), "set many", keys[i], v); err != nil {
 			return err
 		}
 	}
@@ -741,7 +748,7 @@ func (d *Disk) SetMany(ctx context.Context, keys []string, values []any, ttl tim
 	err := d.update(ctx, func(w *diskWriter) error {
 		for i, k := range keys {
 			if err := w.put(k, bs[i], exp); err != nil {
-				return fmt.Errorf("key %s (%d bytes): %w", quoteKey(k), len(bs[i]), err)
+				return fmt.Errorf("key %s (%d bytes): %w", storeutil.QuoteKey(k), len(bs[i]), err)
 			}
 		}
 		return nil
@@ -753,11 +760,11 @@ func (d *Disk) SetMany(ctx context.Context, keys []string, values []any, ttl tim
 }
 
 // DeleteMany removes keys in one transaction.
-func (d *Disk) DeleteMany(ctx context.Context, keys []string) error {
+func (d *Store) DeleteMany(ctx context.Context, keys []string) error {
 	err := d.update(ctx, func(w *diskWriter) error {
 		for _, k := range keys {
 			if err := w.remove(k); err != nil {
-				return fmt.Errorf("key %s: %w", quoteKey(k), err)
+				return fmt.Errorf("key %s: %w", storeutil.QuoteKey(k), err)
 			}
 		}
 		return nil
@@ -769,13 +776,13 @@ func (d *Disk) DeleteMany(ctx context.Context, keys []string) error {
 }
 
 // HasMany tests keys in one transaction.
-func (d *Disk) HasMany(ctx context.Context, keys []string) ([]bool, error) {
+func (d *Store) HasMany(ctx context.Context, keys []string) ([]bool, error) {
 	out := make([]bool, len(keys))
 	err := d.view(ctx, func(r diskReader) error {
 		for i, k := range keys {
 			_, ok, err := r.get(k)
 			if err != nil {
-				return fmt.Errorf("key %s: %w", quoteKey(k), err)
+				return fmt.Errorf("key %s: %w", storeutil.QuoteKey(k), err)
 			}
 			out[i] = ok
 		}
@@ -788,15 +795,15 @@ func (d *Disk) HasMany(ctx context.Context, keys []string) ([]bool, error) {
 }
 
 // TouchMany gives every live key a new expiry in one transaction.
-func (d *Disk) TouchMany(ctx context.Context, keys []string, ttl time.Duration) error {
-	if err := CheckTTL(d, ttl); err != nil {
+func (d *Store) TouchMany(ctx context.Context, keys []string, ttl time.Duration) error {
+	if err := backends.CheckTTL(d, ttl); err != nil {
 		return err
 	}
 	exp := d.expiry(ttl)
 	err := d.update(ctx, func(w *diskWriter) error {
 		for _, k := range keys {
 			if err := w.touch(k, exp); err != nil {
-				return fmt.Errorf("key %s: %w", quoteKey(k), err)
+				return fmt.Errorf("key %s: %w", storeutil.QuoteKey(k), err)
 			}
 		}
 		return nil
@@ -810,7 +817,7 @@ func (d *Disk) TouchMany(ctx context.Context, keys []string, ttl time.Duration) 
 // Clear removes every key that starts with prefix (and passes match, when it
 // is not nil), found from a cursor Seek to the prefix, in transactions that
 // each look at up to 10000 keys.
-func (d *Disk) Clear(ctx context.Context, prefix string, match func(string) bool) error {
+func (d *Store) Clear(ctx context.Context, prefix string, match func(string) bool) error {
 	pfx := diskEntryKey(prefix)
 	from := pfx // where the next transaction's walk starts
 	for {
@@ -821,7 +828,7 @@ func (d *Disk) Clear(ctx context.Context, prefix string, match func(string) bool
 			k, _ := c.Seek(from)
 			for ; k != nil && bytes.HasPrefix(k, pfx) && seen < diskClearBatch; k, _ = c.Next() {
 				seen++
-				if key := string(k[1:]); matches(match, key) {
+				if key := string(k[1:]); match == nil || match(key) {
 					keys = append(keys, key)
 				}
 			}
@@ -830,13 +837,13 @@ func (d *Disk) Clear(ctx context.Context, prefix string, match func(string) bool
 			}
 			for _, k := range keys {
 				if err := w.remove(k); err != nil {
-					return fmt.Errorf("key %s: %w", quoteKey(k), err)
+					return fmt.Errorf("key %s: %w", storeutil.QuoteKey(k), err)
 				}
 			}
 			return nil
 		})
 		if err != nil {
-			return fmt.Errorf("ring: backend disk: clear prefix %s: %w", quoteKey(prefix), err)
+			return fmt.Errorf("ring: backend disk: clear prefix %s: %w", storeutil.QuoteKey(prefix), err)
 		}
 		if seen < diskClearBatch {
 			return nil

@@ -1,13 +1,14 @@
-package backends
+package memcachestore
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
 )
 
 func TestMemcacheRefactorKey(t *testing.T) {
-	m := NewMemcache(nil)
+	m := New(nil)
 	// Python Ring: "ring-sha1:" + hashlib.sha1(key.encode()).hexdigest().
 	const helloSHA1 = "ring-sha1:2aae6c35c94fcfb415dbe95f408b9ce91ee846ed" // sha1("hello world")
 	for _, c := range []struct {
@@ -25,7 +26,7 @@ func TestMemcacheRefactorKey(t *testing.T) {
 	} {
 		got := m.RefactorKey(c.key)
 		if c.want == "" {
-			if !strings.HasPrefix(got, MemcacheKeyPrefix) || len(got) != len(MemcacheKeyPrefix)+40 {
+			if !strings.HasPrefix(got, KeyPrefix) || len(got) != len(KeyPrefix)+40 {
 				t.Errorf("%s: RefactorKey = %q, want a ring-sha1 key", c.name, got)
 			}
 		} else if got != c.want {
@@ -63,20 +64,27 @@ func TestMemcacheExpiration(t *testing.T) {
 }
 
 func TestMemcacheOptionPrints(t *testing.T) {
-	ss, err := NewMemcacheServers("localhost:11211")
+	ss, err := NewServers("localhost:11211")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for o, want := range map[MemcacheOption]string{
-		MemcacheSelector(ss):  "MemcacheSelector(*backends.MemcacheServers)",
-		MemcacheSelector(nil): "MemcacheSelector(nil)",
+	for o, want := range map[Option]string{
+		WithSelector(ss):  "WithSelector(*memcachestore.Servers)",
+		WithSelector(nil): "WithSelector(nil)",
 	} {
 		if got := o.String(); got != want {
 			t.Errorf("String() = %q, want %q", got, want)
 		}
 	}
 	// A nil option is skipped, as the other constructors skip them.
-	if m := NewMemcache(nil, nil); m == nil {
+	if m := New(nil, nil); m == nil {
 		t.Fatal("NewMemcache(nil, nil) = nil")
+	}
+}
+
+func TestMemcacheNilClient(t *testing.T) {
+	m := New(nil)
+	if _, err := m.Has(context.Background(), "k"); err == nil || !strings.Contains(err.Error(), "nil client") {
+		t.Errorf("Has on a nil client: %v", err)
 	}
 }

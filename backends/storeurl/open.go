@@ -1,4 +1,4 @@
-package backends
+package storeurl
 
 import (
 	"crypto/tls"
@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"net"
-	"net/netip"
 	"net/url"
 	"slices"
 	"strconv"
@@ -15,13 +14,24 @@ import (
 
 	"github.com/bradfitz/gomemcache/memcache"
 	"github.com/redis/go-redis/v9"
-
-	"github.com/ringcache/ring/internal/bytesize"
+	"github.com/ringcache/ring/backends"
+	"github.com/ringcache/ring/backends/diskstore"
+	"github.com/ringcache/ring/backends/memcachestore"
+	"github.com/ringcache/ring/backends/redisstore"
+	"github.com/ringcache/ring/internal/storageurl"
 )
 
-// DefaultMemorySize is the size of the LRU backend that memory:// opens when
-// the URL gives none; ring.DefaultLRUSize is the same.
-const DefaultMemorySize = 1024
+// storageURL is a URL split by package storageurl, with what Open does
+// with it.
+type storageURL struct{ *storageurl.URL }
+
+func parse(raw string) (*storageURL, error) {
+	u, err := storageurl.Parse(raw)
+	if err != nil {
+		return nil, err
+	}
+	return &storageURL{u}, nil
+}
 
 // Open returns the backend that rawURL describes. The scheme chooses the
 // backend; query parameters configure it. An unknown scheme, an unknown or
@@ -42,7 +52,7 @@ const DefaultMemorySize = 1024
 //	disk:///var/cache/app?size=1GiB                  Disk backend in that directory; disk:relative/dir also works
 //
 // Secrets: an error never shows a credential. The URL in an error is
-// [RedactURL]'s form (password and credential parameters as "xxxxx"); a URL
+// [backends.RedactURL]'s form (password and credential parameters as "xxxxx"); a URL
 // that cannot be split safely is not shown at all, and the error says which
 // part is wrong (scheme, user info, host or port, path, query, fragment).
 // A '/', '?', '#', '%' or '@' in a password must be percent-encoded: an '@'
@@ -67,24 +77,24 @@ const DefaultMemorySize = 1024
 // MB, GB, TB (powers of 1000) or KiB, MiB, GiB, TiB (powers of 1024).
 //
 // The Redis and memcached backends that Open makes are wrapped with
-// [Cancelable], so a call returns as soon as its context ends; [Unwrap]
-// gives the *Redis or *Memcache.
+// [backends.Cancelable], so a call returns as soon as its context ends; [backends.Unwrap]
+// gives the *redisstore.Store or *Memcache.
 //
 // Open connects to nothing and resolves no name: go-redis and gomemcache
 // connect on first use, and memcache host names are resolved at each dial
 // ([MemcacheServers]), so a server that is down or a name that does not
 // resolve makes the calls fail, not Open. Backends that Open makes own their
-// client: close them with [Closer] when done (a Disk must be closed to
+// client: close them with [backends.Closer] when done (a Disk must be closed to
 // release its file lock).
-func Open(rawURL string) (Storage, error) {
-	scheme, _, err := splitScheme(rawURL)
+func Open(rawURL string) (backends.Storage, error) {
+	scheme, _, err := storageurl.SplitScheme(rawURL)
 	if err != nil {
 		return nil, err
 	}
-	if !slices.Contains(schemeNames, scheme) {
-		return nil, fmt.Errorf("ring: open: unknown scheme %q (want one of %s)", scheme, strings.Join(schemeNames, ", "))
+	if !slices.Contains(storageurl.Schemes, scheme) {
+		return nil, fmt.Errorf("ring: open: unknown scheme %q (want one of %s)", scheme, strings.Join(storageurl.Schemes, ", "))
 	}
-	u, err := parseStorageURL(rawURL)
+	u, err := parse(rawURL)
 	if err != nil {
 		return nil, err
 	}
@@ -92,196 +102,15 @@ func Open(rawURL string) (Storage, error) {
 	if err != nil {
 		return nil, u.errorf("%w", err)
 	}
-	if strings.HasPrefix(u.scheme, "redis") || u.scheme == "memcache" {
+	if strings.HasPrefix(u.Scheme, "redis") || u.Scheme == "memcache" {
 		// Their clients cannot stop a call in flight on a cancelled context.
-		s = Cancelable(s)
+		s = backends.Cancelable(s)
 	}
 	return s, nil
 }
 
-// storageURL is a backend URL split by hand, so that the password never
-// reaches a parser that might quote it in an error.
-type storageURL struct {
-	scheme       string
-	hasAuthority bool
-	hasUser      bool
-	user         string
-	password     string
-	hosts        []string // host[:port] items of the authority, syntax checked
-	rawPath      string   // the path (or opaque part) as given
-	path         string   // rawPath decoded
-	rawQuery     string
-	query        url.Values
-	// afterSecret holds the names of the parameters written after the
-	// first credential parameter (secretParam): any of them may be a piece
-	// of its value that held an unescaped '&', so errors quote neither
-	// their names nor their values, and redacted hides them.
-	afterSecret map[string]bool
-}
-
-// schemeNames lists the schemes Open knows, for error messages.
-var schemeNames = []string{
-	"memory", "lru", "dict", "dummy",
-	"redis", "rediss", "redis+unix", "redis+cluster", "rediss+cluster", "redis+sentinel", "rediss+sentinel",
-	"memcache", "disk",
-}
-
-// urlSyntaxError is a URL that cannot be split safely. Its message says
-// which part is wrong and never quotes the URL: a password with a '/', '?',
-// '#' or '%' that was not percent-encoded ends up in any part.
-type urlSyntaxError struct {
-	scheme string // "" when the URL has no valid scheme
-	what   string
-}
-
-func (e *urlSyntaxError) Error() string {
-	if e.scheme == "" {
-		return "ring: open: " + e.what
-	}
-	return fmt.Sprintf("ring: open: malformed %s URL (not shown, it may hold a password): %s", e.scheme, e.what)
-}
-
-// splitScheme returns the lower-cased scheme of raw and the rest after its
-// ':'. A scheme is a letter followed by letters, digits, '+', '-' or '.'.
-func splitScheme(raw string) (scheme, rest string, err error) {
-	i := strings.IndexByte(raw, ':')
-	ok := i > 0
-	for j := 0; ok && j < i; j++ {
-		c := raw[j]
-		ok = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || j > 0 && ('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.')
-	}
-	if !ok {
-		return "", "", &urlSyntaxError{what: fmt.Sprintf("URL has no scheme, as in redis:// (want one of %s)", strings.Join(schemeNames, ", "))}
-	}
-	return strings.ToLower(raw[:i]), raw[i+1:], nil
-}
-
-// parseStorageURL splits raw without checking that Open knows its scheme.
-func parseStorageURL(raw string) (*storageURL, error) {
-	scheme, rest, err := splitScheme(raw)
-	if err != nil {
-		return nil, err
-	}
-	u := &storageURL{scheme: scheme}
-	bad := func(format string, args ...any) error {
-		return &urlSyntaxError{scheme: scheme, what: fmt.Sprintf(format, args...)}
-	}
-	if strings.ContainsFunc(rest, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-		return nil, bad("it has a control character")
-	}
-	if strings.HasPrefix(rest, "//") {
-		u.hasAuthority = true
-		rest = rest[2:]
-		end := strings.IndexAny(rest, "/?#")
-		if end < 0 {
-			end = len(rest)
-		}
-		authority := rest[:end]
-		rest = rest[end:]
-		if strings.Contains(rest, "@") {
-			// The user info may hold a '/', '?' or '#' that ended the
-			// authority early (even at once: "memory://?pw@"): where it
-			// ends cannot be told.
-			return nil, bad("an '@' follows the host part: percent-encode '/', '?', '#' and '@' in a user name or password " +
-				"(%%2F, %%3F, %%23, %%40) and '@' in a path or parameter value (%%40)")
-		}
-		if at := strings.LastIndexByte(authority, '@'); at >= 0 {
-			u.hasUser = true
-			userinfo := authority[:at]
-			authority = authority[at+1:]
-			name, pass, _ := strings.Cut(userinfo, ":")
-			var err1, err2 error
-			u.user, err1 = url.PathUnescape(name)
-			u.password, err2 = url.PathUnescape(pass)
-			if err1 != nil || err2 != nil {
-				return nil, bad("bad percent-encoding in the user name or password (write a literal %% as %%25)")
-			}
-		}
-		if authority != "" {
-			u.hosts = strings.Split(authority, ",")
-			for i, h := range u.hosts {
-				if problem := hostSyntax(h); problem != "" {
-					return nil, bad("host %d of %d: %s", i+1, len(u.hosts), problem)
-				}
-			}
-		}
-	}
-	if strings.Contains(rest, "#") {
-		return nil, bad("unexpected fragment ('#'): write '#' in a password or parameter value as %%23")
-	}
-	u.rawPath, u.rawQuery, _ = strings.Cut(rest, "?")
-	if u.path, err = url.PathUnescape(u.rawPath); err != nil {
-		return nil, bad("bad percent-encoding in the path (write a literal %% as %%25)")
-	}
-	if u.query, err = url.ParseQuery(u.rawQuery); err != nil {
-		if strings.Contains(u.rawQuery, ";") {
-			return nil, bad("bad query: ';' separates nothing (separate parameters with '&'; write ';' in a value as %%3B)")
-		}
-		return nil, bad("bad percent-encoding in the query (write a literal %% as %%25)")
-	}
-	seen := false
-	for _, pair := range strings.Split(u.rawQuery, "&") {
-		rawName, _, _ := strings.Cut(pair, "=")
-		name, _ := url.QueryUnescape(rawName) // ParseQuery took it
-		if seen {
-			if u.afterSecret == nil {
-				u.afterSecret = map[string]bool{}
-			}
-			u.afterSecret[name] = true
-		}
-		seen = seen || secretParam(name)
-	}
-	return u, nil
-}
-
-// hostSyntax returns what is wrong with one host[:port] item of an
-// authority, without quoting it, or "" when nothing is.
-func hostSyntax(item string) string {
-	if item == "" {
-		return "empty (two commas, or a comma at an end)"
-	}
-	var host, port string
-	if strings.HasPrefix(item, "[") {
-		end := strings.IndexByte(item, ']')
-		if end < 0 {
-			return "an IPv6 address without its closing ']'"
-		}
-		host, port = item[1:end], item[end+1:]
-		if port != "" && port[0] != ':' {
-			return "unexpected characters after an IPv6 address"
-		}
-		if a, err := netip.ParseAddr(host); err != nil || !a.Is6() {
-			return "a bad IPv6 address in brackets"
-		}
-	} else {
-		host = item
-		if i := strings.LastIndexByte(item, ':'); i >= 0 {
-			host, port = item[:i], item[i:]
-		}
-		if strings.Contains(host, ":") {
-			return "several ':' (write an IPv6 address in brackets, as in [::1]:6379)"
-		}
-		if host == "" {
-			return "no host name before the port"
-		}
-		if strings.ContainsFunc(host, func(r rune) bool {
-			return r < 0x80 && !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '-' || r == '.' || r == '_')
-		}) {
-			return "a character that no host name has"
-		}
-	}
-	if port != "" {
-		digits := port[1:]
-		n, err := strconv.Atoi(digits)
-		if err != nil || len(digits) > 5 || strings.Trim(digits, "0123456789") != "" || n < 1 || n > 65535 {
-			return "the port is not a number from 1 to 65535"
-		}
-	}
-	return ""
-}
-
 func (u *storageURL) errorf(format string, args ...any) error {
-	return fmt.Errorf("ring: open %q: "+format, append([]any{u.redacted()}, args...)...)
+	return fmt.Errorf("ring: open %q: "+format, append([]any{u.Redacted()}, args...)...)
 }
 
 // params checks the query against the names a scheme takes and reads
@@ -312,9 +141,9 @@ func (p *params) number(name, s string) string {
 func (u *storageURL) params(allowed ...string) (*params, error) {
 	var unknown []string
 	hidden := 0
-	for name, vs := range u.query {
+	for name, vs := range u.Query {
 		if !slices.Contains(allowed, name) {
-			if u.afterSecret[name] || !plainName(name) {
+			if u.AfterSecret[name] || !storageurl.PlainName(name) {
 				// It may be a piece of a value with an unescaped '&':
 				// it is counted, not quoted.
 				hidden++
@@ -337,9 +166,9 @@ func (u *storageURL) params(allowed ...string) (*params, error) {
 		if len(allowed) > 0 {
 			known = strings.Join(allowed, ", ")
 		}
-		return nil, fmt.Errorf("unknown parameter %s for %s:// (it takes: %s)", strings.Join(unknown, ", "), u.scheme, known)
+		return nil, fmt.Errorf("unknown parameter %s for %s:// (it takes: %s)", strings.Join(unknown, ", "), u.Scheme, known)
 	}
-	return &params{scheme: u.scheme, q: u.query, hidden: u.afterSecret}, nil
+	return &params{scheme: u.Scheme, q: u.Query, hidden: u.AfterSecret}, nil
 }
 
 func (p *params) str(name string) (string, bool) {
@@ -414,7 +243,7 @@ func (p *params) size(name string, dst *int64) error {
 	if !ok {
 		return nil
 	}
-	n, err := ParseSize(s)
+	n, err := backends.ParseSize(s)
 	if err != nil {
 		if p.hidden[name] {
 			return fmt.Errorf("parameter %s: %s is not a size such as 1GiB", name, p.value(name, s))
@@ -425,29 +254,23 @@ func (p *params) size(name string, dst *int64) error {
 	return nil
 }
 
-// ParseSize parses a byte size: a whole number with an optional unit, B,
-// KB, MB, GB, TB (powers of 1000) or KiB, MiB, GiB, TiB (powers of 1024),
-// in any letter case, for example "1GiB" or "500MB". coders.Open reads its
-// sizes with the same grammar.
-func ParseSize(s string) (int64, error) { return bytesize.Parse(s) }
-
 // noAuthority refuses a user, password, host or path where a scheme takes
 // none.
 func (u *storageURL) noAuthority(path bool) error {
-	if u.hasUser {
-		return fmt.Errorf("%s:// takes no user or password", u.scheme)
+	if u.HasUser {
+		return fmt.Errorf("%s:// takes no user or password", u.Scheme)
 	}
-	if len(u.hosts) > 0 {
-		return fmt.Errorf("%s:// takes no host, got %q", u.scheme, strings.Join(u.hosts, ","))
+	if len(u.Hosts) > 0 {
+		return fmt.Errorf("%s:// takes no host, got %q", u.Scheme, strings.Join(u.Hosts, ","))
 	}
-	if !path && u.path != "" && u.path != "/" {
-		return fmt.Errorf("%s:// takes no path, got %q", u.scheme, u.path)
+	if !path && u.Path != "" && u.Path != "/" {
+		return fmt.Errorf("%s:// takes no path, got %q", u.Scheme, u.Path)
 	}
 	return nil
 }
 
-func (u *storageURL) open() (Storage, error) {
-	switch u.scheme {
+func (u *storageURL) open() (backends.Storage, error) {
+	switch u.Scheme {
 	case "memory", "lru":
 		return u.openMemory()
 	case "dict", "dummy":
@@ -457,10 +280,10 @@ func (u *storageURL) open() (Storage, error) {
 		if _, err := u.params(); err != nil {
 			return nil, err
 		}
-		if u.scheme == "dict" {
-			return NewDict(), nil
+		if u.Scheme == "dict" {
+			return backends.NewDict(), nil
 		}
-		return NewDummy(), nil
+		return backends.NewDummy(), nil
 	case "memcache":
 		return u.openMemcache()
 	case "disk":
@@ -470,7 +293,7 @@ func (u *storageURL) open() (Storage, error) {
 	}
 }
 
-func (u *storageURL) openMemory() (Storage, error) {
+func (u *storageURL) openMemory() (backends.Storage, error) {
 	if err := u.noAuthority(false); err != nil {
 		return nil, err
 	}
@@ -478,21 +301,21 @@ func (u *storageURL) openMemory() (Storage, error) {
 	if err != nil {
 		return nil, err
 	}
-	size := DefaultMemorySize
+	size := backends.DefaultMemorySize
 	if err := p.int("size", 1, math.MaxInt32, &size); err != nil {
 		return nil, err
 	}
-	return NewLRU(size)
+	return backends.NewLRU(size)
 }
 
-func (u *storageURL) openDisk() (Storage, error) {
-	if u.hasUser {
+func (u *storageURL) openDisk() (backends.Storage, error) {
+	if u.HasUser {
 		return nil, errors.New("disk:// takes no user or password")
 	}
-	if len(u.hosts) > 0 && !(len(u.hosts) == 1 && u.hosts[0] == "localhost") {
-		return nil, fmt.Errorf("disk:// takes no host, got %q (write disk:///absolute/dir or disk:relative/dir)", strings.Join(u.hosts, ","))
+	if len(u.Hosts) > 0 && !(len(u.Hosts) == 1 && u.Hosts[0] == "localhost") {
+		return nil, fmt.Errorf("disk:// takes no host, got %q (write disk:///absolute/dir or disk:relative/dir)", strings.Join(u.Hosts, ","))
 	}
-	if u.path == "" {
+	if u.Path == "" {
 		return nil, errors.New("disk:// needs a directory path, as in disk:///var/cache/app")
 	}
 	p, err := u.params("size", "lock_timeout")
@@ -500,14 +323,14 @@ func (u *storageURL) openDisk() (Storage, error) {
 		return nil, err
 	}
 	var size int64
-	lock := diskDefaultLockTimeout
+	lock := diskstore.DefaultLockTimeout
 	if err := p.size("size", &size); err != nil {
 		return nil, err
 	}
 	if err := p.duration("lock_timeout", &lock); err != nil {
 		return nil, err
 	}
-	return NewDisk(u.path, DiskMaxBytes(size), DiskLockTimeout(lock))
+	return diskstore.New(u.Path, diskstore.WithMaxBytes(size), diskstore.WithLockTimeout(lock))
 }
 
 // hostPort fills in defPort on a host[:port] item whose syntax
@@ -520,21 +343,21 @@ func hostPort(item, defPort string) string {
 }
 
 func (u *storageURL) addrs(defPort string) []string {
-	out := make([]string, 0, len(u.hosts))
-	for _, h := range u.hosts {
+	out := make([]string, 0, len(u.Hosts))
+	for _, h := range u.Hosts {
 		out = append(out, hostPort(h, defPort))
 	}
 	return out
 }
 
-func (u *storageURL) openMemcache() (Storage, error) {
-	if u.hasUser {
+func (u *storageURL) openMemcache() (backends.Storage, error) {
+	if u.HasUser {
 		return nil, errors.New("memcache:// takes no user or password (memcached has no authentication here)")
 	}
-	if u.path != "" && u.path != "/" {
-		return nil, fmt.Errorf("memcache:// takes no path, got %q", u.path)
+	if u.Path != "" && u.Path != "/" {
+		return nil, fmt.Errorf("memcache:// takes no path, got %q", u.Path)
 	}
-	if len(u.hosts) == 0 {
+	if len(u.Hosts) == 0 {
 		return nil, errors.New("memcache:// needs at least one host, as in memcache://127.0.0.1:11211")
 	}
 	addrs := u.addrs("11211")
@@ -551,16 +374,14 @@ func (u *storageURL) openMemcache() (Storage, error) {
 		return nil, err
 	}
 	// Names are resolved at each dial, not here (see MemcacheServers).
-	ss, err := NewMemcacheServers(addrs...)
+	ss, err := memcachestore.NewServers(addrs...)
 	if err != nil {
 		return nil, err
 	}
 	c := memcache.NewFromSelector(ss)
 	c.Timeout = timeout
 	c.MaxIdleConns = idle
-	m := NewMemcache(c, MemcacheSelector(ss))
-	m.owned = true
-	return m, nil
+	return memcachestore.Own(c, memcachestore.WithSelector(ss)), nil
 }
 
 // The client settings Open gives the clients it makes when the URL does not
@@ -658,7 +479,7 @@ func (c redisCommon) apply(o *redis.Options) {
 // others). ServerName stays empty: the TLS dialer takes it from the address
 // of each node it dials, which is right for clusters and sentinels too.
 func (u *storageURL) tlsConfig(skipVerify bool) *tls.Config {
-	if !strings.HasPrefix(u.scheme, "rediss") {
+	if !strings.HasPrefix(u.Scheme, "rediss") {
 		return nil
 	}
 	return &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: skipVerify} //nolint:gosec // skip_verify is the user's explicit choice
@@ -667,10 +488,10 @@ func (u *storageURL) tlsConfig(skipVerify bool) *tls.Config {
 // db reads the database number from a path "/N" and from ?db=N (which wins).
 func (u *storageURL) db(p *params, fromPath bool) (int, error) {
 	db := 0
-	if path := strings.Trim(u.path, "/"); fromPath && path != "" {
+	if path := strings.Trim(u.Path, "/"); fromPath && path != "" {
 		n, err := strconv.Atoi(path)
 		if err != nil || n < 0 {
-			return 0, fmt.Errorf("path %q is not a database number", u.path)
+			return 0, fmt.Errorf("path %q is not a database number", u.Path)
 		}
 		db = n
 	}
@@ -683,15 +504,15 @@ func (u *storageURL) db(p *params, fromPath bool) (int, error) {
 // openRedis builds the client of a Redis scheme: a *redis.Client for one
 // node, a *redis.ClusterClient, or the *redis.Client of
 // redis.NewFailoverClient for Sentinel.
-func (u *storageURL) openRedis() (Storage, error) {
+func (u *storageURL) openRedis() (backends.Storage, error) {
 	tlsParams := func(names ...string) []string {
 		out := append(slices.Clone(redisParams), names...)
-		if strings.HasPrefix(u.scheme, "rediss") {
+		if strings.HasPrefix(u.Scheme, "rediss") {
 			out = append(out, "skip_verify")
 		}
 		return out
 	}
-	switch u.scheme {
+	switch u.Scheme {
 	case "redis", "rediss", "redis+unix":
 		o, err := u.redisOptions(tlsParams("db"))
 		if err != nil {
@@ -713,10 +534,8 @@ func (u *storageURL) openRedis() (Storage, error) {
 	}
 }
 
-func (u *storageURL) ownedRedis(c redis.UniversalClient) *Redis {
-	r := NewRedis(c)
-	r.owned = true
-	return r
+func (u *storageURL) ownedRedis(c redis.UniversalClient) *redisstore.Store {
+	return redisstore.Own(c)
 }
 
 func (u *storageURL) redisOptions(allowed []string) (*redis.Options, error) {
@@ -724,25 +543,25 @@ func (u *storageURL) redisOptions(allowed []string) (*redis.Options, error) {
 	if err != nil {
 		return nil, err
 	}
-	o := &redis.Options{Username: u.user, Password: u.password}
-	if u.scheme == "redis+unix" {
-		if len(u.hosts) > 0 {
-			return nil, fmt.Errorf("redis+unix:// takes no host, got %q (write redis+unix:///path/to/redis.sock)", strings.Join(u.hosts, ","))
+	o := &redis.Options{Username: u.User, Password: u.Password}
+	if u.Scheme == "redis+unix" {
+		if len(u.Hosts) > 0 {
+			return nil, fmt.Errorf("redis+unix:// takes no host, got %q (write redis+unix:///path/to/redis.sock)", strings.Join(u.Hosts, ","))
 		}
-		if u.path == "" || u.path == "/" {
+		if u.Path == "" || u.Path == "/" {
 			return nil, errors.New("redis+unix:// needs a socket path, as in redis+unix:///run/redis.sock")
 		}
-		o.Network, o.Addr = "unix", u.path
+		o.Network, o.Addr = "unix", u.Path
 		if o.DB, err = u.db(p, false); err != nil {
 			return nil, err
 		}
 	} else {
-		if len(u.hosts) > 1 {
-			return nil, fmt.Errorf("%s:// takes one host, got %d (use redis+cluster:// or redis+sentinel:// for several)", u.scheme, len(u.hosts))
+		if len(u.Hosts) > 1 {
+			return nil, fmt.Errorf("%s:// takes one host, got %d (use redis+cluster:// or redis+sentinel:// for several)", u.Scheme, len(u.Hosts))
 		}
 		host := "localhost"
-		if len(u.hosts) == 1 {
-			host = u.hosts[0]
+		if len(u.Hosts) == 1 {
+			host = u.Hosts[0]
 		}
 		o.Addr, o.Network = hostPort(host, "6379"), "tcp"
 		if o.DB, err = u.db(p, true); err != nil {
@@ -776,11 +595,11 @@ func (u *storageURL) redisClusterOptions(allowed []string) (*redis.ClusterOption
 	if err != nil {
 		return nil, err
 	}
-	if u.path != "" && u.path != "/" {
-		return nil, fmt.Errorf("%s:// takes no path (a cluster has only database 0), got %q", u.scheme, u.path)
+	if u.Path != "" && u.Path != "/" {
+		return nil, fmt.Errorf("%s:// takes no path (a cluster has only database 0), got %q", u.Scheme, u.Path)
 	}
-	if len(u.hosts) == 0 {
-		return nil, fmt.Errorf("%s:// needs at least one host, as in %s://host1:7000,host2:7001", u.scheme, u.scheme)
+	if len(u.Hosts) == 0 {
+		return nil, fmt.Errorf("%s:// needs at least one host, as in %s://host1:7000,host2:7001", u.Scheme, u.Scheme)
 	}
 	var one redis.Options
 	if err := u.redisShared(p, &one); err != nil {
@@ -792,7 +611,7 @@ func (u *storageURL) redisClusterOptions(allowed []string) (*redis.ClusterOption
 	}
 	return &redis.ClusterOptions{
 		Addrs:    u.addrs("6379"),
-		Username: u.user, Password: u.password,
+		Username: u.User, Password: u.Password,
 		MaxRedirects: goRedisCount(redirects),
 		DialTimeout:  one.DialTimeout, ReadTimeout: one.ReadTimeout, WriteTimeout: one.WriteTimeout, PoolTimeout: one.PoolTimeout,
 		PoolSize: one.PoolSize, MinIdleConns: one.MinIdleConns, MaxIdleConns: one.MaxIdleConns,
@@ -808,12 +627,12 @@ func (u *storageURL) redisFailoverOptions(allowed []string) (*redis.FailoverOpti
 	if err != nil {
 		return nil, err
 	}
-	if len(u.hosts) == 0 {
-		return nil, fmt.Errorf("%s:// needs at least one sentinel host, as in %s://host:26379/mymaster", u.scheme, u.scheme)
+	if len(u.Hosts) == 0 {
+		return nil, fmt.Errorf("%s:// needs at least one sentinel host, as in %s://host:26379/mymaster", u.Scheme, u.Scheme)
 	}
-	master := strings.Trim(u.path, "/")
+	master := strings.Trim(u.Path, "/")
 	if master == "" || strings.Contains(master, "/") {
-		return nil, fmt.Errorf("%s:// needs the master name as the only path segment, as in %s://host:26379/mymaster, got path %q", u.scheme, u.scheme, u.path)
+		return nil, fmt.Errorf("%s:// needs the master name as the only path segment, as in %s://host:26379/mymaster, got path %q", u.Scheme, u.Scheme, u.Path)
 	}
 	addrs := u.addrs("26379")
 	db, err := u.db(p, false)
@@ -827,7 +646,7 @@ func (u *storageURL) redisFailoverOptions(allowed []string) (*redis.FailoverOpti
 	o := &redis.FailoverOptions{
 		MasterName:    master,
 		SentinelAddrs: addrs,
-		Username:      u.user, Password: u.password,
+		Username:      u.User, Password: u.Password,
 		DB:          db,
 		DialTimeout: one.DialTimeout, ReadTimeout: one.ReadTimeout, WriteTimeout: one.WriteTimeout, PoolTimeout: one.PoolTimeout,
 		PoolSize: one.PoolSize, MinIdleConns: one.MinIdleConns, MaxIdleConns: one.MaxIdleConns,

@@ -1,4 +1,4 @@
-package backends_test
+package memcachestore_test
 
 import (
 	"bytes"
@@ -16,19 +16,20 @@ import (
 
 	"github.com/ringcache/ring/backends"
 	"github.com/ringcache/ring/backends/backendtest"
+	"github.com/ringcache/ring/backends/memcachestore"
 	"github.com/ringcache/ring/internal/servertest"
 )
 
 // memcacheWithSelector returns a backend whose bulk reads go through its own
 // pipelined connections (backends.MemcacheSelector), closed at the end of t.
-func memcacheWithSelector(t testing.TB, addrs ...string) (*backends.Memcache, *memcache.Client) {
+func memcacheWithSelector(t testing.TB, addrs ...string) (*memcachestore.Store, *memcache.Client) {
 	t.Helper()
 	ss := new(memcache.ServerList)
 	if err := ss.SetServers(addrs...); err != nil {
 		t.Fatal(err)
 	}
 	c := memcache.NewFromSelector(ss)
-	m := backends.NewMemcache(c, backends.MemcacheSelector(ss))
+	m := memcachestore.New(c, memcachestore.WithSelector(ss))
 	t.Cleanup(func() {
 		_ = m.Close()
 		_ = c.Close()

@@ -1,4 +1,4 @@
-package backends_test
+package storeurl_test
 
 import (
 	"context"
@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ringcache/ring/backends"
+	"github.com/ringcache/ring/backends/storeurl"
 	"github.com/ringcache/ring/internal/servertest"
 )
 
@@ -63,7 +64,7 @@ func TestOpenRediss(t *testing.T) {
 	ctx := context.Background()
 	addr := "127.0.0.1:" + strconv.Itoa(tlsPort)
 
-	s, err := backends.Open("rediss://" + addr + "/0?skip_verify=true&dial_timeout=2s")
+	s, err := storeurl.Open("rediss://" + addr + "/0?skip_verify=true&dial_timeout=2s")
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = s.(backends.Closer).Close() })
 	require.NoError(t, s.Set(ctx, "tls:k", []byte("over tls"), time.Minute))
@@ -74,14 +75,14 @@ func TestOpenRediss(t *testing.T) {
 
 	// Without skip_verify the self-signed certificate is refused: the
 	// connection really is TLS, and verified by default.
-	strict, err := backends.Open("rediss://" + addr + "/0?dial_timeout=2s&max_retries=-1")
+	strict, err := storeurl.Open("rediss://" + addr + "/0?dial_timeout=2s&max_retries=-1")
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = strict.(backends.Closer).Close() })
 	_, _, err = strict.Get(ctx, "tls:k")
 	require.ErrorContains(t, err, "certificate")
 
 	// A plain client on the TLS port does not get through either.
-	plain, err := backends.Open("redis://" + addr + "/0?dial_timeout=1s&read_timeout=1s&max_retries=-1")
+	plain, err := storeurl.Open("redis://" + addr + "/0?dial_timeout=1s&read_timeout=1s&max_retries=-1")
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = plain.(backends.Closer).Close() })
 	_, _, err = plain.Get(ctx, "tls:k")

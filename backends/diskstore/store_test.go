@@ -1,4 +1,4 @@
-package backends_test
+package diskstore_test
 
 import (
 	"bufio"
@@ -17,11 +17,12 @@ import (
 
 	"github.com/ringcache/ring/backends"
 	"github.com/ringcache/ring/backends/backendtest"
+	"github.com/ringcache/ring/backends/diskstore"
 )
 
-func newDisk(t testing.TB, dir string, opts ...backends.DiskOption) *backends.Disk {
+func newDisk(t testing.TB, dir string, opts ...diskstore.Option) *diskstore.Store {
 	t.Helper()
-	d, err := backends.NewDisk(dir, opts...)
+	d, err := diskstore.New(dir, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +56,7 @@ func (c *fakeClock) Add(d time.Duration) {
 func TestDiskSurvivesReopen(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "nested", "cache")
 	ctx := t.Context()
-	d, err := backends.NewDisk(dir)
+	d, err := diskstore.New(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +79,7 @@ func TestDiskSurvivesReopen(t *testing.T) {
 	if _, _, err := d.Get(ctx, "persistent"); err == nil {
 		t.Fatal("Get after Close: no error")
 	}
-	if _, err := os.Stat(filepath.Join(dir, backends.DiskFileName)); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, diskstore.FileName)); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(60 * time.Millisecond)
@@ -125,7 +126,7 @@ func TestDiskLocked(t *testing.T) {
 		t.Fatalf("the holder process said %q, %v", line, err)
 	}
 	start := time.Now()
-	_, err = backends.NewDisk(dir, backends.DiskLockTimeout(100*time.Millisecond))
+	_, err = diskstore.New(dir, diskstore.WithLockTimeout(100*time.Millisecond))
 	if err == nil || !strings.Contains(err.Error(), "locked by another process") {
 		t.Fatalf("NewDisk of a file another process holds: %v", err)
 	}
@@ -136,7 +137,7 @@ func TestDiskLocked(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("holder process: %v", err)
 	}
-	newDisk(t, dir, backends.DiskLockTimeout(time.Second))
+	newDisk(t, dir, diskstore.WithLockTimeout(time.Second))
 }
 
 // TestDiskLockHolder is the other process of TestDiskLocked: it holds the
@@ -164,13 +165,13 @@ func TestDiskSharedInProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	names := []string{dir, link, dir + "/.", link + "/"}
-	disks := make([]*backends.Disk, 16)
+	disks := make([]*diskstore.Store, 16)
 	errs := make([]error, len(disks))
 	var wg sync.WaitGroup
 	start := time.Now()
 	for i := range disks {
 		wg.Go(func() {
-			disks[i], errs[i] = backends.NewDisk(names[i%len(names)], backends.DiskLockTimeout(5*time.Second))
+			disks[i], errs[i] = diskstore.New(names[i%len(names)], diskstore.WithLockTimeout(5*time.Second))
 		})
 	}
 	wg.Wait()
@@ -194,7 +195,7 @@ func TestDiskSharedInProcess(t *testing.T) {
 		}
 	}
 
-	_, err := backends.NewDisk(dir, backends.DiskMaxBytes(1<<20))
+	_, err := diskstore.New(dir, diskstore.WithMaxBytes(1<<20))
 	if err == nil || !strings.Contains(err.Error(), "already open in this process with DiskMaxBytes(0)") {
 		t.Errorf("NewDisk with another bound: %v", err)
 	}
@@ -225,14 +226,14 @@ func TestDiskSharedInProcess(t *testing.T) {
 func TestDiskBadOptions(t *testing.T) {
 	for _, c := range []struct {
 		dir  string
-		opts []backends.DiskOption
+		opts []diskstore.Option
 		want string
 	}{
 		{"", nil, "empty directory"},
-		{t.TempDir(), []backends.DiskOption{backends.DiskMaxBytes(-1)}, "negative size bound -1"},
-		{t.TempDir(), []backends.DiskOption{backends.DiskLockTimeout(-time.Second)}, "negative lock timeout"},
+		{t.TempDir(), []diskstore.Option{diskstore.WithMaxBytes(-1)}, "negative size bound -1"},
+		{t.TempDir(), []diskstore.Option{diskstore.WithLockTimeout(-time.Second)}, "negative lock timeout"},
 	} {
-		if _, err := backends.NewDisk(c.dir, c.opts...); err == nil || !strings.Contains(err.Error(), c.want) {
+		if _, err := diskstore.New(c.dir, c.opts...); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("NewDisk(%q, %v): %v, want %q", c.dir, c.opts, err, c.want)
 		}
 	}
@@ -240,7 +241,7 @@ func TestDiskBadOptions(t *testing.T) {
 	if err := os.WriteFile(file, []byte("x"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := backends.NewDisk(file); err == nil {
+	if _, err := diskstore.New(file); err == nil {
 		t.Error("NewDisk on a regular file: no error")
 	}
 }
@@ -252,7 +253,7 @@ func TestDiskEvictionOrder(t *testing.T) {
 	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
 	ctx := t.Context()
 	// Every entry is a 1-byte key and a 9-byte value: 10 bytes.
-	d := newDisk(t, t.TempDir(), backends.DiskMaxBytes(50), backends.DiskClock(clock.Now))
+	d := newDisk(t, t.TempDir(), diskstore.WithMaxBytes(50), diskstore.WithClock(clock.Now))
 	val := []byte("123456789")
 	set := func(k string, ttl time.Duration) {
 		t.Helper()
@@ -302,7 +303,7 @@ func TestDiskEvictionOrder(t *testing.T) {
 
 func TestDiskSizeBoundErrors(t *testing.T) {
 	ctx := t.Context()
-	d := newDisk(t, t.TempDir(), backends.DiskMaxBytes(100))
+	d := newDisk(t, t.TempDir(), diskstore.WithMaxBytes(100))
 	err := d.Set(ctx, "big", make([]byte, 200), 0)
 	if err == nil || !strings.Contains(err.Error(), "larger than the size bound of 100 bytes") || !strings.Contains(err.Error(), `"big"`) {
 		t.Fatalf("Set over the bound: %v", err)
@@ -319,7 +320,7 @@ func TestDiskSizeBoundErrors(t *testing.T) {
 	if !has[0] || has[1] || has[2] {
 		t.Fatalf("after a failed SetMany: HasMany = %v, want [true false false]", has)
 	}
-	long := strings.Repeat("k", backends.DiskMaxKeySize+1)
+	long := strings.Repeat("k", diskstore.MaxKeySize+1)
 	if err := newDisk(t, t.TempDir()).Set(ctx, long, []byte("v"), 0); err == nil || !strings.Contains(err.Error(), "longer than the limit") {
 		t.Fatalf("Set with a key over the limit: %v", err)
 	}
@@ -330,7 +331,7 @@ func TestDiskSizeBoundErrors(t *testing.T) {
 func TestDiskSweepsExpired(t *testing.T) {
 	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
 	ctx := t.Context()
-	d := newDisk(t, t.TempDir(), backends.DiskClock(clock.Now))
+	d := newDisk(t, t.TempDir(), diskstore.WithClock(clock.Now))
 	keys := make([]string, 600)
 	vals := make([]any, len(keys))
 	for i := range keys {
@@ -428,7 +429,7 @@ func TestDiskClearMatchManyKeys(t *testing.T) {
 
 func TestDiskCorruptFormat(t *testing.T) {
 	dir := t.TempDir()
-	d, err := backends.NewDisk(dir)
+	d, err := diskstore.New(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -439,7 +440,7 @@ func TestDiskCorruptFormat(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = d.Close()
-	if _, err := backends.NewDisk(dir); err == nil || !strings.Contains(err.Error(), "unknown format") {
+	if _, err := diskstore.New(dir); err == nil || !strings.Contains(err.Error(), "unknown format") {
 		t.Fatalf("NewDisk of another format: %v", err)
 	}
 	if errors.Is(err, backends.ErrNotSupported) {

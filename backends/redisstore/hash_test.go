@@ -1,4 +1,4 @@
-package backends_test
+package redisstore_test
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/ringcache/ring/backends"
 	"github.com/ringcache/ring/backends/backendtest"
+	"github.com/ringcache/ring/backends/redisstore"
 	"github.com/ringcache/ring/internal/servertest"
 )
 
@@ -30,18 +31,18 @@ var redisHashOptions = backendtest.Options{NoExpiry: true, HonoursContext: true}
 func TestRedisHashConformance(t *testing.T) {
 	c := redisClient(t, servertest.RedisAddr(t))
 	k := hashKey(t, c)
-	backendtest.Run(t, func(*testing.T) backends.Storage { return backends.NewRedisHash(c, k) }, redisHashOptions)
+	backendtest.Run(t, func(*testing.T) backends.Storage { return redisstore.NewHash(c, k) }, redisHashOptions)
 }
 
 func TestRedisHashClusterConformance(t *testing.T) {
 	c := redisCluster(t)
 	k := hashKey(t, c)
-	backendtest.Run(t, func(*testing.T) backends.Storage { return backends.NewRedisHash(c, k) }, redisHashOptions)
+	backendtest.Run(t, func(*testing.T) backends.Storage { return redisstore.NewHash(c, k) }, redisHashOptions)
 }
 
 func TestRedisHashExpiryError(t *testing.T) {
 	c := redisClient(t, servertest.RedisAddr(t))
-	h := backends.NewRedisHash(c, hashKey(t, c))
+	h := redisstore.NewHash(c, hashKey(t, c))
 	err := h.Set(t.Context(), "f", []byte("v"), time.Minute)
 	if !errors.Is(err, backends.ErrNotSupported) {
 		t.Fatalf("Set with a ttl: %v, want ErrNotSupported", err)
@@ -61,7 +62,7 @@ func TestRedisHashExpiryError(t *testing.T) {
 func TestRedisHashEntriesAreFields(t *testing.T) {
 	c := redisClient(t, servertest.RedisAddr(t))
 	key := hashKey(t, c)
-	h := backends.NewRedisHash(c, key)
+	h := redisstore.NewHash(c, key)
 	ctx := t.Context()
 	if err := h.SetMany(ctx, []string{"a", "b"}, []any{[]byte("1"), []byte("2")}, 0); err != nil {
 		t.Fatal(err)

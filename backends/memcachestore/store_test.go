@@ -1,4 +1,4 @@
-package backends_test
+package memcachestore_test
 
 import (
 	"errors"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/ringcache/ring/backends"
 	"github.com/ringcache/ring/backends/backendtest"
+	"github.com/ringcache/ring/backends/memcachestore"
 	"github.com/ringcache/ring/internal/servertest"
 )
 
@@ -35,7 +36,7 @@ var memcacheOptions = backendtest.Options{
 func TestMemcacheConformance(t *testing.T) {
 	addrs := servertest.MemcacheAddrs(t)
 	c := memcacheClient(t, addrs...)
-	backendtest.Run(t, func(*testing.T) backends.Storage { return backends.NewMemcache(c) }, memcacheOptions)
+	backendtest.Run(t, func(*testing.T) backends.Storage { return memcachestore.New(c) }, memcacheOptions)
 }
 
 // TestMemcacheSpreadsOverServers checks that keys land on every server of
@@ -45,7 +46,7 @@ func TestMemcacheSpreadsOverServers(t *testing.T) {
 	if len(addrs) < 2 {
 		t.Skipf("needs two memcached servers, %s names %d", servertest.EnvMemcacheAddrs, len(addrs))
 	}
-	m := backends.NewMemcache(memcacheClient(t, addrs...))
+	m := memcachestore.New(memcacheClient(t, addrs...))
 	keys := make([]string, 60)
 	vals := make([]any, len(keys))
 	for i := range keys {
@@ -75,7 +76,7 @@ func TestMemcacheSpreadsOverServers(t *testing.T) {
 // TestMemcacheLongKey uses a key memcached would refuse: the backend
 // refactors it in every method.
 func TestMemcacheLongKey(t *testing.T) {
-	m := backends.NewMemcache(memcacheClient(t, servertest.MemcacheAddrs(t)...))
+	m := memcachestore.New(memcacheClient(t, servertest.MemcacheAddrs(t)...))
 	ctx := t.Context()
 	k := "ring-test:" + strings.Repeat("long key ", 40) + time.Now().String()
 	if err := m.Set(ctx, k, []byte("v"), time.Minute); err != nil {
@@ -101,7 +102,7 @@ func TestMemcacheLongKey(t *testing.T) {
 }
 
 func TestMemcacheOversizeError(t *testing.T) {
-	m := backends.NewMemcache(memcacheClient(t, servertest.MemcacheAddrs(t)...))
+	m := memcachestore.New(memcacheClient(t, servertest.MemcacheAddrs(t)...))
 	err := m.Set(t.Context(), "ring-test:oversize", make([]byte, 2<<20), 0)
 	if err == nil {
 		t.Fatal("Set of 2 MiB: no error")
@@ -114,7 +115,7 @@ func TestMemcacheOversizeError(t *testing.T) {
 }
 
 func TestMemcacheClearNotSupported(t *testing.T) {
-	m := backends.NewMemcache(memcache.New("127.0.0.1:1"))
+	m := memcachestore.New(memcache.New("127.0.0.1:1"))
 	err := backends.Clear(t.Context(), m, "p")
 	if !errors.Is(err, backends.ErrNotSupported) || !strings.Contains(err.Error(), "ring: backend memcache: clear") {
 		t.Fatalf("Clear: %v", err)
@@ -127,7 +128,7 @@ func TestMemcacheServerRestart(t *testing.T) {
 	srv := servertest.StartMemcached(t)
 	c := memcacheClient(t, srv.Addr())
 	c.Timeout = 200 * time.Millisecond
-	m := backends.NewMemcache(c)
+	m := memcachestore.New(c)
 	ctx := t.Context()
 	if err := m.Set(ctx, "k", []byte("v"), 0); err != nil {
 		t.Fatal(err)

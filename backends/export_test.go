@@ -1,0 +1,12 @@
+package backends
+
+import "context"
+
+// Inline reports whether the Cancelable storage s runs a call on ctx on
+// the caller's goroutine (for tests in package backends_test).
+func Inline(s Storage, ctx context.Context) bool {
+	if r, ok := s.(cancelableRefactor); ok {
+		return r.inline(ctx)
+	}
+	return s.(cancelable).inline(ctx)
+}
