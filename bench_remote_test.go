@@ -172,7 +172,7 @@ func BenchmarkMemcache(b *testing.B) {
 // benchMemcache runs the memcached comparison on the given servers: with
 // several, gomemcache's GetMulti fans out to one goroutine per server. The
 // ring has the client's selector, so its bulk forms use its own pipelined
-// reads (backends.MemcacheSelector).
+// reads (memcachestore.WithSelector).
 func benchMemcache(b *testing.B, addrs []string) {
 	ss := new(memcache.ServerList)
 	if err := ss.SetServers(addrs...); err != nil {

@@ -97,9 +97,12 @@
 //
 // # Options and presets
 //
-// Options choose the storage ([LRU], [Dict], [Dummy], [Storage], and the
-// remote and disk backends [Redis], [RedisHash], [Memcache], [Disk] and
-// [Open] described in docs/backends.md), the coder ([Coder], [WithCoder],
+// Options choose the storage ([LRU], [Dict], [Dummy], or any backend with
+// [Storage]: the Redis, memcached and disk stores of backends/redisstore,
+// backends/memcachestore and backends/diskstore, or one that
+// backends/storeurl opens from a URL, described in docs/backends.md; each
+// is a package of its own, so a program links a server client only when
+// it imports one), the coder ([Coder], [WithCoder],
 // [CoderFuncs]), the expiry ([Expire], [TTLFunc]), what is written
 // ([Exclude], [IfNotExists]), the key ([KeyPrefix], [Ignore], [KeyFunc],
 // [HashKeys]), the storage per call ([Choose]), the error hook ([OnError])

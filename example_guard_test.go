@@ -31,7 +31,7 @@ func (downCache) Set(context.Context, string, any, time.Duration) error { return
 // more waits, no more events. The explicit sub-functions then fail at once
 // with ErrStorageUnavailable.
 func ExampleCircuitBreaker() {
-	store := backends.Cancelable(downCache{}) // remote, like what ring.Redis and ring.Memcache make
+	store := backends.Cancelable(downCache{}) // remote, like what ring.Storage makes of a redisstore or memcachestore Store
 	price := ring.Must(ring.Func1(func(ctx context.Context, sku string) (int, error) { return 42, nil },
 		ring.Storage(store), ring.KeyPrefix("price"),
 		ring.CircuitBreaker(3, time.Minute),

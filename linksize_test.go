@@ -1,7 +1,9 @@
 package ring_test
 
 import (
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -15,7 +17,7 @@ import (
 // code every ring runs (the guard once had one) linked all of go-redis's
 // commands: the stripped binary went from 6.0 MB to 16.5 MB.
 func TestLRUProgramLinksNoClient(t *testing.T) {
-	bin, _ := buildCommand(t, func(string) string {
+	bin, dir := buildCommand(t, func(string) string {
 		return `package main
 
 import (
@@ -53,6 +55,47 @@ func main() {
 			}
 		}
 		require.Empty(t, hits, "an LRU-only program links %s (%d symbols), e.g. %v", client, len(hits), first(hits, 3))
+	}
+
+	// The targets of issue 10: what otter and golang-lru programs weigh
+	// (2.67 MB and 97 packages, 1.69 MB and 65) is the company ring keeps.
+	stripped := filepath.Join(dir, "tool.stripped")
+	build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", stripped, ".")
+	build.Dir = dir
+	build.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOWORK=off")
+	out, err = build.CombinedOutput()
+	require.NoError(t, err, string(out))
+	info, err := os.Stat(stripped)
+	require.NoError(t, err)
+	list := exec.Command("go", "list", "-deps", ".")
+	list.Dir = dir
+	list.Env = build.Env
+	deps, err := list.Output()
+	require.NoError(t, err)
+	n := strings.Count(string(deps), "\n")
+	t.Logf("LRU-only program: %.2f MB stripped, %d packages", float64(info.Size())/1e6, n)
+	require.LessOrEqual(t, info.Size(), int64(3_000_000), "the LRU-only program's stripped binary")
+	require.LessOrEqual(t, n, 100, "the LRU-only program's packages (go list -deps):\n%s", deps)
+}
+
+// TestRootImportsNoServerClient: the packages every ring program imports
+// (the root, backends, coders and what they import) depend on no server
+// client and no third-party coder or compressor: those live in the
+// packages under backends/ and coders/ that a program imports only when it
+// uses them.
+func TestRootImportsNoServerClient(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list")
+	}
+	out, err := exec.Command("go", "list", "-deps", ".", "./backends", "./coders").CombinedOutput()
+	require.NoError(t, err, string(out))
+	for _, dep := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		for _, banned := range []string{
+			"github.com/redis/", "github.com/bradfitz/gomemcache", "go.etcd.io/bbolt",
+			"github.com/vmihailenco/msgpack", "github.com/klauspost/compress",
+		} {
+			require.False(t, strings.HasPrefix(dep, banned), "the root's dependencies include %s", dep)
+		}
 	}
 }
 

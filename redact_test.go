@@ -232,7 +232,7 @@ func TestRedactionLeakCheck(t *testing.T) {
 }
 
 // TestOpenRedactsReproducedLeaks pins the leaks of issue 9, each through
-// backends.Open, ring.Open's String and the error of building a ring.
+// storeurl.Open, ring.Storage's String and the error of building a ring.
 func TestOpenRedactsReproducedLeaks(t *testing.T) {
 	addr := closedPort(t)
 	for _, c := range []struct {

@@ -18,7 +18,7 @@ import (
 // that stops them itself (a Memcache with its selector), and every call on
 // a context made by [WithOpTimeout] from one that can never end when the
 // backend stops a call at its deadline by itself (a Redis or RedisHash
-// whose go-redis client has ContextTimeoutEnabled, as [Open] makes it).
+// whose go-redis client has ContextTimeoutEnabled, as storeurl.Open makes it).
 // Otherwise each call costs a goroutine and a channel: a wake-up of
 // another goroutine, small beside a network round trip on one core, but
 // measurable on a busy two-core machine (docs/benchmarks.md). In-process

@@ -9,7 +9,7 @@ import (
 // Redacted is what RedactURL writes in place of a credential.
 const Redacted = storageurl.Redacted
 
-// RedactURL returns rawURL as [Open]'s errors and ring.Open's String show
+// RedactURL returns rawURL as storeurl.Open's errors show
 // it, with every credential replaced by "xxxxx":
 //
 //   - the user info, user name and password alike ("redis://xxxxx@host"):

@@ -21,11 +21,11 @@ import (
 	bolterrors "go.etcd.io/bbolt/errors"
 )
 
-// DiskFileName is the name of the database file that a Disk backend keeps in
+// FileName is the name of the database file that a Disk backend keeps in
 // its directory.
 const FileName = "ring.db"
 
-// DiskMaxKeySize is the longest key a Disk backend stores, in bytes (bbolt's
+// MaxKeySize is the longest key a Disk backend stores, in bytes (bbolt's
 // key limit less the bytes of the expiry index).
 const MaxKeySize = bolt.MaxKeySize - diskOrderHeader
 
@@ -52,7 +52,7 @@ var (
 	diskMetaFormat = []byte("format")
 )
 
-// DiskOption configures a Disk backend.
+// Option configures a Disk backend.
 type Option interface {
 	applyDisk(*diskConfig)
 	String() string
@@ -68,31 +68,31 @@ type diskMaxBytesOption int64
 
 func (o diskMaxBytesOption) applyDisk(c *diskConfig) { c.maxBytes = int64(o) }
 func (o diskMaxBytesOption) String() string {
-	return "DiskMaxBytes(" + strconv.FormatInt(int64(o), 10) + ")"
+	return "WithMaxBytes(" + strconv.FormatInt(int64(o), 10) + ")"
 }
 
-// DiskMaxBytes bounds the bytes a Disk backend keeps, counted as the sum of
+// WithMaxBytes bounds the bytes a Disk backend keeps, counted as the sum of
 // the lengths of every stored key and value (0, the default: no bound). A
-// write that takes the total over n evicts older entries, see [Disk].
+// write that takes the total over n evicts older entries, see [Store].
 func WithMaxBytes(n int64) Option { return diskMaxBytesOption(n) }
 
 type diskLockTimeoutOption time.Duration
 
 func (o diskLockTimeoutOption) applyDisk(c *diskConfig) { c.lockTimeout = time.Duration(o) }
 func (o diskLockTimeoutOption) String() string {
-	return "DiskLockTimeout(" + time.Duration(o).String() + ")"
+	return "WithLockTimeout(" + time.Duration(o).String() + ")"
 }
 
-// DiskLockTimeout sets how long NewDisk waits for the database file's lock
+// WithLockTimeout sets how long New waits for the database file's lock
 // when another process holds it (default one second; 0 waits for ever).
 func WithLockTimeout(d time.Duration) Option { return diskLockTimeoutOption(d) }
 
 type diskClockOption struct{ now func() time.Time }
 
 func (o diskClockOption) applyDisk(c *diskConfig) { c.now = o.now }
-func (diskClockOption) String() string            { return "DiskClock(func)" }
+func (diskClockOption) String() string            { return "WithClock(func)" }
 
-// DiskClock makes a Disk backend read the time from now instead of
+// WithClock makes a Disk backend read the time from now instead of
 // time.Now, so that tests can move time forward.
 func WithClock(now func() time.Time) Option { return diskClockOption{now: now} }
 
@@ -103,7 +103,7 @@ func WithClock(now func() time.Time) Option { return diskClockOption{now: now} }
 // Every capability is native and every bulk form runs in one transaction.
 // Clear walks the keys with the prefix from a cursor Seek. Disk is safe for
 // concurrent use by the goroutines of one process. Within a process, every
-// NewDisk of one directory shares one open file (see [NewDisk]); bbolt locks
+// New of one directory shares one open file (see [New]); bbolt locks
 // the file against other processes, so a second process waits up to the
 // lock timeout and then fails.
 //
@@ -112,7 +112,7 @@ func WithClock(now func() time.Time) Option { return diskClockOption{now: now} }
 // (each write transaction removes up to 256 expired entries, oldest expiry
 // first) or when the size bound needs the room.
 //
-// Size bound (see [DiskMaxBytes]): the bound counts the bytes of keys and
+// Size bound (see [WithMaxBytes]): the bound counts the bytes of keys and
 // values. When a write takes the total over it, Disk evicts entries in this
 // order until the total fits: expired entries first, then the entries
 // closest to their expiry, then the entries without expiry, oldest written
@@ -121,7 +121,7 @@ func WithClock(now func() time.Time) Option { return diskClockOption{now: now} }
 // writes nothing. The file itself is larger than the bound (bbolt pages and
 // free pages; bbolt reuses free pages but never shrinks the file).
 //
-// Keys may be empty and hold any bytes, up to [DiskMaxKeySize] bytes.
+// Keys may be empty and hold any bytes, up to [MaxKeySize] bytes.
 type Store struct {
 	db       *bolt.DB
 	file     *diskFile
@@ -178,17 +178,17 @@ var (
 	_ backends.Remover       = (*Store)(nil)
 )
 
-// NewDisk opens the Disk backend kept in directory dir, creating the
-// directory (mode 0700) and its database file [DiskFileName] (mode 0600)
+// New opens the Disk backend kept in directory dir, creating the
+// directory (mode 0700) and its database file [FileName] (mode 0600)
 // when they do not exist. Close it when done: it holds the file's lock.
 //
-// Within one process, NewDisk of a directory that is already open (under
+// Within one process, New of a directory that is already open (under
 // the same path, a symbolic link to it, or a hard link to its file) does
 // not open the file again: it returns a new Disk over the same open file,
 // at once. The file is closed when the last of them is closed. A second
-// NewDisk must then ask for the same [DiskMaxBytes] bound as the first, or
+// New must then ask for the same [WithMaxBytes] bound as the first, or
 // it fails at once saying so. Another process that holds the file makes
-// NewDisk wait up to [DiskLockTimeout] and then fail.
+// New wait up to [WithLockTimeout] and then fail.
 func New(dir string, opts ...Option) (*Store, error) {
 	c := diskConfig{lockTimeout: DefaultLockTimeout, now: time.Now}
 	for _, o := range opts {
@@ -217,7 +217,7 @@ func New(dir string, opts ...Option) (*Store, error) {
 	defer diskFiles.mu.Unlock()
 	if f := sharedDiskFile(path); f != nil {
 		if f.maxBytes != c.maxBytes {
-			return nil, fmt.Errorf("ring: backend disk: %q is already open in this process with DiskMaxBytes(%d); a second NewDisk of it must ask for the same bound, not DiskMaxBytes(%d) (or share the first backend)",
+			return nil, fmt.Errorf("ring: backend disk: %q is already open in this process with WithMaxBytes(%d); a second New of it must ask for the same bound, not WithMaxBytes(%d) (or share the first backend)",
 				f.path, f.maxBytes, c.maxBytes)
 		}
 		f.refs++
@@ -291,7 +291,7 @@ func (d *Store) MaxBytes() int64 { return d.maxBytes }
 // Path returns the path of the database file.
 func (d *Store) Path() string { return d.db.Path() }
 
-// Close releases this Disk; the last Disk of its file (see [NewDisk])
+// Close releases this Disk; the last Disk of its file (see [New])
 // closes the file and releases its lock. Calls after Close return errors; a
 // second Close returns the first one's result.
 func (d *Store) Close() error {

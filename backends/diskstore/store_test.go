@@ -103,7 +103,7 @@ func TestDiskSurvivesReopen(t *testing.T) {
 }
 
 // TestDiskLocked holds the file in another process (this test binary run
-// again as TestDiskLockHolder): NewDisk waits up to its lock timeout and
+// again as TestDiskLockHolder): New waits up to its lock timeout and
 // fails naming the lock; once that process is gone it opens.
 func TestDiskLocked(t *testing.T) {
 	dir := t.TempDir()
@@ -196,7 +196,7 @@ func TestDiskSharedInProcess(t *testing.T) {
 	}
 
 	_, err := diskstore.New(dir, diskstore.WithMaxBytes(1<<20))
-	if err == nil || !strings.Contains(err.Error(), "already open in this process with DiskMaxBytes(0)") {
+	if err == nil || !strings.Contains(err.Error(), "already open in this process with WithMaxBytes(0)") {
 		t.Errorf("NewDisk with another bound: %v", err)
 	}
 

@@ -19,7 +19,7 @@ import (
 )
 
 // The bulk path of Memcache when it knows the client's server selector
-// (MemcacheSelector, or a backend made by Open): one get command per server
+// (WithSelector, or a backend made by storeurl.Open): one get command per server
 // and batch, all written from the calling goroutine before any answer is
 // read, on connections the backend keeps itself. gomemcache's GetMulti
 // starts a goroutine per server and waits on a channel for each, and the

@@ -21,7 +21,7 @@ import (
 )
 
 // memcacheWithSelector returns a backend whose bulk reads go through its own
-// pipelined connections (backends.MemcacheSelector), closed at the end of t.
+// pipelined connections (backends.WithSelector), closed at the end of t.
 func memcacheWithSelector(t testing.TB, addrs ...string) (*memcachestore.Store, *memcache.Client) {
 	t.Helper()
 	ss := new(memcache.ServerList)

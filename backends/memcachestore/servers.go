@@ -11,11 +11,11 @@ import (
 	"github.com/bradfitz/gomemcache/memcache"
 )
 
-// MemcacheServers is a memcache.ServerSelector that resolves host names
+// Servers is a memcache.ServerSelector that resolves host names
 // when a connection is dialled, not when it is made. gomemcache's
 // ServerList resolves every name once, in SetServers: a DNS failure at
 // start-up is an error then (a panic under a Must), and an address that
-// changes later is never seen. MemcacheServers keeps the names: the
+// changes later is never seen. Servers keeps the names: the
 // addresses it returns have Network "tcp" (or "unix" for a path) and
 // String the "host:port" as given, which the client's dialer (its
 // DialContext, or a net.Dialer) resolves at each dial. A name that does not
@@ -24,7 +24,7 @@ import (
 // Keys are spread over the servers exactly as ServerList spreads them (the
 // CRC-32 of the key's first 256 bytes, modulo the number of servers), so
 // switching from one to the other keeps every key on its server.
-// [Open] uses it for memcache:// URLs. It is safe for concurrent use; the
+// storeurl.Open uses it for memcache:// URLs. It is safe for concurrent use; the
 // zero value has no servers (every PickServer fails with
 // memcache.ErrNoServers).
 type Servers struct {
@@ -39,7 +39,7 @@ func (a *memcacheAddr) String() string  { return a.addr }
 
 var _ memcache.ServerSelector = (*Servers)(nil)
 
-// NewMemcacheServers returns a selector over servers, each "host:port" (a
+// NewServers returns a selector over servers, each "host:port" (a
 // name or an IP address; IPv6 in brackets) or the path of a Unix socket
 // (anything with a '/'). It resolves nothing and fails only on an empty
 // list or item, or a TCP item without a port. A server listed twice gets

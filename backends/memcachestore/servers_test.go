@@ -19,7 +19,7 @@ import (
 )
 
 // TestMemcacheServersPlaceKeysAsServerList: switching from gomemcache's
-// ServerList to MemcacheServers keeps every key on its server.
+// ServerList to Servers keeps every key on its server.
 func TestMemcacheServersPlaceKeysAsServerList(t *testing.T) {
 	addrs := []string{"127.0.0.1:11211", "127.0.0.2:11212", "127.0.0.3:11213", "127.0.0.1:11211"}
 	for n := 1; n <= len(addrs); n++ {
@@ -117,7 +117,7 @@ func TestMemcacheServersResolveAtEachDial(t *testing.T) {
 }
 
 // TestOpenMemcacheUnresolvableName: a memcache:// host that does not
-// resolve opens (no DNS at Open), and every call fails with the lookup
+// resolve opens (no DNS at storeurl.Open), and every call fails with the lookup
 // error instead, single and bulk.
 func TestOpenMemcacheUnresolvableName(t *testing.T) {
 	s, err := storeurl.Open("memcache://ring-test-no-such-host.invalid:11211,ring-test-2.invalid?timeout=300ms")

@@ -18,7 +18,7 @@ import (
 // seconds from now: a larger number is read as an absolute Unix time.
 const memcacheRelativeLimit = 30 * 24 * 60 * 60
 
-// MemcacheKeyPrefix starts every key that Memcache rewrites (see
+// KeyPrefix starts every key that Memcache rewrites (see
 // [Memcache.RefactorKey]). It is Python Ring's format.
 const KeyPrefix = "ring-sha1:"
 
@@ -39,7 +39,7 @@ const KeyPrefix = "ring-sha1:"
 //
 // Capabilities: Get, Set, Delete, Touch and Add (SetIfAbsent) are native.
 // The bulk forms depend on whether the backend knows the client's server
-// selector (see [MemcacheSelector]; [Open] passes it). With it, they talk
+// selector (see [WithSelector]; storeurl.Open passes it). With it, they talk
 // to the servers on connections of the backend's own, every request
 // written from the calling goroutine before any answer is read: GetMany
 // and HasMany send one get per server, SetMany, DeleteMany and TouchMany a
@@ -70,7 +70,7 @@ type Store struct {
 	owned  bool // made by Own: Close closes client
 }
 
-// A MemcacheOption configures [NewMemcache]. Like the other options of the
+// A Option configures [New]. Like the other options of the
 // project, it prints itself (String), so that options can be shown in
 // errors and logs.
 type Option interface {
@@ -93,7 +93,7 @@ func (o memcacheSelectorOption) String() string {
 	return fmt.Sprintf("WithSelector(%T)", o.ss)
 }
 
-// MemcacheSelector gives NewMemcache the server selector that client was
+// WithSelector gives New the server selector that client was
 // made with by memcache.NewFromSelector, so that the bulk forms can talk to
 // the servers themselves: one get per server for GetMany and HasMany, a
 // pipeline of set, delete or touch for SetMany, DeleteMany and TouchMany,
@@ -107,14 +107,14 @@ func (o memcacheSelectorOption) String() string {
 // ss must be the client's own selector: keys are placed by it, and a
 // different one would read other servers than the client writes.
 //
-//	ss, err := backends.NewMemcacheServers("cache1:11211", "cache2:11211") // resolved at each dial
+//	ss, err := memcachestore.NewServers("cache1:11211", "cache2:11211") // resolved at each dial
 //	if err != nil { ... }
-//	m := backends.NewMemcache(memcache.NewFromSelector(ss), backends.MemcacheSelector(ss))
+//	m := memcachestore.New(memcache.NewFromSelector(ss), memcachestore.WithSelector(ss))
 func WithSelector(ss memcache.ServerSelector) Option {
 	return memcacheSelectorOption{ss: ss}
 }
 
-// NewMemcache returns a Memcache backend on client. The client stays the
+// New returns a Memcache backend on client. The client stays the
 // caller's: [Memcache.Close] leaves it open.
 func New(client *memcache.Client, opts ...Option) *Store {
 	m := &Store{client: client, now: time.Now}
@@ -155,7 +155,7 @@ func (*Store) Name() string { return "memcache" }
 // Bytes returns true: Memcache stores []byte values.
 func (*Store) Bytes() bool { return true }
 
-// Raw returns the *memcache.Client given to NewMemcache.
+// Raw returns the *memcache.Client given to New.
 func (m *Store) Raw() any { return m.client }
 
 // RefactorKey returns key as memcached stores it: unchanged when it is 1 to
@@ -181,9 +181,9 @@ func memcacheKeyOK(key string) bool {
 	return true
 }
 
-// Close closes the connections of the bulk forms (see [MemcacheSelector]),
-// and the client's idle connections when [Open] made it; a client given to
-// NewMemcache stays open for its owner to close. With a selector, the bulk
+// Close closes the connections of the bulk forms (see [WithSelector]),
+// and the client's idle connections when storeurl.Open made it; a client given to
+// New stays open for its owner to close. With a selector, the bulk
 // forms fail after Close.
 func (m *Store) Close() error {
 	if m.pipe != nil {

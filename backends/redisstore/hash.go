@@ -15,7 +15,7 @@ import (
 // errNoFieldExpiry explains why RedisHash refuses a positive ttl.
 var errNoFieldExpiry = fmt.Errorf("per-field expiry needs Redis 7.4 (HPEXPIRE) and this backend does not use it: store with ttl 0, or expire the whole hash through Raw(): %w", backends.ErrNotSupported)
 
-// RedisHash is a bytes backend that keeps every entry as a field of one
+// Hash is a bytes backend that keeps every entry as a field of one
 // Redis hash: HGET, HSET, HDEL, HEXISTS, HMGET, HSETNX for SetIfAbsent, one
 // HSET with many fields for SetMany, one HDEL with many fields for
 // DeleteMany, and HSCAN MATCH with HDEL for Clear.
@@ -43,7 +43,7 @@ func (*Hash) Remote() bool { return true }
 // (see Store.Unreachable).
 func (*Hash) Unreachable(err error) bool { return unreachable(err) }
 
-// NewRedisHash returns a RedisHash backend that stores its entries as fields
+// NewHash returns a RedisHash backend that stores its entries as fields
 // of the hash hashKey.
 func NewHash(client redis.UniversalClient, hashKey string) *Hash {
 	return &Hash{client: client, key: hashKey}
@@ -69,7 +69,7 @@ func (*Hash) Name() string { return "redis-hash" }
 // Bytes returns true: RedisHash stores []byte values.
 func (*Hash) Bytes() bool { return true }
 
-// Raw returns the redis.UniversalClient given to NewRedisHash.
+// Raw returns the redis.UniversalClient given to NewHash.
 func (h *Hash) Raw() any { return h.client }
 
 // HashKey returns the key of the hash that holds the entries.

@@ -15,7 +15,7 @@ import (
 	"github.com/ringcache/ring/internal/storeutil"
 )
 
-// Redis is a bytes backend on a go-redis/v9 [redis.UniversalClient]: a single
+// Store is a bytes backend on a go-redis/v9 [redis.UniversalClient]: a single
 // node (*redis.Client), a Sentinel-managed master (the *redis.Client that
 // redis.NewFailoverClient returns), a Redis Cluster (*redis.ClusterClient)
 // or a client-side sharded *redis.Ring all work through this one type.
@@ -34,10 +34,10 @@ import (
 // Context: a cancelled or expired ctx is checked before every call and while
 // go-redis waits for a pooled connection. During network I/O go-redis bounds
 // a call by the client's ReadTimeout and WriteTimeout and, only when the
-// client was built with ContextTimeoutEnabled (as [Open] does), also by the
+// client was built with ContextTimeoutEnabled (as storeurl.Open does), also by the
 // ctx deadline.
 //
-// Redis is safe for concurrent use.
+// Store is safe for concurrent use.
 type Store struct {
 	client  redis.UniversalClient
 	cluster *redis.ClusterClient
@@ -45,7 +45,7 @@ type Store struct {
 	owned   bool // made by Own: Close closes client
 }
 
-// NewRedis returns a Redis backend on client. The client stays the
+// New returns a Redis backend on client. The client stays the
 // caller's: [Redis.Close] leaves it open.
 func New(client redis.UniversalClient) *Store {
 	return newStore(client, false)
@@ -97,11 +97,11 @@ func (*Store) Name() string { return "redis" }
 // Bytes returns true: Redis stores []byte values.
 func (*Store) Bytes() bool { return true }
 
-// Raw returns the redis.UniversalClient given to NewRedis.
+// Raw returns the redis.UniversalClient given to New.
 func (r *Store) Raw() any { return r.client }
 
-// Close closes the client when [Open] made it, and does nothing for a
-// client given to NewRedis, which its owner closes.
+// Close closes the client when storeurl.Open made it, and does nothing for a
+// client given to New, which its owner closes.
 func (r *Store) Close() error {
 	if !r.owned || r.client == nil {
 		return nil

@@ -125,7 +125,7 @@ func TestRedisRawAndName(t *testing.T) {
 	if r.Name() != "redis" || !r.Bytes() {
 		t.Errorf("Name %q Bytes %v", r.Name(), r.Bytes())
 	}
-	// A client given to NewRedis stays open after Close.
+	// A client given to New stays open after Close.
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -78,11 +78,11 @@ func parse(raw string) (*storageURL, error) {
 //
 // The Redis and memcached backends that Open makes are wrapped with
 // [backends.Cancelable], so a call returns as soon as its context ends; [backends.Unwrap]
-// gives the *redisstore.Store or *Memcache.
+// gives the *redisstore.Store or *memcachestore.Store.
 //
 // Open connects to nothing and resolves no name: go-redis and gomemcache
 // connect on first use, and memcache host names are resolved at each dial
-// ([MemcacheServers]), so a server that is down or a name that does not
+// (memcachestore.Servers), so a server that is down or a name that does not
 // resolve makes the calls fail, not Open. Backends that Open makes own their
 // client: close them with [backends.Closer] when done (a Disk must be closed to
 // release its file lock).
@@ -373,7 +373,7 @@ func (u *storageURL) openMemcache() (backends.Storage, error) {
 	if err := p.int("max_idle_conns", 0, math.MaxInt32, &idle); err != nil {
 		return nil, err
 	}
-	// Names are resolved at each dial, not here (see MemcacheServers).
+	// Names are resolved at each dial, not here (see memcachestore.Servers).
 	ss, err := memcachestore.NewServers(addrs...)
 	if err != nil {
 		return nil, err
