@@ -100,7 +100,6 @@ func TestCompressorConstructors(t *testing.T) {
 	require.Equal(t, "S2Level(9)", S2Level(9).String())
 }
 
-
 // TestHostileSizes feeds bombs: small inputs that claim or produce far more
 // than the limit.
 func TestHostileSizes(t *testing.T) {
