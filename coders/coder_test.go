@@ -10,9 +10,10 @@ import (
 )
 
 func TestDefaultRegistry(t *testing.T) {
-	// Subset: ExampleRegister adds "csv" when tests run more than once.
-	require.Subset(t, Default.Names(), []string{"bytes", "gob", "json", "msgpack", "string"})
-	for _, n := range []string{"bytes", "gob", "json", "msgpack", "string"} {
+	// Subset: ExampleRegister adds "csv", and the external tests import
+	// msgpackcoder, which adds "msgpack" (see TestRegistersMsgpack there).
+	require.Subset(t, Default.Names(), []string{"bytes", "gob", "json", "string"})
+	for _, n := range []string{"bytes", "gob", "json", "string"} {
 		c, err := Lookup(n)
 		require.NoError(t, err)
 		require.Equal(t, n, c.Name())

@@ -47,7 +47,8 @@ var layerTable struct {
 // "" when the URL gives none, else the value as written (for example "3" or
 // "best"). Its error says which levels it takes; Open prefixes it with the
 // coder and the parameter. It may return the same Compressor for equal
-// levels, since Compressors are safe for concurrent use.
+// levels, since Compressors are safe for concurrent use. The Compressor's
+// Name should be name: a layer is named after its compressor ("json+zstd").
 //
 // A name must be one or more ASCII letters, digits,
 // '-' or '_' (so that it can sit in a URL scheme and prefix a parameter, as
