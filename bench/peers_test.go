@@ -39,6 +39,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/ringcache/ring"
+	_ "github.com/ringcache/ring/coders/msgpackcoder" // Coder("msgpack")
 )
 
 // TestMain fails the run (tests and benchmarks alike) when a goroutine is
