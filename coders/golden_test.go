@@ -30,12 +30,15 @@ type goldenRecord struct {
 	Score   float64   `json:"score" msgpack:"score"`
 }
 
-// goldenURLs are coders whose stored bytes are pinned: every base coder,
-// every layer at several levels, and chains.
+// goldenURLs are coders whose stored bytes are pinned: every base coder
+// but gob, every layer at several levels, and chains. gob is left out: it
+// numbers types with a counter global to the process, so its bytes depend
+// on what the process encoded before (each stream still carries its own
+// type descriptions, so any gob reader decodes it).
 var goldenURLs = []string{
-	"json", "gob", "msgpack", "bytes", "string",
+	"json", "msgpack", "bytes", "string",
 	"json+zstd", "json+s2", "json+gzip",
-	"msgpack+zstd://?level=best&min_size=0", "gob+gzip://?level=9", "msgpack+s2://?level=better",
+	"msgpack+zstd://?level=best&min_size=0", "json+gzip://?level=9", "msgpack+s2://?level=better",
 	"json+zstd+s2://?zstd.level=fastest&s2.level=best", "zstd://?level=better", "gzip://?level=-2", "s2://",
 	"string+gzip://?level=1",
 }

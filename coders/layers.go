@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 )
 
@@ -99,14 +100,22 @@ func (s layerSet) names() string {
 	if len(s) == 0 {
 		return "none registered; import " + compressionPackage + " for gzip, s2 and zstd"
 	}
-	out := ""
-	for i, n := range slices.Sorted(maps.Keys(s)) {
-		if i > 0 {
-			out += ", "
+	return strings.Join(slices.Sorted(maps.Keys(s)), ", ")
+}
+
+// open calls the opener of layer name, turning a panic or a missing
+// compressor into an error: the opener may be a third party's.
+func (s layerSet) open(name, level string) (c Compressor, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			c, err = nil, fmt.Errorf("the %s layer's opener panicked: %v", name, r)
 		}
-		out += n
+	}()
+	c, err = s[name](level)
+	if err == nil && c == nil {
+		err = fmt.Errorf("the %s layer's opener returned no compressor", name)
 	}
-	return out
+	return c, err
 }
 
 // unknown describes a name that is not a registered layer: one an opt-in

@@ -69,6 +69,20 @@ func TestRegisterLayer(t *testing.T) {
 	require.Equal(t, "w", s)
 }
 
+// TestLayerOpenerFaults checks that an opener that panics or returns no
+// compressor makes Open return an error, not panic.
+func TestLayerOpenerFaults(t *testing.T) {
+	restoreLayers(t)
+	require.NoError(t, RegisterLayer("ringtest-panics", func(string) (Compressor, error) { panic("opener bug") }))
+	require.NoError(t, RegisterLayer("ringtest-nil", func(string) (Compressor, error) { return nil, nil }))
+	c, err := Open("json+ringtest-panics://?level=1")
+	require.Nil(t, c)
+	require.EqualError(t, err, `ring: coder json+ringtest-panics: parameter level="1": the ringtest-panics layer's opener panicked: opener bug`)
+	c, err = Open("json+ringtest-nil://")
+	require.Nil(t, c)
+	require.EqualError(t, err, `ring: coder json+ringtest-nil: ringtest-nil: the ringtest-nil layer's opener returned no compressor`)
+}
+
 // TestUnregisteredNamesNameThePackage checks the errors for the names that
 // ring's opt-in packages register, when they are not registered: each names
 // the package to import. The layers are taken away from one Open, whatever

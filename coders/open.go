@@ -123,8 +123,7 @@ func (r *Registry) open(rawURL string, specs layerSet) (Coder, error) {
 	// all problems are reported at once.
 	c := base
 	for _, n := range layers {
-		open, ok := specs[n]
-		if !ok {
+		if _, ok := specs[n]; !ok {
 			continue // reported above
 		}
 		get := func(p string) (key, value string, ok bool) {
@@ -137,11 +136,11 @@ func (r *Registry) open(rawURL string, specs layerSet) (Coder, error) {
 		var opts []LayerOption
 		var comp Compressor
 		if k, v, ok := get("level"); ok {
-			comp, err = open(v)
+			comp, err = specs.open(n, v)
 			if err != nil {
 				errs = append(errs, fail("parameter %s=%q: %v", k, v, err))
 			}
-		} else if comp, err = open(""); err != nil {
+		} else if comp, err = specs.open(n, ""); err != nil {
 			errs = append(errs, fail("%s: %v", n, err))
 		}
 		if k, v, ok := get("min_size"); ok {
