@@ -50,10 +50,12 @@ var layerTable struct {
 // coder and the parameter. It may return the same Compressor for equal
 // levels, since Compressors are safe for concurrent use. The Compressor's
 // Name should be name: a layer is named after its compressor ("json+zstd").
+// A panic in open, or a nil Compressor with a nil error, is an error from
+// Open.
 //
-// A name must be one or more ASCII letters, digits,
-// '-' or '_' (so that it can sit in a URL scheme and prefix a parameter, as
-// in zstd.level); an invalid name or a nil open is an error. RegisterLayer
+// A name must be one or more ASCII letters, digits, '-' or '_' (so that it
+// can sit in a URL scheme and prefix a parameter, as in zstd.level); an
+// invalid name or a nil open is an error. RegisterLayer
 // is safe for concurrent use; call it at start-up, before the URLs that use
 // the layer are opened.
 func RegisterLayer(name string, open func(level string) (Compressor, error)) error {

@@ -89,7 +89,8 @@ func (g *Gzip) Compress(dst, src []byte) ([]byte, error) {
 
 // Decompress appends the content of the gzip stream in src to dst, reading
 // at most maxSize+1 bytes of it so that a larger stream fails with an error
-// wrapping [coders.ErrTooLarge] without allocating more than about maxSize bytes.
+// wrapping [coders.ErrTooLarge] without allocating more than about maxSize
+// bytes.
 func (g *Gzip) Decompress(dst, src []byte, maxSize int) ([]byte, error) {
 	br := bytes.NewReader(src)
 	r, _ := g.readers.Get().(*gzip.Reader)

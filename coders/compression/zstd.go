@@ -87,9 +87,9 @@ func (z *Zstd) Compress(dst, src []byte) ([]byte, error) {
 }
 
 // Decompress appends the content of the zstd frames in src to dst, failing
-// with an error wrapping [coders.ErrTooLarge] when it exceeds maxSize bytes or when
-// a frame asks for a window larger than that. The size declared in a frame
-// header is checked before any allocation.
+// with an error wrapping [coders.ErrTooLarge] when it exceeds maxSize bytes
+// or when a frame asks for a window larger than that. The size declared in a
+// frame header is checked before any allocation.
 func (z *Zstd) Decompress(dst, src []byte, maxSize int) ([]byte, error) {
 	if maxSize < 1 {
 		return nil, fmt.Errorf("max size %d is below 1 byte", maxSize)
