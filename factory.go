@@ -123,13 +123,15 @@ func Storage(s backends.Storage) Option {
 	})
 }
 
-// Coder chooses the coder by its registered name ("json", "gob", "msgpack",
-// "bytes", "string", or one added with coders.Register), by a chain of a
-// coder and compression layers ("json+zstd"), or by a coder URL with
-// parameters ("msgpack+s2://", "json+zstd://?level=3"; see coders.Open).
-// Backends that store bytes need one; for in-process backends a coder makes
-// the ring store encoded copies instead of the values themselves. An unknown
-// name or a bad parameter is an error when the ring is built.
+// Coder chooses the coder by its registered name ("json", "gob", "bytes",
+// "string", "msgpack" once coders/msgpackcoder is imported, or one added
+// with coders.Register), by a chain of a coder and compression layers
+// ("json+zstd", with coders/compression imported for zstd, s2 and gzip), or
+// by a coder URL with parameters ("msgpack+s2://", "json+zstd://?level=3";
+// see coders.Open). Backends that store bytes need one; for in-process
+// backends a coder makes the ring store encoded copies instead of the values
+// themselves. An unknown name, a name whose package is not imported, or a
+// bad parameter is an error when the ring is built.
 func Coder(name string) Option {
 	shown := name
 	if strings.Contains(name, ":") {

@@ -40,6 +40,7 @@ import (
 
 	"github.com/ringcache/ring"
 	"github.com/ringcache/ring/backends/redisstore"
+	_ "github.com/ringcache/ring/coders/msgpackcoder" // Coder("msgpack")
 )
 
 // TestMain fails the run (tests and benchmarks alike) when a goroutine is

@@ -1,8 +1,10 @@
-package coders
+package coders_test
 
 import (
 	"encoding/json"
 	"testing"
+
+	"github.com/ringcache/ring/internal/codertest"
 )
 
 // BenchmarkStruct measures Encode+Decode of one typical record (ten fields:
@@ -12,7 +14,7 @@ import (
 //
 //	go test -run='^$' -bench=. -benchmem ./coders
 func BenchmarkStruct(b *testing.B) {
-	v := makeRecord(42)
+	v := codertest.MakeRecord(42)
 	for _, u := range []string{
 		"json", "gob", "msgpack",
 		"json+zstd", "json+s2", "json+gzip",
@@ -30,7 +32,7 @@ func BenchmarkStruct(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				var got record
+				var got codertest.Record
 				if err := c.Decode(data, &got); err != nil {
 					b.Fatal(err)
 				}
@@ -42,9 +44,9 @@ func BenchmarkStruct(b *testing.B) {
 
 // payload is a realistic large value: the JSON of 200 records.
 func payload(b *testing.B) []byte {
-	recs := make([]record, 200)
+	recs := make([]codertest.Record, 200)
 	for i := range recs {
-		recs[i] = makeRecord(i)
+		recs[i] = codertest.MakeRecord(i)
 	}
 	p, err := json.Marshal(recs)
 	if err != nil {

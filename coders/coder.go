@@ -5,11 +5,28 @@
 // A Coder must be safe for concurrent use. Decode of bytes that the coder did
 // not produce returns an error; it never panics.
 //
-// The Default registry holds json, gob, msgpack, bytes and string.
-// [Compress] wraps a coder in a compression [Layer] (zstd, s2, gzip), and
-// [Open] builds a chain from a URL such as "json+zstd://?level=3". See
-// docs/coders.md for what each coder can represent, the URL grammar, the
-// frame format of compressed values and measured numbers.
+// The Default registry holds json, gob, bytes and string, which use only the
+// standard library. [Compress] wraps a coder in a compression [Layer], and
+// [Open] builds a chain from a URL such as "json+zstd://?level=3".
+//
+// # Opt-in coders and layers
+//
+// MessagePack and the compression algorithms use third-party modules, so
+// they live in packages of their own that a program links only when it
+// imports them. Importing one registers its names:
+//
+//   - github.com/ringcache/ring/coders/msgpackcoder registers the coder
+//     "msgpack" in [Default].
+//   - github.com/ringcache/ring/coders/compression registers the layers
+//     "zstd", "s2" and "gzip" with [RegisterLayer].
+//
+// A blank import is enough for names in URLs and ring.Coder:
+//
+//	import _ "github.com/ringcache/ring/coders/compression"
+//
+// Without the import, such a name is an error that says which package to
+// import. See docs/coders.md for what each coder can represent, the URL
+// grammar, the frame format of compressed values and measured numbers.
 package coders
 
 import (
@@ -59,13 +76,21 @@ func (r *Registry) Register(name string, c Coder) error {
 }
 
 // Lookup returns the coder registered under name, or an error that names the
-// unknown name and lists the known ones.
+// unknown name and lists the known ones. For "msgpack", which package
+// msgpackcoder provides and registers in [Default] when imported, the error
+// names that package.
 func (r *Registry) Lookup(name string) (Coder, error) {
 	r.mu.RLock()
 	c, ok := r.coders[name]
 	r.mu.RUnlock()
 	if ok {
 		return c, nil
+	}
+	if pkg, ok := coderPackages[name]; ok {
+		if r == Default {
+			return nil, fmt.Errorf("ring: coder %q is not registered: import %s", name, pkg)
+		}
+		return nil, fmt.Errorf("ring: coder %q is not registered in this registry (known: %v; package %s provides it)", name, r.Names(), pkg)
 	}
 	return nil, fmt.Errorf("ring: unknown coder %q (known: %v)", name, r.Names())
 }
@@ -83,12 +108,13 @@ func (r *Registry) Names() []string {
 }
 
 // Default is the registry that Lookup, Register and Open use. It holds json,
-// gob, msgpack, bytes and string from the start.
+// gob, bytes and string from the start, and msgpack once package
+// github.com/ringcache/ring/coders/msgpackcoder is imported.
 var Default = newDefault()
 
 func newDefault() *Registry {
 	r := &Registry{}
-	for _, c := range []Coder{JSON{}, Gob{}, Msgpack{}, Bytes{}, String{}} {
+	for _, c := range []Coder{JSON{}, Gob{}, Bytes{}, String{}} {
 		_ = r.Register(c.Name(), c)
 	}
 	return r

@@ -19,15 +19,18 @@ const DefaultMaxSize = 64 << 20
 
 // Frame header bytes. Every value written by a [Layer] starts with one byte:
 // FrameRaw when the rest is the inner coder's bytes as they are, or the
-// [Compressor.ID] of the layer's algorithm when the rest is compressed.
+// [Compressor.ID] of the layer's algorithm when the rest is compressed. The
+// IDs of the algorithms of package github.com/ringcache/ring/coders/compression
+// are fixed here, so that stored values keep their meaning whichever
+// packages a program imports.
 const (
 	// FrameRaw marks a value stored without compression.
 	FrameRaw byte = 0
-	// FrameZstd marks a value compressed by [Zstd].
+	// FrameZstd marks a value compressed by compression.Zstd.
 	FrameZstd byte = 1
-	// FrameS2 marks a value compressed by [S2].
+	// FrameS2 marks a value compressed by compression.S2.
 	FrameS2 byte = 2
-	// FrameGzip marks a value compressed by [Gzip].
+	// FrameGzip marks a value compressed by compression.Gzip.
 	FrameGzip byte = 3
 )
 
@@ -38,14 +41,19 @@ var ErrTooLarge = errors.New("value exceeds the max size")
 
 // Compressor is a byte-to-byte compression algorithm that a [Layer] applies
 // to the output of an inner coder. Implementations must be safe for
-// concurrent use and must not start goroutines that outlive a call.
+// concurrent use and must not start goroutines that outlive a call. Package
+// github.com/ringcache/ring/coders/compression has zstd, s2 and gzip.
+//
+// A Compressor may also have a method CompressBound(n int) int that returns
+// the most bytes Compress appends for n bytes of input; a Layer then gives
+// Compress a buffer of that size, so that Compress never has to grow it.
 type Compressor interface {
 	// Name is the algorithm's name in coder names and URLs, for example
 	// "zstd".
 	Name() string
 	// ID is the nonzero byte a Layer writes as the frame header of values
-	// compressed by this algorithm. IDs 1 to 15 are reserved for the
-	// compressors of this package (see FrameZstd, FrameS2, FrameGzip).
+	// compressed by this algorithm. IDs 1 to 15 are reserved for ring's own
+	// compressors (see FrameZstd, FrameS2, FrameGzip).
 	ID() byte
 	// Compress appends the compressed form of src to dst and returns the
 	// extended slice.
@@ -108,9 +116,10 @@ func WithMaxSize(n int) LayerOption { return maxSizeOption(n) }
 // value compressed by a different algorithm is a decode error.
 //
 // A Layer is safe for concurrent use, starts no goroutines and needs no
-// Close: the compressors of this package only use stateless, concurrent-safe
-// entry points (zstd EncodeAll/DecodeAll, s2 blocks, pooled gzip
-// readers/writers), and their memory is released by the garbage collector.
+// Close: the compressors of package compression only use stateless,
+// concurrent-safe entry points (zstd EncodeAll/DecodeAll, s2 blocks, pooled
+// gzip readers/writers), and their memory is released by the garbage
+// collector.
 type Layer struct {
 	name    string
 	inner   Coder
@@ -202,8 +211,8 @@ func (l *Layer) compress(raw []byte) (out []byte, err error) {
 		}
 	}()
 	size := 1 + len(raw)/2 + 16 // room for a good ratio; Compress may grow it
-	if b, ok := l.comp.(interface{ compressBound(int) int }); ok {
-		size = 1 + b.compressBound(len(raw))
+	if b, ok := l.comp.(interface{ CompressBound(n int) int }); ok {
+		size = 1 + max(b.CompressBound(len(raw)), 0)
 	}
 	dst := make([]byte, 1, size)
 	dst[0] = l.comp.ID()

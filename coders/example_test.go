@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/ringcache/ring/coders"
+	"github.com/ringcache/ring/coders/compression"
+	"github.com/ringcache/ring/coders/msgpackcoder"
 )
 
 type user struct {
@@ -15,7 +17,8 @@ type user struct {
 }
 
 // Open builds a coder chain from a URL: JSON, then zstd at level 3
-// ("better"), compressing values of 128 bytes or more.
+// ("better"), compressing values of 128 bytes or more. The zstd layer is
+// registered by importing package compression (a blank import is enough).
 func ExampleOpen() {
 	c, err := coders.Open("json+zstd://?level=3&min_size=128")
 	if err != nil {
@@ -49,17 +52,17 @@ func ExampleOpen() {
 // Compress chains layers in code: msgpack, then zstd, then s2. Encode
 // applies them left to right, Decode right to left.
 func ExampleCompress() {
-	z, err := coders.NewZstd(coders.ZstdDefault)
+	z, err := compression.NewZstd(compression.ZstdDefault)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	inner, err := coders.Compress(coders.Msgpack{}, z, coders.WithMinSize(0))
+	inner, err := coders.Compress(msgpackcoder.Coder{}, z, coders.WithMinSize(0))
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	s, err := coders.NewS2(coders.S2Better)
+	s, err := compression.NewS2(compression.S2Better)
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -1,7 +1,10 @@
-package coders
+package coders_test
 
 import (
 	"testing"
+
+	"github.com/ringcache/ring/coders"
+	"github.com/ringcache/ring/internal/codertest"
 )
 
 // fuzzURLs are every coder and a chain of each base with each layer.
@@ -18,14 +21,14 @@ var fuzzURLs = []string{
 // fuzzTargets make fresh decode targets of a few shapes.
 var fuzzTargets = []func() any{
 	func() any { return new(any) },
-	func() any { return new(record) },
+	func() any { return new(codertest.Record) },
 	func() any { return new(map[string]int) },
 	func() any { return new([]string) },
 	func() any { return new([]int64) },
-	func() any { return new([]record) },
+	func() any { return new([]codertest.Record) },
 	func() any { return new(string) },
 	func() any { return new([]byte) },
-	func() any { return new(*record) },
+	func() any { return new(*codertest.Record) },
 }
 
 // FuzzDecode checks that Decode of arbitrary bytes, with every coder and
@@ -33,13 +36,13 @@ var fuzzTargets = []func() any{
 // panics (nor exhausts memory: the fuzzer's RSS limit catches that). The
 // seed corpus in testdata/fuzz/FuzzDecode runs with plain go test.
 func FuzzDecode(f *testing.F) {
-	cs := make([]Coder, len(fuzzURLs))
+	cs := make([]coders.Coder, len(fuzzURLs))
 	for i, u := range fuzzURLs {
 		cs[i] = mustOpen(f, u)
 	}
 	// Valid encodings of several values by every coder are good seeds.
-	rec := makeRecord(1)
-	rec.Note = compressibleText(300) // above the compression threshold
+	rec := codertest.MakeRecord(1)
+	rec.Note = codertest.CompressibleText(300) // above the compression threshold
 	for _, c := range cs {
 		for _, v := range []any{rec, map[string]int{"a": 1}, []string{"x"}, "short", []byte("bytes")} {
 			if b, err := c.Encode(v); err == nil {
@@ -67,7 +70,7 @@ func FuzzOpen(f *testing.F) {
 		f.Add(u)
 	}
 	f.Fuzz(func(t *testing.T, u string) {
-		c, err := Open(u)
+		c, err := coders.Open(u)
 		if err != nil {
 			if c != nil {
 				t.Fatalf("Open(%q) returned a coder and an error", u)

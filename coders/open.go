@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/ringcache/ring/internal/bytesize"
 )
@@ -19,9 +18,10 @@ import (
 func Open(rawURL string) (Coder, error) { return Default.Open(rawURL) }
 
 // Open returns the coder that rawURL describes, resolving the base coder in
-// r. Coders opened with the same algorithm and level share one compressor
-// (and so its zstd encoder states and gzip pools). Parsing costs a few
-// microseconds: open once per ring, not per value.
+// r and the layers among those registered with [RegisterLayer]. Coders
+// opened with the same algorithm and level share one compressor (and so its
+// zstd encoder states and gzip pools). Parsing costs a few microseconds:
+// open once per ring, not per value.
 //
 // The URL is a chain of names joined by "+", an optional "://" and an
 // optional query:
@@ -33,18 +33,23 @@ func Open(rawURL string) (Coder, error) { return Default.Open(rawURL) }
 //	json+zstd+s2://?zstd.level=best&s2.level=better
 //	zstd://                     (bytes+zstd: compress []byte values)
 //
-// The first name is a coder registered in r (json, gob, msgpack, bytes,
-// string, or one of your own); if it is not registered but is a compression
-// layer, the base is bytes. Every further name is a compression layer: zstd,
-// s2 or gzip, applied left to right on Encode and right to left on Decode.
+// The first name is a coder registered in r (json, gob, bytes, string,
+// msgpack once package msgpackcoder is imported, or one of your own); if it
+// is not registered but is a compression layer, the base is bytes. Every
+// further name is a compression layer, applied left to right on Encode and
+// right to left on Decode: zstd, s2 and gzip once package
+// github.com/ringcache/ring/coders/compression is imported, or one of your
+// own (see [RegisterLayer]). A name that one of these packages registers is,
+// without the import, an error that names the package.
 //
 // Query parameters configure the layers; a parameter applies to every layer
 // of the chain, or to the layers of one algorithm when prefixed with its
 // name and a dot ("zstd.level=2"), which wins over the unprefixed form:
 //
-//   - level: zstd 1..4 or fastest, default, better, best (klauspost levels,
-//     not zstd command line levels); gzip -2..9 or default; s2 default,
-//     better or best.
+//   - level: the layer's level, checked by the function given to
+//     RegisterLayer. Package compression takes zstd 1..4 or fastest,
+//     default, better, best (klauspost levels, not zstd command line
+//     levels); gzip -2..9 or default; s2 default, better or best.
 //   - min_size: the compression threshold in bytes, default 64 (see
 //     [WithMinSize]); 0 compresses everything.
 //   - max_size: the largest value (before compression) a layer writes or
@@ -56,6 +61,11 @@ func Open(rawURL string) (Coder, error) { return Default.Open(rawURL) }
 // chain takes are errors; Open reports all of them at once, each naming the
 // bad name or value.
 func (r *Registry) Open(rawURL string) (Coder, error) {
+	return r.open(rawURL, registeredLayers())
+}
+
+// open is Open with the given layers.
+func (r *Registry) open(rawURL string, specs layerSet) (Coder, error) {
 	scheme, query, err := splitCoderURL(rawURL)
 	if err != nil {
 		return nil, err
@@ -79,28 +89,32 @@ func (r *Registry) Open(rawURL string) (Coder, error) {
 	}
 	if c, err := r.Lookup(names[0]); err == nil {
 		base = c
-	} else if _, ok := layerSpecs[names[0]]; ok {
+	} else if _, ok := specs[names[0]]; ok {
 		base = r.bytesCoder()
 		layers = names
+	} else if pkg, ok := coderPackages[names[0]]; ok {
+		errs = append(errs, fail("coder %q is not registered: import %s", names[0], pkg))
+	} else if _, ok := layerPackages[names[0]]; ok {
+		errs = append(errs, fail("%s", specs.unknown(names[0])))
 	} else {
 		errs = append(errs, fail("unknown coder %q (registered: %s; layers: %s)",
-			names[0], strings.Join(r.Names(), ", "), strings.Join(layerNames(), ", ")))
+			names[0], strings.Join(r.Names(), ", "), specs.names()))
 	}
 	inChain := map[string]bool{}
 	for _, n := range layers {
-		if _, ok := layerSpecs[n]; ok {
+		if _, ok := specs[n]; ok {
 			inChain[n] = true
 			continue
 		}
-		if _, err := r.Lookup(n); err == nil {
+		if _, err := r.Lookup(n); err == nil || coderPackages[n] != "" {
 			errs = append(errs, fail("%q is a coder, not a compression layer: the base coder comes first and only once", n))
 			continue
 		}
-		errs = append(errs, fail("unknown compression layer %q (layers: %s)", n, strings.Join(layerNames(), ", ")))
+		errs = append(errs, fail("%s", specs.unknown(n)))
 	}
 
 	// The parameters: key -> value, unprefixed and per layer.
-	params, perr := parseParams(query, inChain, len(layers) > 0)
+	params, perr := parseParams(query, specs, inChain, len(layers) > 0)
 	for _, e := range perr {
 		errs = append(errs, fail("%s", e))
 	}
@@ -109,8 +123,7 @@ func (r *Registry) Open(rawURL string) (Coder, error) {
 	// all problems are reported at once.
 	c := base
 	for _, n := range layers {
-		spec, ok := layerSpecs[n]
-		if !ok {
+		if _, ok := specs[n]; !ok {
 			continue // reported above
 		}
 		get := func(p string) (key, value string, ok bool) {
@@ -123,11 +136,11 @@ func (r *Registry) Open(rawURL string) (Coder, error) {
 		var opts []LayerOption
 		var comp Compressor
 		if k, v, ok := get("level"); ok {
-			comp, err = spec.open(v)
+			comp, err = specs.open(n, v)
 			if err != nil {
 				errs = append(errs, fail("parameter %s=%q: %v", k, v, err))
 			}
-		} else if comp, err = spec.open(""); err != nil {
+		} else if comp, err = specs.open(n, ""); err != nil {
 			errs = append(errs, fail("%s: %v", n, err))
 		}
 		if k, v, ok := get("min_size"); ok {
@@ -210,9 +223,10 @@ var cachetoryParams = map[string]string{
 	"compression-threads": "",
 }
 
-// parseParams validates the query's keys and returns key -> value. inChain
-// holds the layers of the chain; anyLayer reports whether there is one.
-func parseParams(query string, inChain map[string]bool, anyLayer bool) (map[string]string, []string) {
+// parseParams validates the query's keys and returns key -> value. specs
+// holds the registered layers, inChain the layers of the chain; anyLayer
+// reports whether there is one.
+func parseParams(query string, specs layerSet, inChain map[string]bool, anyLayer bool) (map[string]string, []string) {
 	params := map[string]string{}
 	if query == "" {
 		return params, nil
@@ -245,8 +259,8 @@ func parseParams(query string, inChain map[string]bool, anyLayer bool) (map[stri
 			continue
 		}
 		switch {
-		case qualified && layerSpecs[layer].open == nil:
-			errs = append(errs, fmt.Sprintf("parameter %s=%q: unknown compression layer %q (layers: %s)", k, vs[0], layer, strings.Join(layerNames(), ", ")))
+		case qualified && specs[layer] == nil:
+			errs = append(errs, fmt.Sprintf("parameter %s=%q: %s", k, vs[0], specs.unknown(layer)))
 			continue
 		case qualified && !inChain[layer]:
 			errs = append(errs, fmt.Sprintf("parameter %s=%q: no %s layer in the chain takes it", k, vs[0], layer))
@@ -262,96 +276,6 @@ func parseParams(query string, inChain map[string]bool, anyLayer bool) (map[stri
 		params[k] = vs[0]
 	}
 	return params, errs
-}
-
-// layerSpec describes a compression layer that Open can build.
-type layerSpec struct {
-	// open builds the compressor from the level parameter ("" for default).
-	open func(level string) (Compressor, error)
-}
-
-var layerSpecs = map[string]layerSpec{
-	"zstd": {open: openZstd},
-	"s2":   {open: openS2},
-	"gzip": {open: openGzip},
-}
-
-func layerNames() []string {
-	return slices.Sorted(maps.Keys(layerSpecs))
-}
-
-func openZstd(level string) (Compressor, error) {
-	l := 0
-	switch strings.ToLower(level) {
-	case "":
-	case "fastest":
-		l = ZstdFastest
-	case "default":
-		l = ZstdDefault
-	case "better":
-		l = ZstdBetter
-	case "best":
-		l = ZstdBest
-	default:
-		n, err := strconv.Atoi(level)
-		if err != nil || n < ZstdFastest || n > ZstdBest {
-			return nil, errors.New("zstd level must be 1..4 or fastest, default, better, best")
-		}
-		l = n
-	}
-	return shared("zstd", l, func() (Compressor, error) { return NewZstd(l) })
-}
-
-func openS2(level string) (Compressor, error) {
-	l := S2Default
-	switch strings.ToLower(level) {
-	case "", "default":
-	case "better":
-		l = S2Better
-	case "best":
-		l = S2Best
-	default:
-		return nil, errors.New("s2 level must be default, better or best")
-	}
-	return shared("s2", int(l), func() (Compressor, error) { return NewS2(l) })
-}
-
-func openGzip(level string) (Compressor, error) {
-	l := GzipDefault
-	switch strings.ToLower(level) {
-	case "", "default":
-	default:
-		n, err := strconv.Atoi(level)
-		if err != nil || n < GzipHuffmanOnly || n > GzipBest {
-			return nil, errors.New("gzip level must be -2..9 or default")
-		}
-		l = n
-	}
-	return shared("gzip", l, func() (Compressor, error) { return NewGzip(l) })
-}
-
-// compressorKey names an algorithm at a level.
-type compressorKey struct {
-	alg   string
-	level int
-}
-
-// sharedCompressors holds the compressors that Open built, shared by every coder
-// opened with the same algorithm and level: they are safe for concurrent use
-// and hold memory worth sharing (a zstd encoder state per CPU, gzip pools).
-var sharedCompressors sync.Map // compressorKey -> Compressor
-
-func shared(alg string, level int, build func() (Compressor, error)) (Compressor, error) {
-	key := compressorKey{alg, level}
-	if c, ok := sharedCompressors.Load(key); ok {
-		return c.(Compressor), nil
-	}
-	c, err := build()
-	if err != nil {
-		return nil, err
-	}
-	actual, _ := sharedCompressors.LoadOrStore(key, c)
-	return actual.(Compressor), nil
 }
 
 // parseSize parses a byte size with the grammar backends.ParseSize takes

@@ -1,10 +1,12 @@
-package coders
+package coders_test
 
 import (
 	"errors"
 	"strings"
 	"testing"
 
+	"github.com/ringcache/ring/coders"
+	"github.com/ringcache/ring/coders/compression"
 	"github.com/stretchr/testify/require"
 )
 
@@ -16,9 +18,9 @@ type layerFacts struct {
 	max   int
 }
 
-func facts(c Coder) (base string, ls []layerFacts) {
+func facts(c coders.Coder) (base string, ls []layerFacts) {
 	for {
-		l, ok := c.(*Layer)
+		l, ok := c.(*coders.Layer)
 		if !ok {
 			return c.Name(), ls
 		}
@@ -28,7 +30,7 @@ func facts(c Coder) (base string, ls []layerFacts) {
 }
 
 func TestOpen(t *testing.T) {
-	const dmin, dmax = DefaultMinSize, DefaultMaxSize
+	const dmin, dmax = coders.DefaultMinSize, coders.DefaultMaxSize
 	cases := []struct {
 		url    string
 		name   string
@@ -42,43 +44,43 @@ func TestOpen(t *testing.T) {
 		{"msgpack://", "msgpack", "msgpack", nil},
 		{"bytes://", "bytes", "bytes", nil},
 		{"string://", "string", "string", nil},
-		{"json+zstd://", "json+zstd", "json", []layerFacts{{"zstd", ZstdDefault, dmin, dmax}}},
-		{"json+zstd://?level=3", "json+zstd", "json", []layerFacts{{"zstd", ZstdBetter, dmin, dmax}}},
-		{"json+zstd:///?level=1", "json+zstd", "json", []layerFacts{{"zstd", ZstdFastest, dmin, dmax}}},
-		{"json+zstd?level=4", "json+zstd", "json", []layerFacts{{"zstd", ZstdBest, dmin, dmax}}},
-		{"json+zstd://?level=fastest", "json+zstd", "json", []layerFacts{{"zstd", ZstdFastest, dmin, dmax}}},
-		{"json+zstd://?level=BEST", "json+zstd", "json", []layerFacts{{"zstd", ZstdBest, dmin, dmax}}},
-		{"json+zstd://?level=default", "json+zstd", "json", []layerFacts{{"zstd", ZstdDefault, dmin, dmax}}},
-		{"json+zstd://?level=better", "json+zstd", "json", []layerFacts{{"zstd", ZstdBetter, dmin, dmax}}},
-		{"msgpack+s2://", "msgpack+s2", "msgpack", []layerFacts{{"s2", S2Default, dmin, dmax}}},
-		{"msgpack+s2://?level=better", "msgpack+s2", "msgpack", []layerFacts{{"s2", S2Better, dmin, dmax}}},
-		{"msgpack+s2://?level=best", "msgpack+s2", "msgpack", []layerFacts{{"s2", S2Best, dmin, dmax}}},
-		{"gob+gzip://", "gob+gzip", "gob", []layerFacts{{"gzip", GzipDefault, dmin, dmax}}},
+		{"json+zstd://", "json+zstd", "json", []layerFacts{{"zstd", compression.ZstdDefault, dmin, dmax}}},
+		{"json+zstd://?level=3", "json+zstd", "json", []layerFacts{{"zstd", compression.ZstdBetter, dmin, dmax}}},
+		{"json+zstd:///?level=1", "json+zstd", "json", []layerFacts{{"zstd", compression.ZstdFastest, dmin, dmax}}},
+		{"json+zstd?level=4", "json+zstd", "json", []layerFacts{{"zstd", compression.ZstdBest, dmin, dmax}}},
+		{"json+zstd://?level=fastest", "json+zstd", "json", []layerFacts{{"zstd", compression.ZstdFastest, dmin, dmax}}},
+		{"json+zstd://?level=BEST", "json+zstd", "json", []layerFacts{{"zstd", compression.ZstdBest, dmin, dmax}}},
+		{"json+zstd://?level=default", "json+zstd", "json", []layerFacts{{"zstd", compression.ZstdDefault, dmin, dmax}}},
+		{"json+zstd://?level=better", "json+zstd", "json", []layerFacts{{"zstd", compression.ZstdBetter, dmin, dmax}}},
+		{"msgpack+s2://", "msgpack+s2", "msgpack", []layerFacts{{"s2", compression.S2Default, dmin, dmax}}},
+		{"msgpack+s2://?level=better", "msgpack+s2", "msgpack", []layerFacts{{"s2", compression.S2Better, dmin, dmax}}},
+		{"msgpack+s2://?level=best", "msgpack+s2", "msgpack", []layerFacts{{"s2", compression.S2Best, dmin, dmax}}},
+		{"gob+gzip://", "gob+gzip", "gob", []layerFacts{{"gzip", compression.GzipDefault, dmin, dmax}}},
 		{"gob+gzip://?level=9", "gob+gzip", "gob", []layerFacts{{"gzip", 9, dmin, dmax}}},
 		{"gob+gzip://?level=-2", "gob+gzip", "gob", []layerFacts{{"gzip", -2, dmin, dmax}}},
 		{"gob+gzip://?level=0", "gob+gzip", "gob", []layerFacts{{"gzip", 0, dmin, dmax}}},
 		{"gob+gzip://?level=default", "gob+gzip", "gob", []layerFacts{{"gzip", -1, dmin, dmax}}},
-		{"json+zstd://?min_size=0", "json+zstd", "json", []layerFacts{{"zstd", ZstdDefault, 0, dmax}}},
-		{"json+zstd://?min_size=1KiB&max_size=16MiB", "json+zstd", "json", []layerFacts{{"zstd", ZstdDefault, 1024, 16 << 20}}},
-		{"json+gzip://?max_size=1GiB", "json+gzip", "json", []layerFacts{{"gzip", GzipDefault, dmin, 1 << 30}}},
-		{"json+gzip://?max_size=2000B&min_size=10b", "json+gzip", "json", []layerFacts{{"gzip", GzipDefault, 10, 2000}}},
-		{"json+gzip://?max_size=2kib", "json+gzip", "json", []layerFacts{{"gzip", GzipDefault, dmin, 2048}}},
-		{"json+zstd+s2://", "json+zstd+s2", "json", []layerFacts{{"s2", S2Default, dmin, dmax}, {"zstd", ZstdDefault, dmin, dmax}}},
+		{"json+zstd://?min_size=0", "json+zstd", "json", []layerFacts{{"zstd", compression.ZstdDefault, 0, dmax}}},
+		{"json+zstd://?min_size=1KiB&max_size=16MiB", "json+zstd", "json", []layerFacts{{"zstd", compression.ZstdDefault, 1024, 16 << 20}}},
+		{"json+gzip://?max_size=1GiB", "json+gzip", "json", []layerFacts{{"gzip", compression.GzipDefault, dmin, 1 << 30}}},
+		{"json+gzip://?max_size=2000B&min_size=10b", "json+gzip", "json", []layerFacts{{"gzip", compression.GzipDefault, 10, 2000}}},
+		{"json+gzip://?max_size=2kib", "json+gzip", "json", []layerFacts{{"gzip", compression.GzipDefault, dmin, 2048}}},
+		{"json+zstd+s2://", "json+zstd+s2", "json", []layerFacts{{"s2", compression.S2Default, dmin, dmax}, {"zstd", compression.ZstdDefault, dmin, dmax}}},
 		{"json+zstd+s2://?zstd.level=best&s2.level=better", "json+zstd+s2", "json",
-			[]layerFacts{{"s2", S2Better, dmin, dmax}, {"zstd", ZstdBest, dmin, dmax}}},
-		{"json+zstd+gzip://?level=3", "json+zstd+gzip", "json", []layerFacts{{"gzip", 3, dmin, dmax}, {"zstd", ZstdBetter, dmin, dmax}}},
+			[]layerFacts{{"s2", compression.S2Better, dmin, dmax}, {"zstd", compression.ZstdBest, dmin, dmax}}},
+		{"json+zstd+gzip://?level=3", "json+zstd+gzip", "json", []layerFacts{{"gzip", 3, dmin, dmax}, {"zstd", compression.ZstdBetter, dmin, dmax}}},
 		{"json+zstd+gzip://?level=3&gzip.level=9&min_size=100&zstd.min_size=0", "json+zstd+gzip", "json",
-			[]layerFacts{{"gzip", 9, 100, dmax}, {"zstd", ZstdBetter, 0, dmax}}},
+			[]layerFacts{{"gzip", 9, 100, dmax}, {"zstd", compression.ZstdBetter, 0, dmax}}},
 		{"msgpack+zstd+zstd://?level=1", "msgpack+zstd+zstd", "msgpack",
-			[]layerFacts{{"zstd", ZstdFastest, dmin, dmax}, {"zstd", ZstdFastest, dmin, dmax}}},
-		{"zstd://", "bytes+zstd", "bytes", []layerFacts{{"zstd", ZstdDefault, dmin, dmax}}},
-		{"s2+gzip://", "bytes+s2+gzip", "bytes", []layerFacts{{"gzip", GzipDefault, dmin, dmax}, {"s2", S2Default, dmin, dmax}}},
-		{"string+s2://?level=best", "string+s2", "string", []layerFacts{{"s2", S2Best, dmin, dmax}}},
-		{"json+zstd://?level=%33", "json+zstd", "json", []layerFacts{{"zstd", ZstdBetter, dmin, dmax}}}, // %-escapes
+			[]layerFacts{{"zstd", compression.ZstdFastest, dmin, dmax}, {"zstd", compression.ZstdFastest, dmin, dmax}}},
+		{"zstd://", "bytes+zstd", "bytes", []layerFacts{{"zstd", compression.ZstdDefault, dmin, dmax}}},
+		{"s2+gzip://", "bytes+s2+gzip", "bytes", []layerFacts{{"gzip", compression.GzipDefault, dmin, dmax}, {"s2", compression.S2Default, dmin, dmax}}},
+		{"string+s2://?level=best", "string+s2", "string", []layerFacts{{"s2", compression.S2Best, dmin, dmax}}},
+		{"json+zstd://?level=%33", "json+zstd", "json", []layerFacts{{"zstd", compression.ZstdBetter, dmin, dmax}}}, // %-escapes
 	}
 	for _, tc := range cases {
 		t.Run(tc.url, func(t *testing.T) {
-			c, err := Open(tc.url)
+			c, err := coders.Open(tc.url)
 			require.NoError(t, err)
 			require.Equal(t, tc.name, c.Name())
 			base, ls := facts(c)
@@ -153,7 +155,7 @@ func TestOpenErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.url, func(t *testing.T) {
-			c, err := Open(tc.url)
+			c, err := coders.Open(tc.url)
 			require.Error(t, err)
 			require.Nil(t, c)
 			for _, w := range tc.want {
@@ -169,7 +171,7 @@ func TestOpenErrors(t *testing.T) {
 // TestOpenUserCoder checks that a coder registered by the user can be the
 // base of a chain, in Default and in a registry of one's own.
 func TestOpenUserCoder(t *testing.T) {
-	proto := Funcs{
+	proto := coders.Funcs{
 		CoderName: "ringtest-proto",
 		EncodeFn:  func(v any) ([]byte, error) { return []byte(strings.Repeat(v.(string), 20)), nil },
 		DecodeFn: func(data []byte, target any) error {
@@ -177,22 +179,18 @@ func TestOpenUserCoder(t *testing.T) {
 			return nil
 		},
 	}
-	require.NoError(t, Register("ringtest-proto", proto))
-	t.Cleanup(func() {
-		Default.mu.Lock()
-		delete(Default.coders, "ringtest-proto")
-		Default.mu.Unlock()
-	})
+	require.NoError(t, coders.Register("ringtest-proto", proto))
+	t.Cleanup(func() { coders.Unregister(coders.Default, "ringtest-proto") })
 
-	c, err := Open("ringtest-proto+zstd://?level=fastest")
+	c, err := coders.Open("ringtest-proto+zstd://?level=fastest")
 	require.NoError(t, err)
 	require.Equal(t, "ringtest-proto+zstd", c.Name())
 	b, err := c.Encode("abcd")
 	require.NoError(t, err)
-	require.Equal(t, FrameZstd, b[0])
+	require.Equal(t, coders.FrameZstd, b[0])
 	require.Equal(t, "abcd", decodeString(t, c, b))
 
-	var r Registry
+	var r coders.Registry
 	require.NoError(t, r.Register("proto", proto))
 	c, err = r.Open("proto+s2://")
 	require.NoError(t, err)
@@ -205,35 +203,9 @@ func TestOpenUserCoder(t *testing.T) {
 	require.Equal(t, "bytes+gzip", c.Name())
 }
 
-func TestParseSize(t *testing.T) {
-	// The grammar of backends.ParseSize (package bytesize).
-	good := map[string]int{"0": 0, "1": 1, "64": 64, "1B": 1, "2b": 2, "1KiB": 1024, "3kib": 3072, "1MiB": 1 << 20, "64MiB": 64 << 20, "2GiB": 2 << 30, "007": 7,
-		"1KB": 1000, "1MB": 1e6, "1TiB": 1 << 40, " 1": 1, "1 KiB": 1024}
-	for s, want := range good {
-		got, err := parseSize(s)
-		require.NoError(t, err, s)
-		require.Equal(t, want, got, s)
-	}
-	for _, s := range []string{"", "B", "-1", "+1", "1K", "1e3", "0x10", "1.5MiB", "99999999999999999999"} {
-		_, err := parseSize(s)
-		require.Error(t, err, s)
-	}
-}
-
 func TestOpenErrorsAreJoined(t *testing.T) {
-	_, err := Open("json+zstd://?level=9&min_size=x")
+	_, err := coders.Open("json+zstd://?level=9&min_size=x")
 	var joined interface{ Unwrap() []error }
 	require.True(t, errors.As(err, &joined))
 	require.Len(t, joined.Unwrap(), 2)
-}
-
-func TestOpenSharesCompressors(t *testing.T) {
-	a := mustOpen(t, "json+zstd://?level=3").(*Layer)
-	b := mustOpen(t, "msgpack+zstd://?level=better&min_size=0").(*Layer)
-	c := mustOpen(t, "json+zstd://?level=4").(*Layer)
-	require.Same(t, a.Compressor(), b.Compressor())
-	require.NotSame(t, a.Compressor(), c.Compressor())
-	g1 := mustOpen(t, "gob+gzip://").(*Layer)
-	g2 := mustOpen(t, "json+gzip://?level=default").(*Layer)
-	require.Same(t, g1.Compressor(), g2.Compressor())
 }

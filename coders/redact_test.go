@@ -1,8 +1,10 @@
-package coders
+package coders_test
 
 import (
 	"strings"
 	"testing"
+
+	"github.com/ringcache/ring/coders"
 )
 
 // TestOpenShowsNoSecret: a backend URL given to Coder by mistake, or a
@@ -22,7 +24,7 @@ func TestOpenShowsNoSecret(t *testing.T) {
 		"://u:" + secret + "@h",
 		"a:" + secret + "@h://",
 	} {
-		_, err := Open(raw)
+		_, err := coders.Open(raw)
 		if err == nil {
 			t.Errorf("Open(%q): no error", raw)
 			continue

@@ -1,62 +1,43 @@
-package coders
+package coders_test
 
 import (
 	"reflect"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/ringcache/ring/coders"
+	"github.com/ringcache/ring/coders/msgpackcoder"
+	"github.com/ringcache/ring/internal/codertest"
 	"github.com/stretchr/testify/require"
 )
 
-// roundTrip encodes v with c, decodes into a new value of v's type and
-// returns it.
-func roundTrip[T any](t *testing.T, c Coder, v T) T {
-	t.Helper()
-	b, err := c.Encode(v)
-	require.NoError(t, err, "%s: encode %T", c.Name(), v)
-	var got T
-	require.NoError(t, c.Decode(b, &got), "%s: decode %T", c.Name(), v)
-	return got
-}
-
-// equal compares semantically: times with Equal, nil and empty alike (gob
-// does not transmit empty slices and maps).
-func requireEqual(t *testing.T, want, got any) {
-	t.Helper()
-	if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
-		t.Fatalf("round trip mismatch (-want +got):\n%s", diff)
-	}
-}
-
 func TestRoundTripStructured(t *testing.T) {
-	bigRandom := randomBytes(1<<20, 1)
-	bigText := compressibleText(1 << 20)
-	records := make([]record, 50)
+	bigRandom := codertest.RandomBytes(1<<20, 1)
+	bigText := codertest.CompressibleText(1 << 20)
+	records := make([]codertest.Record, 50)
 	for i := range records {
-		records[i] = makeRecord(i)
+		records[i] = codertest.MakeRecord(i)
 	}
 	for _, u := range structuredURLs {
 		t.Run(u, func(t *testing.T) {
 			c := mustOpen(t, u)
 			isGob := strings.HasPrefix(c.Name(), "gob")
 
-			rec := makeRecord(7)
-			requireEqual(t, rec, roundTrip(t, c, rec))
-			requireEqual(t, records, roundTrip(t, c, records))
-			requireEqual(t, &rec, roundTrip(t, c, &rec))
-			requireEqual(t, map[string]int{"a": 1, "b": -2}, roundTrip(t, c, map[string]int{"a": 1, "b": -2}))
-			requireEqual(t, map[string]record{"x": rec}, roundTrip(t, c, map[string]record{"x": rec}))
-			requireEqual(t, []string{"x", "", "z"}, roundTrip(t, c, []string{"x", "", "z"}))
-			requireEqual(t, []int64{0, -1, 1 << 62}, roundTrip(t, c, []int64{0, -1, 1 << 62}))
+			rec := codertest.MakeRecord(7)
+			codertest.RequireEqual(t, rec, roundTrip(t, c, rec))
+			codertest.RequireEqual(t, records, roundTrip(t, c, records))
+			codertest.RequireEqual(t, &rec, roundTrip(t, c, &rec))
+			codertest.RequireEqual(t, map[string]int{"a": 1, "b": -2}, roundTrip(t, c, map[string]int{"a": 1, "b": -2}))
+			codertest.RequireEqual(t, map[string]codertest.Record{"x": rec}, roundTrip(t, c, map[string]codertest.Record{"x": rec}))
+			codertest.RequireEqual(t, []string{"x", "", "z"}, roundTrip(t, c, []string{"x", "", "z"}))
+			codertest.RequireEqual(t, []int64{0, -1, 1 << 62}, roundTrip(t, c, []int64{0, -1, 1 << 62}))
 			require.Equal(t, 3.25, roundTrip(t, c, 3.25))
 			require.Equal(t, true, roundTrip(t, c, true))
 
 			// Empty values.
-			requireEqual(t, record{}, roundTrip(t, c, record{}))
-			requireEqual(t, map[string]int{}, roundTrip(t, c, map[string]int{}))
-			requireEqual(t, []string{}, roundTrip(t, c, []string{}))
+			codertest.RequireEqual(t, codertest.Record{}, roundTrip(t, c, codertest.Record{}))
+			codertest.RequireEqual(t, map[string]int{}, roundTrip(t, c, map[string]int{}))
+			codertest.RequireEqual(t, []string{}, roundTrip(t, c, []string{}))
 			require.Equal(t, "", roundTrip(t, c, ""))
 			require.Equal(t, 0, roundTrip(t, c, 0))
 
@@ -78,7 +59,7 @@ func TestRoundTripStructured(t *testing.T) {
 			var s []string
 			require.NoError(t, c.Decode(b, &s))
 			require.Nil(t, s)
-			var p *record
+			var p *codertest.Record
 			require.NoError(t, c.Decode(b, &p))
 			require.Nil(t, p)
 			var m map[string]int
@@ -89,8 +70,8 @@ func TestRoundTripStructured(t *testing.T) {
 }
 
 func TestRoundTripRaw(t *testing.T) {
-	bigRandom := randomBytes(1<<20, 2)
-	bigText := compressibleText(1 << 20)
+	bigRandom := codertest.RandomBytes(1<<20, 2)
+	bigText := codertest.CompressibleText(1 << 20)
 	for _, u := range rawURLs {
 		t.Run(u, func(t *testing.T) {
 			c := mustOpen(t, u)
@@ -120,17 +101,17 @@ func TestRoundTripInterfaceValues(t *testing.T) {
 	v := map[string]any{"n": 1, "s": "x", "l": []any{"a", 2.5}, "m": map[string]any{"b": true}}
 	t.Run("json", func(t *testing.T) {
 		var got any
-		b, err := JSON{}.Encode(v)
+		b, err := coders.JSON{}.Encode(v)
 		require.NoError(t, err)
-		require.NoError(t, JSON{}.Decode(b, &got))
+		require.NoError(t, coders.JSON{}.Decode(b, &got))
 		// Numbers lose their Go type and become float64.
 		require.Equal(t, map[string]any{"n": 1.0, "s": "x", "l": []any{"a", 2.5}, "m": map[string]any{"b": true}}, got)
 	})
 	t.Run("msgpack", func(t *testing.T) {
 		var got map[string]any
-		b, err := Msgpack{}.Encode(v)
+		b, err := msgpackcoder.Coder{}.Encode(v)
 		require.NoError(t, err)
-		require.NoError(t, Msgpack{}.Decode(b, &got))
+		require.NoError(t, msgpackcoder.Coder{}.Decode(b, &got))
 		// Integers come back as the smallest msgpack kind that held them.
 		require.Equal(t, int8(1), got["n"])
 		require.Equal(t, []any{"a", 2.5}, got["l"])
@@ -138,13 +119,13 @@ func TestRoundTripInterfaceValues(t *testing.T) {
 	t.Run("gob", func(t *testing.T) {
 		// Basic types inside interfaces are pre-registered by gob; the
 		// nested map[string]any is not.
-		_, err := Gob{}.Encode(v)
+		_, err := coders.Gob{}.Encode(v)
 		require.ErrorContains(t, err, "type not registered")
 		w := map[string]any{"n": 1, "s": "x"}
 		var got map[string]any
-		b, err := Gob{}.Encode(w)
+		b, err := coders.Gob{}.Encode(w)
 		require.NoError(t, err)
-		require.NoError(t, Gob{}.Decode(b, &got))
+		require.NoError(t, coders.Gob{}.Decode(b, &got))
 		require.Equal(t, w, got) // gob keeps int as int
 	})
 }
@@ -154,12 +135,12 @@ func TestRoundTripInterfaceValues(t *testing.T) {
 func TestDecodeWrongTarget(t *testing.T) {
 	for _, u := range structuredURLs {
 		c := mustOpen(t, u)
-		b, err := c.Encode(makeRecord(3))
+		b, err := c.Encode(codertest.MakeRecord(3))
 		require.NoError(t, err)
 		var n []int
 		require.Error(t, c.Decode(b, &n), u)
 		require.Error(t, c.Decode(b, nil), u)
-		require.Error(t, c.Decode(b, record{}), u)
+		require.Error(t, c.Decode(b, codertest.Record{}), u)
 		require.True(t, reflect.TypeOf(c) != nil)
 	}
 }

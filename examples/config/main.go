@@ -6,7 +6,9 @@
 //	CACHE_URL=redis://127.0.0.1:6379/0 CODER_URL='json+zstd://?level=3' go run ./examples/config
 //
 // CACHE_URL defaults to the in-process memory://?size=1024 and CODER_URL to
-// msgpack+s2://, so the example runs with no server.
+// msgpack+s2://, so the example runs with no server. msgpack and the
+// compression layers are in packages of their own, imported below for their
+// names.
 package main
 
 import (
@@ -20,6 +22,10 @@ import (
 	"github.com/ringcache/ring"
 	"github.com/ringcache/ring/backends"
 	"github.com/ringcache/ring/backends/storeurl"
+
+	// Coder URLs may name msgpack and the zstd, s2 and gzip layers: link them.
+	_ "github.com/ringcache/ring/coders/compression"
+	_ "github.com/ringcache/ring/coders/msgpackcoder"
 )
 
 // Rate is the cached value.

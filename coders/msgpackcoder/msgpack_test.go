@@ -1,4 +1,4 @@
-package coders
+package msgpackcoder
 
 import (
 	"bytes"
@@ -7,27 +7,45 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ringcache/ring/coders"
+	"github.com/ringcache/ring/internal/codertest"
 	"github.com/stretchr/testify/require"
 	"github.com/vmihailenco/msgpack/v5"
+	"go.uber.org/goleak"
 )
 
+// TestMain fails the package if any test leaves a goroutine running.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// TestRegistersMsgpack checks that importing the package registers Coder
+// as "msgpack" in coders.Default, where ring.Coder and coder URLs find it.
+func TestRegistersMsgpack(t *testing.T) {
+	c, err := coders.Lookup("msgpack")
+	require.NoError(t, err)
+	require.Equal(t, Coder{}, c)
+	c, err = coders.Open("msgpack://")
+	require.NoError(t, err)
+	require.Equal(t, Coder{}, c)
+	require.Contains(t, coders.Default.Names(), "msgpack")
+}
+
 func TestMsgpack(t *testing.T) {
-	c := Msgpack{}
+	c := Coder{}
 	require.Equal(t, "msgpack", c.Name())
 	_, err := c.Encode(make(chan int))
 	require.ErrorContains(t, err, "ring: coder msgpack: encode chan int")
 
-	rec := makeRecord(5)
+	rec := codertest.MakeRecord(5)
 	b, err := c.Encode(rec)
 	require.NoError(t, err)
-	var got record
+	var got codertest.Record
 	require.NoError(t, c.Decode(b, &got))
-	requireEqual(t, rec, got)
+	codertest.RequireEqual(t, rec, got)
 	// time.Time comes back as the same instant in the local zone.
 	require.True(t, got.Created.Equal(rec.Created))
 	require.Equal(t, time.Local, got.Created.Location())
 
-	require.ErrorContains(t, c.Decode(nil, &got), "ring: coder msgpack: decode into *coders.record: empty data")
+	require.ErrorContains(t, c.Decode(nil, &got), "ring: coder msgpack: decode into *codertest.Record: empty data")
 	require.ErrorContains(t, c.Decode(b[:len(b)-1], &got), "truncated data")
 	require.ErrorContains(t, c.Decode(append(bytes.Clone(b), 0xc0), &got), "1 bytes of trailing data")
 	require.Error(t, c.Decode(b, nil))
@@ -51,22 +69,22 @@ func TestMsgpackHostile(t *testing.T) {
 		{"bin32 of 4 GiB", []byte{0xc6, 0xff, 0xff, 0xff, 0xff}, "needs 4294967300 bytes"},
 		{"ext32 of 4 GiB", []byte{0xc9, 0xff, 0xff, 0xff, 0xff, 0x01}, "needs 4294967301 bytes"},
 		{"truncated length", []byte{0xdd, 0xff}, "needs a 4-byte length"},
-		{"deep nesting", bytes.Repeat([]byte{0x91}, MsgpackMaxDepth+10), "nesting deeper than 10000"},
+		{"deep nesting", bytes.Repeat([]byte{0x91}, MaxDepth+10), "nesting deeper than 10000"},
 		{"invalid code", []byte{0xc1}, "invalid code 0xc1"},
 		{"missing array element", []byte{0x92, 0x01}, "claims 2 items, only 1 bytes left"},
 		{"missing map value", []byte{0x81, 0xa1, 'k'}, "truncated data: value expected at offset 3"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			for _, target := range []any{new([]int64), new(any), new(map[string]any), new(record), new([]record), new(string)} {
-				err := Msgpack{}.Decode(tc.data, target)
+			for _, target := range []any{new([]int64), new(any), new(map[string]any), new(codertest.Record), new([]codertest.Record), new(string)} {
+				err := Coder{}.Decode(tc.data, target)
 				require.ErrorContains(t, err, tc.want)
 				require.ErrorContains(t, err, "ring: coder msgpack: decode into ")
 			}
 		})
 	}
 	// Nesting right at the limit is fine for the check.
-	ok := append(bytes.Repeat([]byte{0x91}, MsgpackMaxDepth-1), 0xc0)
+	ok := append(bytes.Repeat([]byte{0x91}, MaxDepth-1), 0xc0)
 	require.NoError(t, checkMsgpack(ok))
 }
 
@@ -81,7 +99,7 @@ func TestMsgpackCheckAcceptsEncoderOutput(t *testing.T) {
 		[]int{}, make([]int, 15), make([]int, 16), make([]int, 70000),
 		map[string]int{}, map[string]int{"a": 1}, bigMap(20), bigMap(70000),
 		time.Unix(1, 0), time.Unix(1<<33, 5), time.Date(2500, 1, 1, 0, 0, 0, 1, time.UTC), time.Time{},
-		makeRecord(1), []record{makeRecord(1), makeRecord(2)}, map[string]any{"n": []any{map[string]any{"x": nil}}},
+		codertest.MakeRecord(1), []codertest.Record{codertest.MakeRecord(1), codertest.MakeRecord(2)}, map[string]any{"n": []any{map[string]any{"x": nil}}},
 		[3]int8{1, 2, 3},
 	}
 	for _, v := range values {

@@ -1,4 +1,4 @@
-package coders
+package compression
 
 import (
 	"errors"
@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/klauspost/compress/zstd"
+	"github.com/ringcache/ring/coders"
 )
 
 // Zstd levels for [NewZstd]. They are klauspost/compress's four encoder
@@ -74,8 +75,8 @@ func NewZstd(level int) (*Zstd, error) {
 // Name returns "zstd".
 func (*Zstd) Name() string { return "zstd" }
 
-// ID returns [FrameZstd].
-func (*Zstd) ID() byte { return FrameZstd }
+// ID returns [coders.FrameZstd].
+func (*Zstd) ID() byte { return coders.FrameZstd }
 
 // Level returns the encoder level, 1..4.
 func (z *Zstd) Level() int { return z.level }
@@ -86,9 +87,9 @@ func (z *Zstd) Compress(dst, src []byte) ([]byte, error) {
 }
 
 // Decompress appends the content of the zstd frames in src to dst, failing
-// with an error wrapping [ErrTooLarge] when it exceeds maxSize bytes or when
-// a frame asks for a window larger than that. The size declared in a frame
-// header is checked before any allocation.
+// with an error wrapping [coders.ErrTooLarge] when it exceeds maxSize bytes
+// or when a frame asks for a window larger than that. The size declared in a
+// frame header is checked before any allocation.
 func (z *Zstd) Decompress(dst, src []byte, maxSize int) ([]byte, error) {
 	if maxSize < 1 {
 		return nil, fmt.Errorf("max size %d is below 1 byte", maxSize)
@@ -108,14 +109,14 @@ func (z *Zstd) Decompress(dst, src []byte, maxSize int) ([]byte, error) {
 	if err != nil {
 		switch {
 		case errors.Is(err, zstd.ErrDecoderSizeExceeded):
-			return nil, fmt.Errorf("more than %d bytes: %w", maxSize, ErrTooLarge)
+			return nil, fmt.Errorf("more than %d bytes: %w", maxSize, coders.ErrTooLarge)
 		case errors.Is(err, zstd.ErrWindowSizeExceeded):
-			return nil, fmt.Errorf("frame window larger than %d bytes: %w", maxSize, ErrTooLarge)
+			return nil, fmt.Errorf("frame window larger than %d bytes: %w", maxSize, coders.ErrTooLarge)
 		}
 		return nil, err
 	}
 	if len(out) > maxSize {
-		return nil, fmt.Errorf("%d bytes, more than %d: %w", len(out), maxSize, ErrTooLarge)
+		return nil, fmt.Errorf("%d bytes, more than %d: %w", len(out), maxSize, coders.ErrTooLarge)
 	}
 	if len(dst) == 0 {
 		return out, nil

@@ -1,19 +1,25 @@
-package coders
+package msgpackcoder
 
 import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/ringcache/ring/coders"
 	"github.com/vmihailenco/msgpack/v5"
 )
 
-// MsgpackMaxDepth is the deepest nesting of arrays and maps that [Msgpack]
-// decodes, as encoding/json's limit; deeper input is an error rather than a
-// stack overflow.
-const MsgpackMaxDepth = 10000
+func init() {
+	// Cannot fail: the name is not empty and the coder not nil.
+	_ = coders.Register("msgpack", Coder{})
+}
 
-// Msgpack encodes with MessagePack (github.com/vmihailenco/msgpack/v5). It is
-// safe for concurrent use.
+// MaxDepth is the deepest nesting of arrays and maps that [Coder] decodes,
+// as encoding/json's limit; deeper input is an error rather than a stack
+// overflow.
+const MaxDepth = 10000
+
+// Coder encodes with MessagePack (github.com/vmihailenco/msgpack/v5). It is
+// safe for concurrent use. Its name is "msgpack".
 //
 // Struct fields use the `msgpack:"name"` tag (not the json tag). time.Time is
 // stored as an instant and decodes in the local time zone (compare times with
@@ -22,17 +28,17 @@ const MsgpackMaxDepth = 10000
 // msgpack stored them.
 //
 // Before decoding, the input is checked in one pass without allocating: it
-// must hold exactly one value, no deeper than [MsgpackMaxDepth], and no array,
+// must hold exactly one value, no deeper than [MaxDepth], and no array,
 // map, string, binary or extension may claim more elements or bytes than the
 // input has left. msgpack/v5.4.1 otherwise sizes a Go slice from the header
 // alone (a 5-byte input can ask for a 32 GiB []int64).
-type Msgpack struct{}
+type Coder struct{}
 
 // Name returns "msgpack".
-func (Msgpack) Name() string { return "msgpack" }
+func (Coder) Name() string { return "msgpack" }
 
 // Encode marshals v as MessagePack.
-func (Msgpack) Encode(v any) ([]byte, error) {
+func (Coder) Encode(v any) ([]byte, error) {
 	b, err := msgpack.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("ring: coder msgpack: encode %T: %w", v, err)
@@ -42,7 +48,7 @@ func (Msgpack) Encode(v any) ([]byte, error) {
 
 // Decode unmarshals MessagePack data into target, which must be a non-nil
 // pointer.
-func (Msgpack) Decode(data []byte, target any) (err error) {
+func (Coder) Decode(data []byte, target any) (err error) {
 	if err := checkMsgpack(data); err != nil {
 		return fmt.Errorf("ring: coder msgpack: decode into %T: %w", target, err)
 	}
@@ -110,8 +116,8 @@ func checkMsgpack(data []byte) error {
 		if rest := uint64(len(data) - pos); items > rest {
 			return fmt.Errorf("code 0x%02x at offset %d claims %d items, only %d bytes left", c, pos-head, items, rest)
 		}
-		if len(stack) >= MsgpackMaxDepth {
-			return fmt.Errorf("nesting deeper than %d at offset %d", MsgpackMaxDepth, pos-head)
+		if len(stack) >= MaxDepth {
+			return fmt.Errorf("nesting deeper than %d at offset %d", MaxDepth, pos-head)
 		}
 		stack = append(stack, pending)
 		pending = items

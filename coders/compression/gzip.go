@@ -1,4 +1,4 @@
-package coders
+package compression
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/klauspost/compress/gzip"
+	"github.com/ringcache/ring/coders"
 )
 
 // Gzip levels for [NewGzip], as in compress/gzip.
@@ -49,8 +50,8 @@ func NewGzip(level int) (*Gzip, error) {
 // Name returns "gzip".
 func (*Gzip) Name() string { return "gzip" }
 
-// ID returns [FrameGzip].
-func (*Gzip) ID() byte { return FrameGzip }
+// ID returns [coders.FrameGzip].
+func (*Gzip) ID() byte { return coders.FrameGzip }
 
 // Level returns the compression level, -2..9.
 func (g *Gzip) Level() int { return g.level }
@@ -88,7 +89,8 @@ func (g *Gzip) Compress(dst, src []byte) ([]byte, error) {
 
 // Decompress appends the content of the gzip stream in src to dst, reading
 // at most maxSize+1 bytes of it so that a larger stream fails with an error
-// wrapping [ErrTooLarge] without allocating more than about maxSize bytes.
+// wrapping [coders.ErrTooLarge] without allocating more than about maxSize
+// bytes.
 func (g *Gzip) Decompress(dst, src []byte, maxSize int) ([]byte, error) {
 	br := bytes.NewReader(src)
 	r, _ := g.readers.Get().(*gzip.Reader)
@@ -111,7 +113,7 @@ func (g *Gzip) Decompress(dst, src []byte, maxSize int) ([]byte, error) {
 	}
 	out, err := readAll(dst, io.LimitReader(r, int64(maxSize)+1))
 	if err == nil && len(out)-n > maxSize {
-		err = fmt.Errorf("more than %d bytes: %w", maxSize, ErrTooLarge)
+		err = fmt.Errorf("more than %d bytes: %w", maxSize, coders.ErrTooLarge)
 	}
 	if err == nil && br.Len() != 0 {
 		err = fmt.Errorf("%d bytes of trailing data", br.Len())

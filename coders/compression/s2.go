@@ -1,9 +1,10 @@
-package coders
+package compression
 
 import (
 	"fmt"
 
 	"github.com/klauspost/compress/s2"
+	"github.com/ringcache/ring/coders"
 )
 
 // S2Level selects the s2 block encoder of [NewS2].
@@ -49,15 +50,16 @@ func NewS2(level S2Level) (*S2, error) {
 // Name returns "s2".
 func (*S2) Name() string { return "s2" }
 
-// ID returns [FrameS2].
-func (*S2) ID() byte { return FrameS2 }
+// ID returns [coders.FrameS2].
+func (*S2) ID() byte { return coders.FrameS2 }
 
 // Level returns the encoder level.
 func (c *S2) Level() S2Level { return c.level }
 
-// compressBound tells a Layer how much room Compress needs: s2 encodes
-// into a buffer of the worst-case size.
-func (*S2) compressBound(n int) int { return max(s2.MaxEncodedLen(n), 0) }
+// CompressBound returns the most bytes Compress appends for n bytes of
+// input (0 when n is too large for an s2 block). A coders.Layer sizes its
+// buffer with it, since s2 encodes into a buffer of the worst-case size.
+func (*S2) CompressBound(n int) int { return max(s2.MaxEncodedLen(n), 0) }
 
 // Compress appends the s2 block of src to dst.
 func (c *S2) Compress(dst, src []byte) ([]byte, error) {
@@ -88,7 +90,7 @@ func (c *S2) Decompress(dst, src []byte, maxSize int) ([]byte, error) {
 		return nil, err
 	}
 	if size > maxSize {
-		return nil, fmt.Errorf("block declares %d bytes, more than %d: %w", size, maxSize, ErrTooLarge)
+		return nil, fmt.Errorf("block declares %d bytes, more than %d: %w", size, maxSize, coders.ErrTooLarge)
 	}
 	n := len(dst)
 	dst = grow(dst, size)
