@@ -55,6 +55,10 @@ type Coder interface {
 type Registry struct {
 	mu     sync.RWMutex
 	coders map[string]Coder
+	// builtin makes the registry hold json, gob, bytes and string without
+	// storing them (Default): a program links encoding/gob and
+	// encoding/json only when it looks a coder up by name.
+	builtin bool
 }
 
 // Register adds c under name, replacing any coder of that name. An empty
@@ -86,6 +90,9 @@ func (r *Registry) Lookup(name string) (Coder, error) {
 	if ok {
 		return c, nil
 	}
+	if c := r.builtinCoder(name); c != nil {
+		return c, nil
+	}
 	if pkg, ok := coderPackages[name]; ok {
 		if r == Default {
 			return nil, fmt.Errorf("ring: coder %q is not registered: import %s", name, pkg)
@@ -99,26 +106,47 @@ func (r *Registry) Lookup(name string) (Coder, error) {
 func (r *Registry) Names() []string {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	names := make([]string, 0, len(r.coders))
+	names := make([]string, 0, len(r.coders)+len(builtinNames))
 	for n := range r.coders {
 		names = append(names, n)
+	}
+	if r.builtin {
+		for _, n := range builtinNames {
+			if _, ok := r.coders[n]; !ok {
+				names = append(names, n)
+			}
+		}
 	}
 	sort.Strings(names)
 	return names
 }
 
+// builtinNames are the coders Default holds from the start.
+var builtinNames = []string{"json", "gob", "bytes", "string"}
+
+// builtinCoder returns the built-in coder name names in a registry that
+// has them, or nil.
+func (r *Registry) builtinCoder(name string) Coder {
+	if !r.builtin {
+		return nil
+	}
+	switch name {
+	case "json":
+		return JSON{}
+	case "gob":
+		return Gob{}
+	case "bytes":
+		return Bytes{}
+	case "string":
+		return String{}
+	}
+	return nil
+}
+
 // Default is the registry that Lookup, Register and Open use. It holds json,
 // gob, bytes and string from the start, and msgpack once package
 // github.com/ringcache/ring/coders/msgpackcoder is imported.
-var Default = newDefault()
-
-func newDefault() *Registry {
-	r := &Registry{}
-	for _, c := range []Coder{JSON{}, Gob{}, Bytes{}, String{}} {
-		_ = r.Register(c.Name(), c)
-	}
-	return r
-}
+var Default = &Registry{builtin: true}
 
 // Register adds c to the Default registry under name.
 func Register(name string, c Coder) error { return Default.Register(name, c) }
