@@ -49,6 +49,12 @@ func TestRingKeyerIsDescriptorsCheck(t *testing.T) {
 	require.Equal(t, "self", string(got))
 	require.True(t, descriptor.HasRingKey(reflect.TypeFor[rkIface]()))
 
+	// descriptor's check and RingKeyer are the same method set both ways,
+	// so the encoders' assertions to RingKeyer hold for what it accepts.
+	require.True(t, descriptor.HasRingKey(reflect.TypeFor[ringkey.RingKeyer]()))
+	require.True(t, reflect.TypeFor[rkValue]().Implements(reflect.TypeFor[ringkey.RingKeyer]()))
+	require.False(t, reflect.TypeFor[rkNamed]().Implements(reflect.TypeFor[ringkey.RingKeyer]()))
+
 	// The typed encoders agree.
 	named, err := ringkey.Typed[rkNamed]()
 	require.NoError(t, err)
