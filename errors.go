@@ -9,10 +9,10 @@ import (
 	"github.com/ringcache/ring/internal/ringerr"
 )
 
-// ringError is an error of this package about one ring: writeAfterName
+// ringScoped is an error of this package about one ring: writeAfterName
 // writes its message without the "ring: NAME: " that an error of the same
 // ring wrapping it has already written.
-type ringError interface {
+type ringScoped interface {
 	error
 	ringName() string
 	writeAfterName(b *strings.Builder)
@@ -70,7 +70,7 @@ func writeCause(b *strings.Builder, head, name string, err error) {
 		return
 	}
 	b.WriteString(head)
-	if re, ok := err.(ringError); ok && re.ringName() == name {
+	if re, ok := err.(ringScoped); ok && re.ringName() == name {
 		re.writeAfterName(b)
 		return
 	}
@@ -83,7 +83,7 @@ func named(name, context string, err error) error {
 	if err == nil {
 		return nil
 	}
-	if re, ok := err.(ringError); ok && re.ringName() == name && context == "" {
+	if re, ok := err.(ringScoped); ok && re.ringName() == name && context == "" {
 		return err
 	}
 	return &nameError{name: name, context: context, err: err}
@@ -134,7 +134,7 @@ func (e *CountError) writeAfterName(b *strings.Builder) {
 
 // ringMessage is the Error text of an error of one ring: "ring: NAME: "
 // and what follows.
-func ringMessage(e ringError) string {
+func ringMessage(e ringScoped) string {
 	var b strings.Builder
 	b.WriteString(ringerr.Prefix)
 	b.WriteString(e.ringName())
