@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"strings"
 
 	"github.com/ringcache/ring/backends"
 	"github.com/ringcache/ring/coders"
@@ -66,12 +65,12 @@ func (p plan[K, R]) decodeR(cd coders.Coder) func([]byte) (R, error) {
 // its typed ringkey encoder, or for the receiver of a Class ring its type
 // name.
 func encoderFor[T any](s *descriptor.Shape, p descriptor.Param) (func([]byte, T) ([]byte, error), error) {
-	if s.Kind == descriptor.Class && s.Receiver != nil && p.Index == s.Receiver.Index {
+	if s.KeyedByType(p) {
 		return classEncoder[T](p.Type), nil
 	}
 	enc, err := ringkey.Typed[T]()
 	if err != nil {
-		return nil, s.ParamError(p, strings.TrimPrefix(err.Error(), "ring: "), err)
+		return nil, s.ParamError(p, "", err)
 	}
 	return enc, nil
 }
@@ -119,52 +118,11 @@ func typeName(t reflect.Type) string {
 func arg[T any](s *descriptor.Shape, args []any, i int) (T, error) {
 	var zero T
 	v := args[i]
-	if v == nil {
-		if nilable(reflect.TypeFor[T]()) {
-			return zero, nil
-		}
-		return zero, &ArgError{Func: s.Name, Pos: s.Keys[i].Pos(), Want: reflect.TypeFor[T](), Got: nil}
-	}
 	t, ok := v.(T)
-	if !ok {
-		return zero, &ArgError{Func: s.Name, Pos: s.Keys[i].Pos(), Want: reflect.TypeFor[T](), Got: reflect.TypeOf(v)}
+	if !ok && (v != nil || !nilable(reflect.TypeFor[T]())) {
+		return zero, argError(s, s.Keys[i], v)
 	}
 	return t, nil
-}
-
-// ArgError reports an argument of the wrong type given to an untyped
-// sub-function (Run, or the methods of *Ring).
-type ArgError struct {
-	// Func names the wrapped function.
-	Func string
-	// Pos is the 1-based position of the parameter in the wrapped function.
-	Pos int
-	// Want is the parameter's type, Got the argument's (nil for a nil
-	// argument).
-	Want, Got reflect.Type
-}
-
-// Error formats the mismatch.
-func (e *ArgError) Error() string {
-	got := "nil"
-	if e.Got != nil {
-		got = e.Got.String()
-	}
-	return fmt.Sprintf("ring: %s: parameter %d: got %s, want %v", e.Func, e.Pos, got, e.Want)
-}
-
-// CountError reports a wrong number of arguments given to an untyped
-// sub-function.
-type CountError struct {
-	Func      string
-	Got, Want int
-	// Params lists the wanted parameter types.
-	Params []reflect.Type
-}
-
-// Error formats the mismatch.
-func (e *CountError) Error() string {
-	return fmt.Sprintf("ring: %s: got %d arguments, want %d %v (the context is passed separately)", e.Func, e.Got, e.Want, e.Params)
 }
 
 func checkCount(s *descriptor.Shape, args []any) error {

@@ -79,14 +79,8 @@ func NewKind(kind descriptor.Kind, fn any, opts ...Option) (*Ring, error) {
 	}
 	// The result type is any here: check values against the function's.
 	c.checkValue = func(v any) error {
-		if v == nil {
-			if nilable(shape.Result) {
-				return nil
-			}
-			return fmt.Errorf("value is nil, want %v", shape.Result)
-		}
-		if t := reflect.TypeOf(v); !t.AssignableTo(shape.Result) {
-			return fmt.Errorf("value is %v, want %v", t, shape.Result)
+		if !fits(v, shape.Result) {
+			return valueError(v, shape.Result)
 		}
 		return nil
 	}
@@ -105,13 +99,13 @@ func nilable(t reflect.Type) bool {
 
 func reflectComponent(s *descriptor.Shape, i int, p descriptor.Param) func(descriptor.Param) (component[[]any], error) {
 	return func(descriptor.Param) (component[[]any], error) {
-		if s.Kind == descriptor.Class && s.Receiver != nil && p.Index == s.Receiver.Index {
+		if s.KeyedByType(p) {
 			e := classEncoder[any](p.Type)
 			return func(dst []byte, k []any) ([]byte, error) { return e(dst, k[i]) }, nil
 		}
 		enc, err := ringkey.EncoderOf(p.Type)
 		if err != nil {
-			return nil, s.ParamError(p, strings.TrimPrefix(err.Error(), "ring: "), err)
+			return nil, s.ParamError(p, "", err)
 		}
 		return func(dst []byte, k []any) ([]byte, error) {
 			return enc(dst, valueAs(k[i], p.Type))
@@ -135,15 +129,8 @@ func valueAs(v any, t reflect.Type) reflect.Value {
 
 func reflectArgs(s *descriptor.Shape, args []any) ([]any, error) {
 	for i, p := range s.Keys {
-		v := args[i]
-		if v == nil {
-			if nilable(p.Type) {
-				continue
-			}
-			return nil, &ArgError{Func: s.Name, Pos: p.Pos(), Want: p.Type}
-		}
-		if t := reflect.TypeOf(v); !t.AssignableTo(p.Type) {
-			return nil, &ArgError{Func: s.Name, Pos: p.Pos(), Want: p.Type, Got: t}
+		if !fits(args[i], p.Type) {
+			return nil, argError(s, p, args[i])
 		}
 	}
 	return args, nil
@@ -189,15 +176,9 @@ func (c *core[K, R]) checked(v any) (R, error) {
 			return zero, err
 		}
 	}
-	if v == nil {
-		if !nilable(reflect.TypeFor[R]()) {
-			return zero, fmt.Errorf("value is nil, want %v", reflect.TypeFor[R]())
-		}
-		return zero, nil
-	}
 	r, ok := v.(R)
-	if !ok {
-		return zero, fmt.Errorf("value is %T, want %v", v, reflect.TypeFor[R]())
+	if !ok && (v != nil || !nilable(reflect.TypeFor[R]())) {
+		return zero, valueError(v, reflect.TypeFor[R]())
 	}
 	return r, nil
 }

@@ -26,6 +26,8 @@ import (
 	"runtime"
 	"strings"
 	"unicode"
+
+	"github.com/ringcache/ring/internal/ringerr"
 )
 
 // Kind is the kind of a cached callable.
@@ -146,7 +148,9 @@ var (
 	errorType = reflect.TypeFor[error]()
 )
 
-// Error is a shape error found when a ring is built.
+// Error is a shape error found when a ring is built. It holds its parts and
+// writes its message from them once; a cause that is one of ring's errors
+// (a *ringkey.TypeError) writes its own part, without a second "ring: ".
 type Error struct {
 	// Func is the function's name and Location its file:line.
 	Func, Location string
@@ -155,16 +159,21 @@ type Error struct {
 	Pos int
 	// Type is the offending parameter or result type, if any.
 	Type reflect.Type
-	// Reason says what is wrong; Hint, if not empty, how to fix it.
+	// Reason says what is wrong; it is empty when Err says it (a parameter
+	// type that is not keyable: Err is the *ringkey.TypeError). Hint, if not
+	// empty, says how to fix it.
 	Reason, Hint string
 	// Err is an underlying error, if any.
 	Err error
 }
 
-// Error formats e as "ring: FUNC (FILE:LINE): parameter N (TYPE): REASON; HINT".
-func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString("ring: ")
+// Error formats e as "ring: FUNC (FILE:LINE): parameter N (TYPE): REASON; HINT",
+// with Err's message in place of an empty REASON.
+func (e *Error) Error() string { return ringerr.Message(e) }
+
+// WriteMessage writes e's message without the "ring: " prefix, for an error
+// that wraps e.
+func (e *Error) WriteMessage(b *strings.Builder) {
 	b.WriteString(e.Func)
 	if e.Location != "" {
 		b.WriteString(" (")
@@ -173,28 +182,38 @@ func (e *Error) Error() string {
 	}
 	b.WriteString(": ")
 	if e.Pos > 0 {
-		fmt.Fprintf(&b, "parameter %d", e.Pos)
+		fmt.Fprintf(b, "parameter %d", e.Pos)
 		if e.Type != nil {
-			fmt.Fprintf(&b, " (%v)", e.Type)
+			fmt.Fprintf(b, " (%v)", e.Type)
 		}
 		b.WriteString(": ")
 	} else if e.Type != nil {
-		fmt.Fprintf(&b, "%v: ", e.Type)
+		fmt.Fprintf(b, "%v: ", e.Type)
 	}
-	b.WriteString(e.Reason)
+	if e.Reason == "" && e.Err != nil {
+		ringerr.WriteCause(b, e.Err)
+	} else {
+		b.WriteString(e.Reason)
+	}
 	if e.Hint != "" {
 		b.WriteString("; ")
 		b.WriteString(e.Hint)
 	}
-	return b.String()
 }
 
 // Unwrap returns the underlying error.
 func (e *Error) Unwrap() error { return e.Err }
 
-// ParamError returns a *Error about parameter p of s.
+// ParamError returns a *Error about parameter p of s. An empty reason lets
+// err say what is wrong.
 func (s *Shape) ParamError(p Param, reason string, err error) *Error {
 	return &Error{Func: s.Name, Location: s.Location, Pos: p.Pos(), Type: p.Type, Reason: reason, Err: err}
+}
+
+// KeyedByType reports whether parameter p is keyed by its type's name, not
+// its value: the receiver of a Class ring.
+func (s *Shape) KeyedByType(p Param) bool {
+	return s.Kind == Class && s.Receiver != nil && p.Index == s.Receiver.Index
 }
 
 // Options adjust Describe's checks.
@@ -336,7 +355,7 @@ func (s *Shape) describeReceiver(customKey bool) error {
 	}
 	e := s.ParamError(recv, "the receiver has no RingKey() string method, so it cannot be part of the key", nil)
 	switch {
-	case recv.Type.Kind() != reflect.Pointer && HasRingKey(reflect.PointerTo(recv.Type)):
+	case PointerHasRingKey(recv.Type):
 		e.Hint = fmt.Sprintf("only %v has RingKey(): pass the method expression on the pointer, (*%s).%s",
 			reflect.PointerTo(recv.Type), recv.Type.Name(), lastName(s.RawName))
 	case recv.Type.Kind() == reflect.Interface:
@@ -347,19 +366,23 @@ func (s *Shape) describeReceiver(customKey bool) error {
 	return e
 }
 
+// ringKeyer is the method a receiver keys itself with; ringkey.RingKeyer
+// has the same method set.
+type ringKeyer interface{ RingKey() string }
+
+var ringKeyerType = reflect.TypeFor[ringKeyer]()
+
 // HasRingKey reports whether t has a method RingKey() string in its method
-// set.
-func HasRingKey(t reflect.Type) bool {
-	m, ok := t.MethodByName("RingKey")
-	if !ok {
-		return false
-	}
-	mt := m.Type
-	in := 1 // receiver
-	if t.Kind() == reflect.Interface {
-		in = 0
-	}
-	return mt.NumIn() == in && mt.NumOut() == 1 && mt.Out(0).Kind() == reflect.String
+// set (t implements ringkey.RingKeyer). It is the one check of it: ringkey
+// asks it too, so a receiver Describe accepts is keyed by its RingKey.
+func HasRingKey(t reflect.Type) bool { return t.Implements(ringKeyerType) }
+
+// PointerHasRingKey reports whether only *t has RingKey() string: t is
+// neither a pointer nor an interface, has no RingKey() string in its own
+// method set, and *t has.
+func PointerHasRingKey(t reflect.Type) bool {
+	k := t.Kind()
+	return k != reflect.Pointer && k != reflect.Interface && !HasRingKey(t) && HasRingKey(reflect.PointerTo(t))
 }
 
 func nameOf(v reflect.Value) (name, location string) {

@@ -3,6 +3,8 @@ package ringkey
 import (
 	"reflect"
 	"strings"
+
+	"github.com/ringcache/ring/internal/ringerr"
 )
 
 // TypeError reports a type that can never be part of a key: a func, a chan,
@@ -25,9 +27,13 @@ type TypeError struct {
 // Error implements error:
 //
 //	ring: type []func() is not keyable: element type func() is a func
-func (e *TypeError) Error() string {
-	var b strings.Builder
-	b.WriteString("ring: type ")
+func (e *TypeError) Error() string { return ringerr.Message(e) }
+
+// WriteMessage writes e's message without the "ring: " prefix, for an error
+// that wraps e (the *descriptor.Error naming the parameter, or a ring's
+// error about the call whose key it failed).
+func (e *TypeError) WriteMessage(b *strings.Builder) {
+	b.WriteString("type ")
 	b.WriteString(typeName(e.Type))
 	b.WriteString(" is not keyable: ")
 	if len(e.Path) == 0 {
@@ -37,7 +43,6 @@ func (e *TypeError) Error() string {
 		b.WriteString(" ")
 	}
 	b.WriteString(e.Reason)
-	return b.String()
 }
 
 func typeName(t reflect.Type) string {

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"sync"
 	"time"
+
+	"github.com/ringcache/ring/descriptor"
 )
 
 // RingKeyer is implemented by types that name their own key component, the
@@ -32,10 +34,9 @@ type encFunc func(dst []byte, v reflect.Value, depth int) ([]byte, error)
 const maxDepth = 1000
 
 var (
-	ringKeyerType = reflect.TypeFor[RingKeyer]()
-	stringerType  = reflect.TypeFor[fmt.Stringer]()
-	timeType      = reflect.TypeFor[time.Time]()
-	durationType  = reflect.TypeFor[time.Duration]()
+	stringerType = reflect.TypeFor[fmt.Stringer]()
+	timeType     = reflect.TypeFor[time.Time]()
+	durationType = reflect.TypeFor[time.Duration]()
 )
 
 // cacheEntry is the cached result of building the encoder of one type.
@@ -145,10 +146,12 @@ func (b *builder) build(t reflect.Type) (encFunc, *pathError) {
 	return fn, nil
 }
 
+// implementsRingKeyer reports whether t keys itself by RingKey: t has it,
+// or only *t has it (an addressable copy then calls it). Whether a type has
+// RingKey() string is descriptor's one check, the one Describe applies to a
+// receiver.
 func implementsRingKeyer(t reflect.Type) bool {
-	return t.Implements(ringKeyerType) ||
-		(t.Kind() != reflect.Pointer && t.Kind() != reflect.Interface &&
-			reflect.PointerTo(t).Implements(ringKeyerType))
+	return descriptor.HasRingKey(t) || descriptor.PointerHasRingKey(t)
 }
 
 func (b *builder) newEncoder(t reflect.Type) (encFunc, *pathError) {
@@ -158,14 +161,13 @@ func (b *builder) newEncoder(t reflect.Type) (encFunc, *pathError) {
 	case durationType:
 		return encodeDuration, nil
 	}
-	if t.Implements(ringKeyerType) {
+	if descriptor.HasRingKey(t) {
 		if k := t.Kind(); k == reflect.Pointer || k == reflect.Interface {
 			return encodeRingKeyerNilable, nil
 		}
 		return encodeRingKeyer, nil
 	}
-	if k := t.Kind(); k != reflect.Pointer && k != reflect.Interface &&
-		reflect.PointerTo(t).Implements(ringKeyerType) {
+	if descriptor.PointerHasRingKey(t) {
 		return addrEncoder(t, encodeRingKeyer), nil
 	}
 	switch t.Kind() {

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"time"
 	"unsafe"
+
+	"github.com/ringcache/ring/descriptor"
 )
 
 // Typed returns an encoder for values of T whose output is byte-for-byte
@@ -50,7 +52,7 @@ func fastTyped[T any](t reflect.Type) func(dst []byte, v T) ([]byte, error) {
 			return appendDuration(dst, *(*time.Duration)(unsafe.Pointer(&v))), nil
 		}
 	}
-	if t.Implements(ringKeyerType) {
+	if descriptor.HasRingKey(t) {
 		switch t.Kind() {
 		case reflect.Pointer:
 			return func(dst []byte, v T) ([]byte, error) {
@@ -73,7 +75,7 @@ func fastTyped[T any](t reflect.Type) func(dst []byte, v T) ([]byte, error) {
 		}
 		return nil
 	}
-	if implementsRingKeyer(t) {
+	if descriptor.PointerHasRingKey(t) {
 		return nil // pointer methods: needs an addressable copy
 	}
 	switch t.Kind() {
