@@ -75,7 +75,14 @@ func TestClassify(t *testing.T) {
 			if tc.qualified != "" {
 				require.Equal(t, tc.qualified, s.Name)
 			}
-			if tc.name != "interface method expression" {
+			switch tc.name {
+			case "interface method expression":
+			case "value receiver through pointer":
+				// A compiler-made wrapper: no location (finding the
+				// method's would link every exported method of the
+				// program); the name says which method it is.
+				require.Empty(t, s.Location)
+			default:
 				require.Contains(t, s.Location, "descriptor_test.go:", "location names the definition")
 			}
 		})
