@@ -67,9 +67,25 @@ func parse(raw string) (*storageURL, error) {
 // dial_attempts (dials of one connection before giving up, 1 to 100;
 // default 1), pool_size, min_idle_conns, max_idle_conns, protocol (2 or 3)
 // and client_name; the cluster schemes also take max_redirects (0 to 100,
-// default 3, go-redis's). Between two tries go-redis waits at most
-// [DefaultOpenMaxRetryBackoff]. Redis clients made by Open have
+// default 3, go-redis's). Redis clients made by Open have
 // ContextTimeoutEnabled set, so a ctx deadline also bounds network I/O.
+//
+// Open translates a Redis URL into the form of go-redis's parser for it
+// ([redis.ParseURL], [redis.ParseClusterURL], [redis.ParseFailoverURL]),
+// after checking every value by the rules above, and sets the credentials,
+// TLS and the defaults of the parameters the URL leaves out itself. It also
+// takes these parameters of go-redis's parsers, with go-redis's meanings:
+// min_retry_backoff and max_retry_backoff (the wait between two tries of a
+// command; max_retry_backoff defaults to [DefaultOpenMaxRetryBackoff]),
+// conn_max_idle_time and conn_max_lifetime (how long a connection may stay
+// idle, and live), all Go durations of 0 or more, 0 meaning no wait or no
+// limit; max_active_conns (0 to 2147483647, 0 for no limit); pool_fifo
+// (true or false); and on the cluster schemes read_only, route_by_latency
+// and route_randomly (true or false). Every other parameter of go-redis's
+// parsers is an unknown parameter: the user info, the host list and the
+// path say what go-redis's username, password, addr, master_name and db
+// would, route_by_latency and route_randomly make go-redis's failover
+// client panic, and the others do not suit a cache.
 // memcache:// takes timeout (default [DefaultOpenMemcacheTimeout], each
 // dial, read and write) and max_idle_conns (per server, default 2).
 //
@@ -214,14 +230,12 @@ func (p *params) duration(name string, dst *time.Duration) error {
 // positiveDuration reads a duration that must be more than 0 (a timeout:
 // 0 would mean a library default, not none).
 func (p *params) positiveDuration(name string, dst *time.Duration) error {
-	d := *dst
-	if err := p.duration(name, &d); err != nil {
+	if err := p.duration(name, dst); err != nil {
 		return err
 	}
-	if d == 0 {
+	if _, set := p.str(name); set && *dst == 0 {
 		return fmt.Errorf("parameter %s: a timeout must be more than 0", name)
 	}
-	*dst = d
 	return nil
 }
 
@@ -405,145 +419,202 @@ const (
 	DefaultOpenPoolTimeout = 500 * time.Millisecond
 	// DefaultOpenMaxRetryBackoff caps go-redis's wait between two tries of
 	// a command (when max_retries allows a retry) and between two tries of
-	// a cluster command: 100 ms (go-redis: 1 s).
+	// a cluster command (max_retry_backoff): 100 ms (go-redis: 1 s).
 	DefaultOpenMaxRetryBackoff = 100 * time.Millisecond
 	// DefaultOpenMemcacheTimeout bounds each memcached dial, read and write
 	// (timeout): 500 ms, gomemcache's own default.
 	DefaultOpenMemcacheTimeout = 500 * time.Millisecond
 )
 
-// defaultOpenMaxRedirects is go-redis's MaxRedirects, kept: a cluster
-// command follows MOVED and ASK answers (a failover, a resharding) and
-// retries a node that failed up to 3 more times.
-const defaultOpenMaxRedirects = 3
-
-// redisParams are the query parameters every Redis scheme takes.
-var redisParams = []string{
-	"dial_timeout", "read_timeout", "write_timeout", "pool_timeout",
-	"pool_size", "min_idle_conns", "max_idle_conns", "max_retries", "dial_attempts", "protocol", "client_name",
-}
-
-// redisCommon holds the values of redisParams.
-type redisCommon struct {
-	dial, read, write, pool time.Duration
-	poolSize, minIdle       int
-	maxIdle, maxRetries     int
-	dialAttempts            int
-	protocol                int
-	clientName              string
-}
-
-func (p *params) redisCommon() (redisCommon, error) {
-	c := redisCommon{
-		dial: DefaultOpenDialTimeout, read: DefaultOpenReadTimeout, write: DefaultOpenWriteTimeout, pool: DefaultOpenPoolTimeout,
-		dialAttempts: 1,
+// The query parameters of the Redis schemes. redisParams are ring's, taken
+// by every Redis scheme; goRedisParams are go-redis's, taken by every Redis
+// scheme with go-redis's meanings; clusterParams are taken by the cluster
+// schemes only. boolParams are the booleans among them all.
+var (
+	redisParams = []string{
+		"dial_timeout", "read_timeout", "write_timeout", "pool_timeout",
+		"pool_size", "min_idle_conns", "max_idle_conns", "max_retries", "dial_attempts", "protocol", "client_name",
 	}
-	for _, err := range []error{
-		p.positiveDuration("dial_timeout", &c.dial),
-		p.positiveDuration("read_timeout", &c.read),
-		p.positiveDuration("write_timeout", &c.write),
-		p.positiveDuration("pool_timeout", &c.pool),
-		p.int("pool_size", 1, math.MaxInt32, &c.poolSize),
-		p.int("min_idle_conns", 0, math.MaxInt32, &c.minIdle),
-		p.int("max_idle_conns", 0, math.MaxInt32, &c.maxIdle),
-		p.int("max_retries", -1, 100, &c.maxRetries),
-		p.int("dial_attempts", 1, 100, &c.dialAttempts),
-		p.int("protocol", 2, 3, &c.protocol),
-	} {
+	goRedisParams = []string{"min_retry_backoff", "max_retry_backoff", "conn_max_idle_time", "conn_max_lifetime", "max_active_conns", "pool_fifo"}
+	clusterParams = []string{"max_redirects", "read_only", "route_by_latency", "route_randomly"}
+	boolParams    = []string{"skip_verify", "pool_fifo", "read_only", "route_by_latency", "route_randomly"}
+)
+
+// redisQuery checks the query of a Redis URL against allowed, and each
+// value by ring's rules, stricter than those of go-redis's parsers: they
+// take a timeout of 0 for none, a plain number for seconds (which may
+// overflow to a negative backoff, on which a retry panics), a negative
+// count, and a pool size that makes the client's constructor panic.
+func (u *storageURL) redisQuery(allowed []string) (*params, error) {
+	p, err := u.params(allowed...)
+	if err != nil {
+		return nil, err
+	}
+	var d time.Duration
+	var n int
+	var b bool
+	errs := []error{
+		p.positiveDuration("dial_timeout", &d), p.positiveDuration("read_timeout", &d),
+		p.positiveDuration("write_timeout", &d), p.positiveDuration("pool_timeout", &d),
+		p.int("pool_size", 1, math.MaxInt32, &n),
+		p.int("min_idle_conns", 0, math.MaxInt32, &n),
+		p.int("max_idle_conns", 0, math.MaxInt32, &n),
+		p.int("max_active_conns", 0, math.MaxInt32, &n),
+		p.int("max_retries", -1, 100, &n),
+		p.int("dial_attempts", 1, 100, &n),
+		p.int("protocol", 2, 3, &n),
+		p.int("max_redirects", 0, 100, &n),
+		p.duration("min_retry_backoff", &d), p.duration("max_retry_backoff", &d),
+		p.duration("conn_max_idle_time", &d), p.duration("conn_max_lifetime", &d),
+	}
+	for _, name := range boolParams {
+		errs = append(errs, p.bool(name, &b))
+	}
+	for _, err := range errs {
 		if err != nil {
-			return c, err
+			return nil, err
 		}
 	}
-	c.clientName, _ = p.str("client_name")
-	return c, nil
+	return p, nil
 }
 
-// goRedisCount turns a count where 0 means none into go-redis's form,
-// where 0 means its default and -1 none.
-func goRedisCount(n int) int {
-	if n <= 0 {
-		return -1
+// goRedis calls parse, one of go-redis's URL parsers, on g with p's query
+// in go-redis's terms, plus add. A name in rename takes go-redis's name
+// ("" drops the parameter: Open sets its field). max_retries and
+// max_redirects of 0 (none) become -1, since 0 is go-redis's default, and a
+// boolean becomes true or false, the only words go-redis takes. skip_verify
+// and the credential parameters are dropped, and g holds no user info: Open
+// sets TLS and credentials on the options it gets, so that no message of
+// go-redis can quote a credential. A message that may quote a parameter
+// written after a credential parameter (it may be a piece of it, cut at an
+// unencoded '&') is not shown.
+func goRedis[T any](parse func(string) (T, error), name string, g *url.URL, p *params, rename map[string]string, add url.Values) (T, error) {
+	q, hidden := url.Values{}, false
+	for param, vs := range p.q {
+		to, ok := rename[param]
+		if !ok {
+			to = param
+		}
+		if to == "" || param == "skip_verify" || param == "sentinel_username" || storageurl.SecretParam(param) {
+			continue
+		}
+		v := vs[0]
+		if n, err := strconv.Atoi(v); err == nil && n <= 0 && (param == "max_retries" || param == "max_redirects") {
+			v = "-1"
+		} else if b, err := strconv.ParseBool(v); err == nil && slices.Contains(boolParams, param) {
+			v = strconv.FormatBool(b)
+		}
+		q[to], hidden = []string{v}, hidden || p.hidden[param]
 	}
-	return n
+	for k, vs := range add {
+		q[k] = vs
+	}
+	g.RawQuery = q.Encode()
+	o, err := parse(g.String())
+	switch {
+	case err == nil:
+		return o, nil
+	case hidden:
+		return o, fmt.Errorf("go-redis's %s refused the URL made of this one, whose parameters written after a credential parameter "+
+			"it may quote: its message is not shown", name)
+	default:
+		return o, fmt.Errorf("go-redis's %s refused the URL made of this one: %w", name, err)
+	}
 }
 
-func (c redisCommon) apply(o *redis.Options) {
-	o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout = c.dial, c.read, c.write, c.pool
-	o.PoolSize, o.MinIdleConns, o.MaxIdleConns = c.poolSize, c.minIdle, c.maxIdle
-	o.MaxRetries, o.MaxRetryBackoff, o.DialerRetries = goRedisCount(c.maxRetries), DefaultOpenMaxRetryBackoff, c.dialAttempts
-	o.Protocol, o.ClientName = c.protocol, c.clientName
-	o.ContextTimeoutEnabled = true
+// cacheDefaults gives the fields of a go-redis option struct that the URL
+// left unset ring's settings for a cache (see [DefaultOpenDialTimeout]),
+// and sets ContextTimeoutEnabled.
+func (p *params) cacheDefaults(dial, read, write, pool, backoff *time.Duration, retries, dialAttempts *int, ctxTimeout *bool) {
+	for _, d := range []struct {
+		name string
+		dst  *time.Duration
+		def  time.Duration
+	}{
+		{"dial_timeout", dial, DefaultOpenDialTimeout}, {"read_timeout", read, DefaultOpenReadTimeout},
+		{"write_timeout", write, DefaultOpenWriteTimeout}, {"pool_timeout", pool, DefaultOpenPoolTimeout},
+		{"max_retry_backoff", backoff, DefaultOpenMaxRetryBackoff},
+	} {
+		if _, set := p.str(d.name); !set {
+			*d.dst = d.def
+		}
+	}
+	if _, set := p.str("max_retries"); !set {
+		*retries = -1 // go-redis's none
+	}
+	if _, set := p.str("dial_attempts"); !set {
+		*dialAttempts = 1
+	}
+	*ctxTimeout = true
 }
 
 // tlsConfig returns the TLS settings of the rediss schemes (nil for the
 // others). ServerName stays empty: the TLS dialer takes it from the address
-// of each node it dials, which is right for clusters and sentinels too.
-func (u *storageURL) tlsConfig(skipVerify bool) *tls.Config {
+// of each node it dials, which is right for clusters and sentinels too
+// (go-redis's parsers set the name of the first host, which is wrong for
+// the other nodes of a cluster and for a master found through sentinels).
+func (u *storageURL) tlsConfig(p *params) *tls.Config {
 	if !strings.HasPrefix(u.Scheme, "rediss") {
 		return nil
 	}
-	return &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: skipVerify} //nolint:gosec // skip_verify is the user's explicit choice
+	var skip bool
+	_ = p.bool("skip_verify", &skip) // checked by redisQuery
+	//nolint:gosec // skip_verify is the user's explicit choice
+	return &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: skip}
 }
 
-// db reads the database number from a path "/N" and from ?db=N (which wins).
-func (u *storageURL) db(p *params, fromPath bool) (int, error) {
-	db := 0
+// db checks the database number of a path "/N" and of ?db=N (which wins).
+// go-redis's parsers read them the same way, but take a negative number.
+func (u *storageURL) db(p *params, fromPath bool) error {
 	if path := strings.Trim(u.Path, "/"); fromPath && path != "" {
-		n, err := strconv.Atoi(path)
-		if err != nil || n < 0 {
-			return 0, fmt.Errorf("path %q is not a database number", u.Path)
+		if n, err := strconv.Atoi(path); err != nil || n < 0 {
+			return fmt.Errorf("path %q is not a database number", u.Path)
 		}
-		db = n
 	}
-	if err := p.int("db", 0, math.MaxInt32, &db); err != nil {
-		return 0, err
-	}
-	return db, nil
+	var db int
+	return p.int("db", 0, math.MaxInt32, &db)
 }
 
 // openRedis builds the client of a Redis scheme: a *redis.Client for one
 // node, a *redis.ClusterClient, or the *redis.Client of
 // redis.NewFailoverClient for Sentinel.
 func (u *storageURL) openRedis() (backends.Storage, error) {
-	tlsParams := func(names ...string) []string {
-		out := append(slices.Clone(redisParams), names...)
-		if strings.HasPrefix(u.Scheme, "rediss") {
-			out = append(out, "skip_verify")
-		}
-		return out
+	allowed := append(slices.Clone(redisParams), goRedisParams...)
+	if strings.HasPrefix(u.Scheme, "rediss") {
+		allowed = append(allowed, "skip_verify")
 	}
+	var c redis.UniversalClient
 	switch u.Scheme {
 	case "redis", "rediss", "redis+unix":
-		o, err := u.redisOptions(tlsParams("db"))
+		o, err := u.redisOptions(append(allowed, "db"))
 		if err != nil {
 			return nil, err
 		}
-		return u.ownedRedis(redis.NewClient(o)), nil
+		c = redis.NewClient(o)
 	case "redis+cluster", "rediss+cluster":
-		o, err := u.redisClusterOptions(tlsParams("max_redirects"))
+		o, err := u.redisClusterOptions(append(allowed, clusterParams...))
 		if err != nil {
 			return nil, err
 		}
-		return u.ownedRedis(redis.NewClusterClient(o)), nil
+		c = redis.NewClusterClient(o)
 	default: // redis+sentinel, rediss+sentinel
-		o, err := u.redisFailoverOptions(tlsParams("db", "sentinel_username", "sentinel_password"))
+		o, err := u.redisFailoverOptions(append(allowed, "db", "sentinel_username", "sentinel_password"))
 		if err != nil {
 			return nil, err
 		}
-		return u.ownedRedis(redis.NewFailoverClient(o)), nil
+		c = redis.NewFailoverClient(o)
 	}
+	return redisstore.Own(c), nil
 }
 
-func (u *storageURL) ownedRedis(c redis.UniversalClient) *redisstore.Store {
-	return redisstore.Own(c)
-}
-
+// redisOptions translates redis://, rediss:// and redis+unix:// for
+// go-redis's ParseURL (redis:// and unix://).
 func (u *storageURL) redisOptions(allowed []string) (*redis.Options, error) {
-	p, err := u.params(allowed...)
+	p, err := u.redisQuery(allowed)
 	if err != nil {
 		return nil, err
 	}
-	o := &redis.Options{Username: u.User, Password: u.Password}
+	g := &url.URL{Scheme: "redis", Path: u.Path}
 	if u.Scheme == "redis+unix" {
 		if len(u.Hosts) > 0 {
 			return nil, fmt.Errorf("redis+unix:// takes no host, got %q (write redis+unix:///path/to/redis.sock)", strings.Join(u.Hosts, ","))
@@ -551,47 +622,34 @@ func (u *storageURL) redisOptions(allowed []string) (*redis.Options, error) {
 		if u.Path == "" || u.Path == "/" {
 			return nil, errors.New("redis+unix:// needs a socket path, as in redis+unix:///run/redis.sock")
 		}
-		o.Network, o.Addr = "unix", u.Path
-		if o.DB, err = u.db(p, false); err != nil {
-			return nil, err
-		}
-	} else {
-		if len(u.Hosts) > 1 {
-			return nil, fmt.Errorf("%s:// takes one host, got %d (use redis+cluster:// or redis+sentinel:// for several)", u.Scheme, len(u.Hosts))
-		}
-		host := "localhost"
-		if len(u.Hosts) == 1 {
-			host = u.Hosts[0]
-		}
-		o.Addr, o.Network = hostPort(host, "6379"), "tcp"
-		if o.DB, err = u.db(p, true); err != nil {
-			return nil, err
-		}
+		// A relative path, which a unix:// URL cannot hold, is set below.
+		g.Scheme, g.Path = "unix", "/"+strings.TrimPrefix(u.Path, "/")
+	} else if len(u.Hosts) > 1 {
+		return nil, fmt.Errorf("%s:// takes one host, got %d (use redis+cluster:// or redis+sentinel:// for several)", u.Scheme, len(u.Hosts))
+	} else if len(u.Hosts) == 1 {
+		g.Host = hostPort(u.Hosts[0], "6379")
 	}
-	if err := u.redisShared(p, o); err != nil {
+	if err := u.db(p, g.Scheme == "redis"); err != nil {
 		return nil, err
 	}
+	// ParseURL takes no dialer_retries.
+	o, err := goRedis(redis.ParseURL, "ParseURL", g, p, map[string]string{"dial_attempts": ""}, nil)
+	if err != nil {
+		return nil, err
+	}
+	if g.Scheme == "unix" {
+		o.Addr = u.Path
+	}
+	o.Username, o.Password, o.TLSConfig = u.User, u.Password, u.tlsConfig(p)
+	_ = p.int("dial_attempts", 1, 100, &o.DialerRetries) // checked by redisQuery
+	p.cacheDefaults(&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout, &o.MaxRetryBackoff, &o.MaxRetries, &o.DialerRetries, &o.ContextTimeoutEnabled)
 	return o, nil
 }
 
-// redisShared reads the parameters every Redis scheme takes (timeouts,
-// pool, protocol, client name, skip_verify) into o, with its TLS config.
-func (u *storageURL) redisShared(p *params, o *redis.Options) error {
-	c, err := p.redisCommon()
-	if err != nil {
-		return err
-	}
-	c.apply(o)
-	var skip bool
-	if err := p.bool("skip_verify", &skip); err != nil {
-		return err
-	}
-	o.TLSConfig = u.tlsConfig(skip)
-	return nil
-}
-
+// redisClusterOptions translates the cluster schemes for go-redis's
+// ParseClusterURL: the first host, the others as addr parameters.
 func (u *storageURL) redisClusterOptions(allowed []string) (*redis.ClusterOptions, error) {
-	p, err := u.params(allowed...)
+	p, err := u.redisQuery(allowed)
 	if err != nil {
 		return nil, err
 	}
@@ -601,29 +659,24 @@ func (u *storageURL) redisClusterOptions(allowed []string) (*redis.ClusterOption
 	if len(u.Hosts) == 0 {
 		return nil, fmt.Errorf("%s:// needs at least one host, as in %s://host1:7000,host2:7001", u.Scheme, u.Scheme)
 	}
-	var one redis.Options
-	if err := u.redisShared(p, &one); err != nil {
+	addrs := u.addrs("6379")
+	o, err := goRedis(redis.ParseClusterURL, "ParseClusterURL", &url.URL{Scheme: "redis", Host: addrs[0]}, p,
+		map[string]string{"dial_attempts": "dialer_retries"}, url.Values{"addr": addrs[1:]})
+	if err != nil {
 		return nil, err
 	}
-	redirects := defaultOpenMaxRedirects
-	if err := p.int("max_redirects", 0, 100, &redirects); err != nil {
-		return nil, err
-	}
-	return &redis.ClusterOptions{
-		Addrs:    u.addrs("6379"),
-		Username: u.User, Password: u.Password,
-		MaxRedirects: goRedisCount(redirects),
-		DialTimeout:  one.DialTimeout, ReadTimeout: one.ReadTimeout, WriteTimeout: one.WriteTimeout, PoolTimeout: one.PoolTimeout,
-		PoolSize: one.PoolSize, MinIdleConns: one.MinIdleConns, MaxIdleConns: one.MaxIdleConns,
-		MaxRetries: one.MaxRetries, MaxRetryBackoff: one.MaxRetryBackoff, DialerRetries: one.DialerRetries,
-		Protocol: one.Protocol, ClientName: one.ClientName,
-		ContextTimeoutEnabled: true,
-		TLSConfig:             one.TLSConfig,
-	}, nil
+	o.Username, o.Password, o.TLSConfig = u.User, u.Password, u.tlsConfig(p)
+	p.cacheDefaults(&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout, &o.MaxRetryBackoff, &o.MaxRetries, &o.DialerRetries, &o.ContextTimeoutEnabled)
+	return o, nil
 }
 
+// redisFailoverOptions translates the sentinel schemes for go-redis's
+// ParseFailoverURL: the first sentinel, the others as addr parameters, the
+// master name as master_name. go-redis's URL gives the sentinels the
+// credentials of its user info and Redis those of its username and
+// password parameters; Open sets all four itself.
 func (u *storageURL) redisFailoverOptions(allowed []string) (*redis.FailoverOptions, error) {
-	p, err := u.params(allowed...)
+	p, err := u.redisQuery(allowed)
 	if err != nil {
 		return nil, err
 	}
@@ -634,28 +687,18 @@ func (u *storageURL) redisFailoverOptions(allowed []string) (*redis.FailoverOpti
 	if master == "" || strings.Contains(master, "/") {
 		return nil, fmt.Errorf("%s:// needs the master name as the only path segment, as in %s://host:26379/mymaster, got path %q", u.Scheme, u.Scheme, u.Path)
 	}
+	if err := u.db(p, false); err != nil {
+		return nil, err
+	}
 	addrs := u.addrs("26379")
-	db, err := u.db(p, false)
+	o, err := goRedis(redis.ParseFailoverURL, "ParseFailoverURL", &url.URL{Scheme: "redis", Host: addrs[0]}, p,
+		map[string]string{"dial_attempts": "dialer_retries"}, url.Values{"addr": addrs[1:], "master_name": {master}})
 	if err != nil {
 		return nil, err
 	}
-	var one redis.Options
-	if err := u.redisShared(p, &one); err != nil {
-		return nil, err
-	}
-	o := &redis.FailoverOptions{
-		MasterName:    master,
-		SentinelAddrs: addrs,
-		Username:      u.User, Password: u.Password,
-		DB:          db,
-		DialTimeout: one.DialTimeout, ReadTimeout: one.ReadTimeout, WriteTimeout: one.WriteTimeout, PoolTimeout: one.PoolTimeout,
-		PoolSize: one.PoolSize, MinIdleConns: one.MinIdleConns, MaxIdleConns: one.MaxIdleConns,
-		MaxRetries: one.MaxRetries, MaxRetryBackoff: one.MaxRetryBackoff, DialerRetries: one.DialerRetries,
-		Protocol: one.Protocol, ClientName: one.ClientName,
-		ContextTimeoutEnabled: true,
-		TLSConfig:             one.TLSConfig,
-	}
+	o.Username, o.Password, o.TLSConfig = u.User, u.Password, u.tlsConfig(p)
 	o.SentinelUsername, _ = p.str("sentinel_username")
 	o.SentinelPassword, _ = p.str("sentinel_password")
+	p.cacheDefaults(&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout, &o.MaxRetryBackoff, &o.MaxRetries, &o.DialerRetries, &o.ContextTimeoutEnabled)
 	return o, nil
 }
