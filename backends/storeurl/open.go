@@ -70,35 +70,33 @@ func parse(raw string) (*storageURL, error) {
 // default 3, go-redis's). Redis clients made by Open have
 // ContextTimeoutEnabled set, so a ctx deadline also bounds network I/O.
 //
-// Open translates a Redis URL into the form of go-redis's parser for it
-// ([redis.ParseURL], [redis.ParseClusterURL], [redis.ParseFailoverURL]),
-// after checking every value by the rules above, and sets the credentials,
-// TLS and the defaults of the parameters the URL leaves out itself. It also
-// takes these parameters of go-redis's parsers, with go-redis's meanings:
-// min_retry_backoff and max_retry_backoff (the wait between two tries of a
-// command; max_retry_backoff defaults to [DefaultOpenMaxRetryBackoff]),
-// conn_max_idle_time and conn_max_lifetime (how long a connection may stay
-// idle, and live), all Go durations of 0 or more, 0 meaning no wait or no
-// limit; max_active_conns (0 to 2147483647, 0 for no limit); pool_fifo
-// (true or false); and on the cluster schemes read_only, route_by_latency
-// and route_randomly (true or false). Every other parameter of go-redis's
-// parsers is an unknown parameter: the user info, the host list and the
-// path say what go-redis's username, password, addr, master_name and db
-// would, route_by_latency and route_randomly make go-redis's failover
-// client panic, and the others do not suit a cache.
 // memcache:// takes timeout (default [DefaultOpenMemcacheTimeout], each
 // dial, read and write) and max_idle_conns (per server, default 2).
+//
+// Open translates a Redis URL for go-redis's parser ([redis.ParseURL],
+// [redis.ParseClusterURL] or [redis.ParseFailoverURL]) once it has checked
+// every value, then sets the credentials and TLS itself. It also takes
+// these parameters of go-redis's parsers, with go-redis's meanings:
+// min_retry_backoff and max_retry_backoff (the wait between two tries of a
+// command; max_retry_backoff defaults to [DefaultOpenMaxRetryBackoff]),
+// conn_max_idle_time and conn_max_lifetime (Go durations of 0 or more, 0
+// for no wait or no limit), max_active_conns (0 for no limit), pool_fifo,
+// and on the cluster schemes read_only, route_by_latency and route_randomly
+// (true or false). Their other parameters are unknown parameters: the URL's
+// user info, hosts and path give what username, password, addr,
+// master_name and db would, and on the sentinel schemes route_by_latency
+// and route_randomly would make go-redis's failover client panic.
 //
 // Sizes (size of disk://) are whole numbers with an optional unit: B, KB,
 // MB, GB, TB (powers of 1000) or KiB, MiB, GiB, TiB (powers of 1024).
 //
 // The Redis and memcached backends that Open makes are wrapped with
 // [backends.Cancelable], so a call returns as soon as its context ends; [backends.Unwrap]
-// gives the *redisstore.Store or *Memcache.
+// gives the *redisstore.Store or *memcachestore.Store.
 //
 // Open connects to nothing and resolves no name: go-redis and gomemcache
 // connect on first use, and memcache host names are resolved at each dial
-// ([MemcacheServers]), so a server that is down or a name that does not
+// ([memcachestore.Servers]), so a server that is down or a name that does not
 // resolve makes the calls fail, not Open. Backends that Open makes own their
 // client: close them with [backends.Closer] when done (a Disk must be closed to
 // release its file lock).
@@ -426,85 +424,145 @@ const (
 	DefaultOpenMemcacheTimeout = 500 * time.Millisecond
 )
 
-// The query parameters of the Redis schemes. redisParams are ring's, taken
-// by every Redis scheme; goRedisParams are go-redis's, taken by every Redis
-// scheme with go-redis's meanings; clusterParams are taken by the cluster
-// schemes only. boolParams are the booleans among them all.
-var (
-	redisParams = []string{
-		"dial_timeout", "read_timeout", "write_timeout", "pool_timeout",
-		"pool_size", "min_idle_conns", "max_idle_conns", "max_retries", "dial_attempts", "protocol", "client_name",
-	}
-	goRedisParams = []string{"min_retry_backoff", "max_retry_backoff", "conn_max_idle_time", "conn_max_lifetime", "max_active_conns", "pool_fifo"}
-	clusterParams = []string{"max_redirects", "read_only", "route_by_latency", "route_randomly"}
-	boolParams    = []string{"skip_verify", "pool_fifo", "read_only", "route_by_latency", "route_randomly"}
-)
+// redisParam is a query parameter of the Redis schemes.
+type redisParam struct {
+	name string
+	// only says which schemes take it: "" every Redis scheme, "db" those
+	// with a database, "tls" the rediss ones, "cluster" or "sentinel".
+	only string
+	// kind is how Open checks its value: 't' a timeout (a Go duration more
+	// than 0), 'd' a Go duration of 0 or more, 'b' true or false, 'n' a
+	// whole number from lo to hi, 's' any text.
+	kind   byte
+	lo, hi int64
+	// def is the value go-redis's parser gets when the URL leaves the
+	// parameter out: ring's setting for a cache, where go-redis's differs.
+	def string
+}
 
-// redisQuery checks the query of a Redis URL against allowed, and each
-// value by ring's rules, stricter than those of go-redis's parsers: they
-// take a timeout of 0 for none, a plain number for seconds (which may
-// overflow to a negative backoff, on which a retry panics), a negative
-// count, and a pool size that makes the client's constructor panic.
-func (u *storageURL) redisQuery(allowed []string) (*params, error) {
+// redisParams are the query parameters of the Redis schemes, in the order
+// errors list them. go-redis's parsers would take a timeout of 0 for
+// none, a plain number for seconds (which may overflow to a negative
+// backoff, on which a retry panics), any count, and a pool size on which
+// the client's constructor panics: Open checks each value first.
+var redisParams = []redisParam{
+	{name: "dial_timeout", kind: 't', def: DefaultOpenDialTimeout.String()},
+	{name: "read_timeout", kind: 't', def: DefaultOpenReadTimeout.String()},
+	{name: "write_timeout", kind: 't', def: DefaultOpenWriteTimeout.String()},
+	{name: "pool_timeout", kind: 't', def: DefaultOpenPoolTimeout.String()},
+	{name: "pool_size", kind: 'n', lo: 1, hi: math.MaxInt32},
+	{name: "min_idle_conns", kind: 'n', hi: math.MaxInt32},
+	{name: "max_idle_conns", kind: 'n', hi: math.MaxInt32},
+	{name: "max_retries", kind: 'n', lo: -1, hi: 100, def: "0"},
+	{name: "dial_attempts", kind: 'n', lo: 1, hi: 100, def: "1"},
+	{name: "protocol", kind: 'n', lo: 2, hi: 3},
+	{name: "client_name", kind: 's'},
+	// go-redis's own, with its meanings.
+	{name: "min_retry_backoff", kind: 'd'},
+	{name: "max_retry_backoff", kind: 'd', def: DefaultOpenMaxRetryBackoff.String()},
+	{name: "conn_max_idle_time", kind: 'd'},
+	{name: "conn_max_lifetime", kind: 'd'},
+	{name: "max_active_conns", kind: 'n', hi: math.MaxInt32},
+	{name: "pool_fifo", kind: 'b'},
+	{name: "db", only: "db", kind: 'n', hi: math.MaxInt32},
+	{name: "skip_verify", only: "tls", kind: 'b'},
+	{name: "max_redirects", only: "cluster", kind: 'n', hi: 100},
+	{name: "read_only", only: "cluster", kind: 'b'},
+	{name: "route_by_latency", only: "cluster", kind: 'b'},
+	{name: "route_randomly", only: "cluster", kind: 'b'},
+	{name: "sentinel_username", only: "sentinel", kind: 's'},
+	{name: "sentinel_password", only: "sentinel", kind: 's'},
+}
+
+// takenBy reports whether a Redis scheme takes the parameter.
+func (rp redisParam) takenBy(scheme string) bool {
+	switch rp.only {
+	case "":
+		return true
+	case "db":
+		return !strings.HasSuffix(scheme, "+cluster")
+	case "tls":
+		return strings.HasPrefix(scheme, "rediss")
+	default:
+		return strings.HasSuffix(scheme, "+"+rp.only)
+	}
+}
+
+func (rp redisParam) check(p *params) error {
+	var d time.Duration
+	var n int
+	var b bool
+	switch rp.kind {
+	case 't':
+		return p.positiveDuration(rp.name, &d)
+	case 'd':
+		return p.duration(rp.name, &d)
+	case 'b':
+		return p.bool(rp.name, &b)
+	case 'n':
+		return p.int(rp.name, rp.lo, rp.hi, &n)
+	}
+	return nil
+}
+
+// value returns the URL's value of the parameter, or its default.
+func (rp redisParam) value(p *params) string {
+	if v, set := p.str(rp.name); set {
+		return v
+	}
+	return rp.def
+}
+
+// redisQuery checks the query of a Redis URL: the names its scheme takes,
+// and their values.
+func (u *storageURL) redisQuery() (*params, error) {
+	var allowed []string
+	for _, rp := range redisParams {
+		if rp.takenBy(u.Scheme) {
+			allowed = append(allowed, rp.name)
+		}
+	}
 	p, err := u.params(allowed...)
 	if err != nil {
 		return nil, err
 	}
-	var d time.Duration
-	var n int
-	var b bool
-	errs := []error{
-		p.positiveDuration("dial_timeout", &d), p.positiveDuration("read_timeout", &d),
-		p.positiveDuration("write_timeout", &d), p.positiveDuration("pool_timeout", &d),
-		p.int("pool_size", 1, math.MaxInt32, &n),
-		p.int("min_idle_conns", 0, math.MaxInt32, &n),
-		p.int("max_idle_conns", 0, math.MaxInt32, &n),
-		p.int("max_active_conns", 0, math.MaxInt32, &n),
-		p.int("max_retries", -1, 100, &n),
-		p.int("dial_attempts", 1, 100, &n),
-		p.int("protocol", 2, 3, &n),
-		p.int("max_redirects", 0, 100, &n),
-		p.duration("min_retry_backoff", &d), p.duration("max_retry_backoff", &d),
-		p.duration("conn_max_idle_time", &d), p.duration("conn_max_lifetime", &d),
-	}
-	for _, name := range boolParams {
-		errs = append(errs, p.bool(name, &b))
-	}
-	for _, err := range errs {
-		if err != nil {
+	for _, rp := range redisParams {
+		if err := rp.check(p); err != nil {
 			return nil, err
 		}
 	}
 	return p, nil
 }
 
-// goRedis calls parse, one of go-redis's URL parsers, on g with p's query
-// in go-redis's terms, plus add. A name in rename takes go-redis's name
-// ("" drops the parameter: Open sets its field). max_retries and
-// max_redirects of 0 (none) become -1, since 0 is go-redis's default, and a
-// boolean becomes true or false, the only words go-redis takes. skip_verify
-// and the credential parameters are dropped, and g holds no user info: Open
-// sets TLS and credentials on the options it gets, so that no message of
-// go-redis can quote a credential. A message that may quote a parameter
-// written after a credential parameter (it may be a piece of it, cut at an
-// unencoded '&') is not shown.
+// goRedis calls parse, one of go-redis's URL parsers, on g with the Redis
+// parameters of p, and their defaults, in go-redis's terms, plus add. A
+// name in rename takes go-redis's name ("" leaves the parameter out: Open
+// sets its field). max_retries and max_redirects of 0 (none) become -1,
+// since 0 is go-redis's default, and a boolean becomes true or false, the
+// only words go-redis takes. g holds no user info, and skip_verify and the
+// sentinel credentials are left out: Open sets credentials and TLS on the
+// options it gets, so that no message of go-redis can quote a credential.
+// A message that may quote a parameter written after a credential
+// parameter, which may be a piece of it cut at an unencoded '&', is not
+// shown.
 func goRedis[T any](parse func(string) (T, error), name string, g *url.URL, p *params, rename map[string]string, add url.Values) (T, error) {
 	q, hidden := url.Values{}, false
-	for param, vs := range p.q {
-		to, ok := rename[param]
+	for _, rp := range redisParams {
+		to, ok := rename[rp.name]
 		if !ok {
-			to = param
+			to = rp.name
 		}
-		if to == "" || param == "skip_verify" || param == "sentinel_username" || storageurl.SecretParam(param) {
+		v := rp.value(p)
+		if !rp.takenBy(p.scheme) || rp.only == "tls" || rp.only == "sentinel" || to == "" || v == "" {
 			continue
 		}
-		v := vs[0]
-		if n, err := strconv.Atoi(v); err == nil && n <= 0 && (param == "max_retries" || param == "max_redirects") {
-			v = "-1"
-		} else if b, err := strconv.ParseBool(v); err == nil && slices.Contains(boolParams, param) {
+		if rp.kind == 'b' {
+			b, _ := strconv.ParseBool(v) // checked by redisQuery
 			v = strconv.FormatBool(b)
+		} else if n, err := strconv.Atoi(v); err == nil && n <= 0 && (rp.name == "max_retries" || rp.name == "max_redirects") {
+			v = "-1"
 		}
-		q[to], hidden = []string{v}, hidden || p.hidden[param]
+		q[to], hidden = []string{v}, hidden || p.hidden[rp.name]
 	}
 	for k, vs := range add {
 		q[k] = vs
@@ -515,37 +573,11 @@ func goRedis[T any](parse func(string) (T, error), name string, g *url.URL, p *p
 	case err == nil:
 		return o, nil
 	case hidden:
-		return o, fmt.Errorf("go-redis's %s refused the URL made of this one, whose parameters written after a credential parameter "+
-			"it may quote: its message is not shown", name)
+		return o, fmt.Errorf("go-redis's %s refused the URL made of this one, with parameters written after a credential parameter, "+
+			"which its message may quote: the message is not shown", name)
 	default:
 		return o, fmt.Errorf("go-redis's %s refused the URL made of this one: %w", name, err)
 	}
-}
-
-// cacheDefaults gives the fields of a go-redis option struct that the URL
-// left unset ring's settings for a cache (see [DefaultOpenDialTimeout]),
-// and sets ContextTimeoutEnabled.
-func (p *params) cacheDefaults(dial, read, write, pool, backoff *time.Duration, retries, dialAttempts *int, ctxTimeout *bool) {
-	for _, d := range []struct {
-		name string
-		dst  *time.Duration
-		def  time.Duration
-	}{
-		{"dial_timeout", dial, DefaultOpenDialTimeout}, {"read_timeout", read, DefaultOpenReadTimeout},
-		{"write_timeout", write, DefaultOpenWriteTimeout}, {"pool_timeout", pool, DefaultOpenPoolTimeout},
-		{"max_retry_backoff", backoff, DefaultOpenMaxRetryBackoff},
-	} {
-		if _, set := p.str(d.name); !set {
-			*d.dst = d.def
-		}
-	}
-	if _, set := p.str("max_retries"); !set {
-		*retries = -1 // go-redis's none
-	}
-	if _, set := p.str("dial_attempts"); !set {
-		*dialAttempts = 1
-	}
-	*ctxTimeout = true
 }
 
 // tlsConfig returns the TLS settings of the rediss schemes (nil for the
@@ -563,42 +595,26 @@ func (u *storageURL) tlsConfig(p *params) *tls.Config {
 	return &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: skip}
 }
 
-// db checks the database number of a path "/N" and of ?db=N (which wins).
-// go-redis's parsers read them the same way, but take a negative number.
-func (u *storageURL) db(p *params, fromPath bool) error {
-	if path := strings.Trim(u.Path, "/"); fromPath && path != "" {
-		if n, err := strconv.Atoi(path); err != nil || n < 0 {
-			return fmt.Errorf("path %q is not a database number", u.Path)
-		}
-	}
-	var db int
-	return p.int("db", 0, math.MaxInt32, &db)
-}
-
 // openRedis builds the client of a Redis scheme: a *redis.Client for one
 // node, a *redis.ClusterClient, or the *redis.Client of
 // redis.NewFailoverClient for Sentinel.
 func (u *storageURL) openRedis() (backends.Storage, error) {
-	allowed := append(slices.Clone(redisParams), goRedisParams...)
-	if strings.HasPrefix(u.Scheme, "rediss") {
-		allowed = append(allowed, "skip_verify")
-	}
 	var c redis.UniversalClient
 	switch u.Scheme {
 	case "redis", "rediss", "redis+unix":
-		o, err := u.redisOptions(append(allowed, "db"))
+		o, err := u.redisOptions()
 		if err != nil {
 			return nil, err
 		}
 		c = redis.NewClient(o)
 	case "redis+cluster", "rediss+cluster":
-		o, err := u.redisClusterOptions(append(allowed, clusterParams...))
+		o, err := u.redisClusterOptions()
 		if err != nil {
 			return nil, err
 		}
 		c = redis.NewClusterClient(o)
 	default: // redis+sentinel, rediss+sentinel
-		o, err := u.redisFailoverOptions(append(allowed, "db", "sentinel_username", "sentinel_password"))
+		o, err := u.redisFailoverOptions()
 		if err != nil {
 			return nil, err
 		}
@@ -608,9 +624,10 @@ func (u *storageURL) openRedis() (backends.Storage, error) {
 }
 
 // redisOptions translates redis://, rediss:// and redis+unix:// for
-// go-redis's ParseURL (redis:// and unix://).
-func (u *storageURL) redisOptions(allowed []string) (*redis.Options, error) {
-	p, err := u.redisQuery(allowed)
+// go-redis's ParseURL (redis:// and unix://, the database from the path or
+// ?db=, which wins).
+func (u *storageURL) redisOptions() (*redis.Options, error) {
+	p, err := u.redisQuery()
 	if err != nil {
 		return nil, err
 	}
@@ -624,13 +641,19 @@ func (u *storageURL) redisOptions(allowed []string) (*redis.Options, error) {
 		}
 		// A relative path, which a unix:// URL cannot hold, is set below.
 		g.Scheme, g.Path = "unix", "/"+strings.TrimPrefix(u.Path, "/")
-	} else if len(u.Hosts) > 1 {
-		return nil, fmt.Errorf("%s:// takes one host, got %d (use redis+cluster:// or redis+sentinel:// for several)", u.Scheme, len(u.Hosts))
-	} else if len(u.Hosts) == 1 {
-		g.Host = hostPort(u.Hosts[0], "6379")
-	}
-	if err := u.db(p, g.Scheme == "redis"); err != nil {
-		return nil, err
+	} else {
+		if len(u.Hosts) > 1 {
+			return nil, fmt.Errorf("%s:// takes one host, got %d (use redis+cluster:// or redis+sentinel:// for several)", u.Scheme, len(u.Hosts))
+		}
+		if len(u.Hosts) == 1 {
+			g.Host = hostPort(u.Hosts[0], "6379")
+		}
+		// go-redis takes a negative database.
+		if db := strings.Trim(u.Path, "/"); db != "" {
+			if n, err := strconv.Atoi(db); err != nil || n < 0 {
+				return nil, fmt.Errorf("path %q is not a database number", u.Path)
+			}
+		}
 	}
 	// ParseURL takes no dialer_retries.
 	o, err := goRedis(redis.ParseURL, "ParseURL", g, p, map[string]string{"dial_attempts": ""}, nil)
@@ -640,16 +663,16 @@ func (u *storageURL) redisOptions(allowed []string) (*redis.Options, error) {
 	if g.Scheme == "unix" {
 		o.Addr = u.Path
 	}
-	o.Username, o.Password, o.TLSConfig = u.User, u.Password, u.tlsConfig(p)
-	_ = p.int("dial_attempts", 1, 100, &o.DialerRetries) // checked by redisQuery
-	p.cacheDefaults(&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout, &o.MaxRetryBackoff, &o.MaxRetries, &o.DialerRetries, &o.ContextTimeoutEnabled)
+	o.Username, o.Password, o.TLSConfig, o.ContextTimeoutEnabled = u.User, u.Password, u.tlsConfig(p), true
+	i := slices.IndexFunc(redisParams, func(rp redisParam) bool { return rp.name == "dial_attempts" })
+	o.DialerRetries, _ = strconv.Atoi(redisParams[i].value(p)) // checked by redisQuery
 	return o, nil
 }
 
 // redisClusterOptions translates the cluster schemes for go-redis's
 // ParseClusterURL: the first host, the others as addr parameters.
-func (u *storageURL) redisClusterOptions(allowed []string) (*redis.ClusterOptions, error) {
-	p, err := u.redisQuery(allowed)
+func (u *storageURL) redisClusterOptions() (*redis.ClusterOptions, error) {
+	p, err := u.redisQuery()
 	if err != nil {
 		return nil, err
 	}
@@ -665,8 +688,7 @@ func (u *storageURL) redisClusterOptions(allowed []string) (*redis.ClusterOption
 	if err != nil {
 		return nil, err
 	}
-	o.Username, o.Password, o.TLSConfig = u.User, u.Password, u.tlsConfig(p)
-	p.cacheDefaults(&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout, &o.MaxRetryBackoff, &o.MaxRetries, &o.DialerRetries, &o.ContextTimeoutEnabled)
+	o.Username, o.Password, o.TLSConfig, o.ContextTimeoutEnabled = u.User, u.Password, u.tlsConfig(p), true
 	return o, nil
 }
 
@@ -675,8 +697,8 @@ func (u *storageURL) redisClusterOptions(allowed []string) (*redis.ClusterOption
 // master name as master_name. go-redis's URL gives the sentinels the
 // credentials of its user info and Redis those of its username and
 // password parameters; Open sets all four itself.
-func (u *storageURL) redisFailoverOptions(allowed []string) (*redis.FailoverOptions, error) {
-	p, err := u.redisQuery(allowed)
+func (u *storageURL) redisFailoverOptions() (*redis.FailoverOptions, error) {
+	p, err := u.redisQuery()
 	if err != nil {
 		return nil, err
 	}
@@ -687,18 +709,14 @@ func (u *storageURL) redisFailoverOptions(allowed []string) (*redis.FailoverOpti
 	if master == "" || strings.Contains(master, "/") {
 		return nil, fmt.Errorf("%s:// needs the master name as the only path segment, as in %s://host:26379/mymaster, got path %q", u.Scheme, u.Scheme, u.Path)
 	}
-	if err := u.db(p, false); err != nil {
-		return nil, err
-	}
 	addrs := u.addrs("26379")
 	o, err := goRedis(redis.ParseFailoverURL, "ParseFailoverURL", &url.URL{Scheme: "redis", Host: addrs[0]}, p,
 		map[string]string{"dial_attempts": "dialer_retries"}, url.Values{"addr": addrs[1:], "master_name": {master}})
 	if err != nil {
 		return nil, err
 	}
-	o.Username, o.Password, o.TLSConfig = u.User, u.Password, u.tlsConfig(p)
+	o.Username, o.Password, o.TLSConfig, o.ContextTimeoutEnabled = u.User, u.Password, u.tlsConfig(p), true
 	o.SentinelUsername, _ = p.str("sentinel_username")
 	o.SentinelPassword, _ = p.str("sentinel_password")
-	p.cacheDefaults(&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout, &o.MaxRetryBackoff, &o.MaxRetries, &o.DialerRetries, &o.ContextTimeoutEnabled)
 	return o, nil
 }
