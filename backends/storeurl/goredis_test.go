@@ -258,3 +258,64 @@ func TestGoRedisErrors(t *testing.T) {
 		t.Errorf("url.Parse's error is not wrapped: %v", err)
 	}
 }
+
+// TestOpenHostileRedisURLs puts a password in every place of a Redis URL
+// that a message of ring or of go-redis might echo: the user info, a
+// credential parameter, the value of every parameter written after it (a
+// piece of the credential cut at an unencoded '&'), a value go-redis would
+// refuse next to a password in the user info, and the port. No error
+// shows it, in any form.
+func TestOpenHostileRedisURLs(t *testing.T) {
+	const pw = "Hunter2Secret"
+	forms := []string{pw, url.PathEscape(pw + "/"), url.QueryEscape(pw + "&")}
+	// Closed ports: a client that dials at once (min_idle_conns) is
+	// refused, without a name to resolve.
+	base := map[string]string{
+		"redis": "127.0.0.1:1/0", "rediss": "127.0.0.1:1/0", "redis+unix": "/nonexistent/r.sock", "redis+cluster": "127.0.0.1:1,127.0.0.2:1",
+		"rediss+cluster": "127.0.0.1:1", "redis+sentinel": "127.0.0.1:1,127.0.0.2:1/m", "rediss+sentinel": "127.0.0.1:1/m",
+	}
+	var urls []string
+	for scheme, rest := range base {
+		cred := "password"
+		if strings.HasSuffix(scheme, "sentinel") {
+			cred = "sentinel_password"
+		}
+		for _, rp := range redisParams {
+			for _, piece := range []string{pw, "-1" + pw, "1" + pw + "s"} {
+				urls = append(urls,
+					scheme+"://u:"+pw+"@"+rest+"?"+cred+"="+pw+"&"+rp.name+"="+piece,
+					scheme+"://u:"+pw+"@"+rest+"?"+cred+"="+pw+"%26"+pw+"&"+rp.name+"="+piece+"&x"+pw+"=1",
+				)
+			}
+			for _, bad := range []string{"maybe", "0", "-1", "", "99999999999", "5", "-1s"} {
+				if rp.name == "min_idle_conns" && bad == "5" {
+					continue // the client would dial at once, and go-redis log each refusal
+				}
+				urls = append(urls, scheme+"://"+pw+"@"+rest+"?"+rp.name+"="+bad, scheme+"://u:"+pw+"@"+rest+"?"+rp.name+"="+bad)
+			}
+		}
+		urls = append(urls,
+			scheme+"://u:"+pw+"@h:"+pw+"/0",
+			scheme+"://u:"+url.PathEscape(pw+"/?#@")+"@"+rest+"?dial_timeout=fast",
+		)
+	}
+	for _, raw := range urls {
+		s, err := Open(raw)
+		if err == nil {
+			_ = s.(backends.Closer).Close()
+			continue
+		}
+		msg := err.Error()
+		for _, f := range forms {
+			if strings.Contains(msg, f) || strings.Contains(msg, strings.ToLower(pw)) {
+				t.Errorf("Open(%q): %q shows the password", raw, msg)
+			}
+		}
+		if !strings.HasPrefix(msg, "ring: open") {
+			t.Errorf("Open(%q): %q", raw, msg)
+		}
+	}
+	if len(urls) < 1000 {
+		t.Fatalf("only %d URLs", len(urls))
+	}
+}
