@@ -31,14 +31,14 @@ func TestOpenGoRedisParams(t *testing.T) {
 	}
 
 	co := openOK(t, "redis+cluster://h1:7000,h2?read_only=1&route_randomly=true&route_by_latency=f&dial_attempts=4&max_retries=0"+
-		"&max_retry_backoff=1s&max_active_conns=3&protocol=2&client_name=c").Raw().(*redis.ClusterClient).Options()
+		"&max_retry_backoff=1s&max_active_conns=3&protocol=2&client_name=c%26d%3De%20f").Raw().(*redis.ClusterClient).Options()
 	if !co.ReadOnly || !co.RouteRandomly || co.RouteByLatency || co.DialerRetries != 4 || co.MaxRetries != -1 ||
-		co.MaxRetryBackoff != time.Second || co.MaxActiveConns != 3 || co.Protocol != 2 || co.ClientName != "c" ||
+		co.MaxRetryBackoff != time.Second || co.MaxActiveConns != 3 || co.Protocol != 2 || co.ClientName != "c&d=e f" ||
 		strings.Join(co.Addrs, ",") != "h1:7000,h2:6379" {
 		t.Errorf("redis+cluster:// options %+v", co)
 	}
 
-	u, err := parse("rediss+sentinel://u:" + secret + "@[::1],s2:26380/m?dial_attempts=3&max_retries=2&pool_fifo=1" +
+	u, err := parse("rediss+sentinel://u:" + secret + "@[::1],s2:26380/m%26x%3Fy?dial_attempts=3&max_retries=2&pool_fifo=1" +
 		"&max_active_conns=9&conn_max_lifetime=2m&skip_verify=true&sentinel_username=su")
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +48,7 @@ func TestOpenGoRedisParams(t *testing.T) {
 		t.Fatal(err)
 	}
 	if fo.DialerRetries != 3 || fo.MaxRetries != 2 || !fo.PoolFIFO || fo.MaxActiveConns != 9 || fo.ConnMaxLifetime != 2*time.Minute ||
-		strings.Join(fo.SentinelAddrs, ",") != "[::1]:26379,s2:26380" || fo.MasterName != "m" ||
+		strings.Join(fo.SentinelAddrs, ",") != "[::1]:26379,s2:26380" || fo.MasterName != "m&x?y" ||
 		fo.Username != "u" || fo.Password != secret || fo.SentinelUsername != "su" || fo.SentinelPassword != "" ||
 		fo.TLSConfig == nil || !fo.TLSConfig.InsecureSkipVerify || fo.MaxRetryBackoff != DefaultOpenMaxRetryBackoff {
 		t.Errorf("rediss+sentinel:// options %+v", fo)
@@ -140,12 +140,13 @@ func TestOpenGoRedisParamsRefused(t *testing.T) {
 
 // TestOpenGoRedisParamsChecked: ring checks the values of go-redis's
 // parameters too, where go-redis would take a plain number as seconds
-// (which overflows: a negative backoff makes a retry panic), a negative
-// duration, a count that makes NewClient panic, or any word as false.
+// (9223372037 overflows to -2562047h), a negative duration for none, a
+// count that makes NewClient panic; a boolean is a word ParseBool takes.
 func TestOpenGoRedisParamsChecked(t *testing.T) {
 	for raw, want := range map[string]string{
 		"redis://h?max_active_conns=-1":                "parameter max_active_conns: -1 is out of range [0, 2147483647]",
 		"redis://h?max_active_conns=2147483648":        "parameter max_active_conns: 2147483648 is out of range",
+		"redis+cluster://h?pool_size=2147483648":       "parameter pool_size: 2147483648 is out of range",
 		"redis://h?min_retry_backoff=9223372037":       `parameter min_retry_backoff: "9223372037" is not a duration`,
 		"redis://h?conn_max_lifetime=-1s":              "parameter conn_max_lifetime: negative duration -1s",
 		"redis://h?max_retry_backoff=":                 `parameter max_retry_backoff: "" is not a duration`,

@@ -442,9 +442,9 @@ type redisParam struct {
 
 // redisParams are the query parameters of the Redis schemes, in the order
 // errors list them. go-redis's parsers would take a timeout of 0 for
-// none, a plain number for seconds (which may overflow to a negative
-// backoff, on which a retry panics), any count, and a pool size on which
-// the client's constructor panics: Open checks each value first.
+// none, a plain number for seconds (min_retry_backoff=9223372037 overflows
+// to -2562047h), any count, and a pool size on which NewClient panics
+// (pool_size=2147483648): Open checks each value first.
 var redisParams = []redisParam{
 	{name: "dial_timeout", kind: 't', def: DefaultOpenDialTimeout.String()},
 	{name: "read_timeout", kind: 't', def: DefaultOpenReadTimeout.String()},
@@ -488,6 +488,7 @@ func (rp redisParam) takenBy(scheme string) bool {
 	}
 }
 
+// check checks the URL's value of the parameter, if it has one.
 func (rp redisParam) check(p *params) error {
 	var d time.Duration
 	var n int
