@@ -67,11 +67,25 @@ func parse(raw string) (*storageURL, error) {
 // dial_attempts (dials of one connection before giving up, 1 to 100;
 // default 1), pool_size, min_idle_conns, max_idle_conns, protocol (2 or 3)
 // and client_name; the cluster schemes also take max_redirects (0 to 100,
-// default 3, go-redis's). Between two tries go-redis waits at most
-// [DefaultOpenMaxRetryBackoff]. Redis clients made by Open have
+// default 3, go-redis's). Redis clients made by Open have
 // ContextTimeoutEnabled set, so a ctx deadline also bounds network I/O.
+//
 // memcache:// takes timeout (default [DefaultOpenMemcacheTimeout], each
 // dial, read and write) and max_idle_conns (per server, default 2).
+//
+// Open translates a Redis URL for go-redis's parser ([redis.ParseURL],
+// [redis.ParseClusterURL] or [redis.ParseFailoverURL]) once it has checked
+// every value, then sets the credentials and TLS itself. It also takes
+// these parameters of go-redis's parsers, with go-redis's meanings:
+// min_retry_backoff and max_retry_backoff (the wait between two tries of a
+// command; max_retry_backoff defaults to [DefaultOpenMaxRetryBackoff]),
+// conn_max_idle_time and conn_max_lifetime (Go durations of 0 or more, 0
+// for no wait or no limit), max_active_conns (0 for no limit), pool_fifo,
+// and on the cluster schemes read_only, route_by_latency and route_randomly
+// (true or false). Their other parameters are unknown parameters: the URL's
+// user info, hosts and path give what username, password, addr,
+// master_name and db would, and on the sentinel schemes route_by_latency
+// and route_randomly would make go-redis's failover client panic.
 //
 // Sizes (size of disk://) are whole numbers with an optional unit: B, KB,
 // MB, GB, TB (powers of 1000) or KiB, MiB, GiB, TiB (powers of 1024).
@@ -82,7 +96,7 @@ func parse(raw string) (*storageURL, error) {
 //
 // Open connects to nothing and resolves no name: go-redis and gomemcache
 // connect on first use, and memcache host names are resolved at each dial
-// (memcachestore.Servers), so a server that is down or a name that does not
+// ([memcachestore.Servers]), so a server that is down or a name that does not
 // resolve makes the calls fail, not Open. Backends that Open makes own their
 // client: close them with [backends.Closer] when done (a Disk must be closed to
 // release its file lock).
@@ -214,14 +228,12 @@ func (p *params) duration(name string, dst *time.Duration) error {
 // positiveDuration reads a duration that must be more than 0 (a timeout:
 // 0 would mean a library default, not none).
 func (p *params) positiveDuration(name string, dst *time.Duration) error {
-	d := *dst
-	if err := p.duration(name, &d); err != nil {
+	if err := p.duration(name, dst); err != nil {
 		return err
 	}
-	if d == 0 {
+	if _, set := p.str(name); set && *dst == 0 {
 		return fmt.Errorf("parameter %s: a timeout must be more than 0", name)
 	}
-	*dst = d
 	return nil
 }
 
@@ -405,145 +417,222 @@ const (
 	DefaultOpenPoolTimeout = 500 * time.Millisecond
 	// DefaultOpenMaxRetryBackoff caps go-redis's wait between two tries of
 	// a command (when max_retries allows a retry) and between two tries of
-	// a cluster command: 100 ms (go-redis: 1 s).
+	// a cluster command (max_retry_backoff): 100 ms (go-redis: 1 s).
 	DefaultOpenMaxRetryBackoff = 100 * time.Millisecond
 	// DefaultOpenMemcacheTimeout bounds each memcached dial, read and write
 	// (timeout): 500 ms, gomemcache's own default.
 	DefaultOpenMemcacheTimeout = 500 * time.Millisecond
 )
 
-// defaultOpenMaxRedirects is go-redis's MaxRedirects, kept: a cluster
-// command follows MOVED and ASK answers (a failover, a resharding) and
-// retries a node that failed up to 3 more times.
-const defaultOpenMaxRedirects = 3
-
-// redisParams are the query parameters every Redis scheme takes.
-var redisParams = []string{
-	"dial_timeout", "read_timeout", "write_timeout", "pool_timeout",
-	"pool_size", "min_idle_conns", "max_idle_conns", "max_retries", "dial_attempts", "protocol", "client_name",
+// redisParam is a query parameter of the Redis schemes.
+type redisParam struct {
+	name string
+	// only says which schemes take it: "" every Redis scheme, "db" those
+	// with a database, "tls" the rediss ones, "cluster" or "sentinel".
+	only string
+	// kind is how Open checks its value: 't' a timeout (a Go duration more
+	// than 0), 'd' a Go duration of 0 or more, 'b' true or false, 'n' a
+	// whole number from lo to hi, 's' any text.
+	kind   byte
+	lo, hi int64
+	// def is the value go-redis's parser gets when the URL leaves the
+	// parameter out: ring's setting for a cache, where go-redis's differs.
+	def string
 }
 
-// redisCommon holds the values of redisParams.
-type redisCommon struct {
-	dial, read, write, pool time.Duration
-	poolSize, minIdle       int
-	maxIdle, maxRetries     int
-	dialAttempts            int
-	protocol                int
-	clientName              string
+// redisParams are the query parameters of the Redis schemes, in the order
+// errors list them. go-redis's parsers would take a timeout of 0 for
+// none, a plain number for seconds (min_retry_backoff=9223372037 overflows
+// to -2562047h), any count, and a pool size on which NewClient panics
+// (pool_size=2147483648): Open checks each value first.
+var redisParams = []redisParam{
+	{name: "dial_timeout", kind: 't', def: DefaultOpenDialTimeout.String()},
+	{name: "read_timeout", kind: 't', def: DefaultOpenReadTimeout.String()},
+	{name: "write_timeout", kind: 't', def: DefaultOpenWriteTimeout.String()},
+	{name: "pool_timeout", kind: 't', def: DefaultOpenPoolTimeout.String()},
+	{name: "pool_size", kind: 'n', lo: 1, hi: math.MaxInt32},
+	{name: "min_idle_conns", kind: 'n', hi: math.MaxInt32},
+	{name: "max_idle_conns", kind: 'n', hi: math.MaxInt32},
+	{name: "max_retries", kind: 'n', lo: -1, hi: 100, def: "0"},
+	{name: "dial_attempts", kind: 'n', lo: 1, hi: 100, def: "1"},
+	{name: "protocol", kind: 'n', lo: 2, hi: 3},
+	{name: "client_name", kind: 's'},
+	// go-redis's own, with its meanings.
+	{name: "min_retry_backoff", kind: 'd'},
+	{name: "max_retry_backoff", kind: 'd', def: DefaultOpenMaxRetryBackoff.String()},
+	{name: "conn_max_idle_time", kind: 'd'},
+	{name: "conn_max_lifetime", kind: 'd'},
+	{name: "max_active_conns", kind: 'n', hi: math.MaxInt32},
+	{name: "pool_fifo", kind: 'b'},
+	{name: "db", only: "db", kind: 'n', hi: math.MaxInt32},
+	{name: "skip_verify", only: "tls", kind: 'b'},
+	{name: "max_redirects", only: "cluster", kind: 'n', hi: 100},
+	{name: "read_only", only: "cluster", kind: 'b'},
+	{name: "route_by_latency", only: "cluster", kind: 'b'},
+	{name: "route_randomly", only: "cluster", kind: 'b'},
+	{name: "sentinel_username", only: "sentinel", kind: 's'},
+	{name: "sentinel_password", only: "sentinel", kind: 's'},
 }
 
-func (p *params) redisCommon() (redisCommon, error) {
-	c := redisCommon{
-		dial: DefaultOpenDialTimeout, read: DefaultOpenReadTimeout, write: DefaultOpenWriteTimeout, pool: DefaultOpenPoolTimeout,
-		dialAttempts: 1,
+// takenBy reports whether a Redis scheme takes the parameter.
+func (rp redisParam) takenBy(scheme string) bool {
+	switch rp.only {
+	case "":
+		return true
+	case "db":
+		return !strings.HasSuffix(scheme, "+cluster")
+	case "tls":
+		return strings.HasPrefix(scheme, "rediss")
+	default:
+		return strings.HasSuffix(scheme, "+"+rp.only)
 	}
-	for _, err := range []error{
-		p.positiveDuration("dial_timeout", &c.dial),
-		p.positiveDuration("read_timeout", &c.read),
-		p.positiveDuration("write_timeout", &c.write),
-		p.positiveDuration("pool_timeout", &c.pool),
-		p.int("pool_size", 1, math.MaxInt32, &c.poolSize),
-		p.int("min_idle_conns", 0, math.MaxInt32, &c.minIdle),
-		p.int("max_idle_conns", 0, math.MaxInt32, &c.maxIdle),
-		p.int("max_retries", -1, 100, &c.maxRetries),
-		p.int("dial_attempts", 1, 100, &c.dialAttempts),
-		p.int("protocol", 2, 3, &c.protocol),
-	} {
-		if err != nil {
-			return c, err
+}
+
+// check checks the URL's value of the parameter, if it has one.
+func (rp redisParam) check(p *params) error {
+	var d time.Duration
+	var n int
+	var b bool
+	switch rp.kind {
+	case 't':
+		return p.positiveDuration(rp.name, &d)
+	case 'd':
+		return p.duration(rp.name, &d)
+	case 'b':
+		return p.bool(rp.name, &b)
+	case 'n':
+		return p.int(rp.name, rp.lo, rp.hi, &n)
+	}
+	return nil
+}
+
+// value returns the URL's value of the parameter, or its default.
+func (rp redisParam) value(p *params) string {
+	if v, set := p.str(rp.name); set {
+		return v
+	}
+	return rp.def
+}
+
+// redisQuery checks the query of a Redis URL: the names its scheme takes,
+// and their values.
+func (u *storageURL) redisQuery() (*params, error) {
+	var allowed []string
+	for _, rp := range redisParams {
+		if rp.takenBy(u.Scheme) {
+			allowed = append(allowed, rp.name)
 		}
 	}
-	c.clientName, _ = p.str("client_name")
-	return c, nil
-}
-
-// goRedisCount turns a count where 0 means none into go-redis's form,
-// where 0 means its default and -1 none.
-func goRedisCount(n int) int {
-	if n <= 0 {
-		return -1
+	p, err := u.params(allowed...)
+	if err != nil {
+		return nil, err
 	}
-	return n
+	for _, rp := range redisParams {
+		if err := rp.check(p); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
 }
 
-func (c redisCommon) apply(o *redis.Options) {
-	o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout = c.dial, c.read, c.write, c.pool
-	o.PoolSize, o.MinIdleConns, o.MaxIdleConns = c.poolSize, c.minIdle, c.maxIdle
-	o.MaxRetries, o.MaxRetryBackoff, o.DialerRetries = goRedisCount(c.maxRetries), DefaultOpenMaxRetryBackoff, c.dialAttempts
-	o.Protocol, o.ClientName = c.protocol, c.clientName
-	o.ContextTimeoutEnabled = true
+// goRedis calls parse, one of go-redis's URL parsers, on g with the Redis
+// parameters of p, and their defaults, in go-redis's terms, plus add. A
+// name in rename takes go-redis's name ("" leaves the parameter out: Open
+// sets its field). max_retries and max_redirects of 0 (none) become -1,
+// since 0 is go-redis's default, and a boolean becomes true or false, the
+// only words go-redis takes. g holds no user info, and skip_verify and the
+// sentinel credentials are left out: Open sets credentials and TLS on the
+// options it gets, so that no message of go-redis can quote a credential.
+// A message that may quote a parameter written after a credential
+// parameter, which may be a piece of it cut at an unencoded '&', is not
+// shown.
+func goRedis[T any](parse func(string) (T, error), name string, g *url.URL, p *params, rename map[string]string, add url.Values) (T, error) {
+	q, hidden := url.Values{}, false
+	for _, rp := range redisParams {
+		to, ok := rename[rp.name]
+		if !ok {
+			to = rp.name
+		}
+		v := rp.value(p)
+		if !rp.takenBy(p.scheme) || rp.only == "tls" || rp.only == "sentinel" || to == "" || v == "" {
+			continue
+		}
+		if rp.kind == 'b' {
+			b, _ := strconv.ParseBool(v) // checked by redisQuery
+			v = strconv.FormatBool(b)
+		} else if n, err := strconv.Atoi(v); err == nil && n <= 0 && (rp.name == "max_retries" || rp.name == "max_redirects") {
+			v = "-1"
+		}
+		q[to], hidden = []string{v}, hidden || p.hidden[rp.name]
+	}
+	for k, vs := range add {
+		q[k] = vs
+	}
+	g.RawQuery = q.Encode()
+	o, err := parse(g.String())
+	switch {
+	case err == nil:
+		return o, nil
+	case hidden:
+		return o, fmt.Errorf("go-redis's %s refused the URL made of this one, with parameters written after a credential parameter, "+
+			"which its message may quote: the message is not shown", name)
+	default:
+		return o, fmt.Errorf("go-redis's %s refused the URL made of this one: %w", name, err)
+	}
 }
 
 // tlsConfig returns the TLS settings of the rediss schemes (nil for the
 // others). ServerName stays empty: the TLS dialer takes it from the address
-// of each node it dials, which is right for clusters and sentinels too.
-func (u *storageURL) tlsConfig(skipVerify bool) *tls.Config {
+// of each node it dials, which is right for clusters and sentinels too
+// (go-redis's parsers set the name of the first host, which is wrong for
+// the other nodes of a cluster and for a master found through sentinels).
+func (u *storageURL) tlsConfig(p *params) *tls.Config {
 	if !strings.HasPrefix(u.Scheme, "rediss") {
 		return nil
 	}
-	return &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: skipVerify} //nolint:gosec // skip_verify is the user's explicit choice
-}
-
-// db reads the database number from a path "/N" and from ?db=N (which wins).
-func (u *storageURL) db(p *params, fromPath bool) (int, error) {
-	db := 0
-	if path := strings.Trim(u.Path, "/"); fromPath && path != "" {
-		n, err := strconv.Atoi(path)
-		if err != nil || n < 0 {
-			return 0, fmt.Errorf("path %q is not a database number", u.Path)
-		}
-		db = n
-	}
-	if err := p.int("db", 0, math.MaxInt32, &db); err != nil {
-		return 0, err
-	}
-	return db, nil
+	var skip bool
+	_ = p.bool("skip_verify", &skip) // checked by redisQuery
+	//nolint:gosec // skip_verify is the user's explicit choice
+	return &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: skip}
 }
 
 // openRedis builds the client of a Redis scheme: a *redis.Client for one
 // node, a *redis.ClusterClient, or the *redis.Client of
 // redis.NewFailoverClient for Sentinel.
 func (u *storageURL) openRedis() (backends.Storage, error) {
-	tlsParams := func(names ...string) []string {
-		out := append(slices.Clone(redisParams), names...)
-		if strings.HasPrefix(u.Scheme, "rediss") {
-			out = append(out, "skip_verify")
-		}
-		return out
-	}
+	var c redis.UniversalClient
 	switch u.Scheme {
 	case "redis", "rediss", "redis+unix":
-		o, err := u.redisOptions(tlsParams("db"))
+		o, err := u.redisOptions()
 		if err != nil {
 			return nil, err
 		}
-		return u.ownedRedis(redis.NewClient(o)), nil
+		c = redis.NewClient(o)
 	case "redis+cluster", "rediss+cluster":
-		o, err := u.redisClusterOptions(tlsParams("max_redirects"))
+		o, err := u.redisClusterOptions()
 		if err != nil {
 			return nil, err
 		}
-		return u.ownedRedis(redis.NewClusterClient(o)), nil
+		c = redis.NewClusterClient(o)
 	default: // redis+sentinel, rediss+sentinel
-		o, err := u.redisFailoverOptions(tlsParams("db", "sentinel_username", "sentinel_password"))
+		o, err := u.redisFailoverOptions()
 		if err != nil {
 			return nil, err
 		}
-		return u.ownedRedis(redis.NewFailoverClient(o)), nil
+		c = redis.NewFailoverClient(o)
 	}
+	return redisstore.Own(c), nil
 }
 
-func (u *storageURL) ownedRedis(c redis.UniversalClient) *redisstore.Store {
-	return redisstore.Own(c)
-}
-
-func (u *storageURL) redisOptions(allowed []string) (*redis.Options, error) {
-	p, err := u.params(allowed...)
+// redisOptions translates redis://, rediss:// and redis+unix:// for
+// go-redis's ParseURL (redis:// and unix://, the database from the path or
+// ?db=, which wins).
+func (u *storageURL) redisOptions() (*redis.Options, error) {
+	p, err := u.redisQuery()
 	if err != nil {
 		return nil, err
 	}
-	o := &redis.Options{Username: u.User, Password: u.Password}
+	g := &url.URL{Scheme: "redis", Path: u.Path}
 	if u.Scheme == "redis+unix" {
 		if len(u.Hosts) > 0 {
 			return nil, fmt.Errorf("redis+unix:// takes no host, got %q (write redis+unix:///path/to/redis.sock)", strings.Join(u.Hosts, ","))
@@ -551,47 +640,40 @@ func (u *storageURL) redisOptions(allowed []string) (*redis.Options, error) {
 		if u.Path == "" || u.Path == "/" {
 			return nil, errors.New("redis+unix:// needs a socket path, as in redis+unix:///run/redis.sock")
 		}
-		o.Network, o.Addr = "unix", u.Path
-		if o.DB, err = u.db(p, false); err != nil {
-			return nil, err
-		}
+		// A relative path, which a unix:// URL cannot hold, is set below.
+		g.Scheme, g.Path = "unix", "/"+strings.TrimPrefix(u.Path, "/")
 	} else {
 		if len(u.Hosts) > 1 {
 			return nil, fmt.Errorf("%s:// takes one host, got %d (use redis+cluster:// or redis+sentinel:// for several)", u.Scheme, len(u.Hosts))
 		}
-		host := "localhost"
 		if len(u.Hosts) == 1 {
-			host = u.Hosts[0]
+			g.Host = hostPort(u.Hosts[0], "6379")
 		}
-		o.Addr, o.Network = hostPort(host, "6379"), "tcp"
-		if o.DB, err = u.db(p, true); err != nil {
-			return nil, err
+		// go-redis takes a negative database.
+		if db := strings.Trim(u.Path, "/"); db != "" {
+			if n, err := strconv.Atoi(db); err != nil || n < 0 {
+				return nil, fmt.Errorf("path %q is not a database number", u.Path)
+			}
 		}
 	}
-	if err := u.redisShared(p, o); err != nil {
+	// ParseURL takes no dialer_retries.
+	o, err := goRedis(redis.ParseURL, "ParseURL", g, p, map[string]string{"dial_attempts": ""}, nil)
+	if err != nil {
 		return nil, err
 	}
+	if g.Scheme == "unix" {
+		o.Addr = u.Path
+	}
+	o.Username, o.Password, o.TLSConfig, o.ContextTimeoutEnabled = u.User, u.Password, u.tlsConfig(p), true
+	i := slices.IndexFunc(redisParams, func(rp redisParam) bool { return rp.name == "dial_attempts" })
+	o.DialerRetries, _ = strconv.Atoi(redisParams[i].value(p)) // checked by redisQuery
 	return o, nil
 }
 
-// redisShared reads the parameters every Redis scheme takes (timeouts,
-// pool, protocol, client name, skip_verify) into o, with its TLS config.
-func (u *storageURL) redisShared(p *params, o *redis.Options) error {
-	c, err := p.redisCommon()
-	if err != nil {
-		return err
-	}
-	c.apply(o)
-	var skip bool
-	if err := p.bool("skip_verify", &skip); err != nil {
-		return err
-	}
-	o.TLSConfig = u.tlsConfig(skip)
-	return nil
-}
-
-func (u *storageURL) redisClusterOptions(allowed []string) (*redis.ClusterOptions, error) {
-	p, err := u.params(allowed...)
+// redisClusterOptions translates the cluster schemes for go-redis's
+// ParseClusterURL: the first host, the others as addr parameters.
+func (u *storageURL) redisClusterOptions() (*redis.ClusterOptions, error) {
+	p, err := u.redisQuery()
 	if err != nil {
 		return nil, err
 	}
@@ -601,29 +683,23 @@ func (u *storageURL) redisClusterOptions(allowed []string) (*redis.ClusterOption
 	if len(u.Hosts) == 0 {
 		return nil, fmt.Errorf("%s:// needs at least one host, as in %s://host1:7000,host2:7001", u.Scheme, u.Scheme)
 	}
-	var one redis.Options
-	if err := u.redisShared(p, &one); err != nil {
+	addrs := u.addrs("6379")
+	o, err := goRedis(redis.ParseClusterURL, "ParseClusterURL", &url.URL{Scheme: "redis", Host: addrs[0]}, p,
+		map[string]string{"dial_attempts": "dialer_retries"}, url.Values{"addr": addrs[1:]})
+	if err != nil {
 		return nil, err
 	}
-	redirects := defaultOpenMaxRedirects
-	if err := p.int("max_redirects", 0, 100, &redirects); err != nil {
-		return nil, err
-	}
-	return &redis.ClusterOptions{
-		Addrs:    u.addrs("6379"),
-		Username: u.User, Password: u.Password,
-		MaxRedirects: goRedisCount(redirects),
-		DialTimeout:  one.DialTimeout, ReadTimeout: one.ReadTimeout, WriteTimeout: one.WriteTimeout, PoolTimeout: one.PoolTimeout,
-		PoolSize: one.PoolSize, MinIdleConns: one.MinIdleConns, MaxIdleConns: one.MaxIdleConns,
-		MaxRetries: one.MaxRetries, MaxRetryBackoff: one.MaxRetryBackoff, DialerRetries: one.DialerRetries,
-		Protocol: one.Protocol, ClientName: one.ClientName,
-		ContextTimeoutEnabled: true,
-		TLSConfig:             one.TLSConfig,
-	}, nil
+	o.Username, o.Password, o.TLSConfig, o.ContextTimeoutEnabled = u.User, u.Password, u.tlsConfig(p), true
+	return o, nil
 }
 
-func (u *storageURL) redisFailoverOptions(allowed []string) (*redis.FailoverOptions, error) {
-	p, err := u.params(allowed...)
+// redisFailoverOptions translates the sentinel schemes for go-redis's
+// ParseFailoverURL: the first sentinel, the others as addr parameters, the
+// master name as master_name. go-redis's URL gives the sentinels the
+// credentials of its user info and Redis those of its username and
+// password parameters; Open sets all four itself.
+func (u *storageURL) redisFailoverOptions() (*redis.FailoverOptions, error) {
+	p, err := u.redisQuery()
 	if err != nil {
 		return nil, err
 	}
@@ -635,26 +711,12 @@ func (u *storageURL) redisFailoverOptions(allowed []string) (*redis.FailoverOpti
 		return nil, fmt.Errorf("%s:// needs the master name as the only path segment, as in %s://host:26379/mymaster, got path %q", u.Scheme, u.Scheme, u.Path)
 	}
 	addrs := u.addrs("26379")
-	db, err := u.db(p, false)
+	o, err := goRedis(redis.ParseFailoverURL, "ParseFailoverURL", &url.URL{Scheme: "redis", Host: addrs[0]}, p,
+		map[string]string{"dial_attempts": "dialer_retries"}, url.Values{"addr": addrs[1:], "master_name": {master}})
 	if err != nil {
 		return nil, err
 	}
-	var one redis.Options
-	if err := u.redisShared(p, &one); err != nil {
-		return nil, err
-	}
-	o := &redis.FailoverOptions{
-		MasterName:    master,
-		SentinelAddrs: addrs,
-		Username:      u.User, Password: u.Password,
-		DB:          db,
-		DialTimeout: one.DialTimeout, ReadTimeout: one.ReadTimeout, WriteTimeout: one.WriteTimeout, PoolTimeout: one.PoolTimeout,
-		PoolSize: one.PoolSize, MinIdleConns: one.MinIdleConns, MaxIdleConns: one.MaxIdleConns,
-		MaxRetries: one.MaxRetries, MaxRetryBackoff: one.MaxRetryBackoff, DialerRetries: one.DialerRetries,
-		Protocol: one.Protocol, ClientName: one.ClientName,
-		ContextTimeoutEnabled: true,
-		TLSConfig:             one.TLSConfig,
-	}
+	o.Username, o.Password, o.TLSConfig, o.ContextTimeoutEnabled = u.User, u.Password, u.tlsConfig(p), true
 	o.SentinelUsername, _ = p.str("sentinel_username")
 	o.SentinelPassword, _ = p.str("sentinel_password")
 	return o, nil

@@ -133,7 +133,7 @@ func TestOpenRedisSentinel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o, err := u.redisFailoverOptions([]string{"db", "sentinel_username", "sentinel_password", "dial_timeout"})
+	o, err := u.redisFailoverOptions()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +150,7 @@ func TestOpenRedisSentinel(t *testing.T) {
 		t.Error("sentinel db not set")
 	}
 	u, _ = parse("rediss+sentinel://s1/m")
-	o, err = u.redisFailoverOptions([]string{"skip_verify"})
+	o, err = u.redisFailoverOptions()
 	if err != nil || o.TLSConfig == nil {
 		t.Errorf("rediss+sentinel: %v %+v", err, o)
 	}
@@ -387,7 +387,7 @@ func TestOpenCacheDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fo, err := u.redisFailoverOptions(nil)
+	fo, err := u.redisFailoverOptions()
 	if err != nil {
 		t.Fatal(err)
 	}
