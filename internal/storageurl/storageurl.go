@@ -49,6 +49,7 @@ type SyntaxError struct {
 	What   string
 }
 
+// Error says which part of the URL is wrong, without quoting it.
 func (e *SyntaxError) Error() string {
 	if e.Scheme == "" {
 		return "ring: open: " + e.What
