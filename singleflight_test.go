@@ -150,13 +150,13 @@ var fillRaces = []fillRace{
 		return err
 	}, "run2"},
 	{"DeleteMany", func(ctx context.Context, r *ring.Ring1[int, string], k int) error {
-		return r.DeleteMany(ctx, []int{k, k + 1})
+		return r.Many().Delete(ctx, []int{k, k + 1})
 	}, ""},
 	{"SetMany", func(ctx context.Context, r *ring.Ring1[int, string], k int) error {
-		return r.SetMany(ctx, []string{"set", "other"}, []int{k, k + 1})
+		return r.Many().Set(ctx, []string{"set", "other"}, []int{k, k + 1})
 	}, "set"},
 	{"UpdateMany", func(ctx context.Context, r *ring.Ring1[int, string], k int) error {
-		_, err := r.UpdateMany(ctx, []int{k})
+		_, err := r.Many().Update(ctx, []int{k})
 		return err
 	}, "run2"},
 }
@@ -264,7 +264,7 @@ func callFill(ctx context.Context, r *ring.Ring1[int, string], k int) (string, e
 }
 
 func bulkFill(ctx context.Context, r *ring.Ring1[int, string], k int) (string, error) {
-	vs, err := r.GetOrUpdateMany(ctx, []int{k})
+	vs, err := r.Many().GetOrUpdate(ctx, []int{k})
 	if err != nil {
 		return "", err
 	}
@@ -403,7 +403,7 @@ func TestGetOrUpdateManyBound(t *testing.T) {
 	for i := range keys {
 		keys[i] = i
 	}
-	vs, err := r.GetOrUpdateMany(ctx, keys)
+	vs, err := r.Many().GetOrUpdate(ctx, keys)
 	require.NoError(t, err)
 	for i, v := range vs {
 		require.Equal(t, i*10, v)
@@ -447,7 +447,7 @@ func TestGetOrUpdateManyOneExecutionPerKey(t *testing.T) {
 				}
 			}()
 		}
-		vs, err := r.GetOrUpdateMany(ctx, keys)
+		vs, err := r.Many().GetOrUpdate(ctx, keys)
 		require.NoError(t, err)
 		for i, v := range vs {
 			require.Equal(t, i*10, v)
@@ -474,7 +474,7 @@ func TestGetOrUpdateManyPanic(t *testing.T) {
 		require.True(t, ok)
 		require.Equal(t, "three", pe.Value)
 	}()
-	_, _ = r.GetOrUpdateMany(context.Background(), []int{1, 2, 3, 4, 5, 6})
+	_, _ = r.Many().GetOrUpdate(context.Background(), []int{1, 2, 3, 4, 5, 6})
 	t.Fatal("GetOrUpdateMany returned")
 }
 
@@ -495,7 +495,7 @@ func BenchmarkGetOrUpdateManyMisses(b *testing.B) {
 				keys[i] = i
 			}
 			for b.Loop() {
-				if _, err := r.GetOrUpdateMany(context.Background(), keys); err != nil {
+				if _, err := r.Many().GetOrUpdate(context.Background(), keys); err != nil {
 					b.Fatal(err)
 				}
 			}
