@@ -37,7 +37,7 @@ func bulkIDs() []int {
 }
 
 // remoteBulk runs the ring side of the bulk comparison: the sequential
-// Calls, GetMany and GetOrUpdateMany, all hits.
+// Calls, Many().Get and Many().GetOrUpdate, all hits.
 func remoteBulk(b *testing.B, r *ring.Ring1[int, string]) {
 	ctx := context.Background()
 	ids := bulkIDs()
@@ -227,7 +227,7 @@ func benchMemcache(b *testing.B, addrs []string) {
 		})
 	})
 	// Writes: gomemcache has no multi-key set, so the raw side is 100 Sets;
-	// ring's SetMany pipelines them.
+	// ring's Many().Set pipelines them.
 	ctx := context.Background()
 	ids := bulkIDs()
 	values := make([]string, bulkN)

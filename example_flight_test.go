@@ -11,7 +11,7 @@ import (
 	"github.com/ringcache/ring"
 )
 
-// GetOrUpdateMany runs its misses concurrently, each in its key's single
+// Many().GetOrUpdate runs its misses concurrently, each in its key's single
 // flight; BulkConcurrency bounds how many run at once.
 func ExampleBulkConcurrency() {
 	var running, peak atomic.Int64

@@ -330,7 +330,7 @@ func TestMemcacheFault(t *testing.T) {
 }
 
 // TestMemcacheBulkFault stops memcached under the pipelined bulk forms:
-// GetOrUpdateMany still returns the function's results, the failures reach
+// Many().GetOrUpdate still returns the function's results, the failures reach
 // the hook, and after a restart caching resumes with the same backend.
 func TestMemcacheBulkFault(t *testing.T) {
 	srv := servertest.StartMemcached(t)

@@ -294,7 +294,7 @@ func TestBulk(t *testing.T) {
 	require.Equal(t, []string{"A", "B", ""}, vals)
 	require.Equal(t, []bool{true, true, false}, found)
 
-	// GetOrUpdateMany: one bulk read, runs only the misses, each distinct
+	// Many().GetOrUpdate: one bulk read, runs only the misses, each distinct
 	// miss once.
 	store.gets.Store(0)
 	store.bulks.Store(0)

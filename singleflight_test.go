@@ -199,7 +199,7 @@ var clearRace = fillRace{"Cache.Clear", func(ctx context.Context, r *ring.Ring1[
 // started before it, iterations times, releasing the fill at a random point
 // around the write, and checks that the storage ends with the write's state
 // and that the fill's callers still get the fill's result. fill starts the
-// fill (Call or GetOrUpdateMany).
+// fill (Call or Many().GetOrUpdate).
 func raceFills(t *testing.T, races []fillRace, iterations int, opts func(i int) []ring.Option,
 	fill func(ctx context.Context, r *ring.Ring1[int, string], k int) (string, error)) {
 	ctx := context.Background()
@@ -369,7 +369,7 @@ func TestCallAfterWriteDoesNotJoinOlderFlight(t *testing.T) {
 	require.Equal(t, "set", v)
 }
 
-// GetOrUpdateMany runs its misses concurrently, at most BulkConcurrency at
+// Many().GetOrUpdate runs its misses concurrently, at most BulkConcurrency at
 // once.
 func TestGetOrUpdateManyBound(t *testing.T) {
 	ctx := context.Background()
@@ -416,7 +416,7 @@ func TestGetOrUpdateManyBound(t *testing.T) {
 	require.ErrorContains(t, err, "option BulkConcurrency does not apply to a Cache")
 }
 
-// One execution per key across GetOrUpdateMany and concurrent Calls of the
+// One execution per key across Many().GetOrUpdate and concurrent Calls of the
 // same keys, started at random moments around it.
 func TestGetOrUpdateManyOneExecutionPerKey(t *testing.T) {
 	ctx := context.Background()
@@ -475,11 +475,11 @@ func TestGetOrUpdateManyPanic(t *testing.T) {
 		require.Equal(t, "three", pe.Value)
 	}()
 	_, _ = r.Many().GetOrUpdate(context.Background(), []int{1, 2, 3, 4, 5, 6})
-	t.Fatal("GetOrUpdateMany returned")
+	t.Fatal("Many().GetOrUpdate returned")
 }
 
 // BenchmarkGetOrUpdateManyMisses measures the case: 20 misses of a
-// 50 ms function in one GetOrUpdateMany. Expect about ceil(20/bound) times
+// 50 ms function in one Many().GetOrUpdate. Expect about ceil(20/bound) times
 // 50 ms (before this change: 20 times, 1 s).
 //
 //	go test -run '^$' -bench GetOrUpdateManyMisses -benchtime 5x .

@@ -14,7 +14,7 @@ import (
 	"github.com/ringcache/ring/backends/redisstore"
 )
 
-// Touch and TouchMany on a ring without an expiry are an error wrapping
+// Touch and Many().Touch on a ring without an expiry are an error wrapping
 // ErrNoExpiry on every backend, and leave the entry as it is.
 func TestTouchWithoutExpiry(t *testing.T) {
 	ctx := context.Background()
