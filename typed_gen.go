@@ -9,11 +9,9 @@ import "context"
 type Ring0[R any] = Wire0[struct{}, R]
 
 // Wire0 is a cached function of a context alone, bound to one
-// receiver of type T: the wire of a method ring (MethodRing0.Bind), or,
-// with T struct{}, a plain function's ring (Ring0). It has the
-// sub-functions that take the argument list, documented once on the untyped
-// [Ring]; Many, Untyped and Cache reach the rest. It is a small value:
-// binding does not allocate. It is safe for concurrent use.
+// receiver of type T: the wire of a method ring ([MethodRing0.Bind]), or, with T struct{}, a plain function's ring ([Ring0]). It has the sub-functions that take the
+// argument list, documented once on the untyped [Ring]; Untyped and Cache reach the rest. It is a small value: binding does
+// not allocate. It is safe for concurrent use.
 type Wire0[T, R any] struct {
 	c    *core[T, R]
 	recv T
@@ -82,11 +80,10 @@ func (w Wire0[T, R]) Cache() *Cache[R] { return w.c.cache() }
 type Ring1[A, R any] = Wire1[struct{}, A, R]
 
 // Wire1 is a cached function of one argument (besides the context), bound to one
-// receiver of type T: the wire of a method ring (MethodRing1.Bind), or,
-// with T struct{}, a plain function's ring (Ring1). It has the
-// sub-functions that take the argument list, documented once on the untyped
-// [Ring]; Many, Untyped and Cache reach the rest. It is a small value:
-// binding does not allocate. It is safe for concurrent use.
+// receiver of type T: the wire of a method ring ([MethodRing1.Bind]), or, with T struct{}, a plain function's ring ([Ring1]). It has the sub-functions that take the
+// argument list, documented once on the untyped [Ring]; Many,
+// Untyped and Cache reach the rest. It is a small value: binding does
+// not allocate. It is safe for concurrent use.
 type Wire1[T, A, R any] struct {
 	c    *core[Args2[T, A], R]
 	recv T
@@ -163,11 +160,10 @@ func (w Wire1[T, A, R]) Cache() *Cache[R] { return w.c.cache() }
 type Ring2[A, B, R any] = Wire2[struct{}, A, B, R]
 
 // Wire2 is a cached function of two arguments (besides the context), bound to one
-// receiver of type T: the wire of a method ring (MethodRing2.Bind), or,
-// with T struct{}, a plain function's ring (Ring2). It has the
-// sub-functions that take the argument list, documented once on the untyped
-// [Ring]; Many, Untyped and Cache reach the rest. It is a small value:
-// binding does not allocate. It is safe for concurrent use.
+// receiver of type T: the wire of a method ring ([MethodRing2.Bind]), or, with T struct{}, a plain function's ring ([Ring2]). It has the sub-functions that take the
+// argument list, documented once on the untyped [Ring]; Many,
+// Untyped and Cache reach the rest. It is a small value: binding does
+// not allocate. It is safe for concurrent use.
 type Wire2[T, A, B, R any] struct {
 	c    *core[Args3[T, A, B], R]
 	recv T
@@ -244,11 +240,10 @@ func (w Wire2[T, A, B, R]) Cache() *Cache[R] { return w.c.cache() }
 type Ring3[A, B, C, R any] = Wire3[struct{}, A, B, C, R]
 
 // Wire3 is a cached function of three arguments (besides the context), bound to one
-// receiver of type T: the wire of a method ring (MethodRing3.Bind), or,
-// with T struct{}, a plain function's ring (Ring3). It has the
-// sub-functions that take the argument list, documented once on the untyped
-// [Ring]; Many, Untyped and Cache reach the rest. It is a small value:
-// binding does not allocate. It is safe for concurrent use.
+// receiver of type T: with T struct{}, a plain function's ring ([Ring3]); no method ring takes three arguments besides its receiver. It has the sub-functions that take the
+// argument list, documented once on the untyped [Ring]; Many,
+// Untyped and Cache reach the rest. It is a small value: binding does
+// not allocate. It is safe for concurrent use.
 type Wire3[T, A, B, C, R any] struct {
 	c    *core[args4[T, A, B, C], R]
 	recv T

@@ -37,6 +37,7 @@ type wire struct {
 	RingArgs  string // what the plain function takes, for the alias's doc
 	RingTP    string // the alias's type parameters (declaration)
 	RingTA    string // the wire's type arguments for the alias
+	Of        string // what the wire is the wire of, for its doc comment
 }
 
 // method describes one MethodRingN.
@@ -53,16 +54,20 @@ type method struct {
 
 var wires = []wire{
 	{N: 0, TP: "T, R any", TA: "T, R", K: "T", KExpr: "w.recv",
-		Args: "of a context alone", RingArgs: "of a context alone (one entry)", RingTP: "R any", RingTA: "struct{}, R"},
+		Args: "of a context alone", RingArgs: "of a context alone (one entry)", RingTP: "R any", RingTA: "struct{}, R",
+		Of: "the wire of a method ring ([MethodRing0.Bind]), or, with T struct{}, a plain function's ring ([Ring0])"},
 	{N: 1, TP: "T, A, R any", TA: "T, A, R", K: "Args2[T, A]", Params: ", a A", KeyParams: "a A",
 		KExpr: "Args2[T, A]{w.recv, a}", Bulk: "A", BulkTuple: "Args2[T, A]{w.recv, a}",
-		Args: "of one argument (besides the context)", RingArgs: "of one argument (besides the context)", RingTP: "A, R any", RingTA: "struct{}, A, R"},
+		Args: "of one argument (besides the context)", RingArgs: "of one argument (besides the context)", RingTP: "A, R any", RingTA: "struct{}, A, R",
+		Of: "the wire of a method ring ([MethodRing1.Bind]), or, with T struct{}, a plain function's ring ([Ring1])"},
 	{N: 2, TP: "T, A, B, R any", TA: "T, A, B, R", K: "Args3[T, A, B]", Params: ", a A, b B", KeyParams: "a A, b B",
 		KExpr: "Args3[T, A, B]{w.recv, a, b}", Bulk: "Args2[A, B]", BulkTuple: "Args3[T, A, B]{w.recv, a.P1, a.P2}",
-		Args: "of two arguments (besides the context)", RingArgs: "of two arguments (besides the context)", RingTP: "A, B, R any", RingTA: "struct{}, A, B, R"},
+		Args: "of two arguments (besides the context)", RingArgs: "of two arguments (besides the context)", RingTP: "A, B, R any", RingTA: "struct{}, A, B, R",
+		Of: "the wire of a method ring ([MethodRing2.Bind]), or, with T struct{}, a plain function's ring ([Ring2])"},
 	{N: 3, TP: "T, A, B, C, R any", TA: "T, A, B, C, R", K: "args4[T, A, B, C]", Params: ", a A, b B, c C", KeyParams: "a A, b B, c C",
 		KExpr: "args4[T, A, B, C]{w.recv, a, b, c}", Bulk: "Args3[A, B, C]", BulkTuple: "args4[T, A, B, C]{w.recv, a.P1, a.P2, a.P3}",
-		Args: "of three arguments (besides the context)", RingArgs: "of three arguments (besides the context)", RingTP: "A, B, C, R any", RingTA: "struct{}, A, B, C, R"},
+		Args: "of three arguments (besides the context)", RingArgs: "of three arguments (besides the context)", RingTP: "A, B, C, R any", RingTA: "struct{}, A, B, C, R",
+		Of: "with T struct{}, a plain function's ring ([Ring3]); no method ring takes three arguments besides its receiver"},
 }
 
 var methods = []method{
@@ -85,11 +90,10 @@ import "context"
 type Ring{{.N}}[{{.RingTP}}] = Wire{{.N}}[{{.RingTA}}]
 
 // Wire{{.N}} is a cached function {{.Args}}, bound to one
-// receiver of type T: the wire of a method ring (MethodRing{{.N}}.Bind), or,
-// with T struct{}, a plain function's ring (Ring{{.N}}). It has the
-// sub-functions that take the argument list, documented once on the untyped
-// [Ring]; Many, Untyped and Cache reach the rest. It is a small value:
-// binding does not allocate. It is safe for concurrent use.
+// receiver of type T: {{.Of}}. It has the sub-functions that take the
+// argument list, documented once on the untyped [Ring]; {{if .Bulk}}Many,
+// {{end}}Untyped and Cache reach the rest. It is a small value: binding does
+// not allocate. It is safe for concurrent use.
 type Wire{{.N}}[{{.TP}}] struct {
 	c    *core[{{.K}}, R]
 	recv T
