@@ -316,7 +316,7 @@ func (w Wire3[T, A, B, C, R]) Untyped() *Ring { return &Ring{c: w.c} }
 func (w Wire3[T, A, B, C, R]) Cache() *Cache[R] { return w.c.cache() }
 
 // MethodRing0 is a cached method of the receiver alone, keyed by the receiver's
-// RingKey() (or its type name, for a Class ring) and the arguments. Build
+// RingKey() (or its type name, for a Class ring). Build
 // it with Property or Class0. Call takes the receiver first, like the method
 // expression; Bind returns the wire of one receiver, which has the other
 // sub-functions. It is safe for concurrent use.

@@ -166,7 +166,7 @@ func (w {{$t}}) Untyped() *Ring { return &Ring{c: w.c} }
 func (w {{$t}}) Cache() *Cache[R] { return w.c.cache() }
 {{end}}{{range .Methods}}{{$t := printf "MethodRing%d[%s]" .N .TA}}
 // MethodRing{{.N}} is a cached method {{.Args}}, keyed by the receiver's
-// RingKey() (or its type name, for a Class ring) and the arguments. Build
+// RingKey() (or its type name, for a Class ring){{if .N}} and the arguments{{end}}. Build
 // it with {{.Ctor}}. Call takes the receiver first, like the method
 // expression; Bind returns the wire of one receiver, which has the other
 // sub-functions. It is safe for concurrent use.
