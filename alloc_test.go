@@ -26,6 +26,23 @@ func TestHitAllocations(t *testing.T) {
 			_, _ = r.Call(ctx, "apple", 42)
 			return func() { _, _ = r.Call(ctx, "apple", 42) }
 		},
+		// A plain function's ring is the wire of a function without a
+		// receiver, at every arity.
+		"func0": func() func() {
+			r := ring.Must(ring.Func0(func(ctx context.Context) (string, error) { return "v", nil }, ring.LRU(16)))
+			_, _ = r.Call(ctx)
+			return func() { _, _ = r.Call(ctx) }
+		},
+		"func1": func() func() {
+			r := ring.Must(ring.Func1(func(ctx context.Context, n int) (string, error) { return "v", nil }, ring.LRU(16)))
+			_, _ = r.Call(ctx, 42)
+			return func() { _, _ = r.Call(ctx, 42) }
+		},
+		"func3": func() func() {
+			r := ring.Must(ring.Func3(func(ctx context.Context, a string, b, c int) (string, error) { return a, nil }, ring.LRU(16)))
+			_, _ = r.Call(ctx, "apple", 4, 2)
+			return func() { _, _ = r.Call(ctx, "apple", 4, 2) }
+		},
 		"method-wire": func() func() {
 			r := ring.Must(ring.Method1((*benchUser).Load, ring.Dict()))
 			u := &benchUser{ID: 7}
@@ -34,7 +51,7 @@ func TestHitAllocations(t *testing.T) {
 			return func() { _, _ = r.Bind(u).Call(ctx, "x") }
 		},
 	}
-	want := map[string]float64{"func2": 1, "func2-expiring": 1, "method-wire": 2}
+	want := map[string]float64{"func0": 1, "func1": 1, "func2": 1, "func2-expiring": 1, "func3": 1, "method-wire": 2}
 	for name, mk := range cases {
 		got := testing.AllocsPerRun(1000, mk())
 		if got > want[name] {

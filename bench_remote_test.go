@@ -37,11 +37,11 @@ func bulkIDs() []int {
 }
 
 // remoteBulk runs the ring side of the bulk comparison: the sequential
-// Calls, GetMany and GetOrUpdateMany, all hits.
+// Calls, Many().Get and Many().GetOrUpdate, all hits.
 func remoteBulk(b *testing.B, r *ring.Ring1[int, string]) {
 	ctx := context.Background()
 	ids := bulkIDs()
-	if _, err := r.GetOrUpdateMany(ctx, ids); err != nil {
+	if _, err := r.Many().GetOrUpdate(ctx, ids); err != nil {
 		b.Fatal(err)
 	}
 	b.Run("ring-call-hit", func(b *testing.B) {
@@ -77,7 +77,7 @@ func remoteBulk(b *testing.B, r *ring.Ring1[int, string]) {
 	b.Run("ring-getmany-100", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			_, found, err := r.GetMany(ctx, ids)
+			_, found, err := r.Many().Get(ctx, ids)
 			if err != nil || !found[bulkN-1] {
 				b.Fatal(err, found[bulkN-1])
 			}
@@ -86,7 +86,7 @@ func remoteBulk(b *testing.B, r *ring.Ring1[int, string]) {
 	b.Run("ring-getorupdatemany-100", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := r.GetOrUpdateMany(ctx, ids); err != nil {
+			if _, err := r.Many().GetOrUpdate(ctx, ids); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -103,7 +103,7 @@ func BenchmarkRedis(b *testing.B) {
 	defer rdb.Close()
 	r := ring.Must(ring.Func1(word, ring.Storage(redisstore.New(rdb)), ring.KeyPrefix("bench:"+runID)))
 	remoteBulk(b, r)
-	keys, err := r.KeyMany(bulkIDs())
+	keys, err := r.Many().Key(bulkIDs())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func BenchmarkRedis(b *testing.B) {
 		}
 	})
 	interleaved(b, r, func() error { return rdb.MGet(ctx, keys...).Err() })
-	_ = r.DeleteMany(ctx, bulkIDs())
+	_ = r.Many().Delete(ctx, bulkIDs())
 }
 
 // interleaved measures the bulk forms against the raw bulk command and 100
@@ -146,8 +146,8 @@ func interleaved(b *testing.B, r *ring.Ring1[int, string], raw func() error) {
 		}
 		for b.Loop() {
 			timed(&tRaw, raw)
-			timed(&tGet, func() error { _, _, err := r.GetMany(ctx, ids); return err })
-			timed(&tGou, func() error { _, err := r.GetOrUpdateMany(ctx, ids); return err })
+			timed(&tGet, func() error { _, _, err := r.Many().Get(ctx, ids); return err })
+			timed(&tGou, func() error { _, err := r.Many().GetOrUpdate(ctx, ids); return err })
 			timed(&tCalls, func() error {
 				for _, id := range ids {
 					if _, err := r.Call(ctx, id); err != nil {
@@ -182,7 +182,7 @@ func benchMemcache(b *testing.B, addrs []string) {
 	defer mc.Close()
 	r := ring.Must(ring.Func1(word, ring.Storage(memcachestore.New(mc, memcachestore.WithSelector(ss))), ring.KeyPrefix("bench:"+runID)))
 	remoteBulk(b, r)
-	keys, err := r.KeyMany(bulkIDs())
+	keys, err := r.Many().Key(bulkIDs())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -210,7 +210,7 @@ func benchMemcache(b *testing.B, addrs []string) {
 		b.ReportAllocs()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
-				if _, _, err := r.GetMany(ctxB, bulkIDs()); err != nil {
+				if _, _, err := r.Many().Get(ctxB, bulkIDs()); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -227,7 +227,7 @@ func benchMemcache(b *testing.B, addrs []string) {
 		})
 	})
 	// Writes: gomemcache has no multi-key set, so the raw side is 100 Sets;
-	// ring's SetMany pipelines them.
+	// ring's Many().Set pipelines them.
 	ctx := context.Background()
 	ids := bulkIDs()
 	values := make([]string, bulkN)
@@ -237,7 +237,7 @@ func benchMemcache(b *testing.B, addrs []string) {
 	b.Run("ring-setmany-100", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if err := r.SetMany(ctx, values, ids); err != nil {
+			if err := r.Many().Set(ctx, values, ids); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -254,9 +254,9 @@ func benchMemcache(b *testing.B, addrs []string) {
 			}
 		}
 	})
-	if err := r.SetMany(ctx, values, ids); err != nil { // the raw Sets wrote other bytes
+	if err := r.Many().Set(ctx, values, ids); err != nil { // the raw Sets wrote other bytes
 		b.Fatal(err)
 	}
 	interleaved(b, r, func() error { _, err := mc.GetMulti(keys); return err })
-	_ = r.DeleteMany(context.Background(), bulkIDs())
+	_ = r.Many().Delete(context.Background(), bulkIDs())
 }

@@ -288,7 +288,7 @@ func Func0[R any](fn func(context.Context) (R, error), opts ...Option) (*Ring0[R
 
 // Func1 caches fn, keyed by its argument.
 func Func1[A, R any](fn func(context.Context, A) (R, error), opts ...Option) (*Ring1[A, R], error) {
-	c, err := newCore1(fn, descriptor.Static, opts, fn)
+	c, err := static1(fn, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -313,9 +313,7 @@ func (p plan[K, R]) withComps(comps ...func(descriptor.Param) (component[K], err
 
 // Func2 caches fn, keyed by its two arguments.
 func Func2[A, B, R any](fn func(context.Context, A, B) (R, error), opts ...Option) (*Ring2[A, B, R], error) {
-	c, err := newCore2(fn, descriptor.Static, opts, func(ctx context.Context, k Args2[A, B]) (R, error) {
-		return fn(ctx, k.P1, k.P2)
-	})
+	c, err := static2(fn, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -324,9 +322,7 @@ func Func2[A, B, R any](fn func(context.Context, A, B) (R, error), opts ...Optio
 
 // Func3 caches fn, keyed by its three arguments.
 func Func3[A, B, C, R any](fn func(context.Context, A, B, C) (R, error), opts ...Option) (*Ring3[A, B, C, R], error) {
-	c, err := newCore3(fn, descriptor.Static, opts, func(ctx context.Context, k Args3[A, B, C]) (R, error) {
-		return fn(ctx, k.P1, k.P2, k.P3)
-	})
+	c, err := static3(fn, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -400,13 +396,6 @@ func newCore3[A, B, C, R any](fn any, kind descriptor.Kind, opts []Option, exec 
 		}),
 	)
 	return newCoreShape(shape, cfg, pl)
-}
-
-// Method0 caches fn, a method expression such as (*User).Load with only the
-// receiver and a context, keyed by the receiver's RingKey(). It is the same
-// as Property.
-func Method0[T, R any](fn func(T, context.Context) (R, error), opts ...Option) (*MethodRing0[T, R], error) {
-	return property(fn, descriptor.Property, opts)
 }
 
 // Property caches a property-like getter: a method expression that takes

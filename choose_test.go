@@ -108,11 +108,11 @@ func TestChoose(t *testing.T) {
 	require.False(t, ok)
 
 	// Bulk forms go item by item through the choice.
-	vals, err := r.GetOrUpdateMany(ctx, []ring.Args2[string, int]{{"hot", 1}, {"cold", 2}, {"nocache", 3}})
+	vals, err := r.Many().GetOrUpdate(ctx, []ring.Args2[string, int]{{"hot", 1}, {"cold", 2}, {"nocache", 3}})
 	require.NoError(t, err)
 	require.Equal(t, []string{"hotx1", "coldx2", "nocachex3"}, vals)
 	require.Equal(t, 2, cold.Len())
-	require.NoError(t, r.DeleteMany(ctx, []ring.Args2[string, int]{{"hot", 1}, {"cold", 1}}))
+	require.NoError(t, r.Many().Delete(ctx, []ring.Args2[string, int]{{"hot", 1}, {"cold", 1}}))
 	require.Equal(t, 0, hot.Len())
 	require.Equal(t, 1, cold.Len())
 

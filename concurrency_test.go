@@ -154,7 +154,7 @@ func TestConcurrentMixedSubFunctions(t *testing.T) {
 				case 3:
 					_ = r.Touch(ctx, item, 1)
 				case 4:
-					_, _ = r.GetOrUpdateMany(ctx, []ring.Args2[string, int]{{item, 1}, {"z", 2}})
+					_, _ = r.Many().GetOrUpdate(ctx, []ring.Args2[string, int]{{item, 1}, {"z", 2}})
 				case 5:
 					_ = r.Set(ctx, "s", item, 1)
 				}
@@ -162,5 +162,5 @@ func TestConcurrentMixedSubFunctions(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	require.LessOrEqual(t, r.Storage().(interface{ Len() int }).Len(), 8)
+	require.LessOrEqual(t, r.Cache().Storage().(interface{ Len() int }).Len(), 8)
 }

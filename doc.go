@@ -33,7 +33,7 @@
 // What a ring keys on depends on what it wraps:
 //
 //   - a plain function ([Func0] .. [Func3]): the arguments;
-//   - a method expression such as (*User).Load ([Method0] .. [Method2]):
+//   - a method expression such as (*User).Load ([Method1], [Method2]):
 //     the receiver's RingKey() string, then the arguments;
 //   - a method expression with only the receiver and a context
 //     ([Property]): the receiver's RingKey() alone;
@@ -42,8 +42,9 @@
 //     entry (Python Ring's classmethod); for an interface receiver, each
 //     dynamic type gets its own.
 //
-// A method ring is called with the receiver first, or through the
-// receiver's wire, which [MethodRing1.Bind] returns without allocating:
+// A method ring is called with the receiver first; its other sub-functions
+// are on the receiver's wire, which [MethodRing1.Bind] returns without
+// allocating:
 //
 //	var posts = ring.Must(ring.Method1((*User).loadPosts))
 //
@@ -59,9 +60,11 @@
 //
 // # Sub-functions
 //
-// Every typed ring ([Ring0] .. [Ring3], [MethodRing0] .. [MethodRing2] and
-// the wires [Wire0] .. [Wire2]) has the same sub-functions, with the
-// wrapped function's parameter types:
+// A plain function's ring ([Ring0] .. [Ring3]) is the wire of a function
+// without a receiver ([Ring1] is [Wire1] with the receiver type struct{}),
+// and a method ring's [MethodRing1.Bind] returns a wire: every wire has the
+// sub-functions that take the argument list, with the wrapped function's
+// parameter types, documented once on the untyped [Ring]:
 //
 //   - Call, the default action, is GetOrUpdate: the cached result, or
 //     the function's, run once per key across concurrent callers and
@@ -72,18 +75,18 @@
 //     and leaves the cache alone;
 //   - Set writes a value (the value first, then the arguments); Delete
 //     removes the entry; Has tests it; Touch resets its expiry;
-//   - Key returns the key the backend stores the entry under;
-//   - Run runs a sub-function chosen by name, with untyped arguments;
-//   - Encode, Decode and Storage give direct access to the coder and the
-//     backend (Storage().Raw() is the client underneath), and Cache returns
-//     the low-level [Cache] over the ring's own entries.
+//   - Key returns the key the backend stores the entry under.
 //
-// The bulk forms KeyMany, ExecuteMany, GetMany, UpdateMany,
-// GetOrUpdateMany, SetMany, DeleteMany, HasMany and TouchMany take a slice
-// of argument sets ([Args2] and [Args3] for two and three key arguments).
-// GetOrUpdateMany reads every entry in one round trip and runs the function
-// for the misses only, concurrently ([BulkConcurrency]), each in its key's
-// single flight.
+// The rest is reached once, from every typed ring: Many returns the bulk
+// forms ([Bulk]: Key, Execute, Get, Update, GetOrUpdate, Set, Delete, Has,
+// Touch), which take a slice of argument sets ([Args2] and [Args3] for two
+// and three key arguments); Many().GetOrUpdate reads every entry in one
+// round trip and runs the function for the misses only, concurrently
+// ([BulkConcurrency]), each in its key's single flight. Cache returns the
+// low-level [Cache] over the ring's own entries, whose Encode, Decode and
+// Storage give direct access to the coder and the backend
+// (Storage().Raw() is the client underneath). Untyped returns the untyped
+// view, whose Run runs a sub-function chosen by name.
 //
 // # Failures
 //

@@ -52,13 +52,13 @@ func TestErrorsAsReachesParts(t *testing.T) {
 	require.EqualError(t, err, "ring: "+anyArg.Name()+": key: type chan int is not keyable: it is a chan")
 	require.ErrorAs(t, err, &te)
 	require.Equal(t, reflect.TypeFor[chan int](), te.Type)
-	_, err = anyArg.KeyMany([]any{1}, []any{make(chan int)})
+	_, err = anyArg.Many().Key([][]any{{1}, {make(chan int)}})
 	require.EqualError(t, err, "ring: "+anyArg.Name()+": argument set 1: key: type chan int is not keyable: it is a chan")
 	require.ErrorAs(t, err, &te)
 
 	// Untyped arguments: the ring's name once, before the argument set.
 	sum := ring.Must(ring.New(func(a, b int) int { return a + b }, ring.KeyPrefix("errs-sum")))
-	_, _, err = sum.GetMany(ctx, []any{1, 2}, []any{"x", 2})
+	_, _, err = sum.Many().Get(ctx, [][]any{{1, 2}, {"x", 2}})
 	require.EqualError(t, err, "ring: "+sum.Name()+": argument set 1: parameter 1: got string, want int")
 	var ae *ring.ArgError
 	require.ErrorAs(t, err, &ae)
@@ -66,7 +66,7 @@ func TestErrorsAsReachesParts(t *testing.T) {
 	require.Equal(t, 1, ae.Pos)
 	require.Equal(t, reflect.TypeFor[int](), ae.Want)
 	require.Equal(t, reflect.TypeFor[string](), ae.Got)
-	_, err = sum.KeyMany([]any{1, 2}, []any{1})
+	_, err = sum.Many().Key([][]any{{1, 2}, {1}})
 	require.EqualError(t, err, "ring: "+sum.Name()+": argument set 1: got 1 arguments, want 2 [int int] (the context is passed separately)")
 	var ce *ring.CountError
 	require.ErrorAs(t, err, &ce)
@@ -98,7 +98,7 @@ func TestUntypedChecksAgree(t *testing.T) {
 		require.EqualError(t, err, "ring: "+u.Name()+": parameter 2: got int, want *int")
 		require.EqualError(t, u.Set(ctx, nil, nil, 1), "ring: "+u.Name()+": set: value is nil, want string")
 		require.EqualError(t, u.Set(ctx, 1, nil, 1), "ring: "+u.Name()+": set: value is int, want string")
-		require.EqualError(t, u.SetMany(ctx, []any{"a", 2}, []any{nil, 1}, []any{nil, 2}), "ring: "+u.Name()+": set many: value 1: value is int, want string")
+		require.EqualError(t, u.Many().Set(ctx, []any{"a", 2}, [][]any{{nil, 1}, {nil, 2}}), "ring: "+u.Name()+": set many: value 1: value is int, want string")
 		_, err = u.Encode(nil)
 		require.EqualError(t, err, "ring: "+u.Name()+": encode: value is nil, want string")
 	}
@@ -126,7 +126,7 @@ func TestReceiverRingKeyOneCheck(t *testing.T) {
 	require.ErrorContains(t, err, "parameter 1 (*ring_test.errsNamedKey): the receiver has no RingKey() string method, so it cannot be part of the key; add func (*ring_test.errsNamedKey) RingKey() string, or use a KeyFunc option")
 	r, err := ring.Method1((*errsNamedKey).Load, ring.KeyFunc(func(args ...any) string { return "custom" }))
 	require.NoError(t, err, "a KeyFunc still lifts the need")
-	k, err := r.Key(&errsNamedKey{ID: 1}, 2)
+	k, err := r.Bind(&errsNamedKey{ID: 1}).Key(2)
 	require.NoError(t, err)
 	require.True(t, strings.HasSuffix(k, ":custom"), k)
 }

@@ -26,7 +26,7 @@ func ExampleArgError() {
 	}
 
 	sum := ring.Must(ring.New(exampleSum, ring.KeyPrefix("sum")))
-	_, err = sum.KeyMany([]any{1, 2}, []any{"x", 2})
+	_, err = sum.Many().Key([][]any{{1, 2}, {"x", 2}})
 	fmt.Println(err)
 	var ae *ring.ArgError
 	if errors.As(err, &ae) {

@@ -11,7 +11,7 @@ import (
 	"github.com/ringcache/ring"
 )
 
-// GetOrUpdateMany runs its misses concurrently, each in its key's single
+// Many().GetOrUpdate runs its misses concurrently, each in its key's single
 // flight; BulkConcurrency bounds how many run at once.
 func ExampleBulkConcurrency() {
 	var running, peak atomic.Int64
@@ -25,7 +25,7 @@ func ExampleBulkConcurrency() {
 	}
 	users := ring.Must(ring.Func1(loadUser, ring.BulkConcurrency(4)))
 
-	names, err := users.GetOrUpdateMany(context.Background(), []int{1, 2, 3, 4, 5, 6, 7, 8})
+	names, err := users.Many().GetOrUpdate(context.Background(), []int{1, 2, 3, 4, 5, 6, 7, 8})
 	fmt.Println(names, err)
 	fmt.Println("at most 4 at once:", peak.Load() <= 4)
 	// Output:

@@ -43,7 +43,7 @@ func ExampleCircuitBreaker() {
 	}
 	_, _, err := price.Get(ctx, "apple")
 	fmt.Println("Get:", err)
-	fmt.Println(errors.Is(err, ring.ErrStorageUnavailable), backends.BreakerOf(price.Storage()).State())
+	fmt.Println(errors.Is(err, ring.ErrStorageUnavailable), backends.BreakerOf(price.Cache().Storage()).State())
 	// Output:
 	//   event: get
 	//   event: set

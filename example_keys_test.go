@@ -33,8 +33,8 @@ func ExampleKeyPrefix_generic() {
 
 	users := ring.Must(ring.Property((*repo[exUser]).Count, shared))
 	teams := ring.Must(ring.Property((*repo[exTeam]).Count, shared))
-	k1, _ := users.Key(&repo[exUser]{shard: 1})
-	k2, _ := teams.Key(&repo[exTeam]{shard: 1})
+	k1, _ := users.Bind(&repo[exUser]{shard: 1}).Key()
+	k2, _ := teams.Bind(&repo[exTeam]{shard: 1}).Key()
 	fmt.Println(k1)
 	fmt.Println(k2)
 

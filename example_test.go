@@ -136,7 +136,7 @@ func ExampleRing2_Key() {
 	key, _ = shipping.Key("a:b", 3)
 	fmt.Println(key)
 
-	keys, _ := shipping.KeyMany([]ring.Args2[string, int]{{P1: "fr", P2: 1}, {P1: "de", P2: 2}})
+	keys, _ := shipping.Many().Key([]ring.Args2[string, int]{{P1: "fr", P2: 1}, {P1: "de", P2: 2}})
 	fmt.Println(keys)
 	// Output:
 	// github.com/ringcache/ring_test.shippingCost:fr:3
@@ -159,7 +159,7 @@ func ExampleMethod1() {
 	n, _ = orders.Call(again, ctx, 2025)
 	fmt.Println(n)
 
-	key, _ := orders.Key(ann, 2025)
+	key, _ := orders.Bind(ann).Key(2025)
 	fmt.Println(key)
 	// Output:
 	// querying orders of member 42 in 2025
@@ -180,7 +180,7 @@ func ExampleMethodRing1_Bind() {
 	fmt.Println(key)
 
 	_ = w.Delete(ctx, 2024)
-	has, _ := orders.Has(&Member{ID: 7}, ctx, 2024)
+	has, _ := orders.Bind(&Member{ID: 7}).Has(ctx, 2024)
 	fmt.Println(has)
 	// Output:
 	// querying orders of member 7 in 2024
@@ -200,7 +200,7 @@ func ExampleProperty() {
 	fmt.Println(b)
 
 	// The key is the receiver's RingKey() alone.
-	key, _ := badge.Key(m)
+	key, _ := badge.Bind(m).Key()
 	fmt.Println(key)
 	// Output:
 	// drawing the badge of member 3
@@ -220,7 +220,7 @@ func ExampleClass1() {
 	p, _ = prices.Call(&Member{ID: 2}, ctx, "gold")
 	fmt.Println(p)
 
-	key, _ := prices.Key(&Member{ID: 2}, "gold")
+	key, _ := prices.Bind(&Member{ID: 2}).Key("gold")
 	fmt.Println(key)
 	// Output:
 	// looking up the price of plan gold
@@ -317,19 +317,19 @@ func ExampleRing_Run() {
 	// ring: github.com/ringcache/ring_test.shippingCost: unknown sub-function "refresh" (want call, get, update, get_or_update, set, delete, has, touch, execute or key)
 }
 
-func ExampleRing1_GetOrUpdateMany() {
+func ExampleBulk_GetOrUpdate() {
 	stock := ring.Must(ring.Func1(stockLevel))
 	ctx := context.Background()
 
-	_ = stock.SetMany(ctx, []int{1, 2}, []string{"fig", "kiwi"})
+	_ = stock.Many().Set(ctx, []int{1, 2}, []string{"fig", "kiwi"})
 
 	// One bulk read; the function runs for the misses only, each in its
 	// key's single flight, up to BulkConcurrency (default 8) at once: the
 	// two misses may print in either order.
-	levels, err := stock.GetOrUpdateMany(ctx, []string{"fig", "plum", "kiwi", "melon"})
+	levels, err := stock.Many().GetOrUpdate(ctx, []string{"fig", "plum", "kiwi", "melon"})
 	fmt.Println(levels, err)
 
-	_, found, _ := stock.GetMany(ctx, []string{"plum", "melon", "pear"})
+	_, found, _ := stock.Many().Get(ctx, []string{"plum", "melon", "pear"})
 	fmt.Println(found)
 	// Unordered output:
 	// counting stock of plum

@@ -174,8 +174,8 @@ func TestStorageTimeoutDefaults(t *testing.T) {
 	// In-process storages are used as they are: the LRU's hit path is
 	// untouched (TestHitAllocations pins it).
 	lru := ring.Must(ring.Func1(square(&counter{}), ring.LRU(4)))
-	require.Nil(t, backends.BreakerOf(lru.Storage()))
-	require.Equal(t, "lru", lru.Storage().Name())
+	require.Nil(t, backends.BreakerOf(lru.Cache().Storage()))
+	require.Equal(t, "lru", lru.Cache().Storage().Name())
 }
 
 func TestCircuitBreakerOpensAndRecovers(t *testing.T) {
@@ -185,9 +185,9 @@ func TestCircuitBreakerOpensAndRecovers(t *testing.T) {
 	r := ring.Must(ring.Func1(square(&runs), ring.Storage(backends.Cancelable(s)), ring.KeyPrefix("br"),
 		ring.CircuitBreaker(3, 100*time.Millisecond), ring.OnError(ev.hook)))
 	ctx := context.Background()
-	br := backends.BreakerOf(r.Storage())
+	br := backends.BreakerOf(r.Cache().Storage())
 	require.NotNil(t, br)
-	require.Same(t, s, backends.Unwrap(r.Storage()), "Unwrap reaches the backend")
+	require.Same(t, s, backends.Unwrap(r.Cache().Storage()), "Unwrap reaches the backend")
 
 	s.mode.Store(refusing)
 	call := func(n int) {
@@ -226,9 +226,9 @@ func TestCircuitBreakerOpensAndRecovers(t *testing.T) {
 	require.ErrorIs(t, r.Delete(ctx, 5), ring.ErrStorageUnavailable)
 	_, err = r.Has(ctx, 5)
 	require.ErrorIs(t, err, ring.ErrStorageUnavailable)
-	_, _, err = r.GetMany(ctx, []int{1, 2})
+	_, _, err = r.Many().Get(ctx, []int{1, 2})
 	require.ErrorIs(t, err, ring.ErrStorageUnavailable)
-	vs, err := r.GetOrUpdateMany(ctx, []int{1, 2})
+	vs, err := r.Many().GetOrUpdate(ctx, []int{1, 2})
 	require.NoError(t, err, "the bulk Call fails open too")
 	require.Equal(t, []int{1, 4}, vs)
 	require.EqualValues(t, 3, s.ops.Load())
@@ -263,7 +263,7 @@ func TestCircuitBreakerAnswersAreNotFailures(t *testing.T) {
 	var ev events
 	r := ring.Must(ring.Func1(square(&counter{}), ring.Storage(backends.Cancelable(s)), ring.KeyPrefix("ans"),
 		ring.CircuitBreaker(2, time.Minute), ring.OnError(ev.hook)))
-	br := backends.BreakerOf(r.Storage())
+	br := backends.BreakerOf(r.Cache().Storage())
 	ctx := context.Background()
 	for i := range 10 {
 		_, found, err := r.Get(ctx, 100+i)
@@ -305,7 +305,7 @@ func TestCircuitBreakerShared(t *testing.T) {
 	shared := ring.Preset(ring.Storage(backends.Cancelable(s)), ring.CircuitBreaker(2, time.Minute))
 	a := ring.Must(ring.Func1(square(&counter{}), shared, ring.KeyPrefix("a"), ring.OnError(evA.hook)))
 	b := ring.Must(ring.Func1(square(&counter{}), shared, ring.KeyPrefix("b"), ring.OnError(evB.hook)))
-	require.Same(t, backends.BreakerOf(a.Storage()), backends.BreakerOf(b.Storage()))
+	require.Same(t, backends.BreakerOf(a.Cache().Storage()), backends.BreakerOf(b.Cache().Storage()))
 	ctx := context.Background()
 
 	s.mode.Store(refusing)
@@ -330,8 +330,8 @@ func TestCircuitBreakerShared(t *testing.T) {
 	require.ErrorIs(t, err, syscall.ECONNREFUSED)
 
 	// Another ring's Storage() passed to a ring shares the storage below.
-	e := ring.Must(ring.Func1(square(&counter{}), ring.Storage(a.Storage()), ring.KeyPrefix("e"), ring.CircuitBreaker(2, time.Minute)))
-	require.Same(t, backends.BreakerOf(a.Storage()), backends.BreakerOf(e.Storage()))
+	e := ring.Must(ring.Func1(square(&counter{}), ring.Storage(a.Cache().Storage()), ring.KeyPrefix("e"), ring.CircuitBreaker(2, time.Minute)))
+	require.Same(t, backends.BreakerOf(a.Cache().Storage()), backends.BreakerOf(e.Cache().Storage()))
 }
 
 // TestCircuitBreakerOneProbe: when the cool-down ends under load, one
@@ -346,7 +346,7 @@ func TestCircuitBreakerOneProbe(t *testing.T) {
 	s.mode.Store(refusing)
 	_, err := r.Call(ctx, 1)
 	require.NoError(t, err)
-	br := backends.BreakerOf(r.Storage())
+	br := backends.BreakerOf(r.Cache().Storage())
 	require.Equal(t, backends.BreakerOpen, br.State())
 	s.mode.Store(frozen)
 	time.Sleep(60 * time.Millisecond)

@@ -134,9 +134,9 @@ func TestGenericInstantiationsNeverShare(t *testing.T) {
 			// Methods of a generic type: the receiver names the instantiation.
 			ub := ring.Must(ring.Property((*box[user9]).Get, tc.shared))
 			tb := ring.Must(ring.Property((*box[team9]).Get, tc.shared))
-			ku, err := ub.Key(&box[user9]{id: id})
+			ku, err := ub.Bind(&box[user9]{id: id}).Key()
 			require.NoError(t, err)
-			kt, err := tb.Key(&box[team9]{id: id})
+			kt, err := tb.Bind(&box[team9]{id: id}).Key()
 			require.NoError(t, err)
 			require.Equal(t, "github.com/ringcache/ring_test.box[github.com/ringcache/ring_test.user9].Get:"+runID+"/"+strconv.Itoa(id), ku)
 			require.NotEqual(t, ku, kt)
@@ -146,8 +146,8 @@ func TestGenericInstantiationsNeverShare(t *testing.T) {
 			gt, err := tb.Call(&box[team9]{id: id}, ctx)
 			require.NoError(t, err)
 			require.Equal(t, team9{ID: id, Name: "team" + strconv.Itoa(id)}, gt)
-			require.NoError(t, ub.Delete(&box[user9]{id: id}, ctx))
-			require.NoError(t, tb.Delete(&box[team9]{id: id}, ctx))
+			require.NoError(t, ub.Bind(&box[user9]{id: id}).Delete(ctx))
+			require.NoError(t, tb.Bind(&box[team9]{id: id}).Delete(ctx))
 		})
 	}
 
@@ -311,9 +311,9 @@ func newKeyOf9(tb testing.TB, shared ring.Option) keyOf9 {
 		case 0:
 			k, err = plain.Key(s)
 		case 1:
-			k, err = ub.Key(&box[user9]{id: int(n)})
+			k, err = ub.Bind(&box[user9]{id: int(n)}).Key()
 		case 2:
-			k, err = tb2.Key(&box[team9]{id: int(n)})
+			k, err = tb2.Bind(&box[team9]{id: int(n)}).Key()
 		case 3:
 			var extra any = s
 			if n&1 == 1 {

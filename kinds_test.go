@@ -84,7 +84,7 @@ func TestMethodKeyedByRingKey(t *testing.T) {
 	require.Equal(t, "ann:42:EUR", v, "the key is RingKey(), not the pointer")
 	require.EqualValues(t, 1, runs.get())
 
-	key, err := r.Key(a, "EUR")
+	key, err := r.Bind(a).Key("EUR")
 	require.NoError(t, err)
 	require.Equal(t, "github.com/ringcache/ring_test.Account.Balance:acct42:EUR", key)
 
@@ -100,17 +100,17 @@ func TestMethodKeyedByRingKey(t *testing.T) {
 	wk, _ := w.Key("EUR")
 	require.Equal(t, key, wk)
 	require.NoError(t, w.Delete(ctx, "EUR"))
-	ok, _ := r.Has(a, ctx, "EUR")
+	ok, _ := r.Bind(a).Has(ctx, "EUR")
 	require.False(t, ok)
 
 	// Wire bulk forms.
-	vals, err := w.GetOrUpdateMany(ctx, []string{"USD", "JPY"})
+	vals, err := w.Many().GetOrUpdate(ctx, []string{"USD", "JPY"})
 	require.NoError(t, err)
 	require.Equal(t, []string{"changed:42:USD", "changed:42:JPY"}, vals)
-	has, err := r.HasMany(ctx, []ring.Args2[*Account, string]{{a, "USD"}, {a, "GBP"}})
+	has, err := r.Many().Has(ctx, []ring.Args2[*Account, string]{{a, "USD"}, {a, "GBP"}})
 	require.NoError(t, err)
 	require.Equal(t, []bool{true, false}, has)
-	v2, err := w.Run(ctx, "get", "USD")
+	v2, err := w.Untyped().Run(ctx, "get", a, "USD") // the whole ring's view: the receiver first
 	require.NoError(t, err)
 	require.Equal(t, "changed:42:USD", v2)
 
@@ -121,13 +121,13 @@ func TestMethodKeyedByRingKey(t *testing.T) {
 	require.Equal(t, 6, n)
 	k2, _ := m2.Bind(a).Key("day", 2)
 	require.Equal(t, "github.com/ringcache/ring_test.Account.Limits:acct42:day:2", k2)
-	ns, _, err := m2.Bind(a).GetMany(ctx, []ring.Args2[string, int]{{"day", 2}, {"week", 1}})
+	ns, _, err := m2.Bind(a).Many().Get(ctx, []ring.Args2[string, int]{{"day", 2}, {"week", 1}})
 	require.NoError(t, err)
 	require.Equal(t, []int{6, 0}, ns)
 
 	// Value receivers with RingKey on the value.
 	p := ring.Must(ring.Method1(Plan.Price))
-	pk, _ := p.Key(Plan{Tier: "gold"}, 3)
+	pk, _ := p.Bind(Plan{Tier: "gold"}).Key(3)
 	require.Equal(t, "github.com/ringcache/ring_test.Plan.Price:gold:3", pk)
 }
 
@@ -140,26 +140,26 @@ func TestPropertyAndClass(t *testing.T) {
 	v, err := prop.Bind(a).Call(ctx)
 	require.NoError(t, err)
 	require.Equal(t, "bo", v)
-	k, _ := prop.Key(a)
+	k, _ := prop.Bind(a).Key()
 	require.Equal(t, "github.com/ringcache/ring_test.Account.Profile:acct7", k)
 	// Bulk over receivers.
 	b := &Account{ID: 8, Name: "cy", runs: &runs}
-	vals, err := prop.GetOrUpdateMany(ctx, []*Account{a, b})
+	vals, err := prop.Many().GetOrUpdate(ctx, []*Account{a, b})
 	require.NoError(t, err)
 	require.Equal(t, []string{"bo", "cy"}, vals)
 	require.EqualValues(t, 2, runs.get())
 
 	// Class: keyed by the type, shared by every value.
 	cls := ring.Must(ring.Class1((*Account).Balance))
-	k1, _ := cls.Key(a, "EUR")
-	k2, _ := cls.Key(b, "EUR")
+	k1, _ := cls.Bind(a).Key("EUR")
+	k2, _ := cls.Bind(b).Key("EUR")
 	require.Equal(t, k1, k2)
 	require.Equal(t, "github.com/ringcache/ring_test.Account.Balance:ring_test.Account:EUR", k1)
 
 	// Class over an interface: each dynamic type its own key.
 	sides := ring.Must(ring.Class0(func(s Shape, ctx context.Context) (int, error) { return s.Sides(), nil }, ring.KeyPrefix("sides")))
-	ks, _ := sides.Key(Square{})
-	kt, _ := sides.Key(Triangle{})
+	ks, _ := sides.Bind(Square{}).Key()
+	kt, _ := sides.Bind(Triangle{}).Key()
 	require.Equal(t, "sides:ring_test.Square", ks)
 	require.Equal(t, "sides:ring_test.Triangle", kt)
 	n, err := sides.Call(Triangle{}, ctx)
@@ -173,7 +173,7 @@ func TestPropertyAndClass(t *testing.T) {
 	require.Equal(t, descriptor.Method, u2.Kind())
 	uk, err := u2.Key(a, "EUR")
 	require.NoError(t, err)
-	tk, _ := ring.Must(ring.Method1((*Account).Balance)).Key(a, "EUR")
+	tk, _ := ring.Must(ring.Method1((*Account).Balance)).Bind(a).Key("EUR")
 	require.Equal(t, tk, uk, "typed and untyped rings agree on keys")
 	uc := ring.Must(ring.NewKind(descriptor.Class, (*Account).Balance))
 	uck, _ := uc.Key(a, "EUR")
@@ -251,20 +251,21 @@ func TestReviewFixes(t *testing.T) {
 		return args[0].(*guest).name + "/" + strconv.Itoa(args[1].(int))
 	}))
 	require.NoError(t, err)
-	k, err := r.Key(&guest{name: "g"}, 2)
+	k, err := r.Bind(&guest{name: "g"}).Key(2)
 	require.NoError(t, err)
 	require.Equal(t, "github.com/ringcache/ring_test.guest.posts:g/2", k)
 
-	// Run("set") on a wire puts the receiver after the value.
+	// Run("set") on a method ring's untyped view puts the receiver after
+	// the value.
 	a := &Account{ID: 5, Name: "e", runs: &counter{}}
 	m := ring.Must(ring.Method1((*Account).Balance))
-	_, err = m.Bind(a).Run(ctx, "set", "set through the wire", "EUR")
+	_, err = m.Bind(a).Untyped().Run(ctx, "set", "set through the wire", a, "EUR")
 	require.NoError(t, err)
 	v, err := m.Call(a, ctx, "EUR")
 	require.NoError(t, err)
 	require.Equal(t, "set through the wire", v)
 	// Method rings take the receiver first, as Call does.
-	require.NoError(t, m.Set(a, ctx, "set on the ring", "USD"))
+	require.NoError(t, m.Bind(a).Set(ctx, "set on the ring", "USD"))
 	v, _, _ = m.Bind(a).Get(ctx, "USD")
 	require.Equal(t, "set on the ring", v)
 
@@ -272,7 +273,7 @@ func TestReviewFixes(t *testing.T) {
 	u := ring.Must(ring.New(func(a, b int) int { return a + b }, ring.KeyPrefix("sum")))
 	require.EqualError(t, u.Set(ctx, "str", 1, 2), "ring: github.com/ringcache/ring_test.TestReviewFixes.func2: set: value is string, want int")
 	require.ErrorContains(t, u.Set(ctx, nil, 1, 2), "set: value is nil, want int")
-	require.ErrorContains(t, u.SetMany(ctx, []any{3, "x"}, []any{1, 2}, []any{2, 2}), "set many: value 1: value is string, want int")
+	require.ErrorContains(t, u.Many().Set(ctx, []any{3, "x"}, [][]any{{1, 2}, {2, 2}}), "set many: value 1: value is string, want int")
 	_, err = u.Encode(1.5)
 	require.ErrorContains(t, err, "encode: value is float64, want int")
 	require.NoError(t, u.Set(ctx, 9, 1, 2))
@@ -287,7 +288,7 @@ func TestReviewFixes(t *testing.T) {
 		require.Equal(t, 1, strings.Count(line, "ring: "), line)
 		require.Contains(t, line, "price.func")
 	}
-	_, _, err = u.GetMany(ctx, []any{1, 2}, []any{"x", 2})
+	_, _, err = u.Many().Get(ctx, [][]any{{1, 2}, {"x", 2}})
 	require.Equal(t, 1, strings.Count(err.Error(), "ring: "), err.Error())
 	require.ErrorContains(t, err, "argument set 1: parameter 1: got string, want int")
 }

@@ -37,7 +37,7 @@ func TestOpenRefusedFailsFast(t *testing.T) {
 				openURL(t, raw), ring.KeyPrefix("refused"), ring.Coder("json"),
 				ring.OnError(func(e wire.Event) { mu.Lock(); events = append(events, e.Error()); mu.Unlock() })))
 			t.Cleanup(func() {
-				_ = r.Storage().(backends.Closer).Close()
+				_ = r.Cache().Storage().(backends.Closer).Close()
 				waitGoRedisRedial(t)
 			})
 			var worst time.Duration
@@ -91,7 +91,7 @@ func TestOpenMemcacheUnresolvableFailsOpen(t *testing.T) {
 	r := ring.Must(ring.Func1(func(_ context.Context, n int) (int, error) { return 2 * n, nil },
 		openURL(t, "memcache://ring-test-no-such-host.invalid:11211"), ring.KeyPrefix("nodns"), ring.Coder("json"),
 		ring.OnError(func(e wire.Event) { mu.Lock(); events = append(events, e.Error()); mu.Unlock() })))
-	t.Cleanup(func() { _ = r.Storage().(backends.Closer).Close() })
+	t.Cleanup(func() { _ = r.Cache().Storage().(backends.Closer).Close() })
 	v, err := r.Call(t.Context(), 21)
 	if err != nil || v != 42 {
 		t.Fatalf("Call = %d, %v; want 42", v, err)
@@ -135,7 +135,7 @@ func BenchmarkOpenRefusedCall(b *testing.B) {
 			if c.rdb != nil {
 				_ = c.rdb.Close()
 			} else {
-				_ = r.Storage().(backends.Closer).Close()
+				_ = r.Cache().Storage().(backends.Closer).Close()
 			}
 			waitGoRedisRedial(b)
 		})
@@ -151,7 +151,7 @@ func BenchmarkOpenFrozenCall(b *testing.B) {
 	srv := servertest.StartRedis(b)
 	r := ring.Must(ring.Func1(func(_ context.Context, n int) (int, error) { return 2 * n, nil },
 		openURL(b, "redis://"+srv.Addr()), ring.KeyPrefix("frozen-bench"), ring.Coder("json"), ring.OnError(func(wire.Event) {})))
-	defer func() { _ = r.Storage().(backends.Closer).Close() }()
+	defer func() { _ = r.Cache().Storage().(backends.Closer).Close() }()
 	if _, err := r.Call(context.Background(), -1); err != nil { // a pooled connection
 		b.Fatal(err)
 	}

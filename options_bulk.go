@@ -9,11 +9,12 @@ import (
 	"github.com/ringcache/ring/wire"
 )
 
-// DefaultBulkConcurrency is how many functions GetOrUpdateMany and
-// UpdateMany run at once when BulkConcurrency is not given.
+// DefaultBulkConcurrency is how many functions the bulk forms
+// [Bulk.GetOrUpdate] and [Bulk.Update] run at once when BulkConcurrency is
+// not given.
 const DefaultBulkConcurrency = 8
 
-// ErrNoExpiry is wrapped by the error that Touch and TouchMany return on a
+// ErrNoExpiry is wrapped by the error that Touch and Many().Touch return on a
 // ring without an expiry (no Expire, or Expire(0)), on every backend:
 // touching resets an entry's time-to-live to the ring's, and without one it
 // would silently make the entry persistent, dropping a time-to-live that
@@ -21,9 +22,9 @@ const DefaultBulkConcurrency = 8
 // time-to-live, use Cache().ExpireIn.
 var ErrNoExpiry = wire.ErrNoExpiry
 
-// BulkConcurrency bounds how many functions one GetOrUpdateMany or
-// UpdateMany call runs at once (default DefaultBulkConcurrency; 1 runs them
-// one after another). Each miss of GetOrUpdateMany runs inside its key's
+// BulkConcurrency bounds how many functions one Many().GetOrUpdate or
+// Many().Update call runs at once (default DefaultBulkConcurrency; 1 runs them
+// one after another). Each miss of Many().GetOrUpdate runs inside its key's
 // single flight, as Call does. The goroutines belong to the call: it
 // returns when all of them have finished, and a panic in one of the
 // functions is raised again on the calling goroutine.

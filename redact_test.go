@@ -127,7 +127,7 @@ func redactTexts(t testing.TB, raw string) []string {
 		return texts
 	}
 	defer func() {
-		if c, ok := r.Storage().(backends.Closer); ok {
+		if c, ok := r.Cache().Storage().(backends.Closer); ok {
 			_ = c.Close()
 		}
 	}()

@@ -108,25 +108,25 @@ func remoteSubFunctions(t *testing.T, storage ring.Option) {
 
 	// Bulk: mixed hits and misses, misses run once, one bulk write.
 	ids := []int{10, 11, 12, 13}
-	require.NoError(t, r.SetMany(ctx, []profile{{ID: 10, Name: "ten"}, {ID: 12, Name: "twelve"}}, []int{10, 12}))
-	vals, found2, err := r.GetMany(ctx, ids)
+	require.NoError(t, r.Many().Set(ctx, []profile{{ID: 10, Name: "ten"}, {ID: 12, Name: "twelve"}}, []int{10, 12}))
+	vals, found2, err := r.Many().Get(ctx, ids)
 	require.NoError(t, err)
 	require.Equal(t, []bool{true, false, true, false}, found2)
 	require.Equal(t, "twelve", vals[2].Name)
 	before := runs.get()
-	vals, err = r.GetOrUpdateMany(ctx, ids)
+	vals, err = r.Many().GetOrUpdate(ctx, ids)
 	require.NoError(t, err)
 	require.Equal(t, []string{"ten", "user11", "twelve", "user13"}, []string{vals[0].Name, vals[1].Name, vals[2].Name, vals[3].Name})
 	require.Equal(t, before+2, runs.get())
-	has, err := r.HasMany(ctx, ids)
+	has, err := r.Many().Has(ctx, ids)
 	require.NoError(t, err)
 	require.Equal(t, []bool{true, true, true, true}, has)
-	require.NoError(t, r.TouchMany(ctx, ids))
-	vals, err = r.UpdateMany(ctx, ids[:2])
+	require.NoError(t, r.Many().Touch(ctx, ids))
+	vals, err = r.Many().Update(ctx, ids[:2])
 	require.NoError(t, err)
 	require.Equal(t, "user10", vals[0].Name)
-	require.NoError(t, r.DeleteMany(ctx, ids))
-	has, err = r.HasMany(ctx, ids)
+	require.NoError(t, r.Many().Delete(ctx, ids))
+	has, err = r.Many().Has(ctx, ids)
 	require.NoError(t, err)
 	require.Equal(t, []bool{false, false, false, false}, has)
 
@@ -135,13 +135,13 @@ func remoteSubFunctions(t *testing.T, storage ring.Option) {
 	require.NoError(t, err)
 	key, err := r.Key(5)
 	require.NoError(t, err)
-	raw, found, err := r.Storage().Get(ctx, key)
+	raw, found, err := r.Cache().Storage().Get(ctx, key)
 	require.NoError(t, err)
 	require.True(t, found)
 	var direct profile
 	require.NoError(t, json.Unmarshal(raw.([]byte), &direct))
 	require.Equal(t, "user5", direct.Name)
-	decoded, err := r.Decode(raw.([]byte))
+	decoded, err := r.Cache().Decode(raw.([]byte))
 	require.NoError(t, err)
 	require.Equal(t, direct, decoded)
 	require.NoError(t, r.Delete(ctx, 5))
@@ -158,7 +158,7 @@ func TestRedisRing(t *testing.T) {
 	require.NoError(t, err)
 	key, _ := r.Key(3)
 	require.Equal(t, "ring-test:"+runID+":raw:3", key)
-	b, err := r.Storage().Raw().(redis.UniversalClient).Get(ctx, key).Bytes()
+	b, err := r.Cache().Storage().Raw().(redis.UniversalClient).Get(ctx, key).Bytes()
 	require.NoError(t, err)
 	require.JSONEq(t, `{"id":3,"name":"user3","tags":["a","b"],"score":1.5}`, string(b))
 	require.NoError(t, r.Delete(ctx, 3))
@@ -238,7 +238,7 @@ func TestRedisHashRing(t *testing.T) {
 	fields, err := rdb.HKeys(ctx, hash).Result()
 	require.NoError(t, err)
 	require.Equal(t, []string{"p:4"}, fields)
-	vals, err := r.GetOrUpdateMany(ctx, []int{4, 5})
+	vals, err := r.Many().GetOrUpdate(ctx, []int{4, 5})
 	require.NoError(t, err)
 	require.Equal(t, "user5", vals[1].Name)
 
@@ -330,7 +330,7 @@ func TestMemcacheFault(t *testing.T) {
 }
 
 // TestMemcacheBulkFault stops memcached under the pipelined bulk forms:
-// GetOrUpdateMany still returns the function's results, the failures reach
+// Many().GetOrUpdate still returns the function's results, the failures reach
 // the hook, and after a restart caching resumes with the same backend.
 func TestMemcacheBulkFault(t *testing.T) {
 	srv := servertest.StartMemcached(t)
@@ -354,7 +354,7 @@ func TestMemcacheBulkFault(t *testing.T) {
 	}
 	want := []string{"user1", "user2", "user3"}
 	for range 3 {
-		vs, err := r.GetOrUpdateMany(ctx, ids)
+		vs, err := r.Many().GetOrUpdate(ctx, ids)
 		require.NoError(t, err)
 		require.Equal(t, want, names(vs))
 	}
@@ -362,18 +362,18 @@ func TestMemcacheBulkFault(t *testing.T) {
 	require.EqualValues(t, 0, failures.Load())
 
 	srv.Stop()
-	vs, err := r.GetOrUpdateMany(ctx, ids)
+	vs, err := r.Many().GetOrUpdate(ctx, ids)
 	require.NoError(t, err, "fail-open")
 	require.Equal(t, want, names(vs))
 	require.EqualValues(t, 6, runs.get(), "the function runs while the server is down")
 	require.GreaterOrEqual(t, failures.Load(), int64(1), "the failures reach the hook")
 
 	srv.Restart()
-	vs, err = r.GetOrUpdateMany(ctx, ids) // on new connections: the failed ones were closed
+	vs, err = r.Many().GetOrUpdate(ctx, ids) // on new connections: the failed ones were closed
 	require.NoError(t, err)
 	require.Equal(t, want, names(vs))
 	before := runs.get()
-	vs, err = r.GetOrUpdateMany(ctx, ids)
+	vs, err = r.Many().GetOrUpdate(ctx, ids)
 	require.NoError(t, err)
 	require.Equal(t, want, names(vs))
 	require.Equal(t, before, runs.get(), "caching resumed")
@@ -453,7 +453,7 @@ func TestRedisSentinelRing(t *testing.T) {
 	url := "redis+sentinel://" + strings.Join(addrs, ",") + "/" + master
 	r := ring.Must(ring.Func1(loadProfile(&counter{}), openURL(t, url), ring.Coder("json"), ring.KeyPrefix("ring-test:"+runID+":sentinel-url")))
 	t.Cleanup(func() {
-		if c, ok := r.Storage().(backends.Closer); ok {
+		if c, ok := r.Cache().Storage().(backends.Closer); ok {
 			_ = c.Close()
 		}
 	})
@@ -558,7 +558,7 @@ func TestDiskOptionSameDir(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		for _, r := range []*ring.Ring1[int, profile]{a, b, c} {
-			_ = r.Storage().(backends.Closer).Close()
+			_ = r.Cache().Storage().(backends.Closer).Close()
 		}
 	})
 	_, err = a.Call(ctx, 4)

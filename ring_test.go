@@ -121,7 +121,7 @@ func TestSubFunctions(t *testing.T) {
 			require.False(t, ok)
 
 			require.Equal(t, opts[0].String()[:len("Storage(")], "Storage(")
-			require.NotNil(t, r.Storage())
+			require.NotNil(t, r.Cache().Storage())
 		})
 	}
 }
@@ -161,41 +161,41 @@ func TestRunAndUntyped(t *testing.T) {
 	r := ring.Must(ring.Func2(price(&runs), ring.KeyPrefix("p")))
 	u := r.Untyped()
 
-	v, err := r.Run(ctx, "call", "kiwi", 2)
+	v, err := r.Untyped().Run(ctx, "call", "kiwi", 2)
 	require.NoError(t, err)
 	require.Equal(t, "kiwix2", v)
-	v, err = r.Run(ctx, "get", "kiwi", 2)
+	v, err = r.Untyped().Run(ctx, "get", "kiwi", 2)
 	require.NoError(t, err)
 	require.Equal(t, "kiwix2", v)
-	v, err = r.Run(ctx, "get_or_update", "kiwi", 2)
+	v, err = r.Untyped().Run(ctx, "get_or_update", "kiwi", 2)
 	require.NoError(t, err)
 	require.Equal(t, "kiwix2", v)
-	_, err = r.Run(ctx, "set", "typed", "kiwi", 2)
+	_, err = r.Untyped().Run(ctx, "set", "typed", "kiwi", 2)
 	require.NoError(t, err)
 	v, err = u.Call(ctx, "kiwi", 2)
 	require.NoError(t, err)
 	require.Equal(t, "typed", v)
-	v, err = r.Run(ctx, "has", "kiwi", 2)
+	v, err = r.Untyped().Run(ctx, "has", "kiwi", 2)
 	require.NoError(t, err)
 	require.Equal(t, true, v)
-	v, err = r.Run(ctx, "key", "kiwi", 2)
+	v, err = r.Untyped().Run(ctx, "key", "kiwi", 2)
 	require.NoError(t, err)
 	require.Equal(t, "p:kiwi:2", v)
-	_, err = r.Run(ctx, "touch", "kiwi", 2)
+	_, err = r.Untyped().Run(ctx, "touch", "kiwi", 2)
 	require.ErrorIs(t, err, ring.ErrNoExpiry, "the ring has no expiry")
-	_, err = r.Run(ctx, "delete", "kiwi", 2)
+	_, err = r.Untyped().Run(ctx, "delete", "kiwi", 2)
 	require.NoError(t, err)
-	v, err = r.Run(ctx, "has", "kiwi", 2)
+	v, err = r.Untyped().Run(ctx, "has", "kiwi", 2)
 	require.NoError(t, err)
 	require.Equal(t, false, v)
-	v, err = r.Run(ctx, "update", "kiwi", 2)
+	v, err = r.Untyped().Run(ctx, "update", "kiwi", 2)
 	require.NoError(t, err)
 	require.Equal(t, "kiwix2", v)
-	v, err = r.Run(ctx, "execute", "kiwi", 5)
+	v, err = r.Untyped().Run(ctx, "execute", "kiwi", 5)
 	require.NoError(t, err)
 	require.Equal(t, "kiwix5", v)
 
-	_, err = r.Run(ctx, "frobnicate", "kiwi", 2)
+	_, err = r.Untyped().Run(ctx, "frobnicate", "kiwi", 2)
 	require.ErrorContains(t, err, `unknown sub-function "frobnicate"`)
 
 	// Wrong argument types and counts are errors naming position and types.
@@ -212,7 +212,7 @@ func TestRunAndUntyped(t *testing.T) {
 	require.ErrorContains(t, err, "parameter 2: got nil, want string")
 	err = u.Set(ctx, 42, "kiwi", 2)
 	require.ErrorContains(t, err, "set: value is int, want string")
-	_, err = r.Run(ctx, "set")
+	_, err = r.Untyped().Run(ctx, "set")
 	require.ErrorContains(t, err, "want the value first")
 
 	// The untyped view shares keys and entries with the typed ring.
@@ -261,14 +261,14 @@ func TestNewAnyShape(t *testing.T) {
 	require.Equal(t, 3, out)
 
 	// Bulk forms of the untyped view.
-	vals, err := m.GetOrUpdateMany(ctx, []any{1, 1}, []any{2, 2})
+	vals, err := m.Many().GetOrUpdate(ctx, [][]any{{1, 1}, {2, 2}})
 	require.NoError(t, err)
 	require.Equal(t, []any{2, 4}, vals)
-	got, found2, err := m.GetMany(ctx, []any{1, 1}, []any{9, 9})
+	got, found2, err := m.Many().Get(ctx, [][]any{{1, 1}, {9, 9}})
 	require.NoError(t, err)
 	require.Equal(t, []bool{true, false}, found2)
 	require.Equal(t, 2, got[0])
-	_, _, err = m.GetMany(ctx, []any{1})
+	_, _, err = m.Many().Get(ctx, [][]any{{1}})
 	require.ErrorContains(t, err, "argument set 0")
 }
 
@@ -282,48 +282,48 @@ func TestBulk(t *testing.T) {
 	type A = ring.Args2[string, int]
 	args := []A{{"a", 1}, {"b", 2}, {"c", 3}}
 
-	keys, err := r.KeyMany(args)
+	keys, err := r.Many().Key(args)
 	require.NoError(t, err)
 	require.Equal(t, []string{"b:a:1", "b:b:2", "b:c:3"}, keys)
 
-	require.NoError(t, r.SetMany(ctx, []string{"A", "B"}, args[:2]))
-	require.ErrorContains(t, r.SetMany(ctx, []string{"A"}, args), "1 values for 3 argument sets")
+	require.NoError(t, r.Many().Set(ctx, []string{"A", "B"}, args[:2]))
+	require.ErrorContains(t, r.Many().Set(ctx, []string{"A"}, args), "1 values for 3 argument sets")
 
-	vals, found, err := r.GetMany(ctx, args)
+	vals, found, err := r.Many().Get(ctx, args)
 	require.NoError(t, err)
 	require.Equal(t, []string{"A", "B", ""}, vals)
 	require.Equal(t, []bool{true, true, false}, found)
 
-	// GetOrUpdateMany: one bulk read, runs only the misses, each distinct
+	// Many().GetOrUpdate: one bulk read, runs only the misses, each distinct
 	// miss once.
 	store.gets.Store(0)
 	store.bulks.Store(0)
 	withDup := append(args, A{"d", 4}, A{"d", 4}, A{"fail", 1})
-	vals, err = r.GetOrUpdateMany(ctx, withDup)
+	vals, err = r.Many().GetOrUpdate(ctx, withDup)
 	require.ErrorContains(t, err, `argument set 5: no price for "fail"`)
 	require.Equal(t, []string{"A", "B", "cx3", "dx4", "dx4", ""}, vals)
 	require.EqualValues(t, 3, runs.get(), "c, d and fail ran once each")
 	require.EqualValues(t, 1, store.bulks.Load())
 	require.EqualValues(t, 0, store.gets.Load())
 
-	has, err := r.HasMany(ctx, withDup)
+	has, err := r.Many().Has(ctx, withDup)
 	require.NoError(t, err)
 	require.Equal(t, []bool{true, true, true, true, true, false}, has)
 
-	vals, err = r.UpdateMany(ctx, args)
+	vals, err = r.Many().Update(ctx, args)
 	require.NoError(t, err)
 	require.Equal(t, []string{"ax1", "bx2", "cx3"}, vals)
 	require.EqualValues(t, 6, runs.get())
 
-	vals, err = r.ExecuteMany(ctx, []A{{"z", 9}})
+	vals, err = r.Many().Execute(ctx, []A{{"z", 9}})
 	require.NoError(t, err)
 	require.Equal(t, []string{"zx9"}, vals)
 	ok, _ := r.Has(ctx, "z", 9)
 	require.False(t, ok)
 
-	require.ErrorIs(t, r.TouchMany(ctx, args), ring.ErrNoExpiry, "the ring has no expiry")
-	require.NoError(t, r.DeleteMany(ctx, args))
-	has, err = r.HasMany(ctx, args)
+	require.ErrorIs(t, r.Many().Touch(ctx, args), ring.ErrNoExpiry, "the ring has no expiry")
+	require.NoError(t, r.Many().Delete(ctx, args))
+	has, err = r.Many().Has(ctx, args)
 	require.NoError(t, err)
 	require.Equal(t, []bool{false, false, false}, has)
 }
@@ -350,7 +350,7 @@ func TestFailOpen(t *testing.T) {
 	require.ErrorIs(t, r.Set(ctx, "v", "x", 1), errDown)
 	_, err = r.Update(ctx, "x", 1)
 	require.ErrorIs(t, err, errDown)
-	vals, err := r.GetOrUpdateMany(ctx, []ring.Args2[string, int]{{"x", 1}})
+	vals, err := r.Many().GetOrUpdate(ctx, []ring.Args2[string, int]{{"x", 1}})
 	require.NoError(t, err)
 	require.Equal(t, []string{"xx1"}, vals)
 
@@ -385,20 +385,20 @@ func TestCorruptBytesAreAMiss(t *testing.T) {
 	require.EqualValues(t, 3, runs.get())
 	require.Contains(t, ev.ops(), "decode")
 	// Decode of junk through the ring is an error, not a panic.
-	_, err = r.Decode([]byte("\x01\x02"))
+	_, err = r.Cache().Decode([]byte("\x01\x02"))
 	require.Error(t, err)
-	b, err := r.Encode("hello")
+	b, err := r.Cache().Encode("hello")
 	require.NoError(t, err)
-	s, err := r.Decode(b)
+	s, err := r.Cache().Decode(b)
 	require.NoError(t, err)
 	require.Equal(t, "hello", s)
 }
 
 func TestEncodeWithoutCoder(t *testing.T) {
 	r := ring.Must(ring.Func1(func(ctx context.Context, a int) (int, error) { return a, nil }))
-	_, err := r.Encode(1)
+	_, err := r.Cache().Encode(1)
 	require.ErrorContains(t, err, "no coder configured")
-	_, err = r.Decode(nil)
+	_, err = r.Cache().Decode(nil)
 	require.ErrorContains(t, err, "no coder configured")
 }
 
@@ -415,7 +415,7 @@ func TestCoderFuncs(t *testing.T) {
 		})))
 	_, err := r.Call(ctx, 1)
 	require.NoError(t, err)
-	raw, found, err := r.Storage().Get(ctx, mustKey(t, r, 1))
+	raw, found, err := r.Cache().Storage().Get(ctx, mustKey(t, r, 1))
 	require.NoError(t, err)
 	require.True(t, found)
 	require.Equal(t, []byte("<v>"), raw)
@@ -442,11 +442,11 @@ func TestOptions(t *testing.T) {
 	r := ring.Must(ring.Func2(fn, preset))
 	k, _ := r.Key("a", 1)
 	require.Equal(t, "team:a:1", k)
-	require.Equal(t, "dict", r.Storage().Name())
+	require.Equal(t, "dict", r.Cache().Storage().Name())
 	r = ring.Must(ring.Func2(fn, preset, ring.KeyPrefix("mine"), ring.LRU(8)))
 	k, _ = r.Key("a", 1)
 	require.Equal(t, "mine:a:1", k)
-	require.Equal(t, "lru", r.Storage().Name())
+	require.Equal(t, "lru", r.Cache().Storage().Name())
 	require.Equal(t, `Preset(Dict(), KeyPrefix("team"), Expire(1m0s))`, preset.String())
 
 	// Each ring built from a preset gets its own in-process store.
@@ -502,7 +502,7 @@ func TestTTLFuncExcludeIfNotExists(t *testing.T) {
 	_, _ = r.Call(ctx, "long", 1)
 	_, _ = r.Call(ctx, "skip", 1)
 	clk.Add(2 * time.Second)
-	has, err := r.HasMany(ctx, []ring.Args2[string, int]{{"short", 1}, {"long", 1}, {"skip", 1}})
+	has, err := r.Many().Has(ctx, []ring.Args2[string, int]{{"short", 1}, {"long", 1}, {"skip", 1}})
 	require.NoError(t, err)
 	require.Equal(t, []bool{false, true, false}, has)
 
@@ -558,7 +558,7 @@ func TestCoderChains(t *testing.T) {
 		}
 		require.EqualValues(t, 1, runs.get(), name)
 		key, _ := r.Key("plum", 2)
-		raw, found, err := r.Storage().Get(ctx, key)
+		raw, found, err := r.Cache().Storage().Get(ctx, key)
 		require.NoError(t, err)
 		require.True(t, found)
 		require.IsType(t, []byte{}, raw, "a coder makes an in-process ring store encoded bytes")

@@ -150,13 +150,13 @@ var fillRaces = []fillRace{
 		return err
 	}, "run2"},
 	{"DeleteMany", func(ctx context.Context, r *ring.Ring1[int, string], k int) error {
-		return r.DeleteMany(ctx, []int{k, k + 1})
+		return r.Many().Delete(ctx, []int{k, k + 1})
 	}, ""},
 	{"SetMany", func(ctx context.Context, r *ring.Ring1[int, string], k int) error {
-		return r.SetMany(ctx, []string{"set", "other"}, []int{k, k + 1})
+		return r.Many().Set(ctx, []string{"set", "other"}, []int{k, k + 1})
 	}, "set"},
 	{"UpdateMany", func(ctx context.Context, r *ring.Ring1[int, string], k int) error {
-		_, err := r.UpdateMany(ctx, []int{k})
+		_, err := r.Many().Update(ctx, []int{k})
 		return err
 	}, "run2"},
 }
@@ -199,7 +199,7 @@ var clearRace = fillRace{"Cache.Clear", func(ctx context.Context, r *ring.Ring1[
 // started before it, iterations times, releasing the fill at a random point
 // around the write, and checks that the storage ends with the write's state
 // and that the fill's callers still get the fill's result. fill starts the
-// fill (Call or GetOrUpdateMany).
+// fill (Call or Many().GetOrUpdate).
 func raceFills(t *testing.T, races []fillRace, iterations int, opts func(i int) []ring.Option,
 	fill func(ctx context.Context, r *ring.Ring1[int, string], k int) (string, error)) {
 	ctx := context.Background()
@@ -264,7 +264,7 @@ func callFill(ctx context.Context, r *ring.Ring1[int, string], k int) (string, e
 }
 
 func bulkFill(ctx context.Context, r *ring.Ring1[int, string], k int) (string, error) {
-	vs, err := r.GetOrUpdateMany(ctx, []int{k})
+	vs, err := r.Many().GetOrUpdate(ctx, []int{k})
 	if err != nil {
 		return "", err
 	}
@@ -369,7 +369,7 @@ func TestCallAfterWriteDoesNotJoinOlderFlight(t *testing.T) {
 	require.Equal(t, "set", v)
 }
 
-// GetOrUpdateMany runs its misses concurrently, at most BulkConcurrency at
+// Many().GetOrUpdate runs its misses concurrently, at most BulkConcurrency at
 // once.
 func TestGetOrUpdateManyBound(t *testing.T) {
 	ctx := context.Background()
@@ -403,7 +403,7 @@ func TestGetOrUpdateManyBound(t *testing.T) {
 	for i := range keys {
 		keys[i] = i
 	}
-	vs, err := r.GetOrUpdateMany(ctx, keys)
+	vs, err := r.Many().GetOrUpdate(ctx, keys)
 	require.NoError(t, err)
 	for i, v := range vs {
 		require.Equal(t, i*10, v)
@@ -416,7 +416,7 @@ func TestGetOrUpdateManyBound(t *testing.T) {
 	require.ErrorContains(t, err, "option BulkConcurrency does not apply to a Cache")
 }
 
-// One execution per key across GetOrUpdateMany and concurrent Calls of the
+// One execution per key across Many().GetOrUpdate and concurrent Calls of the
 // same keys, started at random moments around it.
 func TestGetOrUpdateManyOneExecutionPerKey(t *testing.T) {
 	ctx := context.Background()
@@ -447,7 +447,7 @@ func TestGetOrUpdateManyOneExecutionPerKey(t *testing.T) {
 				}
 			}()
 		}
-		vs, err := r.GetOrUpdateMany(ctx, keys)
+		vs, err := r.Many().GetOrUpdate(ctx, keys)
 		require.NoError(t, err)
 		for i, v := range vs {
 			require.Equal(t, i*10, v)
@@ -474,12 +474,12 @@ func TestGetOrUpdateManyPanic(t *testing.T) {
 		require.True(t, ok)
 		require.Equal(t, "three", pe.Value)
 	}()
-	_, _ = r.GetOrUpdateMany(context.Background(), []int{1, 2, 3, 4, 5, 6})
-	t.Fatal("GetOrUpdateMany returned")
+	_, _ = r.Many().GetOrUpdate(context.Background(), []int{1, 2, 3, 4, 5, 6})
+	t.Fatal("Many().GetOrUpdate returned")
 }
 
 // BenchmarkGetOrUpdateManyMisses measures the case: 20 misses of a
-// 50 ms function in one GetOrUpdateMany. Expect about ceil(20/bound) times
+// 50 ms function in one Many().GetOrUpdate. Expect about ceil(20/bound) times
 // 50 ms (before this change: 20 times, 1 s).
 //
 //	go test -run '^$' -bench GetOrUpdateManyMisses -benchtime 5x .
@@ -495,7 +495,7 @@ func BenchmarkGetOrUpdateManyMisses(b *testing.B) {
 				keys[i] = i
 			}
 			for b.Loop() {
-				if _, err := r.GetOrUpdateMany(context.Background(), keys); err != nil {
+				if _, err := r.Many().GetOrUpdate(context.Background(), keys); err != nil {
 					b.Fatal(err)
 				}
 			}

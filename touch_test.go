@@ -14,7 +14,7 @@ import (
 	"github.com/ringcache/ring/backends/redisstore"
 )
 
-// Touch and TouchMany on a ring without an expiry are an error wrapping
+// Touch and Many().Touch on a ring without an expiry are an error wrapping
 // ErrNoExpiry on every backend, and leave the entry as it is.
 func TestTouchWithoutExpiry(t *testing.T) {
 	ctx := context.Background()
@@ -45,7 +45,7 @@ func TestTouchWithoutExpiry(t *testing.T) {
 			require.ErrorIs(t, err, ring.ErrNoExpiry)
 			require.ErrorContains(t, err, "ring: ")
 			require.ErrorContains(t, err, "touch: the ring has no expiry")
-			require.ErrorIs(t, r.TouchMany(ctx, []int{1, 2}), ring.ErrNoExpiry)
+			require.ErrorIs(t, r.Many().Touch(ctx, []int{1, 2}), ring.ErrNoExpiry)
 			if name != "dummy" {
 				v, found, err := r.Get(ctx, 1)
 				require.NoError(t, err)
@@ -72,7 +72,7 @@ func TestTouchWithoutExpiryKeepsRedisTTL(t *testing.T) {
 	t.Cleanup(func() { rdb.Del(context.Background(), key) })
 	require.NoError(t, rdb.Expire(ctx, key, time.Hour).Err())
 	require.ErrorIs(t, r.Touch(ctx, 1), ring.ErrNoExpiry)
-	require.ErrorIs(t, r.TouchMany(ctx, []int{1}), ring.ErrNoExpiry)
+	require.ErrorIs(t, r.Many().Touch(ctx, []int{1}), ring.ErrNoExpiry)
 	ttl, err := rdb.TTL(ctx, key).Result()
 	require.NoError(t, err)
 	require.Greater(t, ttl, 59*time.Minute, "the time-to-live set through the client is kept")
@@ -93,5 +93,5 @@ func TestTouchWithoutExpiryCustomStrategy(t *testing.T) {
 	r := ring.Must(ring.Func1(func(ctx context.Context, k int) (string, error) { return "v", nil },
 		ring.WithStrategy(backupCopy{})))
 	require.ErrorIs(t, r.Touch(context.Background(), 1), ring.ErrNoExpiry)
-	require.ErrorIs(t, r.TouchMany(context.Background(), []int{1, 2}), ring.ErrNoExpiry)
+	require.ErrorIs(t, r.Many().Touch(context.Background(), []int{1, 2}), ring.ErrNoExpiry)
 }

@@ -2,1316 +2,410 @@
 
 package ring
 
-import (
-	"context"
-
-	"github.com/ringcache/ring/backends"
-)
-
-// Ring0 is a cached function of a context alone (one entry). Build it with Func0.
-type Ring0[R any] struct {
-	c *core[struct{}, R]
-}
-
-// Call is the cached function: it returns the cached result, or runs the
-// function once across concurrent callers of the same key and caches its
-// result. Storage failures are reported to OnError, not returned.
-func (r *Ring0[R]) Call(ctx context.Context) (R, error) {
-	return r.c.call(ctx, struct{}{})
-}
-
-// Get returns the cached result without running the function; found is
-// false on a miss (a cached zero value is found).
-func (r *Ring0[R]) Get(ctx context.Context) (value R, found bool, err error) {
-	return r.c.get(ctx, struct{}{})
-}
-
-// Update runs the function and caches its result, replacing any entry.
-func (r *Ring0[R]) Update(ctx context.Context) (R, error) {
-	return r.c.update(ctx, struct{}{})
-}
-
-// GetOrUpdate returns the cached result or runs the function and caches it;
-// it is what Call does.
-func (r *Ring0[R]) GetOrUpdate(ctx context.Context) (R, error) {
-	return r.c.getOrUpdate(ctx, struct{}{})
-}
-
-// Set caches value as the result for the arguments.
-func (r *Ring0[R]) Set(ctx context.Context, value R) error {
-	return r.c.set(ctx, value, struct{}{})
-}
-
-// Delete removes the entry; an absent entry is not an error.
-func (r *Ring0[R]) Delete(ctx context.Context) error {
-	return r.c.delete(ctx, struct{}{})
-}
-
-// Has reports whether an entry (not expired) is cached.
-func (r *Ring0[R]) Has(ctx context.Context) (bool, error) {
-	return r.c.has(ctx, struct{}{})
-}
-
-// Touch resets the entry's expiry to the ring's Expire; on a ring without
-// one it returns an error wrapping ErrNoExpiry.
-func (r *Ring0[R]) Touch(ctx context.Context) error {
-	return r.c.touch(ctx, struct{}{})
-}
-
-// Execute runs the function without reading or writing the cache.
-func (r *Ring0[R]) Execute(ctx context.Context) (R, error) {
-	return r.c.execute(ctx, struct{}{})
-}
-
-// Key returns the key the backend stores the entry under.
-func (r *Ring0[R]) Key() (string, error) {
-	return r.c.key(struct{}{})
-}
-
-// Run runs the sub-function called name ("call", "get", "update",
-// "get_or_update", "set" (value first), "delete", "has", "touch",
-// "execute", "key") with untyped arguments checked against the signature.
-// A miss of "get" returns nil: use Get to tell it from a cached nil.
-func (r *Ring0[R]) Run(ctx context.Context, name string, args ...any) (any, error) {
-	return r.c.run(ctx, name, args)
-}
-
-// Encode encodes value with the ring's coder.
-func (r *Ring0[R]) Encode(value R) ([]byte, error) { return r.c.encode(value) }
-
-// Decode decodes data written by the ring's coder.
-func (r *Ring0[R]) Decode(data []byte) (R, error) { return r.c.decode(data) }
-
-// Storage returns the backend; its Raw method gives the client underneath.
-func (r *Ring0[R]) Storage() backends.Storage { return r.c.storage() }
-
-// Cache returns the typed low-level cache over this ring's entries: its
-// keys are the part of the ring's keys after the prefix and ':' (the key of
-// a ring without arguments is "").
-func (r *Ring0[R]) Cache() *Cache[R] { return r.c.cache() }
-
-// Untyped returns the ring's untyped view: every sub-function with
-// arguments as []any, checked at run time.
-func (r *Ring0[R]) Untyped() *Ring { return &Ring{c: r.c} }
-
-// Ring1 is a cached function of one argument (besides the context). Build it with Func1.
-type Ring1[A, R any] struct {
-	c *core[A, R]
-}
-
-// Call is the cached function: it returns the cached result, or runs the
-// function once across concurrent callers of the same key and caches its
-// result. Storage failures are reported to OnError, not returned.
-func (r *Ring1[A, R]) Call(ctx context.Context, a A) (R, error) {
-	return r.c.call(ctx, a)
-}
-
-// Get returns the cached result without running the function; found is
-// false on a miss (a cached zero value is found).
-func (r *Ring1[A, R]) Get(ctx context.Context, a A) (value R, found bool, err error) {
-	return r.c.get(ctx, a)
-}
-
-// Update runs the function and caches its result, replacing any entry.
-func (r *Ring1[A, R]) Update(ctx context.Context, a A) (R, error) {
-	return r.c.update(ctx, a)
-}
-
-// GetOrUpdate returns the cached result or runs the function and caches it;
-// it is what Call does.
-func (r *Ring1[A, R]) GetOrUpdate(ctx context.Context, a A) (R, error) {
-	return r.c.getOrUpdate(ctx, a)
-}
-
-// Set caches value as the result for the arguments.
-func (r *Ring1[A, R]) Set(ctx context.Context, value R, a A) error {
-	return r.c.set(ctx, value, a)
-}
-
-// Delete removes the entry; an absent entry is not an error.
-func (r *Ring1[A, R]) Delete(ctx context.Context, a A) error {
-	return r.c.delete(ctx, a)
-}
-
-// Has reports whether an entry (not expired) is cached.
-func (r *Ring1[A, R]) Has(ctx context.Context, a A) (bool, error) {
-	return r.c.has(ctx, a)
-}
-
-// Touch resets the entry's expiry to the ring's Expire; on a ring without
-// one it returns an error wrapping ErrNoExpiry.
-func (r *Ring1[A, R]) Touch(ctx context.Context, a A) error {
-	return r.c.touch(ctx, a)
-}
-
-// Execute runs the function without reading or writing the cache.
-func (r *Ring1[A, R]) Execute(ctx context.Context, a A) (R, error) {
-	return r.c.execute(ctx, a)
-}
-
-// Key returns the key the backend stores the entry under.
-func (r *Ring1[A, R]) Key(a A) (string, error) {
-	return r.c.key(a)
-}
-
-// Run runs the sub-function called name ("call", "get", "update",
-// "get_or_update", "set" (value first), "delete", "has", "touch",
-// "execute", "key") with untyped arguments checked against the signature.
-// A miss of "get" returns nil: use Get to tell it from a cached nil.
-func (r *Ring1[A, R]) Run(ctx context.Context, name string, args ...any) (any, error) {
-	return r.c.run(ctx, name, args)
-}
-
-// Encode encodes value with the ring's coder.
-func (r *Ring1[A, R]) Encode(value R) ([]byte, error) { return r.c.encode(value) }
-
-// Decode decodes data written by the ring's coder.
-func (r *Ring1[A, R]) Decode(data []byte) (R, error) { return r.c.decode(data) }
-
-// Storage returns the backend; its Raw method gives the client underneath.
-func (r *Ring1[A, R]) Storage() backends.Storage { return r.c.storage() }
-
-// Cache returns the typed low-level cache over this ring's entries: its
-// keys are the part of the ring's keys after the prefix and ':' (the key of
-// a ring without arguments is "").
-func (r *Ring1[A, R]) Cache() *Cache[R] { return r.c.cache() }
-
-// Untyped returns the ring's untyped view: every sub-function with
-// arguments as []any, checked at run time.
-func (r *Ring1[A, R]) Untyped() *Ring { return &Ring{c: r.c} }
-
-// KeyMany returns the backend key of each argument set.
-func (r *Ring1[A, R]) KeyMany(args []A) ([]string, error) {
-	return r.c.keyMany(args)
-}
-
-// ExecuteMany runs the function for each argument set, without the cache.
-// Errors are joined, each naming its argument set.
-func (r *Ring1[A, R]) ExecuteMany(ctx context.Context, args []A) ([]R, error) {
-	return r.c.executeMany(ctx, args)
-}
-
-// GetMany reads every entry in one round trip where the backend can.
-func (r *Ring1[A, R]) GetMany(ctx context.Context, args []A) (values []R, found []bool, err error) {
-	return r.c.getMany(ctx, args)
-}
-
-// UpdateMany runs the function for each argument set (at most
-// BulkConcurrency at once) and writes the results in one round trip where
-// the backend can.
-func (r *Ring1[A, R]) UpdateMany(ctx context.Context, args []A) ([]R, error) {
-	return r.c.updateMany(ctx, args)
-}
-
-// GetOrUpdateMany reads every entry in one round trip and runs the function
-// for the misses only, at most BulkConcurrency at once, each inside its
-// key's single flight as Call does, writing its result before the flight
-// ends. Like Call, it reports storage failures to OnError instead of
-// returning them.
-func (r *Ring1[A, R]) GetOrUpdateMany(ctx context.Context, args []A) ([]R, error) {
-	return r.c.getOrUpdateMany(ctx, args)
-}
-
-// SetMany caches values[i] as the result for args[i].
-func (r *Ring1[A, R]) SetMany(ctx context.Context, values []R, args []A) error {
-	return r.c.setMany(ctx, values, args)
-}
-
-// DeleteMany removes the entries.
-func (r *Ring1[A, R]) DeleteMany(ctx context.Context, args []A) error {
-	return r.c.deleteMany(ctx, args)
-}
-
-// HasMany reports for each argument set whether an entry is cached.
-func (r *Ring1[A, R]) HasMany(ctx context.Context, args []A) ([]bool, error) {
-	return r.c.hasMany(ctx, args)
-}
-
-// TouchMany resets the expiry of the entries; on a ring without an expiry
-// it returns an error wrapping ErrNoExpiry.
-func (r *Ring1[A, R]) TouchMany(ctx context.Context, args []A) error {
-	return r.c.touchMany(ctx, args)
-}
-
-// Ring2 is a cached function of two arguments (besides the context). Build it with Func2.
-type Ring2[A, B, R any] struct {
-	c *core[Args2[A, B], R]
-}
-
-// Call is the cached function: it returns the cached result, or runs the
-// function once across concurrent callers of the same key and caches its
-// result. Storage failures are reported to OnError, not returned.
-func (r *Ring2[A, B, R]) Call(ctx context.Context, a A, b B) (R, error) {
-	return r.c.call(ctx, Args2[A, B]{a, b})
-}
-
-// Get returns the cached result without running the function; found is
-// false on a miss (a cached zero value is found).
-func (r *Ring2[A, B, R]) Get(ctx context.Context, a A, b B) (value R, found bool, err error) {
-	return r.c.get(ctx, Args2[A, B]{a, b})
-}
-
-// Update runs the function and caches its result, replacing any entry.
-func (r *Ring2[A, B, R]) Update(ctx context.Context, a A, b B) (R, error) {
-	return r.c.update(ctx, Args2[A, B]{a, b})
-}
-
-// GetOrUpdate returns the cached result or runs the function and caches it;
-// it is what Call does.
-func (r *Ring2[A, B, R]) GetOrUpdate(ctx context.Context, a A, b B) (R, error) {
-	return r.c.getOrUpdate(ctx, Args2[A, B]{a, b})
-}
-
-// Set caches value as the result for the arguments.
-func (r *Ring2[A, B, R]) Set(ctx context.Context, value R, a A, b B) error {
-	return r.c.set(ctx, value, Args2[A, B]{a, b})
-}
-
-// Delete removes the entry; an absent entry is not an error.
-func (r *Ring2[A, B, R]) Delete(ctx context.Context, a A, b B) error {
-	return r.c.delete(ctx, Args2[A, B]{a, b})
-}
-
-// Has reports whether an entry (not expired) is cached.
-func (r *Ring2[A, B, R]) Has(ctx context.Context, a A, b B) (bool, error) {
-	return r.c.has(ctx, Args2[A, B]{a, b})
-}
-
-// Touch resets the entry's expiry to the ring's Expire; on a ring without
-// one it returns an error wrapping ErrNoExpiry.
-func (r *Ring2[A, B, R]) Touch(ctx context.Context, a A, b B) error {
-	return r.c.touch(ctx, Args2[A, B]{a, b})
-}
-
-// Execute runs the function without reading or writing the cache.
-func (r *Ring2[A, B, R]) Execute(ctx context.Context, a A, b B) (R, error) {
-	return r.c.execute(ctx, Args2[A, B]{a, b})
-}
-
-// Key returns the key the backend stores the entry under.
-func (r *Ring2[A, B, R]) Key(a A, b B) (string, error) {
-	return r.c.key(Args2[A, B]{a, b})
-}
-
-// Run runs the sub-function called name ("call", "get", "update",
-// "get_or_update", "set" (value first), "delete", "has", "touch",
-// "execute", "key") with untyped arguments checked against the signature.
-// A miss of "get" returns nil: use Get to tell it from a cached nil.
-func (r *Ring2[A, B, R]) Run(ctx context.Context, name string, args ...any) (any, error) {
-	return r.c.run(ctx, name, args)
-}
-
-// Encode encodes value with the ring's coder.
-func (r *Ring2[A, B, R]) Encode(value R) ([]byte, error) { return r.c.encode(value) }
-
-// Decode decodes data written by the ring's coder.
-func (r *Ring2[A, B, R]) Decode(data []byte) (R, error) { return r.c.decode(data) }
-
-// Storage returns the backend; its Raw method gives the client underneath.
-func (r *Ring2[A, B, R]) Storage() backends.Storage { return r.c.storage() }
-
-// Cache returns the typed low-level cache over this ring's entries: its
-// keys are the part of the ring's keys after the prefix and ':' (the key of
-// a ring without arguments is "").
-func (r *Ring2[A, B, R]) Cache() *Cache[R] { return r.c.cache() }
-
-// Untyped returns the ring's untyped view: every sub-function with
-// arguments as []any, checked at run time.
-func (r *Ring2[A, B, R]) Untyped() *Ring { return &Ring{c: r.c} }
-
-// KeyMany returns the backend key of each argument set.
-func (r *Ring2[A, B, R]) KeyMany(args []Args2[A, B]) ([]string, error) {
-	return r.c.keyMany(args)
-}
-
-// ExecuteMany runs the function for each argument set, without the cache.
-// Errors are joined, each naming its argument set.
-func (r *Ring2[A, B, R]) ExecuteMany(ctx context.Context, args []Args2[A, B]) ([]R, error) {
-	return r.c.executeMany(ctx, args)
-}
-
-// GetMany reads every entry in one round trip where the backend can.
-func (r *Ring2[A, B, R]) GetMany(ctx context.Context, args []Args2[A, B]) (values []R, found []bool, err error) {
-	return r.c.getMany(ctx, args)
-}
-
-// UpdateMany runs the function for each argument set (at most
-// BulkConcurrency at once) and writes the results in one round trip where
-// the backend can.
-func (r *Ring2[A, B, R]) UpdateMany(ctx context.Context, args []Args2[A, B]) ([]R, error) {
-	return r.c.updateMany(ctx, args)
-}
-
-// GetOrUpdateMany reads every entry in one round trip and runs the function
-// for the misses only, at most BulkConcurrency at once, each inside its
-// key's single flight as Call does, writing its result before the flight
-// ends. Like Call, it reports storage failures to OnError instead of
-// returning them.
-func (r *Ring2[A, B, R]) GetOrUpdateMany(ctx context.Context, args []Args2[A, B]) ([]R, error) {
-	return r.c.getOrUpdateMany(ctx, args)
-}
-
-// SetMany caches values[i] as the result for args[i].
-func (r *Ring2[A, B, R]) SetMany(ctx context.Context, values []R, args []Args2[A, B]) error {
-	return r.c.setMany(ctx, values, args)
-}
-
-// DeleteMany removes the entries.
-func (r *Ring2[A, B, R]) DeleteMany(ctx context.Context, args []Args2[A, B]) error {
-	return r.c.deleteMany(ctx, args)
-}
-
-// HasMany reports for each argument set whether an entry is cached.
-func (r *Ring2[A, B, R]) HasMany(ctx context.Context, args []Args2[A, B]) ([]bool, error) {
-	return r.c.hasMany(ctx, args)
-}
-
-// TouchMany resets the expiry of the entries; on a ring without an expiry
-// it returns an error wrapping ErrNoExpiry.
-func (r *Ring2[A, B, R]) TouchMany(ctx context.Context, args []Args2[A, B]) error {
-	return r.c.touchMany(ctx, args)
-}
-
-// Ring3 is a cached function of three arguments (besides the context). Build it with Func3.
-type Ring3[A, B, C, R any] struct {
-	c *core[Args3[A, B, C], R]
-}
-
-// Call is the cached function: it returns the cached result, or runs the
-// function once across concurrent callers of the same key and caches its
-// result. Storage failures are reported to OnError, not returned.
-func (r *Ring3[A, B, C, R]) Call(ctx context.Context, a A, b B, c C) (R, error) {
-	return r.c.call(ctx, Args3[A, B, C]{a, b, c})
-}
-
-// Get returns the cached result without running the function; found is
-// false on a miss (a cached zero value is found).
-func (r *Ring3[A, B, C, R]) Get(ctx context.Context, a A, b B, c C) (value R, found bool, err error) {
-	return r.c.get(ctx, Args3[A, B, C]{a, b, c})
-}
-
-// Update runs the function and caches its result, replacing any entry.
-func (r *Ring3[A, B, C, R]) Update(ctx context.Context, a A, b B, c C) (R, error) {
-	return r.c.update(ctx, Args3[A, B, C]{a, b, c})
-}
-
-// GetOrUpdate returns the cached result or runs the function and caches it;
-// it is what Call does.
-func (r *Ring3[A, B, C, R]) GetOrUpdate(ctx context.Context, a A, b B, c C) (R, error) {
-	return r.c.getOrUpdate(ctx, Args3[A, B, C]{a, b, c})
-}
-
-// Set caches value as the result for the arguments.
-func (r *Ring3[A, B, C, R]) Set(ctx context.Context, value R, a A, b B, c C) error {
-	return r.c.set(ctx, value, Args3[A, B, C]{a, b, c})
-}
-
-// Delete removes the entry; an absent entry is not an error.
-func (r *Ring3[A, B, C, R]) Delete(ctx context.Context, a A, b B, c C) error {
-	return r.c.delete(ctx, Args3[A, B, C]{a, b, c})
-}
-
-// Has reports whether an entry (not expired) is cached.
-func (r *Ring3[A, B, C, R]) Has(ctx context.Context, a A, b B, c C) (bool, error) {
-	return r.c.has(ctx, Args3[A, B, C]{a, b, c})
-}
-
-// Touch resets the entry's expiry to the ring's Expire; on a ring without
-// one it returns an error wrapping ErrNoExpiry.
-func (r *Ring3[A, B, C, R]) Touch(ctx context.Context, a A, b B, c C) error {
-	return r.c.touch(ctx, Args3[A, B, C]{a, b, c})
-}
-
-// Execute runs the function without reading or writing the cache.
-func (r *Ring3[A, B, C, R]) Execute(ctx context.Context, a A, b B, c C) (R, error) {
-	return r.c.execute(ctx, Args3[A, B, C]{a, b, c})
-}
-
-// Key returns the key the backend stores the entry under.
-func (r *Ring3[A, B, C, R]) Key(a A, b B, c C) (string, error) {
-	return r.c.key(Args3[A, B, C]{a, b, c})
-}
-
-// Run runs the sub-function called name ("call", "get", "update",
-// "get_or_update", "set" (value first), "delete", "has", "touch",
-// "execute", "key") with untyped arguments checked against the signature.
-// A miss of "get" returns nil: use Get to tell it from a cached nil.
-func (r *Ring3[A, B, C, R]) Run(ctx context.Context, name string, args ...any) (any, error) {
-	return r.c.run(ctx, name, args)
-}
-
-// Encode encodes value with the ring's coder.
-func (r *Ring3[A, B, C, R]) Encode(value R) ([]byte, error) { return r.c.encode(value) }
-
-// Decode decodes data written by the ring's coder.
-func (r *Ring3[A, B, C, R]) Decode(data []byte) (R, error) { return r.c.decode(data) }
-
-// Storage returns the backend; its Raw method gives the client underneath.
-func (r *Ring3[A, B, C, R]) Storage() backends.Storage { return r.c.storage() }
-
-// Cache returns the typed low-level cache over this ring's entries: its
-// keys are the part of the ring's keys after the prefix and ':' (the key of
-// a ring without arguments is "").
-func (r *Ring3[A, B, C, R]) Cache() *Cache[R] { return r.c.cache() }
-
-// Untyped returns the ring's untyped view: every sub-function with
-// arguments as []any, checked at run time.
-func (r *Ring3[A, B, C, R]) Untyped() *Ring { return &Ring{c: r.c} }
-
-// KeyMany returns the backend key of each argument set.
-func (r *Ring3[A, B, C, R]) KeyMany(args []Args3[A, B, C]) ([]string, error) {
-	return r.c.keyMany(args)
-}
-
-// ExecuteMany runs the function for each argument set, without the cache.
-// Errors are joined, each naming its argument set.
-func (r *Ring3[A, B, C, R]) ExecuteMany(ctx context.Context, args []Args3[A, B, C]) ([]R, error) {
-	return r.c.executeMany(ctx, args)
-}
-
-// GetMany reads every entry in one round trip where the backend can.
-func (r *Ring3[A, B, C, R]) GetMany(ctx context.Context, args []Args3[A, B, C]) (values []R, found []bool, err error) {
-	return r.c.getMany(ctx, args)
-}
-
-// UpdateMany runs the function for each argument set (at most
-// BulkConcurrency at once) and writes the results in one round trip where
-// the backend can.
-func (r *Ring3[A, B, C, R]) UpdateMany(ctx context.Context, args []Args3[A, B, C]) ([]R, error) {
-	return r.c.updateMany(ctx, args)
-}
-
-// GetOrUpdateMany reads every entry in one round trip and runs the function
-// for the misses only, at most BulkConcurrency at once, each inside its
-// key's single flight as Call does, writing its result before the flight
-// ends. Like Call, it reports storage failures to OnError instead of
-// returning them.
-func (r *Ring3[A, B, C, R]) GetOrUpdateMany(ctx context.Context, args []Args3[A, B, C]) ([]R, error) {
-	return r.c.getOrUpdateMany(ctx, args)
-}
-
-// SetMany caches values[i] as the result for args[i].
-func (r *Ring3[A, B, C, R]) SetMany(ctx context.Context, values []R, args []Args3[A, B, C]) error {
-	return r.c.setMany(ctx, values, args)
-}
-
-// DeleteMany removes the entries.
-func (r *Ring3[A, B, C, R]) DeleteMany(ctx context.Context, args []Args3[A, B, C]) error {
-	return r.c.deleteMany(ctx, args)
-}
-
-// HasMany reports for each argument set whether an entry is cached.
-func (r *Ring3[A, B, C, R]) HasMany(ctx context.Context, args []Args3[A, B, C]) ([]bool, error) {
-	return r.c.hasMany(ctx, args)
-}
-
-// TouchMany resets the expiry of the entries; on a ring without an expiry
-// it returns an error wrapping ErrNoExpiry.
-func (r *Ring3[A, B, C, R]) TouchMany(ctx context.Context, args []Args3[A, B, C]) error {
-	return r.c.touchMany(ctx, args)
-}
-
-// MethodRing0 is a cached method (or property) of the receiver alone, keyed by the receiver's RingKey() (or, for Class0, its type name). Build it with Method0, Property or Class0; Bind gives the per-receiver wire. Its bulk forms take receivers.
-type MethodRing0[T, R any] struct {
-	c *core[T, R]
-}
-
-// Bind returns the wire of recv: the sub-functions of this ring for one
-// receiver. It does not allocate.
-func (r *MethodRing0[T, R]) Bind(recv T) Wire0[T, R] {
-	return Wire0[T, R]{c: r.c, recv: recv}
-}
-
-// Call is the cached function: it returns the cached result, or runs the
-// function once across concurrent callers of the same key and caches its
-// result. Storage failures are reported to OnError, not returned.
-func (r *MethodRing0[T, R]) Call(recv T, ctx context.Context) (R, error) {
-	return r.c.call(ctx, recv)
-}
-
-// Get returns the cached result without running the function; found is
-// false on a miss (a cached zero value is found).
-func (r *MethodRing0[T, R]) Get(recv T, ctx context.Context) (value R, found bool, err error) {
-	return r.c.get(ctx, recv)
-}
-
-// Update runs the function and caches its result, replacing any entry.
-func (r *MethodRing0[T, R]) Update(recv T, ctx context.Context) (R, error) {
-	return r.c.update(ctx, recv)
-}
-
-// GetOrUpdate returns the cached result or runs the function and caches it;
-// it is what Call does.
-func (r *MethodRing0[T, R]) GetOrUpdate(recv T, ctx context.Context) (R, error) {
-	return r.c.getOrUpdate(ctx, recv)
-}
-
-// Set caches value as the result for the arguments.
-func (r *MethodRing0[T, R]) Set(recv T, ctx context.Context, value R) error {
-	return r.c.set(ctx, value, recv)
-}
-
-// Delete removes the entry; an absent entry is not an error.
-func (r *MethodRing0[T, R]) Delete(recv T, ctx context.Context) error {
-	return r.c.delete(ctx, recv)
-}
-
-// Has reports whether an entry (not expired) is cached.
-func (r *MethodRing0[T, R]) Has(recv T, ctx context.Context) (bool, error) {
-	return r.c.has(ctx, recv)
-}
-
-// Touch resets the entry's expiry to the ring's Expire; on a ring without
-// one it returns an error wrapping ErrNoExpiry.
-func (r *MethodRing0[T, R]) Touch(recv T, ctx context.Context) error {
-	return r.c.touch(ctx, recv)
-}
-
-// Execute runs the function without reading or writing the cache.
-func (r *MethodRing0[T, R]) Execute(recv T, ctx context.Context) (R, error) {
-	return r.c.execute(ctx, recv)
-}
-
-// Key returns the key the backend stores the entry under.
-func (r *MethodRing0[T, R]) Key(recv T) (string, error) {
-	return r.c.key(recv)
-}
-
-// Run runs the sub-function called name ("call", "get", "update",
-// "get_or_update", "set" (value first), "delete", "has", "touch",
-// "execute", "key") with untyped arguments checked against the signature.
-// A miss of "get" returns nil: use Get to tell it from a cached nil.
-func (r *MethodRing0[T, R]) Run(ctx context.Context, name string, args ...any) (any, error) {
-	return r.c.run(ctx, name, args)
-}
-
-// Encode encodes value with the ring's coder.
-func (r *MethodRing0[T, R]) Encode(value R) ([]byte, error) { return r.c.encode(value) }
-
-// Decode decodes data written by the ring's coder.
-func (r *MethodRing0[T, R]) Decode(data []byte) (R, error) { return r.c.decode(data) }
-
-// Storage returns the backend; its Raw method gives the client underneath.
-func (r *MethodRing0[T, R]) Storage() backends.Storage { return r.c.storage() }
-
-// Cache returns the typed low-level cache over this ring's entries: its
-// keys are the part of the ring's keys after the prefix and ':' (the key of
-// a ring without arguments is "").
-func (r *MethodRing0[T, R]) Cache() *Cache[R] { return r.c.cache() }
-
-// Untyped returns the ring's untyped view: every sub-function with
-// arguments as []any, checked at run time.
-func (r *MethodRing0[T, R]) Untyped() *Ring { return &Ring{c: r.c} }
-
-// KeyMany returns the backend key of each argument set.
-func (r *MethodRing0[T, R]) KeyMany(args []T) ([]string, error) {
-	return r.c.keyMany(args)
-}
-
-// ExecuteMany runs the function for each argument set, without the cache.
-// Errors are joined, each naming its argument set.
-func (r *MethodRing0[T, R]) ExecuteMany(ctx context.Context, args []T) ([]R, error) {
-	return r.c.executeMany(ctx, args)
-}
-
-// GetMany reads every entry in one round trip where the backend can.
-func (r *MethodRing0[T, R]) GetMany(ctx context.Context, args []T) (values []R, found []bool, err error) {
-	return r.c.getMany(ctx, args)
-}
-
-// UpdateMany runs the function for each argument set (at most
-// BulkConcurrency at once) and writes the results in one round trip where
-// the backend can.
-func (r *MethodRing0[T, R]) UpdateMany(ctx context.Context, args []T) ([]R, error) {
-	return r.c.updateMany(ctx, args)
-}
-
-// GetOrUpdateMany reads every entry in one round trip and runs the function
-// for the misses only, at most BulkConcurrency at once, each inside its
-// key's single flight as Call does, writing its result before the flight
-// ends. Like Call, it reports storage failures to OnError instead of
-// returning them.
-func (r *MethodRing0[T, R]) GetOrUpdateMany(ctx context.Context, args []T) ([]R, error) {
-	return r.c.getOrUpdateMany(ctx, args)
-}
-
-// SetMany caches values[i] as the result for args[i].
-func (r *MethodRing0[T, R]) SetMany(ctx context.Context, values []R, args []T) error {
-	return r.c.setMany(ctx, values, args)
-}
-
-// DeleteMany removes the entries.
-func (r *MethodRing0[T, R]) DeleteMany(ctx context.Context, args []T) error {
-	return r.c.deleteMany(ctx, args)
-}
-
-// HasMany reports for each argument set whether an entry is cached.
-func (r *MethodRing0[T, R]) HasMany(ctx context.Context, args []T) ([]bool, error) {
-	return r.c.hasMany(ctx, args)
-}
-
-// TouchMany resets the expiry of the entries; on a ring without an expiry
-// it returns an error wrapping ErrNoExpiry.
-func (r *MethodRing0[T, R]) TouchMany(ctx context.Context, args []T) error {
-	return r.c.touchMany(ctx, args)
-}
-
-// MethodRing1 is a cached method of one argument, keyed by the receiver's RingKey() (or, for Class1, its type name) and the argument. Build it with Method1 or Class1; Bind gives the per-receiver wire.
-type MethodRing1[T, A, R any] struct {
-	c *core[Args2[T, A], R]
-}
-
-// Bind returns the wire of recv: the sub-functions of this ring for one
-// receiver. It does not allocate.
-func (r *MethodRing1[T, A, R]) Bind(recv T) Wire1[T, A, R] {
-	return Wire1[T, A, R]{c: r.c, recv: recv}
-}
-
-// Call is the cached function: it returns the cached result, or runs the
-// function once across concurrent callers of the same key and caches its
-// result. Storage failures are reported to OnError, not returned.
-func (r *MethodRing1[T, A, R]) Call(recv T, ctx context.Context, a A) (R, error) {
-	return r.c.call(ctx, Args2[T, A]{recv, a})
-}
-
-// Get returns the cached result without running the function; found is
-// false on a miss (a cached zero value is found).
-func (r *MethodRing1[T, A, R]) Get(recv T, ctx context.Context, a A) (value R, found bool, err error) {
-	return r.c.get(ctx, Args2[T, A]{recv, a})
-}
-
-// Update runs the function and caches its result, replacing any entry.
-func (r *MethodRing1[T, A, R]) Update(recv T, ctx context.Context, a A) (R, error) {
-	return r.c.update(ctx, Args2[T, A]{recv, a})
-}
-
-// GetOrUpdate returns the cached result or runs the function and caches it;
-// it is what Call does.
-func (r *MethodRing1[T, A, R]) GetOrUpdate(recv T, ctx context.Context, a A) (R, error) {
-	return r.c.getOrUpdate(ctx, Args2[T, A]{recv, a})
-}
-
-// Set caches value as the result for the arguments.
-func (r *MethodRing1[T, A, R]) Set(recv T, ctx context.Context, value R, a A) error {
-	return r.c.set(ctx, value, Args2[T, A]{recv, a})
-}
-
-// Delete removes the entry; an absent entry is not an error.
-func (r *MethodRing1[T, A, R]) Delete(recv T, ctx context.Context, a A) error {
-	return r.c.delete(ctx, Args2[T, A]{recv, a})
-}
-
-// Has reports whether an entry (not expired) is cached.
-func (r *MethodRing1[T, A, R]) Has(recv T, ctx context.Context, a A) (bool, error) {
-	return r.c.has(ctx, Args2[T, A]{recv, a})
-}
-
-// Touch resets the entry's expiry to the ring's Expire; on a ring without
-// one it returns an error wrapping ErrNoExpiry.
-func (r *MethodRing1[T, A, R]) Touch(recv T, ctx context.Context, a A) error {
-	return r.c.touch(ctx, Args2[T, A]{recv, a})
-}
-
-// Execute runs the function without reading or writing the cache.
-func (r *MethodRing1[T, A, R]) Execute(recv T, ctx context.Context, a A) (R, error) {
-	return r.c.execute(ctx, Args2[T, A]{recv, a})
-}
-
-// Key returns the key the backend stores the entry under.
-func (r *MethodRing1[T, A, R]) Key(recv T, a A) (string, error) {
-	return r.c.key(Args2[T, A]{recv, a})
-}
-
-// Run runs the sub-function called name ("call", "get", "update",
-// "get_or_update", "set" (value first), "delete", "has", "touch",
-// "execute", "key") with untyped arguments checked against the signature.
-// A miss of "get" returns nil: use Get to tell it from a cached nil.
-func (r *MethodRing1[T, A, R]) Run(ctx context.Context, name string, args ...any) (any, error) {
-	return r.c.run(ctx, name, args)
-}
-
-// Encode encodes value with the ring's coder.
-func (r *MethodRing1[T, A, R]) Encode(value R) ([]byte, error) { return r.c.encode(value) }
-
-// Decode decodes data written by the ring's coder.
-func (r *MethodRing1[T, A, R]) Decode(data []byte) (R, error) { return r.c.decode(data) }
-
-// Storage returns the backend; its Raw method gives the client underneath.
-func (r *MethodRing1[T, A, R]) Storage() backends.Storage { return r.c.storage() }
-
-// Cache returns the typed low-level cache over this ring's entries: its
-// keys are the part of the ring's keys after the prefix and ':' (the key of
-// a ring without arguments is "").
-func (r *MethodRing1[T, A, R]) Cache() *Cache[R] { return r.c.cache() }
-
-// Untyped returns the ring's untyped view: every sub-function with
-// arguments as []any, checked at run time.
-func (r *MethodRing1[T, A, R]) Untyped() *Ring { return &Ring{c: r.c} }
-
-// KeyMany returns the backend key of each argument set.
-func (r *MethodRing1[T, A, R]) KeyMany(args []Args2[T, A]) ([]string, error) {
-	return r.c.keyMany(args)
-}
-
-// ExecuteMany runs the function for each argument set, without the cache.
-// Errors are joined, each naming its argument set.
-func (r *MethodRing1[T, A, R]) ExecuteMany(ctx context.Context, args []Args2[T, A]) ([]R, error) {
-	return r.c.executeMany(ctx, args)
-}
-
-// GetMany reads every entry in one round trip where the backend can.
-func (r *MethodRing1[T, A, R]) GetMany(ctx context.Context, args []Args2[T, A]) (values []R, found []bool, err error) {
-	return r.c.getMany(ctx, args)
-}
-
-// UpdateMany runs the function for each argument set (at most
-// BulkConcurrency at once) and writes the results in one round trip where
-// the backend can.
-func (r *MethodRing1[T, A, R]) UpdateMany(ctx context.Context, args []Args2[T, A]) ([]R, error) {
-	return r.c.updateMany(ctx, args)
-}
-
-// GetOrUpdateMany reads every entry in one round trip and runs the function
-// for the misses only, at most BulkConcurrency at once, each inside its
-// key's single flight as Call does, writing its result before the flight
-// ends. Like Call, it reports storage failures to OnError instead of
-// returning them.
-func (r *MethodRing1[T, A, R]) GetOrUpdateMany(ctx context.Context, args []Args2[T, A]) ([]R, error) {
-	return r.c.getOrUpdateMany(ctx, args)
-}
-
-// SetMany caches values[i] as the result for args[i].
-func (r *MethodRing1[T, A, R]) SetMany(ctx context.Context, values []R, args []Args2[T, A]) error {
-	return r.c.setMany(ctx, values, args)
-}
-
-// DeleteMany removes the entries.
-func (r *MethodRing1[T, A, R]) DeleteMany(ctx context.Context, args []Args2[T, A]) error {
-	return r.c.deleteMany(ctx, args)
-}
-
-// HasMany reports for each argument set whether an entry is cached.
-func (r *MethodRing1[T, A, R]) HasMany(ctx context.Context, args []Args2[T, A]) ([]bool, error) {
-	return r.c.hasMany(ctx, args)
-}
-
-// TouchMany resets the expiry of the entries; on a ring without an expiry
-// it returns an error wrapping ErrNoExpiry.
-func (r *MethodRing1[T, A, R]) TouchMany(ctx context.Context, args []Args2[T, A]) error {
-	return r.c.touchMany(ctx, args)
-}
-
-// MethodRing2 is a cached method of two arguments, keyed by the receiver's RingKey() (or, for Class2, its type name) and the arguments. Build it with Method2 or Class2; Bind gives the per-receiver wire.
-type MethodRing2[T, A, B, R any] struct {
-	c *core[Args3[T, A, B], R]
-}
-
-// Bind returns the wire of recv: the sub-functions of this ring for one
-// receiver. It does not allocate.
-func (r *MethodRing2[T, A, B, R]) Bind(recv T) Wire2[T, A, B, R] {
-	return Wire2[T, A, B, R]{c: r.c, recv: recv}
-}
-
-// Call is the cached function: it returns the cached result, or runs the
-// function once across concurrent callers of the same key and caches its
-// result. Storage failures are reported to OnError, not returned.
-func (r *MethodRing2[T, A, B, R]) Call(recv T, ctx context.Context, a A, b B) (R, error) {
-	return r.c.call(ctx, Args3[T, A, B]{recv, a, b})
-}
-
-// Get returns the cached result without running the function; found is
-// false on a miss (a cached zero value is found).
-func (r *MethodRing2[T, A, B, R]) Get(recv T, ctx context.Context, a A, b B) (value R, found bool, err error) {
-	return r.c.get(ctx, Args3[T, A, B]{recv, a, b})
-}
-
-// Update runs the function and caches its result, replacing any entry.
-func (r *MethodRing2[T, A, B, R]) Update(recv T, ctx context.Context, a A, b B) (R, error) {
-	return r.c.update(ctx, Args3[T, A, B]{recv, a, b})
-}
-
-// GetOrUpdate returns the cached result or runs the function and caches it;
-// it is what Call does.
-func (r *MethodRing2[T, A, B, R]) GetOrUpdate(recv T, ctx context.Context, a A, b B) (R, error) {
-	return r.c.getOrUpdate(ctx, Args3[T, A, B]{recv, a, b})
-}
-
-// Set caches value as the result for the arguments.
-func (r *MethodRing2[T, A, B, R]) Set(recv T, ctx context.Context, value R, a A, b B) error {
-	return r.c.set(ctx, value, Args3[T, A, B]{recv, a, b})
-}
-
-// Delete removes the entry; an absent entry is not an error.
-func (r *MethodRing2[T, A, B, R]) Delete(recv T, ctx context.Context, a A, b B) error {
-	return r.c.delete(ctx, Args3[T, A, B]{recv, a, b})
-}
-
-// Has reports whether an entry (not expired) is cached.
-func (r *MethodRing2[T, A, B, R]) Has(recv T, ctx context.Context, a A, b B) (bool, error) {
-	return r.c.has(ctx, Args3[T, A, B]{recv, a, b})
-}
-
-// Touch resets the entry's expiry to the ring's Expire; on a ring without
-// one it returns an error wrapping ErrNoExpiry.
-func (r *MethodRing2[T, A, B, R]) Touch(recv T, ctx context.Context, a A, b B) error {
-	return r.c.touch(ctx, Args3[T, A, B]{recv, a, b})
-}
-
-// Execute runs the function without reading or writing the cache.
-func (r *MethodRing2[T, A, B, R]) Execute(recv T, ctx context.Context, a A, b B) (R, error) {
-	return r.c.execute(ctx, Args3[T, A, B]{recv, a, b})
-}
-
-// Key returns the key the backend stores the entry under.
-func (r *MethodRing2[T, A, B, R]) Key(recv T, a A, b B) (string, error) {
-	return r.c.key(Args3[T, A, B]{recv, a, b})
-}
-
-// Run runs the sub-function called name ("call", "get", "update",
-// "get_or_update", "set" (value first), "delete", "has", "touch",
-// "execute", "key") with untyped arguments checked against the signature.
-// A miss of "get" returns nil: use Get to tell it from a cached nil.
-func (r *MethodRing2[T, A, B, R]) Run(ctx context.Context, name string, args ...any) (any, error) {
-	return r.c.run(ctx, name, args)
-}
-
-// Encode encodes value with the ring's coder.
-func (r *MethodRing2[T, A, B, R]) Encode(value R) ([]byte, error) { return r.c.encode(value) }
-
-// Decode decodes data written by the ring's coder.
-func (r *MethodRing2[T, A, B, R]) Decode(data []byte) (R, error) { return r.c.decode(data) }
-
-// Storage returns the backend; its Raw method gives the client underneath.
-func (r *MethodRing2[T, A, B, R]) Storage() backends.Storage { return r.c.storage() }
-
-// Cache returns the typed low-level cache over this ring's entries: its
-// keys are the part of the ring's keys after the prefix and ':' (the key of
-// a ring without arguments is "").
-func (r *MethodRing2[T, A, B, R]) Cache() *Cache[R] { return r.c.cache() }
-
-// Untyped returns the ring's untyped view: every sub-function with
-// arguments as []any, checked at run time.
-func (r *MethodRing2[T, A, B, R]) Untyped() *Ring { return &Ring{c: r.c} }
-
-// KeyMany returns the backend key of each argument set.
-func (r *MethodRing2[T, A, B, R]) KeyMany(args []Args3[T, A, B]) ([]string, error) {
-	return r.c.keyMany(args)
-}
-
-// ExecuteMany runs the function for each argument set, without the cache.
-// Errors are joined, each naming its argument set.
-func (r *MethodRing2[T, A, B, R]) ExecuteMany(ctx context.Context, args []Args3[T, A, B]) ([]R, error) {
-	return r.c.executeMany(ctx, args)
-}
-
-// GetMany reads every entry in one round trip where the backend can.
-func (r *MethodRing2[T, A, B, R]) GetMany(ctx context.Context, args []Args3[T, A, B]) (values []R, found []bool, err error) {
-	return r.c.getMany(ctx, args)
-}
-
-// UpdateMany runs the function for each argument set (at most
-// BulkConcurrency at once) and writes the results in one round trip where
-// the backend can.
-func (r *MethodRing2[T, A, B, R]) UpdateMany(ctx context.Context, args []Args3[T, A, B]) ([]R, error) {
-	return r.c.updateMany(ctx, args)
-}
-
-// GetOrUpdateMany reads every entry in one round trip and runs the function
-// for the misses only, at most BulkConcurrency at once, each inside its
-// key's single flight as Call does, writing its result before the flight
-// ends. Like Call, it reports storage failures to OnError instead of
-// returning them.
-func (r *MethodRing2[T, A, B, R]) GetOrUpdateMany(ctx context.Context, args []Args3[T, A, B]) ([]R, error) {
-	return r.c.getOrUpdateMany(ctx, args)
-}
-
-// SetMany caches values[i] as the result for args[i].
-func (r *MethodRing2[T, A, B, R]) SetMany(ctx context.Context, values []R, args []Args3[T, A, B]) error {
-	return r.c.setMany(ctx, values, args)
-}
-
-// DeleteMany removes the entries.
-func (r *MethodRing2[T, A, B, R]) DeleteMany(ctx context.Context, args []Args3[T, A, B]) error {
-	return r.c.deleteMany(ctx, args)
-}
-
-// HasMany reports for each argument set whether an entry is cached.
-func (r *MethodRing2[T, A, B, R]) HasMany(ctx context.Context, args []Args3[T, A, B]) ([]bool, error) {
-	return r.c.hasMany(ctx, args)
-}
-
-// TouchMany resets the expiry of the entries; on a ring without an expiry
-// it returns an error wrapping ErrNoExpiry.
-func (r *MethodRing2[T, A, B, R]) TouchMany(ctx context.Context, args []Args3[T, A, B]) error {
-	return r.c.touchMany(ctx, args)
-}
-
-// Wire0 is a MethodRing0 bound to one receiver (Python Ring's wire): the sub-functions without the receiver. It is a small value; binding does not allocate.
+import "context"
+
+// Ring0 is a cached plain function of a context alone (one entry), built by Func0: the
+// wire of a function without a receiver. Its methods are [Wire0]'s.
+type Ring0[R any] = Wire0[struct{}, R]
+
+// Wire0 is a cached function of a context alone, bound to one
+// receiver of type T: the wire of a method ring ([MethodRing0.Bind]), or, with T struct{}, a plain function's ring ([Ring0]). It has the sub-functions that take the
+// argument list, documented once on the untyped [Ring]; Untyped and Cache reach the rest. It is a small value: binding does
+// not allocate. It is safe for concurrent use.
 type Wire0[T, R any] struct {
 	c    *core[T, R]
 	recv T
 }
 
-// Call is the cached function: it returns the cached result, or runs the
-// function once across concurrent callers of the same key and caches its
-// result. Storage failures are reported to OnError, not returned.
+// Call: see [Ring.Call].
 func (w Wire0[T, R]) Call(ctx context.Context) (R, error) {
 	return w.c.call(ctx, w.recv)
 }
 
-// Get returns the cached result without running the function; found is
-// false on a miss (a cached zero value is found).
+// Get: see [Ring.Get].
 func (w Wire0[T, R]) Get(ctx context.Context) (value R, found bool, err error) {
 	return w.c.get(ctx, w.recv)
 }
 
-// Update runs the function and caches its result, replacing any entry.
+// Update: see [Ring.Update].
 func (w Wire0[T, R]) Update(ctx context.Context) (R, error) {
 	return w.c.update(ctx, w.recv)
 }
 
-// GetOrUpdate returns the cached result or runs the function and caches it;
-// it is what Call does.
+// GetOrUpdate: see [Ring.GetOrUpdate].
 func (w Wire0[T, R]) GetOrUpdate(ctx context.Context) (R, error) {
 	return w.c.getOrUpdate(ctx, w.recv)
 }
 
-// Set caches value as the result for the arguments.
+// Set: see [Ring.Set].
 func (w Wire0[T, R]) Set(ctx context.Context, value R) error {
 	return w.c.set(ctx, value, w.recv)
 }
 
-// Delete removes the entry; an absent entry is not an error.
+// Delete: see [Ring.Delete].
 func (w Wire0[T, R]) Delete(ctx context.Context) error {
 	return w.c.delete(ctx, w.recv)
 }
 
-// Has reports whether an entry (not expired) is cached.
+// Has: see [Ring.Has].
 func (w Wire0[T, R]) Has(ctx context.Context) (bool, error) {
 	return w.c.has(ctx, w.recv)
 }
 
-// Touch resets the entry's expiry to the ring's Expire; on a ring without
-// one it returns an error wrapping ErrNoExpiry.
+// Touch: see [Ring.Touch].
 func (w Wire0[T, R]) Touch(ctx context.Context) error {
 	return w.c.touch(ctx, w.recv)
 }
 
-// Execute runs the function without reading or writing the cache.
+// Execute: see [Ring.Execute].
 func (w Wire0[T, R]) Execute(ctx context.Context) (R, error) {
 	return w.c.execute(ctx, w.recv)
 }
 
-// Key returns the key the backend stores the entry under.
+// Key: see [Ring.Key].
 func (w Wire0[T, R]) Key() (string, error) {
 	return w.c.key(w.recv)
 }
 
-// Run runs the sub-function called name ("call", "get", "update",
-// "get_or_update", "set" (value first), "delete", "has", "touch",
-// "execute", "key") with untyped arguments checked against the signature.
-// A miss of "get" returns nil: use Get to tell it from a cached nil.
-func (w Wire0[T, R]) Run(ctx context.Context, name string, args ...any) (any, error) {
-	return w.c.runBound(ctx, name, w.recv, args)
-}
-
-// Encode encodes value with the ring's coder.
-func (w Wire0[T, R]) Encode(value R) ([]byte, error) { return w.c.encode(value) }
-
-// Decode decodes data written by the ring's coder.
-func (w Wire0[T, R]) Decode(data []byte) (R, error) { return w.c.decode(data) }
-
-// Storage returns the backend; its Raw method gives the client underneath.
-func (w Wire0[T, R]) Storage() backends.Storage { return w.c.storage() }
-
-// Cache returns the typed low-level cache over this ring's entries: its
-// keys are the part of the ring's keys after the prefix and ':' (the key of
-// a ring without arguments is "").
-func (w Wire0[T, R]) Cache() *Cache[R] { return w.c.cache() }
-
-// Untyped returns the ring's untyped view: every sub-function with
-// arguments as []any, checked at run time. The view is the
-// whole ring's: pass the receiver as the first argument.
+// Untyped returns the untyped view of the whole ring (see [Ring]). A
+// method ring's view does not bind the receiver: pass it first.
 func (w Wire0[T, R]) Untyped() *Ring { return &Ring{c: w.c} }
 
-// Wire1 is a MethodRing1 bound to one receiver: the sub-functions without the receiver. It is a small value; binding does not allocate.
+// Cache returns the low-level [Cache] over the whole ring's entries (every
+// receiver's).
+func (w Wire0[T, R]) Cache() *Cache[R] { return w.c.cache() }
+
+// Ring1 is a cached plain function of one argument (besides the context), built by Func1: the
+// wire of a function without a receiver. Its methods are [Wire1]'s.
+type Ring1[A, R any] = Wire1[struct{}, A, R]
+
+// Wire1 is a cached function of one argument (besides the context), bound to one
+// receiver of type T: the wire of a method ring ([MethodRing1.Bind]), or, with T struct{}, a plain function's ring ([Ring1]). It has the sub-functions that take the
+// argument list, documented once on the untyped [Ring]; Many,
+// Untyped and Cache reach the rest. It is a small value: binding does
+// not allocate. It is safe for concurrent use.
 type Wire1[T, A, R any] struct {
 	c    *core[Args2[T, A], R]
 	recv T
 }
 
-// Call is the cached function: it returns the cached result, or runs the
-// function once across concurrent callers of the same key and caches its
-// result. Storage failures are reported to OnError, not returned.
+// Call: see [Ring.Call].
 func (w Wire1[T, A, R]) Call(ctx context.Context, a A) (R, error) {
 	return w.c.call(ctx, Args2[T, A]{w.recv, a})
 }
 
-// Get returns the cached result without running the function; found is
-// false on a miss (a cached zero value is found).
+// Get: see [Ring.Get].
 func (w Wire1[T, A, R]) Get(ctx context.Context, a A) (value R, found bool, err error) {
 	return w.c.get(ctx, Args2[T, A]{w.recv, a})
 }
 
-// Update runs the function and caches its result, replacing any entry.
+// Update: see [Ring.Update].
 func (w Wire1[T, A, R]) Update(ctx context.Context, a A) (R, error) {
 	return w.c.update(ctx, Args2[T, A]{w.recv, a})
 }
 
-// GetOrUpdate returns the cached result or runs the function and caches it;
-// it is what Call does.
+// GetOrUpdate: see [Ring.GetOrUpdate].
 func (w Wire1[T, A, R]) GetOrUpdate(ctx context.Context, a A) (R, error) {
 	return w.c.getOrUpdate(ctx, Args2[T, A]{w.recv, a})
 }
 
-// Set caches value as the result for the arguments.
+// Set: see [Ring.Set].
 func (w Wire1[T, A, R]) Set(ctx context.Context, value R, a A) error {
 	return w.c.set(ctx, value, Args2[T, A]{w.recv, a})
 }
 
-// Delete removes the entry; an absent entry is not an error.
+// Delete: see [Ring.Delete].
 func (w Wire1[T, A, R]) Delete(ctx context.Context, a A) error {
 	return w.c.delete(ctx, Args2[T, A]{w.recv, a})
 }
 
-// Has reports whether an entry (not expired) is cached.
+// Has: see [Ring.Has].
 func (w Wire1[T, A, R]) Has(ctx context.Context, a A) (bool, error) {
 	return w.c.has(ctx, Args2[T, A]{w.recv, a})
 }
 
-// Touch resets the entry's expiry to the ring's Expire; on a ring without
-// one it returns an error wrapping ErrNoExpiry.
+// Touch: see [Ring.Touch].
 func (w Wire1[T, A, R]) Touch(ctx context.Context, a A) error {
 	return w.c.touch(ctx, Args2[T, A]{w.recv, a})
 }
 
-// Execute runs the function without reading or writing the cache.
+// Execute: see [Ring.Execute].
 func (w Wire1[T, A, R]) Execute(ctx context.Context, a A) (R, error) {
 	return w.c.execute(ctx, Args2[T, A]{w.recv, a})
 }
 
-// Key returns the key the backend stores the entry under.
+// Key: see [Ring.Key].
 func (w Wire1[T, A, R]) Key(a A) (string, error) {
 	return w.c.key(Args2[T, A]{w.recv, a})
 }
 
-// Run runs the sub-function called name ("call", "get", "update",
-// "get_or_update", "set" (value first), "delete", "has", "touch",
-// "execute", "key") with untyped arguments checked against the signature.
-// A miss of "get" returns nil: use Get to tell it from a cached nil.
-func (w Wire1[T, A, R]) Run(ctx context.Context, name string, args ...any) (any, error) {
-	return w.c.runBound(ctx, name, w.recv, args)
+// Many returns the bulk forms of the sub-functions (see [Bulk]), for
+// argument sets of this wire's receiver.
+func (w Wire1[T, A, R]) Many() Bulk[A, R] {
+	return Bulk[A, R]{ops: bound[A, Args2[T, A], R]{c: w.c, tuple: func(a A) Args2[T, A] {
+		return Args2[T, A]{w.recv, a}
+	}}}
 }
 
-// Encode encodes value with the ring's coder.
-func (w Wire1[T, A, R]) Encode(value R) ([]byte, error) { return w.c.encode(value) }
-
-// Decode decodes data written by the ring's coder.
-func (w Wire1[T, A, R]) Decode(data []byte) (R, error) { return w.c.decode(data) }
-
-// Storage returns the backend; its Raw method gives the client underneath.
-func (w Wire1[T, A, R]) Storage() backends.Storage { return w.c.storage() }
-
-// Cache returns the typed low-level cache over this ring's entries: its
-// keys are the part of the ring's keys after the prefix and ':' (the key of
-// a ring without arguments is "").
-func (w Wire1[T, A, R]) Cache() *Cache[R] { return w.c.cache() }
-
-// Untyped returns the ring's untyped view: every sub-function with
-// arguments as []any, checked at run time. The view is the
-// whole ring's: pass the receiver as the first argument.
+// Untyped returns the untyped view of the whole ring (see [Ring]). A
+// method ring's view does not bind the receiver: pass it first.
 func (w Wire1[T, A, R]) Untyped() *Ring { return &Ring{c: w.c} }
 
-// KeyMany returns the backend key of each argument set.
-func (w Wire1[T, A, R]) KeyMany(args []A) ([]string, error) {
-	return w.c.keyMany(w.tuples(args))
-}
+// Cache returns the low-level [Cache] over the whole ring's entries (every
+// receiver's).
+func (w Wire1[T, A, R]) Cache() *Cache[R] { return w.c.cache() }
 
-// ExecuteMany runs the function for each argument set, without the cache.
-// Errors are joined, each naming its argument set.
-func (w Wire1[T, A, R]) ExecuteMany(ctx context.Context, args []A) ([]R, error) {
-	return w.c.executeMany(ctx, w.tuples(args))
-}
+// Ring2 is a cached plain function of two arguments (besides the context), built by Func2: the
+// wire of a function without a receiver. Its methods are [Wire2]'s.
+type Ring2[A, B, R any] = Wire2[struct{}, A, B, R]
 
-// GetMany reads every entry in one round trip where the backend can.
-func (w Wire1[T, A, R]) GetMany(ctx context.Context, args []A) (values []R, found []bool, err error) {
-	return w.c.getMany(ctx, w.tuples(args))
-}
-
-// UpdateMany runs the function for each argument set (at most
-// BulkConcurrency at once) and writes the results in one round trip where
-// the backend can.
-func (w Wire1[T, A, R]) UpdateMany(ctx context.Context, args []A) ([]R, error) {
-	return w.c.updateMany(ctx, w.tuples(args))
-}
-
-// GetOrUpdateMany reads every entry in one round trip and runs the function
-// for the misses only, at most BulkConcurrency at once, each inside its
-// key's single flight as Call does, writing its result before the flight
-// ends. Like Call, it reports storage failures to OnError instead of
-// returning them.
-func (w Wire1[T, A, R]) GetOrUpdateMany(ctx context.Context, args []A) ([]R, error) {
-	return w.c.getOrUpdateMany(ctx, w.tuples(args))
-}
-
-// SetMany caches values[i] as the result for args[i].
-func (w Wire1[T, A, R]) SetMany(ctx context.Context, values []R, args []A) error {
-	return w.c.setMany(ctx, values, w.tuples(args))
-}
-
-// DeleteMany removes the entries.
-func (w Wire1[T, A, R]) DeleteMany(ctx context.Context, args []A) error {
-	return w.c.deleteMany(ctx, w.tuples(args))
-}
-
-// HasMany reports for each argument set whether an entry is cached.
-func (w Wire1[T, A, R]) HasMany(ctx context.Context, args []A) ([]bool, error) {
-	return w.c.hasMany(ctx, w.tuples(args))
-}
-
-// TouchMany resets the expiry of the entries; on a ring without an expiry
-// it returns an error wrapping ErrNoExpiry.
-func (w Wire1[T, A, R]) TouchMany(ctx context.Context, args []A) error {
-	return w.c.touchMany(ctx, w.tuples(args))
-}
-
-// Wire2 is a MethodRing2 bound to one receiver: the sub-functions without the receiver. It is a small value; binding does not allocate.
+// Wire2 is a cached function of two arguments (besides the context), bound to one
+// receiver of type T: the wire of a method ring ([MethodRing2.Bind]), or, with T struct{}, a plain function's ring ([Ring2]). It has the sub-functions that take the
+// argument list, documented once on the untyped [Ring]; Many,
+// Untyped and Cache reach the rest. It is a small value: binding does
+// not allocate. It is safe for concurrent use.
 type Wire2[T, A, B, R any] struct {
 	c    *core[Args3[T, A, B], R]
 	recv T
 }
 
-// Call is the cached function: it returns the cached result, or runs the
-// function once across concurrent callers of the same key and caches its
-// result. Storage failures are reported to OnError, not returned.
+// Call: see [Ring.Call].
 func (w Wire2[T, A, B, R]) Call(ctx context.Context, a A, b B) (R, error) {
 	return w.c.call(ctx, Args3[T, A, B]{w.recv, a, b})
 }
 
-// Get returns the cached result without running the function; found is
-// false on a miss (a cached zero value is found).
+// Get: see [Ring.Get].
 func (w Wire2[T, A, B, R]) Get(ctx context.Context, a A, b B) (value R, found bool, err error) {
 	return w.c.get(ctx, Args3[T, A, B]{w.recv, a, b})
 }
 
-// Update runs the function and caches its result, replacing any entry.
+// Update: see [Ring.Update].
 func (w Wire2[T, A, B, R]) Update(ctx context.Context, a A, b B) (R, error) {
 	return w.c.update(ctx, Args3[T, A, B]{w.recv, a, b})
 }
 
-// GetOrUpdate returns the cached result or runs the function and caches it;
-// it is what Call does.
+// GetOrUpdate: see [Ring.GetOrUpdate].
 func (w Wire2[T, A, B, R]) GetOrUpdate(ctx context.Context, a A, b B) (R, error) {
 	return w.c.getOrUpdate(ctx, Args3[T, A, B]{w.recv, a, b})
 }
 
-// Set caches value as the result for the arguments.
+// Set: see [Ring.Set].
 func (w Wire2[T, A, B, R]) Set(ctx context.Context, value R, a A, b B) error {
 	return w.c.set(ctx, value, Args3[T, A, B]{w.recv, a, b})
 }
 
-// Delete removes the entry; an absent entry is not an error.
+// Delete: see [Ring.Delete].
 func (w Wire2[T, A, B, R]) Delete(ctx context.Context, a A, b B) error {
 	return w.c.delete(ctx, Args3[T, A, B]{w.recv, a, b})
 }
 
-// Has reports whether an entry (not expired) is cached.
+// Has: see [Ring.Has].
 func (w Wire2[T, A, B, R]) Has(ctx context.Context, a A, b B) (bool, error) {
 	return w.c.has(ctx, Args3[T, A, B]{w.recv, a, b})
 }
 
-// Touch resets the entry's expiry to the ring's Expire; on a ring without
-// one it returns an error wrapping ErrNoExpiry.
+// Touch: see [Ring.Touch].
 func (w Wire2[T, A, B, R]) Touch(ctx context.Context, a A, b B) error {
 	return w.c.touch(ctx, Args3[T, A, B]{w.recv, a, b})
 }
 
-// Execute runs the function without reading or writing the cache.
+// Execute: see [Ring.Execute].
 func (w Wire2[T, A, B, R]) Execute(ctx context.Context, a A, b B) (R, error) {
 	return w.c.execute(ctx, Args3[T, A, B]{w.recv, a, b})
 }
 
-// Key returns the key the backend stores the entry under.
+// Key: see [Ring.Key].
 func (w Wire2[T, A, B, R]) Key(a A, b B) (string, error) {
 	return w.c.key(Args3[T, A, B]{w.recv, a, b})
 }
 
-// Run runs the sub-function called name ("call", "get", "update",
-// "get_or_update", "set" (value first), "delete", "has", "touch",
-// "execute", "key") with untyped arguments checked against the signature.
-// A miss of "get" returns nil: use Get to tell it from a cached nil.
-func (w Wire2[T, A, B, R]) Run(ctx context.Context, name string, args ...any) (any, error) {
-	return w.c.runBound(ctx, name, w.recv, args)
+// Many returns the bulk forms of the sub-functions (see [Bulk]), for
+// argument sets of this wire's receiver.
+func (w Wire2[T, A, B, R]) Many() Bulk[Args2[A, B], R] {
+	return Bulk[Args2[A, B], R]{ops: bound[Args2[A, B], Args3[T, A, B], R]{c: w.c, tuple: func(a Args2[A, B]) Args3[T, A, B] {
+		return Args3[T, A, B]{w.recv, a.P1, a.P2}
+	}}}
 }
 
-// Encode encodes value with the ring's coder.
-func (w Wire2[T, A, B, R]) Encode(value R) ([]byte, error) { return w.c.encode(value) }
-
-// Decode decodes data written by the ring's coder.
-func (w Wire2[T, A, B, R]) Decode(data []byte) (R, error) { return w.c.decode(data) }
-
-// Storage returns the backend; its Raw method gives the client underneath.
-func (w Wire2[T, A, B, R]) Storage() backends.Storage { return w.c.storage() }
-
-// Cache returns the typed low-level cache over this ring's entries: its
-// keys are the part of the ring's keys after the prefix and ':' (the key of
-// a ring without arguments is "").
-func (w Wire2[T, A, B, R]) Cache() *Cache[R] { return w.c.cache() }
-
-// Untyped returns the ring's untyped view: every sub-function with
-// arguments as []any, checked at run time. The view is the
-// whole ring's: pass the receiver as the first argument.
+// Untyped returns the untyped view of the whole ring (see [Ring]). A
+// method ring's view does not bind the receiver: pass it first.
 func (w Wire2[T, A, B, R]) Untyped() *Ring { return &Ring{c: w.c} }
 
-// KeyMany returns the backend key of each argument set.
-func (w Wire2[T, A, B, R]) KeyMany(args []Args2[A, B]) ([]string, error) {
-	return w.c.keyMany(w.tuples(args))
+// Cache returns the low-level [Cache] over the whole ring's entries (every
+// receiver's).
+func (w Wire2[T, A, B, R]) Cache() *Cache[R] { return w.c.cache() }
+
+// Ring3 is a cached plain function of three arguments (besides the context), built by Func3: the
+// wire of a function without a receiver. Its methods are [Wire3]'s.
+type Ring3[A, B, C, R any] = Wire3[struct{}, A, B, C, R]
+
+// Wire3 is a cached function of three arguments (besides the context), bound to one
+// receiver of type T: with T struct{}, a plain function's ring ([Ring3]); no method ring takes three arguments besides its receiver. It has the sub-functions that take the
+// argument list, documented once on the untyped [Ring]; Many,
+// Untyped and Cache reach the rest. It is a small value: binding does
+// not allocate. It is safe for concurrent use.
+type Wire3[T, A, B, C, R any] struct {
+	c    *core[args4[T, A, B, C], R]
+	recv T
 }
 
-// ExecuteMany runs the function for each argument set, without the cache.
-// Errors are joined, each naming its argument set.
-func (w Wire2[T, A, B, R]) ExecuteMany(ctx context.Context, args []Args2[A, B]) ([]R, error) {
-	return w.c.executeMany(ctx, w.tuples(args))
+// Call: see [Ring.Call].
+func (w Wire3[T, A, B, C, R]) Call(ctx context.Context, a A, b B, c C) (R, error) {
+	return w.c.call(ctx, args4[T, A, B, C]{w.recv, a, b, c})
 }
 
-// GetMany reads every entry in one round trip where the backend can.
-func (w Wire2[T, A, B, R]) GetMany(ctx context.Context, args []Args2[A, B]) (values []R, found []bool, err error) {
-	return w.c.getMany(ctx, w.tuples(args))
+// Get: see [Ring.Get].
+func (w Wire3[T, A, B, C, R]) Get(ctx context.Context, a A, b B, c C) (value R, found bool, err error) {
+	return w.c.get(ctx, args4[T, A, B, C]{w.recv, a, b, c})
 }
 
-// UpdateMany runs the function for each argument set (at most
-// BulkConcurrency at once) and writes the results in one round trip where
-// the backend can.
-func (w Wire2[T, A, B, R]) UpdateMany(ctx context.Context, args []Args2[A, B]) ([]R, error) {
-	return w.c.updateMany(ctx, w.tuples(args))
+// Update: see [Ring.Update].
+func (w Wire3[T, A, B, C, R]) Update(ctx context.Context, a A, b B, c C) (R, error) {
+	return w.c.update(ctx, args4[T, A, B, C]{w.recv, a, b, c})
 }
 
-// GetOrUpdateMany reads every entry in one round trip and runs the function
-// for the misses only, at most BulkConcurrency at once, each inside its
-// key's single flight as Call does, writing its result before the flight
-// ends. Like Call, it reports storage failures to OnError instead of
-// returning them.
-func (w Wire2[T, A, B, R]) GetOrUpdateMany(ctx context.Context, args []Args2[A, B]) ([]R, error) {
-	return w.c.getOrUpdateMany(ctx, w.tuples(args))
+// GetOrUpdate: see [Ring.GetOrUpdate].
+func (w Wire3[T, A, B, C, R]) GetOrUpdate(ctx context.Context, a A, b B, c C) (R, error) {
+	return w.c.getOrUpdate(ctx, args4[T, A, B, C]{w.recv, a, b, c})
 }
 
-// SetMany caches values[i] as the result for args[i].
-func (w Wire2[T, A, B, R]) SetMany(ctx context.Context, values []R, args []Args2[A, B]) error {
-	return w.c.setMany(ctx, values, w.tuples(args))
+// Set: see [Ring.Set].
+func (w Wire3[T, A, B, C, R]) Set(ctx context.Context, value R, a A, b B, c C) error {
+	return w.c.set(ctx, value, args4[T, A, B, C]{w.recv, a, b, c})
 }
 
-// DeleteMany removes the entries.
-func (w Wire2[T, A, B, R]) DeleteMany(ctx context.Context, args []Args2[A, B]) error {
-	return w.c.deleteMany(ctx, w.tuples(args))
+// Delete: see [Ring.Delete].
+func (w Wire3[T, A, B, C, R]) Delete(ctx context.Context, a A, b B, c C) error {
+	return w.c.delete(ctx, args4[T, A, B, C]{w.recv, a, b, c})
 }
 
-// HasMany reports for each argument set whether an entry is cached.
-func (w Wire2[T, A, B, R]) HasMany(ctx context.Context, args []Args2[A, B]) ([]bool, error) {
-	return w.c.hasMany(ctx, w.tuples(args))
+// Has: see [Ring.Has].
+func (w Wire3[T, A, B, C, R]) Has(ctx context.Context, a A, b B, c C) (bool, error) {
+	return w.c.has(ctx, args4[T, A, B, C]{w.recv, a, b, c})
 }
 
-// TouchMany resets the expiry of the entries; on a ring without an expiry
-// it returns an error wrapping ErrNoExpiry.
-func (w Wire2[T, A, B, R]) TouchMany(ctx context.Context, args []Args2[A, B]) error {
-	return w.c.touchMany(ctx, w.tuples(args))
+// Touch: see [Ring.Touch].
+func (w Wire3[T, A, B, C, R]) Touch(ctx context.Context, a A, b B, c C) error {
+	return w.c.touch(ctx, args4[T, A, B, C]{w.recv, a, b, c})
 }
+
+// Execute: see [Ring.Execute].
+func (w Wire3[T, A, B, C, R]) Execute(ctx context.Context, a A, b B, c C) (R, error) {
+	return w.c.execute(ctx, args4[T, A, B, C]{w.recv, a, b, c})
+}
+
+// Key: see [Ring.Key].
+func (w Wire3[T, A, B, C, R]) Key(a A, b B, c C) (string, error) {
+	return w.c.key(args4[T, A, B, C]{w.recv, a, b, c})
+}
+
+// Many returns the bulk forms of the sub-functions (see [Bulk]), for
+// argument sets of this wire's receiver.
+func (w Wire3[T, A, B, C, R]) Many() Bulk[Args3[A, B, C], R] {
+	return Bulk[Args3[A, B, C], R]{ops: bound[Args3[A, B, C], args4[T, A, B, C], R]{c: w.c, tuple: func(a Args3[A, B, C]) args4[T, A, B, C] {
+		return args4[T, A, B, C]{w.recv, a.P1, a.P2, a.P3}
+	}}}
+}
+
+// Untyped returns the untyped view of the whole ring (see [Ring]). A
+// method ring's view does not bind the receiver: pass it first.
+func (w Wire3[T, A, B, C, R]) Untyped() *Ring { return &Ring{c: w.c} }
+
+// Cache returns the low-level [Cache] over the whole ring's entries (every
+// receiver's).
+func (w Wire3[T, A, B, C, R]) Cache() *Cache[R] { return w.c.cache() }
+
+// MethodRing0 is a cached method of the receiver alone, keyed by the receiver's
+// RingKey() (or its type name, for a Class ring). Build
+// it with Property or Class0. Call takes the receiver first, like the method
+// expression; Bind returns the wire of one receiver, which has the other
+// sub-functions. It is safe for concurrent use.
+type MethodRing0[T, R any] struct {
+	c *core[T, R]
+}
+
+// Call: see [Ring.Call]. The receiver comes first, then the context.
+func (r *MethodRing0[T, R]) Call(recv T, ctx context.Context) (R, error) {
+	return r.c.call(ctx, recv)
+}
+
+// Bind returns the wire of recv: this ring's sub-functions for one
+// receiver. It does not allocate.
+func (r *MethodRing0[T, R]) Bind(recv T) Wire0[T, R] {
+	return Wire0[T, R]{c: r.c, recv: recv}
+}
+
+// Many returns the bulk forms of the sub-functions (see [Bulk]), for
+// argument sets across receivers (the receiver first in each).
+func (r *MethodRing0[T, R]) Many() Bulk[T, R] { return Bulk[T, R]{ops: r.c} }
+
+// Untyped returns the untyped view of the ring (see [Ring]): the receiver
+// is the first argument.
+func (r *MethodRing0[T, R]) Untyped() *Ring { return &Ring{c: r.c} }
+
+// Cache returns the low-level [Cache] over the ring's entries.
+func (r *MethodRing0[T, R]) Cache() *Cache[R] { return r.c.cache() }
+
+// MethodRing1 is a cached method of one argument, keyed by the receiver's
+// RingKey() (or its type name, for a Class ring) and the arguments. Build
+// it with Method1 or Class1. Call takes the receiver first, like the method
+// expression; Bind returns the wire of one receiver, which has the other
+// sub-functions. It is safe for concurrent use.
+type MethodRing1[T, A, R any] struct {
+	c *core[Args2[T, A], R]
+}
+
+// Call: see [Ring.Call]. The receiver comes first, then the context.
+func (r *MethodRing1[T, A, R]) Call(recv T, ctx context.Context, a A) (R, error) {
+	return r.c.call(ctx, Args2[T, A]{recv, a})
+}
+
+// Bind returns the wire of recv: this ring's sub-functions for one
+// receiver. It does not allocate.
+func (r *MethodRing1[T, A, R]) Bind(recv T) Wire1[T, A, R] {
+	return Wire1[T, A, R]{c: r.c, recv: recv}
+}
+
+// Many returns the bulk forms of the sub-functions (see [Bulk]), for
+// argument sets across receivers (the receiver first in each).
+func (r *MethodRing1[T, A, R]) Many() Bulk[Args2[T, A], R] { return Bulk[Args2[T, A], R]{ops: r.c} }
+
+// Untyped returns the untyped view of the ring (see [Ring]): the receiver
+// is the first argument.
+func (r *MethodRing1[T, A, R]) Untyped() *Ring { return &Ring{c: r.c} }
+
+// Cache returns the low-level [Cache] over the ring's entries.
+func (r *MethodRing1[T, A, R]) Cache() *Cache[R] { return r.c.cache() }
+
+// MethodRing2 is a cached method of two arguments, keyed by the receiver's
+// RingKey() (or its type name, for a Class ring) and the arguments. Build
+// it with Method2 or Class2. Call takes the receiver first, like the method
+// expression; Bind returns the wire of one receiver, which has the other
+// sub-functions. It is safe for concurrent use.
+type MethodRing2[T, A, B, R any] struct {
+	c *core[Args3[T, A, B], R]
+}
+
+// Call: see [Ring.Call]. The receiver comes first, then the context.
+func (r *MethodRing2[T, A, B, R]) Call(recv T, ctx context.Context, a A, b B) (R, error) {
+	return r.c.call(ctx, Args3[T, A, B]{recv, a, b})
+}
+
+// Bind returns the wire of recv: this ring's sub-functions for one
+// receiver. It does not allocate.
+func (r *MethodRing2[T, A, B, R]) Bind(recv T) Wire2[T, A, B, R] {
+	return Wire2[T, A, B, R]{c: r.c, recv: recv}
+}
+
+// Many returns the bulk forms of the sub-functions (see [Bulk]), for
+// argument sets across receivers (the receiver first in each).
+func (r *MethodRing2[T, A, B, R]) Many() Bulk[Args3[T, A, B], R] {
+	return Bulk[Args3[T, A, B], R]{ops: r.c}
+}
+
+// Untyped returns the untyped view of the ring (see [Ring]): the receiver
+// is the first argument.
+func (r *MethodRing2[T, A, B, R]) Untyped() *Ring { return &Ring{c: r.c} }
+
+// Cache returns the low-level [Cache] over the ring's entries.
+func (r *MethodRing2[T, A, B, R]) Cache() *Cache[R] { return r.c.cache() }

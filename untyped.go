@@ -21,6 +21,9 @@ import (
 // Get one from a typed ring's Untyped method (it shares the typed ring's
 // storage, keys and single flight), or build one for a function of any shape
 // with New.
+//
+// Its methods are the reference of the sub-functions: the typed rings have
+// the same ones, with the wrapped function's types, and point here.
 type Ring struct {
 	c anyCore
 }
@@ -183,17 +186,6 @@ func (c *core[K, R]) checked(v any) (R, error) {
 	return r, nil
 }
 
-// runBound is run for a wire: recv is the first key argument, after the
-// value for "set".
-func (c *core[K, R]) runBound(ctx context.Context, name string, recv any, args []any) (any, error) {
-	if isSet(name) && len(args) > 0 {
-		return c.run(ctx, name, append([]any{args[0], recv}, args[1:]...))
-	}
-	return c.run(ctx, name, append([]any{recv}, args...))
-}
-
-func isSet(name string) bool { return strings.EqualFold(name, "set") }
-
 // run dispatches a sub-function by name with untyped arguments.
 func (c *core[K, R]) run(ctx context.Context, name string, args []any) (any, error) {
 	n := strings.ToLower(strings.ReplaceAll(name, "_", ""))
@@ -339,148 +331,107 @@ func (r *Ring) Name() string { return r.c.shapeOf().Name }
 // Kind returns how the wrapped function was classified.
 func (r *Ring) Kind() descriptor.Kind { return r.c.shapeOf().Kind }
 
-// Run runs the sub-function called name; see Ring1.Run for the names.
-func (r *Ring) Run(ctx context.Context, name string, args ...any) (any, error) {
-	return r.c.run(ctx, name, args)
-}
+// The sub-functions below are documented here once: every typed ring
+// (Ring0..Ring3 and the wires, MethodRing0..MethodRing2) has the ones that
+// take the argument list with the wrapped function's types, and points
+// here.
 
-// Call returns the cached result or runs the function (see Ring1.Call).
+// Call is the cached function, the default action (GetOrUpdate): it
+// returns the cached result, or runs the function once across concurrent
+// callers of the same key (single flight, re-checking the cache inside the
+// flight) and caches its result. A result with a non-nil error is returned
+// and not cached; a panic in the function reaches every waiting caller as a
+// *PanicError. Call fails open: a storage failure, or a stored value that no
+// longer decodes, is reported to OnError and not returned.
 func (r *Ring) Call(ctx context.Context, args ...any) (any, error) {
 	return r.c.run(ctx, "call", args)
 }
 
-// Get returns the cached result; found is false on a miss.
+// Get returns the cached result without running the function; found is
+// false on a miss, and true for a cached zero value. A stored value that no
+// longer decodes is a miss, reported to OnError; a storage failure is
+// returned.
 func (r *Ring) Get(ctx context.Context, args ...any) (value any, found bool, err error) {
 	return r.c.anyGet(ctx, args)
 }
 
-// Update runs the function and caches its result.
+// Update runs the function and caches its result, replacing any entry (a
+// newer write: no fill in flight undoes it). A function error is returned
+// and nothing is written; a write error is returned with the fresh result.
 func (r *Ring) Update(ctx context.Context, args ...any) (any, error) {
 	return r.c.run(ctx, "update", args)
 }
 
-// GetOrUpdate is Call.
+// GetOrUpdate returns the cached result or runs the function and caches
+// it: it is what Call does.
 func (r *Ring) GetOrUpdate(ctx context.Context, args ...any) (any, error) {
 	return r.c.run(ctx, "call", args)
 }
 
-// Set caches value as the result for args.
+// Set caches value as the result for the arguments (the value comes
+// first), a newer write. It returns the storage's error.
 func (r *Ring) Set(ctx context.Context, value any, args ...any) error {
 	_, err := r.c.run(ctx, "set", append([]any{value}, args...))
 	return err
 }
 
-// Delete removes the entry.
+// Delete removes the entry (a newer write); an absent entry is not an
+// error.
 func (r *Ring) Delete(ctx context.Context, args ...any) error {
 	_, err := r.c.run(ctx, "delete", args)
 	return err
 }
 
-// Has reports whether an entry is cached.
+// Has reports whether an entry (not expired) is cached.
 func (r *Ring) Has(ctx context.Context, args ...any) (bool, error) {
 	v, err := r.c.run(ctx, "has", args)
 	ok, _ := v.(bool)
 	return ok, err
 }
 
-// Touch resets the entry's expiry; on a ring without one it returns an
-// error wrapping ErrNoExpiry.
+// Touch resets the entry's expiry to the ring's Expire; an absent entry is
+// not an error. On a ring without Expire it returns an error wrapping
+// ErrNoExpiry and changes nothing; on a backend that cannot touch, an error
+// wrapping backends.ErrNotSupported.
 func (r *Ring) Touch(ctx context.Context, args ...any) error {
 	_, err := r.c.run(ctx, "touch", args)
 	return err
 }
 
-// Execute runs the function without the cache.
+// Execute runs the function without reading or writing the cache.
 func (r *Ring) Execute(ctx context.Context, args ...any) (any, error) {
 	return r.c.run(ctx, "execute", args)
 }
 
-// Key returns the backend key for args.
+// Key returns the key the backend stores the entry under, after any
+// rewriting the backend needs (memcached hashes long keys).
 func (r *Ring) Key(args ...any) (string, error) {
 	v, err := r.c.run(context.Background(), "key", args)
 	s, _ := v.(string)
 	return s, err
 }
 
-// Encode encodes value with the ring's coder.
+// Run runs the sub-function called name: "call", "get", "update",
+// "get_or_update", "set" (the value first), "delete", "has", "touch",
+// "execute" or "key"; case and underscores do not matter. An unknown name is
+// an error. A miss of "get" returns nil: use Get to tell it from a cached
+// nil.
+func (r *Ring) Run(ctx context.Context, name string, args ...any) (any, error) {
+	return r.c.run(ctx, name, args)
+}
+
+// Many returns the bulk forms of the sub-functions (see [Bulk]); each
+// argument set is a []any, checked like the arguments of Call.
+func (r *Ring) Many() Bulk[[]any, any] { return Bulk[[]any, any]{ops: untypedBulk{r.c}} }
+
+// Encode encodes value with the ring's coder. A ring that stores Go values
+// (an in-process backend without a coder) has none: the error wraps
+// wire.ErrNoCoder. A typed ring's Cache().Encode is the typed form.
 func (r *Ring) Encode(value any) ([]byte, error) { return r.c.anyEncode(value) }
 
-// Decode decodes data written by the ring's coder.
+// Decode decodes data written by the ring's coder into a value of the
+// function's result type.
 func (r *Ring) Decode(data []byte) (any, error) { return r.c.anyDecode(data) }
 
-// Storage returns the backend.
+// Storage returns the backend; its Raw method gives the client underneath.
 func (r *Ring) Storage() backends.Storage { return r.c.storage() }
-
-// KeyMany returns the backend key of each argument set.
-func (r *Ring) KeyMany(argSets ...[]any) ([]string, error) { return r.c.anyKeys(argSets) }
-
-// ExecuteMany runs the function for each argument set.
-func (r *Ring) ExecuteMany(ctx context.Context, argSets ...[]any) ([]any, error) {
-	v, _, err := r.c.anyMany(ctx, "execute", argSets, nil)
-	return v, err
-}
-
-// GetMany reads every entry in one round trip where the backend can.
-func (r *Ring) GetMany(ctx context.Context, argSets ...[]any) ([]any, []bool, error) {
-	return r.c.anyMany(ctx, "get", argSets, nil)
-}
-
-// UpdateMany runs the function for each argument set and writes the results.
-func (r *Ring) UpdateMany(ctx context.Context, argSets ...[]any) ([]any, error) {
-	v, _, err := r.c.anyMany(ctx, "update", argSets, nil)
-	return v, err
-}
-
-// GetOrUpdateMany reads every entry, runs the function for the misses (each
-// in its key's single flight, at most BulkConcurrency at once) and writes
-// them.
-func (r *Ring) GetOrUpdateMany(ctx context.Context, argSets ...[]any) ([]any, error) {
-	v, _, err := r.c.anyMany(ctx, "getorupdate", argSets, nil)
-	return v, err
-}
-
-// SetMany caches values[i] for argSets[i].
-func (r *Ring) SetMany(ctx context.Context, values []any, argSets ...[]any) error {
-	if len(values) != len(argSets) {
-		return fmt.Errorf("ring: %s: set many: %d values for %d argument sets", r.Name(), len(values), len(argSets))
-	}
-	_, _, err := r.c.anyMany(ctx, "set", argSets, values)
-	return err
-}
-
-// DeleteMany removes the entries.
-func (r *Ring) DeleteMany(ctx context.Context, argSets ...[]any) error {
-	_, _, err := r.c.anyMany(ctx, "delete", argSets, nil)
-	return err
-}
-
-// HasMany reports for each argument set whether an entry is cached.
-func (r *Ring) HasMany(ctx context.Context, argSets ...[]any) ([]bool, error) {
-	_, found, err := r.c.anyMany(ctx, "has", argSets, nil)
-	return found, err
-}
-
-// TouchMany resets the expiry of the entries; on a ring without an expiry
-// it returns an error wrapping ErrNoExpiry.
-func (r *Ring) TouchMany(ctx context.Context, argSets ...[]any) error {
-	_, _, err := r.c.anyMany(ctx, "touch", argSets, nil)
-	return err
-}
-
-// tuples converts the arguments of a Wire1's bulk form.
-func (w Wire1[T, A, R]) tuples(args []A) []Args2[T, A] {
-	out := make([]Args2[T, A], len(args))
-	for i, a := range args {
-		out[i] = Args2[T, A]{w.recv, a}
-	}
-	return out
-}
-
-// tuples converts the arguments of a Wire2's bulk form.
-func (w Wire2[T, A, B, R]) tuples(args []Args2[A, B]) []Args3[T, A, B] {
-	out := make([]Args3[T, A, B], len(args))
-	for i, a := range args {
-		out[i] = Args3[T, A, B]{w.recv, a.P1, a.P2}
-	}
-	return out
-}

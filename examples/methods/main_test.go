@@ -23,7 +23,7 @@ ann.Posts(ctx, 1)       = ["post 42.1" "post 42.2"] (cached)
 ann2.Posts(ctx, 1)      = ["post 42.1" "post 42.2"] (another *User with ID 42 shares the entry)
     (query #2: posts of user 7, page 1)
 bob.Posts(ctx, 1)       = ["post 7.1" "post 7.2"]
-posts.Key(ann, 1) = users.posts:42:1
+posts.Bind(ann).Key(1) = users.posts:42:1
 queries so far: 2
 
 == Bind: the wire of one receiver, every sub-function without the receiver
@@ -31,19 +31,19 @@ wire.Key(2) = users.posts:42:2
 wire.Get(ctx, 2): found = false
     (query #3: posts of user 42, page 2)
 wire.Call(ctx, 2) = ["post 42.3" "post 42.4"]
-posts.Get(ann2, ctx, 2) = ["post 42.3" "post 42.4"], found = true (the wire wrote the shared entry)
+posts.Bind(ann2).Get(ctx, 2) = ["post 42.3" "post 42.4"], found = true (the wire wrote the shared entry)
     (query #4: posts of user 42, page 1)
 wire.Update(ctx, 1) = ["post 42.1" "post 42.2"]
 posts.Bind(ann2).Delete(ctx, 1): err = <nil>
 wire.Has(ctx, 1) = false (deleting through ann2 removed ann's entry)
-wire.HasMany(ctx, [1 2 3]) = [false true false]
+wire.Many().Has(ctx, [1 2 3]) = [false true false]
 queries so far: 4
 
 == Property: (*User).loadProfile takes only the receiver and a context
     (query #5: profile of user 42)
 ann.Profile(ctx)  = {Name:Ann Posts:84}
 ann2.Profile(ctx) = {Name:Ann Posts:84} (cached: ann2 has ann's ID)
-profile.Key(ann) = users:42 (the key is the receiver's RingKey() alone)
+profile.Bind(ann).Key() = users:42 (the key is the receiver's RingKey() alone)
 profile.Bind(bob).Get(ctx) = {Name: Posts:0}, found = false
 queries so far: 5
 
@@ -51,14 +51,14 @@ queries so far: 5
     (query #6: default settings for en)
 ann.DefaultSettings(ctx, en) = {Locale:en PageSize:20}
 bob.DefaultSettings(ctx, en) = {Locale:en PageSize:20} (cached: every *User shares the entry)
-settings.Get(nil, ctx, en): found = true (even a nil *User)
-settings.Key(bob, en) = main.User.defaultSettings:main.User:en
+settings.Bind(nil).Get(ctx, en): found = true (even a nil *User)
+settings.Bind(bob).Key(en) = main.User.defaultSettings:main.User:en
 queries so far: 6
 
 == Preset: one policy, two rings, the second overriding the prefix
 policy = Preset(LRU(500), Expire(5m0s), KeyPrefix("users"))
-profile.Key(bob) = users:7 (the preset's prefix)
-posts.Key(bob, 1) = users.posts:7:1 (KeyPrefix after the preset wins)
+profile.Bind(bob).Key() = users:7 (the preset's prefix)
+posts.Bind(bob).Key(1) = users.posts:7:1 (KeyPrefix after the preset wins)
 profile and posts share one LRU: false (each ring gets its own)
 
 == Errors: shapes a ring cannot key fail when the ring is built

@@ -1,5 +1,5 @@
 // Command redis caches a method in Redis and then reads the same entry
-// directly with the raw go-redis client and the ring's Decode: the "hidden
+// directly with the raw go-redis client and the ring cache's Decode: the "hidden
 // backend" problem of cache decorators, solved. The key is readable and the
 // value is plain JSON, so a tool in any language can read it too.
 //
@@ -89,8 +89,10 @@ func run(w io.Writer, addr string) error {
 	}
 	fmt.Fprintf(w, "key: %s\n", key)
 
-	// Straight to the backend: Storage().Raw() is the client we passed in.
-	raw := summaries.Storage().Raw().(redis.UniversalClient)
+	// Straight to the backend: the ring's Cache gives its storage and
+	// coder, and Storage().Raw() is the client we passed in.
+	cache := summaries.Cache()
+	raw := cache.Storage().Raw().(redis.UniversalClient)
 	data, err := raw.Get(ctx, key).Bytes()
 	if err != nil {
 		return err
@@ -103,14 +105,14 @@ func run(w io.Writer, addr string) error {
 	fmt.Fprintf(w, "expiry set: %v\n", ttl > 0 && ttl <= time.Minute)
 
 	// Decode turns the raw bytes back into the method's result type.
-	decoded, err := summaries.Decode(data)
+	decoded, err := cache.Decode(data)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "decoded: %+v\n", decoded)
 
 	// Writing through the raw client is seen by the ring too.
-	patched, err := summaries.Encode(Summary{Order: 1001, Items: []string{"tea"}, Total: 6})
+	patched, err := cache.Encode(Summary{Order: 1001, Items: []string{"tea"}, Total: 6})
 	if err != nil {
 		return err
 	}
@@ -124,7 +126,6 @@ func run(w io.Writer, addr string) error {
 	fmt.Fprintf(w, "after a raw write, Get: %+v (found %v)\n", s, found)
 
 	// The typed low-level cache over the ring's entries.
-	cache := summaries.Cache()
 	fmt.Fprintf(w, "cache prefix: %s\n", cache.Prefix())
 	existed, err := cache.Delete(ctx, "1001:EUR")
 	if err != nil {

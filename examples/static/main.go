@@ -1,6 +1,7 @@
 // Command static caches a plain function with ring and walks through every
 // sub-function of the cached version: Call, Get, Key, Has, Update, Set,
-// Execute, Touch, Delete, Run, Storage, the bulk forms and the untyped view.
+// Execute, Touch, Delete, the untyped view and its Run, Cache().Storage()
+// and the bulk forms (Many).
 //
 // The function is a fake price lookup that counts how often it runs, so
 // the output shows exactly when the cache answered and when the function
@@ -154,41 +155,41 @@ func run(w io.Writer) error {
 	v, _ = prices.Call(ctx, "apple")
 	fmt.Fprintf(w, "Call(apple) = %d, runs so far: %d\n", v, runs())
 
-	section(w, "Run: a sub-function chosen by name, with untyped arguments")
-	got, err := prices.Run(ctx, "get", "apple")
-	fmt.Fprintf(w, "Run(get, apple) = %v (%T), err = %v\n", got, got, err)
-	got, err = prices.Run(ctx, "key", "pear")
-	fmt.Fprintf(w, "Run(key, pear) = %v, err = %v\n", got, err)
-	_, err = prices.Run(ctx, "refresh", "apple")
-	fmt.Fprintf(w, "Run(refresh, apple): err = %v\n", err)
+	section(w, "Untyped().Run: a sub-function chosen by name, with untyped arguments")
+	got, err := prices.Untyped().Run(ctx, "get", "apple")
+	fmt.Fprintf(w, "Untyped().Run(get, apple) = %v (%T), err = %v\n", got, got, err)
+	got, err = prices.Untyped().Run(ctx, "key", "pear")
+	fmt.Fprintf(w, "Untyped().Run(key, pear) = %v, err = %v\n", got, err)
+	_, err = prices.Untyped().Run(ctx, "refresh", "apple")
+	fmt.Fprintf(w, "Untyped().Run(refresh, apple): err = %v\n", err)
 
-	section(w, "Storage: the backend itself")
-	fmt.Fprintf(w, "Storage().Name() = %s, Storage().Bytes() = %v (Go values are stored as they are)\n",
-		prices.Storage().Name(), prices.Storage().Bytes())
+	section(w, "Cache().Storage(): the backend itself")
+	fmt.Fprintf(w, "Cache().Storage().Name() = %s, Cache().Storage().Bytes() = %v (Go values are stored as they are)\n",
+		prices.Cache().Storage().Name(), prices.Cache().Storage().Bytes())
 
-	section(w, "bulk forms: many argument sets at once")
-	keys, _ := prices.KeyMany([]string{"kiwi", "fig", "plum"})
-	fmt.Fprintf(w, "KeyMany(kiwi, fig, plum) = %q\n", keys)
-	err = prices.SetMany(ctx, []int{40, 55}, []string{"kiwi", "fig"})
-	fmt.Fprintf(w, "SetMany([40 55], [kiwi fig]): err = %v\n", err)
-	values, founds, err := prices.GetMany(ctx, []string{"kiwi", "plum", "fig"})
-	fmt.Fprintf(w, "GetMany(kiwi, plum, fig) = %v, found = %v, err = %v\n", values, founds, err)
+	section(w, "Many(): the bulk forms, many argument sets at once")
+	keys, _ := prices.Many().Key([]string{"kiwi", "fig", "plum"})
+	fmt.Fprintf(w, "Many().Key(kiwi, fig, plum) = %q\n", keys)
+	err = prices.Many().Set(ctx, []int{40, 55}, []string{"kiwi", "fig"})
+	fmt.Fprintf(w, "Many().Set([40 55], [kiwi fig]): err = %v\n", err)
+	values, founds, err := prices.Many().Get(ctx, []string{"kiwi", "plum", "fig"})
+	fmt.Fprintf(w, "Many().Get(kiwi, plum, fig) = %v, found = %v, err = %v\n", values, founds, err)
 	before := runs()
-	values, err = prices.GetOrUpdateMany(ctx, []string{"kiwi", "plum", "fig", "grape"})
-	fmt.Fprintf(w, "GetOrUpdateMany(kiwi, plum, fig, grape) = %v, err = %v: %d runs, for the misses only\n",
+	values, err = prices.Many().GetOrUpdate(ctx, []string{"kiwi", "plum", "fig", "grape"})
+	fmt.Fprintf(w, "Many().GetOrUpdate(kiwi, plum, fig, grape) = %v, err = %v: %d runs, for the misses only\n",
 		values, err, runs()-before)
-	values, err = prices.UpdateMany(ctx, []string{"kiwi", "fig"})
-	fmt.Fprintf(w, "UpdateMany(kiwi, fig) = %v, err = %v (the real prices)\n", values, err)
-	hases, err := prices.HasMany(ctx, []string{"kiwi", "fig", "melon"})
-	fmt.Fprintf(w, "HasMany(kiwi, fig, melon) = %v, err = %v\n", hases, err)
-	fmt.Fprintf(w, "TouchMany(kiwi, fig): err = %v\n", prices.TouchMany(ctx, []string{"kiwi", "fig"}))
-	fmt.Fprintf(w, "DeleteMany(kiwi, fig): err = %v\n", prices.DeleteMany(ctx, []string{"kiwi", "fig"}))
-	hases, _ = prices.HasMany(ctx, []string{"kiwi", "fig", "plum"})
-	fmt.Fprintf(w, "HasMany(kiwi, fig, plum) = %v\n", hases)
-	values, err = prices.ExecuteMany(ctx, []string{"kiwi", "fig"})
-	fmt.Fprintf(w, "ExecuteMany(kiwi, fig) = %v, err = %v\n", values, err)
-	hases, _ = prices.HasMany(ctx, []string{"kiwi", "fig"})
-	fmt.Fprintf(w, "HasMany(kiwi, fig) = %v (ExecuteMany wrote nothing)\n", hases)
+	values, err = prices.Many().Update(ctx, []string{"kiwi", "fig"})
+	fmt.Fprintf(w, "Many().Update(kiwi, fig) = %v, err = %v (the real prices)\n", values, err)
+	hases, err := prices.Many().Has(ctx, []string{"kiwi", "fig", "melon"})
+	fmt.Fprintf(w, "Many().Has(kiwi, fig, melon) = %v, err = %v\n", hases, err)
+	fmt.Fprintf(w, "Many().Touch(kiwi, fig): err = %v\n", prices.Many().Touch(ctx, []string{"kiwi", "fig"}))
+	fmt.Fprintf(w, "Many().Delete(kiwi, fig): err = %v\n", prices.Many().Delete(ctx, []string{"kiwi", "fig"}))
+	hases, _ = prices.Many().Has(ctx, []string{"kiwi", "fig", "plum"})
+	fmt.Fprintf(w, "Many().Has(kiwi, fig, plum) = %v\n", hases)
+	values, err = prices.Many().Execute(ctx, []string{"kiwi", "fig"})
+	fmt.Fprintf(w, "Many().Execute(kiwi, fig) = %v, err = %v\n", values, err)
+	hases, _ = prices.Many().Has(ctx, []string{"kiwi", "fig"})
+	fmt.Fprintf(w, "Many().Has(kiwi, fig) = %v (Many().Execute wrote nothing)\n", hases)
 
 	section(w, "Untyped: the same ring with arguments as []any, checked at run time")
 	u := prices.Untyped()

@@ -64,32 +64,32 @@ Delete(apple) again: err = <nil> (an absent entry is not an error)
     (fetchPrice("apple") ran: run #6)
 Call(apple) = 125, runs so far: 6
 
-== Run: a sub-function chosen by name, with untyped arguments
-Run(get, apple) = 125 (int), err = <nil>
-Run(key, pear) = main.fetchPrice:pear, err = <nil>
-Run(refresh, apple): err = ring: main.fetchPrice: unknown sub-function "refresh" (want call, get, update, get_or_update, set, delete, has, touch, execute or key)
+== Untyped().Run: a sub-function chosen by name, with untyped arguments
+Untyped().Run(get, apple) = 125 (int), err = <nil>
+Untyped().Run(key, pear) = main.fetchPrice:pear, err = <nil>
+Untyped().Run(refresh, apple): err = ring: main.fetchPrice: unknown sub-function "refresh" (want call, get, update, get_or_update, set, delete, has, touch, execute or key)
 
-== Storage: the backend itself
-Storage().Name() = lru, Storage().Bytes() = false (Go values are stored as they are)
+== Cache().Storage(): the backend itself
+Cache().Storage().Name() = lru, Cache().Storage().Bytes() = false (Go values are stored as they are)
 
-== bulk forms: many argument sets at once
-KeyMany(kiwi, fig, plum) = ["main.fetchPrice:kiwi" "main.fetchPrice:fig" "main.fetchPrice:plum"]
-SetMany([40 55], [kiwi fig]): err = <nil>
-GetMany(kiwi, plum, fig) = [40 0 55], found = [true false true], err = <nil>
+== Many(): the bulk forms, many argument sets at once
+Many().Key(kiwi, fig, plum) = ["main.fetchPrice:kiwi" "main.fetchPrice:fig" "main.fetchPrice:plum"]
+Many().Set([40 55], [kiwi fig]): err = <nil>
+Many().Get(kiwi, plum, fig) = [40 0 55], found = [true false true], err = <nil>
     (fetchPrice("plum") ran: run #7)
     (fetchPrice("grape") ran: run #8)
-GetOrUpdateMany(kiwi, plum, fig, grape) = [40 75 55 30], err = <nil>: 2 runs, for the misses only
+Many().GetOrUpdate(kiwi, plum, fig, grape) = [40 75 55 30], err = <nil>: 2 runs, for the misses only
     (fetchPrice("kiwi") ran: run #9)
     (fetchPrice("fig") ran: run #10)
-UpdateMany(kiwi, fig) = [45 60], err = <nil> (the real prices)
-HasMany(kiwi, fig, melon) = [true true false], err = <nil>
-TouchMany(kiwi, fig): err = <nil>
-DeleteMany(kiwi, fig): err = <nil>
-HasMany(kiwi, fig, plum) = [false false true]
+Many().Update(kiwi, fig) = [45 60], err = <nil> (the real prices)
+Many().Has(kiwi, fig, melon) = [true true false], err = <nil>
+Many().Touch(kiwi, fig): err = <nil>
+Many().Delete(kiwi, fig): err = <nil>
+Many().Has(kiwi, fig, plum) = [false false true]
     (fetchPrice("kiwi") ran: run #11)
     (fetchPrice("fig") ran: run #12)
-ExecuteMany(kiwi, fig) = [45 60], err = <nil>
-HasMany(kiwi, fig) = [false false] (ExecuteMany wrote nothing)
+Many().Execute(kiwi, fig) = [45 60], err = <nil>
+Many().Has(kiwi, fig) = [false false] (Many().Execute wrote nothing)
 
 == Untyped: the same ring with arguments as []any, checked at run time
 Untyped().Call(42): err = ring: main.fetchPrice: parameter 2: got int, want string

@@ -1,7 +1,18 @@
-// Command gen writes typed_gen.go: the typed sub-function sets of the ring
-// types (Ring0..Ring3, MethodRing0..MethodRing2 and their Wire0..Wire2),
-// each a thin layer that builds the argument tuple and calls the shared
-// generic core. Run it with `go generate` in the module root.
+// Command gen writes typed_gen.go: the typed rings of the root package.
+// Run it with `go generate` in the module root.
+//
+// There are two families. A wire (Wire0..Wire3) is a cached function bound
+// to one receiver: the sub-functions that take the argument list (Call,
+// Get, Update, GetOrUpdate, Set, Delete, Has, Touch, Execute, Key), each a
+// thin layer that builds the key tuple and calls the shared generic core,
+// plus Many (the bulk forms), Untyped and Cache. A plain function's ring is
+// the wire of a function without a receiver: Ring0..Ring3 are aliases of
+// the wires with the receiver type struct{}. A method ring (MethodRing0..
+// MethodRing2) takes the receiver first: it has Call, Bind (the wire of one
+// receiver), Many (bulk forms across receivers), Untyped and Cache.
+//
+// The sub-functions are documented once, on the untyped Ring in
+// untyped.go; each generated method points there.
 package main
 
 import (
@@ -12,226 +23,192 @@ import (
 	"text/template"
 )
 
-type spec struct {
-	Name, Doc           string
-	TP, TA              string // type parameters (declaration, arguments)
-	K                   string // the core's tuple type
-	Pre                 string // parameters before the context
-	Post                string // parameters after the context (with a leading ", ")
-	KeyParams           string // parameters of Key (no context)
-	KExpr               string // the tuple built from the parameters
-	R                   string // receiver name
-	Ptr                 bool
-	Bulk                string // element type of bulk slices, "" for none
-	BulkConv            string // converts `args` ([]Bulk) to []K
-	Bind, BindTA, BindK string // for method rings: the wire type
+// wire describes one WireN and its RingN alias.
+type wire struct {
+	N         int
+	TP, TA    string // type parameters (declaration, arguments)
+	K         string // the core's key tuple
+	Params    string // parameters after the context (with a leading ", ")
+	KeyParams string // parameters of Key
+	KExpr     string // the key tuple built from w.recv and the parameters
+	Bulk      string // element type of the bulk forms ("" for none)
+	BulkTuple string // the key tuple built from w.recv and a bulk element a
+	Args      string // what the wire's function takes, for the doc comments
+	RingArgs  string // what the plain function takes, for the alias's doc
+	RingTP    string // the alias's type parameters (declaration)
+	RingTA    string // the wire's type arguments for the alias
+	Of        string // what the wire is the wire of, for its doc comment
 }
 
-var specs = []spec{
-	{Name: "Ring0", Doc: "Ring0 is a cached function of a context alone (one entry). Build it with Func0.",
-		TP: "R any", TA: "R", K: "struct{}", KExpr: "struct{}{}", R: "r", Ptr: true},
-	{Name: "Ring1", Doc: "Ring1 is a cached function of one argument (besides the context). Build it with Func1.",
-		TP: "A, R any", TA: "A, R", K: "A", Post: ", a A", KeyParams: "a A", KExpr: "a", R: "r", Ptr: true,
-		Bulk: "A", BulkConv: "args"},
-	{Name: "Ring2", Doc: "Ring2 is a cached function of two arguments (besides the context). Build it with Func2.",
-		TP: "A, B, R any", TA: "A, B, R", K: "Args2[A, B]", Post: ", a A, b B", KeyParams: "a A, b B",
-		KExpr: "Args2[A, B]{a, b}", R: "r", Ptr: true, Bulk: "Args2[A, B]", BulkConv: "args"},
-	{Name: "Ring3", Doc: "Ring3 is a cached function of three arguments (besides the context). Build it with Func3.",
-		TP: "A, B, C, R any", TA: "A, B, C, R", K: "Args3[A, B, C]", Post: ", a A, b B, c C", KeyParams: "a A, b B, c C",
-		KExpr: "Args3[A, B, C]{a, b, c}", R: "r", Ptr: true, Bulk: "Args3[A, B, C]", BulkConv: "args"},
-	{Name: "MethodRing0", Doc: "MethodRing0 is a cached method (or property) of the receiver alone, keyed by the receiver's RingKey() (or, for Class0, its type name). Build it with Method0, Property or Class0; Bind gives the per-receiver wire. Its bulk forms take receivers.",
-		TP: "T, R any", TA: "T, R", K: "T", Pre: "recv T, ", KeyParams: "recv T", KExpr: "recv", R: "r", Ptr: true,
-		Bulk: "T", BulkConv: "args", Bind: "Wire0", BindTA: "T, R"},
-	{Name: "MethodRing1", Doc: "MethodRing1 is a cached method of one argument, keyed by the receiver's RingKey() (or, for Class1, its type name) and the argument. Build it with Method1 or Class1; Bind gives the per-receiver wire.",
-		TP: "T, A, R any", TA: "T, A, R", K: "Args2[T, A]", Pre: "recv T, ", Post: ", a A", KeyParams: "recv T, a A",
-		KExpr: "Args2[T, A]{recv, a}", R: "r", Ptr: true, Bulk: "Args2[T, A]", BulkConv: "args",
-		Bind: "Wire1", BindTA: "T, A, R"},
-	{Name: "MethodRing2", Doc: "MethodRing2 is a cached method of two arguments, keyed by the receiver's RingKey() (or, for Class2, its type name) and the arguments. Build it with Method2 or Class2; Bind gives the per-receiver wire.",
-		TP: "T, A, B, R any", TA: "T, A, B, R", K: "Args3[T, A, B]", Pre: "recv T, ", Post: ", a A, b B", KeyParams: "recv T, a A, b B",
-		KExpr: "Args3[T, A, B]{recv, a, b}", R: "r", Ptr: true, Bulk: "Args3[T, A, B]", BulkConv: "args",
-		Bind: "Wire2", BindTA: "T, A, B, R"},
-	{Name: "Wire0", Doc: "Wire0 is a MethodRing0 bound to one receiver (Python Ring's wire): the sub-functions without the receiver. It is a small value; binding does not allocate.",
-		TP: "T, R any", TA: "T, R", K: "T", KExpr: "w.recv", R: "w"},
-	{Name: "Wire1", Doc: "Wire1 is a MethodRing1 bound to one receiver: the sub-functions without the receiver. It is a small value; binding does not allocate.",
-		TP: "T, A, R any", TA: "T, A, R", K: "Args2[T, A]", Post: ", a A", KeyParams: "a A", KExpr: "Args2[T, A]{w.recv, a}", R: "w",
-		Bulk: "A", BulkConv: "w.tuples(args)"},
-	{Name: "Wire2", Doc: "Wire2 is a MethodRing2 bound to one receiver: the sub-functions without the receiver. It is a small value; binding does not allocate.",
-		TP: "T, A, B, R any", TA: "T, A, B, R", K: "Args3[T, A, B]", Post: ", a A, b B", KeyParams: "a A, b B", KExpr: "Args3[T, A, B]{w.recv, a, b}", R: "w",
-		Bulk: "Args2[A, B]", BulkConv: "w.tuples(args)"},
+// method describes one MethodRingN.
+type method struct {
+	N         int
+	TP, TA    string
+	K         string
+	Params    string // parameters after the context
+	KExpr     string // the key tuple built from recv and the parameters
+	Args      string
+	Ctor      string // the constructors that build it
+	Wire, WTA string // its wire type and the wire's type arguments
+}
+
+var wires = []wire{
+	{N: 0, TP: "T, R any", TA: "T, R", K: "T", KExpr: "w.recv",
+		Args: "of a context alone", RingArgs: "of a context alone (one entry)", RingTP: "R any", RingTA: "struct{}, R",
+		Of: "the wire of a method ring ([MethodRing0.Bind]), or, with T struct{}, a plain function's ring ([Ring0])"},
+	{N: 1, TP: "T, A, R any", TA: "T, A, R", K: "Args2[T, A]", Params: ", a A", KeyParams: "a A",
+		KExpr: "Args2[T, A]{w.recv, a}", Bulk: "A", BulkTuple: "Args2[T, A]{w.recv, a}",
+		Args: "of one argument (besides the context)", RingArgs: "of one argument (besides the context)", RingTP: "A, R any", RingTA: "struct{}, A, R",
+		Of: "the wire of a method ring ([MethodRing1.Bind]), or, with T struct{}, a plain function's ring ([Ring1])"},
+	{N: 2, TP: "T, A, B, R any", TA: "T, A, B, R", K: "Args3[T, A, B]", Params: ", a A, b B", KeyParams: "a A, b B",
+		KExpr: "Args3[T, A, B]{w.recv, a, b}", Bulk: "Args2[A, B]", BulkTuple: "Args3[T, A, B]{w.recv, a.P1, a.P2}",
+		Args: "of two arguments (besides the context)", RingArgs: "of two arguments (besides the context)", RingTP: "A, B, R any", RingTA: "struct{}, A, B, R",
+		Of: "the wire of a method ring ([MethodRing2.Bind]), or, with T struct{}, a plain function's ring ([Ring2])"},
+	{N: 3, TP: "T, A, B, C, R any", TA: "T, A, B, C, R", K: "args4[T, A, B, C]", Params: ", a A, b B, c C", KeyParams: "a A, b B, c C",
+		KExpr: "args4[T, A, B, C]{w.recv, a, b, c}", Bulk: "Args3[A, B, C]", BulkTuple: "args4[T, A, B, C]{w.recv, a.P1, a.P2, a.P3}",
+		Args: "of three arguments (besides the context)", RingArgs: "of three arguments (besides the context)", RingTP: "A, B, C, R any", RingTA: "struct{}, A, B, C, R",
+		Of: "with T struct{}, a plain function's ring ([Ring3]); no method ring takes three arguments besides its receiver"},
+}
+
+var methods = []method{
+	{N: 0, TP: "T, R any", TA: "T, R", K: "T", KExpr: "recv",
+		Args: "of the receiver alone", Ctor: "Property or Class0", Wire: "Wire0", WTA: "T, R"},
+	{N: 1, TP: "T, A, R any", TA: "T, A, R", K: "Args2[T, A]", Params: ", a A", KExpr: "Args2[T, A]{recv, a}",
+		Args: "of one argument", Ctor: "Method1 or Class1", Wire: "Wire1", WTA: "T, A, R"},
+	{N: 2, TP: "T, A, B, R any", TA: "T, A, B, R", K: "Args3[T, A, B]", Params: ", a A, b B", KExpr: "Args3[T, A, B]{recv, a, b}",
+		Args: "of two arguments", Ctor: "Method2 or Class2", Wire: "Wire2", WTA: "T, A, B, R"},
 }
 
 const tmpl = `// Code generated by internal/gen; DO NOT EDIT.
 
 package ring
 
-import (
-	"context"
+import "context"
+{{range .Wires}}{{$t := printf "Wire%d[%s]" .N .TA}}
+// Ring{{.N}} is a cached plain function {{.RingArgs}}, built by Func{{.N}}: the
+// wire of a function without a receiver. Its methods are [Wire{{.N}}]'s.
+type Ring{{.N}}[{{.RingTP}}] = Wire{{.N}}[{{.RingTA}}]
 
-	"github.com/ringcache/ring/backends"
-)
-{{range .}}{{$r := .R}}{{$t := printf "%s[%s]" .Name .TA}}{{$recv := printf "%s %s" .R $t}}{{if .Ptr}}{{$recv = printf "%s *%s" .R $t}}{{end}}
-// {{.Doc}}
-type {{.Name}}[{{.TP}}] struct {
-	c *core[{{.K}}, R]
-{{- if not .Ptr}}
+// Wire{{.N}} is a cached function {{.Args}}, bound to one
+// receiver of type T: {{.Of}}. It has the sub-functions that take the
+// argument list, documented once on the untyped [Ring]; {{if .Bulk}}Many,
+// {{end}}Untyped and Cache reach the rest. It is a small value: binding does
+// not allocate. It is safe for concurrent use.
+type Wire{{.N}}[{{.TP}}] struct {
+	c    *core[{{.K}}, R]
 	recv T
-{{- end}}
 }
-{{if .Bind}}
-// Bind returns the wire of recv: the sub-functions of this ring for one
-// receiver. It does not allocate.
-func ({{$recv}}) Bind(recv T) {{.Bind}}[{{.BindTA}}] {
-	return {{.Bind}}[{{.BindTA}}]{c: {{$r}}.c, recv: recv}
+
+// Call: see [Ring.Call].
+func (w {{$t}}) Call(ctx context.Context{{.Params}}) (R, error) {
+	return w.c.call(ctx, {{.KExpr}})
+}
+
+// Get: see [Ring.Get].
+func (w {{$t}}) Get(ctx context.Context{{.Params}}) (value R, found bool, err error) {
+	return w.c.get(ctx, {{.KExpr}})
+}
+
+// Update: see [Ring.Update].
+func (w {{$t}}) Update(ctx context.Context{{.Params}}) (R, error) {
+	return w.c.update(ctx, {{.KExpr}})
+}
+
+// GetOrUpdate: see [Ring.GetOrUpdate].
+func (w {{$t}}) GetOrUpdate(ctx context.Context{{.Params}}) (R, error) {
+	return w.c.getOrUpdate(ctx, {{.KExpr}})
+}
+
+// Set: see [Ring.Set].
+func (w {{$t}}) Set(ctx context.Context, value R{{.Params}}) error {
+	return w.c.set(ctx, value, {{.KExpr}})
+}
+
+// Delete: see [Ring.Delete].
+func (w {{$t}}) Delete(ctx context.Context{{.Params}}) error {
+	return w.c.delete(ctx, {{.KExpr}})
+}
+
+// Has: see [Ring.Has].
+func (w {{$t}}) Has(ctx context.Context{{.Params}}) (bool, error) {
+	return w.c.has(ctx, {{.KExpr}})
+}
+
+// Touch: see [Ring.Touch].
+func (w {{$t}}) Touch(ctx context.Context{{.Params}}) error {
+	return w.c.touch(ctx, {{.KExpr}})
+}
+
+// Execute: see [Ring.Execute].
+func (w {{$t}}) Execute(ctx context.Context{{.Params}}) (R, error) {
+	return w.c.execute(ctx, {{.KExpr}})
+}
+
+// Key: see [Ring.Key].
+func (w {{$t}}) Key({{.KeyParams}}) (string, error) {
+	return w.c.key({{.KExpr}})
+}
+{{if .Bulk}}
+// Many returns the bulk forms of the sub-functions (see [Bulk]), for
+// argument sets of this wire's receiver.
+func (w {{$t}}) Many() Bulk[{{.Bulk}}, R] {
+	return Bulk[{{.Bulk}}, R]{ops: bound[{{.Bulk}}, {{.K}}, R]{c: w.c, tuple: func(a {{.Bulk}}) {{.K}} {
+		return {{.BulkTuple}}
+	}}}
 }
 {{end}}
-// Call is the cached function: it returns the cached result, or runs the
-// function once across concurrent callers of the same key and caches its
-// result. Storage failures are reported to OnError, not returned.
-func ({{$recv}}) Call({{.Pre}}ctx context.Context{{.Post}}) (R, error) {
-	return {{$r}}.c.call(ctx, {{.KExpr}})
+// Untyped returns the untyped view of the whole ring (see [Ring]). A
+// method ring's view does not bind the receiver: pass it first.
+func (w {{$t}}) Untyped() *Ring { return &Ring{c: w.c} }
+
+// Cache returns the low-level [Cache] over the whole ring's entries (every
+// receiver's).
+func (w {{$t}}) Cache() *Cache[R] { return w.c.cache() }
+{{end}}{{range .Methods}}{{$t := printf "MethodRing%d[%s]" .N .TA}}
+// MethodRing{{.N}} is a cached method {{.Args}}, keyed by the receiver's
+// RingKey() (or its type name, for a Class ring){{if .N}} and the arguments{{end}}. Build
+// it with {{.Ctor}}. Call takes the receiver first, like the method
+// expression; Bind returns the wire of one receiver, which has the other
+// sub-functions. It is safe for concurrent use.
+type MethodRing{{.N}}[{{.TP}}] struct {
+	c *core[{{.K}}, R]
 }
 
-// Get returns the cached result without running the function; found is
-// false on a miss (a cached zero value is found).
-func ({{$recv}}) Get({{.Pre}}ctx context.Context{{.Post}}) (value R, found bool, err error) {
-	return {{$r}}.c.get(ctx, {{.KExpr}})
+// Call: see [Ring.Call]. The receiver comes first, then the context.
+func (r *{{$t}}) Call(recv T, ctx context.Context{{.Params}}) (R, error) {
+	return r.c.call(ctx, {{.KExpr}})
 }
 
-// Update runs the function and caches its result, replacing any entry.
-func ({{$recv}}) Update({{.Pre}}ctx context.Context{{.Post}}) (R, error) {
-	return {{$r}}.c.update(ctx, {{.KExpr}})
+// Bind returns the wire of recv: this ring's sub-functions for one
+// receiver. It does not allocate.
+func (r *{{$t}}) Bind(recv T) {{.Wire}}[{{.WTA}}] {
+	return {{.Wire}}[{{.WTA}}]{c: r.c, recv: recv}
 }
 
-// GetOrUpdate returns the cached result or runs the function and caches it;
-// it is what Call does.
-func ({{$recv}}) GetOrUpdate({{.Pre}}ctx context.Context{{.Post}}) (R, error) {
-	return {{$r}}.c.getOrUpdate(ctx, {{.KExpr}})
-}
+// Many returns the bulk forms of the sub-functions (see [Bulk]), for
+// argument sets across receivers (the receiver first in each).
+func (r *{{$t}}) Many() Bulk[{{.K}}, R] { return Bulk[{{.K}}, R]{ops: r.c} }
 
-// Set caches value as the result for the arguments.
-func ({{$recv}}) Set({{.Pre}}ctx context.Context, value R{{.Post}}) error {
-	return {{$r}}.c.set(ctx, value, {{.KExpr}})
-}
+// Untyped returns the untyped view of the ring (see [Ring]): the receiver
+// is the first argument.
+func (r *{{$t}}) Untyped() *Ring { return &Ring{c: r.c} }
 
-// Delete removes the entry; an absent entry is not an error.
-func ({{$recv}}) Delete({{.Pre}}ctx context.Context{{.Post}}) error {
-	return {{$r}}.c.delete(ctx, {{.KExpr}})
-}
-
-// Has reports whether an entry (not expired) is cached.
-func ({{$recv}}) Has({{.Pre}}ctx context.Context{{.Post}}) (bool, error) {
-	return {{$r}}.c.has(ctx, {{.KExpr}})
-}
-
-// Touch resets the entry's expiry to the ring's Expire; on a ring without
-// one it returns an error wrapping ErrNoExpiry.
-func ({{$recv}}) Touch({{.Pre}}ctx context.Context{{.Post}}) error {
-	return {{$r}}.c.touch(ctx, {{.KExpr}})
-}
-
-// Execute runs the function without reading or writing the cache.
-func ({{$recv}}) Execute({{.Pre}}ctx context.Context{{.Post}}) (R, error) {
-	return {{$r}}.c.execute(ctx, {{.KExpr}})
-}
-
-// Key returns the key the backend stores the entry under.
-func ({{$recv}}) Key({{.KeyParams}}) (string, error) {
-	return {{$r}}.c.key({{.KExpr}})
-}
-
-// Run runs the sub-function called name ("call", "get", "update",
-// "get_or_update", "set" (value first), "delete", "has", "touch",
-// "execute", "key") with untyped arguments checked against the signature.
-// A miss of "get" returns nil: use Get to tell it from a cached nil.
-func ({{$recv}}) Run(ctx context.Context, name string, args ...any) (any, error) {
-{{- if .Ptr}}
-	return {{$r}}.c.run(ctx, name, args)
-{{- else}}
-	return {{$r}}.c.runBound(ctx, name, w.recv, args)
-{{- end}}
-}
-
-// Encode encodes value with the ring's coder.
-func ({{$recv}}) Encode(value R) ([]byte, error) { return {{$r}}.c.encode(value) }
-
-// Decode decodes data written by the ring's coder.
-func ({{$recv}}) Decode(data []byte) (R, error) { return {{$r}}.c.decode(data) }
-
-// Storage returns the backend; its Raw method gives the client underneath.
-func ({{$recv}}) Storage() backends.Storage { return {{$r}}.c.storage() }
-
-// Cache returns the typed low-level cache over this ring's entries: its
-// keys are the part of the ring's keys after the prefix and ':' (the key of
-// a ring without arguments is "").
-func ({{$recv}}) Cache() *Cache[R] { return {{$r}}.c.cache() }
-
-// Untyped returns the ring's untyped view: every sub-function with
-// arguments as []any, checked at run time.{{if not .Ptr}} The view is the
-// whole ring's: pass the receiver as the first argument.{{end}}
-func ({{$recv}}) Untyped() *Ring { return &Ring{c: {{$r}}.c} }
-{{if .Bulk}}
-// KeyMany returns the backend key of each argument set.
-func ({{$recv}}) KeyMany(args []{{.Bulk}}) ([]string, error) {
-	return {{$r}}.c.keyMany({{.BulkConv}})
-}
-
-// ExecuteMany runs the function for each argument set, without the cache.
-// Errors are joined, each naming its argument set.
-func ({{$recv}}) ExecuteMany(ctx context.Context, args []{{.Bulk}}) ([]R, error) {
-	return {{$r}}.c.executeMany(ctx, {{.BulkConv}})
-}
-
-// GetMany reads every entry in one round trip where the backend can.
-func ({{$recv}}) GetMany(ctx context.Context, args []{{.Bulk}}) (values []R, found []bool, err error) {
-	return {{$r}}.c.getMany(ctx, {{.BulkConv}})
-}
-
-// UpdateMany runs the function for each argument set (at most
-// BulkConcurrency at once) and writes the results in one round trip where
-// the backend can.
-func ({{$recv}}) UpdateMany(ctx context.Context, args []{{.Bulk}}) ([]R, error) {
-	return {{$r}}.c.updateMany(ctx, {{.BulkConv}})
-}
-
-// GetOrUpdateMany reads every entry in one round trip and runs the function
-// for the misses only, at most BulkConcurrency at once, each inside its
-// key's single flight as Call does, writing its result before the flight
-// ends. Like Call, it reports storage failures to OnError instead of
-// returning them.
-func ({{$recv}}) GetOrUpdateMany(ctx context.Context, args []{{.Bulk}}) ([]R, error) {
-	return {{$r}}.c.getOrUpdateMany(ctx, {{.BulkConv}})
-}
-
-// SetMany caches values[i] as the result for args[i].
-func ({{$recv}}) SetMany(ctx context.Context, values []R, args []{{.Bulk}}) error {
-	return {{$r}}.c.setMany(ctx, values, {{.BulkConv}})
-}
-
-// DeleteMany removes the entries.
-func ({{$recv}}) DeleteMany(ctx context.Context, args []{{.Bulk}}) error {
-	return {{$r}}.c.deleteMany(ctx, {{.BulkConv}})
-}
-
-// HasMany reports for each argument set whether an entry is cached.
-func ({{$recv}}) HasMany(ctx context.Context, args []{{.Bulk}}) ([]bool, error) {
-	return {{$r}}.c.hasMany(ctx, {{.BulkConv}})
-}
-
-// TouchMany resets the expiry of the entries; on a ring without an expiry
-// it returns an error wrapping ErrNoExpiry.
-func ({{$recv}}) TouchMany(ctx context.Context, args []{{.Bulk}}) error {
-	return {{$r}}.c.touchMany(ctx, {{.BulkConv}})
-}
-{{end}}{{end}}`
+// Cache returns the low-level [Cache] over the ring's entries.
+func (r *{{$t}}) Cache() *Cache[R] { return r.c.cache() }
+{{end}}`
 
 func main() {
 	var buf bytes.Buffer
-	if err := template.Must(template.New("gen").Parse(tmpl)).Execute(&buf, specs); err != nil {
+	data := struct {
+		Wires   []wire
+		Methods []method
+	}{wires, methods}
+	if err := template.Must(template.New("gen").Parse(tmpl)).Execute(&buf, data); err != nil {
 		log.Fatal(err)
 	}
 	src, err := format.Source(buf.Bytes())
 	if err != nil {
-		os.WriteFile("typed_gen.go", buf.Bytes(), 0o644)
+		_ = os.WriteFile("typed_gen.go", buf.Bytes(), 0o644)
 		log.Fatal(err)
 	}
 	if err := os.WriteFile("typed_gen.go", src, 0o644); err != nil {

@@ -1,0 +1,4 @@
+package fixture
+
+// Ignored is in a test file: not counted.
+func Ignored() {}
