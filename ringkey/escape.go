@@ -15,20 +15,12 @@ func Reserved(b byte) bool { return reservedTable[b] }
 // AppendEscaped appends s to dst with a backslash before every reserved
 // byte (see [Reserved]) and returns the extended buffer. It does not
 // allocate when dst has enough capacity.
-func AppendEscaped(dst []byte, s string) []byte {
-	start := 0
-	for i := 0; i < len(s); i++ {
-		if reservedTable[s[i]] {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', s[i])
-			start = i + 1
-		}
-	}
-	return append(dst, s[start:]...)
-}
+func AppendEscaped(dst []byte, s string) []byte { return appendEscaped(dst, s) }
 
 // appendEscapedBytes is AppendEscaped for a byte slice.
-func appendEscapedBytes(dst []byte, s []byte) []byte {
+func appendEscapedBytes(dst []byte, s []byte) []byte { return appendEscaped(dst, s) }
+
+func appendEscaped[S string | []byte](dst []byte, s S) []byte {
 	start := 0
 	for i := 0; i < len(s); i++ {
 		if reservedTable[s[i]] {
