@@ -263,9 +263,6 @@ func newCoreShape[K any, R any](shape *descriptor.Shape, cfg *config, pl plan[K,
 	}
 	c.choose = guardChoose(shape.Name, cfg.choose, store, raw, cfg)
 	c.strategy = cfg.strategy
-	if cfg.expire < 0 {
-		return nil, fmt.Errorf("ring: %s: negative expiry %v", shape.Name, cfg.expire)
-	}
 	st := &Cache[R]{
 		coder:   cd,
 		name:    shape.Name,

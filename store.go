@@ -86,12 +86,13 @@ func (c *Cache[V]) decodeBytes(data []byte) (V, error) {
 }
 
 // loadMany reads keys in one round trip where the backend can and converts
-// what it finds to V: encoded entries are read as bytes and decoded straight
-// into V, without boxing each one in an interface.
+// what it finds to V, as load does. A backend that reads bytes in bulk
+// (BulkBytesGetter) has its entries decoded straight into V, without boxing
+// each one in an interface.
 func (c *Cache[V]) loadMany(ctx context.Context, keys []string) ([]V, []bool, error) {
 	out := make([]V, len(keys))
 	found := make([]bool, len(keys))
-	if c.coder != nil {
+	if _, ok := c.store.(backends.BulkBytesGetter); ok && c.coder != nil {
 		bs, err := backends.GetManyBytes(ctx, c.store, keys)
 		if err != nil {
 			return nil, nil, err
