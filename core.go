@@ -181,14 +181,14 @@ func (c *core[K, R]) perItem() bool { return c.strategy != nil || c.choose != ni
 
 // fromStrategy converts what a custom strategy returned into R. A value
 // of another type is a miss, reported.
-func (c *core[K, R]) fromStrategy(st *Cache[R], key string, v any) (R, bool) {
+func (c *core[K, R]) fromStrategy(op strategy.Op, v any) (R, bool) {
 	if v == nil {
 		var zero R
 		return zero, true
 	}
 	r, ok := v.(R)
 	if !ok {
-		st.report("decode", key, fmt.Errorf("strategy %T returned a %T, want %v", c.strategy, v, reflect.TypeFor[R]()))
+		op.Report("decode", fmt.Errorf("strategy %T returned a %T, want %v", c.strategy, v, reflect.TypeFor[R]()))
 	}
 	return r, ok
 }
@@ -254,88 +254,104 @@ func (c *core[K, R]) fill(ctx context.Context, st *Cache[R], key string, k K, re
 	}))
 }
 
-func (c *core[K, R]) get(ctx context.Context, k K) (R, bool, error) {
-	var zero R
+// onEntry runs one single-entry sub-function for k on the store layer
+// that serves it: through the custom strategy with the invocation's Op, or
+// on the typed path. When Choose bypasses the cache it runs bypass, if
+// set, and otherwise does nothing.
+func onEntry[K, R, T any](ctx context.Context, c *core[K, R], k K,
+	custom func(op strategy.Op) (T, error),
+	typed func(st *Cache[R], key string) (T, error),
+	bypass func() (T, error),
+) (T, error) {
 	key, st, err := c.target(ctx, k)
-	if err != nil || st == nil {
-		return zero, false, err
+	switch {
+	case err != nil:
+		var zero T
+		return zero, err
+	case st == nil && bypass != nil:
+		return bypass()
+	case st == nil:
+		var zero T
+		return zero, nil
+	case c.strategy != nil:
+		return custom(c.op(st, key, k))
 	}
-	if c.strategy == nil {
-		return st.load(ctx, key)
-	}
-	v, ok, err := c.strategy.Get(ctx, c.op(st, key, k))
-	if err != nil || !ok {
-		return zero, false, err
-	}
-	r, ok := c.fromStrategy(st, key, v)
-	return r, ok, nil
+	return typed(st, key)
+}
+
+// found is a value and whether it was found, for onEntry.
+type found[R any] struct {
+	v  R
+	ok bool
+}
+
+func (c *core[K, R]) get(ctx context.Context, k K) (R, bool, error) {
+	f, err := onEntry(ctx, c, k, func(op strategy.Op) (found[R], error) {
+		v, ok, err := c.strategy.Get(ctx, op)
+		if err != nil || !ok {
+			return found[R]{}, err
+		}
+		r, ok := c.fromStrategy(op, v)
+		return found[R]{r, ok}, nil
+	}, func(st *Cache[R], key string) (found[R], error) {
+		r, ok, err := st.load(ctx, key)
+		return found[R]{r, ok}, err
+	}, nil)
+	return f.v, f.ok, err
 }
 
 func (c *core[K, R]) update(ctx context.Context, k K) (R, error) {
-	key, st, err := c.target(ctx, k)
-	if err != nil {
-		var zero R
-		return zero, err
-	}
-	if st == nil {
-		return c.exec(ctx, k)
-	}
-	if c.strategy != nil {
-		return result[R](c.strategy.Update(ctx, c.op(st, key, k)))
-	}
-	r, err := c.exec(rope.Outside(ctx), k)
-	if err != nil {
-		return r, err
-	}
-	return r, st.put(ctx, key, r)
+	return onEntry(ctx, c, k, func(op strategy.Op) (R, error) {
+		return result[R](c.strategy.Update(ctx, op))
+	}, func(st *Cache[R], key string) (R, error) {
+		r, err := c.exec(rope.Outside(ctx), k)
+		if err != nil {
+			return r, err
+		}
+		return r, st.put(ctx, key, r)
+	}, func() (R, error) { return c.exec(ctx, k) })
 }
 
 func (c *core[K, R]) getOrUpdate(ctx context.Context, k K) (R, error) {
 	return c.call(ctx, k)
 }
 
+// none is the result of the sub-functions that return only an error.
+type none struct{}
+
 func (c *core[K, R]) set(ctx context.Context, v R, k K) error {
-	key, st, err := c.target(ctx, k)
-	if err != nil || st == nil {
-		return err
-	}
-	if c.strategy != nil {
-		return c.strategy.Set(ctx, c.op(st, key, k), v)
-	}
-	return st.put(ctx, key, v)
+	_, err := onEntry(ctx, c, k, func(op strategy.Op) (none, error) {
+		return none{}, c.strategy.Set(ctx, op, v)
+	}, func(st *Cache[R], key string) (none, error) {
+		return none{}, st.put(ctx, key, v)
+	}, nil)
+	return err
 }
 
 func (c *core[K, R]) delete(ctx context.Context, k K) error {
-	key, st, err := c.target(ctx, k)
-	if err != nil || st == nil {
-		return err
-	}
-	if c.strategy != nil {
-		return c.strategy.Delete(ctx, c.op(st, key, k))
-	}
-	return st.remove(ctx, key)
+	_, err := onEntry(ctx, c, k, func(op strategy.Op) (none, error) {
+		return none{}, c.strategy.Delete(ctx, op)
+	}, func(st *Cache[R], key string) (none, error) {
+		return none{}, st.remove(ctx, key)
+	}, nil)
+	return err
 }
 
 func (c *core[K, R]) has(ctx context.Context, k K) (bool, error) {
-	key, st, err := c.target(ctx, k)
-	if err != nil || st == nil {
-		return false, err
-	}
-	if c.strategy != nil {
-		return c.strategy.Has(ctx, c.op(st, key, k))
-	}
-	return backends.Has(ctx, st.store, key)
+	return onEntry(ctx, c, k, func(op strategy.Op) (bool, error) {
+		return c.strategy.Has(ctx, op)
+	}, func(st *Cache[R], key string) (bool, error) {
+		return backends.Has(ctx, st.store, key)
+	}, nil)
 }
 
 func (c *core[K, R]) touch(ctx context.Context, k K) error {
-	key, st, err := c.target(ctx, k)
-	if err != nil || st == nil {
-		return err
-	}
-	if c.strategy != nil {
-		return c.strategy.Touch(ctx, c.op(st, key, k))
-	}
-	return st.touch(ctx, key)
+	_, err := onEntry(ctx, c, k, func(op strategy.Op) (none, error) {
+		return none{}, c.strategy.Touch(ctx, op)
+	}, func(st *Cache[R], key string) (none, error) {
+		return none{}, st.touch(ctx, key)
+	}, nil)
+	return err
 }
 
 func (c *core[K, R]) execute(ctx context.Context, k K) (R, error) {

@@ -148,7 +148,7 @@ func TestStoredValueOfAnotherType(t *testing.T) {
 					return ok
 				},
 				"strategy Get": func() bool { _, ok, err := custom.Get(ctx, "a"); require.NoError(t, err); return ok },
-				"Op.Load": func() bool { _, ok, err := st.op.Load(ctx, "n:a"); require.NoError(t, err); return ok },
+				"Op.Load":      func() bool { _, ok, err := st.op.Load(ctx, "n:a"); require.NoError(t, err); return ok },
 			}
 			for _, name := range []string{"Get", "GetMany", "Cache().Get", "Cache().GetMany", "strategy Get", "Op.Load"} {
 				before := len(ev.list())
