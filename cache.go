@@ -141,15 +141,18 @@ func (c *Cache[V]) Prefix() string { return c.prefix }
 
 // Key returns the backend key for key: the prefix applied, and the key
 // rewritten if the backend requires it.
-func (c *Cache[V]) Key(key string) string { return c.rewrite(c.prefix + key) }
-
-// rewrite returns key as the backend stores it.
-func (c *Cache[V]) rewrite(key string) string {
+func (c *Cache[V]) Key(key string) string {
+	k := c.prefix + key
 	if c.refactor {
-		return backends.RefactorKey(c.store, key)
+		k = c.rewrite(k)
 	}
-	return key
+	return k
 }
+
+// rewrite returns key as a backend that rewrites keys (c.refactor) stores
+// it. Its callers check c.refactor first: they are on hit paths, and
+// generic code does not inline it.
+func (c *Cache[V]) rewrite(key string) string { return backends.RefactorKey(c.store, key) }
 
 func (c *Cache[V]) keys(keys []string) []string {
 	out := make([]string, len(keys))
@@ -162,7 +165,13 @@ func (c *Cache[V]) keys(keys []string) []string {
 // Get returns the value under key; found is false on a miss (a stored zero
 // value is found). A stored value that does not decode is a miss.
 func (c *Cache[V]) Get(ctx context.Context, key string) (value V, found bool, err error) {
-	return c.load(ctx, c.Key(key))
+	// load, by hand: generic code does not inline it, and this is a hit path.
+	k := c.Key(key)
+	v, ok, err := c.store.Get(ctx, k)
+	if err == nil && ok {
+		value, found = c.fromStored(k, v)
+	}
+	return value, found, err
 }
 
 // GetMany returns the values found under keys, by the keys as given (without

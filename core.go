@@ -100,7 +100,10 @@ func (c *core[K, R]) key(k K) (string, error) {
 	if err != nil {
 		return "", named(c.name, "key", err)
 	}
-	return c.store.rewrite(s), nil
+	if c.store.refactor {
+		s = c.store.rewrite(s)
+	}
+	return s, nil
 }
 
 // keyHasher hashes the argument part of keys (HashKeys) with the hash
@@ -244,13 +247,14 @@ func (c *core[K, R]) fill(ctx context.Context, st *Cache[R], key string, k K, re
 			}
 		}
 		r, err := c.exec(rope.Outside(ctx), k)
+		v := any(r) // boxed once, for the write and the flight's callers
 		if err != nil {
-			return r, err
+			return v, err
 		}
-		if err := st.put(ctx, key, r); err != nil {
+		if err := st.put(ctx, key, v); err != nil {
 			st.report("set", key, err)
 		}
-		return r, nil
+		return v, nil
 	}))
 }
 

@@ -31,11 +31,10 @@ func (c *Cache[V]) report(op, key string, err error) {
 // convert is a miss, reported.
 func (c *Cache[V]) load(ctx context.Context, key string) (value V, found bool, err error) {
 	v, ok, err := c.store.Get(ctx, key)
-	if err != nil || !ok {
-		return value, false, err
+	if err == nil && ok {
+		value, found = c.fromStored(key, v)
 	}
-	value, ok = c.fromStored(key, v)
-	return value, ok, nil
+	return value, found, err
 }
 
 // fromStored turns what the storage holds under key into V: the value
