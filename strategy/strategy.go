@@ -11,6 +11,7 @@ package strategy
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/ringcache/ring/internal/rope"
@@ -19,10 +20,34 @@ import (
 // Op is one sub-function invocation handed to a Strategy: the backend key,
 // the wrapped function with its arguments bound, and the ring's entries,
 // read and written with the ring's coder, key rewriting, write policies
-// and hook. Only a ring makes an Op; the zero Op is not usable.
+// and hook. Only a ring makes an Op; every method of the zero Op fails
+// (Report does nothing).
 type Op rope.Op
 
-func (o Op) entries() rope.Entries { return rope.Op(o).Entries() }
+func (o Op) entries() rope.Entries {
+	if e := rope.Op(o).Entries(); e != nil {
+		return e
+	}
+	return noEntries{}
+}
+
+// errZeroOp is what the methods of the zero Op return.
+var errZeroOp = errors.New("ring: strategy: the zero Op belongs to no ring: use the Op a ring hands to the strategy")
+
+// noEntries are the entries of the zero Op: every call fails with
+// errZeroOp, never a panic.
+type noEntries struct{}
+
+func (noEntries) Load(context.Context, string) (any, bool, error)            { return nil, false, errZeroOp }
+func (noEntries) Store(context.Context, string, any) error                   { return errZeroOp }
+func (noEntries) StoreTTL(context.Context, string, any, time.Duration) error { return errZeroOp }
+func (noEntries) Delete(context.Context, string) error                       { return errZeroOp }
+func (noEntries) Has(context.Context, string) (bool, error)                  { return false, errZeroOp }
+func (noEntries) Touch(context.Context, string) error                        { return errZeroOp }
+func (noEntries) Report(string, string, error)                               {}
+func (noEntries) Flight(context.Context, string, func(context.Context) (any, error)) (any, error) {
+	return nil, errZeroOp
+}
 
 // Key returns the backend key.
 func (o Op) Key() string { return rope.Op(o).Key() }
@@ -32,7 +57,11 @@ func (o Op) Key() string { return rope.Op(o).Key() }
 // writes to a ring (through the ring's Set, say) are ordinary writes, not
 // the fill's.
 func (o Op) Execute(ctx context.Context) (any, error) {
-	return rope.Op(o).Exec()(rope.Outside(ctx))
+	exec := rope.Op(o).Exec()
+	if exec == nil {
+		return nil, errZeroOp
+	}
+	return exec(rope.Outside(ctx))
 }
 
 // Load reads key (any key: a strategy may keep entries of its own, such as
