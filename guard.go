@@ -78,8 +78,9 @@ func (g *guard) emit(ev Event) {
 }
 
 // FlushEvents gives the queued breaker events to the hook, in order. The
-// rope calls it once it holds no lock of the ring (it checks for this
-// method on its storage); the guard calls it after each read.
+// rope (internal/rope) calls it once it holds no lock of the ring (it
+// checks for this method on its storage); the guard calls it after each
+// read.
 func (g *guard) FlushEvents() {
 	if !g.hasPending.Load() {
 		return
@@ -170,7 +171,7 @@ func guardStorage(ring string, s backends.Storage, cfg *config, lenient bool) (b
 // guardChoose wraps a Choose function so that the storages it picks are
 // guarded like the ring's own: own is the ring's guarded storage, raw the
 // storage under it. Each picked storage gets one guard per ring, so the
-// core's rope per storage is found again.
+// store layer (and its rope) per storage is found again.
 func guardChoose(ring string, choose func(context.Context, string, []any) backends.Storage, own, raw backends.Storage, cfg *config) func(context.Context, string, []any) backends.Storage {
 	if choose == nil {
 		return nil
