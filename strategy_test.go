@@ -157,8 +157,10 @@ func TestStoredValueOfAnotherType(t *testing.T) {
 				require.Len(t, got, before+1, name)
 				require.Equal(t, "decode", got[before].Op, name)
 				require.Equal(t, "n:a", got[before].Key, name)
+				require.Equal(t, r.Untyped().Name(), got[before].Ring, name)
 				require.ErrorContains(t, got[before], c.want, name)
 			}
+			require.Same(t, r.Cache(), r.Cache(), "the ring's store layer, not a copy")
 			// Call runs the function and writes over the entry, without
 			// reading it again inside the flight.
 			before := len(ev.list())
