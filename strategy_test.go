@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -202,4 +203,42 @@ func (e *events) list() []ring.Event {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return append([]ring.Event(nil), e.all...)
+}
+
+// An Op writes with the ring's policy: Exclude keeps a value out, with
+// IfNotExists an existing entry stays, and the TTL function gives the
+// time-to-live, unless StoreTTL gives one of its own.
+func TestStrategyOpWritesWithRingPolicy(t *testing.T) {
+	ctx := context.Background()
+	store := backends.NewDict()
+	st := &capture{}
+	var ttls []string
+	r := ring.Must(ring.Func1(func(context.Context, string) (string, error) { return "x", nil },
+		ring.Storage(store), ring.KeyPrefix("p"), ring.WithStrategy(st), ring.IfNotExists(),
+		ring.Exclude(func(_ string, v any) bool { return v == "skip" }),
+		ring.TTLFunc(func(key string, _ any) time.Duration { ttls = append(ttls, key); return time.Hour })))
+	_, _, err := r.Get(ctx, "a")
+	require.NoError(t, err)
+	op := st.op
+
+	require.NoError(t, op.Store(ctx, "p:a", "skip"))
+	_, ok, err := store.Get(ctx, "p:a")
+	require.NoError(t, err)
+	require.False(t, ok, "Exclude kept the value out")
+	ttls = nil
+
+	require.NoError(t, op.Store(ctx, "p:a", "first"))
+	require.NoError(t, op.Store(ctx, "p:a", "second"))
+	v, ok, err := op.Load(ctx, "p:a")
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, "first", v, "IfNotExists kept the entry")
+	require.Equal(t, []string{"p:a", "p:a"}, ttls, "the TTL function of each write")
+
+	require.NoError(t, op.StoreTTL(ctx, "p:b", "own", 0))
+	require.Len(t, ttls, 2, "StoreTTL's time-to-live is its own")
+	v, ok, err = op.Load(ctx, "p:b")
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, "own", v)
 }
