@@ -6,7 +6,7 @@
 // ring.WithStrategy; embed [Default] and override what should change.
 //
 // A ring without a strategy of its own runs Default's semantics on a typed
-// path of its own, which allocates nothing beyond the key.
+// path of its own, whose hit allocates nothing beyond the key.
 package strategy
 
 import (
