@@ -11,7 +11,6 @@ import (
 	"github.com/ringcache/ring/descriptor"
 	"github.com/ringcache/ring/internal/flight"
 	"github.com/ringcache/ring/ringkey"
-	"github.com/ringcache/ring/wire"
 )
 
 // Args2 is the argument tuple of a two-argument ring, used by its bulk
@@ -36,29 +35,10 @@ type plan[K any, R any] struct {
 	exec    func(ctx context.Context, k K) (R, error)
 	toAny   func(k K) []any
 	fromAny func(s *descriptor.Shape, args []any) (K, error)
-	decode  func(cd coders.Coder) func([]byte) (any, error)
-}
-
-// decodeR returns the typed decoder of a plan: straight into R where R is
-// the static result type, through decode where it is any (untyped rings).
-func (p plan[K, R]) decodeR(cd coders.Coder) func([]byte) (R, error) {
-	if reflect.TypeFor[R]().Kind() != reflect.Interface {
-		return func(data []byte) (R, error) {
-			var r R
-			err := cd.Decode(data, &r)
-			return r, err
-		}
-	}
-	dec := p.decode(cd)
-	return func(data []byte) (R, error) {
-		var r R
-		v, err := dec(data)
-		if err != nil {
-			return r, err
-		}
-		r, _ = v.(R)
-		return r, nil
-	}
+	// decode, if set, returns the decoder of stored bytes into R for a
+	// coder (untyped rings, through reflection); nil decodes with the
+	// coder into an R.
+	decode func(cd coders.Coder) func([]byte) (R, error)
 }
 
 // encoderFor returns the encoder of one key parameter of static type T:
@@ -134,16 +114,6 @@ func checkCount(s *descriptor.Shape, args []any) error {
 		ts[i] = p.Type
 	}
 	return &CountError{Func: s.Name, Got: len(args), Want: len(s.Keys), Params: ts}
-}
-
-func typedDecode[R any](cd coders.Coder) func([]byte) (any, error) {
-	return func(data []byte) (any, error) {
-		var r R
-		if err := cd.Decode(data, &r); err != nil {
-			return nil, err
-		}
-		return r, nil
-	}
 }
 
 // describe applies opts, once, and classifies fn; a KeyFunc among opts
@@ -250,25 +220,42 @@ func newCoreShape[K any, R any](shape *descriptor.Shape, cfg *config, pl plan[K,
 		return nil, err
 	}
 	c.choose = guardChoose(shape.Name, cfg.choose, store, raw, cfg)
-	rc := wire.Config{
-		Name:        shape.Name,
-		Storage:     store,
-		Coder:       cd,
-		Expire:      cfg.expire,
-		TTL:         cfg.ttl,
-		Exclude:     cfg.exclude,
-		IfNotExists: cfg.ifNotExists,
-		Strategy:    cfg.strategy,
-		OnError:     quietSkips(cfg.onError),
+	c.strategy = cfg.strategy
+	st := &Cache[R]{
+		coder:   cd,
+		name:    shape.Name,
+		onError: quietSkips(cfg.onError),
+		policy: &writePolicy{
+			expire:      cfg.expire,
+			ttl:         cfg.ttl,
+			exclude:     cfg.exclude,
+			ifNotExists: cfg.ifNotExists,
+		},
 	}
-	if cd != nil {
-		rc.Decode = pl.decode(cd)
-		c.decodeR = pl.decodeR(cd)
+	if cd != nil && pl.decode != nil {
+		st.dec = pl.decode(cd)
 	}
-	if c.rope, err = wire.NewRope(rc); err != nil {
+	_, st.refactor = store.(backends.KeyRefactorer)
+	// The Cache over the ring's entries: the key of an argument tuple is
+	// the part of the ring's key after "prefix:".
+	st.prefix = c.prefix
+	switch n := len(c.comps); {
+	case c.keyFunc != nil:
+		st.prefix += ":"
+	case n == 0:
+		st.single = true
+	case c.hashed != nil:
+		st.prefix += ":"
+		n, p := 2*c.hashed.size, len(st.prefix)
+		st.match = func(key string) bool { return isHexDigest(key[p:], n) }
+	default:
+		st.prefix += ":"
+		p := len(st.prefix)
+		st.match = func(key string) bool { return keyComponents(key[p:]) == n }
+	}
+	if c.store, err = st.on(store); err != nil {
 		return nil, err
 	}
-	_, c.refactor = store.(backends.KeyRefactorer)
 	return c, nil
 }
 
@@ -278,7 +265,6 @@ func Func0[R any](fn func(context.Context) (R, error), opts ...Option) (*Ring0[R
 		exec:    func(ctx context.Context, _ struct{}) (R, error) { return fn(ctx) },
 		toAny:   func(struct{}) []any { return nil },
 		fromAny: func(*descriptor.Shape, []any) (struct{}, error) { return struct{}{}, nil },
-		decode:  typedDecode[R],
 	})
 	if err != nil {
 		return nil, err
@@ -302,7 +288,6 @@ func plan1[A, R any](fn func(context.Context, A) (R, error)) plan[A, R] {
 		fromAny: func(s *descriptor.Shape, args []any) (A, error) {
 			return arg[A](s, args, 0)
 		},
-		decode: typedDecode[R],
 	}
 }
 
@@ -353,7 +338,6 @@ func newCore2[A, B, R any](fn any, kind descriptor.Kind, opts []Option, exec fun
 			k.P2, err = arg[B](s, args, 1)
 			return k, err
 		},
-		decode: typedDecode[R],
 	}.withComps(
 		field(shape, func(e func([]byte, A) ([]byte, error)) component[Args2[A, B]] {
 			return func(dst []byte, k Args2[A, B]) ([]byte, error) { return e(dst, k.P1) }
@@ -383,7 +367,6 @@ func newCore3[A, B, C, R any](fn any, kind descriptor.Kind, opts []Option, exec 
 			k.P3, err = arg[C](s, args, 2)
 			return k, err
 		},
-		decode: typedDecode[R],
 	}.withComps(
 		field(shape, func(e func([]byte, A) ([]byte, error)) component[Args3[A, B, C]] {
 			return func(dst []byte, k Args3[A, B, C]) ([]byte, error) { return e(dst, k.P1) }
@@ -478,7 +461,3 @@ func Must[T any](r T, err error) T {
 // same *PanicError, which carries the panic value and the stack. Nothing is
 // cached.
 type PanicError = flight.PanicError
-
-// Event is what the OnError hook receives: a storage failure that a Call
-// absorbed, or a stored value that no longer decodes.
-type Event = wire.Event

@@ -5,28 +5,38 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strconv"
 	"time"
 
 	"github.com/ringcache/ring/backends"
 	"github.com/ringcache/ring/coders"
-	"github.com/ringcache/ring/wire"
+	"github.com/ringcache/ring/internal/rope"
 )
 
 // Cache is the typed low-level cache (the analog of cachetory's Cache): a
-// backend, a coder and a key prefix, with values of type V. It is what a
-// ring uses underneath; every ring's Cache method returns the Cache over its
-// own entries, so moving between the high-level ring and the low-level cache
-// is one call.
+// backend, a coder and a key prefix, with values of type V. It is the store
+// layer a ring uses underneath: a ring builds its keys and runs its
+// function, and its Cache turns what the backend holds into typed values
+// (or reported misses) and typed values into what the backend stores.
+// Every ring's Cache method returns the Cache over its own entries, so
+// moving between the high-level ring and the low-level cache is one call.
 //
 // The prefix is applied to every key on every path, bulk forms included,
 // and GetMany returns the keys as the caller gave them. A Cache is safe for
 // concurrent use.
 type Cache[V any] struct {
-	store    backends.Storage
-	coder    coders.Coder
-	prefix   string
+	store  backends.Storage
+	coder  coders.Coder
+	prefix string
+	// refactor is set when the backend rewrites keys (memcached).
 	refactor bool
-	onError  func(wire.Event)
+	// dec, if set, decodes stored bytes into V (an untyped ring's, through
+	// reflection); nil decodes with coder into a V.
+	dec func([]byte) (V, error)
+	// name names the cache in errors and events: "cache <prefix>", or the
+	// ring's name.
+	name    string
+	onError func(Event)
 	// For a ring's Cache: single is set when the ring has one entry (its
 	// key is the prefix itself), and match, if set, tells the ring's own
 	// keys among those that start with the prefix.
@@ -34,7 +44,9 @@ type Cache[V any] struct {
 	match  func(key string) bool
 	// rope is set on the Cache of a ring: its writes are then newer
 	// writes of the ring, which the ring's fills in flight do not undo.
-	rope *wire.Rope
+	rope *rope.Rope
+	// policy is the ring's writes' (nil for a Cache from NewCache).
+	policy *writePolicy
 }
 
 // SetOptions are the options of one Cache.Set.
@@ -98,7 +110,11 @@ func NewCache[V any](opts ...Option) (*Cache[V], error) {
 		prefix = *cfg.prefix
 	}
 	_, refactor := store.(backends.KeyRefactorer)
-	return &Cache[V]{store: store, coder: cd, prefix: prefix, refactor: refactor, onError: cfg.onError}, nil
+	name := "cache" // as errors and events name it
+	if prefix != "" {
+		name += " " + strconv.Quote(prefix)
+	}
+	return &Cache[V]{store: store, coder: cd, prefix: prefix, refactor: refactor, name: name, onError: cfg.onError}, nil
 }
 
 // chooseCoder returns the coder a backend needs: the one asked for, or for a
@@ -133,10 +149,15 @@ func (c *Cache[V]) Prefix() string { return c.prefix }
 func (c *Cache[V]) Key(key string) string {
 	k := c.prefix + key
 	if c.refactor {
-		k = backends.RefactorKey(c.store, k)
+		k = c.rewrite(k)
 	}
 	return k
 }
+
+// rewrite returns key as a backend that rewrites keys (c.refactor) stores
+// it. Its callers check c.refactor first: they are on hit paths, and
+// generic code does not inline it.
+func (c *Cache[V]) rewrite(key string) string { return backends.RefactorKey(c.store, key) }
 
 func (c *Cache[V]) keys(keys []string) []string {
 	out := make([]string, len(keys))
@@ -146,78 +167,30 @@ func (c *Cache[V]) keys(keys []string) []string {
 	return out
 }
 
-func (c *Cache[V]) report(op, key string, err error) {
-	if c.onError != nil {
-		c.onError(wire.Event{Ring: "cache " + c.prefix, Op: op, Key: key, Err: err})
-	}
-}
-
-// decode turns a stored value into V; a value that does not decode is a
-// miss, reported to OnError.
-func (c *Cache[V]) decode(key string, v any) (V, bool) {
-	if c.coder == nil {
-		if v == nil {
-			var zero V
-			return zero, true
-		}
-		out, ok := v.(V)
-		if !ok {
-			c.report("decode", key, fmt.Errorf("stored value is %T, want %v", v, reflect.TypeFor[V]()))
-		}
-		return out, ok
-	}
-	return c.decodeBytes(key, v)
-}
-
-// decodeBytes is decode for a cache with a coder; apart, so that the
-// decode target does not escape to the heap on the path without one.
-func (c *Cache[V]) decodeBytes(key string, v any) (V, bool) {
-	var out V
-	b, ok := v.([]byte)
-	if !ok {
-		c.report("decode", key, fmt.Errorf("stored value is %T, not []byte", v))
-		return out, false
-	}
-	if err := c.coder.Decode(b, &out); err != nil {
-		c.report("decode", key, err)
-		return out, false
-	}
-	return out, true
-}
-
-func (c *Cache[V]) encode(v V) (any, error) {
-	if c.coder == nil {
-		return v, nil
-	}
-	return c.coder.Encode(v)
-}
-
 // Get returns the value under key; found is false on a miss (a stored zero
 // value is found). A stored value that does not decode is a miss.
 func (c *Cache[V]) Get(ctx context.Context, key string) (value V, found bool, err error) {
+	// load, by hand: generic code does not inline it, and this is a hit path.
 	k := c.Key(key)
 	v, ok, err := c.store.Get(ctx, k)
-	if err != nil || !ok {
-		return value, false, err
+	if err == nil && ok {
+		value, found = c.fromStored(k, v)
 	}
-	value, ok = c.decode(k, v)
-	return value, ok, nil
+	return value, found, err
 }
 
 // GetMany returns the values found under keys, by the keys as given (without
 // the prefix), in one round trip where the backend can. Keys that miss are
 // absent from the map.
 func (c *Cache[V]) GetMany(ctx context.Context, keys ...string) (map[string]V, error) {
-	values, found, err := backends.GetMany(ctx, c.store, c.keys(keys))
+	values, found, err := c.loadMany(ctx, c.keys(keys))
 	if err != nil {
 		return nil, err
 	}
 	out := make(map[string]V, len(keys))
 	for i, k := range keys {
 		if found[i] {
-			if v, ok := c.decode(c.Key(k), values[i]); ok {
-				out[k] = v
-			}
+			out[k] = values[i]
 		}
 	}
 	return out, nil
@@ -232,7 +205,7 @@ func (c *Cache[V]) Has(ctx context.Context, key string) (bool, error) {
 // is absent and reports whether it wrote; otherwise written is true on
 // success.
 func (c *Cache[V]) Set(ctx context.Context, key string, value V, o SetOptions) (written bool, err error) {
-	sv, err := c.encode(value)
+	sv, err := c.toStored(value)
 	if err != nil {
 		return false, err
 	}
@@ -251,7 +224,7 @@ func (c *Cache[V]) Set(ctx context.Context, key string, value V, o SetOptions) (
 }
 
 // write runs do, a storage command that writes keys: on the Cache of a ring
-// as a newer write of the ring (Rope.Write), otherwise as it is.
+// as a newer write of the ring (rope.Rope.Write), otherwise as it is.
 func (c *Cache[V]) write(keys []string, do func() error) error {
 	if c.rope == nil {
 		return do()
@@ -265,7 +238,7 @@ func (c *Cache[V]) SetMany(ctx context.Context, items map[string]V, ttl time.Dur
 	keys := make([]string, 0, len(items))
 	values := make([]any, 0, len(items))
 	for k, v := range items {
-		sv, err := c.encode(v)
+		sv, err := c.toStored(v)
 		if err != nil {
 			return fmt.Errorf("ring: cache: encode %q: %w", k, err)
 		}
@@ -323,27 +296,6 @@ func (c *Cache[V]) Clear(ctx context.Context) error {
 		return c.rope.WriteAll(do)
 	}
 	return do()
-}
-
-// cache returns the Cache over this ring's entries: the key of an argument
-// tuple is the part of the ring's key after "prefix:".
-func (c *core[K, R]) cache() *Cache[R] {
-	cfg := c.rope.Config()
-	cc := &Cache[R]{store: c.rope.Storage(), coder: cfg.Coder, prefix: c.prefix, refactor: c.refactor, onError: cfg.OnError, rope: c.rope}
-	switch n := len(c.comps); {
-	case c.keyFunc != nil:
-		cc.prefix += ":"
-	case n == 0:
-		cc.single = true
-	case c.hashed != nil:
-		cc.prefix += ":"
-		n := 2 * c.hashed.size
-		cc.match = func(key string) bool { return isHexDigest(key[len(cc.prefix):], n) }
-	default:
-		cc.prefix += ":"
-		cc.match = func(key string) bool { return keyComponents(key[len(cc.prefix):]) == n }
-	}
-	return cc
 }
 
 // keyComponents counts the components of tail, the part of a key after its

@@ -14,7 +14,8 @@ import (
 	"github.com/ringcache/ring/backends"
 	"github.com/ringcache/ring/descriptor"
 	"github.com/ringcache/ring/internal/flight"
-	"github.com/ringcache/ring/wire"
+	"github.com/ringcache/ring/internal/rope"
+	"github.com/ringcache/ring/strategy"
 )
 
 // component appends one key component for the argument tuple k.
@@ -23,20 +24,24 @@ type component[K any] func(dst []byte, k K) ([]byte, error)
 // core is the implementation shared by every ring type: K is the tuple of
 // key arguments (a single type for one argument, ArgsN for more), R the
 // result type. It is built once, by reflection, and the call path only runs
-// the precomputed plan: typed key components, a typed function call, and a
-// type assertion on the value the storage returns.
+// the precomputed plan: typed key components, a typed function call, and
+// the typed store layer (Cache[R]) that reads and writes the entries.
 type core[K any, R any] struct {
-	rope    *wire.Rope
-	shape   *descriptor.Shape
-	name    string
-	prefix  string
-	comps   []component[K]
-	keyFunc func(args ...any) string
+	// store is the ring's store layer: prefix, key rewriting, coder,
+	// decoding, write policy, hook, and the rope that orders its writes.
+	// It is also what the ring's Cache method returns.
+	store *Cache[R]
+	// strategy, if set, gives the sub-functions their semantics; nil runs
+	// strategy.Default's on the typed path.
+	strategy strategy.Strategy
+	shape    *descriptor.Shape
+	name     string
+	prefix   string
+	comps    []component[K]
+	keyFunc  func(args ...any) string
 	// keyHint is the length of a recent key: the size of the next key's
 	// buffer.
 	keyHint atomic.Int32
-	// refactor is set when the backend rewrites keys (memcached).
-	refactor bool
 	// hashed, when not nil, replaces the argument part of every key with
 	// its hash (HashKeys).
 	hashed  *keyHasher
@@ -44,12 +49,9 @@ type core[K any, R any] struct {
 	toAny   func(k K) []any
 	fromAny func(args []any) (K, error)
 	// choose, if set, picks the storage per call (nil: bypass the cache);
-	// ropes holds a rope per chosen storage.
+	// stores holds the store layer of each chosen storage.
 	choose func(ctx context.Context, key string, args []any) backends.Storage
-	ropes  sync.Map
-	// decodeR decodes stored bytes into R; nil when the ring stores Go
-	// values as they are (no coder).
-	decodeR func([]byte) (R, error)
+	stores sync.Map
 	// checkValue, if set, checks values given to the untyped view against
 	// the function's result type (rings from New, where R is any).
 	checkValue func(v any) error
@@ -98,8 +100,8 @@ func (c *core[K, R]) key(k K) (string, error) {
 	if err != nil {
 		return "", named(c.name, "key", err)
 	}
-	if c.refactor {
-		s = c.rope.RefactorKey(s)
+	if c.store.refactor {
+		s = c.store.rewrite(s)
 	}
 	return s, nil
 }
@@ -140,156 +142,224 @@ func (k *keyHasher) tail(b []byte, prefixLen int) []byte {
 	return b
 }
 
-func (c *core[K, R]) op(rope *wire.Rope, key string, k K) wire.Op {
-	return wire.NewOp(rope, key, func(ctx context.Context) (any, error) {
+// op is the Op of one invocation, for a custom strategy.
+func (c *core[K, R]) op(st *Cache[R], key string, k K) strategy.Op {
+	return strategy.Op(rope.NewOp(entries[R]{st}, key, func(ctx context.Context) (any, error) {
 		return c.exec(ctx, k)
-	})
+	}))
 }
 
-// target returns the key of k and the rope that serves it: the ring's own,
-// or the one of the storage a Choose function picked; nil when it chose to
-// bypass the cache.
-func (c *core[K, R]) target(ctx context.Context, k K) (string, *wire.Rope, error) {
+// target returns the key of k and the store layer that serves it: the
+// ring's own, or the one of the storage a Choose function picked; nil when
+// it chose to bypass the cache.
+func (c *core[K, R]) target(ctx context.Context, k K) (string, *Cache[R], error) {
 	key, err := c.key(k)
 	if err != nil || c.choose == nil {
-		return key, c.rope, err
+		return key, c.store, err
 	}
 	st := c.choose(ctx, key, c.toAny(k))
 	switch {
 	case st == nil:
 		return key, nil, nil
-	case st == c.rope.Storage():
-		return key, c.rope, nil
+	case st == c.store.store:
+		return key, c.store, nil
 	}
 	if !reflect.TypeOf(st).Comparable() {
 		return key, nil, fmt.Errorf("ring: %s: Choose returned a %T, which cannot be compared: return a pointer", c.name, st)
 	}
-	if r, ok := c.ropes.Load(st); ok {
-		return key, r.(*wire.Rope), nil
+	if s, ok := c.stores.Load(st); ok {
+		return key, s.(*Cache[R]), nil
 	}
-	cfg := c.rope.Config()
-	cfg.Storage = st
-	rope, err := wire.NewRope(cfg)
+	s, err := c.store.on(st)
 	if err != nil {
 		return key, nil, err
 	}
-	r, _ := c.ropes.LoadOrStore(st, rope)
-	return key, r.(*wire.Rope), nil
+	v, _ := c.stores.LoadOrStore(st, s)
+	return key, v.(*Cache[R]), nil
 }
 
 // perItem reports whether bulk forms must go item by item: a custom
 // strategy or a per-call storage choice.
-func (c *core[K, R]) perItem() bool { return c.rope.CustomStrategy() || c.choose != nil }
+func (c *core[K, R]) perItem() bool { return c.strategy != nil || c.choose != nil }
 
-// value converts what the rope returned into R. A value of another type
-// (another ring wrote under the same key) is a miss.
-func (c *core[K, R]) value(key string, v any) (R, bool) {
+// fromStrategy converts what a custom strategy returned into R. A value
+// of another type is a miss, reported.
+func (c *core[K, R]) fromStrategy(op strategy.Op, v any) (R, bool) {
 	if v == nil {
 		var zero R
 		return zero, true
 	}
 	r, ok := v.(R)
 	if !ok {
-		c.rope.Report("decode", key, fmt.Errorf("stored value is %T, want %v", v, reflect.TypeFor[R]()))
+		op.Report("decode", fmt.Errorf("strategy %T returned a %T, want %v", c.strategy, v, reflect.TypeFor[R]()))
 	}
 	return r, ok
 }
 
-func (c *core[K, R]) result(v any, err error) (R, error) {
+func result[R any](v any, err error) (R, error) {
 	r, _ := v.(R)
 	return r, err
 }
 
-// call is the default action: GetOrUpdate, failing open.
+// call is the default action: GetOrUpdate, failing open. Without a custom
+// strategy it is one straight path: read and convert (store layer), and on
+// a miss fill.
 func (c *core[K, R]) call(ctx context.Context, k K) (R, error) {
-	key, rope, err := c.target(ctx, k)
+	key, st, err := c.target(ctx, k)
 	if err != nil {
 		var zero R
 		return zero, err
 	}
-	if rope == nil {
+	if st == nil {
 		return c.exec(ctx, k)
 	}
-	if rope.CustomStrategy() {
-		return c.result(rope.Strategy().GetOrUpdate(ctx, c.op(rope, key, k)))
+	if c.strategy != nil {
+		return result[R](c.strategy.GetOrUpdate(ctx, c.op(st, key, k)))
 	}
-	v, ok, err := rope.Storage().Get(ctx, key)
+	v, ok, err := st.store.Get(ctx, key)
 	recheck := err == nil
 	if err != nil {
-		rope.Report("get", key, err)
+		st.report("get", key, err)
 	} else if ok {
-		if r, ok := c.stored(key, v); ok {
+		if r, ok := st.fromStored(key, v); ok {
 			return r, nil
 		}
 		recheck = false // the entry does not decode, or holds another type
 	}
-	return c.result(wire.Fill(ctx, c.op(rope, key, k), recheck))
+	return c.fill(ctx, st, key, k, recheck, nil)
+}
+
+// fill is the miss path of key: inside the key's single flight, on the
+// run's context, it reads the entry once more when recheck is set (another
+// caller may have filled it between the first read and the start of the
+// flight; with a mark, only if a write of key may have finished since the
+// mark), runs the function, and writes its result unless a newer write of
+// the key was made since the flight started: the callers still receive the
+// result. A failed write is reported, not returned (fail-open); a function
+// error is returned and nothing is written. It is strategy.Fill on the
+// typed path: an entry of another type (or one that no longer decodes) is
+// never returned as the result.
+func (c *core[K, R]) fill(ctx context.Context, st *Cache[R], key string, k K, recheck bool, mark *rope.WriteMark) (R, error) {
+	return result[R](st.rope.Flight(ctx, key, func(ctx context.Context) (any, error) {
+		if recheck && (mark == nil || mark.WrittenSince(key)) {
+			if r, ok, err := st.load(ctx, key); err == nil && ok {
+				return r, nil
+			}
+		}
+		r, err := c.exec(rope.Outside(ctx), k)
+		v := any(r) // boxed once, for the write and the flight's callers
+		if err != nil {
+			return v, err
+		}
+		if err := st.put(ctx, key, v); err != nil {
+			st.report("set", key, err)
+		}
+		return v, nil
+	}))
+}
+
+// onEntry runs one single-entry sub-function for k on the store layer
+// that serves it: through the custom strategy with the invocation's Op, or
+// on the typed path. When Choose bypasses the cache it runs bypass, if
+// set, and otherwise does nothing.
+func onEntry[K, R, T any](ctx context.Context, c *core[K, R], k K,
+	custom func(op strategy.Op) (T, error),
+	typed func(st *Cache[R], key string) (T, error),
+	bypass func() (T, error),
+) (T, error) {
+	key, st, err := c.target(ctx, k)
+	switch {
+	case err != nil:
+		var zero T
+		return zero, err
+	case st == nil && bypass != nil:
+		return bypass()
+	case st == nil:
+		var zero T
+		return zero, nil
+	case c.strategy != nil:
+		return custom(c.op(st, key, k))
+	}
+	return typed(st, key)
+}
+
+// found is a value and whether it was found, for onEntry.
+type found[R any] struct {
+	v  R
+	ok bool
 }
 
 func (c *core[K, R]) get(ctx context.Context, k K) (R, bool, error) {
-	var zero R
-	key, rope, err := c.target(ctx, k)
-	if err != nil || rope == nil {
-		return zero, false, err
-	}
-	v, ok, err := rope.Strategy().Get(ctx, c.op(rope, key, k))
-	if err != nil || !ok {
-		return zero, false, err
-	}
-	r, ok := c.value(key, v)
-	return r, ok, nil
+	f, err := onEntry(ctx, c, k, func(op strategy.Op) (found[R], error) {
+		v, ok, err := c.strategy.Get(ctx, op)
+		if err != nil || !ok {
+			return found[R]{}, err
+		}
+		r, ok := c.fromStrategy(op, v)
+		return found[R]{r, ok}, nil
+	}, func(st *Cache[R], key string) (found[R], error) {
+		r, ok, err := st.load(ctx, key)
+		return found[R]{r, ok}, err
+	}, nil)
+	return f.v, f.ok, err
 }
 
 func (c *core[K, R]) update(ctx context.Context, k K) (R, error) {
-	key, rope, err := c.target(ctx, k)
-	if err != nil {
-		var zero R
-		return zero, err
-	}
-	if rope == nil {
-		return c.exec(ctx, k)
-	}
-	return c.result(rope.Strategy().Update(ctx, c.op(rope, key, k)))
+	return onEntry(ctx, c, k, func(op strategy.Op) (R, error) {
+		return result[R](c.strategy.Update(ctx, op))
+	}, func(st *Cache[R], key string) (R, error) {
+		r, err := c.exec(rope.Outside(ctx), k)
+		if err != nil {
+			return r, err
+		}
+		return r, st.put(ctx, key, r)
+	}, func() (R, error) { return c.exec(ctx, k) })
 }
 
 func (c *core[K, R]) getOrUpdate(ctx context.Context, k K) (R, error) {
 	return c.call(ctx, k)
 }
 
+// none is the result of the sub-functions that return only an error.
+type none struct{}
+
 func (c *core[K, R]) set(ctx context.Context, v R, k K) error {
-	key, rope, err := c.target(ctx, k)
-	if err != nil || rope == nil {
-		return err
-	}
-	return rope.Strategy().Set(ctx, c.op(rope, key, k), v)
+	_, err := onEntry(ctx, c, k, func(op strategy.Op) (none, error) {
+		return none{}, c.strategy.Set(ctx, op, v)
+	}, func(st *Cache[R], key string) (none, error) {
+		return none{}, st.put(ctx, key, v)
+	}, nil)
+	return err
 }
 
 func (c *core[K, R]) delete(ctx context.Context, k K) error {
-	key, rope, err := c.target(ctx, k)
-	if err != nil || rope == nil {
-		return err
-	}
-	return rope.Strategy().Delete(ctx, c.op(rope, key, k))
+	_, err := onEntry(ctx, c, k, func(op strategy.Op) (none, error) {
+		return none{}, c.strategy.Delete(ctx, op)
+	}, func(st *Cache[R], key string) (none, error) {
+		return none{}, st.remove(ctx, key)
+	}, nil)
+	return err
 }
 
 func (c *core[K, R]) has(ctx context.Context, k K) (bool, error) {
-	key, rope, err := c.target(ctx, k)
-	if err != nil || rope == nil {
-		return false, err
-	}
-	return rope.Strategy().Has(ctx, c.op(rope, key, k))
+	return onEntry(ctx, c, k, func(op strategy.Op) (bool, error) {
+		return c.strategy.Has(ctx, op)
+	}, func(st *Cache[R], key string) (bool, error) {
+		return backends.Has(ctx, st.store, key)
+	}, nil)
 }
 
 func (c *core[K, R]) touch(ctx context.Context, k K) error {
-	key, rope, err := c.target(ctx, k)
-	if err != nil || rope == nil {
-		return err
-	}
-	return rope.Strategy().Touch(ctx, c.op(rope, key, k))
+	_, err := onEntry(ctx, c, k, func(op strategy.Op) (none, error) {
+		return none{}, c.strategy.Touch(ctx, op)
+	}, func(st *Cache[R], key string) (none, error) {
+		return none{}, st.touch(ctx, key)
+	}, nil)
+	return err
 }
 
 func (c *core[K, R]) execute(ctx context.Context, k K) (R, error) {
-	if !c.rope.CustomStrategy() {
+	if c.strategy == nil {
 		return c.exec(ctx, k)
 	}
 	key, err := c.key(k)
@@ -297,25 +367,18 @@ func (c *core[K, R]) execute(ctx context.Context, k K) (R, error) {
 		var zero R
 		return zero, err
 	}
-	return c.result(c.rope.Strategy().Execute(ctx, c.op(c.rope, key, k)))
+	return result[R](c.strategy.Execute(ctx, c.op(c.store, key, k)))
 }
 
-func (c *core[K, R]) encode(v R) ([]byte, error) { return c.rope.Encode(v) }
+func (c *core[K, R]) encode(v R) ([]byte, error) { return c.store.encodeValue(v) }
 
-func (c *core[K, R]) decode(data []byte) (R, error) {
-	v, err := c.rope.Decode(data)
-	if err != nil {
-		var zero R
-		return zero, err
-	}
-	r, ok := c.value("", v)
-	if !ok {
-		return r, fmt.Errorf("ring: %s: decode: got %T, want %v", c.name, v, reflect.TypeFor[R]())
-	}
-	return r, nil
-}
+func (c *core[K, R]) decode(data []byte) (R, error) { return c.store.decodeValue(data) }
 
-func (c *core[K, R]) storage() backends.Storage { return c.rope.Storage() }
+// cache returns the Cache over this ring's entries: the key of an argument
+// tuple is the part of the ring's key after "prefix:".
+func (c *core[K, R]) cache() *Cache[R] { return c.store }
+
+func (c *core[K, R]) storage() backends.Storage { return c.store.store }
 
 // Bulk forms.
 
@@ -385,66 +448,11 @@ func (c *core[K, R]) getMany(ctx context.Context, ks []K) ([]R, []bool, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	out, found, err = c.loadMany(ctx, keys)
+	out, found, err = c.store.loadMany(ctx, keys)
 	if err != nil {
 		return nil, nil, err
 	}
 	return out, found, nil
-}
-
-// loadMany reads keys in one round trip where the backend can and converts
-// what it finds to R: encoded entries are read as bytes and decoded straight
-// into R, without boxing each one in an interface.
-func (c *core[K, R]) loadMany(ctx context.Context, keys []string) ([]R, []bool, error) {
-	out := make([]R, len(keys))
-	found := make([]bool, len(keys))
-	if c.decodeR != nil {
-		bs, err := backends.GetManyBytes(ctx, c.rope.Storage(), keys)
-		if err != nil {
-			return nil, nil, err
-		}
-		for i, b := range bs {
-			if b != nil {
-				out[i], found[i] = c.decodeStored(keys[i], b)
-			}
-		}
-		return out, found, nil
-	}
-	values, ok, err := backends.GetMany(ctx, c.rope.Storage(), keys)
-	if err != nil {
-		return nil, nil, err
-	}
-	for i := range keys {
-		if ok[i] {
-			out[i], found[i] = c.value(keys[i], values[i])
-		}
-	}
-	return out, found, nil
-}
-
-// stored converts what the storage holds into R: the value itself on an
-// in-process backend without a coder, decoded bytes otherwise. A value that
-// does not convert or decode is a miss, reported to OnError.
-func (c *core[K, R]) stored(key string, v any) (R, bool) {
-	if c.decodeR == nil {
-		return c.value(key, v)
-	}
-	b, ok := v.([]byte)
-	if !ok {
-		c.rope.Report("decode", key, fmt.Errorf("stored value is %T, not []byte", v))
-		var zero R
-		return zero, false
-	}
-	return c.decodeStored(key, b)
-}
-
-func (c *core[K, R]) decodeStored(key string, b []byte) (R, bool) {
-	r, err := c.decodeR(b)
-	if err != nil {
-		c.rope.Report("decode", key, err)
-		return r, false
-	}
-	return r, true
 }
 
 // getOrUpdateMany reads every key in one round trip, then runs the misses
@@ -464,11 +472,11 @@ func (c *core[K, R]) getOrUpdateMany(ctx context.Context, ks []K) ([]R, error) {
 	// A miss is read again inside its flight only if some write finished
 	// after the bulk read began (a concurrent Call's fill, say): otherwise
 	// nothing can have stored it since, and the one bulk read suffices.
-	fctx, mark := c.rope.MarkWrites(ctx)
-	out, found, err := c.loadMany(ctx, keys)
+	fctx, mark := c.store.rope.MarkWrites(ctx)
+	out, found, err := c.store.loadMany(ctx, keys)
 	recheck := err == nil
 	if err != nil {
-		c.rope.Report("get many", "", err)
+		c.store.report("get many", "", err)
 		out, found = make([]R, len(keys)), make([]bool, len(keys))
 	}
 	errs := make([]error, len(ks))
@@ -491,7 +499,7 @@ func (c *core[K, R]) getOrUpdateMany(ctx context.Context, ks []K) ([]R, error) {
 	parallel(len(misses), c.bulkLimit(), func(j int) {
 		i := misses[j]
 		errs[i] = flight.ErrGoexit // stays if the function calls runtime.Goexit
-		out[i], errs[i] = c.fill(fctx, keys[i], ks[i], recheck, mark)
+		out[i], errs[i] = c.fill(fctx, c.store, keys[i], ks[i], recheck, mark)
 	})
 	for i := range ks {
 		if !found[i] {
@@ -501,32 +509,6 @@ func (c *core[K, R]) getOrUpdateMany(ctx context.Context, ks []K) ([]R, error) {
 		}
 	}
 	return out, joinItems(errs)
-}
-
-// fill is the miss path of one key of a bulk call: wire.Fill with a typed
-// re-check, so that an entry of another type (or one that no longer
-// decodes) is never returned as the result. The re-check runs when recheck
-// is set and a write of key may have finished since mark (not counting the
-// fills of this bulk call).
-func (c *core[K, R]) fill(ctx context.Context, key string, k K, recheck bool, mark *wire.WriteMark) (R, error) {
-	op := c.op(c.rope, key, k)
-	return c.result(c.rope.Flight(ctx, key, func(ctx context.Context) (any, error) {
-		if recheck && mark.WrittenSince(key) {
-			if v, ok, err := c.rope.Storage().Get(ctx, key); err == nil && ok {
-				if r, ok := c.stored(key, v); ok {
-					return r, nil
-				}
-			}
-		}
-		v, err := op.Execute(ctx)
-		if err != nil {
-			return v, err
-		}
-		if err := op.Store(ctx, key, v); err != nil {
-			c.rope.Report("set", key, err)
-		}
-		return v, nil
-	}))
 }
 
 // updateMany runs the function for every item, at most c.bulk at once, and
@@ -553,7 +535,7 @@ func (c *core[K, R]) updateMany(ctx context.Context, ks []K) ([]R, error) {
 			wvals = append(wvals, out[i])
 		}
 	}
-	if err := c.rope.StoreMany(ctx, wkeys, wvals); err != nil {
+	if err := c.store.putMany(ctx, wkeys, wvals); err != nil {
 		return out, errors.Join(err, joinItems(errs))
 	}
 	return out, joinItems(errs)
@@ -578,7 +560,7 @@ func (c *core[K, R]) setMany(ctx context.Context, values []R, ks []K) error {
 	for i, v := range values {
 		vals[i] = v
 	}
-	return c.rope.StoreMany(ctx, keys, vals)
+	return c.store.putMany(ctx, keys, vals)
 }
 
 func (c *core[K, R]) deleteMany(ctx context.Context, ks []K) error {
@@ -589,7 +571,7 @@ func (c *core[K, R]) deleteMany(ctx context.Context, ks []K) error {
 	if err != nil {
 		return err
 	}
-	return c.rope.RemoveMany(ctx, keys)
+	return c.store.removeMany(ctx, keys)
 }
 
 func (c *core[K, R]) hasMany(ctx context.Context, ks []K) ([]bool, error) {
@@ -600,7 +582,7 @@ func (c *core[K, R]) hasMany(ctx context.Context, ks []K) ([]bool, error) {
 	if err != nil {
 		return nil, err
 	}
-	return backends.HasMany(ctx, c.rope.Storage(), keys)
+	return backends.HasMany(ctx, c.store.store, keys)
 }
 
 func (c *core[K, R]) touchMany(ctx context.Context, ks []K) error {
@@ -611,5 +593,5 @@ func (c *core[K, R]) touchMany(ctx context.Context, ks []K) error {
 	if err != nil {
 		return err
 	}
-	return c.rope.TouchMany(ctx, keys)
+	return c.store.touchMany(ctx, keys)
 }

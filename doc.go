@@ -141,9 +141,9 @@
 //
 // # Strategies
 //
-// The meaning of each sub-function is a [wire.Strategy], replaceable per
+// The meaning of each sub-function is a [strategy.Strategy], replaceable per
 // ring with [WithStrategy] (Python Ring's user_interface): embed
-// [wire.Default] and override what should change. The examples show a
+// [strategy.Default] and override what should change. The examples show a
 // backup-copy strategy that serves the last good value when the function
 // fails, and a hit counter.
 //

@@ -10,29 +10,29 @@ import (
 
 	"github.com/ringcache/ring"
 	"github.com/ringcache/ring/backends"
-	"github.com/ringcache/ring/wire"
+	"github.com/ringcache/ring/strategy"
 )
 
 // backupCopy is Python Ring's DoubleCacheUserInterface written as a
-// wire.Strategy: every write also keeps a backup copy of the value under
+// strategy.Strategy: every write also keeps a backup copy of the value under
 // the key plus ":back", with no expiry. When the entry is gone (expired or
 // deleted) and the function fails, Call serves the last good value from the
 // backup instead of the error, and reports the error to OnError.
 //
-// It embeds wire.Default and overrides only what changes; Has, Touch and
+// It embeds strategy.Default and overrides only what changes; Has, Touch and
 // Execute keep their default meaning (they see the entry, not the backup).
 // It holds no state, so it is safe for concurrent use.
 type backupCopy struct {
-	wire.Default
+	strategy.Default
 }
 
 // backupKey is where the backup of op's entry lives. Ring escapes ':'
 // inside arguments, so no argument tuple of the same ring produces a key
 // ending in an unescaped ":back".
-func backupKey(op wire.Op) string { return op.Key() + ":back" }
+func backupKey(op strategy.Op) string { return op.Key() + ":back" }
 
 // storeBoth writes the entry (with the ring's expiry) and its backup.
-func (backupCopy) storeBoth(ctx context.Context, op wire.Op, v any) error {
+func (backupCopy) storeBoth(ctx context.Context, op strategy.Op, v any) error {
 	if err := op.Store(ctx, op.Key(), v); err != nil {
 		return err
 	}
@@ -42,10 +42,10 @@ func (backupCopy) storeBoth(ctx context.Context, op wire.Op, v any) error {
 // GetOrUpdate is Call: the entry if present; otherwise run the function
 // once per key (single flight) and write the entry and its backup; if the
 // function fails, the backup.
-func (b backupCopy) GetOrUpdate(ctx context.Context, op wire.Op) (any, error) {
+func (b backupCopy) GetOrUpdate(ctx context.Context, op strategy.Op) (any, error) {
 	v, ok, err := op.Load(ctx, op.Key())
 	if err != nil {
-		op.Report("get", err) // fail open, as wire.Default does
+		op.Report("get", err) // fail open, as strategy.Default does
 	} else if ok {
 		return v, nil
 	}
@@ -72,7 +72,7 @@ func (b backupCopy) GetOrUpdate(ctx context.Context, op wire.Op) (any, error) {
 }
 
 // Get reads the entry, and the backup when the entry is gone.
-func (backupCopy) Get(ctx context.Context, op wire.Op) (any, bool, error) {
+func (backupCopy) Get(ctx context.Context, op strategy.Op) (any, bool, error) {
 	v, ok, err := op.Load(ctx, op.Key())
 	if err != nil || ok {
 		return v, ok, err
@@ -81,7 +81,7 @@ func (backupCopy) Get(ctx context.Context, op wire.Op) (any, bool, error) {
 }
 
 // Update runs the function and writes the entry and its backup.
-func (b backupCopy) Update(ctx context.Context, op wire.Op) (any, error) {
+func (b backupCopy) Update(ctx context.Context, op strategy.Op) (any, error) {
 	v, err := op.Execute(ctx)
 	if err != nil {
 		return v, err
@@ -90,12 +90,12 @@ func (b backupCopy) Update(ctx context.Context, op wire.Op) (any, error) {
 }
 
 // Set writes the entry and its backup.
-func (b backupCopy) Set(ctx context.Context, op wire.Op, value any) error {
+func (b backupCopy) Set(ctx context.Context, op strategy.Op, value any) error {
 	return b.storeBoth(ctx, op, value)
 }
 
 // Delete removes the entry and its backup.
-func (backupCopy) Delete(ctx context.Context, op wire.Op) error {
+func (backupCopy) Delete(ctx context.Context, op strategy.Op) error {
 	return errors.Join(op.Delete(ctx, op.Key()), op.Delete(ctx, backupKey(op)))
 }
 
@@ -151,7 +151,7 @@ func ExampleWithStrategy() {
 		ring.KeyPrefix("quote"),
 		ring.Expire(time.Minute),
 		ring.WithStrategy(backupCopy{}),
-		ring.OnError(func(e wire.Event) { fmt.Printf("hook: %s %s: %v\n", e.Op, e.Key, e.Err) }),
+		ring.OnError(func(e ring.Event) { fmt.Printf("hook: %s %s: %v\n", e.Op, e.Key, e.Err) }),
 	))
 	ctx := context.Background()
 
@@ -182,15 +182,15 @@ func ExampleWithStrategy() {
 }
 
 // hitCounter counts the hits and misses of Call and otherwise is
-// wire.Default. Its counters are atomic: a strategy must be safe for
+// strategy.Default. Its counters are atomic: a strategy must be safe for
 // concurrent use.
 type hitCounter struct {
-	wire.Default
+	strategy.Default
 	hits, misses atomic.Int64
 }
 
-// GetOrUpdate is wire.Default's, with counting.
-func (h *hitCounter) GetOrUpdate(ctx context.Context, op wire.Op) (any, error) {
+// GetOrUpdate is strategy.Default's, with counting.
+func (h *hitCounter) GetOrUpdate(ctx context.Context, op strategy.Op) (any, error) {
 	v, ok, err := op.Load(ctx, op.Key())
 	if err != nil {
 		op.Report("get", err)
@@ -199,9 +199,9 @@ func (h *hitCounter) GetOrUpdate(ctx context.Context, op wire.Op) (any, error) {
 		return v, nil
 	}
 	h.misses.Add(1)
-	// Fill is the miss path of wire.Default: single flight, a second look
+	// Fill is the miss path of strategy.Default: single flight, a second look
 	// at the cache inside it, the function, the write.
-	return wire.Fill(ctx, op, err == nil)
+	return strategy.Fill(ctx, op, err == nil)
 }
 
 func ExampleWithStrategy_hitCounter() {

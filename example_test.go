@@ -9,7 +9,6 @@ import (
 
 	"github.com/ringcache/ring"
 	"github.com/ringcache/ring/backends"
-	"github.com/ringcache/ring/wire"
 )
 
 // The functions and types the examples cache. Each prints a line when it
@@ -385,7 +384,7 @@ func ExampleOnError() {
 	stock := ring.Must(ring.Func1(stockLevel,
 		ring.Storage(unreachable{lru}),
 		ring.KeyPrefix("stock"),
-		ring.OnError(func(e wire.Event) {
+		ring.OnError(func(e ring.Event) {
 			fmt.Printf("hook: %s %s: %v\n", e.Op, e.Key, e.Err)
 		}),
 	))

@@ -11,7 +11,7 @@ import (
 
 	"github.com/ringcache/ring/backends"
 	"github.com/ringcache/ring/coders"
-	"github.com/ringcache/ring/wire"
+	"github.com/ringcache/ring/strategy"
 )
 
 // DefaultLRUSize is the size of the LRU backend a ring gets when no storage
@@ -34,8 +34,8 @@ type config struct {
 	prefix      *string
 	ignore      []int
 	keyFunc     func(args ...any) string
-	onError     func(wire.Event)
-	strategy    wire.Strategy
+	onError     func(Event)
+	strategy    strategy.Strategy
 	ttl         func(key string, value any) time.Duration
 	exclude     func(key string, value any) bool
 	ifNotExists bool
@@ -267,13 +267,13 @@ func KeyFunc(fn func(args ...any) string) Option {
 // event, never while the ring holds the locks that order its writes (the
 // breaker's events seen during a write are delivered once the write has
 // released them), so fn may call the ring itself, its writes included.
-func OnError(fn func(wire.Event)) Option {
+func OnError(fn func(Event)) Option {
 	return newOption("OnError(...)", func(c *config) { c.onError = fn })
 }
 
 // WithStrategy replaces the semantics of the sub-functions (Python Ring's
-// user_interface). Embed wire.Default and override what should change.
-func WithStrategy(s wire.Strategy) Option {
+// user_interface). Embed strategy.Default and override what should change.
+func WithStrategy(s strategy.Strategy) Option {
 	name := "<nil>"
 	if s != nil {
 		name = reflect.TypeOf(s).String()

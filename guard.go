@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/ringcache/ring/backends"
-	"github.com/ringcache/ring/wire"
 )
 
 // ErrStorageTimeout is wrapped by the error of a storage operation that
@@ -46,7 +45,7 @@ type guard struct {
 	br      *backends.Breaker // nil: no breaker for this ring
 	timeout time.Duration     // 0: none
 	ring    string
-	hook    func(wire.Event)
+	hook    func(Event)
 	// node names the server of a key on a storage that spreads keys over
 	// several (a Redis Cluster); its single-key operations then go through
 	// that server's breaker, br.Node(name). refresh, if set, makes the
@@ -66,12 +65,12 @@ type guard struct {
 	// after each write once the rope has released its locks), so that a
 	// hook may use the ring itself.
 	pendMu     sync.Mutex
-	pending    []wire.Event
+	pending    []Event
 	hasPending atomic.Bool
 }
 
 // emit queues ev for the hook (see pending).
-func (g *guard) emit(ev wire.Event) {
+func (g *guard) emit(ev Event) {
 	g.pendMu.Lock()
 	g.pending = append(g.pending, ev)
 	g.hasPending.Store(true)
@@ -79,8 +78,9 @@ func (g *guard) emit(ev wire.Event) {
 }
 
 // FlushEvents gives the queued breaker events to the hook, in order. The
-// rope calls it once it holds no lock of the ring (wire checks for this
-// method on its storage); the guard calls it after each read.
+// rope (internal/rope) calls it once it holds no lock of the ring (it
+// checks for this method on its storage); the guard calls it after each
+// read.
 func (g *guard) FlushEvents() {
 	if !g.hasPending.Load() {
 		return
@@ -171,7 +171,7 @@ func guardStorage(ring string, s backends.Storage, cfg *config, lenient bool) (b
 // guardChoose wraps a Choose function so that the storages it picks are
 // guarded like the ring's own: own is the ring's guarded storage, raw the
 // storage under it. Each picked storage gets one guard per ring, so the
-// core's rope per storage is found again.
+// store layer (and its rope) per storage is found again.
 func guardChoose(ring string, choose func(context.Context, string, []any) backends.Storage, own, raw backends.Storage, cfg *config) func(context.Context, string, []any) backends.Storage {
 	if choose == nil {
 		return nil
@@ -200,11 +200,11 @@ func guardChoose(ring string, choose func(context.Context, string, []any) backen
 // quietSkips drops, from the events a ring reports, the operations it
 // skipped because the breaker is open: the OpBreakerOpen event said so
 // once, and a Call during an outage must not flood the hook.
-func quietSkips(hook func(wire.Event)) func(wire.Event) {
+func quietSkips(hook func(Event)) func(Event) {
 	if hook == nil {
 		return nil
 	}
-	return func(e wire.Event) {
+	return func(e Event) {
 		if errors.Is(e.Err, ErrStorageUnavailable) {
 			return
 		}
@@ -310,7 +310,7 @@ func (g *guard) observe(br *backends.Breaker) {
 	}
 	if open {
 		n, cd := br.Policy()
-		g.emit(wire.Event{Ring: g.ring, Op: OpBreakerOpen, Err: &breakerOpenError{
+		g.emit(Event{Ring: g.ring, Op: OpBreakerOpen, Err: &breakerOpenError{
 			where: where, failures: n, coolDown: cd, last: br.LastFailure()}})
 		return
 	}
@@ -318,7 +318,7 @@ func (g *guard) observe(br *backends.Breaker) {
 	if since := br.Since(); !since.IsZero() {
 		was = time.Since(since).Round(time.Millisecond)
 	}
-	g.emit(wire.Event{Ring: g.ring, Op: OpBreakerClosed,
+	g.emit(Event{Ring: g.ring, Op: OpBreakerClosed,
 		Err: fmt.Errorf("ring: backend %s: a probe succeeded after %v open: the storage is used again", where, was)})
 }
 

@@ -19,7 +19,6 @@ import (
 	"github.com/ringcache/ring/backends"
 	"github.com/ringcache/ring/backends/diskstore"
 	"github.com/ringcache/ring/backends/storeurl"
-	"github.com/ringcache/ring/wire"
 )
 
 // counter counts runs of a wrapped function.
@@ -51,10 +50,10 @@ func (c *clock) Add(d time.Duration) {
 // events collects OnError events.
 type events struct {
 	mu  sync.Mutex
-	all []wire.Event
+	all []ring.Event
 }
 
-func (e *events) hook(ev wire.Event) {
+func (e *events) hook(ev ring.Event) {
 	e.mu.Lock()
 	e.all = append(e.all, ev)
 	e.mu.Unlock()

@@ -14,7 +14,6 @@ import (
 	"github.com/ringcache/ring/backends"
 	"github.com/ringcache/ring/backends/redisstore"
 	"github.com/ringcache/ring/internal/servertest"
-	"github.com/ringcache/ring/wire"
 )
 
 // TestOpenRefusedFailsFast: a ring on a URL whose server refuses
@@ -35,7 +34,7 @@ func TestOpenRefusedFailsFast(t *testing.T) {
 			var events []string
 			r := ring.Must(ring.Func1(func(_ context.Context, n int) (int, error) { return 2 * n, nil },
 				openURL(t, raw), ring.KeyPrefix("refused"), ring.Coder("json"),
-				ring.OnError(func(e wire.Event) { mu.Lock(); events = append(events, e.Error()); mu.Unlock() })))
+				ring.OnError(func(e ring.Event) { mu.Lock(); events = append(events, e.Error()); mu.Unlock() })))
 			t.Cleanup(func() {
 				_ = r.Cache().Storage().(backends.Closer).Close()
 				waitGoRedisRedial(t)
@@ -90,7 +89,7 @@ func TestOpenMemcacheUnresolvableFailsOpen(t *testing.T) {
 	var events []string
 	r := ring.Must(ring.Func1(func(_ context.Context, n int) (int, error) { return 2 * n, nil },
 		openURL(t, "memcache://ring-test-no-such-host.invalid:11211"), ring.KeyPrefix("nodns"), ring.Coder("json"),
-		ring.OnError(func(e wire.Event) { mu.Lock(); events = append(events, e.Error()); mu.Unlock() })))
+		ring.OnError(func(e ring.Event) { mu.Lock(); events = append(events, e.Error()); mu.Unlock() })))
 	t.Cleanup(func() { _ = r.Cache().Storage().(backends.Closer).Close() })
 	v, err := r.Call(t.Context(), 21)
 	if err != nil || v != 42 {
@@ -126,7 +125,7 @@ func BenchmarkOpenRefusedCall(b *testing.B) {
 			c.opt = ring.Storage(redisstore.New(c.rdb))
 		}
 		b.Run(c.name, func(b *testing.B) {
-			r := ring.Must(ring.Func1(fn, c.opt, ring.KeyPrefix("refused-bench"), ring.Coder("json"), ring.OnError(func(wire.Event) {})))
+			r := ring.Must(ring.Func1(fn, c.opt, ring.KeyPrefix("refused-bench"), ring.Coder("json"), ring.OnError(func(ring.Event) {})))
 			for i := 0; b.Loop(); i++ {
 				if v, err := r.Call(context.Background(), i); err != nil || v != 2*i {
 					b.Fatalf("Call = %d, %v", v, err)
@@ -150,7 +149,7 @@ func BenchmarkOpenRefusedCall(b *testing.B) {
 func BenchmarkOpenFrozenCall(b *testing.B) {
 	srv := servertest.StartRedis(b)
 	r := ring.Must(ring.Func1(func(_ context.Context, n int) (int, error) { return 2 * n, nil },
-		openURL(b, "redis://"+srv.Addr()), ring.KeyPrefix("frozen-bench"), ring.Coder("json"), ring.OnError(func(wire.Event) {})))
+		openURL(b, "redis://"+srv.Addr()), ring.KeyPrefix("frozen-bench"), ring.Coder("json"), ring.OnError(func(ring.Event) {})))
 	defer func() { _ = r.Cache().Storage().(backends.Closer).Close() }()
 	if _, err := r.Call(context.Background(), -1); err != nil { // a pooled connection
 		b.Fatal(err)

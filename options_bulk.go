@@ -1,12 +1,12 @@
 package ring
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
 
 	"github.com/ringcache/ring/internal/flight"
-	"github.com/ringcache/ring/wire"
 )
 
 // DefaultBulkConcurrency is how many functions the bulk forms
@@ -20,7 +20,7 @@ const DefaultBulkConcurrency = 8
 // would silently make the entry persistent, dropping a time-to-live that
 // was set some other way. The entry is left as it is. To change one entry's
 // time-to-live, use Cache().ExpireIn.
-var ErrNoExpiry = wire.ErrNoExpiry
+var ErrNoExpiry = errors.New("the ring has no expiry (Expire): Touch would make the entry persistent")
 
 // BulkConcurrency bounds how many functions one Many().GetOrUpdate or
 // Many().Update call runs at once (default DefaultBulkConcurrency; 1 runs them

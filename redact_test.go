@@ -16,7 +16,6 @@ import (
 	"github.com/ringcache/ring/backends"
 	"github.com/ringcache/ring/backends/storeurl"
 	"github.com/ringcache/ring/internal/servertest"
-	"github.com/ringcache/ring/wire"
 )
 
 // closedPort returns a loopback address where nothing listens: a dial is
@@ -117,7 +116,7 @@ func redactTexts(t testing.TB, raw string) []string {
 	var mu sync.Mutex
 	r, err := ring.Func1(func(_ context.Context, n int) (int, error) { return 2 * n, nil },
 		opt, ring.KeyPrefix("redact"), ring.Coder("json"),
-		ring.OnError(func(e wire.Event) {
+		ring.OnError(func(e ring.Event) {
 			mu.Lock()
 			defer mu.Unlock()
 			texts = append(texts, e.Error(), fmt.Sprintf("%+v", e))

@@ -32,7 +32,6 @@ func static1[A, R any](fn func(context.Context, A) (R, error), opts []Option) (*
 			k.P2, err = arg[A](s, args, 0)
 			return k, err
 		},
-		decode: typedDecode[R],
 	}.withComps(
 		field(shape, func(e func([]byte, A) ([]byte, error)) component[Args2[struct{}, A]] {
 			return func(dst []byte, k Args2[struct{}, A]) ([]byte, error) { return e(dst, k.P2) }
@@ -56,7 +55,6 @@ func static2[A, B, R any](fn func(context.Context, A, B) (R, error), opts []Opti
 			k.P3, err = arg[B](s, args, 1)
 			return k, err
 		},
-		decode: typedDecode[R],
 	}.withComps(
 		field(shape, func(e func([]byte, A) ([]byte, error)) component[Args3[struct{}, A, B]] {
 			return func(dst []byte, k Args3[struct{}, A, B]) ([]byte, error) { return e(dst, k.P2) }
@@ -87,7 +85,6 @@ func static3[A, B, C, R any](fn func(context.Context, A, B, C) (R, error), opts 
 			k.P4, err = arg[C](s, args, 2)
 			return k, err
 		},
-		decode: typedDecode[R],
 	}.withComps(
 		field(shape, func(e func([]byte, A) ([]byte, error)) component[k4] {
 			return func(dst []byte, k k4) ([]byte, error) { return e(dst, k.P2) }

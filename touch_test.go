@@ -88,7 +88,7 @@ func TestTouchWithoutExpiryKeepsRedisTTL(t *testing.T) {
 	require.Greater(t, ttl, time.Duration(0))
 }
 
-// A strategy that keeps wire.Default's Touch gets the same error.
+// A strategy that keeps strategy.Default's Touch gets the same error.
 func TestTouchWithoutExpiryCustomStrategy(t *testing.T) {
 	r := ring.Must(ring.Func1(func(ctx context.Context, k int) (string, error) { return "v", nil },
 		ring.WithStrategy(backupCopy{})))

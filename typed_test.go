@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ringcache/ring"
-	"github.com/ringcache/ring/wire"
 )
 
 // depot is a receiver for the method rings below.
@@ -256,7 +255,7 @@ func TestUntypedBulk(t *testing.T) {
 
 // TestCacheEncodeDecode checks the typed coder access of Cache: a ring's
 // Cache uses the ring's coder, a NewCache its own, and without a coder both
-// are an error wrapping wire.ErrNoCoder, never a panic.
+// are an error wrapping ring.ErrNoCoder, never a panic.
 func TestCacheEncodeDecode(t *testing.T) {
 	ctx := context.Background()
 	type point struct{ X, Y int }
@@ -282,18 +281,18 @@ func TestCacheEncodeDecode(t *testing.T) {
 
 	lru := ring.Must(ring.Func1(func(ctx context.Context, n int) (point, error) { return point{}, nil }))
 	_, err = lru.Cache().Encode(point{})
-	require.ErrorIs(t, err, wire.ErrNoCoder)
+	require.ErrorIs(t, err, ring.ErrNoCoder)
 	require.ErrorContains(t, err, "ring: ")
 	_, err = lru.Cache().Decode([]byte("{}"))
-	require.ErrorIs(t, err, wire.ErrNoCoder)
+	require.ErrorIs(t, err, ring.ErrNoCoder)
 
 	plain, err := ring.NewCache[point]()
 	require.NoError(t, err)
 	_, err = plain.Encode(point{})
-	require.ErrorIs(t, err, wire.ErrNoCoder)
+	require.ErrorIs(t, err, ring.ErrNoCoder)
 	require.True(t, strings.HasPrefix(err.Error(), "ring: cache: encode: "), err.Error())
 	_, err = plain.Decode(nil)
-	require.ErrorIs(t, err, wire.ErrNoCoder)
+	require.ErrorIs(t, err, ring.ErrNoCoder)
 
 	coded, err := ring.NewCache[point](ring.Coder("gob"))
 	require.NoError(t, err)

@@ -1,4 +1,4 @@
-package wire_test
+package rope_test
 
 import (
 	"testing"

@@ -1,0 +1,240 @@
+// Package rope orders the writes of one ring's storage: the single flight
+// of its misses and the rule that a fill (the write of a flight's result)
+// never undoes a newer write of the same key. The root package's store
+// layer (ring.Cache) writes through a Rope; package strategy hands a ring's
+// entries to a Strategy as an Op, whose representation is defined here so
+// that only the ring can make one.
+package rope
+
+import (
+	"context"
+	"hash/maphash"
+	"math/bits"
+	"sync"
+	"sync/atomic"
+
+	"github.com/ringcache/ring/internal/flight"
+)
+
+// Rope is the shared state of the writes of one storage of one ring: the
+// single flight of its misses and the stripe locks that order fills
+// against newer writes. It is safe for concurrent use.
+type Rope struct {
+	flight flight.Group
+	// stripes order a fill's write of a key against the newer writes of
+	// the same key (see Commit and fillWrite); seed hashes a key to its
+	// stripe.
+	stripes [numStripes]stripe
+	seed    maphash.Seed
+	// flusher is the storage, when it holds back events until the rope
+	// releases its locks (see EventFlusher).
+	flusher EventFlusher
+}
+
+// stripe is the lock of the keys that hash to it, and the count of the
+// writes of those keys that have finished (see WriteMark).
+type stripe struct {
+	mu     sync.RWMutex
+	writes atomic.Uint64
+}
+
+// numStripes is the number of locks the keys of one rope are spread over:
+// 64, so that a bulk write's set of stripes fits in a uint64.
+const numStripes = 64
+
+// EventFlusher is a storage wrapper that holds back the events it reports
+// to a hook while the storage command that saw them may run under the
+// rope's write locks (ring's guard does, for its circuit breaker's state
+// changes): the rope calls FlushEvents after each write, once it has
+// released them, so that a hook can use the ring.
+type EventFlusher interface{ FlushEvents() }
+
+// New returns the Rope of a storage; storage is asked only whether it is an
+// EventFlusher.
+func New(storage any) *Rope {
+	r := &Rope{seed: maphash.MakeSeed()}
+	r.flusher, _ = storage.(EventFlusher)
+	return r
+}
+
+// Newer writes and fills.
+//
+// A fill (the write of a flight's result) must never write over a newer
+// write of the same key: a Set, Update, Delete or their bulk forms that
+// began after the flight started. Two things make this exact in one
+// process:
+//
+//   - A write first forgets the key's run in flight (flight.Group.Forget),
+//     which marks it stale and makes later callers start a run of their own.
+//   - The fill's check of that mark and its storage command run under the
+//     key's stripe lock (write-locked), and a write holds the same lock
+//     (read-locked, so that writes do not wait for one another) across its
+//     storage command. So the storage receives the fill's command either
+//     before the write's, or not at all.
+
+// stripeOf returns the index of key's stripe.
+func (r *Rope) stripeOf(key string) int {
+	return int(maphash.String(r.seed, key) % numStripes)
+}
+
+// flushEvents delivers the events the storage held back, if it does.
+func (r *Rope) flushEvents() {
+	if r.flusher != nil {
+		r.flusher.FlushEvents()
+	}
+}
+
+// Commit runs do, the storage command that writes key. Called with the
+// context a flight handed to its function (see Flight), it is that fill's
+// write: do is skipped, and Commit returns nil, when a newer write of the
+// flight's key was made since the flight started, or every caller of the
+// flight has gone. Called with any other context it is a newer write
+// itself: fills of key in flight will not write over it, and later callers
+// of key do not join them.
+//
+// do runs under a lock of key's stripe: it must not call back into writes
+// of the same rope, which would wait for that lock. A storage that reports
+// events to a hook the user may write from holds them back until the rope
+// has released its locks (EventFlusher).
+func (r *Rope) Commit(ctx context.Context, key string, do func() error) error {
+	defer r.flushEvents() // runs last: after the lock is released
+	if run := r.flight.Running(ctx); run != nil {
+		return r.fillWrite(ctx, run, do)
+	}
+	r.flight.Forget(key)
+	st := &r.stripes[r.stripeOf(key)]
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	defer st.writes.Add(1)
+	return do()
+}
+
+// fillWrite runs do unless run is stale, atomically with respect to newer
+// writes of run's key. It counts as a write of the stripe either way, and
+// as one of the WriteMark that ctx carries, if any.
+func (r *Rope) fillWrite(ctx context.Context, run *flight.Run, do func() error) error {
+	i := r.stripeOf(run.Key())
+	st := &r.stripes[i]
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.writes.Add(1)
+	if m, _ := ctx.Value(markKey{}).(*WriteMark); m != nil && m.rope == r {
+		m.own[i]++
+	}
+	if run.Stale() {
+		return nil
+	}
+	return do()
+}
+
+// Write runs do, a storage command that writes every key of keys, as a
+// newer write of each: their runs in flight are forgotten and do runs
+// under their stripes' read locks, taken in stripe order so that bulk
+// writes cannot deadlock.
+func (r *Rope) Write(keys []string, do func() error) error {
+	defer r.flushEvents() // runs last: after the locks are released
+	var set uint64
+	for _, k := range keys {
+		r.flight.Forget(k)
+		set |= 1 << r.stripeOf(k)
+	}
+	for s := set; s != 0; s &= s - 1 {
+		r.stripes[bits.TrailingZeros64(s)].mu.RLock()
+	}
+	defer func() {
+		for s := set; s != 0; s &= s - 1 {
+			st := &r.stripes[bits.TrailingZeros64(s)]
+			st.writes.Add(1)
+			st.mu.RUnlock()
+		}
+	}()
+	return do()
+}
+
+// WriteAll runs do, a storage command that may write any key of the rope
+// (a Clear), as a newer write of every key.
+func (r *Rope) WriteAll(do func() error) error {
+	defer r.flushEvents() // runs last: after the locks are released
+	r.flight.ForgetAll()
+	for i := range r.stripes {
+		r.stripes[i].mu.RLock()
+	}
+	defer func() {
+		for i := range r.stripes {
+			r.stripes[i].writes.Add(1)
+			r.stripes[i].mu.RUnlock()
+		}
+	}()
+	return do()
+}
+
+// Unordered runs do, a storage command that needs no ordering against
+// fills (a Touch), and then delivers the events the storage held back.
+func (r *Rope) Unordered(do func() error) error {
+	defer r.flushEvents()
+	return do()
+}
+
+// WriteMark tells whether a write of a key may have finished since the mark
+// was made, not counting the fills made under a context that carries the
+// mark. A bulk read uses it to skip the re-check of a miss that no write
+// (a concurrent Call's fill, say) may have stored since the bulk read
+// began. It is exact for writes that go through the rope and safe for
+// concurrent use.
+type WriteMark struct {
+	rope   *Rope
+	counts [numStripes]uint64
+	// own counts the fills made under the mark's context, per stripe;
+	// changed and read under the stripe's lock.
+	own [numStripes]uint64
+}
+
+type markKey struct{}
+
+// MarkWrites returns a WriteMark of the writes finished so far, and ctx
+// carrying it: fills (see Flight) started with that context are the
+// mark's own and do not count as writes since the mark.
+func (r *Rope) MarkWrites(ctx context.Context) (context.Context, *WriteMark) {
+	m := &WriteMark{rope: r}
+	for i := range r.stripes {
+		m.counts[i] = r.stripes[i].writes.Load()
+	}
+	return context.WithValue(ctx, markKey{}, m), m
+}
+
+// WrittenSince reports whether a write that may concern key (one of key's
+// stripe) finished since the mark was made, fills under the mark's context
+// aside. False means that no write of key through the rope finished since.
+func (m *WriteMark) WrittenSince(key string) bool {
+	i := m.rope.stripeOf(key)
+	st := &m.rope.stripes[i]
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	return st.writes.Load()-m.counts[i] > m.own[i]
+}
+
+// Flight runs fn once per key across concurrent callers. fn receives the
+// run's context: it keeps the values of the first caller's ctx, is not
+// ended by any one caller's cancellation, and is cancelled when every
+// caller has stopped waiting. Each caller returns as soon as its own ctx
+// ends (with its error); the others still receive the result.
+//
+// Writes made with the run's context (Commit) are the fill's: they do not
+// happen once a newer write of key was made, nor once every caller has
+// gone. A caller that arrives after such a newer write does not join the
+// run.
+func (r *Rope) Flight(ctx context.Context, key string, fn func(ctx context.Context) (any, error)) (any, error) {
+	v, err, _ := r.flight.Do(ctx, key, fn)
+	return v, err
+}
+
+// Outside returns ctx without the run of a flight nor a WriteMark: the
+// context for the wrapped function, whose own writes and fills are not the
+// flight's.
+func Outside(ctx context.Context) context.Context {
+	ctx = flight.Outside(ctx)
+	if m, _ := ctx.Value(markKey{}).(*WriteMark); m != nil {
+		ctx = context.WithValue(ctx, markKey{}, (*WriteMark)(nil))
+	}
+	return ctx
+}
