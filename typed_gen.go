@@ -32,11 +32,6 @@ func (w Wire0[T, R]) Update(ctx context.Context) (R, error) {
 	return w.c.update(ctx, w.recv)
 }
 
-// GetOrUpdate: see [Ring.GetOrUpdate].
-func (w Wire0[T, R]) GetOrUpdate(ctx context.Context) (R, error) {
-	return w.c.getOrUpdate(ctx, w.recv)
-}
-
 // Set: see [Ring.Set].
 func (w Wire0[T, R]) Set(ctx context.Context, value R) error {
 	return w.c.set(ctx, value, w.recv)
@@ -102,11 +97,6 @@ func (w Wire1[T, A, R]) Get(ctx context.Context, a A) (value R, found bool, err 
 // Update: see [Ring.Update].
 func (w Wire1[T, A, R]) Update(ctx context.Context, a A) (R, error) {
 	return w.c.update(ctx, Args2[T, A]{w.recv, a})
-}
-
-// GetOrUpdate: see [Ring.GetOrUpdate].
-func (w Wire1[T, A, R]) GetOrUpdate(ctx context.Context, a A) (R, error) {
-	return w.c.getOrUpdate(ctx, Args2[T, A]{w.recv, a})
 }
 
 // Set: see [Ring.Set].
@@ -184,11 +174,6 @@ func (w Wire2[T, A, B, R]) Update(ctx context.Context, a A, b B) (R, error) {
 	return w.c.update(ctx, Args3[T, A, B]{w.recv, a, b})
 }
 
-// GetOrUpdate: see [Ring.GetOrUpdate].
-func (w Wire2[T, A, B, R]) GetOrUpdate(ctx context.Context, a A, b B) (R, error) {
-	return w.c.getOrUpdate(ctx, Args3[T, A, B]{w.recv, a, b})
-}
-
 // Set: see [Ring.Set].
 func (w Wire2[T, A, B, R]) Set(ctx context.Context, value R, a A, b B) error {
 	return w.c.set(ctx, value, Args3[T, A, B]{w.recv, a, b})
@@ -262,11 +247,6 @@ func (w Wire3[T, A, B, C, R]) Get(ctx context.Context, a A, b B, c C) (value R, 
 // Update: see [Ring.Update].
 func (w Wire3[T, A, B, C, R]) Update(ctx context.Context, a A, b B, c C) (R, error) {
 	return w.c.update(ctx, args4[T, A, B, C]{w.recv, a, b, c})
-}
-
-// GetOrUpdate: see [Ring.GetOrUpdate].
-func (w Wire3[T, A, B, C, R]) GetOrUpdate(ctx context.Context, a A, b B, c C) (R, error) {
-	return w.c.getOrUpdate(ctx, args4[T, A, B, C]{w.recv, a, b, c})
 }
 
 // Set: see [Ring.Set].

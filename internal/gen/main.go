@@ -3,7 +3,8 @@
 //
 // There are two families. A wire (Wire0..Wire3) is a cached function bound
 // to one receiver: the sub-functions that take the argument list (Call,
-// Get, Update, GetOrUpdate, Set, Delete, Has, Touch, Execute, Key), each a
+// which is GetOrUpdate, Get, Update, Set, Delete, Has, Touch, Execute,
+// Key), each a
 // thin layer that builds the key tuple and calls the shared generic core,
 // plus Many (the bulk forms), Untyped and Cache. A plain function's ring is
 // the wire of a function without a receiver: Ring0..Ring3 are aliases of
@@ -112,11 +113,6 @@ func (w {{$t}}) Get(ctx context.Context{{.Params}}) (value R, found bool, err er
 // Update: see [Ring.Update].
 func (w {{$t}}) Update(ctx context.Context{{.Params}}) (R, error) {
 	return w.c.update(ctx, {{.KExpr}})
-}
-
-// GetOrUpdate: see [Ring.GetOrUpdate].
-func (w {{$t}}) GetOrUpdate(ctx context.Context{{.Params}}) (R, error) {
-	return w.c.getOrUpdate(ctx, {{.KExpr}})
 }
 
 // Set: see [Ring.Set].
