@@ -3,7 +3,6 @@ package ring
 import (
 	"context"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"hash"
 	"reflect"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/ringcache/ring/backends"
 	"github.com/ringcache/ring/descriptor"
-	"github.com/ringcache/ring/internal/flight"
 	"github.com/ringcache/ring/internal/rope"
 	"github.com/ringcache/ring/strategy"
 )
@@ -316,10 +314,6 @@ func (c *core[K, R]) update(ctx context.Context, k K) (R, error) {
 	}, func() (R, error) { return c.exec(ctx, k) })
 }
 
-func (c *core[K, R]) getOrUpdate(ctx context.Context, k K) (R, error) {
-	return c.call(ctx, k)
-}
-
 // none is the result of the sub-functions that return only an error.
 type none struct{}
 
@@ -381,217 +375,3 @@ func (c *core[K, R]) cache() *Cache[R] { return c.store }
 func (c *core[K, R]) storage() backends.Storage { return c.store.store }
 
 // Bulk forms.
-
-func (c *core[K, R]) keyMany(ks []K) ([]string, error) {
-	keys := make([]string, len(ks))
-	for i, k := range ks {
-		key, err := c.key(k)
-		if err != nil {
-			return nil, named(c.name, fmt.Sprintf("argument set %d", i), err)
-		}
-		keys[i] = key
-	}
-	return keys, nil
-}
-
-// itemErr annotates the error of item i of a bulk call.
-type itemErr struct {
-	i   int
-	err error
-}
-
-func (e itemErr) Error() string { return fmt.Sprintf("argument set %d: %v", e.i, e.err) }
-func (e itemErr) Unwrap() error { return e.err }
-
-func joinItems(errs []error) error {
-	var out []error
-	for i, err := range errs {
-		if err != nil {
-			out = append(out, itemErr{i: i, err: err})
-		}
-	}
-	return errors.Join(out...)
-}
-
-// each runs fn for every tuple, one by one, and joins the errors, each
-// naming its argument set.
-func each[K, T any](ks []K, fn func(K) (T, error)) ([]T, error) {
-	out := make([]T, len(ks))
-	errs := make([]error, len(ks))
-	for i, k := range ks {
-		out[i], errs[i] = fn(k)
-	}
-	return out, joinItems(errs)
-}
-
-// eachErr is each for sub-functions that return only an error.
-func eachErr[K any](ks []K, fn func(K) error) error {
-	_, err := each(ks, func(k K) (struct{}, error) { return struct{}{}, fn(k) })
-	return err
-}
-
-func (c *core[K, R]) executeMany(ctx context.Context, ks []K) ([]R, error) {
-	return each(ks, func(k K) (R, error) { return c.execute(ctx, k) })
-}
-
-func (c *core[K, R]) getMany(ctx context.Context, ks []K) ([]R, []bool, error) {
-	out := make([]R, len(ks))
-	found := make([]bool, len(ks))
-	if c.perItem() {
-		errs := make([]error, len(ks))
-		for i, k := range ks {
-			out[i], found[i], errs[i] = c.get(ctx, k)
-		}
-		return out, found, joinItems(errs)
-	}
-	keys, err := c.keyMany(ks)
-	if err != nil {
-		return nil, nil, err
-	}
-	out, found, err = c.store.loadMany(ctx, keys)
-	if err != nil {
-		return nil, nil, err
-	}
-	return out, found, nil
-}
-
-// getOrUpdateMany reads every key in one round trip, then runs the misses
-// concurrently (at most c.bulk at once), each inside its key's single
-// flight, the same as Call's: one execution per key across Call and the bulk
-// forms, each written (unless a newer write of its key came first) before
-// its flight ends. Like Call it fails open: storage errors are reported,
-// function errors returned per item.
-func (c *core[K, R]) getOrUpdateMany(ctx context.Context, ks []K) ([]R, error) {
-	if c.perItem() {
-		return eachParallel(c.bulkLimit(), ks, func(k K) (R, error) { return c.call(ctx, k) })
-	}
-	keys, err := c.keyMany(ks)
-	if err != nil {
-		return nil, err
-	}
-	// A miss is read again inside its flight only if some write finished
-	// after the bulk read began (a concurrent Call's fill, say): otherwise
-	// nothing can have stored it since, and the one bulk read suffices.
-	fctx, mark := c.store.rope.MarkWrites(ctx)
-	out, found, err := c.store.loadMany(ctx, keys)
-	recheck := err == nil
-	if err != nil {
-		c.store.report("get many", "", err)
-		out, found = make([]R, len(keys)), make([]bool, len(keys))
-	}
-	errs := make([]error, len(ks))
-	// first[key] is the first item of each missed key; later items with the
-	// same key copy its result.
-	var misses []int
-	var first map[string]int
-	for i := range ks {
-		if found[i] {
-			continue
-		}
-		if first == nil {
-			first = make(map[string]int)
-		}
-		if _, ok := first[keys[i]]; !ok {
-			first[keys[i]] = i
-			misses = append(misses, i)
-		}
-	}
-	parallel(len(misses), c.bulkLimit(), func(j int) {
-		i := misses[j]
-		errs[i] = flight.ErrGoexit // stays if the function calls runtime.Goexit
-		out[i], errs[i] = c.fill(fctx, c.store, keys[i], ks[i], recheck, mark)
-	})
-	for i := range ks {
-		if !found[i] {
-			if f := first[keys[i]]; f != i {
-				out[i], errs[i] = out[f], errs[f]
-			}
-		}
-	}
-	return out, joinItems(errs)
-}
-
-// updateMany runs the function for every item, at most c.bulk at once, and
-// writes the results in one round trip: a newer write of every key, which
-// fills in flight do not undo.
-func (c *core[K, R]) updateMany(ctx context.Context, ks []K) ([]R, error) {
-	if c.perItem() {
-		return eachParallel(c.bulkLimit(), ks, func(k K) (R, error) { return c.update(ctx, k) })
-	}
-	keys, err := c.keyMany(ks)
-	if err != nil {
-		return nil, err
-	}
-	out, errs := make([]R, len(ks)), make([]error, len(ks))
-	parallel(len(ks), c.bulkLimit(), func(i int) {
-		errs[i] = flight.ErrGoexit // stays if the function calls runtime.Goexit
-		out[i], errs[i] = c.exec(ctx, ks[i])
-	})
-	var wkeys []string
-	var wvals []any
-	for i := range ks {
-		if errs[i] == nil {
-			wkeys = append(wkeys, keys[i])
-			wvals = append(wvals, out[i])
-		}
-	}
-	if err := c.store.putMany(ctx, wkeys, wvals); err != nil {
-		return out, errors.Join(err, joinItems(errs))
-	}
-	return out, joinItems(errs)
-}
-
-func (c *core[K, R]) setMany(ctx context.Context, values []R, ks []K) error {
-	if len(values) != len(ks) {
-		return fmt.Errorf("ring: %s: set many: %d values for %d argument sets", c.name, len(values), len(ks))
-	}
-	if c.perItem() {
-		errs := make([]error, len(ks))
-		for i, k := range ks {
-			errs[i] = c.set(ctx, values[i], k)
-		}
-		return joinItems(errs)
-	}
-	keys, err := c.keyMany(ks)
-	if err != nil {
-		return err
-	}
-	vals := make([]any, len(values))
-	for i, v := range values {
-		vals[i] = v
-	}
-	return c.store.putMany(ctx, keys, vals)
-}
-
-func (c *core[K, R]) deleteMany(ctx context.Context, ks []K) error {
-	if c.perItem() {
-		return eachErr(ks, func(k K) error { return c.delete(ctx, k) })
-	}
-	keys, err := c.keyMany(ks)
-	if err != nil {
-		return err
-	}
-	return c.store.removeMany(ctx, keys)
-}
-
-func (c *core[K, R]) hasMany(ctx context.Context, ks []K) ([]bool, error) {
-	if c.perItem() {
-		return each(ks, func(k K) (bool, error) { return c.has(ctx, k) })
-	}
-	keys, err := c.keyMany(ks)
-	if err != nil {
-		return nil, err
-	}
-	return backends.HasMany(ctx, c.store.store, keys)
-}
-
-func (c *core[K, R]) touchMany(ctx context.Context, ks []K) error {
-	if c.perItem() {
-		return eachErr(ks, func(k K) error { return c.touch(ctx, k) })
-	}
-	keys, err := c.keyMany(ks)
-	if err != nil {
-		return err
-	}
-	return c.store.touchMany(ctx, keys)
-}

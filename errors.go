@@ -1,11 +1,13 @@
 package ring
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
 
 	"github.com/ringcache/ring/descriptor"
+	"github.com/ringcache/ring/internal/flight"
 	"github.com/ringcache/ring/internal/ringerr"
 )
 
@@ -169,3 +171,17 @@ func valueError(v any, want reflect.Type) error {
 	}
 	return fmt.Errorf("value is %T, want %v", v, want)
 }
+
+// PanicError is what a panic in a wrapped function becomes: the caller that
+// ran the function and every caller waiting on the same key panic with the
+// same *PanicError, which carries the panic value and the stack. Nothing is
+// cached.
+type PanicError = flight.PanicError
+
+// ErrNoExpiry is wrapped by the error that Touch and Many().Touch return on a
+// ring without an expiry (no Expire, or Expire(0)), on every backend:
+// touching resets an entry's time-to-live to the ring's, and without one it
+// would silently make the entry persistent, dropping a time-to-live that
+// was set some other way. The entry is left as it is. To change one entry's
+// time-to-live, use Cache().ExpireIn.
+var ErrNoExpiry = errors.New("the ring has no expiry (Expire): Touch would make the entry persistent")

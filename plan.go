@@ -9,7 +9,6 @@ import (
 	"github.com/ringcache/ring/backends"
 	"github.com/ringcache/ring/coders"
 	"github.com/ringcache/ring/descriptor"
-	"github.com/ringcache/ring/internal/flight"
 	"github.com/ringcache/ring/ringkey"
 )
 
@@ -259,28 +258,6 @@ func newCoreShape[K any, R any](shape *descriptor.Shape, cfg *config, pl plan[K,
 	return c, nil
 }
 
-// Func0 caches fn, a function of a context alone: one entry.
-func Func0[R any](fn func(context.Context) (R, error), opts ...Option) (*Ring0[R], error) {
-	c, err := newCore(fn, descriptor.Static, opts, plan[struct{}, R]{
-		exec:    func(ctx context.Context, _ struct{}) (R, error) { return fn(ctx) },
-		toAny:   func(struct{}) []any { return nil },
-		fromAny: func(*descriptor.Shape, []any) (struct{}, error) { return struct{}{}, nil },
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &Ring0[R]{c: c}, nil
-}
-
-// Func1 caches fn, keyed by its argument.
-func Func1[A, R any](fn func(context.Context, A) (R, error), opts ...Option) (*Ring1[A, R], error) {
-	c, err := static1(fn, opts)
-	if err != nil {
-		return nil, err
-	}
-	return &Ring1[A, R]{c: c}, nil
-}
-
 func plan1[A, R any](fn func(context.Context, A) (R, error)) plan[A, R] {
 	return plan[A, R]{
 		exec:  fn,
@@ -294,24 +271,6 @@ func plan1[A, R any](fn func(context.Context, A) (R, error)) plan[A, R] {
 func (p plan[K, R]) withComps(comps ...func(descriptor.Param) (component[K], error)) plan[K, R] {
 	p.comps = comps
 	return p
-}
-
-// Func2 caches fn, keyed by its two arguments.
-func Func2[A, B, R any](fn func(context.Context, A, B) (R, error), opts ...Option) (*Ring2[A, B, R], error) {
-	c, err := static2(fn, opts)
-	if err != nil {
-		return nil, err
-	}
-	return &Ring2[A, B, R]{c: c}, nil
-}
-
-// Func3 caches fn, keyed by its three arguments.
-func Func3[A, B, C, R any](fn func(context.Context, A, B, C) (R, error), opts ...Option) (*Ring3[A, B, C, R], error) {
-	c, err := static3(fn, opts)
-	if err != nil {
-		return nil, err
-	}
-	return &Ring3[A, B, C, R]{c: c}, nil
 }
 
 func newCore1[A, R any](fn any, kind descriptor.Kind, opts []Option, exec func(context.Context, A) (R, error)) (*core[A, R], error) {
@@ -381,37 +340,12 @@ func newCore3[A, B, C, R any](fn any, kind descriptor.Kind, opts []Option, exec 
 	return newCoreShape(shape, cfg, pl)
 }
 
-// Property caches a property-like getter: a method expression that takes
-// only the receiver and a context, keyed by the receiver's RingKey() alone.
-func Property[T, R any](fn func(T, context.Context) (R, error), opts ...Option) (*MethodRing0[T, R], error) {
-	return property(fn, descriptor.Property, opts)
-}
-
-// Class0 caches fn keyed by the receiver's type name, not its value (Python
-// Ring's classmethod): every receiver of one type shares the entry, and for
-// an interface receiver each dynamic type gets its own.
-func Class0[T, R any](fn func(T, context.Context) (R, error), opts ...Option) (*MethodRing0[T, R], error) {
-	return property(fn, descriptor.Class, opts)
-}
-
 func property[T, R any](fn func(T, context.Context) (R, error), kind descriptor.Kind, opts []Option) (*MethodRing0[T, R], error) {
 	c, err := newCore1(fn, kind, opts, func(ctx context.Context, recv T) (R, error) { return fn(recv, ctx) })
 	if err != nil {
 		return nil, err
 	}
 	return &MethodRing0[T, R]{c: c}, nil
-}
-
-// Method1 caches fn, a method expression such as (*User).Post with one
-// argument besides the context, keyed by the receiver's RingKey() and the
-// argument.
-func Method1[T, A, R any](fn func(T, context.Context, A) (R, error), opts ...Option) (*MethodRing1[T, A, R], error) {
-	return method1(fn, descriptor.Method, opts)
-}
-
-// Class1 caches fn keyed by the receiver's type name and the argument.
-func Class1[T, A, R any](fn func(T, context.Context, A) (R, error), opts ...Option) (*MethodRing1[T, A, R], error) {
-	return method1(fn, descriptor.Class, opts)
 }
 
 func method1[T, A, R any](fn func(T, context.Context, A) (R, error), kind descriptor.Kind, opts []Option) (*MethodRing1[T, A, R], error) {
@@ -424,17 +358,6 @@ func method1[T, A, R any](fn func(T, context.Context, A) (R, error), kind descri
 	return &MethodRing1[T, A, R]{c: c}, nil
 }
 
-// Method2 caches fn, a method expression with two arguments besides the
-// context, keyed by the receiver's RingKey() and the arguments.
-func Method2[T, A, B, R any](fn func(T, context.Context, A, B) (R, error), opts ...Option) (*MethodRing2[T, A, B, R], error) {
-	return method2(fn, descriptor.Method, opts)
-}
-
-// Class2 caches fn keyed by the receiver's type name and the arguments.
-func Class2[T, A, B, R any](fn func(T, context.Context, A, B) (R, error), opts ...Option) (*MethodRing2[T, A, B, R], error) {
-	return method2(fn, descriptor.Class, opts)
-}
-
 func method2[T, A, B, R any](fn func(T, context.Context, A, B) (R, error), kind descriptor.Kind, opts []Option) (*MethodRing2[T, A, B, R], error) {
 	c, err := newCore3(fn, kind, opts, func(ctx context.Context, k Args3[T, A, B]) (R, error) {
 		return fn(k.P1, ctx, k.P2, k.P3)
@@ -445,19 +368,95 @@ func method2[T, A, B, R any](fn func(T, context.Context, A, B) (R, error), kind 
 	return &MethodRing2[T, A, B, R]{c: c}, nil
 }
 
-// Must returns r and panics if err is not nil. It is meant for package-level
-// variables, where a bad shape is a programming error:
-//
-//	var getUser = ring.Must(ring.Func1(loadUser, ring.LRU(1024)))
-func Must[T any](r T, err error) T {
-	if err != nil {
-		panic(err)
-	}
-	return r
+// A plain function's ring is the wire of a function without a receiver
+// (Ring1 is Wire1[struct{}, A, R]): its key tuple starts with an empty
+// receiver, which is no key component. static1..static3 are the plans of
+// Func1..Func3 over those tuples.
+
+// args4 is the key tuple of a three-argument wire: the receiver and the
+// three arguments.
+type args4[T, A, B, C any] struct {
+	P1 T
+	P2 A
+	P3 B
+	P4 C
 }
 
-// PanicError is what a panic in a wrapped function becomes: the caller that
-// ran the function and every caller waiting on the same key panic with the
-// same *PanicError, which carries the panic value and the stack. Nothing is
-// cached.
-type PanicError = flight.PanicError
+func static1[A, R any](fn func(context.Context, A) (R, error), opts []Option) (*core[Args2[struct{}, A], R], error) {
+	shape, cfg, err := describe(fn, descriptor.Static, opts)
+	if err != nil {
+		return nil, err
+	}
+	pl := plan[Args2[struct{}, A], R]{
+		exec:  func(ctx context.Context, k Args2[struct{}, A]) (R, error) { return fn(ctx, k.P2) },
+		toAny: func(k Args2[struct{}, A]) []any { return []any{k.P2} },
+		fromAny: func(s *descriptor.Shape, args []any) (k Args2[struct{}, A], err error) {
+			k.P2, err = arg[A](s, args, 0)
+			return k, err
+		},
+	}.withComps(
+		field(shape, func(e func([]byte, A) ([]byte, error)) component[Args2[struct{}, A]] {
+			return func(dst []byte, k Args2[struct{}, A]) ([]byte, error) { return e(dst, k.P2) }
+		}),
+	)
+	return newCoreShape(shape, cfg, pl)
+}
+
+func static2[A, B, R any](fn func(context.Context, A, B) (R, error), opts []Option) (*core[Args3[struct{}, A, B], R], error) {
+	shape, cfg, err := describe(fn, descriptor.Static, opts)
+	if err != nil {
+		return nil, err
+	}
+	pl := plan[Args3[struct{}, A, B], R]{
+		exec:  func(ctx context.Context, k Args3[struct{}, A, B]) (R, error) { return fn(ctx, k.P2, k.P3) },
+		toAny: func(k Args3[struct{}, A, B]) []any { return []any{k.P2, k.P3} },
+		fromAny: func(s *descriptor.Shape, args []any) (k Args3[struct{}, A, B], err error) {
+			if k.P2, err = arg[A](s, args, 0); err != nil {
+				return k, err
+			}
+			k.P3, err = arg[B](s, args, 1)
+			return k, err
+		},
+	}.withComps(
+		field(shape, func(e func([]byte, A) ([]byte, error)) component[Args3[struct{}, A, B]] {
+			return func(dst []byte, k Args3[struct{}, A, B]) ([]byte, error) { return e(dst, k.P2) }
+		}),
+		field(shape, func(e func([]byte, B) ([]byte, error)) component[Args3[struct{}, A, B]] {
+			return func(dst []byte, k Args3[struct{}, A, B]) ([]byte, error) { return e(dst, k.P3) }
+		}),
+	)
+	return newCoreShape(shape, cfg, pl)
+}
+
+func static3[A, B, C, R any](fn func(context.Context, A, B, C) (R, error), opts []Option) (*core[args4[struct{}, A, B, C], R], error) {
+	shape, cfg, err := describe(fn, descriptor.Static, opts)
+	if err != nil {
+		return nil, err
+	}
+	type k4 = args4[struct{}, A, B, C]
+	pl := plan[k4, R]{
+		exec:  func(ctx context.Context, k k4) (R, error) { return fn(ctx, k.P2, k.P3, k.P4) },
+		toAny: func(k k4) []any { return []any{k.P2, k.P3, k.P4} },
+		fromAny: func(s *descriptor.Shape, args []any) (k k4, err error) {
+			if k.P2, err = arg[A](s, args, 0); err != nil {
+				return k, err
+			}
+			if k.P3, err = arg[B](s, args, 1); err != nil {
+				return k, err
+			}
+			k.P4, err = arg[C](s, args, 2)
+			return k, err
+		},
+	}.withComps(
+		field(shape, func(e func([]byte, A) ([]byte, error)) component[k4] {
+			return func(dst []byte, k k4) ([]byte, error) { return e(dst, k.P2) }
+		}),
+		field(shape, func(e func([]byte, B) ([]byte, error)) component[k4] {
+			return func(dst []byte, k k4) ([]byte, error) { return e(dst, k.P3) }
+		}),
+		field(shape, func(e func([]byte, C) ([]byte, error)) component[k4] {
+			return func(dst []byte, k k4) ([]byte, error) { return e(dst, k.P4) }
+		}),
+	)
+	return newCoreShape(shape, cfg, pl)
+}
