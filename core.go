@@ -219,6 +219,11 @@ func (c *core[K, R]) call(ctx context.Context, k K) (R, error) {
 	if err != nil {
 		st.report("get", key, err)
 	} else if ok {
+		if st.coder == nil { // the in-process hit, without a call
+			if r, ok := v.(R); ok {
+				return r, nil
+			}
+		}
 		if r, ok := st.fromStored(key, v); ok {
 			return r, nil
 		}

@@ -1,5 +1,7 @@
 package ringkey
 
+import "unsafe"
+
 // reservedTable marks the reserved bytes: \ : , = [ ] { } ( ).
 var reservedTable = [256]bool{
 	'\\': true, ':': true, ',': true, '=': true,
@@ -15,12 +17,7 @@ func Reserved(b byte) bool { return reservedTable[b] }
 // AppendEscaped appends s to dst with a backslash before every reserved
 // byte (see [Reserved]) and returns the extended buffer. It does not
 // allocate when dst has enough capacity.
-func AppendEscaped(dst []byte, s string) []byte { return appendEscaped(dst, s) }
-
-// appendEscapedBytes is AppendEscaped for a byte slice.
-func appendEscapedBytes(dst []byte, s []byte) []byte { return appendEscaped(dst, s) }
-
-func appendEscaped[S string | []byte](dst []byte, s S) []byte {
+func AppendEscaped(dst []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); i++ {
 		if reservedTable[s[i]] {
@@ -30,4 +27,10 @@ func appendEscaped[S string | []byte](dst []byte, s S) []byte {
 		}
 	}
 	return append(dst, s[start:]...)
+}
+
+// appendEscapedBytes is AppendEscaped for a byte slice, read in place: s
+// is only read, and not kept.
+func appendEscapedBytes(dst []byte, s []byte) []byte {
+	return AppendEscaped(dst, unsafe.String(unsafe.SliceData(s), len(s)))
 }
