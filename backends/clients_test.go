@@ -220,3 +220,12 @@ func TestNodeOf(t *testing.T) {
 	node, _ = backends.NodeOf(redisstore.New(one))
 	require.Nil(t, node, "one node")
 }
+
+// TestHashUnreachable: a Redis hash store classifies go-redis's errors as
+// the string store does.
+func TestHashUnreachable(t *testing.T) {
+	h := redisstore.NewHash(nil, "h")
+	require.True(t, h.Unreachable(redis.ErrPoolTimeout))
+	require.True(t, backends.UnreachableFor(backends.Cancelable(h))(redis.ErrClosed))
+	require.False(t, h.Unreachable(redis.Nil), "a miss")
+}

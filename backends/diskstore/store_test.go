@@ -447,3 +447,16 @@ func TestDiskCorruptFormat(t *testing.T) {
 		t.Error("a format error is not ErrNotSupported")
 	}
 }
+
+// TestOptionsPrint: the disk options print as they are written.
+func TestOptionsPrint(t *testing.T) {
+	for o, want := range map[diskstore.Option]string{
+		diskstore.WithMaxBytes(5):              "WithMaxBytes(5)",
+		diskstore.WithLockTimeout(time.Second): "WithLockTimeout(1s)",
+		diskstore.WithClock(time.Now):          "WithClock(func)",
+	} {
+		if got := o.String(); got != want {
+			t.Errorf("String() = %q, want %q", got, want)
+		}
+	}
+}
