@@ -450,13 +450,16 @@ func TestDiskCorruptFormat(t *testing.T) {
 
 // TestOptionsPrint: the disk options print as they are written.
 func TestOptionsPrint(t *testing.T) {
-	for o, want := range map[diskstore.Option]string{
-		diskstore.WithMaxBytes(5):              "WithMaxBytes(5)",
-		diskstore.WithLockTimeout(time.Second): "WithLockTimeout(1s)",
-		diskstore.WithClock(time.Now):          "WithClock(func)",
+	for _, c := range []struct {
+		o    diskstore.Option
+		want string
+	}{
+		{diskstore.WithMaxBytes(5), "WithMaxBytes(5)"},
+		{diskstore.WithLockTimeout(time.Second), "WithLockTimeout(1s)"},
+		{diskstore.WithClock(time.Now), "WithClock(func)"},
 	} {
-		if got := o.String(); got != want {
-			t.Errorf("String() = %q, want %q", got, want)
+		if got := c.o.String(); got != c.want {
+			t.Errorf("String() = %q, want %q", got, c.want)
 		}
 	}
 }
