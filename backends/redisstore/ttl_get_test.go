@@ -250,3 +250,105 @@ func TestRedisGetWithTTLWrongType(t *testing.T) {
 		t.Errorf("GetWithTTL of a list: %v", err)
 	}
 }
+
+// BenchmarkRedisGetWithTTL compares GetWithTTL (GET and PTTL in one
+// MULTI/EXEC) with Get and with a plain GET+PTTL pipeline, each one round
+// trip. interleaved times the three one after another in every iteration
+// and reports the ratios of their totals, so that the drift of the round
+// trip cancels.
+func BenchmarkRedisGetWithTTL(b *testing.B) {
+	c := redisClient(b, servertest.RedisAddr(b))
+	r := redisstore.New(c)
+	ctx := context.Background()
+	k := uniqueKey(b, "k")
+	if err := c.Set(ctx, k, strings.Repeat("v", 100), time.Hour).Err(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { c.Del(context.Background(), k) })
+	get := func() {
+		if _, found, err := r.Get(ctx, k); err != nil || !found {
+			b.Fatal(found, err)
+		}
+	}
+	withTTL := func() {
+		if _, ttl, found, err := r.GetWithTTL(ctx, k); err != nil || !found || ttl <= 0 {
+			b.Fatal(ttl, found, err)
+		}
+	}
+	pipeline := func() {
+		pipe := c.Pipeline()
+		g, p := pipe.Get(ctx, k), pipe.PTTL(ctx, k)
+		if _, err := pipe.Exec(ctx); err != nil || g.Val() == "" || p.Val() <= 0 {
+			b.Fatal(err)
+		}
+	}
+	for _, bc := range []struct {
+		name string
+		fn   func()
+	}{{"get", get}, {"get-with-ttl", withTTL}, {"plain-pipeline", pipeline}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				bc.fn()
+			}
+		})
+	}
+	b.Run("interleaved", func(b *testing.B) {
+		var tGet, tTTL, tPipe time.Duration
+		for b.Loop() {
+			t0 := time.Now()
+			get()
+			t1 := time.Now()
+			withTTL()
+			t2 := time.Now()
+			pipeline()
+			tPipe += time.Since(t2)
+			tGet += t1.Sub(t0)
+			tTTL += t2.Sub(t1)
+		}
+		b.ReportMetric(float64(tTTL)/float64(tGet), "with-ttl/get")
+		b.ReportMetric(float64(tPipe)/float64(tGet), "pipeline/get")
+		b.ReportMetric(float64(tTTL)/float64(tPipe), "with-ttl/pipeline")
+	})
+	keys := make([]string, 100)
+	vals := make([]any, 100)
+	for i := range keys {
+		keys[i], vals[i] = k+":"+strconv.Itoa(i), []byte(strings.Repeat("v", 100))
+	}
+	if err := r.SetMany(ctx, keys, vals, time.Hour); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = r.DeleteMany(context.Background(), keys) })
+	b.Run("getmany-100", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, _, err := r.GetMany(ctx, keys); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("getmanywithttl-100", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, _, _, err := r.GetManyWithTTL(ctx, keys); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("interleaved-100", func(b *testing.B) {
+		var tGet, tTTL time.Duration
+		for b.Loop() {
+			t0 := time.Now()
+			if _, _, err := r.GetMany(ctx, keys); err != nil {
+				b.Fatal(err)
+			}
+			t1 := time.Now()
+			if _, _, _, err := r.GetManyWithTTL(ctx, keys); err != nil {
+				b.Fatal(err)
+			}
+			tTTL += time.Since(t1)
+			tGet += t1.Sub(t0)
+		}
+		b.ReportMetric(float64(tTTL)/float64(tGet), "with-ttl/getmany")
+	})
+}
