@@ -155,16 +155,19 @@ func parseMetaValue(line []byte) (size int, ttl time.Duration, err error) {
 		}
 		return 0, 0, fmt.Errorf("%w: %q", errMemcacheProtocol, t)
 	}
-	fields := bytes.Fields(rest)
-	if len(fields) == 0 {
+	rest = rest[:len(rest)-2]
+	n, rest, _ := bytes.Cut(rest, []byte(" "))
+	if len(n) == 0 {
 		return 0, 0, fmt.Errorf("%w: %q", errMemcacheProtocol, bytes.TrimRight(line, "\r\n"))
 	}
-	size, ok = parseUint(fields[0], mcMaxValue)
+	size, ok = parseUint(n, mcMaxValue)
 	if !ok {
 		return 0, 0, fmt.Errorf("%w: a value size out of range in %q", errMemcacheProtocol, bytes.TrimRight(line, "\r\n"))
 	}
 	seen := false
-	for _, f := range fields[1:] {
+	for len(rest) > 0 {
+		var f []byte
+		f, rest, _ = bytes.Cut(rest, []byte(" "))
 		if len(f) == 0 || f[0] != 't' {
 			continue // a flag this reader did not ask for
 		}

@@ -159,3 +159,74 @@ func TestMemcacheGetWithTTLCancel(t *testing.T) {
 		t.Errorf("GetManyWithTTL on a cancelled context: %v", err)
 	}
 }
+
+// BenchmarkMemcacheGetWithTTL compares GetWithTTL ("mg <key> v t" on the
+// backend's connections) with Get (gomemcache's get), and the bulk forms
+// with each other, on a backend with the selector. The interleaved forms
+// time both one after another in every iteration and report the ratio of
+// their totals, so that the drift of the round trip cancels.
+func BenchmarkMemcacheGetWithTTL(b *testing.B) {
+	m, _ := memcacheWithSelector(b, servertest.MemcacheAddrs(b)...)
+	ctx := context.Background()
+	base := fmt.Sprintf("ring-test:meta-bench:%d:", time.Now().UnixNano())
+	k := base + "k"
+	v := bytes.Repeat([]byte("v"), 100)
+	if err := m.Set(ctx, k, v, time.Hour); err != nil {
+		b.Fatal(err)
+	}
+	keys := make([]string, 100)
+	vals := make([]any, 100)
+	for i := range keys {
+		keys[i], vals[i] = fmt.Sprint(base, i), v
+	}
+	if err := m.SetMany(ctx, keys, vals, time.Hour); err != nil {
+		b.Fatal(err)
+	}
+	get := func() {
+		if _, found, err := m.Get(ctx, k); err != nil || !found {
+			b.Fatal(found, err)
+		}
+	}
+	withTTL := func() {
+		if _, ttl, found, err := m.GetWithTTL(ctx, k); err != nil || !found || ttl <= 0 {
+			b.Fatal(ttl, found, err)
+		}
+	}
+	getMany := func() {
+		if _, err := m.GetManyBytes(ctx, keys); err != nil {
+			b.Fatal(err)
+		}
+	}
+	manyWithTTL := func() {
+		if _, _, _, err := m.GetManyWithTTL(ctx, keys); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, bc := range []struct {
+		name string
+		fn   func()
+	}{{"get", get}, {"get-with-ttl", withTTL}, {"getmany-100", getMany}, {"getmanywithttl-100", manyWithTTL}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				bc.fn()
+			}
+		})
+	}
+	interleave := func(name, unit string, x, y func()) {
+		b.Run(name, func(b *testing.B) {
+			var tx, ty time.Duration
+			for b.Loop() {
+				t0 := time.Now()
+				x()
+				t1 := time.Now()
+				y()
+				ty += time.Since(t1)
+				tx += t1.Sub(t0)
+			}
+			b.ReportMetric(float64(ty)/float64(tx), unit)
+		})
+	}
+	interleave("interleaved", "with-ttl/get", get, withTTL)
+	interleave("interleaved-100", "with-ttl/getmany", getMany, manyWithTTL)
+}
