@@ -96,18 +96,6 @@ func TestLRUGetWithTTLMarksUsed(t *testing.T) {
 	}
 }
 
-// plain has only Get: the helpers report TTLUnknown for its hits.
-type plain struct{ d *backends.Dict }
-
-func (p plain) Name() string                                         { return "plain" }
-func (p plain) Bytes() bool                                          { return false }
-func (p plain) Raw() any                                             { return nil }
-func (p plain) Get(ctx context.Context, k string) (any, bool, error) { return p.d.Get(ctx, k) }
-func (p plain) Set(ctx context.Context, k string, v any, ttl time.Duration) error {
-	return p.d.Set(ctx, k, v, ttl)
-}
-func (p plain) Delete(ctx context.Context, k string) error { return p.d.Delete(ctx, k) }
-
 // singleOnly has a native GetWithTTL and no bulk form: GetManyWithTTL loops
 // over it, and stops at its first error.
 type singleOnly struct {
@@ -128,7 +116,7 @@ func (singleOnly) GetManyWithTTL() {} // hides the Dict's: not a BulkTTLGetter
 
 func TestGetWithTTLHelpers(t *testing.T) {
 	ctx := t.Context()
-	p := plain{backends.NewDict()}
+	p := noTTL{backends.NewDict()} // only the required methods: the helpers report TTLUnknown
 	_ = p.Set(ctx, "k", "v", time.Hour)
 	_ = p.Set(ctx, "n", "w", 0)
 	v, ttl, found, err := backends.GetWithTTL(ctx, p, "k")
