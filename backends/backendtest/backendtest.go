@@ -664,11 +664,12 @@ func (s *suite) expiryCases() []expiryCase {
 	cases = append(cases, expiryCase{
 		name: "TTLCountsDown",
 		before: func(t *testing.T, st backends.Storage, k string) {
+			written := time.Now()
 			must(t, st.Set(ctx(t), k, val(st, 1), ttl), "Set")
-			s.wantTTL(t, st, k, present, val(st, 1), ttl)
+			s.wantTTL(t, st, k, present, val(st, 1), ttl, written)
 		},
 		after: func(t *testing.T, st backends.Storage, k string) {
-			s.wantTTL(t, st, k, false, nil, 0)
+			s.wantTTL(t, st, k, false, nil, 0, time.Time{})
 		},
 	})
 	if !s.o.NoSetIfAbsent {
@@ -938,7 +939,7 @@ func (s *suite) worker(t *testing.T, st backends.Storage, w, rounds int, shared 
 		if err != nil {
 			return fmt.Errorf("worker %d: GetWithTTL: %w", w, err)
 		}
-		if found != !s.o.StoresNothing || (found && (!equal(got, v) || !s.ttlOK(ttl, 0))) {
+		if found != !s.o.StoresNothing || (found && (!equal(got, v) || !s.ttlOK(ttl, 0, time.Time{}))) {
 			return fmt.Errorf("worker %d: GetWithTTL of its own key = %#v, %v (found %v), want %#v with no expiry", w, got, ttl, found, v)
 		}
 		if err := st.Set(c, shared, v, 0); err != nil {
@@ -967,10 +968,12 @@ func (s *suite) worker(t *testing.T, st backends.Storage, w, rounds int, shared 
 }
 
 // ttlOK reports whether ttl, read from a hit, is the time left of an entry
-// written with want at most a little while ago (0: no expiry): exactly 0
-// for want 0, within the slack below want otherwise, and TTLUnknown for
-// every hit of a backend that cannot say.
-func (s *suite) ttlOK(ttl, want time.Duration) bool {
+// written with want (0: no expiry) by a call that started at written:
+// exactly 0 for want 0, and otherwise no more than want and no less than
+// want less the time since written and the slack (the backend's
+// precision: memcached's clock ticks once a second); TTLUnknown for every
+// hit of a backend that cannot say.
+func (s *suite) ttlOK(ttl, want time.Duration, written time.Time) bool {
 	if s.o.UnknownTTL {
 		return ttl == backends.TTLUnknown
 	}
@@ -978,13 +981,13 @@ func (s *suite) ttlOK(ttl, want time.Duration) bool {
 		return ttl == 0
 	}
 	slack := s.o.wait() - s.o.ttl()
-	return ttl > 0 && ttl <= want && ttl > want-slack
+	return ttl > 0 && ttl <= want && ttl > want-time.Since(written)-slack
 }
 
 // wantTTL checks GetWithTTL(key), through the helper (native where the
 // backend has it): present with value want and a time left close to ttl, or
-// a miss with ttl 0.
-func (s *suite) wantTTL(t *testing.T, st backends.Storage, key string, present bool, want any, ttl time.Duration) {
+// a miss with ttl 0. written is when the write of key started.
+func (s *suite) wantTTL(t *testing.T, st backends.Storage, key string, present bool, want any, ttl time.Duration, written time.Time) {
 	t.Helper()
 	got, left, found, err := backends.GetWithTTL(ctx(t), st, key)
 	must(t, err, "GetWithTTL "+key)
@@ -1003,7 +1006,7 @@ func (s *suite) wantTTL(t *testing.T, st backends.Storage, key string, present b
 	if !equal(got, want) {
 		t.Fatalf("GetWithTTL %q = %#v, want %#v", key, short(got), short(want))
 	}
-	if !s.ttlOK(left, ttl) {
+	if !s.ttlOK(left, ttl, written) {
 		t.Fatalf("GetWithTTL %q of an entry written with ttl %v: ttl %v (unknown TTL expected: %v)", key, ttl, left, s.o.UnknownTTL)
 	}
 }
@@ -1019,11 +1022,12 @@ func (s *suite) ttlRead(t *testing.T) {
 	if s.o.NoExpiry {
 		long = 0
 	}
+	written := time.Now()
 	must(t, st.Set(ctx(t), withTTL, val(st, 1), long), "Set with ttl")
 	must(t, st.Set(ctx(t), noTTL, val(st, 2), 0), "Set without ttl")
-	s.wantTTL(t, st, withTTL, true, val(st, 1), long)
-	s.wantTTL(t, st, noTTL, true, val(st, 2), 0)
-	s.wantTTL(t, st, absent, false, nil, 0)
+	s.wantTTL(t, st, withTTL, true, val(st, 1), long, written)
+	s.wantTTL(t, st, noTTL, true, val(st, 2), 0, written)
+	s.wantTTL(t, st, absent, false, nil, 0, written)
 
 	keys := []string{withTTL, noTTL, absent, withTTL}
 	wantTTLs := []time.Duration{long, 0, 0, long}
@@ -1044,7 +1048,7 @@ func (s *suite) ttlRead(t *testing.T) {
 			}
 			continue
 		}
-		if !equal(values[i], wantVals[i]) || !s.ttlOK(ttls[i], wantTTLs[i]) {
+		if !equal(values[i], wantVals[i]) || !s.ttlOK(ttls[i], wantTTLs[i], written) {
 			t.Fatalf("GetManyWithTTL %q = %#v, ttl %v; want %#v, ttl close to %v", k, short(values[i]), ttls[i], short(wantVals[i]), wantTTLs[i])
 		}
 	}
@@ -1053,13 +1057,14 @@ func (s *suite) ttlRead(t *testing.T) {
 	}
 	// Touch swaps the two: the persistent entry gets an expiry, the other
 	// loses its own.
+	touched := time.Now()
 	must(t, backends.Touch(ctx(t), st, noTTL, long), "Touch with ttl")
 	must(t, backends.Touch(ctx(t), st, withTTL, 0), "Touch 0")
-	s.wantTTL(t, st, noTTL, true, val(st, 2), long)
-	s.wantTTL(t, st, withTTL, true, val(st, 1), 0)
+	s.wantTTL(t, st, noTTL, true, val(st, 2), long, touched)
+	s.wantTTL(t, st, withTTL, true, val(st, 1), 0, touched)
 	_, ttls, found, err = backends.GetManyWithTTL(ctx(t), st, []string{noTTL, withTTL})
 	must(t, err, "GetManyWithTTL after Touch")
-	if found[0] != !s.o.StoresNothing || found[0] && (!s.ttlOK(ttls[0], long) || !s.ttlOK(ttls[1], 0)) {
+	if found[0] != !s.o.StoresNothing || found[0] && (!s.ttlOK(ttls[0], long, touched) || !s.ttlOK(ttls[1], 0, touched)) {
 		t.Fatalf("GetManyWithTTL after Touch: found %v, ttls %v; want ttls close to [%v 0]", found, ttls, long)
 	}
 }
