@@ -88,6 +88,33 @@ type BulkBytesGetter interface {
 	GetManyBytes(ctx context.Context, keys []string) ([][]byte, error)
 }
 
+// TTLUnknown is the remaining time-to-live that [GetWithTTL] and
+// [GetManyWithTTL] report for an entry whose backend cannot say how long it
+// has left: a backend without [TTLGetter], or one that cannot read an
+// entry's expiry in the same round trip as its value (a memcached backend
+// without its server selector). It is negative, so it can never be taken
+// for "no expiry" (0) or for a real remaining time (positive).
+const TTLUnknown time.Duration = -1
+
+// TTLGetter is implemented by backends that read a value and its remaining
+// time-to-live in one step (one round trip, one lock, one transaction), so
+// that a policy can tell an entry's age without storing anything beside the
+// bytes the coder wrote. On a hit, ttl is positive when the entry expires
+// (the time it has left, at the backend's precision: nanoseconds in
+// process, milliseconds on Redis, seconds on memcached), 0 when it has no
+// expiry, and [TTLUnknown] when the backend cannot say. On a miss, value is
+// nil, ttl is 0 and found is false; a miss is not an error.
+type TTLGetter interface {
+	GetWithTTL(ctx context.Context, key string) (value any, ttl time.Duration, found bool, err error)
+}
+
+// BulkTTLGetter is implemented by backends that read many values and their
+// remaining time-to-live in one round trip. values, ttls and found have the
+// length of keys; each element means what [TTLGetter] says.
+type BulkTTLGetter interface {
+	GetManyWithTTL(ctx context.Context, keys []string) (values []any, ttls []time.Duration, found []bool, err error)
+}
+
 // BulkSetter is implemented by backends that write many entries in one round
 // trip. keys and values have the same length.
 type BulkSetter interface {
@@ -220,6 +247,54 @@ func GetManyBytes(ctx context.Context, s Storage, keys []string) ([][]byte, erro
 		}
 	}
 	return out, nil
+}
+
+// GetWithTTL reads the value under key and its remaining time-to-live:
+// natively where s implements [TTLGetter], and otherwise by a plain Get
+// whose hit reports [TTLUnknown] (never 0, which would claim the entry has
+// no expiry). A miss reports ttl 0 and found false.
+func GetWithTTL(ctx context.Context, s Storage, key string) (any, time.Duration, bool, error) {
+	if g, ok := s.(TTLGetter); ok {
+		return g.GetWithTTL(ctx, key)
+	}
+	v, found, err := s.Get(ctx, key)
+	if err != nil || !found {
+		return nil, 0, false, err
+	}
+	return v, TTLUnknown, true, nil
+}
+
+// GetManyWithTTL reads keys and their remaining time-to-live: natively where
+// s implements [BulkTTLGetter], by a loop of GetWithTTL where it implements
+// only [TTLGetter], and by GetMany otherwise, every hit then reporting
+// [TTLUnknown]. A miss reports ttl 0 and found false.
+func GetManyWithTTL(ctx context.Context, s Storage, keys []string) ([]any, []time.Duration, []bool, error) {
+	if b, ok := s.(BulkTTLGetter); ok {
+		return b.GetManyWithTTL(ctx, keys)
+	}
+	ttls := make([]time.Duration, len(keys))
+	if g, ok := s.(TTLGetter); ok {
+		values := make([]any, len(keys))
+		found := make([]bool, len(keys))
+		for i, k := range keys {
+			v, ttl, ok, err := g.GetWithTTL(ctx, k)
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			values[i], ttls[i], found[i] = v, ttl, ok
+		}
+		return values, ttls, found, nil
+	}
+	values, found, err := GetMany(ctx, s, keys)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	for i, ok := range found {
+		if ok {
+			ttls[i] = TTLUnknown
+		}
+	}
+	return values, ttls, found, nil
 }
 
 // SetMany writes entries natively where s implements BulkSetter and by a loop

@@ -69,6 +69,13 @@ type Options struct {
 	// HonoursContext says every call with a cancelled context must fail
 	// with an error wrapping context.Canceled.
 	HonoursContext bool
+
+	// UnknownTTL says the backend cannot read an entry's remaining
+	// time-to-live: backends.GetWithTTL and GetManyWithTTL must report
+	// backends.TTLUnknown for every hit (a memcached backend without its
+	// server selector, or a backend without backends.TTLGetter). Otherwise
+	// a hit must report the time left, 0 for an entry without expiry.
+	UnknownTTL bool
 }
 
 func (o Options) ttl() time.Duration {
@@ -120,6 +127,7 @@ func Run(t *testing.T, newStorage func(t *testing.T) backends.Storage, opts Opti
 		{"Remove", s.remove},
 		{"NegativeTTL", s.negativeTTL},
 		{"Expiry", s.expiry},
+		{"TTL", s.ttlRead},
 		{"Clear", s.clear},
 		{"Context", s.context},
 		{"Concurrent", s.concurrent},
@@ -653,6 +661,17 @@ func (s *suite) expiryCases() []expiryCase {
 			}
 		},
 	}}
+	cases = append(cases, expiryCase{
+		name: "TTLCountsDown",
+		before: func(t *testing.T, st backends.Storage, k string) {
+			written := time.Now()
+			must(t, st.Set(ctx(t), k, val(st, 1), ttl), "Set")
+			s.wantTTL(t, st, k, present, val(st, 1), ttl, written)
+		},
+		after: func(t *testing.T, st backends.Storage, k string) {
+			s.wantTTL(t, st, k, false, nil, 0, time.Time{})
+		},
+	})
 	if !s.o.NoSetIfAbsent {
 		cases = append(cases, expiryCase{
 			name: "SetIfAbsentAfterExpiry",
@@ -850,6 +869,10 @@ func (s *suite) context(t *testing.T) {
 	check("HasMany", err)
 	_, err = backends.Remove(c, st, k)
 	check("Remove", err)
+	_, _, _, err = backends.GetWithTTL(c, st, k)
+	check("GetWithTTL", err)
+	_, _, _, err = backends.GetManyWithTTL(c, st, []string{k})
+	check("GetManyWithTTL", err)
 	if !s.o.NoTouch {
 		check("Touch", backends.Touch(c, st, k, 0))
 		check("TouchMany", backends.TouchMany(c, st, []string{k}, 0))
@@ -912,6 +935,13 @@ func (s *suite) worker(t *testing.T, st backends.Storage, w, rounds int, shared 
 		if found != !s.o.StoresNothing || (found && !equal(got, v)) {
 			return fmt.Errorf("worker %d: Get of its own key = %#v (found %v), want %#v", w, got, found, v)
 		}
+		got, ttl, found, err := backends.GetWithTTL(c, st, own)
+		if err != nil {
+			return fmt.Errorf("worker %d: GetWithTTL: %w", w, err)
+		}
+		if found != !s.o.StoresNothing || (found && (!equal(got, v) || !s.ttlOK(ttl, 0, time.Time{}))) {
+			return fmt.Errorf("worker %d: GetWithTTL of its own key = %#v, %v (found %v), want %#v with no expiry", w, got, ttl, found, v)
+		}
 		if err := st.Set(c, shared, v, 0); err != nil {
 			return fmt.Errorf("worker %d: Set shared: %w", w, err)
 		}
@@ -935,4 +965,106 @@ func (s *suite) worker(t *testing.T, st backends.Storage, w, rounds int, shared 
 		}
 	}
 	return nil
+}
+
+// ttlOK reports whether ttl, read from a hit, is the time left of an entry
+// written with want (0: no expiry) by a call that started at written:
+// exactly 0 for want 0, and otherwise no more than want and no less than
+// want less the time since written and the slack (the backend's
+// precision: memcached's clock ticks once a second); TTLUnknown for every
+// hit of a backend that cannot say.
+func (s *suite) ttlOK(ttl, want time.Duration, written time.Time) bool {
+	if s.o.UnknownTTL {
+		return ttl == backends.TTLUnknown
+	}
+	if want == 0 {
+		return ttl == 0
+	}
+	slack := s.o.wait() - s.o.ttl()
+	return ttl > 0 && ttl <= want && ttl > want-time.Since(written)-slack
+}
+
+// wantTTL checks GetWithTTL(key), through the helper (native where the
+// backend has it): present with value want and a time left close to ttl, or
+// a miss with ttl 0. written is when the write of key started.
+func (s *suite) wantTTL(t *testing.T, st backends.Storage, key string, present bool, want any, ttl time.Duration, written time.Time) {
+	t.Helper()
+	got, left, found, err := backends.GetWithTTL(ctx(t), st, key)
+	must(t, err, "GetWithTTL "+key)
+	if s.o.StoresNothing {
+		present = false
+	}
+	if found != present {
+		t.Fatalf("GetWithTTL %q: found = %v, want %v (value %#v, ttl %v)", key, found, present, got, left)
+	}
+	if !present {
+		if got != nil || left != 0 {
+			t.Fatalf("GetWithTTL %q: a miss returned value %#v and ttl %v, want nil and 0", key, got, left)
+		}
+		return
+	}
+	if !equal(got, want) {
+		t.Fatalf("GetWithTTL %q = %#v, want %#v", key, short(got), short(want))
+	}
+	if !s.ttlOK(left, ttl, written) {
+		t.Fatalf("GetWithTTL %q of an entry written with ttl %v: ttl %v (unknown TTL expected: %v)", key, ttl, left, s.o.UnknownTTL)
+	}
+}
+
+// ttlRead checks GetWithTTL and GetManyWithTTL: an entry with an expiry
+// reads the time it has left, close to the ttl written; one without reads
+// 0; Touch changes what is read; a miss is found=false with ttl 0; and the
+// bulk form agrees with the single one, repeated keys included.
+func (s *suite) ttlRead(t *testing.T) {
+	st := s.new(t)
+	long := time.Hour
+	withTTL, noTTL, absent := s.key(t, "ttl"), s.key(t, "none"), s.key(t, "absent")
+	if s.o.NoExpiry {
+		long = 0
+	}
+	written := time.Now()
+	must(t, st.Set(ctx(t), withTTL, val(st, 1), long), "Set with ttl")
+	must(t, st.Set(ctx(t), noTTL, val(st, 2), 0), "Set without ttl")
+	s.wantTTL(t, st, withTTL, true, val(st, 1), long, written)
+	s.wantTTL(t, st, noTTL, true, val(st, 2), 0, written)
+	s.wantTTL(t, st, absent, false, nil, 0, written)
+
+	keys := []string{withTTL, noTTL, absent, withTTL}
+	wantTTLs := []time.Duration{long, 0, 0, long}
+	wantVals := []any{val(st, 1), val(st, 2), nil, val(st, 1)}
+	values, ttls, found, err := backends.GetManyWithTTL(ctx(t), st, keys)
+	must(t, err, "GetManyWithTTL")
+	if len(values) != len(keys) || len(ttls) != len(keys) || len(found) != len(keys) {
+		t.Fatalf("GetManyWithTTL of %d keys: %d values, %d ttls, %d found", len(keys), len(values), len(ttls), len(found))
+	}
+	for i, k := range keys {
+		present := wantVals[i] != nil && !s.o.StoresNothing
+		if found[i] != present {
+			t.Fatalf("GetManyWithTTL %q: found = %v, want %v", k, found[i], present)
+		}
+		if !present {
+			if values[i] != nil || ttls[i] != 0 {
+				t.Fatalf("GetManyWithTTL %q: a miss returned value %#v and ttl %v", k, values[i], ttls[i])
+			}
+			continue
+		}
+		if !equal(values[i], wantVals[i]) || !s.ttlOK(ttls[i], wantTTLs[i], written) {
+			t.Fatalf("GetManyWithTTL %q = %#v, ttl %v; want %#v, ttl close to %v", k, short(values[i]), ttls[i], short(wantVals[i]), wantTTLs[i])
+		}
+	}
+	if s.o.NoTouch || s.o.NoExpiry {
+		return
+	}
+	// Touch swaps the two: the persistent entry gets an expiry, the other
+	// loses its own.
+	touched := time.Now()
+	must(t, backends.Touch(ctx(t), st, noTTL, long), "Touch with ttl")
+	must(t, backends.Touch(ctx(t), st, withTTL, 0), "Touch 0")
+	s.wantTTL(t, st, noTTL, true, val(st, 2), long, touched)
+	s.wantTTL(t, st, withTTL, true, val(st, 1), 0, touched)
+	_, ttls, found, err = backends.GetManyWithTTL(ctx(t), st, []string{noTTL, withTTL})
+	must(t, err, "GetManyWithTTL after Touch")
+	if found[0] != !s.o.StoresNothing || found[0] && (!s.ttlOK(ttls[0], long, touched) || !s.ttlOK(ttls[1], 0, touched)) {
+		t.Fatalf("GetManyWithTTL after Touch: found %v, ttls %v; want ttls close to [%v 0]", found, ttls, long)
+	}
 }

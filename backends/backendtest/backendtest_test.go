@@ -83,12 +83,62 @@ func (b touchCreates) Touch(ctx context.Context, key string, ttl time.Duration) 
 	return b.Dict.Set(ctx, key, "ghost", ttl)
 }
 
+// ttlClaimsNoExpiry reports every hit as an entry without expiry.
+type ttlClaimsNoExpiry struct{ *backends.Dict }
+
+func (b ttlClaimsNoExpiry) GetWithTTL(ctx context.Context, key string) (any, time.Duration, bool, error) {
+	v, _, ok, err := b.Dict.GetWithTTL(ctx, key)
+	return v, 0, ok, err
+}
+
+// ttlKeepsExpired reads the time left from expiries it recorded itself and
+// never forgets an entry: an expired one reads with a negative ttl.
+type ttlKeepsExpired struct {
+	*backends.Dict
+	seen *sync.Map
+}
+
+type recorded struct {
+	v   any
+	exp time.Time
+}
+
+func (b ttlKeepsExpired) Set(ctx context.Context, key string, v any, ttl time.Duration) error {
+	b.seen.Store(key, recorded{v, time.Now().Add(ttl)})
+	return b.Dict.Set(ctx, key, v, ttl)
+}
+
+func (b ttlKeepsExpired) GetWithTTL(_ context.Context, key string) (any, time.Duration, bool, error) {
+	r, ok := b.seen.Load(key)
+	if !ok {
+		return nil, 0, false, nil
+	}
+	return r.(recorded).v, time.Until(r.(recorded).exp), true, nil
+}
+
+// bulkTTLUnknown reads ttls natively one by one but reports TTLUnknown in
+// bulk.
+type bulkTTLUnknown struct{ *backends.Dict }
+
+func (b bulkTTLUnknown) GetManyWithTTL(ctx context.Context, keys []string) ([]any, []time.Duration, []bool, error) {
+	v, ttls, found, err := b.Dict.GetManyWithTTL(ctx, keys)
+	for i := range ttls {
+		if found[i] {
+			ttls[i] = backends.TTLUnknown
+		}
+	}
+	return v, ttls, found, err
+}
+
 var broken = map[string]func() backends.Storage{
-	"touchDropsExpiry": func() backends.Storage { return touchDropsExpiry{backends.NewDict()} },
-	"hasIgnoresExpiry": func() backends.Storage { return hasIgnoresExpiry{backends.NewDict(), new(sync.Map)} },
-	"nilIsMiss":        func() backends.Storage { return nilIsMiss{backends.NewDict()} },
-	"sloppyClear":      func() backends.Storage { return sloppyClear{backends.NewDict()} },
-	"touchCreates":     func() backends.Storage { return touchCreates{backends.NewDict()} },
+	"ttlClaimsNoExpiry": func() backends.Storage { return ttlClaimsNoExpiry{backends.NewDict()} },
+	"ttlKeepsExpired":   func() backends.Storage { return ttlKeepsExpired{backends.NewDict(), new(sync.Map)} },
+	"bulkTTLUnknown":    func() backends.Storage { return bulkTTLUnknown{backends.NewDict()} },
+	"touchDropsExpiry":  func() backends.Storage { return touchDropsExpiry{backends.NewDict()} },
+	"hasIgnoresExpiry":  func() backends.Storage { return hasIgnoresExpiry{backends.NewDict(), new(sync.Map)} },
+	"nilIsMiss":         func() backends.Storage { return nilIsMiss{backends.NewDict()} },
+	"sloppyClear":       func() backends.Storage { return sloppyClear{backends.NewDict()} },
+	"touchCreates":      func() backends.Storage { return touchCreates{backends.NewDict()} },
 }
 
 const brokenEnv = "RING_BACKENDTEST_BROKEN"
@@ -108,11 +158,14 @@ func TestSuiteCatches(t *testing.T) {
 		t.Skip("runs child processes")
 	}
 	for name, subtest := range map[string]string{
-		"touchDropsExpiry": "Expiry/TouchKeepsAnExpiry:after",
-		"hasIgnoresExpiry": "Expiry/Expires:after",
-		"nilIsMiss":        "Values",
-		"sloppyClear":      "Clear",
-		"touchCreates":     "Expiry/TouchAbsent:before",
+		"touchDropsExpiry":  "Expiry/TouchKeepsAnExpiry:after",
+		"hasIgnoresExpiry":  "Expiry/Expires:after",
+		"nilIsMiss":         "Values",
+		"sloppyClear":       "Clear",
+		"touchCreates":      "Expiry/TouchAbsent:before",
+		"ttlClaimsNoExpiry": "TTL",
+		"ttlKeepsExpired":   "Expiry/TTLCountsDown:after",
+		"bulkTTLUnknown":    "TTL",
 	} {
 		t.Run(name, func(t *testing.T) {
 			cmd := exec.Command(os.Args[0], "-test.run=^TestBrokenChild$", "-test.v")
