@@ -116,6 +116,7 @@ func Run(t *testing.T, newStorage func(t *testing.T) backends.Storage, opts Opti
 		{"BinaryKeys", s.binaryKeys},
 		{"EmptyKey", s.emptyKey},
 		{"Bulk", s.bulk},
+		{"BulkTTL", s.bulkTTL},
 		{"SetIfAbsent", s.setIfAbsent},
 		{"Remove", s.remove},
 		{"NegativeTTL", s.negativeTTL},
@@ -652,7 +653,7 @@ func (s *suite) expiryCases() []expiryCase {
 				t.Fatalf("GetMany after the expiry: found = %v, want [%v false]", found, want)
 			}
 		},
-	}}
+	}, s.bulkTTLExpiry(ttl)}
 	if !s.o.NoSetIfAbsent {
 		cases = append(cases, expiryCase{
 			name: "SetIfAbsentAfterExpiry",
