@@ -23,11 +23,11 @@ func jittered(d time.Duration, fraction float64) time.Duration {
 	return j
 }
 
-// putManyTTL is putMany for a ring whose entries each get their own
-// time-to-live (TTLFunc, ExpireJitter): the entries Exclude keeps out are
-// dropped, the others written with their own ttl in one bulk write where
-// the backend has one (backends.BulkTTLSetter), as a newer write of every
-// key.
+// putManyTTL is putMany for a ring with a per-entry policy (Exclude,
+// TTLFunc, ExpireJitter): the entries Exclude keeps out are dropped, the
+// others written in one bulk write where the backend has one, each with its
+// own ttl (backends.SetManyTTL) when the ring gives them one, as a newer
+// write of every key.
 func (c *Cache[V]) putManyTTL(ctx context.Context, keys []string, values []any) error {
 	p := c.policy
 	wkeys := keys
@@ -52,6 +52,11 @@ func (c *Cache[V]) putManyTTL(ctx context.Context, keys []string, values []any) 
 	}
 	if len(wkeys) == 0 {
 		return nil
+	}
+	if p.ttl == nil && p.jitter == 0 { // Exclude alone: one ttl for all
+		return c.rope.Write(wkeys, func() error {
+			return backends.SetMany(ctx, c.store, wkeys, stored, p.expire)
+		})
 	}
 	return c.rope.Write(wkeys, func() error {
 		return backends.SetManyTTL(ctx, c.store, wkeys, stored, ttls)

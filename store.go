@@ -222,11 +222,11 @@ func (c *Cache[V]) putMany(ctx context.Context, keys []string, values []any) err
 	if len(keys) == 0 {
 		return nil
 	}
-	if p := c.policy; (p.ttl != nil || p.jitter > 0) && !p.ifNotExists {
-		return c.putManyTTL(ctx, keys, values) // a ttl per entry: jitter.go
+	if p := c.policy; !p.ifNotExists && (p.exclude != nil || p.ttl != nil || p.jitter > 0) {
+		return c.putManyTTL(ctx, keys, values) // Exclude, a ttl per entry: jitter.go
 	}
-	if p := c.policy; p.exclude != nil || p.ttl != nil || p.ifNotExists {
-		// Per-entry policy: write one by one.
+	if c.policy.ifNotExists {
+		// Set-if-absent has no bulk form: write one by one.
 		for i, k := range keys {
 			if err := c.put(ctx, k, values[i]); err != nil {
 				return err
