@@ -82,6 +82,7 @@ func NewCache[V any](opts ...Option) (*Cache[V], error) {
 		{"KeyFunc", cfg.keyFunc != nil},
 		{"WithStrategy", cfg.strategy != nil},
 		{"TTLFunc", cfg.ttl != nil},
+		{"ExpireJitter (pass each write's SetOptions.TTL)", cfg.jitter != 0},
 		{"Exclude", cfg.exclude != nil},
 		{"IfNotExists (pass SetOptions.IfNotExists)", cfg.ifNotExists},
 		{"HashKeys", cfg.hashKeys != nil},

@@ -37,6 +37,7 @@ type config struct {
 	onError     func(Event)
 	strategy    strategy.Strategy
 	ttl         func(key string, value any) time.Duration
+	jitter      float64
 	exclude     func(key string, value any) bool
 	ifNotExists bool
 	hashKeys    func() hash.Hash
@@ -196,6 +197,36 @@ func Expire(d time.Duration) Option {
 // Touch still uses Expire.
 func TTLFunc(fn func(key string, value any) time.Duration) Option {
 	return newOption("TTLFunc(...)", func(c *config) { c.ttl = fn })
+}
+
+// ExpireJitter spreads the expiry of the entries the ring writes: each
+// written entry's time-to-live is the one Expire or TTLFunc gives it,
+// times a random factor in (1-fraction, 1], drawn anew for every entry.
+// Entries written together (a deploy, a warm-up, a bulk form) then expire
+// over a window instead of all at once, so their refills do not stampede
+// the function or its data source. The factor only shortens: an entry
+// never outlives the time-to-live the ring asked for, so Expire stays the
+// bound on how stale a value can be. An entry without expiry stays
+// without one.
+//
+// fraction must be above 0 and below 1 (0.1 spreads the expiry over the
+// last tenth of the time-to-live); anything else is an error when the ring
+// is built. Every write of the ring draws its factor: Call's fill, Update,
+// Set, the bulk forms, a strategy's Op.Store. A bulk form still writes in
+// one round trip on the backends that have a bulk write with a
+// time-to-live per entry (backends.BulkTTLSetter: every backend of this
+// module). Writes that name their own time-to-live are left as they are:
+// Touch (which resets to Expire), a strategy's Op.StoreTTL and the Cache
+// view's Set and SetMany. The random source is math/rand/v2's, safe for
+// concurrent use without a lock.
+func ExpireJitter(fraction float64) Option {
+	return newOption(fmt.Sprintf("ExpireJitter(%v)", fraction), func(c *config) {
+		if !(fraction > 0 && fraction < 1) {
+			c.fail(fmt.Errorf("ring: ExpireJitter(%v): the fraction must be above 0 and below 1", fraction))
+			return
+		}
+		c.jitter = fraction
+	})
 }
 
 // Exclude keeps a result out of the cache when fn returns true for its key

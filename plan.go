@@ -227,6 +227,7 @@ func newCoreShape[K any, R any](shape *descriptor.Shape, cfg *config, pl plan[K,
 		policy: &writePolicy{
 			expire:      cfg.expire,
 			ttl:         cfg.ttl,
+			jitter:      cfg.jitter,
 			exclude:     cfg.exclude,
 			ifNotExists: cfg.ifNotExists,
 		},

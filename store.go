@@ -142,23 +142,28 @@ func (c *Cache[V]) decodeValue(data []byte) (V, error) {
 }
 
 // writePolicy is how a ring writes its entries: the options Expire,
-// TTLFunc, Exclude and IfNotExists.
+// TTLFunc, ExpireJitter, Exclude and IfNotExists.
 type writePolicy struct {
 	expire      time.Duration
 	ttl         func(key string, value any) time.Duration
+	jitter      float64
 	exclude     func(key string, value any) bool
 	ifNotExists bool
 }
 
-// ttlOf returns the time-to-live of value under key.
+// ttlOf returns the time-to-live of value under key, jittered
+// (ExpireJitter).
 func (p *writePolicy) ttlOf(key string, v any) time.Duration {
+	d := p.expire
 	if p.ttl != nil {
-		if d := p.ttl(key, v); d > 0 {
-			return d
+		if d = p.ttl(key, v); d < 0 {
+			d = 0
 		}
-		return 0
 	}
-	return p.expire
+	if p.jitter > 0 {
+		d = jittered(d, p.jitter)
+	}
+	return d
 }
 
 // on returns the store layer of the same ring on storage: c with
@@ -217,8 +222,11 @@ func (c *Cache[V]) putMany(ctx context.Context, keys []string, values []any) err
 	if len(keys) == 0 {
 		return nil
 	}
-	if p := c.policy; p.exclude != nil || p.ttl != nil || p.ifNotExists {
-		// Per-entry policy: write one by one.
+	if p := c.policy; !p.ifNotExists && (p.exclude != nil || p.ttl != nil || p.jitter > 0) {
+		return c.putManyTTL(ctx, keys, values) // Exclude, a ttl per entry: jitter.go
+	}
+	if c.policy.ifNotExists {
+		// Set-if-absent has no bulk form: write one by one.
 		for i, k := range keys {
 			if err := c.put(ctx, k, values[i]); err != nil {
 				return err

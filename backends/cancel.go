@@ -208,8 +208,9 @@ func (c cancelable) SetIfAbsent(ctx context.Context, key string, value any, ttl 
 }
 
 // BulkCanceler is a backend whose bulk forms (GetMany, GetManyBytes,
-// HasMany, SetMany, DeleteMany, TouchMany) may stop by themselves when
-// their ctx ends: a [Cancelable] wrapper then calls them directly.
+// HasMany, SetMany, SetManyTTL, DeleteMany, TouchMany) may stop by
+// themselves when their ctx ends: a [Cancelable] wrapper then calls them
+// directly.
 type BulkCanceler interface {
 	// CancelsBulk reports whether the bulk forms return when ctx ends.
 	CancelsBulk() bool

@@ -121,6 +121,15 @@ type BulkSetter interface {
 	SetMany(ctx context.Context, keys []string, values []any, ttl time.Duration) error
 }
 
+// BulkTTLSetter is implemented by backends that write many entries, each
+// with its own time-to-live, in one round trip. keys, values and ttls have
+// the same length; a ttl of zero stores its entry without expiry. Ring's
+// bulk writes use it when a ring's entries get different time-to-lives
+// (TTLFunc, ExpireJitter).
+type BulkTTLSetter interface {
+	SetManyTTL(ctx context.Context, keys []string, values []any, ttls []time.Duration) error
+}
+
 // BulkDeleter is implemented by backends that remove many keys in one round
 // trip.
 type BulkDeleter interface {
@@ -308,6 +317,67 @@ func SetMany(ctx context.Context, s Storage, keys []string, values []any, ttl ti
 	}
 	for i, k := range keys {
 		if err := s.Set(ctx, k, values[i], ttl); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SetManyTTL writes entries, entry i with the time-to-live ttls[i] (0: no
+// expiry): natively where s implements BulkTTLSetter; otherwise with one
+// SetMany per distinct ttl (so one round trip when every ttl is the same,
+// and natively where s implements BulkSetter), keeping the last of the
+// entries that repeat a key, as a write in order would. It checks the
+// lengths and every ttl first and writes nothing when one is wrong.
+func SetManyTTL(ctx context.Context, s Storage, keys []string, values []any, ttls []time.Duration) error {
+	if err := checkTTLs(s, keys, values, ttls); err != nil {
+		return err
+	}
+	if b, ok := s.(BulkTTLSetter); ok {
+		return b.SetManyTTL(ctx, keys, values, ttls)
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	same := true
+	for _, ttl := range ttls[1:] {
+		if ttl != ttls[0] {
+			same = false
+			break
+		}
+	}
+	if same {
+		return SetMany(ctx, s, keys, values, ttls[0])
+	}
+	// One SetMany per ttl, in the order the ttls first appear. A key that
+	// repeats keeps only its last entry, so that the order of the groups
+	// cannot change which value wins.
+	type group struct {
+		keys   []string
+		values []any
+	}
+	last := make(map[string]int, len(keys))
+	for i, k := range keys {
+		last[k] = i
+	}
+	var order []time.Duration
+	groups := make(map[time.Duration]*group)
+	for i, k := range keys {
+		if last[k] != i {
+			continue
+		}
+		g := groups[ttls[i]]
+		if g == nil {
+			g = &group{}
+			groups[ttls[i]] = g
+			order = append(order, ttls[i])
+		}
+		g.keys = append(g.keys, k)
+		g.values = append(g.values, values[i])
+	}
+	for _, ttl := range order {
+		g := groups[ttl]
+		if err := SetMany(ctx, s, g.keys, g.values, ttl); err != nil {
 			return err
 		}
 	}

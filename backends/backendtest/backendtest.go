@@ -123,6 +123,7 @@ func Run(t *testing.T, newStorage func(t *testing.T) backends.Storage, opts Opti
 		{"BinaryKeys", s.binaryKeys},
 		{"EmptyKey", s.emptyKey},
 		{"Bulk", s.bulk},
+		{"BulkTTL", s.bulkTTL},
 		{"SetIfAbsent", s.setIfAbsent},
 		{"Remove", s.remove},
 		{"NegativeTTL", s.negativeTTL},
@@ -660,7 +661,7 @@ func (s *suite) expiryCases() []expiryCase {
 				t.Fatalf("GetMany after the expiry: found = %v, want [%v false]", found, want)
 			}
 		},
-	}}
+	}, s.bulkTTLExpiry(ttl)}
 	cases = append(cases, expiryCase{
 		name: "TTLCountsDown",
 		before: func(t *testing.T, st backends.Storage, k string) {

@@ -130,7 +130,32 @@ func (b bulkTTLUnknown) GetManyWithTTL(ctx context.Context, keys []string) ([]an
 	return v, ttls, found, err
 }
 
+// ttlManyFirst writes every entry of a SetManyTTL with the first ttl.
+type ttlManyFirst struct{ *backends.Dict }
+
+func (b ttlManyFirst) SetManyTTL(ctx context.Context, keys []string, values []any, ttls []time.Duration) error {
+	if len(ttls) == 0 {
+		return nil
+	}
+	return b.Dict.SetMany(ctx, keys, values, ttls[0])
+}
+
+// ttlManyUnchecked writes a SetManyTTL's entries up to the first negative
+// ttl, then fails: a partial write.
+type ttlManyUnchecked struct{ *backends.Dict }
+
+func (b ttlManyUnchecked) SetManyTTL(ctx context.Context, keys []string, values []any, ttls []time.Duration) error {
+	for i, k := range keys {
+		if err := b.Dict.Set(ctx, k, values[i], ttls[min(i, len(ttls)-1)]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 var broken = map[string]func() backends.Storage{
+	"ttlManyFirst":      func() backends.Storage { return ttlManyFirst{backends.NewDict()} },
+	"ttlManyUnchecked":  func() backends.Storage { return ttlManyUnchecked{backends.NewDict()} },
 	"ttlClaimsNoExpiry": func() backends.Storage { return ttlClaimsNoExpiry{backends.NewDict()} },
 	"ttlKeepsExpired":   func() backends.Storage { return ttlKeepsExpired{backends.NewDict(), new(sync.Map)} },
 	"bulkTTLUnknown":    func() backends.Storage { return bulkTTLUnknown{backends.NewDict()} },
@@ -166,6 +191,8 @@ func TestSuiteCatches(t *testing.T) {
 		"ttlClaimsNoExpiry": "TTL",
 		"ttlKeepsExpired":   "Expiry/TTLCountsDown:after",
 		"bulkTTLUnknown":    "TTL",
+		"ttlManyFirst":      "Expiry/BulkTTLEach:after",
+		"ttlManyUnchecked":  "BulkTTL",
 	} {
 		t.Run(name, func(t *testing.T) {
 			cmd := exec.Command(os.Args[0], "-test.run=^TestBrokenChild$", "-test.v")
