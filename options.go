@@ -46,6 +46,7 @@ type config struct {
 	storageTimeout *time.Duration
 	breaker        *breakerPolicy
 	bulk           int
+	ahead          *aheadPolicy // RefreshAhead (refresh.go)
 	errs           []error
 }
 
