@@ -195,7 +195,9 @@ func startRefresh[K, R any](ctx context.Context, c *core[K, R], st *Cache[R], ke
 			return refreshRun(ctx, rctx, c, st, key, k)
 		})
 		if err != nil {
-			if rctx.Err() != nil && errors.Is(err, rctx.Err()) {
+			// The function's deadline is the refresh's: the function may
+			// report it a moment before rctx does.
+			if dl, _ := rctx.Deadline(); errors.Is(err, context.DeadlineExceeded) && !time.Now().Before(dl) {
 				err = fmt.Errorf("ring: refresh: no result within RefreshAhead's timeout %v, the cached value is kept: %w", a.timeout, err)
 			}
 			st.report("refresh", key, err)

@@ -498,3 +498,96 @@ func TestRefreshAheadUnknownTTL(t *testing.T) {
 	require.Equal(t, "refresh", got[0].Op)
 	require.ErrorContains(t, got[0].Err, "TTLUnknown")
 }
+
+// TestRefreshAheadViews: the wire of a method ring, the untyped Ring and a
+// storage a Choose function picks refresh ahead as the typed ring's Call
+// does.
+func TestRefreshAheadViews(t *testing.T) {
+	ctx := context.Background()
+	clk := newClock()
+	newLRU := func() backends.Storage {
+		s, err := backends.NewLRU(64, backends.WithClock(clk.Now))
+		require.NoError(t, err)
+		return s
+	}
+	var runs atomic.Int64
+	load := func(u *benchUser, ctx context.Context, field string) (string, error) {
+		return fmt.Sprintf("%s%d-%d", field, u.ID, runs.Add(1)), nil
+	}
+	own, picked := newLRU(), newLRU()
+	for name, opts := range map[string][]ring.Option{
+		"wire":   {ring.Storage(own)},
+		"choose": {ring.Storage(own), ring.Choose(func(context.Context, string, []any) backends.Storage { return picked })},
+	} {
+		t.Run(name, func(t *testing.T) {
+			runs.Store(0)
+			r, err := ring.Method1(load, append(opts, ring.KeyPrefix("ahead-"+name), ring.Expire(10*time.Minute),
+				ring.RefreshAhead(time.Minute, 5*time.Second))...)
+			require.NoError(t, err)
+			u := &benchUser{ID: 7}
+			w := r.Bind(u)
+			v, err := w.Call(ctx, "x")
+			require.NoError(t, err)
+			require.Equal(t, "x7-1", v)
+			clk.Add(2 * time.Minute)
+			v, err = w.Call(ctx, "x")
+			require.NoError(t, err)
+			require.Equal(t, "x7-1", v, "served at once")
+			ring.WaitRefreshesForTest(r.Cache())
+			require.EqualValues(t, 2, runs.Load())
+			v, err = w.Call(ctx, "x")
+			require.NoError(t, err)
+			require.Equal(t, "x7-2", v)
+
+			clk.Add(2 * time.Minute) // the untyped view's Call
+			got, err := r.Untyped().Call(ctx, u, "x")
+			require.NoError(t, err)
+			require.Equal(t, "x7-2", got)
+			ring.WaitRefreshesForTest(r.Cache())
+			require.EqualValues(t, 3, runs.Load())
+			v, err = w.Call(ctx, "x")
+			require.NoError(t, err)
+			require.Equal(t, "x7-3", v)
+		})
+	}
+	_, found, err := picked.Get(ctx, "ahead-choose:7:x")
+	require.NoError(t, err)
+	require.True(t, found, "the chosen storage holds the choose ring's entry")
+}
+
+// TestRefreshAheadHitAllocations: with RefreshAhead, an LRU hit that is not
+// due still allocates only its key.
+func TestRefreshAheadHitAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts differ under -race; run without it")
+	}
+	ctx := context.Background()
+	r := ring.Must(ring.Func2(lookup, ring.LRU(16), ring.Expire(time.Minute), ring.RefreshAhead(30*time.Second, time.Second)))
+	_, _ = r.Call(ctx, "apple", 42)
+	if got := testing.AllocsPerRun(1000, func() { _, _ = r.Call(ctx, "apple", 42) }); got > 1 {
+		t.Errorf("%v allocations per hit with RefreshAhead, want 1", got)
+	}
+}
+
+// BenchmarkRefreshAheadHit compares an LRU hit with and without
+// RefreshAhead (the entry is not due). Run it with:
+//
+//	go test -run '^$' -bench 'RefreshAheadHit' -benchmem -count 10 .
+func BenchmarkRefreshAheadHit(b *testing.B) {
+	ctx := context.Background()
+	for name, opts := range map[string][]ring.Option{
+		"without": {ring.LRU(1024), ring.Expire(time.Minute)},
+		"with":    {ring.LRU(1024), ring.Expire(time.Minute), ring.RefreshAhead(30*time.Second, time.Second)},
+	} {
+		b.Run(name, func(b *testing.B) {
+			r := ring.Must(ring.Func2(lookup, append(opts, ring.KeyPrefix("lookup"))...))
+			_, _ = r.Call(ctx, "apple", 42)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := r.Call(ctx, "apple", 42); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
