@@ -173,7 +173,9 @@ func startRefresh[K, R any](ctx context.Context, c *core[K, R], st *Cache[R], ke
 	a.pending[rk] = struct{}{}
 	a.running.Add(1)
 	a.mu.Unlock()
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.timeout)
+	// The caller's values, not its cancellation, nor a flight or write
+	// mark of its own (a Call made from inside another ring's function).
+	rctx, cancel := context.WithTimeout(rope.Outside(context.WithoutCancel(ctx)), a.timeout)
 	go func() {
 		defer a.running.Done()
 		defer func() {

@@ -38,6 +38,19 @@ func newSource() *source {
 	return &source{hold: make(chan struct{}), started: make(chan context.Context, 128)}
 }
 
+// waitStart waits for a held run to start and returns its context; a
+// run that never starts fails the test.
+func (s *source) waitStart(t *testing.T) context.Context {
+	t.Helper()
+	select {
+	case ctx := <-s.started:
+		return ctx
+	case <-time.After(10 * time.Second):
+		t.Fatal("no refresh started")
+		return nil
+	}
+}
+
 // closure is fn as a function literal (a method value hides its
 // receiver, and a ring refuses it).
 func (s *source) closure() func(ctx context.Context, id int) (string, error) {
@@ -125,7 +138,7 @@ func TestRefreshAheadOnce(t *testing.T) {
 	for _, v := range got {
 		require.Equal(t, "v1", v, "a due entry is served as it is")
 	}
-	<-src.started // the refresh runs, held, while every caller has returned
+	src.waitStart(t) // the refresh runs, held, while every caller has returned
 	close(src.hold)
 	ring.WaitRefreshesForTest(r.Cache())
 	require.EqualValues(t, 2, src.runs.Load(), "64 hits of a due entry: one refresh")
@@ -158,7 +171,7 @@ func TestRefreshAheadDetachedContext(t *testing.T) {
 	cancel()
 	require.NoError(t, err)
 	require.Equal(t, "v1", v)
-	fctx := <-src.started
+	fctx := src.waitStart(t)
 	require.NoError(t, fctx.Err(), "the caller's cancel does not reach the refresh")
 	close(src.hold)
 	ring.WaitRefreshesForTest(r.Cache())
@@ -208,7 +221,7 @@ func TestRefreshAheadFailure(t *testing.T) {
 			v, err := r.Call(ctx, 1)
 			require.NoError(t, err)
 			require.Equal(t, "v1", v)
-			<-src.started
+			src.waitStart(t)
 			ring.WaitRefreshesForTest(r.Cache())
 
 			got := evs.list()
@@ -230,7 +243,7 @@ func TestRefreshAheadFailure(t *testing.T) {
 			v, err = r.Call(ctx, 1)
 			require.NoError(t, err)
 			require.Equal(t, "v1", v)
-			<-src.started
+			src.waitStart(t)
 			ring.WaitRefreshesForTest(r.Cache())
 			require.EqualValues(t, 3, src.runs.Load())
 			v, _, _ = r.Get(ctx, 1)
@@ -253,7 +266,7 @@ func TestRefreshAheadSetWins(t *testing.T) {
 			clk.Add(2 * time.Minute)
 			_, err = r.Call(ctx, 1)
 			require.NoError(t, err)
-			<-src.started
+			src.waitStart(t)
 			if write == "set" {
 				require.NoError(t, r.Set(ctx, "newer", 1))
 			} else {
@@ -304,7 +317,7 @@ func TestRefreshAheadSharesMiss(t *testing.T) {
 	v, err := r.Call(ctx, 1)
 	require.NoError(t, err)
 	require.Equal(t, "v1", v)
-	<-src.started
+	src.waitStart(t)
 	clk.Add(9 * time.Minute) // the entry expires while the refresh runs
 
 	got := make(chan string)
@@ -420,7 +433,7 @@ func TestRefreshAheadRemote(t *testing.T) {
 				for _, v := range got {
 					require.Equal(t, "v1", v)
 				}
-				<-src.started
+				src.waitStart(t)
 				close(src.hold)
 				ring.WaitRefreshesForTest(r.Cache())
 				require.EqualValues(t, 2, src.runs.Load(), "64 hits of a due entry: one refresh")
@@ -444,7 +457,7 @@ func TestRefreshAheadRemote(t *testing.T) {
 				v, err := r.Call(ctx, 1)
 				require.NoError(t, err)
 				require.Equal(t, "v1", v)
-				<-src.started
+				src.waitStart(t)
 				require.NoError(t, r.Set(ctx, "newer", 1))
 				close(src.hold)
 				ring.WaitRefreshesForTest(r.Cache())
@@ -464,7 +477,7 @@ func TestRefreshAheadRemote(t *testing.T) {
 				v, err := r.Call(ctx, 1)
 				require.NoError(t, err)
 				require.Equal(t, "v1", v)
-				<-src.started
+				src.waitStart(t)
 				ring.WaitRefreshesForTest(r.Cache())
 				got := evs.list()
 				require.Len(t, got, 1)
@@ -590,4 +603,53 @@ func BenchmarkRefreshAheadHit(b *testing.B) {
 			}
 		})
 	}
+}
+
+// afterRead is a storage that runs after, once, after a GetWithTTL.
+type afterRead struct {
+	backends.Storage
+	mu    sync.Mutex
+	after func()
+}
+
+func (a *afterRead) GetWithTTL(ctx context.Context, key string) (any, time.Duration, bool, error) {
+	v, ttl, ok, err := backends.GetWithTTL(ctx, a.Storage, key)
+	a.mu.Lock()
+	f := a.after
+	a.after = nil
+	a.mu.Unlock()
+	if f != nil {
+		f()
+	}
+	return v, ttl, ok, err
+}
+
+// TestRefreshAheadRecheck: a refresh reads the entry again inside its
+// flight; one that another writer (another process's refresh) made fresh
+// since the hit found it due runs nothing.
+func TestRefreshAheadRecheck(t *testing.T) {
+	ctx := context.Background()
+	clk := newClock()
+	dict := backends.NewDict(backends.WithClock(clk.Now))
+	store := &afterRead{Storage: dict}
+	src := newSource()
+	close(src.hold)
+	r, err := ring.Func1(src.closure(), ring.Storage(store), ring.KeyPrefix("recheck"),
+		ring.Expire(10*time.Minute), ring.RefreshAhead(time.Minute, 5*time.Second))
+	require.NoError(t, err)
+	_, err = r.Call(ctx, 1)
+	require.NoError(t, err)
+	clk.Add(2 * time.Minute)
+	key := r.Cache().Key("1")
+	store.mu.Lock()
+	store.after = func() { require.NoError(t, dict.Set(ctx, key, "elsewhere", 10*time.Minute)) }
+	store.mu.Unlock()
+	v, err := r.Call(ctx, 1) // reads v1, due; then the other writer refreshes it
+	require.NoError(t, err)
+	require.Equal(t, "v1", v)
+	ring.WaitRefreshesForTest(r.Cache())
+	require.EqualValues(t, 1, src.runs.Load(), "the refresh found the entry fresh and ran nothing")
+	v, _, err = r.Get(ctx, 1)
+	require.NoError(t, err)
+	require.Equal(t, "elsewhere", v)
 }
