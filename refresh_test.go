@@ -382,7 +382,10 @@ func TestRefreshAheadBuildErrors(t *testing.T) {
 			require.True(t, strings.HasPrefix(err.Error(), "ring: "), err.Error())
 		})
 	}
-	_, err := ring.NewCache[string](ring.RefreshAhead(time.Minute, time.Second))
+	// A preset with RefreshAhead still builds on Dummy (caching off).
+	_, err := ring.Func1(fn, ring.KeyPrefix("ahead-dummy"), ring.Preset(ring.Expire(time.Hour), ring.RefreshAhead(time.Minute, time.Second)), ring.Dummy())
+	require.NoError(t, err)
+	_, err = ring.NewCache[string](ring.RefreshAhead(time.Minute, time.Second))
 	require.ErrorContains(t, err, "RefreshAhead does not apply to a Cache")
 	require.Equal(t, "RefreshAhead(1m0s, 5s)", ring.RefreshAhead(time.Minute, 5*time.Second).String())
 }
