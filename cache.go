@@ -47,6 +47,9 @@ type Cache[V any] struct {
 	rope *rope.Rope
 	// policy is the ring's writes' (nil for a Cache from NewCache).
 	policy *writePolicy
+	// ahead refreshes the ring's entries ahead of expiry (RefreshAhead;
+	// nil without it, and for a Cache from NewCache).
+	ahead *refresher
 }
 
 // SetOptions are the options of one Cache.Set.
@@ -88,6 +91,7 @@ func NewCache[V any](opts ...Option) (*Cache[V], error) {
 		{"HashKeys", cfg.hashKeys != nil},
 		{"Choose", cfg.choose != nil},
 		{"BulkConcurrency", cfg.bulk != 0},
+		{"RefreshAhead", cfg.ahead != nil},
 		{"StorageTimeout (a Cache is not guarded: bound its calls with their context)", cfg.storageTimeout != nil},
 		{"CircuitBreaker (a Cache is not guarded)", cfg.breaker != nil},
 	} {

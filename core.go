@@ -214,6 +214,9 @@ func (c *core[K, R]) call(ctx context.Context, k K) (R, error) {
 	if c.strategy != nil {
 		return result[R](c.strategy.GetOrUpdate(ctx, c.op(st, key, k)))
 	}
+	if st.ahead != nil {
+		return c.callAhead(ctx, st, key, k) // RefreshAhead: refresh.go
+	}
 	v, ok, err := st.store.Get(ctx, key)
 	recheck := err == nil
 	if err != nil {

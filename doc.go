@@ -106,7 +106,8 @@
 // backends/storeurl opens from a URL, described in docs/backends.md; each
 // is a package of its own, so a program links a server client only when
 // it imports one), the coder ([Coder], [WithCoder], [CoderFuncs]), the
-// expiry ([Expire], [TTLFunc], [ExpireJitter]), what is written
+// expiry ([Expire], [TTLFunc], [ExpireJitter]), refreshes in the background
+// before it ([RefreshAhead], docs/loading.md), what is written
 // ([Exclude], [IfNotExists]), the key ([KeyPrefix], [Ignore], [KeyFunc],
 // [HashKeys]), the storage per call ([Choose]), the error hook ([OnError])
 // and the semantics of the sub-functions ([WithStrategy]). Later options

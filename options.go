@@ -47,6 +47,7 @@ type config struct {
 	storageTimeout *time.Duration
 	breaker        *breakerPolicy
 	bulk           int
+	ahead          *aheadPolicy // RefreshAhead (refresh.go)
 	errs           []error
 }
 
@@ -292,8 +293,9 @@ func KeyFunc(fn func(args ...any) string) Option {
 
 // OnError receives the failures a Call absorbs (the cache is down: the
 // function's result is returned anyway), stored values that no longer
-// decode (they are misses) and the state changes of the storage's circuit
-// breaker (see StorageTimeout and docs/reliability.md). fn must be safe for
+// decode (they are misses), the state changes of the storage's circuit
+// breaker (see StorageTimeout and docs/reliability.md) and the failed
+// background refreshes of RefreshAhead (Op "refresh"). fn must be safe for
 // concurrent use. It runs on the goroutine of the operation that saw the
 // event, never while the ring holds the locks that order its writes (the
 // breaker's events seen during a write are delivered once the write has

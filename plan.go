@@ -232,6 +232,9 @@ func newCoreShape[K any, R any](shape *descriptor.Shape, cfg *config, pl plan[K,
 			ifNotExists: cfg.ifNotExists,
 		},
 	}
+	if st.ahead, err = newRefresher(shape.Name, cfg, raw); err != nil {
+		return nil, err
+	}
 	if cd != nil && pl.decode != nil {
 		st.dec = pl.decode(cd)
 	}

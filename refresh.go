@@ -1,0 +1,238 @@
+package ring
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/ringcache/ring/backends"
+	"github.com/ringcache/ring/internal/rope"
+)
+
+// RefreshAhead makes Call serve an entry older than after at once and
+// refresh it in the background: the entry's age is the ring's Expire less
+// the time it has left, which every store reads with the value in the same
+// round trip (backends.GetWithTTL: Redis GET and PTTL in one MULTI/EXEC,
+// memcached mg with its t flag, the in-process and disk stores their own
+// expiry), so the stored bytes stay what the coder wrote.
+//
+// With Expire(10*time.Minute) and RefreshAhead(time.Minute, 5*time.Second),
+// a Call that hits an entry written more than a minute ago returns it and
+// starts a refresh; the entry never expires under steady use, and no caller
+// waits for the function once the entry exists.
+//
+// Each refresh:
+//   - runs once per key: concurrent hits of the same stale entry start one
+//     refresh, and it runs in the key's single flight, so a concurrent miss
+//     of the key (a Call after a Delete, say) and the refresh share one
+//     execution; inside the flight the entry is read again, and a refresh
+//     that finds it already fresh (another process refreshed it) runs
+//     nothing;
+//   - runs on a context that keeps the values of the Call that started it
+//     (trace spans) but not its cancellation, with a deadline timeout from
+//     its start: the function's context is cancelled then;
+//   - writes through the ring's write path, so it never writes over a newer
+//     write of the key (a Set, Update or Delete made while it ran wins);
+//   - on failure (the function's error, a panic, the timeout, or the
+//     storage's error) keeps the old value and reports an Event with Op
+//     "refresh" to OnError; the next hit of the stale entry tries again.
+//
+// The ring owns the refresh goroutines: one per refreshing key, which ends
+// at the refresh's timeout at the latest (the function's own goroutine ends
+// when the function returns: a function that ignores its context's
+// cancellation outlives the timeout).
+//
+// It applies to Call (Func and Method rings, wires, the untyped Ring's
+// Call) on every storage and on the storages a Choose function picks. A
+// hit of Many().GetOrUpdate is served as it is, without refresh-ahead (its
+// misses still fill as usual); Get never refreshes. An entry past its
+// expiry is a miss and is filled as usual.
+//
+// The ring needs Expire (not TTLFunc, whose entries' time-to-live the ring
+// cannot know when it reads them), 0 < after < Expire and timeout > 0, and a
+// storage that implements backends.TTLGetter; otherwise building the ring
+// fails. A storage that cannot say how long an entry has left
+// (backends.TTLUnknown: memcached without its server selector) serves its
+// hits without refresh-ahead, and the ring reports this once per storage,
+// as an Event with Op "refresh". An entry without expiry (made persistent
+// through Cache().ExpireIn) is never refreshed. A custom strategy
+// (WithStrategy) replaces Call's semantics: the two cannot be combined.
+func RefreshAhead(after, timeout time.Duration) Option {
+	return newOption(fmt.Sprintf("RefreshAhead(%v, %v)", after, timeout), func(c *config) {
+		if after <= 0 || timeout <= 0 {
+			c.fail(fmt.Errorf("ring: RefreshAhead(%v, %v): the age and the timeout must be positive", after, timeout))
+			return
+		}
+		c.ahead = &aheadPolicy{after: after, timeout: timeout}
+	})
+}
+
+// aheadPolicy is what RefreshAhead sets.
+type aheadPolicy struct{ after, timeout time.Duration }
+
+// refresher runs the background refreshes of one ring (RefreshAhead).
+type refresher struct {
+	// fresh is the time left above which an entry is not yet due: the
+	// ring's Expire less RefreshAhead's age.
+	fresh   time.Duration
+	timeout time.Duration
+	// mu guards pending, the keys being refreshed, per storage (rope).
+	mu      sync.Mutex
+	pending map[refreshKey]struct{}
+	// unknown holds the ropes whose storage was reported unable to say an
+	// entry's time left (*rope.Rope -> struct{}).
+	unknown sync.Map
+	// running counts the refresh goroutines (WaitRefreshesForTest).
+	running sync.WaitGroup
+}
+
+type refreshKey struct {
+	rope *rope.Rope
+	key  string
+}
+
+// newRefresher checks RefreshAhead against the other options and the
+// storage (raw, before the ring guards it) and returns the ring's
+// refresher, or nil without the option.
+func newRefresher(name string, cfg *config, raw backends.Storage) (*refresher, error) {
+	p := cfg.ahead
+	if p == nil {
+		return nil, nil
+	}
+	opt := fmt.Sprintf("RefreshAhead(%v, %v)", p.after, p.timeout)
+	switch {
+	case cfg.strategy != nil:
+		return nil, fmt.Errorf("ring: %s: %s: a custom strategy (WithStrategy) gives Call its semantics; refresh ahead in the strategy instead", name, opt)
+	case cfg.ttl != nil:
+		return nil, fmt.Errorf("ring: %s: %s: needs Expire, not TTLFunc: an entry's age is Expire less its time left", name, opt)
+	case cfg.expire <= 0:
+		return nil, fmt.Errorf("ring: %s: %s: needs Expire: an entry's age is Expire less its time left", name, opt)
+	case p.after >= cfg.expire:
+		return nil, fmt.Errorf("ring: %s: %s: the age must be less than Expire(%v), or no entry lives to reach it", name, opt, cfg.expire)
+	}
+	if _, ok := backends.Unwrap(raw).(backends.TTLGetter); !ok {
+		return nil, fmt.Errorf("ring: %s: %s: backend %s cannot read an entry's time left (it does not implement backends.TTLGetter)", name, opt, raw.Name())
+	}
+	return &refresher{fresh: cfg.expire - p.after, timeout: p.timeout, pending: make(map[refreshKey]struct{})}, nil
+}
+
+// callAhead is call's hit path with RefreshAhead: the entry and its time
+// left in one read; a hit is returned at once, and a refresh started when
+// the entry is due.
+func (c *core[K, R]) callAhead(ctx context.Context, st *Cache[R], key string, k K) (R, error) {
+	v, ttl, ok, err := backends.GetWithTTL(ctx, st.store, key)
+	recheck := err == nil
+	if err != nil {
+		st.report("get", key, err)
+	} else if ok {
+		var r R
+		converted := false
+		if st.coder == nil { // the in-process hit, without a call
+			r, converted = v.(R)
+		}
+		if !converted {
+			r, converted = st.fromStored(key, v)
+		}
+		if converted {
+			a := st.ahead
+			switch {
+			case ttl == backends.TTLUnknown:
+				if a.unknownTTL(st.rope) {
+					st.report("refresh", key, fmt.Errorf("ring: backend %s cannot say how long an entry has left (backends.TTLUnknown): its entries are served without refresh-ahead", st.store.Name()))
+				}
+			case ttl > 0 && ttl <= a.fresh:
+				startRefresh(ctx, c, st, key, k)
+			}
+			return r, nil
+		}
+		recheck = false // the entry does not decode, or holds another type
+	}
+	return c.fill(ctx, st, key, k, recheck, nil)
+}
+
+// unknownTTL reports, once per storage (rope), that the storage cannot
+// say how long its entries have left.
+func (a *refresher) unknownTTL(r *rope.Rope) bool {
+	_, seen := a.unknown.LoadOrStore(r, struct{}{})
+	return !seen
+}
+
+// startRefresh refreshes key in the background unless a refresh of it is
+// running already. The goroutine belongs to the ring and ends at the
+// refresh's timeout at the latest.
+func startRefresh[K, R any](ctx context.Context, c *core[K, R], st *Cache[R], key string, k K) {
+	a := st.ahead
+	rk := refreshKey{st.rope, key}
+	a.mu.Lock()
+	if _, busy := a.pending[rk]; busy {
+		a.mu.Unlock()
+		return
+	}
+	a.pending[rk] = struct{}{}
+	a.running.Add(1)
+	a.mu.Unlock()
+	// The caller's values, not its cancellation, nor a flight or write
+	// mark of its own (a Call made from inside another ring's function).
+	rctx, cancel := context.WithTimeout(rope.Outside(context.WithoutCancel(ctx)), a.timeout)
+	go func() {
+		defer a.running.Done()
+		defer func() {
+			a.mu.Lock()
+			delete(a.pending, rk)
+			a.mu.Unlock()
+		}()
+		defer cancel()
+		defer func() {
+			if p := recover(); p != nil {
+				err, ok := p.(error)
+				if !ok {
+					err = fmt.Errorf("ring: panic in cached function: %v", p)
+				}
+				st.report("refresh", key, err)
+			}
+		}()
+		_, err := st.rope.Flight(rctx, key, func(ctx context.Context) (any, error) {
+			return refreshRun(ctx, rctx, c, st, key, k)
+		})
+		if err != nil {
+			// The function's deadline is the refresh's: the function may
+			// report it a moment before rctx does.
+			if dl, _ := rctx.Deadline(); errors.Is(err, context.DeadlineExceeded) && !time.Now().Before(dl) {
+				err = fmt.Errorf("ring: refresh: no result within RefreshAhead's timeout %v, the cached value is kept: %w", a.timeout, err)
+			}
+			st.report("refresh", key, err)
+		}
+	}()
+}
+
+// refreshRun is a refresh inside the key's flight, on the run's context
+// given the deadline of the refresh (rctx): it reads the entry again (a
+// concurrent refresh, in this process or another, may have made it fresh
+// since it was found due), and otherwise runs the function and writes its
+// result as a fill does, unless a newer write of the key was made since
+// the flight started. A failed write is reported and the result still
+// returned to the callers of the flight (a miss of the same key may have
+// joined it).
+func refreshRun[K, R any](ctx, rctx context.Context, c *core[K, R], st *Cache[R], key string, k K) (any, error) {
+	if dl, ok := rctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, dl)
+		defer cancel()
+	}
+	if v, ttl, ok, err := backends.GetWithTTL(ctx, st.store, key); err == nil && ok && (ttl == 0 || ttl > st.ahead.fresh) {
+		if r, ok := st.fromStored(key, v); ok {
+			return any(r), nil
+		}
+	}
+	r, err := c.exec(rope.Outside(ctx), k)
+	v := any(r)
+	if err != nil {
+		return v, err
+	}
+	if err := st.put(ctx, key, v); err != nil {
+		st.report("refresh", key, err)
+	}
+	return v, nil
+}
