@@ -290,7 +290,11 @@ func TestNewerWriteWinsOverFill(t *testing.T) {
 func TestNewerWriteWinsOverFillRedis(t *testing.T) {
 	rdb := sharedRedis(t)
 	opts := func(int) []ring.Option {
-		return []ring.Option{ring.Storage(redisstore.New(rdb)), ring.Expire(time.Minute),
+		// A generous storage timeout: these tests are about the order of
+		// writes, and the default 100 ms can expire on a loaded 2-core
+		// machine under -race (seen twice), which turns a write into a
+		// reported timeout instead of testing its order.
+		return []ring.Option{ring.Storage(redisstore.New(rdb)), ring.Expire(time.Minute), ring.StorageTimeout(2 * time.Second),
 			ring.KeyPrefix(fmt.Sprintf("%s:newer:%d", runID, ringSeq.Add(1)))}
 	}
 	all := append(append(fillRaces[:len(fillRaces):len(fillRaces)], cacheRaces...), clearRace)
@@ -309,7 +313,7 @@ func TestNewerWriteWinsOverFillRedis(t *testing.T) {
 func TestNewerWriteWinsOverFillMemcache(t *testing.T) {
 	mc := sharedMemcache(t)
 	opts := func(int) []ring.Option {
-		return []ring.Option{ring.Storage(memcachestore.New(mc)), ring.Expire(time.Minute),
+		return []ring.Option{ring.Storage(memcachestore.New(mc)), ring.Expire(time.Minute), ring.StorageTimeout(2 * time.Second),
 			ring.KeyPrefix(fmt.Sprintf("%s:newer-mc:%d", runID, ringSeq.Add(1)))}
 	}
 	all := append(fillRaces[:len(fillRaces):len(fillRaces)], cacheRaces...)
