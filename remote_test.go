@@ -71,8 +71,12 @@ func remoteSubFunctions(t *testing.T, storage ring.Option) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var runs counter
+	// A generous storage timeout: this checks what each sub-function does
+	// (the outage tests check the timeouts); the default 100 ms expired
+	// once under -race on a loaded machine, a fill failed open, and a later
+	// HasMany missed.
 	r, err := ring.Func1(loadProfile(&runs), storage, ring.Coder("json"),
-		ring.KeyPrefix("ring-test:"+runID+":"+t.Name()), ring.Expire(time.Minute))
+		ring.KeyPrefix("ring-test:"+runID+":"+t.Name()), ring.Expire(time.Minute), ring.StorageTimeout(2*time.Second))
 	require.NoError(t, err)
 
 	_, found, err := r.Get(ctx, 1)
