@@ -53,19 +53,34 @@ func (r *Store) GetWithTTL(ctx context.Context, key string) (any, time.Duration,
 	pipe := r.client.TxPipeline()
 	get := pipe.Get(ctx, key)
 	ttl := pipe.PTTL(ctx, key)
-	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+	_, err := pipe.Exec(ctx)
+	b, left, ok, err := paired(err, get, ttl)
+	if err != nil {
 		return nil, 0, false, r.fail("get with ttl", key, err)
+	}
+	if !ok {
+		return nil, 0, false, nil
+	}
+	return b, left, true, nil
+}
+
+// paired turns the replies of a read and a PTTL sent in one MULTI/EXEC
+// (execErr is Exec's error) into GetWithTTL's answer: the bytes, the time
+// left and whether the entry was found, or the error to report.
+func paired(execErr error, get *redis.StringCmd, ttl *redis.DurationCmd) ([]byte, time.Duration, bool, error) {
+	if execErr != nil && !errors.Is(execErr, redis.Nil) {
+		return nil, 0, false, execErr
 	}
 	v, err := get.Result()
 	if errors.Is(err, redis.Nil) {
 		return nil, 0, false, nil
 	}
 	if err != nil {
-		return nil, 0, false, r.fail("get with ttl", key, err)
+		return nil, 0, false, err
 	}
 	d, err := ttl.Result()
 	if err != nil {
-		return nil, 0, false, r.fail("get with ttl", key, err)
+		return nil, 0, false, err
 	}
 	left, ok := pttl(d)
 	if !ok {
@@ -162,25 +177,15 @@ func (h *Hash) GetWithTTL(ctx context.Context, key string) (any, time.Duration, 
 	pipe := h.client.TxPipeline()
 	get := pipe.HGet(ctx, h.key, key)
 	ttl := pipe.PTTL(ctx, h.key)
-	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return nil, 0, false, h.fail("get with ttl", key, err)
-	}
-	b, err := get.Bytes()
-	if errors.Is(err, redis.Nil) {
-		return nil, 0, false, nil
-	}
+	_, err := pipe.Exec(ctx)
+	b, left, ok, err := paired(err, get, ttl)
 	if err != nil {
 		return nil, 0, false, h.fail("get with ttl", key, err)
 	}
-	d, err := ttl.Result()
-	if err != nil {
-		return nil, 0, false, h.fail("get with ttl", key, err)
-	}
-	left, ok := pttl(d)
 	if !ok {
 		return nil, 0, false, nil
 	}
-	return storeutil.NonNil(b), left, true, nil
+	return b, left, true, nil
 }
 
 // GetManyWithTTL reads fields with HMGET and the hash's PTTL in one
