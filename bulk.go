@@ -410,7 +410,7 @@ func (c *core[K, R]) bulkLimit() int {
 	if c.bulk > 0 {
 		return c.bulk
 	}
-	return DefaultBulkConcurrency
+	return defaultBulkConcurrency
 }
 
 // parallel runs fn(0) .. fn(n-1) on at most limit goroutines at once and

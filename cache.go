@@ -63,7 +63,7 @@ type SetOptions struct {
 
 // NewCache builds a Cache from ring options: a storage option (LRU, Dict,
 // Dummy, Storage, Redis, RedisHash, Memcache, Disk, Open; default an LRU of
-// DefaultLRUSize entries), a coder (Coder, WithCoder, CoderFuncs; needed by
+// 1024 entries), a coder (Coder, WithCoder, CoderFuncs; needed by
 // backends that store bytes unless V is string or []byte), KeyPrefix
 // (prepended to every key as it is: use "app:" for "app:key") and OnError
 // (stored values that no longer decode). Other options describe a cached

@@ -54,7 +54,7 @@ type core[K any, R any] struct {
 	// the function's result type (rings from New, where R is any).
 	checkValue func(v any) error
 	// bulk bounds how many functions a bulk form runs at once (0: the
-	// default, DefaultBulkConcurrency).
+	// default, defaultBulkConcurrency).
 	bulk int
 }
 

@@ -25,7 +25,7 @@
 // for package-level variables.
 //
 // Without a storage option a ring stores its entries in an in-process LRU of
-// [DefaultLRUSize] entries (the embedded default): nothing to run, nothing
+// 1024 entries (the embedded default): nothing to run, nothing
 // to configure.
 //
 // # Kinds

@@ -7,3 +7,11 @@ func WaitRefreshesForTest[V any](c *Cache[V]) {
 		c.ahead.running.Wait()
 	}
 }
+
+// The defaults the docs state, for the external tests.
+const (
+	DefaultStorageTimeout  = defaultStorageTimeout
+	DefaultBreakerFailures = defaultBreakerFailures
+	DefaultBreakerCoolDown = defaultBreakerCoolDown
+	DefaultBulkConcurrency = defaultBulkConcurrency
+)

@@ -134,14 +134,14 @@ func guardStorage(ring string, s backends.Storage, cfg *config, lenient bool) (b
 	case cfg.storageTimeout != nil:
 		timeout = *cfg.storageTimeout
 	case remote:
-		timeout = DefaultStorageTimeout
+		timeout = defaultStorageTimeout
 	}
 	var policy breakerPolicy
 	switch {
 	case cfg.breaker != nil:
 		policy = *cfg.breaker
 	case remote:
-		policy = breakerPolicy{failures: DefaultBreakerFailures, coolDown: DefaultBreakerCoolDown}
+		policy = breakerPolicy{failures: defaultBreakerFailures, coolDown: defaultBreakerCoolDown}
 	}
 	if timeout == 0 && policy.failures == 0 {
 		return s, nil

@@ -145,7 +145,7 @@ func TestStorageTimeoutBoundsCall(t *testing.T) {
 
 // TestStorageTimeoutDefaults: a remote storage (wrapped with Cancelable,
 // as Redis, Memcache and Open make them) is bounded by
-// DefaultStorageTimeout; StorageTimeout(0) leaves only the caller's
+// defaultStorageTimeout; StorageTimeout(0) leaves only the caller's
 // context; an in-process storage is bounded only when asked.
 func TestStorageTimeoutDefaults(t *testing.T) {
 	ctx := context.Background()

@@ -14,9 +14,9 @@ import (
 	"github.com/ringcache/ring/strategy"
 )
 
-// DefaultLRUSize is the size of the LRU backend a ring gets when no storage
+// defaultLRUSize is the size of the LRU backend a ring gets when no storage
 // option is given (the embedded default).
-const DefaultLRUSize = backends.DefaultMemorySize
+const defaultLRUSize = backends.DefaultMemorySize
 
 // Option configures a ring. Options are values with a String method, so
 // they can be printed and compared; later options override earlier ones.
@@ -67,7 +67,7 @@ func newOption(name string, fn func(*config)) Option { return option{name: name,
 // size entries (golang-lru/v2), with per-entry expiry. Values are kept as Go
 // values, not encoded. Each ring built with this option gets its own LRU,
 // also when the option comes from a Preset shared by many rings. It is the
-// embedded default, with DefaultLRUSize entries.
+// embedded default, with 1024 entries.
 func LRU(size int) Option {
 	return newOption(fmt.Sprintf("LRU(%d)", size), func(c *config) {
 		c.storageName = "lru"
@@ -336,7 +336,7 @@ func Preset(opts ...Option) Option {
 // build applies opts over the defaults.
 func build(opts []Option) (*config, error) {
 	c := &config{}
-	LRU(DefaultLRUSize).apply(c)
+	LRU(defaultLRUSize).apply(c)
 	for _, o := range opts {
 		if o == nil {
 			c.fail(errors.New("ring: nil option"))
@@ -350,13 +350,13 @@ func build(opts []Option) (*config, error) {
 	return c, nil
 }
 
-// DefaultBulkConcurrency is how many functions the bulk forms
+// defaultBulkConcurrency is how many functions the bulk forms
 // [Bulk.GetOrUpdate] and [Bulk.Update] run at once when BulkConcurrency is
 // not given.
-const DefaultBulkConcurrency = 8
+const defaultBulkConcurrency = 8
 
 // BulkConcurrency bounds how many functions one Many().GetOrUpdate or
-// Many().Update call runs at once (default DefaultBulkConcurrency; 1 runs them
+// Many().Update call runs at once (default 8; 1 runs them
 // one after another). Each miss of Many().GetOrUpdate runs inside its key's
 // single flight, as Call does. The goroutines belong to the call: it
 // returns when all of them have finished, and a panic in one of the
@@ -371,21 +371,21 @@ func BulkConcurrency(n int) Option {
 	})
 }
 
-// DefaultStorageTimeout bounds each operation of a ring on a remote storage
+// defaultStorageTimeout bounds each operation of a ring on a remote storage
 // when no StorageTimeout option is given: long enough for a round trip to a
 // healthy cache on the same network, short enough that a Call against a
 // frozen or unreachable cache loses at most two of them (read, then write)
 // before it returns the function's result.
-const DefaultStorageTimeout = 100 * time.Millisecond
+const defaultStorageTimeout = 100 * time.Millisecond
 
-// DefaultBreakerFailures is how many consecutive failures of a remote
+// defaultBreakerFailures is how many consecutive failures of a remote
 // storage open its circuit breaker when no CircuitBreaker option is given.
-const DefaultBreakerFailures = 5
+const defaultBreakerFailures = 5
 
-// DefaultBreakerCoolDown is how long an open circuit breaker skips its
+// defaultBreakerCoolDown is how long an open circuit breaker skips its
 // storage before it lets a probe through, when no CircuitBreaker option is
 // given.
-const DefaultBreakerCoolDown = 500 * time.Millisecond
+const defaultBreakerCoolDown = 500 * time.Millisecond
 
 // StorageTimeout bounds every storage operation of the ring: each read and
 // write of Call and of the explicit sub-functions (Get, Set, Delete, Has,
@@ -400,7 +400,7 @@ const DefaultBreakerCoolDown = 500 * time.Millisecond
 // OnError and returns the function's result (fail-open), the explicit
 // sub-functions return it.
 //
-// The default is DefaultStorageTimeout (100ms) on remote storages: those
+// The default is 100ms on remote storages: those
 // of Redis, RedisHash, Memcache, Open with a remote scheme, and any storage
 // wrapped with backends.Cancelable. In-process storages (LRU, Dict, Dummy)
 // and Disk get no timeout unless this option asks for one. d = 0 turns the
@@ -445,7 +445,7 @@ func (p breakerPolicy) String() string {
 // the storage's breaker fails, naming both.
 //
 // The default on remote storages (see StorageTimeout) is
-// CircuitBreaker(DefaultBreakerFailures, DefaultBreakerCoolDown), that is
+// CircuitBreaker(5, 500*time.Millisecond), that is
 // 5 failures and 500ms. CircuitBreaker(0, 0) turns the breaker off for the
 // ring (its calls neither consult nor feed it). failures must be 0 or
 // more, and coolDown positive when failures is not 0.

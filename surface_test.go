@@ -91,8 +91,10 @@ func TestConstructorsOfEveryArity(t *testing.T) {
 }
 
 // maxSurface bounds the root package's exported identifiers (issue 10: a
-// surface a reader can hold in mind).
-const maxSurface = 200
+// surface a reader can hold in mind; 198 when it was resolved. Issue 11
+// unexported the five Default constants and spends the room on its
+// policies, one identifier each, and the Refresh sub-function).
+const maxSurface = 210
 
 // exportedSurface counts the exported identifiers of the package in dir,
 // parsed from its non-test files: every exported top-level func, type, const

@@ -11,7 +11,7 @@ import (
 )
 
 // DefaultMemorySize is the size of the LRU backend that storeurl.Open makes for memory:// when
-// the URL gives none; ring.DefaultLRUSize is the same.
+// the URL gives none; ring's default LRU has the same size.
 const DefaultMemorySize = 1024
 
 // MemoryOption configures an in-process backend (LRU or Dict).

@@ -82,7 +82,7 @@ func run(w io.Writer) error {
 
 	// Func1 wraps a func(context.Context, A) (R, error). LRU(1000) is the
 	// in-process backend (without a storage option a ring gets an LRU of
-	// ring.DefaultLRUSize entries); Expire gives every entry a time-to-live.
+	// 1024 entries); Expire gives every entry a time-to-live.
 	// BulkConcurrency(1): the bulk forms run their misses one at a time
 	// (the default is 8 at once), so that the lines fetchPrice prints come
 	// in the same order on every run of this demo.
