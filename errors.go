@@ -185,3 +185,9 @@ type PanicError = flight.PanicError
 // was set some other way. The entry is left as it is. To change one entry's
 // time-to-live, use Cache().ExpireIn.
 var ErrNoExpiry = errors.New("the ring has no expiry (Expire): Touch would make the entry persistent")
+
+// ErrNotFound is the outcome "there is no such entity": what a batch
+// function's ring returns for an ID the function did not return, and what
+// NegativeCache matches when given no errors of its own. A function may
+// return it (wrapped or not) to say that its argument names nothing.
+var ErrNotFound = errors.New("ring: not found")
