@@ -1,0 +1,212 @@
+package ringhttp
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// An entry is one stored response: what a raw client would see (status,
+// header, body), when it was stored, until when it is fresh, and whether a
+// request with Authorization may be served from it.
+//
+// Encoding (version 1), every integer a varint or uvarint:
+//
+//	"RH" 0x01
+//	uvarint status
+//	varint  stored at (Unix nanoseconds)
+//	varint  fresh until (Unix nanoseconds)
+//	byte    flags (bit 0: a request with Authorization may be served)
+//	uvarint header count, then per field: string name, uvarint n, n strings
+//	uvarint body length, body
+//
+// where a string is a uvarint length and its bytes. The format is fixed by
+// TestEntryGolden.
+type entry struct {
+	status  int
+	stored  time.Time
+	expires time.Time
+	authOK  bool
+	header  http.Header
+	body    []byte
+}
+
+const (
+	entryMagic = "RH\x01"
+	specMagic  = "RS\x01"
+)
+
+var errCorrupt = errors.New("ringhttp: stored entry does not decode")
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+func (e *entry) encode() []byte {
+	n := len(entryMagic) + 40 + len(e.body)
+	for k, vs := range e.header {
+		n += len(k) + 4
+		for _, v := range vs {
+			n += len(v) + 2
+		}
+	}
+	b := make([]byte, 0, n)
+	b = append(b, entryMagic...)
+	b = binary.AppendUvarint(b, uint64(e.status))
+	b = binary.AppendVarint(b, e.stored.UnixNano())
+	b = binary.AppendVarint(b, e.expires.UnixNano())
+	var flags byte
+	if e.authOK {
+		flags |= 1
+	}
+	b = append(b, flags)
+	b = binary.AppendUvarint(b, uint64(len(e.header)))
+	for _, k := range sortedKeys(e.header) {
+		vs := e.header[k]
+		b = appendString(b, k)
+		b = binary.AppendUvarint(b, uint64(len(vs)))
+		for _, v := range vs {
+			b = appendString(b, v)
+		}
+	}
+	b = binary.AppendUvarint(b, uint64(len(e.body)))
+	return append(b, e.body...)
+}
+
+// reader reads the fields of an encoded entry or spec; the first error
+// sticks.
+type reader struct {
+	b   []byte
+	bad bool
+}
+
+func (r *reader) uvarint() uint64 {
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.bad = true
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) varint() int64 {
+	v, n := binary.Varint(r.b)
+	if n <= 0 {
+		r.bad = true
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) bytes() []byte {
+	n := r.uvarint()
+	if r.bad || n > uint64(len(r.b)) {
+		r.bad = true
+		return nil
+	}
+	v := r.b[:n:n]
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) byte() byte {
+	if len(r.b) == 0 {
+		r.bad = true
+		return 0
+	}
+	v := r.b[0]
+	r.b = r.b[1:]
+	return v
+}
+
+func decodeEntry(b []byte) (*entry, error) {
+	if len(b) < len(entryMagic) || string(b[:len(entryMagic)]) != entryMagic {
+		return nil, errCorrupt
+	}
+	r := &reader{b: b[len(entryMagic):]}
+	e := &entry{}
+	e.status = int(r.uvarint())
+	e.stored = time.Unix(0, r.varint())
+	e.expires = time.Unix(0, r.varint())
+	e.authOK = r.byte()&1 != 0
+	nh := r.uvarint()
+	if nh > uint64(len(r.b)) {
+		return nil, errCorrupt
+	}
+	e.header = make(http.Header, nh)
+	for i := uint64(0); i < nh && !r.bad; i++ {
+		k := string(r.bytes())
+		nv := r.uvarint()
+		if nv > uint64(len(r.b)) {
+			return nil, errCorrupt
+		}
+		vs := make([]string, 0, nv)
+		for j := uint64(0); j < nv && !r.bad; j++ {
+			vs = append(vs, string(r.bytes()))
+		}
+		e.header[k] = vs
+	}
+	e.body = r.bytes()
+	if r.bad || len(r.b) != 0 || e.status < 100 || e.status > 999 {
+		return nil, errCorrupt
+	}
+	return e, nil
+}
+
+// A spec is the per-URL entry: the request headers the URL's responses vary
+// on (learned from their Vary field) and the generation that every variant
+// key of the URL includes. DeletePath deletes the spec, which orphans every
+// variant in one write; the next request starts a new generation.
+//
+// Encoding (version 1): "RS" 0x01, 8 bytes generation (big endian), varint
+// fresh until (Unix nanoseconds), byte learned (1 once a response was
+// seen), uvarint count, then the header names as strings.
+type spec struct {
+	gen     uint64
+	expires time.Time
+	learned bool
+	vary    []string // canonical, sorted, unique
+}
+
+func (s *spec) encode() []byte {
+	b := make([]byte, 0, 32)
+	b = append(b, specMagic...)
+	b = binary.BigEndian.AppendUint64(b, s.gen)
+	b = binary.AppendVarint(b, s.expires.UnixNano())
+	if s.learned {
+		b = append(b, 1)
+	} else {
+		b = append(b, 0)
+	}
+	b = binary.AppendUvarint(b, uint64(len(s.vary)))
+	for _, v := range s.vary {
+		b = appendString(b, v)
+	}
+	return b
+}
+
+func decodeSpec(b []byte) (*spec, error) {
+	if len(b) < len(specMagic)+8 || string(b[:len(specMagic)]) != specMagic {
+		return nil, errCorrupt
+	}
+	s := &spec{gen: binary.BigEndian.Uint64(b[len(specMagic):])}
+	r := &reader{b: b[len(specMagic)+8:]}
+	s.expires = time.Unix(0, r.varint())
+	s.learned = r.byte() == 1
+	n := r.uvarint()
+	if n > uint64(len(r.b)) {
+		return nil, errCorrupt
+	}
+	for i := uint64(0); i < n && !r.bad; i++ {
+		s.vary = append(s.vary, string(r.bytes()))
+	}
+	if r.bad || len(r.b) != 0 {
+		return nil, fmt.Errorf("ringhttp: stored vary spec does not decode: %w", errCorrupt)
+	}
+	return s, nil
+}

@@ -1,0 +1,519 @@
+package ringhttp
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ringcache/ring"
+)
+
+// DefaultMaxBody is the body size past which a response streams through
+// uncached when Options.MaxBody is 0: 1 MiB.
+const DefaultMaxBody = 1 << 20
+
+// specFloor is the least time-to-live of a vary spec: it must outlive a
+// render that started under it.
+const specFloor = 10 * time.Minute
+
+// Options are the HTTP side of a Handler; the storage side is ring options.
+// The zero value is valid: responses are stored only with explicit
+// freshness, bodies up to DefaultMaxBody.
+type Options struct {
+	// TTL is the freshness lifetime of a heuristically cacheable response
+	// (200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 501) that gives
+	// none (no s-maxage, max-age or Expires): the timeout of Django's
+	// cache_page(timeout). 0 (the default) stores only responses with
+	// explicit freshness.
+	TTL time.Duration
+	// MaxTTL caps every lifetime, explicit ones included; 0 means no cap.
+	MaxTTL time.Duration
+	// MaxBody is the largest body stored; a larger response streams to its
+	// client once MaxBody bytes are buffered, and is not stored. 0 means
+	// DefaultMaxBody.
+	MaxBody int64
+	// ETag adds a strong ETag computed from the body to a stored 200
+	// response that has neither ETag nor Last-Modified, so that clients can
+	// revalidate it with If-None-Match.
+	ETag bool
+	// IgnoreRequestCacheControl makes the cache ignore the request's
+	// Cache-Control and Pragma (no-store, no-cache, max-age,
+	// only-if-cached), as Django's cache middleware and most CDNs do, so
+	// that no client can force a render. By default they are honoured
+	// (RFC 9111).
+	IgnoreRequestCacheControl bool
+	// OnError receives the storage failures the handler absorbs (it then
+	// renders uncached) and stored entries that no longer decode. It must
+	// be safe for concurrent use; nil ignores them.
+	OnError func(error)
+}
+
+// Handler is an http.Handler that serves a wrapped handler's responses
+// from a ring cache, as a shared cache under RFC 9111 (see the package doc
+// for the rules). Its methods are its sub-functions. A Handler is safe for
+// concurrent use.
+type Handler struct {
+	next    http.Handler
+	opts    Options
+	store   *ring.Cache[[]byte]
+	flights flights
+	// locks order, in this process, a render's store against DeletePath
+	// for the same URL.
+	locks [64]sync.Mutex
+	seed  maphash.Seed
+	// peak is the most body bytes one render has buffered.
+	peak atomic.Int64
+}
+
+// New returns a Handler caching the responses of next, stored as ring
+// options say: a storage (default an LRU of 1024 entries), a coder, a
+// KeyPrefix, a Preset of these. Expiry comes from each response (see
+// Options.TTL); options that describe a cached function (Expire and the
+// like) are an error, as in ring.NewCache.
+func New(next http.Handler, opts Options, ringOpts ...ring.Option) (*Handler, error) {
+	var bad []error
+	if next == nil {
+		bad = append(bad, errors.New("ringhttp: nil handler"))
+	}
+	if opts.TTL < 0 {
+		bad = append(bad, fmt.Errorf("ringhttp: negative TTL %v", opts.TTL))
+	}
+	if opts.MaxTTL < 0 {
+		bad = append(bad, fmt.Errorf("ringhttp: negative MaxTTL %v", opts.MaxTTL))
+	}
+	if opts.MaxBody < 0 {
+		bad = append(bad, fmt.Errorf("ringhttp: negative MaxBody %d", opts.MaxBody))
+	}
+	if len(bad) > 0 {
+		return nil, errors.Join(bad...)
+	}
+	if opts.MaxBody == 0 {
+		opts.MaxBody = DefaultMaxBody
+	}
+	store, err := ring.NewCache[[]byte](ringOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("ringhttp: %w", err)
+	}
+	return &Handler{next: next, opts: opts, store: store, seed: maphash.MakeSeed()}, nil
+}
+
+// Cache returns the store layer underneath: the entries are []byte in the
+// format documented in docs/http.md.
+func (h *Handler) Cache() *ring.Cache[[]byte] { return h.store }
+
+func (h *Handler) report(err error) {
+	if h.opts.OnError != nil && err != nil {
+		h.opts.OnError(err)
+	}
+}
+
+// ServeHTTP serves r from the cache when it can and renders it with the
+// wrapped handler otherwise.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		h.serveUnsafe(w, r)
+		return
+	}
+	if r.Header.Get("Range") != "" || r.Header.Get("Upgrade") != "" {
+		h.bypass(w, r, "ring; fwd=bypass")
+		return
+	}
+	reqCC := cacheControl{maxAge: -1, sMaxAge: -1}
+	if !h.opts.IgnoreRequestCacheControl {
+		reqCC = parseCacheControl(r.Header)
+		if len(r.Header.Values("Cache-Control")) == 0 && strings.Contains(strings.ToLower(r.Header.Get("Pragma")), "no-cache") {
+			reqCC.noCache = true
+		}
+	}
+	if reqCC.noStore {
+		h.bypass(w, r, "ring; fwd=request; detail=no-store")
+		return
+	}
+	ctx := r.Context()
+	uk := urlKey(r.URL)
+	auth := r.Header.Get("Authorization") != ""
+	sp, err := h.loadSpec(ctx, uk)
+	if err != nil {
+		h.report(err)
+		h.bypass(w, r, "ring; fwd=miss; detail=storage")
+		return
+	}
+	fwd := "uri-miss"
+	if sp != nil && sp.learned {
+		e, err := h.loadEntry(ctx, variantKey(uk, sp.gen, sp.vary, r.Header))
+		now := time.Now()
+		switch {
+		case err != nil:
+			h.report(err)
+			h.bypass(w, r, "ring; fwd=miss; detail=storage")
+			return
+		case e == nil:
+			if len(sp.vary) > 0 {
+				fwd = "vary-miss"
+			}
+		case reqCC.noCache || (reqCC.maxAge >= 0 && age(e, now) > reqCC.maxAge):
+			fwd = "request"
+		case auth && !e.authOK:
+			fwd = "miss; detail=authorization"
+		default:
+			h.write(w, r, e, fmt.Sprintf("ring; hit; ttl=%d", int64(e.expires.Sub(now)/time.Second)), true)
+			return
+		}
+	} else if reqCC.noCache {
+		fwd = "request"
+	}
+	if reqCC.onlyIfCached {
+		w.Header().Set("Cache-Status", "ring; fwd="+fwd+"; detail=only-if-cached")
+		http.Error(w, "ringhttp: not in the cache (only-if-cached)", http.StatusGatewayTimeout)
+		return
+	}
+	if sp == nil {
+		if sp, err = h.createSpec(ctx, uk); err != nil {
+			h.report(err)
+			h.bypass(w, r, "ring; fwd=miss; detail=storage")
+			return
+		}
+	}
+	if auth || fwd == "request" {
+		// Rendered for this request alone: never shared with a flight.
+		h.render(w, r, uk, sp, fwd, "", nil)
+		return
+	}
+	h.collapse(w, r, uk, sp, fwd)
+}
+
+// collapse renders r once for every concurrent request of the same key:
+// the first renders, the others wait and get a copy of what it stored, or
+// render for themselves when it could not be shared with them.
+func (h *Handler) collapse(w http.ResponseWriter, r *http.Request, uk string, sp *spec, fwd string) {
+	ctx := r.Context()
+	fk := uk + "\x00" + strconv.FormatUint(sp.gen, 16) + "\x00"
+	if sp.learned {
+		fk += variantKey(uk, sp.gen, sp.vary, r.Header)
+	}
+	c, leader := h.flights.join(fk)
+	if !leader {
+		select {
+		case <-c.done:
+		case <-ctx.Done():
+			return // the client is gone: nothing to write to
+		}
+		if res := c.res; res.share && res.e != nil && sameValues(res, r.Header) {
+			h.write(w, r, res.e, "ring; fwd="+fwd+"; collapsed", false)
+			return
+		}
+		h.render(w, r, uk, sp, fwd, "", nil)
+		return
+	}
+	defer h.flights.finish(fk, c, result{}) // on every path, a panic included
+	// Check again inside the flight: a render that just finished may have
+	// stored the response.
+	if sp2, err := h.loadSpec(ctx, uk); err == nil && sp2 != nil && sp2.learned && sp2.gen == sp.gen {
+		vk := variantKey(uk, sp2.gen, sp2.vary, r.Header)
+		if e, err := h.loadEntry(ctx, vk); err == nil && e != nil {
+			names, values := varyValues(sp2.vary, r.Header)
+			h.flights.finish(fk, c, result{e: e, vary: names, values: values, share: true})
+			h.write(w, r, e, fmt.Sprintf("ring; hit; ttl=%d", int64(time.Until(e.expires)/time.Second)), true)
+			return
+		}
+	}
+	h.render(w, r, uk, sp, fwd, fk, c)
+}
+
+// render runs the wrapped handler for r, stores the response if it may be
+// stored, resolves c (if not nil) and answers w (if not nil). It returns
+// the response and why it was not stored ("" when it was).
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, uk string, sp *spec, fwd, fk string, c *call) (*entry, string) {
+	ctx := r.Context()
+	rr := r.Clone(ctx)
+	rr.Method = http.MethodGet
+	for _, f := range conditionalFields {
+		rr.Header.Del(f)
+	}
+	status := "ring; fwd=" + fwd
+	rec := &recorder{w: w, header: make(http.Header), max: h.opts.MaxBody, peak: &h.peak}
+	rec.onStream = func(reason string) {
+		rec.snapshot.Set("Cache-Status", status+"; detail="+reason)
+		if c != nil {
+			h.flights.finish(fk, c, result{})
+		}
+	}
+	h.next.ServeHTTP(rec, rr)
+	if rec.streaming {
+		return nil, "streamed"
+	}
+	if !rec.wrote {
+		rec.WriteHeader(http.StatusOK)
+	}
+	now := time.Now()
+	e := &entry{status: rec.status, header: rec.snapshot, body: rec.buf, stored: now}
+	if e.header.Get("Date") == "" {
+		e.header.Set("Date", now.UTC().Format(http.TimeFormat))
+	}
+	if h.opts.ETag && e.status == http.StatusOK && e.header.Get("Etag") == "" && e.header.Get("Last-Modified") == "" {
+		sum := sha256.Sum256(e.body)
+		e.header.Set("Etag", `"`+hex.EncodeToString(sum[:16])+`"`)
+	}
+	e.header.Del("Cache-Status")
+	cc := parseCacheControl(e.header)
+	reason, authOK := whyNot(e.status, e.header, cc, r.Header.Get("Authorization") != "")
+	ttl := lifetime(e.status, e.header, cc, now, h.opts.TTL)
+	if h.opts.MaxTTL > 0 {
+		ttl = min(ttl, h.opts.MaxTTL)
+	}
+	if reason == "" && ttl <= 0 {
+		reason = "stale"
+	}
+	if reason == "" && ctx.Err() != nil {
+		reason = "aborted"
+	}
+	res := result{}
+	if reason == "" {
+		// The stored copy never carries a cookie: it is another client's.
+		stored := &entry{status: e.status, header: e.header.Clone(), body: e.body, stored: now,
+			expires: now.Add(ttl), authOK: authOK}
+		stored.header.Del("Set-Cookie")
+		ok, err := h.put(ctx, uk, sp.gen, rr.Header, stored, ttl)
+		switch {
+		case err != nil:
+			h.report(err)
+			reason = "storage"
+		case !ok:
+			reason = "deleted" // DeletePath ran during the render
+		default:
+			names, _ := parseVary(stored.header)
+			_, values := varyValues(names, rr.Header)
+			res = result{e: stored, vary: names, values: values, share: true}
+			e.expires = stored.expires
+		}
+	}
+	if c != nil {
+		h.flights.finish(fk, c, res)
+	}
+	if w != nil {
+		if reason == "" {
+			status += "; stored"
+		} else {
+			status += "; detail=" + reason
+		}
+		h.write(w, r, e, status, false)
+	}
+	return e, reason
+}
+
+// write answers r with e: a 304 when r's conditions allow, the whole
+// response otherwise (its header only for HEAD).
+func (h *Handler) write(w http.ResponseWriter, r *http.Request, e *entry, status string, fromCache bool) {
+	hdr := w.Header()
+	clear(hdr)
+	if notModified(r, e) {
+		for _, f := range notModifiedFields {
+			if vs := e.header[f]; len(vs) > 0 {
+				hdr[f] = append([]string(nil), vs...)
+			}
+		}
+		if e.header.Get("Etag") == "" && e.header.Get("Last-Modified") != "" {
+			hdr.Set("Last-Modified", e.header.Get("Last-Modified"))
+		}
+		if fromCache {
+			hdr.Set("Age", strconv.FormatInt(age(e, time.Now()), 10))
+		}
+		hdr.Set("Cache-Status", status)
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	copyHeader(hdr, e.header)
+	if fromCache {
+		hdr.Set("Age", strconv.FormatInt(age(e, time.Now()), 10))
+	}
+	hdr.Set("Cache-Status", status)
+	if e.status != http.StatusNoContent && e.status != http.StatusNotModified {
+		hdr.Set("Content-Length", strconv.Itoa(len(e.body)))
+	}
+	w.WriteHeader(e.status)
+	if r.Method != http.MethodHead && len(e.body) > 0 {
+		_, _ = w.Write(e.body)
+	}
+}
+
+// bypass serves r with the wrapped handler, not stored.
+func (h *Handler) bypass(w http.ResponseWriter, r *http.Request, status string) {
+	w.Header().Set("Cache-Status", status)
+	h.next.ServeHTTP(w, r)
+}
+
+// serveUnsafe passes a request with an unsafe method through, and
+// invalidates its URL when the response succeeds (RFC 9111 section 4.4).
+func (h *Handler) serveUnsafe(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Status", "ring; fwd=method")
+	sw := &statusWriter{w: w}
+	h.next.ServeHTTP(sw, r)
+	if sw.status == 0 {
+		sw.status = http.StatusOK
+	}
+	if sw.status < 400 {
+		if err := h.deleteURL(context.WithoutCancel(r.Context()), urlKey(r.URL)); err != nil {
+			h.report(err)
+		}
+	}
+}
+
+func age(e *entry, now time.Time) int64 {
+	return max(int64(now.Sub(e.stored)/time.Second), 0)
+}
+
+// urlKey is the part of the keys that names a URL: its escaped path and
+// query, hashed when longer than 200 bytes.
+func urlKey(u *url.URL) string {
+	k := u.EscapedPath()
+	if k == "" {
+		k = "/"
+	}
+	if u.RawQuery != "" || u.ForceQuery {
+		k += "?" + u.RawQuery
+	}
+	if len(k) > 200 || strings.ContainsAny(k, " \r\n\x00") {
+		sum := sha256.Sum256([]byte(k))
+		k = "#" + hex.EncodeToString(sum[:])
+	}
+	return k
+}
+
+func specKey(uk string) string { return "s:" + uk }
+
+// variantKey is the key of the response to a request with header hdr,
+// under generation gen of a URL whose responses vary on names.
+func variantKey(uk string, gen uint64, names []string, hdr http.Header) string {
+	k := "e:" + uk + ":" + strconv.FormatUint(gen, 16) + ":"
+	if len(names) == 0 {
+		return k + "-"
+	}
+	s := sha256.New()
+	for _, n := range names {
+		s.Write([]byte(n))
+		s.Write([]byte{0})
+		s.Write([]byte(strings.Join(hdr.Values(n), ", ")))
+		s.Write([]byte{0})
+	}
+	return k + hex.EncodeToString(s.Sum(nil)[:16])
+}
+
+func varyValues(names []string, hdr http.Header) ([]string, []string) {
+	values := make([]string, len(names))
+	for i, n := range names {
+		values[i] = strings.Join(hdr.Values(n), ", ")
+	}
+	return names, values
+}
+
+// sameValues reports whether hdr has the values res's request had for the
+// fields res's response varies on.
+func sameValues(res result, hdr http.Header) bool {
+	_, values := varyValues(res.vary, hdr)
+	return slices.Equal(values, res.values)
+}
+
+func (h *Handler) lock(uk string) *sync.Mutex {
+	return &h.locks[maphash.String(h.seed, uk)%uint64(len(h.locks))]
+}
+
+func (h *Handler) loadSpec(ctx context.Context, uk string) (*spec, error) {
+	b, ok, err := h.store.Get(ctx, specKey(uk))
+	if err != nil {
+		return nil, fmt.Errorf("ringhttp: read the vary spec of %s: %w", uk, err)
+	}
+	if !ok {
+		return nil, nil
+	}
+	sp, err := decodeSpec(b)
+	if err != nil {
+		h.report(fmt.Errorf("ringhttp: %s: %w", uk, err))
+		return nil, nil
+	}
+	return sp, nil
+}
+
+func (h *Handler) loadEntry(ctx context.Context, key string) (*entry, error) {
+	b, ok, err := h.store.Get(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("ringhttp: read %s: %w", key, err)
+	}
+	if !ok {
+		return nil, nil
+	}
+	e, err := decodeEntry(b)
+	if err != nil {
+		h.report(fmt.Errorf("ringhttp: %s: %w", key, err))
+		return nil, nil
+	}
+	if !time.Now().Before(e.expires) {
+		return nil, nil
+	}
+	return e, nil
+}
+
+// createSpec starts a generation for uk, unless another request just did.
+func (h *Handler) createSpec(ctx context.Context, uk string) (*spec, error) {
+	sp := &spec{gen: rand.Uint64() | 1, expires: time.Now().Add(specFloor + h.opts.TTL)}
+	ok, err := h.store.Set(ctx, specKey(uk), sp.encode(), ring.SetOptions{TTL: time.Until(sp.expires), IfNotExists: true})
+	if err != nil {
+		return nil, fmt.Errorf("ringhttp: write the vary spec of %s: %w", uk, err)
+	}
+	if ok {
+		return sp, nil
+	}
+	other, err := h.loadSpec(ctx, uk)
+	if err != nil || other != nil {
+		return other, err
+	}
+	return sp, nil // gone meanwhile: this render's store will see it is
+}
+
+// put stores e under generation gen of uk, unless DeletePath started
+// another generation meanwhile (then it reports false), and learns the
+// response's Vary.
+func (h *Handler) put(ctx context.Context, uk string, gen uint64, reqHeader http.Header, e *entry, ttl time.Duration) (bool, error) {
+	mu := h.lock(uk)
+	mu.Lock()
+	defer mu.Unlock()
+	sp, err := h.loadSpec(ctx, uk)
+	if err != nil || sp == nil || sp.gen != gen {
+		return false, err
+	}
+	names, _ := parseVary(e.header)
+	if _, err := h.store.Set(ctx, variantKey(uk, gen, names, reqHeader), e.encode(), ring.SetOptions{TTL: ttl}); err != nil {
+		return false, fmt.Errorf("ringhttp: write the response of %s: %w", uk, err)
+	}
+	if !sp.learned || !slices.Equal(sp.vary, names) || sp.expires.Before(e.expires) {
+		sp.learned, sp.vary = true, names
+		if sp.expires.Before(e.expires) {
+			sp.expires = e.expires
+		}
+		if _, err := h.store.Set(ctx, specKey(uk), sp.encode(), ring.SetOptions{TTL: time.Until(sp.expires)}); err != nil {
+			return false, fmt.Errorf("ringhttp: write the vary spec of %s: %w", uk, err)
+		}
+	}
+	return true, nil
+}
+
+func (h *Handler) deleteURL(ctx context.Context, uk string) error {
+	mu := h.lock(uk)
+	mu.Lock()
+	defer mu.Unlock()
+	if _, err := h.store.Delete(ctx, specKey(uk)); err != nil {
+		return fmt.Errorf("ringhttp: delete %s: %w", uk, err)
+	}
+	return nil
+}
