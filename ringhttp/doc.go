@@ -1,0 +1,69 @@
+// Package ringhttp caches the responses of any http.Handler in a ring
+// cache: the Go analog of Ring's django cache_page, with sub-functions to
+// read, render again and expire a page from anywhere in the program.
+//
+//	h, err := ringhttp.New(mux, ringhttp.Options{TTL: time.Minute}, ring.Redis(rdb), ring.KeyPrefix("page:"))
+//	http.ListenAndServe(addr, h)
+//	...
+//	h.DeletePath(ctx, "/articles") // every variant of the list, now
+//
+// # What is stored and served
+//
+// The Handler is a shared cache under RFC 9111:
+//
+//   - Only GET is stored; HEAD is served from the GET entry. Another
+//     method passes through, and its success (status below 400) expires
+//     its URL (section 4.4). A request with Range or Upgrade passes through.
+//   - Statuses 200, 203, 204, 300, 301, 308, 404, 405, 410, 414 and 501 are
+//     stored with their explicit freshness (s-maxage, then max-age, then
+//     Expires) or Options.TTL; 302 and 307 only with explicit freshness;
+//     no other status.
+//   - The response's no-store, private and no-cache prevent storing (a
+//     cache inside the server has no cheaper way to revalidate than to
+//     render, so no-cache is treated as no-store).
+//   - A response with Set-Cookie is stored only when it says public or
+//     s-maxage, and then without its Set-Cookie: a cookie reaches only the
+//     client whose request rendered it.
+//   - A response to a request with Authorization is stored only when it
+//     says public, s-maxage or must-revalidate, and a request with
+//     Authorization is served only from such an entry.
+//   - The request's no-store (nothing stored), no-cache (render),
+//     max-age (render when older), only-if-cached (504 on a miss) and
+//     Pragma: no-cache are honoured unless
+//     Options.IgnoreRequestCacheControl.
+//   - Vary is learned from the responses: each URL has a vary spec entry
+//     that names the request fields its responses vary on; each response
+//     is stored under the URL, the spec's generation and the request's
+//     values of those fields. Vary: * is not stored.
+//   - If-None-Match and If-Modified-Since are answered with 304 from the
+//     stored response; the wrapped handler always renders the whole
+//     response (the cache removes the conditional fields before it calls
+//     it).
+//   - A response served from the cache has Age; every response has
+//     Cache-Status (RFC 9211): "ring; hit; ttl=N", "ring; fwd=uri-miss;
+//     stored", "ring; fwd=vary-miss; stored", "ring; fwd=uri-miss;
+//     collapsed", "ring; fwd=request; detail=no-store", "ring;
+//     fwd=uri-miss; detail=set-cookie" and so on.
+//   - Concurrent requests for one key render once: the first renders, the
+//     others wait and receive a copy of the stored response. A follower
+//     renders for itself when the response could not be shared (it was
+//     not stored) or varies on a field whose value differs.
+//   - A body larger than Options.MaxBody is never buffered whole: once
+//     MaxBody bytes are buffered, the header and those bytes are sent and
+//     the rest streams through, uncached. A handler that flushes streams
+//     the same way.
+//
+// # Sub-functions
+//
+// Keyed by request, as a ring's are by arguments: [Handler.Key],
+// [Handler.Get], [Handler.Has], [Handler.Update] (render again now),
+// [Handler.Delete] (one variant), [Handler.Touch]. [Handler.DeletePath]
+// removes every variant of a URL in one write, whatever Vary said: it
+// deletes the URL's vary spec, whose generation every variant key includes.
+//
+// # Storage
+//
+// Entries are stored through ring's store layer ([ring.Cache] of []byte),
+// so any ring storage works (LRU, Redis, memcached, disk...) with any
+// KeyPrefix or Preset. The entry format is in docs/http.md.
+package ringhttp

@@ -1,0 +1,14 @@
+package ringhttp_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+)
+
+func httptestRequest(path string, header ...string) *http.Request {
+	r := httptest.NewRequest(http.MethodGet, path, nil)
+	for i := 0; i+1 < len(header); i += 2 {
+		r.Header.Add(header[i], header[i+1])
+	}
+	return r
+}
