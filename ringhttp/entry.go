@@ -3,7 +3,6 @@ package ringhttp
 import (
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"net/http"
 	"time"
 )
@@ -38,7 +37,9 @@ const (
 	specMagic  = "RS\x01"
 )
 
-var errCorrupt = errors.New("ringhttp: stored entry does not decode")
+// errCorrupt is what a stored entry or spec that does not decode is; the
+// callers report it with the key.
+var errCorrupt = errors.New("does not decode")
 
 func appendString(b []byte, s string) []byte {
 	b = binary.AppendUvarint(b, uint64(len(s)))
@@ -206,7 +207,7 @@ func decodeSpec(b []byte) (*spec, error) {
 		s.vary = append(s.vary, string(r.bytes()))
 	}
 	if r.bad || len(r.b) != 0 {
-		return nil, fmt.Errorf("ringhttp: stored vary spec does not decode: %w", errCorrupt)
+		return nil, errCorrupt
 	}
 	return s, nil
 }

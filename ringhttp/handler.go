@@ -439,7 +439,7 @@ func (h *Handler) loadSpec(ctx context.Context, uk string) (*spec, error) {
 	}
 	sp, err := decodeSpec(b)
 	if err != nil {
-		h.report(fmt.Errorf("ringhttp: %s: %w", uk, err))
+		h.report(fmt.Errorf("ringhttp: the vary spec of %s %w (a miss)", uk, err))
 		return nil, nil
 	}
 	return sp, nil
@@ -455,7 +455,7 @@ func (h *Handler) loadEntry(ctx context.Context, key string) (*entry, error) {
 	}
 	e, err := decodeEntry(b)
 	if err != nil {
-		h.report(fmt.Errorf("ringhttp: %s: %w", key, err))
+		h.report(fmt.Errorf("ringhttp: the entry %s %w (a miss)", key, err))
 		return nil, nil
 	}
 	if !time.Now().Before(e.expires) {
@@ -478,7 +478,11 @@ func (h *Handler) createSpec(ctx context.Context, uk string) (*spec, error) {
 	if err != nil || other != nil {
 		return other, err
 	}
-	return sp, nil // gone meanwhile: this render's store will see it is
+	// Gone meanwhile, or a stored spec that does not decode: replace it.
+	if _, err := h.store.Set(ctx, specKey(uk), sp.encode(), ring.SetOptions{TTL: time.Until(sp.expires)}); err != nil {
+		return nil, fmt.Errorf("ringhttp: write the vary spec of %s: %w", uk, err)
+	}
+	return sp, nil
 }
 
 // put stores e under generation gen of uk, unless DeletePath started

@@ -13,7 +13,7 @@ import (
 // A delta-seconds of -1 means the directive is absent.
 type cacheControl struct {
 	noStore, noCache, private, public, mustRevalidate, onlyIfCached bool
-	maxAge, sMaxAge                                                   int64
+	maxAge, sMaxAge                                                 int64
 }
 
 // parseCacheControl reads every Cache-Control line of h. An unparsable

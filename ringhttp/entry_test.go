@@ -1,0 +1,98 @@
+package ringhttp
+
+import (
+	"encoding/hex"
+	"flag"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	text := hex.Dump(got)
+	if *update {
+		require.NoError(t, os.WriteFile(path, []byte(text), 0o644))
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "run go test -run Golden -update to create it")
+	assert.Equal(t, string(want), text, "the stored format changed: keep old entries readable or bump the version byte")
+}
+
+func TestEntryGolden(t *testing.T) {
+	e := &entry{
+		status:  200,
+		stored:  time.Unix(1700000000, 5),
+		expires: time.Unix(1700000060, 5),
+		authOK:  true,
+		header:  http.Header{"Content-Type": {"text/html"}, "Vary": {"Accept-Encoding"}, "X-Two": {"a", "b"}},
+		body:    []byte("<p>hi</p>"),
+	}
+	b := e.encode()
+	golden(t, "entry.golden", b)
+	back, err := decodeEntry(b)
+	require.NoError(t, err)
+	assert.Equal(t, e.status, back.status)
+	assert.True(t, e.stored.Equal(back.stored))
+	assert.True(t, e.expires.Equal(back.expires))
+	assert.Equal(t, e.authOK, back.authOK)
+	assert.Equal(t, e.header, back.header)
+	assert.Equal(t, e.body, back.body)
+
+	s := &spec{gen: 0xfeedface01, expires: time.Unix(1700000060, 0), learned: true, vary: []string{"Accept-Encoding", "Accept-Language"}}
+	sb := s.encode()
+	golden(t, "spec.golden", sb)
+	sback, err := decodeSpec(sb)
+	require.NoError(t, err)
+	assert.Equal(t, s.gen, sback.gen)
+	assert.Equal(t, s.vary, sback.vary)
+	assert.True(t, sback.learned)
+}
+
+func TestDecodeRejectsTruncated(t *testing.T) {
+	e := &entry{status: 200, header: http.Header{"A": {"b"}}, body: []byte("body")}
+	b := e.encode()
+	for i := range len(b) {
+		_, err := decodeEntry(b[:i])
+		assert.ErrorIs(t, err, errCorrupt, "prefix of %d bytes", i)
+	}
+	_, err := decodeEntry(append(b, 0))
+	assert.ErrorIs(t, err, errCorrupt, "trailing bytes")
+}
+
+func FuzzDecode(f *testing.F) {
+	f.Add((&entry{status: 200, header: http.Header{"A": {"b"}}, body: []byte("x")}).encode())
+	f.Add((&spec{gen: 1, vary: []string{"Accept"}}).encode())
+	f.Add([]byte(entryMagic + strings.Repeat("\xff", 20)))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if e, err := decodeEntry(b); err == nil {
+			again, err := decodeEntry(e.encode())
+			require.NoError(t, err)
+			assert.Equal(t, e.body, again.body)
+		}
+		_, _ = decodeSpec(b)
+	})
+}
+
+func TestParseCacheControl(t *testing.T) {
+	h := http.Header{"Cache-Control": {`public, max-age="30"`, "S-MAXAGE=99999999999999999999, no-cache=\"Set-Cookie\""}}
+	cc := parseCacheControl(h)
+	assert.True(t, cc.public)
+	assert.True(t, cc.noCache)
+	assert.Equal(t, int64(30), cc.maxAge)
+	assert.Equal(t, int64(1<<31-1), cc.sMaxAge)
+	assert.Equal(t, int64(0), parseCacheControl(http.Header{"Cache-Control": {"max-age=-5"}}).maxAge)
+	assert.Equal(t, int64(-1), parseCacheControl(http.Header{}).maxAge)
+	names, star := parseVary(http.Header{"Vary": {"accept-encoding, Accept", "ACCEPT-ENCODING"}})
+	assert.Equal(t, []string{"Accept", "Accept-Encoding"}, names)
+	assert.False(t, star)
+}
