@@ -121,16 +121,27 @@ func run(w io.Writer) error {
 		return nil
 	}
 	steps := []func() error{
-		func() error { fmt.Fprintln(w, "== the first load renders, the second is served from the cache"); return nil },
+		func() error {
+			fmt.Fprintln(w, "== the first load renders, the second is served from the cache")
+			return nil
+		},
 		func() error { return show("GET", "/articles", "") },
 		func() error { return show("GET", "/articles", "") },
 		func() error { return show("HEAD", "/articles", "") },
 		func() error { return show("GET", "/articles/1", "") },
 		func() error { return show("GET", "/articles/1", "") },
-		func() error { fmt.Fprintln(w, "== a browser's revalidation is answered with 304 from the cache"); return nil },
+		func() error {
+			fmt.Fprintln(w, "== a browser's revalidation is answered with 304 from the cache")
+			return nil
+		},
 		func() error { return show("GET", "/articles/1", "", "If-None-Match", etag) },
-		func() error { fmt.Fprintln(w, "== publishing expires the list (DeletePath); the article pages stay"); return nil },
-		func() error { return show("POST", "/publish", url.Values{"title": {"Fresh news"}, "body": {"Shown at once."}}.Encode()) },
+		func() error {
+			fmt.Fprintln(w, "== publishing expires the list (DeletePath); the article pages stay")
+			return nil
+		},
+		func() error {
+			return show("POST", "/publish", url.Values{"title": {"Fresh news"}, "body": {"Shown at once."}}.Encode())
+		},
 		func() error { return show("GET", "/articles", "") },
 		func() error { return show("GET", "/articles", "") },
 		func() error { return show("GET", "/articles/1", "") },
