@@ -120,25 +120,19 @@ func run(w io.Writer) error {
 		fmt.Fprintln(w)
 		return nil
 	}
+	say := func(line string) func() error {
+		return func() error { _, err := fmt.Fprintln(w, line); return err }
+	}
 	steps := []func() error{
-		func() error {
-			fmt.Fprintln(w, "== the first load renders, the second is served from the cache")
-			return nil
-		},
+		say("== the first load renders, the second is served from the cache"),
 		func() error { return show("GET", "/articles", "") },
 		func() error { return show("GET", "/articles", "") },
 		func() error { return show("HEAD", "/articles", "") },
 		func() error { return show("GET", "/articles/1", "") },
 		func() error { return show("GET", "/articles/1", "") },
-		func() error {
-			fmt.Fprintln(w, "== a browser's revalidation is answered with 304 from the cache")
-			return nil
-		},
+		say("== a browser's revalidation is answered with 304 from the cache"),
 		func() error { return show("GET", "/articles/1", "", "If-None-Match", etag) },
-		func() error {
-			fmt.Fprintln(w, "== publishing expires the list (DeletePath); the article pages stay")
-			return nil
-		},
+		say("== publishing expires the list (DeletePath); the article pages stay"),
 		func() error {
 			return show("POST", "/publish", url.Values{"title": {"Fresh news"}, "body": {"Shown at once."}}.Encode())
 		},
