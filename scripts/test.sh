@@ -7,7 +7,7 @@
 #                              default step: numbers are read, not checked)
 #
 # It installs redis-server, redis-tools and memcached with apt-get when they
-# are missing, starts on loopback one Redis node (port 16379), two memcached
+# are missing (and chromium, for the e2e step), starts on loopback one Redis node (port 16379), two memcached
 # (21211, 21212) and a Redis Cluster of three masters with a replica each
 # (17000-17005), exports
 # RING_REDIS_ADDR, RING_REDIS_CLUSTER_ADDRS and RING_MEMCACHE_ADDRS for the
@@ -29,7 +29,7 @@ SENTINEL_PORT=26380
 SENTINEL_MASTER=ringmaster
 
 # The steps, in order. To add one, write a function step_NAME and add NAME.
-STEPS=(gofmt vet staticcheck generate test examples tidy peers)
+STEPS=(gofmt vet staticcheck generate test examples e2e tidy peers)
 # Steps that need the servers.
 SERVER_STEPS=" test examples bench peers "
 
@@ -285,6 +285,24 @@ step_examples() {
 		ran=$((ran + 1))
 	done
 	echo "$ran example(s) ran"
+}
+
+# The browser test of examples/http (its own module, examples/http/e2e, so
+# that the library never depends on chromedp): headless Chromium from
+# Debian, installed when missing. Without chromium the test skips; under
+# CI=true it fails.
+step_e2e() {
+	if ! command -v chromium >/dev/null; then
+		header "install chromium"
+		local sudo=()
+		[ "$(id -u)" -eq 0 ] || sudo=(sudo)
+		if ! { "${sudo[@]}" apt-get update </dev/null &&
+			"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium </dev/null; }; then
+			[ "${CI:-}" != true ] || die "chromium could not be installed"
+			note "chromium could not be installed: the browser test skips"
+		fi
+	fi
+	(cd examples/http/e2e && go vet ./... && go test -count=1 -v ./... && go mod tidy -diff)
 }
 
 step_tidy() { go mod tidy -diff; }
