@@ -125,6 +125,10 @@ func (r *reader) byte() byte {
 	return v
 }
 
+// decodeEntry decodes an entry with few allocations: the header's names
+// and values are substrings of one string, its value lists share one
+// backing array (each capped, so that appending to one copies it), and the
+// body is a sub-slice of b (never written to).
 func decodeEntry(b []byte) (*entry, error) {
 	if len(b) < len(entryMagic) || string(b[:len(entryMagic)]) != entryMagic {
 		return nil, errCorrupt
@@ -136,27 +140,69 @@ func decodeEntry(b []byte) (*entry, error) {
 	e.expires = time.Unix(0, r.varint())
 	e.authOK = r.byte()&1 != 0
 	nh := r.uvarint()
-	if nh > uint64(len(r.b)) {
+	if r.bad || nh > uint64(len(r.b)) {
 		return nil, errCorrupt
 	}
-	e.header = make(http.Header, nh)
+	// First pass: the extent of the header and its number of values.
+	section := r.b
+	total := uint64(0)
 	for i := uint64(0); i < nh && !r.bad; i++ {
-		k := string(r.bytes())
+		r.bytes()
 		nv := r.uvarint()
 		if nv > uint64(len(r.b)) {
 			return nil, errCorrupt
 		}
-		vs := make([]string, 0, nv)
+		total += nv
 		for j := uint64(0); j < nv && !r.bad; j++ {
-			vs = append(vs, string(r.bytes()))
+			r.bytes()
 		}
-		e.header[k] = vs
 	}
+	if r.bad {
+		return nil, errCorrupt
+	}
+	hs := string(section[:len(section)-len(r.b)])
 	e.body = r.bytes()
 	if r.bad || len(r.b) != 0 || e.status < 100 || e.status > 999 {
 		return nil, errCorrupt
 	}
+	// Second pass, over the string: no allocation per name or value.
+	sr := stringReader{s: hs}
+	values := make([]string, total)
+	e.header = make(http.Header, nh)
+	k := 0
+	for range nh {
+		name := sr.str()
+		nv := int(sr.uvarint())
+		for j := range nv {
+			values[k+j] = sr.str()
+		}
+		e.header[name] = values[k : k+nv : k+nv]
+		k += nv
+	}
 	return e, nil
+}
+
+// stringReader reads the strings of a header section that decodeEntry
+// already checked.
+type stringReader struct{ s string }
+
+func (r *stringReader) uvarint() uint64 {
+	var v uint64
+	for shift := 0; ; shift += 7 {
+		c := r.s[0]
+		r.s = r.s[1:]
+		v |= uint64(c&0x7f) << shift
+		if c < 0x80 {
+			return v
+		}
+	}
+}
+
+func (r *stringReader) str() string {
+	n := r.uvarint()
+	v := r.s[:n]
+	r.s = r.s[n:]
+	return v
 }
 
 // A spec is the per-URL entry: the request headers the URL's responses vary

@@ -168,7 +168,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case auth && !e.authOK:
 			fwd = "miss; detail=authorization"
 		default:
-			h.write(w, r, e, fmt.Sprintf("ring; hit; ttl=%d", int64(e.expires.Sub(now)/time.Second)), true)
+			h.write(w, r, e, hitStatus(e, now), true)
 			return
 		}
 	} else if reqCC.noCache {
@@ -225,7 +225,7 @@ func (h *Handler) collapse(w http.ResponseWriter, r *http.Request, uk string, sp
 		if e, err := h.loadEntry(ctx, vk); err == nil && e != nil {
 			names, values := varyValues(sp2.vary, r.Header)
 			h.flights.finish(fk, c, result{e: e, vary: names, values: values, share: true})
-			h.write(w, r, e, fmt.Sprintf("ring; hit; ttl=%d", int64(time.Until(e.expires)/time.Second)), true)
+			h.write(w, r, e, hitStatus(e, time.Now()), true)
 			return
 		}
 	}
@@ -334,7 +334,9 @@ func (h *Handler) write(w http.ResponseWriter, r *http.Request, e *entry, status
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	copyHeader(hdr, e.header)
+	for k, vs := range e.header {
+		hdr[k] = vs[:len(vs):len(vs)] // read-only here; an append copies
+	}
 	if fromCache {
 		hdr.Set("Age", strconv.FormatInt(age(e, time.Now()), 10))
 	}
@@ -368,6 +370,12 @@ func (h *Handler) serveUnsafe(w http.ResponseWriter, r *http.Request) {
 			h.report(err)
 		}
 	}
+}
+
+// hitStatus is the Cache-Status of a hit on e.
+func hitStatus(e *entry, now time.Time) string {
+	var b [32]byte
+	return string(strconv.AppendInt(append(b[:0], "ring; hit; ttl="...), int64(e.expires.Sub(now)/time.Second), 10))
 }
 
 func age(e *entry, now time.Time) int64 {
