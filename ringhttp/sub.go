@@ -115,39 +115,39 @@ func (h *Handler) Update(r *http.Request) (*Response, error) {
 }
 
 // Delete removes the stored response that would answer r (only that
-// variant: DeletePath removes them all) and reports whether there was one.
-func (h *Handler) Delete(r *http.Request) (existed bool, err error) {
+// variant: DeletePath removes them all). An absent entry is not an error,
+// as with a ring's Delete.
+func (h *Handler) Delete(r *http.Request) error {
 	vk, err := h.variant(r)
 	if err != nil || vk == "" {
-		return false, err
+		return err
 	}
-	existed, err = h.store.Delete(r.Context(), vk)
-	if err != nil {
-		return false, fmt.Errorf("ringhttp: delete %s: %w", vk, err)
+	if _, err := h.store.Delete(r.Context(), vk); err != nil {
+		return fmt.Errorf("ringhttp: delete %s: %w", vk, err)
 	}
-	return existed, nil
+	return nil
 }
 
 // Touch makes the stored response that would answer r fresh again for its
-// whole lifetime, as if rendered now (its Date and Age restart), and
-// reports whether there was one.
-func (h *Handler) Touch(r *http.Request) (bool, error) {
+// whole lifetime, as if rendered now (its Date and Age restart). An absent
+// entry is not an error, as with a ring's Touch.
+func (h *Handler) Touch(r *http.Request) error {
 	vk, err := h.variant(r)
 	if err != nil || vk == "" {
-		return false, err
+		return err
 	}
 	e, err := h.loadEntry(r.Context(), vk)
 	if err != nil || e == nil {
-		return false, err
+		return err
 	}
 	now := time.Now()
 	life := e.expires.Sub(e.stored)
 	e.stored, e.expires = now, now.Add(life)
 	e.header.Set("Date", now.UTC().Format(http.TimeFormat))
 	if _, err := h.store.Set(r.Context(), vk, e.encode(), ring.SetOptions{TTL: life}); err != nil {
-		return false, fmt.Errorf("ringhttp: touch %s: %w", vk, err)
+		return fmt.Errorf("ringhttp: touch %s: %w", vk, err)
 	}
-	return true, nil
+	return nil
 }
 
 // DeletePath removes every stored response of a URL, whatever its
