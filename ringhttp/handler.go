@@ -285,6 +285,9 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, uk string, sp *
 		stored := &entry{status: e.status, header: e.header.Clone(), body: e.body, stored: now,
 			expires: now.Add(ttl), authOK: authOK}
 		stored.header.Del("Set-Cookie")
+		for _, f := range hopByHop {
+			stored.header.Del(f)
+		}
 		ok, err := h.put(ctx, uk, sp.gen, rr.Header, stored, ttl)
 		switch {
 		case err != nil:
@@ -316,8 +319,8 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, uk string, sp *
 // write answers r with e: a 304 when r's conditions allow, the whole
 // response otherwise (its header only for HEAD).
 func (h *Handler) write(w http.ResponseWriter, r *http.Request, e *entry, status string, fromCache bool) {
+	// Fields an outer middleware set on w stay, unless the entry has them.
 	hdr := w.Header()
-	clear(hdr)
 	if notModified(r, e) {
 		for _, f := range notModifiedFields {
 			if vs := e.header[f]; len(vs) > 0 {

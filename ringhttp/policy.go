@@ -178,6 +178,10 @@ func weakEqual(a, b string) bool {
 // plus Last-Modified when there is no ETag.
 var notModifiedFields = []string{"Cache-Control", "Content-Location", "Date", "Etag", "Expires", "Vary"}
 
+// hopByHop are the fields RFC 9111 section 3.1 says a cache does not
+// store: they concern one connection.
+var hopByHop = []string{"Connection", "Keep-Alive", "Proxy-Connection", "Te", "Trailer", "Transfer-Encoding", "Upgrade"}
+
 // conditionalFields are removed from a request before it renders for the
 // cache, so that the handler renders the full response; the cache answers
 // the conditions itself.

@@ -461,3 +461,32 @@ func TestPanicReleasesFollowers(t *testing.T) {
 	wg.Wait()
 	assert.Equal(t, int64(4), ok.Load(), "the followers of a leader that panicked render for themselves")
 }
+
+func TestOuterHeadersKept(t *testing.T) {
+	b := backendsUnderTest[0]
+	s := &site{t: t}
+	inner := page("max-age=60")
+	h, err := ringhttp.New(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.renders.Add(1)
+		w.Header().Set("Connection", "close")
+		inner(w, r)
+	}), ringhttp.Options{}, b.opts(t)...)
+	require.NoError(t, err)
+	s.h = h
+	// An outer middleware sets a field before the cache answers.
+	outer := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		h.ServeHTTP(w, r)
+	})
+	srv := httptestServer(t, outer)
+	for range 2 {
+		resp, err := http.Get(srv + "/o")
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, "*", resp.Header.Get("Access-Control-Allow-Origin"), resp.Header.Get("Cache-Status"))
+	}
+	resp, found, err := h.Get(httptestRequest("/o"))
+	require.NoError(t, err)
+	require.True(t, found)
+	assert.Empty(t, resp.Header.Get("Connection"), "hop-by-hop fields are not stored")
+}

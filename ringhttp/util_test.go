@@ -12,3 +12,12 @@ func httptestRequest(path string, header ...string) *http.Request {
 	}
 	return r
 }
+
+func httptestServer(t interface{ Cleanup(func()) }, h http.Handler) string {
+	srv := httptest.NewServer(h)
+	t.Cleanup(func() {
+		http.DefaultClient.CloseIdleConnections()
+		srv.Close()
+	})
+	return srv.URL
+}
