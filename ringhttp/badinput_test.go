@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 
 	"github.com/ringcache/ring"
 	"github.com/ringcache/ring/backends/redisstore"
+	"github.com/ringcache/ring/internal/servertest"
 	"github.com/ringcache/ring/ringhttp"
 )
 
@@ -127,4 +129,25 @@ func TestStorageDownFailsOpen(t *testing.T) {
 	defer mu.Unlock()
 	require.Len(t, reported, 2)
 	assert.True(t, strings.HasPrefix(reported[0].Error(), "ringhttp: read the vary spec of /d: "), reported[0].Error())
+}
+
+func TestFrozenStorageFailsOpenWithinTheTimeout(t *testing.T) {
+	srv := servertest.StartRedis(t)
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr(), ContextTimeoutEnabled: true, MaxRetries: -1,
+		DialTimeout: time.Second, ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second})
+	t.Cleanup(func() { _ = rdb.Close() })
+	var reported atomic.Int64
+	frozen := backend{"frozen", func(t *testing.T) []ring.Option { return []ring.Option{ring.Storage(redisstore.New(rdb)), prefix(t)} }}
+	s := newSite(t, frozen, ringhttp.Options{OnError: func(error) { reported.Add(1) }}, page("max-age=60"))
+	s.get("/f")
+	require.Contains(t, s.get("/f").cacheStatus(), "hit")
+	srv.Pause()
+	defer srv.Resume()
+	start := time.Now()
+	r := s.get("/f")
+	took := time.Since(start)
+	assert.Equal(t, http.StatusOK, r.status)
+	assert.Equal(t, "ring; fwd=miss; detail=storage", r.cacheStatus())
+	assert.Less(t, took, time.Second, "bounded by the default storage timeout (100ms)")
+	assert.Equal(t, int64(1), reported.Load())
 }

@@ -18,11 +18,16 @@ import (
 	"time"
 
 	"github.com/ringcache/ring"
+	"github.com/ringcache/ring/backends"
 )
 
 // DefaultMaxBody is the body size past which a response streams through
 // uncached when Options.MaxBody is 0: 1 MiB.
 const DefaultMaxBody = 1 << 20
+
+// DefaultStorageTimeout is Options.StorageTimeout's default on a remote
+// storage: 100ms, as a ring's.
+const DefaultStorageTimeout = 100 * time.Millisecond
 
 // specFloor is the least time-to-live of a vary spec: it must outlive a
 // render that started under it.
@@ -54,6 +59,16 @@ type Options struct {
 	// that no client can force a render. By default they are honoured
 	// (RFC 9111).
 	IgnoreRequestCacheControl bool
+	// StorageTimeout bounds each storage step (a read, or the writes that
+	// store one response); a step that hits it fails, and the page is
+	// rendered uncached (fail-open). 0 means the default: 100ms on a remote
+	// storage (backends.Remote: Redis, memcached, a storage wrapped with
+	// backends.Cancelable), none on an in-process one. A negative value
+	// turns it off. The client must stop a call at its context's deadline:
+	// go-redis with ContextTimeoutEnabled, or any client behind
+	// backends.Cancelable (ring.Storage, ring.Redis and ring.Open wrap
+	// remote storages with it).
+	StorageTimeout time.Duration
 	// OnError receives the storage failures the handler absorbs (it then
 	// renders uncached) and stored entries that no longer decode. It must
 	// be safe for concurrent use; nil ignores them.
@@ -105,6 +120,11 @@ func New(next http.Handler, opts Options, ringOpts ...ring.Option) (*Handler, er
 	store, err := ring.NewCache[[]byte](ringOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("ringhttp: %w", err)
+	}
+	if opts.StorageTimeout == 0 {
+		if backends.Remote(store.Storage()) {
+			opts.StorageTimeout = DefaultStorageTimeout
+		}
 	}
 	return &Handler{next: next, opts: opts, store: store, seed: maphash.MakeSeed()}, nil
 }
@@ -440,7 +460,17 @@ func (h *Handler) lock(uk string) *sync.Mutex {
 	return &h.locks[maphash.String(h.seed, uk)%uint64(len(h.locks))]
 }
 
+// bound returns ctx bounded by the storage timeout, if any.
+func (h *Handler) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if h.opts.StorageTimeout <= 0 {
+		return ctx, func() {}
+	}
+	return backends.WithOpTimeout(ctx, h.opts.StorageTimeout)
+}
+
 func (h *Handler) loadSpec(ctx context.Context, uk string) (*spec, error) {
+	ctx, cancel := h.bound(ctx)
+	defer cancel()
 	b, ok, err := h.store.Get(ctx, specKey(uk))
 	if err != nil {
 		return nil, fmt.Errorf("ringhttp: read the vary spec of %s: %w", uk, err)
@@ -457,6 +487,8 @@ func (h *Handler) loadSpec(ctx context.Context, uk string) (*spec, error) {
 }
 
 func (h *Handler) loadEntry(ctx context.Context, key string) (*entry, error) {
+	ctx, cancel := h.bound(ctx)
+	defer cancel()
 	b, ok, err := h.store.Get(ctx, key)
 	if err != nil {
 		return nil, fmt.Errorf("ringhttp: read %s: %w", key, err)
@@ -478,6 +510,8 @@ func (h *Handler) loadEntry(ctx context.Context, key string) (*entry, error) {
 // createSpec starts a generation for uk, unless another request just did.
 func (h *Handler) createSpec(ctx context.Context, uk string) (*spec, error) {
 	sp := &spec{gen: rand.Uint64() | 1, expires: time.Now().Add(specFloor + h.opts.TTL)}
+	ctx, cancel := h.bound(ctx)
+	defer cancel()
 	ok, err := h.store.Set(ctx, specKey(uk), sp.encode(), ring.SetOptions{TTL: time.Until(sp.expires), IfNotExists: true})
 	if err != nil {
 		return nil, fmt.Errorf("ringhttp: write the vary spec of %s: %w", uk, err)
@@ -503,6 +537,8 @@ func (h *Handler) put(ctx context.Context, uk string, gen uint64, reqHeader http
 	mu := h.lock(uk)
 	mu.Lock()
 	defer mu.Unlock()
+	ctx, cancel := h.bound(ctx)
+	defer cancel()
 	sp, err := h.loadSpec(ctx, uk)
 	if err != nil || sp == nil || sp.gen != gen {
 		return false, err
@@ -527,6 +563,8 @@ func (h *Handler) deleteURL(ctx context.Context, uk string) error {
 	mu := h.lock(uk)
 	mu.Lock()
 	defer mu.Unlock()
+	ctx, cancel := h.bound(ctx)
+	defer cancel()
 	if _, err := h.store.Delete(ctx, specKey(uk)); err != nil {
 		return fmt.Errorf("ringhttp: delete %s: %w", uk, err)
 	}

@@ -122,7 +122,9 @@ func (h *Handler) Delete(r *http.Request) error {
 	if err != nil || vk == "" {
 		return err
 	}
-	if _, err := h.store.Delete(r.Context(), vk); err != nil {
+	ctx, cancel := h.bound(r.Context())
+	defer cancel()
+	if _, err := h.store.Delete(ctx, vk); err != nil {
 		return fmt.Errorf("ringhttp: delete %s: %w", vk, err)
 	}
 	return nil
@@ -144,7 +146,9 @@ func (h *Handler) Touch(r *http.Request) error {
 	life := e.expires.Sub(e.stored)
 	e.stored, e.expires = now, now.Add(life)
 	e.header.Set("Date", now.UTC().Format(http.TimeFormat))
-	if _, err := h.store.Set(r.Context(), vk, e.encode(), ring.SetOptions{TTL: life}); err != nil {
+	ctx, cancel := h.bound(r.Context())
+	defer cancel()
+	if _, err := h.store.Set(ctx, vk, e.encode(), ring.SetOptions{TTL: life}); err != nil {
 		return fmt.Errorf("ringhttp: touch %s: %w", vk, err)
 	}
 	return nil
