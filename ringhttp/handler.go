@@ -186,7 +186,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case reqCC.noCache || (reqCC.maxAge >= 0 && age(e, now) > reqCC.maxAge):
 			fwd = "request"
 		case auth && !e.authOK:
-			fwd = "miss; detail=authorization"
+			fwd = "miss" // an entry exists, but not for this request
 		default:
 			h.write(w, r, e, hitStatus(e, now), true)
 			return
