@@ -2,7 +2,7 @@
 // cache: the Go analog of Ring's django cache_page, with sub-functions to
 // read, render again and expire a page from anywhere in the program.
 //
-//	h, err := ringhttp.New(mux, ringhttp.Options{TTL: time.Minute}, ring.Redis(rdb), ring.KeyPrefix("page:"))
+//	h, err := ringhttp.New(mux, ringhttp.Options{TTL: time.Minute}, ring.Storage(redisstore.New(rdb)), ring.KeyPrefix("page:"))
 //	http.ListenAndServe(addr, h)
 //	...
 //	h.DeletePath(ctx, "/articles") // every variant of the list, now

@@ -66,8 +66,7 @@ type Options struct {
 	// backends.Cancelable), none on an in-process one. A negative value
 	// turns it off. The client must stop a call at its context's deadline:
 	// go-redis with ContextTimeoutEnabled, or any client behind
-	// backends.Cancelable (ring.Storage, ring.Redis and ring.Open wrap
-	// remote storages with it).
+	// backends.Cancelable (ring.Storage wraps a remote storage with it).
 	StorageTimeout time.Duration
 	// OnError receives the storage failures the handler absorbs (it then
 	// renders uncached) and stored entries that no longer decode. It must
