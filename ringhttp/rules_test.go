@@ -491,3 +491,29 @@ func TestOuterHeadersKept(t *testing.T) {
 	require.True(t, found)
 	assert.Empty(t, resp.Header.Get("Connection"), "hop-by-hop fields are not stored")
 }
+
+func TestVaryCookieKeepsUsersApart(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend) {
+		s := newSite(t, b, ringhttp.Options{}, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Cache-Control", "max-age=60")
+			w.Header().Set("Vary", "Cookie")
+			c, err := r.Cookie("user")
+			name := "guest"
+			if err == nil {
+				name = c.Value
+			}
+			time.Sleep(10 * time.Millisecond)
+			fmt.Fprintf(w, "hello %s", name)
+		})
+		var wg sync.WaitGroup
+		for i := range 30 {
+			wg.Go(func() {
+				user := fmt.Sprintf("u%d", i%3)
+				assert.Equal(t, "hello "+user, s.get("/home", "Cookie", "user="+user).body)
+			})
+		}
+		wg.Wait()
+		assert.Equal(t, "hello guest", s.get("/home").body)
+		assert.Contains(t, s.get("/home", "Cookie", "user=u1").cacheStatus(), "hit")
+	})
+}
