@@ -140,7 +140,12 @@ func (h *Handler) report(err error) {
 
 // ServeHTTP serves r from the cache when it can and renders it with the
 // wrapped handler otherwise.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.serve(w, r, true) }
+
+// serve is ServeHTTP; again tells whether a follower whose leader's
+// response varied on a value of its own may look again (once), now that
+// the URL's Vary is known, instead of rendering alone.
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, again bool) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		h.serveUnsafe(w, r)
 		return
@@ -210,13 +215,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.render(w, r, uk, sp, fwd, "", nil)
 		return
 	}
-	h.collapse(w, r, uk, sp, fwd)
+	h.collapse(w, r, uk, sp, fwd, again)
 }
 
 // collapse renders r once for every concurrent request of the same key:
 // the first renders, the others wait and get a copy of what it stored, or
 // render for themselves when it could not be shared with them.
-func (h *Handler) collapse(w http.ResponseWriter, r *http.Request, uk string, sp *spec, fwd string) {
+func (h *Handler) collapse(w http.ResponseWriter, r *http.Request, uk string, sp *spec, fwd string, again bool) {
 	ctx := r.Context()
 	fk := uk + "\x00" + strconv.FormatUint(sp.gen, 16) + "\x00"
 	if sp.learned {
@@ -229,11 +234,18 @@ func (h *Handler) collapse(w http.ResponseWriter, r *http.Request, uk string, sp
 		case <-ctx.Done():
 			return // the client is gone: nothing to write to
 		}
-		if res := c.res; res.share && res.e != nil && sameValues(res, r.Header) {
+		res := c.res
+		switch {
+		case res.share && res.e != nil && sameValues(res, r.Header):
 			h.write(w, r, res.e, "ring; fwd="+fwd+"; collapsed", false)
-			return
+		case res.share && !sp.learned && again:
+			// The leader stored a variant of another value: the URL's
+			// Vary is now known, so this request's own variant has a
+			// flight of its own.
+			h.serve(w, r, false)
+		default:
+			h.render(w, r, uk, sp, fwd, "", nil)
 		}
-		h.render(w, r, uk, sp, fwd, "", nil)
 		return
 	}
 	defer h.flights.finish(fk, c, result{}) // on every path, a panic included
