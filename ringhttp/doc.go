@@ -47,7 +47,8 @@
 //   - Concurrent requests for one key render once: the first renders, the
 //     others wait and receive a copy of the stored response. A follower
 //     renders for itself when the response could not be shared (it was
-//     not stored) or varies on a field whose value differs.
+//     not stored); one whose value of a varied field differs looks again
+//     once the URL's Vary is known, and shares its own variant's render.
 //   - A body larger than Options.MaxBody is never buffered whole: once
 //     MaxBody bytes are buffered, the header and those bytes are sent and
 //     the rest streams through, uncached. A handler that flushes streams
