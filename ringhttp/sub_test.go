@@ -55,7 +55,7 @@ func TestSubFunctions(t *testing.T) {
 
 		// Touch restarts the lifetime: Age goes back to 0.
 		time.Sleep(1100 * time.Millisecond)
-		assert.Equal(t, "1", s.get("/doc").header.Get("Age"))
+		assert.NotEqual(t, "0", s.get("/doc").header.Get("Age"))
 		require.NoError(t, s.h.Touch(req))
 		assert.Equal(t, "0", s.get("/doc").header.Get("Age"))
 
