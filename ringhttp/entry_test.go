@@ -96,3 +96,20 @@ func TestParseCacheControl(t *testing.T) {
 	assert.Equal(t, []string{"Accept", "Accept-Encoding"}, names)
 	assert.False(t, star)
 }
+
+// FuzzPolicy feeds hostile field values to every rule: none may panic.
+func FuzzPolicy(f *testing.F) {
+	f.Add("public, max-age=60", "Accept-Encoding, *", `"a", W/"b"`, "Mon, 02 Jan 2006 15:04:05 GMT", 200)
+	f.Add(`s-maxage="99999999999999999999999", no-cache="x`, ",,,", "*", "garbage", 302)
+	f.Fuzz(func(t *testing.T, cc, vary, inm, date string, status int) {
+		h := http.Header{"Cache-Control": {cc}, "Vary": {vary}, "Expires": {date}, "Date": {date}, "Etag": {inm}, "Last-Modified": {date}}
+		c := parseCacheControl(h)
+		parseVary(h)
+		lifetime(status, h, c, time.Now(), time.Minute)
+		whyNot(status, h, c, true)
+		r, err := http.NewRequest(http.MethodGet, "/", nil)
+		require.NoError(t, err)
+		r.Header = http.Header{"If-None-Match": {inm}, "If-Modified-Since": {date}}
+		notModified(r, &entry{status: http.StatusOK, header: h})
+	})
+}
