@@ -68,6 +68,12 @@ type site struct {
 func newSite(t *testing.T, b backend, opts ringhttp.Options, fn http.HandlerFunc) *site {
 	t.Helper()
 	s := &site{t: t}
+	if (b.name == "redis" || b.name == "memcached") && opts.StorageTimeout == 0 {
+		// These tests check the rules, not timeouts: the default 100ms
+		// expires under -race on a loaded machine with shared servers
+		// (TestFrozenStorageFailsOpenWithinTheTimeout checks the default).
+		opts.StorageTimeout = 2 * time.Second
+	}
 	inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.renders.Add(1)
 		fn(w, r)
