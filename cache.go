@@ -62,7 +62,7 @@ type SetOptions struct {
 }
 
 // NewCache builds a Cache from ring options: a storage option (LRU, Dict,
-// Dummy, Storage, Redis, RedisHash, Memcache, Disk, Open; default an LRU of
+// Dummy, or Storage with any backend: redisstore, memcachestore, diskstore, storeurl.Open; default an LRU of
 // 1024 entries), a coder (Coder, WithCoder, CoderFuncs; needed by
 // backends that store bytes unless V is string or []byte), KeyPrefix
 // (prepended to every key as it is: use "app:" for "app:key") and OnError
