@@ -62,8 +62,8 @@ type SetOptions struct {
 }
 
 // NewCache builds a Cache from ring options: a storage option (LRU, Dict,
-// Dummy, or Storage with any backend: redisstore, memcachestore, diskstore, storeurl.Open; default an LRU of
-// 1024 entries), a coder (Coder, WithCoder, CoderFuncs; needed by
+// Dummy, or Storage with any backend: redisstore, memcachestore,
+// diskstore, storeurl.Open; default an LRU of 1024 entries), a coder (Coder, WithCoder, CoderFuncs; needed by
 // backends that store bytes unless V is string or []byte), KeyPrefix
 // (prepended to every key as it is: use "app:" for "app:key") and OnError
 // (stored values that no longer decode). Other options describe a cached
