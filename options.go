@@ -47,7 +47,8 @@ type config struct {
 	storageTimeout *time.Duration
 	breaker        *breakerPolicy
 	bulk           int
-	ahead          *aheadPolicy // RefreshAhead (refresh.go)
+	ahead          *aheadPolicy  // RefreshAhead (refresh.go)
+	lease          time.Duration // Lease (lease.go)
 	errs           []error
 }
 

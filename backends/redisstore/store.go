@@ -159,28 +159,25 @@ func (r *Store) Set(ctx context.Context, key string, value any, ttl time.Duratio
 	return nil
 }
 
-// Delete removes key with DEL.
+// Delete removes key and its lease (LeaseKey, in the same slot) with one
+// DEL.
 func (r *Store) Delete(ctx context.Context, key string) error {
 	if err := r.ready(ctx, "delete"); err != nil {
 		return err
 	}
-	if err := r.client.Del(ctx, key).Err(); err != nil {
+	if err := r.client.Del(ctx, key, LeaseKey(key)).Err(); err != nil {
 		return r.fail("delete", key, err)
 	}
 	return nil
 }
 
-// Remove deletes key with DEL and reports whether it was there (DEL's
-// count), in one round trip.
+// Remove deletes key and its lease and reports whether key was there,
+// in one round trip (a pipeline of two DELs).
 func (r *Store) Remove(ctx context.Context, key string) (bool, error) {
 	if err := r.ready(ctx, "remove"); err != nil {
 		return false, err
 	}
-	n, err := r.client.Del(ctx, key).Result()
-	if err != nil {
-		return false, r.fail("remove", key, err)
-	}
-	return n > 0, nil
+	return r.removeLeased(ctx, key)
 }
 
 // Has reports whether key exists, with EXISTS.
