@@ -24,8 +24,8 @@ import (
 //     takes the lease itself, and runs the function, if the lease is freed
 //     with no value (the holder's function failed) or expires (the holder
 //     died). Waiting ends with the caller's context, as every Call does,
-//     and after ttl at the latest, when it runs the function without the
-//     lease.
+//     and at the latest two seconds past ttl (the most a memcached lease
+//     outlives it), when it runs the function without the lease.
 //   - The holder reads the entry once more after taking the lease (another
 //     process may have just written it and let the lease go), then runs the
 //     function and writes its result only if it still holds the lease,
@@ -37,7 +37,8 @@ import (
 // ttl bounds how long a dead holder blocks the others: take it above the
 // function's usual time (a lease that expires while its holder still runs
 // lets a second process run the function too, and the first one's write is
-// then dropped). On memcached it is rounded up to whole seconds.
+// then dropped). On memcached a lease lasts ttl rounded up to whole
+// seconds, and up to one second more.
 //
 // Storages: Redis (redisstore.Store: a key of its own in the entry's hash
 // slot, SET NX PX, and a Lua script that writes the value if the lease
@@ -82,10 +83,13 @@ func leaseOf(name string, cfg *config, raw backends.Storage) (time.Duration, err
 	return cfg.lease, nil
 }
 
-// The backoff of a fill waiting for a lease holder's value.
+// The backoff of a fill waiting for a lease holder's value, and how long
+// past the lease's ttl it waits at most (a memcached lease lasts up to
+// ttl rounded up to seconds, plus one).
 const (
 	leaseFirstWait = 5 * time.Millisecond
 	leaseMaxWait   = 100 * time.Millisecond
+	leaseSlack     = 2 * time.Second
 )
 
 // leased runs the function of key under the key's lease, inside the key's
@@ -96,7 +100,7 @@ const (
 // does; otherwise this is a fill, and a waiter returns the first value it
 // finds. op names the failures reported ("set" for a fill, "refresh").
 func leased[K, R any](ctx context.Context, c *core[K, R], st *Cache[R], key string, k K, stale any, haveStale bool, op string) (any, error) {
-	giveUp := time.Now().Add(st.lease)
+	giveUp := time.Now().Add(st.lease + leaseSlack)
 	wait := leaseFirstWait
 	for {
 		token, ok, err := backends.TakeLease(ctx, st.store, key, st.lease)

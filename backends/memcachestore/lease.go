@@ -25,8 +25,10 @@ import (
 //
 //   - the lease is a key of its own, "ring-lease:" + the entry's key
 //     (rewritten as every key is when too long), taken with add and a
-//     random token, with the lease's ttl in whole seconds (rounded up): a
-//     holder that dies loses it then;
+//     random token, for the lease's ttl rounded up to whole seconds, plus
+//     one (memcached's clock ticks in seconds, and an item given n
+//     seconds lives between n-1 and n): a holder that dies loses it
+//     within that time;
 //   - taking it also reads the entry's CAS ("mg <key> c"), and the holder's
 //     write is a compare-and-set against it ("ms <key> C<cas>", or an add
 //     when the entry was absent): it lands only if nobody wrote or deleted
@@ -47,7 +49,7 @@ var _ backends.Leaser = (*Store)(nil)
 func (m *Store) leaseKey(key string) string { return m.RefactorKey("ring-lease:" + m.RefactorKey(key)) }
 
 // TakeLease adds the lease key of key with a random token for ttl (whole
-// seconds, rounded up), and reads the entry's CAS for SetLeased; ok is
+// seconds, rounded up, plus one), and reads the entry's CAS for SetLeased; ok is
 // false when the lease key exists.
 func (m *Store) TakeLease(ctx context.Context, key string, ttl time.Duration) (string, bool, error) {
 	const op = "take lease"
@@ -60,7 +62,10 @@ func (m *Store) TakeLease(ctx context.Context, key string, ttl time.Duration) (s
 	if ttl <= 0 {
 		return "", false, m.fail(op, key, fmt.Errorf("the lease needs a positive ttl, got %v", ttl))
 	}
-	exp, err := m.expiration(ttl)
+	// memcached's clock ticks in whole seconds: an item given n seconds
+	// lives between n-1 and n; one more second keeps the lease at least
+	// ttl.
+	exp, err := m.expiration(ttl + time.Second)
 	if err != nil {
 		return "", false, err
 	}

@@ -126,11 +126,14 @@ func TestMemcacheLeaseExpires(t *testing.T) {
 			must(t, b.ReleaseLease(ctx, key, tok))
 			break
 		}
-		// memcached counts whole seconds from its own clock: up to 2s.
+		// memcached counts whole seconds from its own clock: from 1s to 2s.
 		if time.Since(start) > 2500*time.Millisecond {
 			t.Fatal("a lease of 1s still held after 2.5s")
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+	if d := time.Since(start); d < 900*time.Millisecond {
+		t.Fatalf("a lease of 1s was free after %v", d)
 	}
 }
 
