@@ -13,10 +13,13 @@ import (
 // value or keep serving the stale one.
 //
 // A lease lives beside its entry, under a key of its own that the backend
-// names (never one of ring's entry keys), and expires by itself after the
-// ttl it was taken with: a holder that dies loses it within that time.
-// Deleting the entry (Delete, Remove) clears its lease too, so that a fill
-// started before the delete does not land after it.
+// names (never one of ring's entry keys, never read as an entry), and
+// expires by itself after the ttl it was taken with: a holder that dies
+// loses it within that time. A Delete (or Remove) of an existing entry
+// made while its lease is held makes the holder's SetLeased write
+// nothing, so that a fill started before the delete does not land after
+// it: Redis clears the lease with the entry, memcached compares the
+// entry's CAS. The backendtest suite checks these promises.
 type Leaser interface {
 	// TakeLease tries to take the lease on key for ttl (> 0). ok is false
 	// when another client holds it; token, opaque, names this holder's
