@@ -182,3 +182,14 @@ func (r *Store) removeLeased(ctx context.Context, key string) (bool, error) {
 	}
 	return n.Val() > 0, nil
 }
+
+// withLeases returns keys followed by their lease keys, for a delete of
+// both (each lease key is in its entry's slot).
+func withLeases(keys []string) []string {
+	out := make([]string, len(keys), 2*len(keys))
+	copy(out, keys)
+	for _, k := range keys {
+		out = append(out, LeaseKey(k))
+	}
+	return out
+}

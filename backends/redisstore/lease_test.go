@@ -69,7 +69,7 @@ func leaseStores(t *testing.T) map[string]func() *redisstore.Store {
 // TestLease checks the lease's promises on a node and on the cluster,
 // hostile keys included: one holder at a time; SetLeased writes only
 // with the lease it holds and frees it; ReleaseLease frees only its own;
-// the lease expires by itself; Delete and Remove clear it.
+// the lease expires by itself; Delete, Remove and DeleteMany clear it.
 func TestLease(t *testing.T) {
 	for name, newStore := range leaseStores(t) {
 		t.Run(name, func(t *testing.T) {
@@ -141,6 +141,16 @@ func TestLease(t *testing.T) {
 				if existed, err := a.Remove(ctx, key); err != nil || !existed {
 					t.Fatalf("%q: Remove = %v, %v; want true", key, existed, err)
 				}
+				// DeleteMany clears the leases of its keys too.
+				tok5, ok, _ := a.TakeLease(ctx, key, time.Minute)
+				if !ok {
+					t.Fatalf("%q: TakeLease after Remove failed", key)
+				}
+				mustLease(t, b.DeleteMany(ctx, []string{key, key + ":other"}))
+				if w, _ := a.SetLeased(ctx, key, tok5, []byte("late"), 0); w {
+					t.Fatalf("%q: a fill whose lease DeleteMany cleared still wrote", key)
+				}
+				mustLease(t, a.Delete(ctx, key))
 			}
 		})
 	}

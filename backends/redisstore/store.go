@@ -387,8 +387,9 @@ func (r *Store) SetMany(ctx context.Context, keys []string, values []any, ttl ti
 	return nil
 }
 
-// DeleteMany removes keys with DEL: one command on a single node, one per
-// hash slot on a cluster, all in one pipeline.
+// DeleteMany removes keys and their leases (LeaseKey) with DEL: one
+// command on a single node, one per hash slot on a cluster, all in one
+// pipeline.
 func (r *Store) DeleteMany(ctx context.Context, keys []string) error {
 	if err := r.ready(ctx, "delete many"); err != nil {
 		return err
@@ -396,6 +397,8 @@ func (r *Store) DeleteMany(ctx context.Context, keys []string) error {
 	if len(keys) == 0 {
 		return nil
 	}
+	n := len(keys)
+	keys = withLeases(keys)
 	groups := r.groups(keys)
 	var err error
 	if len(groups) == 1 {
@@ -408,7 +411,7 @@ func (r *Store) DeleteMany(ctx context.Context, keys []string) error {
 		_, err = pipe.Exec(ctx)
 	}
 	if err != nil {
-		return r.failN("delete many", len(keys), err)
+		return r.failN("delete many", n, err)
 	}
 	return nil
 }
