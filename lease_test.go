@@ -438,3 +438,35 @@ func TestLeaseBuildErrors(t *testing.T) {
 	_, err = ring.NewCache[string](ring.Lease(time.Second))
 	require.ErrorContains(t, err, "option Lease does not apply to a Cache")
 }
+
+// BenchmarkLeaseFill measures a miss on Redis (a Delete, then a Call that
+// fills the entry) without and with Lease: the lease adds a SET NX, a
+// second read and a script in place of the SET.
+func BenchmarkLeaseFill(b *testing.B) {
+	for _, lease := range []bool{false, true} {
+		name := "without"
+		opts := []ring.Option{}
+		if lease {
+			name = "with"
+			opts = append(opts, ring.Lease(time.Second))
+		}
+		b.Run(name, func(b *testing.B) {
+			c := redis.NewClient(&redis.Options{Addr: servertest.RedisAddr(b)})
+			b.Cleanup(func() { _ = c.Close() })
+			base := []ring.Option{ring.Storage(redisstore.New(c)), ring.KeyPrefix(fmt.Sprintf("ring-bench:%s:%s", runID, b.Name())), ring.Expire(time.Minute)}
+			r, err := ring.Func1(func(ctx context.Context, id int) (string, error) { return "value", nil }, append(base, opts...)...)
+			require.NoError(b, err)
+			ctx := context.Background()
+			b.Cleanup(func() { _ = r.Delete(ctx, 1) })
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := r.Delete(ctx, 1); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := r.Call(ctx, 1); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
