@@ -118,6 +118,9 @@ func processes(t *testing.T, b leaseBackend, src *leaseSource, n int, opts ...ri
 		require.NoError(t, err)
 		rs[i] = r
 		t.Cleanup(func() { ring.WaitRefreshesForTest(r.Cache()) })
+		// Connect now, so that the calls the tests time start together.
+		_, _, err = r.Get(context.Background(), 0)
+		require.NoError(t, err)
 	}
 	t.Cleanup(func() {
 		for id := range 8 {
@@ -220,7 +223,7 @@ func TestLeaseRefresh(t *testing.T) {
 	for _, b := range leaseBackends() {
 		t.Run(b.name, func(t *testing.T) {
 			for _, lease := range []bool{true, false} {
-				src := newLeaseSource(300*time.Millisecond, "new")
+				src := newLeaseSource(time.Second, "new")
 				opts := []ring.Option{ring.RefreshAhead(10*time.Second, 5*time.Second)}
 				if lease {
 					opts = append(opts, ring.Lease(b.ttl*4))
@@ -274,14 +277,21 @@ func deadHolder(t *testing.T, b leaseBackend, r *ring.Ring1[int, string], id int
 func TestLeaseHolderDies(t *testing.T) {
 	for _, b := range leaseBackends() {
 		t.Run(b.name, func(t *testing.T) {
-			// memcached counts whole seconds from its own clock.
-			limit := b.ttl + 200*time.Millisecond
+			// The dead holder's lease has b.ttl; the rings take theirs
+			// for 4*b.ttl, so that the one that takes over keeps it
+			// while it runs on a loaded machine. limit is how soon after
+			// the death the others must have moved on: the dead lease's
+			// ttl (memcached: up to 1s more) with room for a loaded
+			// machine, and still well before a waiter gives up waiting
+			// (4*b.ttl + 2s), after which every process would run the
+			// function (which the count of executions would catch).
+			limit := b.ttl + time.Second
 			if b.name == "memcache" {
-				limit = b.ttl + 2*time.Second + 200*time.Millisecond
+				limit = b.ttl + 2*time.Second
 			}
 			t.Run("miss", func(t *testing.T) {
 				src := newLeaseSource(50*time.Millisecond, "v")
-				rs, evs := processes(t, b, src, leaseProcs, ring.Lease(b.ttl))
+				rs, evs := processes(t, b, src, leaseProcs, ring.Lease(4*b.ttl))
 				died := deadHolder(t, b, rs[0], 1)
 				got, _ := callAll(t, rs, []int{1})
 				waited := time.Since(died)
@@ -295,7 +305,7 @@ func TestLeaseHolderDies(t *testing.T) {
 			})
 			t.Run("refresh", func(t *testing.T) {
 				src := newLeaseSource(50*time.Millisecond, "new")
-				rs, evs := processes(t, b, src, leaseProcs, ring.Lease(b.ttl), ring.RefreshAhead(10*time.Second, 5*time.Second))
+				rs, evs := processes(t, b, src, leaseProcs, ring.Lease(4*b.ttl), ring.RefreshAhead(10*time.Second, 5*time.Second))
 				staleEntries(t, rs[0], []int{1})
 				died := deadHolder(t, b, rs[0], 1)
 				got, _ := callAll(t, rs, []int{1})
@@ -389,7 +399,9 @@ func TestLeaseDeleteWins(t *testing.T) {
 						require.NoError(t, err)
 						done <- v
 					}()
-					time.Sleep(100 * time.Millisecond) // the holder runs
+					for src.of(1) == 0 { // the holder runs: it holds the lease
+						time.Sleep(5 * time.Millisecond)
+					}
 					require.NoError(t, rs[1].Delete(context.Background(), 1))
 					v := <-done
 					ring.WaitRefreshesForTest(rs[0].Cache())
