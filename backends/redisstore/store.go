@@ -26,7 +26,10 @@ import (
 // slot so that no multi-key command spans two slots (no CROSSSLOT error), and
 // the per-slot commands run in one pipeline. Clear scans for the prefix with
 // SCAN MATCH (on every master of a cluster, on every shard of a ring) and
-// removes what it finds with UNLINK; it never flushes the database.
+// removes what it finds with UNLINK; it never flushes the database. A
+// key's lease (backends.Leaser, for ring's Lease option) is a string key
+// of its own in the key's hash slot (LeaseKey), which Delete, Remove and
+// DeleteMany delete with the key.
 //
 // Expiries are kept in milliseconds; a ttl that is not a whole number of
 // milliseconds is rounded up to the next millisecond.
