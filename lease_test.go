@@ -482,3 +482,41 @@ func BenchmarkLeaseFill(b *testing.B) {
 		})
 	}
 }
+
+// justFilled is a Redis store on which another process writes the entry,
+// and lets its lease go, just before each lease is taken.
+type justFilled struct {
+	*redisstore.Store
+	value []byte
+}
+
+func (j justFilled) TakeLease(ctx context.Context, key string, ttl time.Duration) (string, bool, error) {
+	if err := j.Set(ctx, key, j.value, time.Minute); err != nil {
+		return "", false, err
+	}
+	return j.Store.TakeLease(ctx, key, ttl)
+}
+
+// TestLeaseHolderRereads: a fill that gets the lease reads the entry once
+// more before it runs the function: another process may have written it,
+// and let the lease go, between this one's miss and its lease; the value
+// is returned, the function does not run, and the lease is released.
+func TestLeaseHolderRereads(t *testing.T) {
+	store := redisstore.New(sharedRedis(t))
+	src := newLeaseSource(0, "v")
+	var evs events
+	r, err := ring.Func1(func(ctx context.Context, id int) (string, error) { return src.fn(ctx, id) },
+		ring.Storage(justFilled{store, []byte("other")}), ring.KeyPrefix(fmt.Sprintf("ring-test:%s:%s", runID, t.Name())),
+		ring.Expire(time.Minute), ring.Lease(time.Minute), ring.OnError(evs.hook))
+	require.NoError(t, err)
+	ctx := context.Background()
+	t.Cleanup(func() { _ = r.Delete(ctx, 1) })
+	v, err := r.Call(ctx, 1)
+	require.NoError(t, err)
+	require.Equal(t, "other", v)
+	require.Equal(t, 0, src.total(), "the function ran although the entry was there under the lease")
+	_, ok, err := store.TakeLease(ctx, r.Cache().Key("1"), time.Second)
+	require.NoError(t, err)
+	require.True(t, ok, "the lease was not released")
+	require.Empty(t, evs.ops())
+}
