@@ -520,3 +520,34 @@ func TestLeaseHolderRereads(t *testing.T) {
 	require.True(t, ok, "the lease was not released")
 	require.Empty(t, evs.ops())
 }
+
+// leaseDown is a Redis store whose leases fail.
+type leaseDown struct{ *redisstore.Store }
+
+func (leaseDown) TakeLease(context.Context, string, time.Duration) (string, bool, error) {
+	return "", false, errors.New("ring: backend redis: take lease: lease server down")
+}
+
+// TestLeaseFailOpen: a lease that cannot be taken is reported with Op
+// "lease", and the fill runs without it and writes its value.
+func TestLeaseFailOpen(t *testing.T) {
+	store := redisstore.New(sharedRedis(t))
+	src := newLeaseSource(0, "v")
+	var evs events
+	r, err := ring.Func1(func(ctx context.Context, id int) (string, error) { return src.fn(ctx, id) },
+		ring.Storage(leaseDown{store}), ring.KeyPrefix(fmt.Sprintf("ring-test:%s:%s", runID, t.Name())),
+		ring.Expire(time.Minute), ring.Lease(time.Minute), ring.OnError(evs.hook))
+	require.NoError(t, err)
+	ctx := context.Background()
+	t.Cleanup(func() { _ = r.Delete(ctx, 1) })
+	v, err := r.Call(ctx, 1)
+	require.NoError(t, err)
+	require.Equal(t, "v1", v)
+	require.Equal(t, 1, src.total())
+	require.Equal(t, []string{"lease"}, evs.ops())
+	require.ErrorContains(t, evs.list()[0].Err, "lease server down")
+	got, found, err := r.Get(ctx, 1)
+	require.NoError(t, err)
+	require.True(t, found)
+	require.Equal(t, "v1", got)
+}
