@@ -47,9 +47,10 @@ type config struct {
 	storageTimeout *time.Duration
 	breaker        *breakerPolicy
 	bulk           int
-	ahead          *aheadPolicy  // RefreshAhead (refresh.go)
-	lease          time.Duration // Lease (lease.go)
+	ahead          *aheadPolicy // RefreshAhead (refresh.go)
 	errs           []error
+
+	lease time.Duration // Lease (lease.go)
 }
 
 func (c *config) fail(err error) { c.errs = append(c.errs, err) }
