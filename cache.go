@@ -50,6 +50,8 @@ type Cache[V any] struct {
 	// ahead refreshes the ring's entries ahead of expiry (RefreshAhead;
 	// nil without it, and for a Cache from NewCache).
 	ahead *refresher
+	// lease is the time-to-live of the ring's leases (Lease; 0: none).
+	lease time.Duration
 }
 
 // SetOptions are the options of one Cache.Set.
@@ -92,6 +94,7 @@ func NewCache[V any](opts ...Option) (*Cache[V], error) {
 		{"Choose", cfg.choose != nil},
 		{"BulkConcurrency", cfg.bulk != 0},
 		{"RefreshAhead", cfg.ahead != nil},
+		{"Lease", cfg.lease != 0},
 		{"StorageTimeout (a Cache is not guarded: bound its calls with their context)", cfg.storageTimeout != nil},
 		{"CircuitBreaker (a Cache is not guarded)", cfg.breaker != nil},
 	} {

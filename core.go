@@ -252,6 +252,9 @@ func (c *core[K, R]) fill(ctx context.Context, st *Cache[R], key string, k K, re
 				return r, nil
 			}
 		}
+		if st.lease > 0 {
+			return leased(ctx, c, st, key, k, nil, false, "set") // Lease: lease.go
+		}
 		r, err := c.exec(rope.Outside(ctx), k)
 		v := any(r) // boxed once, for the write and the flight's callers
 		if err != nil {

@@ -107,7 +107,8 @@
 // is a package of its own, so a program links a server client only when
 // it imports one), the coder ([Coder], [WithCoder], [CoderFuncs]), the
 // expiry ([Expire], [TTLFunc], [ExpireJitter]), refreshes in the background
-// before it ([RefreshAhead], docs/loading.md), what is written
+// before it ([RefreshAhead], docs/loading.md), by one process at a time
+// across processes ([Lease]), what is written
 // ([Exclude], [IfNotExists]), the key ([KeyPrefix], [Ignore], [KeyFunc],
 // [HashKeys]), the storage per call ([Choose]), the error hook ([OnError])
 // and the semantics of the sub-functions ([WithStrategy]). Later options

@@ -49,6 +49,8 @@ type config struct {
 	bulk           int
 	ahead          *aheadPolicy // RefreshAhead (refresh.go)
 	errs           []error
+
+	lease time.Duration // Lease (lease.go)
 }
 
 func (c *config) fail(err error) { c.errs = append(c.errs, err) }

@@ -221,10 +221,14 @@ func refreshRun[K, R any](ctx, rctx context.Context, c *core[K, R], st *Cache[R]
 		ctx, cancel = context.WithDeadline(ctx, dl)
 		defer cancel()
 	}
-	if v, ttl, ok, err := backends.GetWithTTL(ctx, st.store, key); err == nil && ok && (ttl == 0 || ttl > st.ahead.fresh) {
-		if r, ok := st.fromStored(key, v); ok {
+	got, ttl, ok, err := backends.GetWithTTL(ctx, st.store, key)
+	if err == nil && ok && (ttl == 0 || ttl > st.ahead.fresh) {
+		if r, ok := st.fromStored(key, got); ok {
 			return any(r), nil
 		}
+	}
+	if st.lease > 0 { // Lease: lease.go
+		return leasedRefresh(ctx, c, st, key, k, got, ok && err == nil)
 	}
 	r, err := c.exec(rope.Outside(ctx), k)
 	v := any(r)

@@ -132,6 +132,7 @@ func Run(t *testing.T, newStorage func(t *testing.T) backends.Storage, opts Opti
 		{"Clear", s.clear},
 		{"Context", s.context},
 		{"Concurrent", s.concurrent},
+		{"Lease", s.lease},
 	} {
 		t.Run(c.name, c.fn)
 	}

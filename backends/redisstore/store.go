@@ -26,7 +26,10 @@ import (
 // slot so that no multi-key command spans two slots (no CROSSSLOT error), and
 // the per-slot commands run in one pipeline. Clear scans for the prefix with
 // SCAN MATCH (on every master of a cluster, on every shard of a ring) and
-// removes what it finds with UNLINK; it never flushes the database.
+// removes what it finds with UNLINK; it never flushes the database. A
+// key's lease (backends.Leaser, for ring's Lease option) is a string key
+// of its own in the key's hash slot (LeaseKey), which Delete, Remove and
+// DeleteMany delete with the key.
 //
 // Expiries are kept in milliseconds; a ttl that is not a whole number of
 // milliseconds is rounded up to the next millisecond.
@@ -159,28 +162,25 @@ func (r *Store) Set(ctx context.Context, key string, value any, ttl time.Duratio
 	return nil
 }
 
-// Delete removes key with DEL.
+// Delete removes key and its lease (LeaseKey, in the same slot) with one
+// DEL.
 func (r *Store) Delete(ctx context.Context, key string) error {
 	if err := r.ready(ctx, "delete"); err != nil {
 		return err
 	}
-	if err := r.client.Del(ctx, key).Err(); err != nil {
+	if err := r.client.Del(ctx, key, LeaseKey(key)).Err(); err != nil {
 		return r.fail("delete", key, err)
 	}
 	return nil
 }
 
-// Remove deletes key with DEL and reports whether it was there (DEL's
-// count), in one round trip.
+// Remove deletes key and its lease and reports whether key was there,
+// in one round trip (a pipeline of two DELs).
 func (r *Store) Remove(ctx context.Context, key string) (bool, error) {
 	if err := r.ready(ctx, "remove"); err != nil {
 		return false, err
 	}
-	n, err := r.client.Del(ctx, key).Result()
-	if err != nil {
-		return false, r.fail("remove", key, err)
-	}
-	return n > 0, nil
+	return r.removeLeased(ctx, key)
 }
 
 // Has reports whether key exists, with EXISTS.
@@ -390,8 +390,9 @@ func (r *Store) SetMany(ctx context.Context, keys []string, values []any, ttl ti
 	return nil
 }
 
-// DeleteMany removes keys with DEL: one command on a single node, one per
-// hash slot on a cluster, all in one pipeline.
+// DeleteMany removes keys and their leases (LeaseKey) with DEL: one
+// command on a single node, one per hash slot on a cluster, all in one
+// pipeline.
 func (r *Store) DeleteMany(ctx context.Context, keys []string) error {
 	if err := r.ready(ctx, "delete many"); err != nil {
 		return err
@@ -399,6 +400,8 @@ func (r *Store) DeleteMany(ctx context.Context, keys []string) error {
 	if len(keys) == 0 {
 		return nil
 	}
+	n := len(keys)
+	keys = withLeases(keys)
 	groups := r.groups(keys)
 	var err error
 	if len(groups) == 1 {
@@ -411,7 +414,7 @@ func (r *Store) DeleteMany(ctx context.Context, keys []string) error {
 		_, err = pipe.Exec(ctx)
 	}
 	if err != nil {
-		return r.failN("delete many", len(keys), err)
+		return r.failN("delete many", n, err)
 	}
 	return nil
 }
