@@ -268,13 +268,15 @@ func (c *core[K, R]) fillExec(ctx context.Context, st *Cache[R], k K) (r R, err 
 // failed with err (v is what it returned): with StaleIfError, the entry
 // read again if it is at most maxAge past its expiry, with a nil error,
 // the error reported with op; otherwise v and err. A panic comes back as
-// one. An error that is ErrNotFound is never masked.
+// one. An error that is ErrNotFound is never masked, nor is the error of
+// a run that every caller left.
 func (c *Cache[V]) staleIfError(ctx context.Context, key string, v any, err error, op string) (any, error) {
 	a := c.ahead
 	if a == nil || a.maxAge <= 0 {
 		return v, err
 	}
-	if !errors.Is(err, ErrNotFound) {
+	// A run every caller left (its context cancelled) answers no one.
+	if !errors.Is(err, ErrNotFound) && !errors.Is(ctx.Err(), context.Canceled) {
 		sv, ttl, ok, gerr := backends.GetWithTTL(ctx, c.store, key)
 		if gerr == nil && ok && ttl != backends.TTLUnknown && (ttl == 0 || ttl > a.grace || a.grace-ttl <= a.maxAge) {
 			if r, ok := c.fromStored(key, sv); ok {
