@@ -309,3 +309,42 @@ func TestStaleIfErrorCallerDeadline(t *testing.T) {
 	src.waitStart(t)
 	close(src.hold)
 }
+
+// TestFreshHitAllocations: with every policy, an LRU hit that is not due
+// still allocates only its key.
+func TestFreshHitAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts differ under -race; run without it")
+	}
+	ctx := context.Background()
+	r := ring.Must(ring.Func2(lookup, ring.LRU(16), ring.Expire(time.Minute), ring.StaleWhileRevalidate(time.Minute, time.Second),
+		ring.StaleIfError(time.Hour), ring.XFetch(1, time.Second)))
+	_, _ = r.Call(ctx, "apple", 42)
+	if got := testing.AllocsPerRun(1000, func() { _, _ = r.Call(ctx, "apple", 42) }); got > 1 {
+		t.Errorf("%v allocations per hit with the freshness policies, want 1", got)
+	}
+}
+
+// BenchmarkFreshHit compares an LRU hit without a policy and with
+// StaleWhileRevalidate, StaleIfError and XFetch (the entry is fresh and
+// not due). Run it with:
+//
+//	go test -run '^$' -bench 'FreshHit' -benchmem -count 10 .
+func BenchmarkFreshHit(b *testing.B) {
+	ctx := context.Background()
+	for name, opts := range map[string][]ring.Option{
+		"without": {ring.LRU(1024), ring.Expire(time.Minute)},
+		"with":    {ring.LRU(1024), ring.Expire(time.Minute), ring.StaleWhileRevalidate(time.Minute, time.Second), ring.StaleIfError(time.Hour), ring.XFetch(1, time.Second)},
+	} {
+		b.Run(name, func(b *testing.B) {
+			r := ring.Must(ring.Func2(lookup, append(opts, ring.KeyPrefix("lookup"))...))
+			_, _ = r.Call(ctx, "apple", 42)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := r.Call(ctx, "apple", 42); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
