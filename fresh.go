@@ -155,15 +155,6 @@ func (f freshConfig) apply(a *refresher) {
 	}
 }
 
-// graceOf is the grace a ring adds to its entries' time-to-live (0 for
-// none).
-func (a *refresher) graceOf() time.Duration {
-	if a == nil {
-		return 0
-	}
-	return a.grace
-}
-
 // notDue reports whether an entry read again inside a refresh's flight,
 // with ttl left, needs no refresh: it has no expiry, was written again
 // since it was found due with seen left, or is fresh for every policy but

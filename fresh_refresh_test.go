@@ -256,7 +256,7 @@ func TestStaleWhileRevalidateBulk(t *testing.T) {
 	require.NoError(t, err)
 	require.EqualValues(t, 2, src.runs.Load())
 	require.NoError(t, r.Cache().ExpireIn(ctx, "2", 50*time.Minute)) // 2 is 20m30s past expiry below
-	clk.Add(10*time.Minute + 30*time.Second)                          // 1 is 30s past expiry
+	clk.Add(10*time.Minute + 30*time.Second)                         // 1 is 30s past expiry
 	vs, err := r.Many().GetOrUpdate(ctx, []int{1, 2})
 	require.NoError(t, err)
 	require.Equal(t, "v1", vs[0], "within maxStale: served")
