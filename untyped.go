@@ -352,7 +352,9 @@ func (r *Ring) Call(ctx context.Context, args ...any) (any, error) {
 // Get returns the cached result without running the function; found is
 // false on a miss, and true for a cached zero value. A stored value that no
 // longer decodes is a miss, reported to OnError; a storage failure is
-// returned.
+// returned. On a ring that keeps entries past their expiry
+// (StaleWhileRevalidate, StaleIfError), an entry is found when Call would
+// serve it: fresh, or at most StaleWhileRevalidate's maxStale past expiry.
 func (r *Ring) Get(ctx context.Context, args ...any) (value any, found bool, err error) {
 	return r.c.anyGet(ctx, args)
 }
@@ -384,14 +386,16 @@ func (r *Ring) Delete(ctx context.Context, args ...any) error {
 	return err
 }
 
-// Has reports whether an entry (not expired) is cached.
+// Has reports whether an entry (not expired) is cached: on a ring that
+// keeps entries past their expiry, one that Get would find.
 func (r *Ring) Has(ctx context.Context, args ...any) (bool, error) {
 	v, err := r.c.run(ctx, "has", args)
 	ok, _ := v.(bool)
 	return ok, err
 }
 
-// Touch resets the entry's expiry to the ring's Expire; an absent entry is
+// Touch resets the entry's expiry to the ring's Expire (plus the grace of
+// StaleWhileRevalidate and StaleIfError, see there); an absent entry is
 // not an error. On a ring without Expire it returns an error wrapping
 // ErrNoExpiry and changes nothing; on a backend that cannot touch, an error
 // wrapping backends.ErrNotSupported.
