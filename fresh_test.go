@@ -348,3 +348,46 @@ func BenchmarkFreshHit(b *testing.B) {
 		})
 	}
 }
+
+// TestStaleWhileRevalidateFailure: a background refresh of a stale entry
+// that fails (an error, a panic) keeps the stale value, reports Op
+// "refresh", and the next hit tries again.
+func TestStaleWhileRevalidateFailure(t *testing.T) {
+	ctx := context.Background()
+	boom := errors.New("source down")
+	for name, arm := range map[string]func(src *source){
+		"error": func(src *source) { src.fail.Store(&boom) },
+		"panic": func(src *source) { src.panics.Store(true) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			src := newSource()
+			close(src.hold)
+			r, clk, evs := lruFresh(t, src, ring.StaleWhileRevalidate(5*time.Minute, time.Second))
+			_, err := r.Call(ctx, 1)
+			require.NoError(t, err)
+			clk.Add(12 * time.Minute)
+			arm(src)
+			v, err := r.Call(ctx, 1)
+			require.NoError(t, err)
+			require.Equal(t, "v1", v)
+			ring.WaitRefreshesForTest(r.Cache())
+			got := evs.list()
+			require.Len(t, got, 1)
+			require.Equal(t, "refresh", got[0].Op)
+			v, found, err := r.Get(ctx, 1)
+			require.NoError(t, err)
+			require.True(t, found)
+			require.Equal(t, "v1", v, "a failed refresh keeps the stale value")
+			require.Equal(t, 3*time.Minute, timeLeft(t, r, 1), "and writes nothing")
+
+			src.fail.Store(nil)
+			src.panics.Store(false)
+			v, err = r.Call(ctx, 1)
+			require.NoError(t, err)
+			require.Equal(t, "v1", v)
+			ring.WaitRefreshesForTest(r.Cache())
+			v, _, _ = r.Get(ctx, 1)
+			require.Equal(t, "v3", v, "the next hit tried again")
+		})
+	}
+}
