@@ -257,7 +257,7 @@ func (c *core[K, R]) getMany(ctx context.Context, ks []K) ([]R, []bool, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	out, found, err = c.store.loadMany(ctx, keys)
+	out, found, err = c.store.loadManyLive(ctx, keys)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -282,7 +282,7 @@ func (c *core[K, R]) getOrUpdateMany(ctx context.Context, ks []K) ([]R, error) {
 	// after the bulk read began (a concurrent Call's fill, say): otherwise
 	// nothing can have stored it since, and the one bulk read suffices.
 	fctx, mark := c.store.rope.MarkWrites(ctx)
-	out, found, err := c.store.loadMany(ctx, keys)
+	out, found, err := c.store.loadManyLive(ctx, keys)
 	recheck := err == nil
 	if err != nil {
 		c.store.report("get many", "", err)

@@ -47,11 +47,15 @@ type Cache[V any] struct {
 	rope *rope.Rope
 	// policy is the ring's writes' (nil for a Cache from NewCache).
 	policy *writePolicy
-	// ahead refreshes the ring's entries ahead of expiry (RefreshAhead;
-	// nil without it, and for a Cache from NewCache).
+	// ahead refreshes the ring's entries ahead of expiry (RefreshAhead,
+	// StaleWhileRevalidate, StaleIfError, XFetch; nil without them, and
+	// for a Cache from NewCache).
 	ahead *refresher
 	// lease is the time-to-live of the ring's leases (Lease; 0: none).
 	lease time.Duration
+	// bg runs the ring's background refreshes: ahead's when set, and
+	// Refresh's (nil for a Cache from NewCache).
+	bg *refresher
 }
 
 // SetOptions are the options of one Cache.Set.
@@ -95,6 +99,9 @@ func NewCache[V any](opts ...Option) (*Cache[V], error) {
 		{"BulkConcurrency", cfg.bulk != 0},
 		{"RefreshAhead", cfg.ahead != nil},
 		{"Lease", cfg.lease != 0},
+		{"StaleWhileRevalidate", cfg.fresh.swr != nil},
+		{"StaleIfError", cfg.fresh.maxAge > 0},
+		{"XFetch", cfg.fresh.xfetch != nil},
 		{"StorageTimeout (a Cache is not guarded: bound its calls with their context)", cfg.storageTimeout != nil},
 		{"CircuitBreaker (a Cache is not guarded)", cfg.breaker != nil},
 	} {

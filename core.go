@@ -248,17 +248,21 @@ func (c *core[K, R]) call(ctx context.Context, k K) (R, error) {
 func (c *core[K, R]) fill(ctx context.Context, st *Cache[R], key string, k K, recheck bool, mark *rope.WriteMark) (R, error) {
 	return result[R](st.rope.Flight(ctx, key, func(ctx context.Context) (any, error) {
 		if recheck && (mark == nil || mark.WrittenSince(key)) {
-			if r, ok, err := st.load(ctx, key); err == nil && ok {
+			if r, ok, err := st.loadLive(ctx, key); err == nil && ok {
 				return r, nil
 			}
 		}
-		if st.lease > 0 {
-			return leased(ctx, c, st, key, k, nil, false, "set") // Lease: lease.go
+		if st.lease > 0 { // Lease: lease.go (it writes under the lease)
+			v, err := leased(ctx, c, st, key, k, nil, false, "set", 0)
+			if err != nil {
+				return st.staleIfError(ctx, key, v, err, "stale-if-error") // StaleIfError: fresh.go
+			}
+			return v, nil
 		}
-		r, err := c.exec(rope.Outside(ctx), k)
-		v := any(r) // boxed once, for the write and the flight's callers
+		r, err := c.fillExec(ctx, st, k) // the function, timed for XFetch: fresh.go
+		v := any(r)                      // boxed once, for the write and the flight's callers
 		if err != nil {
-			return v, err
+			return st.staleIfError(ctx, key, v, err, "stale-if-error") // StaleIfError: fresh.go
 		}
 		if err := st.put(ctx, key, v); err != nil {
 			st.report("set", key, err)
@@ -307,7 +311,7 @@ func (c *core[K, R]) get(ctx context.Context, k K) (R, bool, error) {
 		r, ok := c.fromStrategy(op, v)
 		return found[R]{r, ok}, nil
 	}, func(st *Cache[R], key string) (found[R], error) {
-		r, ok, err := st.load(ctx, key)
+		r, ok, err := st.loadLive(ctx, key)
 		return found[R]{r, ok}, err
 	}, nil)
 	return f.v, f.ok, err
@@ -350,7 +354,7 @@ func (c *core[K, R]) has(ctx context.Context, k K) (bool, error) {
 	return onEntry(ctx, c, k, func(op strategy.Op) (bool, error) {
 		return c.strategy.Has(ctx, op)
 	}, func(st *Cache[R], key string) (bool, error) {
-		return backends.Has(ctx, st.store, key)
+		return st.hasLive(ctx, key)
 	}, nil)
 }
 

@@ -300,7 +300,7 @@ func ExampleRing_Run() {
 	v, _ := r.Run(ctx, "get", "fr", 1)
 	fmt.Println("get:", v)
 
-	_, err = r.Run(ctx, "refresh", "fr", 1)
+	_, err = r.Run(ctx, "forget", "fr", 1)
 	fmt.Println(err)
 	// Output:
 	// get: <nil> <nil>
@@ -313,7 +313,7 @@ func ExampleRing_Run() {
 	// has: false <nil>
 	// set: <nil>
 	// get: 99
-	// ring: github.com/ringcache/ring_test.shippingCost: unknown sub-function "refresh" (want call, get, update, get_or_update, set, delete, has, touch, execute or key)
+	// ring: github.com/ringcache/ring_test.shippingCost: unknown sub-function "forget" (want call, get, update, get_or_update, set, delete, has, touch, refresh, execute or key)
 }
 
 func ExampleBulk_GetOrUpdate() {

@@ -55,7 +55,7 @@ func (c *Cache[V]) putManyTTL(ctx context.Context, keys []string, values []any) 
 	}
 	if p.ttl == nil && p.jitter == 0 { // Exclude alone: one ttl for all
 		return c.rope.Write(wkeys, func() error {
-			return backends.SetMany(ctx, c.store, wkeys, stored, p.expire)
+			return backends.SetMany(ctx, c.store, wkeys, stored, p.full())
 		})
 	}
 	return c.rope.Write(wkeys, func() error {

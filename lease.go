@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/ringcache/ring/backends"
-	"github.com/ringcache/ring/internal/rope"
 )
 
 // Lease makes one process among all those that share the ring's storage
@@ -99,7 +98,7 @@ const (
 // is returned as it is, and the holder reads the entry again as a refresh
 // does; otherwise this is a fill, and a waiter returns the first value it
 // finds. op names the failures reported ("set" for a fill, "refresh").
-func leased[K, R any](ctx context.Context, c *core[K, R], st *Cache[R], key string, k K, stale any, haveStale bool, op string) (any, error) {
+func leased[K, R any](ctx context.Context, c *core[K, R], st *Cache[R], key string, k K, stale any, haveStale bool, op string, seen time.Duration) (any, error) {
 	giveUp := time.Now().Add(st.lease + leaseSlack)
 	wait := leaseFirstWait
 	for {
@@ -112,9 +111,9 @@ func leased[K, R any](ctx context.Context, c *core[K, R], st *Cache[R], key stri
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			return leaseHeld(ctx, c, st, key, k, "", haveStale, op) // fail-open: without the lease
+			return leaseHeld(ctx, c, st, key, k, "", haveStale, op, seen) // fail-open: without the lease
 		case ok:
-			return leaseHeld(ctx, c, st, key, k, token, haveStale, op)
+			return leaseHeld(ctx, c, st, key, k, token, haveStale, op, seen)
 		case haveStale:
 			return stale, nil // another process refreshes the entry
 		}
@@ -123,7 +122,7 @@ func leased[K, R any](ctx context.Context, c *core[K, R], st *Cache[R], key stri
 		}
 		left := time.Until(giveUp)
 		if left <= 0 {
-			return leaseHeld(ctx, c, st, key, k, "", false, op) // the lease outlived its ttl: run without it
+			return leaseHeld(ctx, c, st, key, k, "", false, op, seen) // the lease outlived its ttl: run without it
 		}
 		t := time.NewTimer(min(wait, left))
 		select {
@@ -139,26 +138,26 @@ func leased[K, R any](ctx context.Context, c *core[K, R], st *Cache[R], key stri
 // leasedRefresh is a refresh under the key's lease: got, when found, is
 // the entry found due, which the callers get when another process holds
 // the lease.
-func leasedRefresh[K, R any](ctx context.Context, c *core[K, R], st *Cache[R], key string, k K, got any, found bool) (any, error) {
+func leasedRefresh[K, R any](ctx context.Context, c *core[K, R], st *Cache[R], key string, k K, got any, found bool, seen time.Duration) (any, error) {
 	var stale any
 	if found {
 		r, ok := st.fromStored(key, got)
 		stale, found = any(r), ok
 	}
-	return leased(ctx, c, st, key, k, stale, found, "refresh")
+	return leased(ctx, c, st, key, k, stale, found, "refresh", seen)
 }
 
 // leaseHeld runs the function as the lease holder (token; "" runs it
 // without a lease): it reads the entry once more, runs the function and
 // writes its result if the lease still holds.
-func leaseHeld[K, R any](ctx context.Context, c *core[K, R], st *Cache[R], key string, k K, token string, refresh bool, op string) (any, error) {
+func leaseHeld[K, R any](ctx context.Context, c *core[K, R], st *Cache[R], key string, k K, token string, refresh bool, op string, seen time.Duration) (any, error) {
 	if token != "" {
-		if v, ok := st.settled(ctx, key, refresh); ok {
+		if v, ok := st.settled(ctx, key, refresh, seen); ok {
 			st.releaseLease(ctx, key, token)
 			return v, nil
 		}
 	}
-	r, err := c.exec(rope.Outside(ctx), k)
+	r, err := c.fillExec(ctx, st, k) // the function, timed for XFetch: fresh.go
 	v := any(r)
 	if err != nil || (st.policy.exclude != nil && st.policy.exclude(key, v)) {
 		st.releaseLease(ctx, key, token)
@@ -196,14 +195,15 @@ func leaseHeld[K, R any](ctx context.Context, c *core[K, R], st *Cache[R], key s
 }
 
 // settled reads key again under a fresh lease: a fill takes any value it
-// finds, a refresh only one that is no longer due.
-func (c *Cache[V]) settled(ctx context.Context, key string, refresh bool) (any, bool) {
+// finds, a refresh only one that is no longer due (found with seen left;
+// refreshNow, the Refresh sub-function's, takes none).
+func (c *Cache[V]) settled(ctx context.Context, key string, refresh bool, seen time.Duration) (any, bool) {
 	if !refresh {
 		r, ok, err := c.load(ctx, key)
 		return any(r), err == nil && ok
 	}
 	v, ttl, ok, err := backends.GetWithTTL(ctx, c.store, key)
-	if err != nil || !ok || (ttl != 0 && (c.ahead == nil || ttl <= c.ahead.fresh)) {
+	if seen == refreshNow || err != nil || !ok || c.bg == nil || !c.bg.notDue(ttl, seen) {
 		return nil, false
 	}
 	r, ok := c.fromStored(key, v)

@@ -48,6 +48,7 @@ type config struct {
 	breaker        *breakerPolicy
 	bulk           int
 	ahead          *aheadPolicy // RefreshAhead (refresh.go)
+	fresh          freshConfig  // StaleWhileRevalidate, StaleIfError, XFetch (fresh.go)
 	errs           []error
 
 	lease time.Duration // Lease (lease.go)

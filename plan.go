@@ -232,8 +232,12 @@ func newCoreShape[K any, R any](shape *descriptor.Shape, cfg *config, pl plan[K,
 			ifNotExists: cfg.ifNotExists,
 		},
 	}
-	if st.ahead, err = newRefresher(shape.Name, cfg, raw); err != nil {
+	bg, policy, err := newRefresher(shape.Name, cfg, raw)
+	if err != nil {
 		return nil, err
+	}
+	if st.bg = bg; policy {
+		st.ahead, st.policy.grace = bg, bg.grace
 	}
 	if st.lease, err = leaseOf(shape.Name, cfg, raw); err != nil {
 		return nil, err

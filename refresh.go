@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -47,8 +48,11 @@ import (
 // It applies to Call (Func and Method rings, wires, the untyped Ring's
 // Call) on every storage and on the storages a Choose function picks. A
 // hit of Many().GetOrUpdate is served as it is, without refresh-ahead (its
-// misses still fill as usual); Get never refreshes. An entry past its
-// expiry is a miss and is filled as usual.
+// misses still fill as usual); Get never refreshes; Refresh refreshes at
+// once, whatever the entry's age. An entry past its expiry is a miss and is
+// filled as usual, unless StaleWhileRevalidate or StaleIfError keeps it
+// for a grace: the due point stays an age (Expire less after), and the
+// entry's time left then includes the grace.
 //
 // The ring needs Expire (not TTLFunc, whose entries' time-to-live the ring
 // cannot know when it reads them), 0 < after < Expire and timeout > 0, and a
@@ -72,11 +76,27 @@ func RefreshAhead(after, timeout time.Duration) Option {
 // aheadPolicy is what RefreshAhead sets.
 type aheadPolicy struct{ after, timeout time.Duration }
 
-// refresher runs the background refreshes of one ring (RefreshAhead).
+// refresher runs the background refreshes of one ring and holds its
+// freshness policies (RefreshAhead, and StaleWhileRevalidate, StaleIfError
+// and XFetch: fresh.go). Every ring's Cache has one (bg), for Refresh; the
+// hit path uses it (ahead) only when a policy is set.
 type refresher struct {
-	// fresh is the time left above which an entry is not yet due: the
-	// ring's Expire less RefreshAhead's age.
-	fresh   time.Duration
+	// fresh is the time left above which an entry is not yet due for
+	// RefreshAhead: the ring's Expire less RefreshAhead's age, plus grace
+	// (0: no RefreshAhead).
+	fresh time.Duration
+	// grace is how long an entry is kept past its expiry (the largest
+	// staleness a policy may serve): the ring writes Expire + grace, and
+	// an entry with grace or less left is stale.
+	grace time.Duration
+	// swr is set by StaleWhileRevalidate: a stale entry at most maxStale
+	// past its expiry is served and refreshed in the background.
+	swr      bool
+	maxStale time.Duration
+	// maxAge is StaleIfError's (0: off).
+	maxAge time.Duration
+	// xf is XFetch's (nil: off).
+	xf      *xfetcher
 	timeout time.Duration
 	// mu guards pending, the keys being refreshed, per storage (rope).
 	mu      sync.Mutex
@@ -93,34 +113,60 @@ type refreshKey struct {
 	key  string
 }
 
-// newRefresher checks RefreshAhead against the other options and the
-// storage (raw, before the ring guards it) and returns the ring's
-// refresher, or nil without the option.
-func newRefresher(name string, cfg *config, raw backends.Storage) (*refresher, error) {
-	p := cfg.ahead
-	if p == nil {
-		return nil, nil
+// newRefresher checks the freshness policies (RefreshAhead,
+// StaleWhileRevalidate, StaleIfError, XFetch) against the other options
+// and the storage (raw, before the ring guards it) and returns the ring's
+// refresher, with policy false when none is set: the refresher then serves
+// Refresh alone, with defaultRefreshTimeout.
+func newRefresher(name string, cfg *config, raw backends.Storage) (a *refresher, policy bool, err error) {
+	p, f := cfg.ahead, cfg.fresh
+	var set []string
+	if p != nil {
+		set = append(set, fmt.Sprintf("RefreshAhead(%v, %v)", p.after, p.timeout))
 	}
-	opt := fmt.Sprintf("RefreshAhead(%v, %v)", p.after, p.timeout)
+	set = append(set, f.names()...)
+	if len(set) == 0 {
+		return &refresher{timeout: defaultRefreshTimeout, pending: make(map[refreshKey]struct{})}, false, nil
+	}
+	opt := strings.Join(set, ", ")
 	switch {
 	case cfg.strategy != nil:
-		return nil, fmt.Errorf("ring: %s: %s: a custom strategy (WithStrategy) gives Call its semantics; refresh ahead in the strategy instead", name, opt)
+		return nil, false, fmt.Errorf("ring: %s: %s: a custom strategy (WithStrategy) gives Call its semantics; refresh ahead in the strategy instead", name, opt)
 	case cfg.ttl != nil:
-		return nil, fmt.Errorf("ring: %s: %s: needs Expire, not TTLFunc: an entry's age is Expire less its time left", name, opt)
+		return nil, false, fmt.Errorf("ring: %s: %s: needs Expire, not TTLFunc: an entry's age is Expire less its time left", name, opt)
 	case cfg.expire <= 0:
-		return nil, fmt.Errorf("ring: %s: %s: needs Expire: an entry's age is Expire less its time left", name, opt)
-	case p.after >= cfg.expire:
-		return nil, fmt.Errorf("ring: %s: %s: the age must be less than Expire(%v), or no entry lives to reach it", name, opt, cfg.expire)
+		return nil, false, fmt.Errorf("ring: %s: %s: needs Expire: an entry's age is Expire less its time left", name, opt)
+	case p != nil && p.after >= cfg.expire:
+		return nil, false, fmt.Errorf("ring: %s: %s: the age must be less than Expire(%v), or no entry lives to reach it", name, opt, cfg.expire)
 	}
 	if _, ok := backends.Unwrap(raw).(backends.TTLGetter); !ok {
-		return nil, fmt.Errorf("ring: %s: %s: backend %s cannot read an entry's time left (it does not implement backends.TTLGetter)", name, opt, raw.Name())
+		return nil, false, fmt.Errorf("ring: %s: %s: backend %s cannot read an entry's time left (it does not implement backends.TTLGetter)", name, opt, raw.Name())
 	}
-	return &refresher{fresh: cfg.expire - p.after, timeout: p.timeout, pending: make(map[refreshKey]struct{})}, nil
+	a = &refresher{pending: make(map[refreshKey]struct{})}
+	f.apply(a)
+	if p != nil {
+		a.fresh = cfg.expire - p.after + a.grace
+		a.timeout = max(a.timeout, p.timeout)
+	}
+	if a.timeout == 0 { // StaleIfError alone: for Refresh
+		a.timeout = defaultRefreshTimeout
+	}
+	return a, true, nil
 }
 
-// callAhead is call's hit path with RefreshAhead: the entry and its time
-// left in one read; a hit is returned at once, and a refresh started when
-// the entry is due.
+// defaultRefreshTimeout bounds a refresh started by Refresh on a ring
+// without a freshness policy that sets a timeout.
+const defaultRefreshTimeout = 30 * time.Second
+
+// refreshNow is startRefresh's seen for Refresh: run without reading the
+// entry again first.
+const refreshNow time.Duration = -2
+
+// callAhead is call's hit path with a freshness policy: the entry and its
+// time left in one read; a hit is returned at once, and a refresh started
+// when the entry is due. A stale entry (past its expiry, kept for the
+// grace) is served and refreshed when StaleWhileRevalidate allows it, and
+// is otherwise a miss, which StaleIfError may still answer (fresh.go).
 func (c *core[K, R]) callAhead(ctx context.Context, st *Cache[R], key string, k K) (R, error) {
 	v, ttl, ok, err := backends.GetWithTTL(ctx, st.store, key)
 	recheck := err == nil
@@ -142,8 +188,14 @@ func (c *core[K, R]) callAhead(ctx context.Context, st *Cache[R], key string, k 
 				if a.unknownTTL(st.rope) {
 					st.report("refresh", key, fmt.Errorf("ring: backend %s cannot say how long an entry has left (backends.TTLUnknown): its entries are served without refresh-ahead", st.store.Name()))
 				}
-			case ttl > 0 && ttl <= a.fresh:
-				startRefresh(ctx, c, st, key, k)
+			case ttl <= 0: // no expiry
+			case ttl <= a.grace: // past its expiry
+				if !a.swr || a.grace-ttl > a.maxStale {
+					return c.fillStale(ctx, st, key, k, r, a.grace-ttl) // fresh.go
+				}
+				startRefresh(ctx, c, st, key, k, ttl)
+			case ttl <= a.fresh || a.xf.due(ttl-a.grace):
+				startRefresh(ctx, c, st, key, k, ttl)
 			}
 			return r, nil
 		}
@@ -160,10 +212,12 @@ func (a *refresher) unknownTTL(r *rope.Rope) bool {
 }
 
 // startRefresh refreshes key in the background unless a refresh of it is
-// running already. The goroutine belongs to the ring and ends at the
-// refresh's timeout at the latest.
-func startRefresh[K, R any](ctx context.Context, c *core[K, R], st *Cache[R], key string, k K) {
-	a := st.ahead
+// running already. seen is the entry's time left when it was found due
+// (refreshNow: Refresh, which refreshes whatever the entry's state). The
+// goroutine belongs to the ring and ends at the refresh's timeout at the
+// latest.
+func startRefresh[K, R any](ctx context.Context, c *core[K, R], st *Cache[R], key string, k K, seen time.Duration) {
+	a := st.bg
 	rk := refreshKey{st.rope, key}
 	a.mu.Lock()
 	if _, busy := a.pending[rk]; busy {
@@ -194,46 +248,75 @@ func startRefresh[K, R any](ctx context.Context, c *core[K, R], st *Cache[R], ke
 			}
 		}()
 		_, err := st.rope.Flight(rctx, key, func(ctx context.Context) (any, error) {
-			return refreshRun(ctx, rctx, c, st, key, k)
+			return refreshRun(ctx, rctx, c, st, key, k, seen)
 		})
 		if err != nil {
-			// The function's deadline is the refresh's: the function may
-			// report it a moment before rctx does.
-			if dl, _ := rctx.Deadline(); errors.Is(err, context.DeadlineExceeded) && !time.Now().Before(dl) {
-				err = fmt.Errorf("ring: refresh: no result within RefreshAhead's timeout %v, the cached value is kept: %w", a.timeout, err)
-			}
-			st.report("refresh", key, err)
+			st.report("refresh", key, refreshTimedOut(rctx, a.timeout, err))
 		}
 	}()
 }
 
+// refreshTimedOut names the refresh's timeout in err when err is that
+// timeout: the function's deadline is the refresh's, and the function may
+// report it a moment before rctx does.
+func refreshTimedOut(rctx context.Context, timeout time.Duration, err error) error {
+	var named *refreshTimeout
+	if dl, _ := rctx.Deadline(); errors.Is(err, context.DeadlineExceeded) && !time.Now().Before(dl) && !errors.As(err, &named) {
+		return &refreshTimeout{timeout, err}
+	}
+	return err
+}
+
+// refreshTimeout is a refresh's error at its timeout.
+type refreshTimeout struct {
+	timeout time.Duration
+	err     error
+}
+
+func (e *refreshTimeout) Error() string {
+	return fmt.Sprintf("ring: refresh: no result within the refresh's timeout %v, the cached value is kept: %v", e.timeout, e.err)
+}
+
+func (e *refreshTimeout) Unwrap() error { return e.err }
+
 // refreshRun is a refresh inside the key's flight, on the run's context
 // given the deadline of the refresh (rctx): it reads the entry again (a
 // concurrent refresh, in this process or another, may have made it fresh
-// since it was found due), and otherwise runs the function and writes its
-// result as a fill does, unless a newer write of the key was made since
-// the flight started. A failed write is reported and the result still
-// returned to the callers of the flight (a miss of the same key may have
-// joined it).
-func refreshRun[K, R any](ctx, rctx context.Context, c *core[K, R], st *Cache[R], key string, k K) (any, error) {
+// since it was found due with seen left; refreshNow skips this), and
+// otherwise runs the function and writes its result as a fill does, unless
+// a newer write of the key was made since the flight started. A failed
+// write is reported and the result still returned to the callers of the
+// flight (a miss of the same key may have joined it). A failed function
+// leaves the entry as it is; with StaleIfError, the callers of the flight
+// get the stale value (fresh.go).
+func refreshRun[K, R any](ctx, rctx context.Context, c *core[K, R], st *Cache[R], key string, k K, seen time.Duration) (any, error) {
 	if dl, ok := rctx.Deadline(); ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithDeadline(ctx, dl)
 		defer cancel()
 	}
-	got, ttl, ok, err := backends.GetWithTTL(ctx, st.store, key)
-	if err == nil && ok && (ttl == 0 || ttl > st.ahead.fresh) {
-		if r, ok := st.fromStored(key, got); ok {
-			return any(r), nil
+	var got any
+	found := false
+	if seen != refreshNow {
+		v, ttl, ok, err := backends.GetWithTTL(ctx, st.store, key)
+		if err == nil && ok && st.bg.notDue(ttl, seen) {
+			if r, ok := st.fromStored(key, v); ok {
+				return any(r), nil
+			}
 		}
+		got, found = v, err == nil && ok
 	}
-	if st.lease > 0 { // Lease: lease.go
-		return leasedRefresh(ctx, c, st, key, k, got, ok && err == nil)
+	if st.lease > 0 { // Lease: lease.go (it writes under the lease)
+		v, err := leasedRefresh(ctx, c, st, key, k, got, found, seen)
+		if err != nil {
+			return st.staleIfError(ctx, key, v, refreshTimedOut(rctx, st.bg.timeout, err), "refresh")
+		}
+		return v, nil
 	}
-	r, err := c.exec(rope.Outside(ctx), k)
+	r, err := c.fillExec(ctx, st, k)
 	v := any(r)
 	if err != nil {
-		return v, err
+		return st.staleIfError(ctx, key, v, refreshTimedOut(rctx, st.bg.timeout, err), "refresh")
 	}
 	if err := st.put(ctx, key, v); err != nil {
 		st.report("refresh", key, err)

@@ -396,7 +396,11 @@ func TestRefreshAheadBuildErrors(t *testing.T) {
 func remoteAhead(t *testing.T, storage ring.Option, src *source, evs *events) *ring.Ring1[int, string] {
 	t.Helper()
 	r, err := ring.Func1(src.closure(), storage, ring.KeyPrefix("ring-test:"+runID+":"+t.Name()),
-		ring.Expire(time.Minute), ring.RefreshAhead(10*time.Second, 5*time.Second), ring.OnError(evs.hook))
+		ring.Expire(time.Minute), ring.RefreshAhead(10*time.Second, 5*time.Second), ring.OnError(evs.hook),
+		// 64 concurrent reads under -race on a loaded machine can pass the
+		// default 100ms: a read that times out is a miss, which joins the
+		// held refresh.
+		ring.StorageTimeout(2*time.Second))
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		ring.WaitRefreshesForTest(r.Cache())

@@ -149,6 +149,18 @@ type writePolicy struct {
 	jitter      float64
 	exclude     func(key string, value any) bool
 	ifNotExists bool
+	// grace is added to every entry's time-to-live, after jitter:
+	// StaleWhileRevalidate's and StaleIfError's (fresh.go).
+	grace time.Duration
+}
+
+// full is the time-to-live of an entry written with Expire: Expire and the
+// grace.
+func (p *writePolicy) full() time.Duration {
+	if p.expire <= 0 {
+		return p.expire
+	}
+	return p.expire + p.grace
 }
 
 // ttlOf returns the time-to-live of value under key, jittered
@@ -163,6 +175,9 @@ func (p *writePolicy) ttlOf(key string, v any) time.Duration {
 	if p.jitter > 0 {
 		d = jittered(d, p.jitter)
 	}
+	if d > 0 {
+		d += p.grace
+	}
 	return d
 }
 
@@ -174,7 +189,7 @@ func (c *Cache[V]) on(storage backends.Storage) (*Cache[V], error) {
 		return nil, fmt.Errorf("ring: %s: backend %s stores bytes: choose a coder (for example Coder(\"json\"))", c.name, storage.Name())
 	}
 	if ec, ok := storage.(backends.ExpiryChecker); ok && c.policy.expire > 0 {
-		if err := ec.CheckExpiry(c.policy.expire); err != nil {
+		if err := ec.CheckExpiry(c.policy.full()); err != nil {
 			return nil, fmt.Errorf("ring: %s: Expire(%v): %w", c.name, c.policy.expire, err)
 		}
 	}
@@ -243,7 +258,7 @@ func (c *Cache[V]) putMany(ctx context.Context, keys []string, values []any) err
 		stored[i] = sv
 	}
 	return c.rope.Write(keys, func() error {
-		return backends.SetMany(ctx, c.store, keys, stored, c.policy.expire)
+		return backends.SetMany(ctx, c.store, keys, stored, c.policy.full())
 	})
 }
 
@@ -261,7 +276,7 @@ func (c *Cache[V]) touch(ctx context.Context, key string) error {
 	if c.policy.expire <= 0 {
 		return c.noExpiry()
 	}
-	return c.rope.Unordered(func() error { return backends.Touch(ctx, c.store, key, c.policy.expire) })
+	return c.rope.Unordered(func() error { return backends.Touch(ctx, c.store, key, c.policy.full()) })
 }
 
 // touchMany is touch for many keys, in one round trip where the backend
@@ -270,7 +285,7 @@ func (c *Cache[V]) touchMany(ctx context.Context, keys []string) error {
 	if c.policy.expire <= 0 {
 		return c.noExpiry()
 	}
-	return c.rope.Unordered(func() error { return backends.TouchMany(ctx, c.store, keys, c.policy.expire) })
+	return c.rope.Unordered(func() error { return backends.TouchMany(ctx, c.store, keys, c.policy.full()) })
 }
 
 func (c *Cache[V]) noExpiry() error {

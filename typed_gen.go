@@ -52,6 +52,11 @@ func (w Wire0[T, R]) Touch(ctx context.Context) error {
 	return w.c.touch(ctx, w.recv)
 }
 
+// Refresh: see [Ring.Refresh].
+func (w Wire0[T, R]) Refresh(ctx context.Context) error {
+	return w.c.refresh(ctx, w.recv)
+}
+
 // Execute: see [Ring.Execute].
 func (w Wire0[T, R]) Execute(ctx context.Context) (R, error) {
 	return w.c.execute(ctx, w.recv)
@@ -117,6 +122,11 @@ func (w Wire1[T, A, R]) Has(ctx context.Context, a A) (bool, error) {
 // Touch: see [Ring.Touch].
 func (w Wire1[T, A, R]) Touch(ctx context.Context, a A) error {
 	return w.c.touch(ctx, Args2[T, A]{w.recv, a})
+}
+
+// Refresh: see [Ring.Refresh].
+func (w Wire1[T, A, R]) Refresh(ctx context.Context, a A) error {
+	return w.c.refresh(ctx, Args2[T, A]{w.recv, a})
 }
 
 // Execute: see [Ring.Execute].
@@ -194,6 +204,11 @@ func (w Wire2[T, A, B, R]) Touch(ctx context.Context, a A, b B) error {
 	return w.c.touch(ctx, Args3[T, A, B]{w.recv, a, b})
 }
 
+// Refresh: see [Ring.Refresh].
+func (w Wire2[T, A, B, R]) Refresh(ctx context.Context, a A, b B) error {
+	return w.c.refresh(ctx, Args3[T, A, B]{w.recv, a, b})
+}
+
 // Execute: see [Ring.Execute].
 func (w Wire2[T, A, B, R]) Execute(ctx context.Context, a A, b B) (R, error) {
 	return w.c.execute(ctx, Args3[T, A, B]{w.recv, a, b})
@@ -267,6 +282,11 @@ func (w Wire3[T, A, B, C, R]) Has(ctx context.Context, a A, b B, c C) (bool, err
 // Touch: see [Ring.Touch].
 func (w Wire3[T, A, B, C, R]) Touch(ctx context.Context, a A, b B, c C) error {
 	return w.c.touch(ctx, args4[T, A, B, C]{w.recv, a, b, c})
+}
+
+// Refresh: see [Ring.Refresh].
+func (w Wire3[T, A, B, C, R]) Refresh(ctx context.Context, a A, b B, c C) error {
+	return w.c.refresh(ctx, args4[T, A, B, C]{w.recv, a, b, c})
 }
 
 // Execute: see [Ring.Execute].

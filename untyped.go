@@ -224,12 +224,14 @@ func (c *core[K, R]) run(ctx context.Context, name string, args []any) (any, err
 		return c.has(ctx, k)
 	case "touch":
 		return nil, c.touch(ctx, k)
+	case "refresh":
+		return nil, c.refresh(ctx, k)
 	case "execute":
 		return c.execute(ctx, k)
 	case "key":
 		return c.key(k)
 	}
-	return nil, fmt.Errorf("ring: %s: unknown sub-function %q (want call, get, update, get_or_update, set, delete, has, touch, execute or key)", c.name, name)
+	return nil, fmt.Errorf("ring: %s: unknown sub-function %q (want call, get, update, get_or_update, set, delete, has, touch, refresh, execute or key)", c.name, name)
 }
 
 func (c *core[K, R]) tuples(argSets [][]any) ([]K, error) {
@@ -350,7 +352,9 @@ func (r *Ring) Call(ctx context.Context, args ...any) (any, error) {
 // Get returns the cached result without running the function; found is
 // false on a miss, and true for a cached zero value. A stored value that no
 // longer decodes is a miss, reported to OnError; a storage failure is
-// returned.
+// returned. On a ring that keeps entries past their expiry
+// (StaleWhileRevalidate, StaleIfError), an entry is found when Call would
+// serve it: fresh, or at most StaleWhileRevalidate's maxStale past expiry.
 func (r *Ring) Get(ctx context.Context, args ...any) (value any, found bool, err error) {
 	return r.c.anyGet(ctx, args)
 }
@@ -382,19 +386,44 @@ func (r *Ring) Delete(ctx context.Context, args ...any) error {
 	return err
 }
 
-// Has reports whether an entry (not expired) is cached.
+// Has reports whether an entry (not expired) is cached: on a ring that
+// keeps entries past their expiry, one that Get would find.
 func (r *Ring) Has(ctx context.Context, args ...any) (bool, error) {
 	v, err := r.c.run(ctx, "has", args)
 	ok, _ := v.(bool)
 	return ok, err
 }
 
-// Touch resets the entry's expiry to the ring's Expire; an absent entry is
+// Touch resets the entry's expiry to the ring's Expire (plus the grace of
+// StaleWhileRevalidate and StaleIfError, see there); an absent entry is
 // not an error. On a ring without Expire it returns an error wrapping
 // ErrNoExpiry and changes nothing; on a backend that cannot touch, an error
 // wrapping backends.ErrNotSupported.
 func (r *Ring) Touch(ctx context.Context, args ...any) error {
 	_, err := r.c.run(ctx, "touch", args)
+	return err
+}
+
+// Refresh refreshes the entry now, in the background: it starts the
+// refresh that RefreshAhead starts for a due entry and returns at once,
+// with an error only when the key cannot be built (or the ring has a custom
+// strategy, whose Update is the way to refresh). The refresh runs the
+// function whatever the entry's state (fresh, stale or absent) and writes
+// its result, once per key (a refresh of the key already running is not
+// started again), in the key's single flight (a concurrent miss shares its
+// execution), on a context that keeps ctx's values but not its
+// cancellation, with a deadline: the longest refresh timeout of the ring's
+// policies (RefreshAhead, StaleWhileRevalidate, XFetch), or 30 seconds on a
+// ring without one. Its write gives way to a newer Set, Update or Delete of
+// the key; a failure keeps the entry as it is and goes to OnError as an
+// Event with Op "refresh".
+//
+// Refresh is the background form because a refresh exists to keep callers
+// from waiting; Update is the foreground form: it runs the function in the
+// caller's goroutine, writes the result and returns it, with its error.
+// When Choose bypasses the cache for the key, Refresh does nothing.
+func (r *Ring) Refresh(ctx context.Context, args ...any) error {
+	_, err := r.c.run(ctx, "refresh", args)
 	return err
 }
 
@@ -413,7 +442,7 @@ func (r *Ring) Key(args ...any) (string, error) {
 
 // Run runs the sub-function called name: "call", "get", "update",
 // "get_or_update", "set" (the value first), "delete", "has", "touch",
-// "execute" or "key"; case and underscores do not matter. An unknown name is
+// "refresh", "execute" or "key"; case and underscores do not matter. An unknown name is
 // an error. A miss of "get" returns nil: use Get to tell it from a cached
 // nil.
 func (r *Ring) Run(ctx context.Context, name string, args ...any) (any, error) {

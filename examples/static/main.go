@@ -160,8 +160,8 @@ func run(w io.Writer) error {
 	fmt.Fprintf(w, "Untyped().Run(get, apple) = %v (%T), err = %v\n", got, got, err)
 	got, err = prices.Untyped().Run(ctx, "key", "pear")
 	fmt.Fprintf(w, "Untyped().Run(key, pear) = %v, err = %v\n", got, err)
-	_, err = prices.Untyped().Run(ctx, "refresh", "apple")
-	fmt.Fprintf(w, "Untyped().Run(refresh, apple): err = %v\n", err)
+	_, err = prices.Untyped().Run(ctx, "forget", "apple")
+	fmt.Fprintf(w, "Untyped().Run(forget, apple): err = %v\n", err)
 
 	section(w, "Cache().Storage(): the backend itself")
 	fmt.Fprintf(w, "Cache().Storage().Name() = %s, Cache().Storage().Bytes() = %v (Go values are stored as they are)\n",

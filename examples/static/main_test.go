@@ -67,7 +67,7 @@ Call(apple) = 125, runs so far: 6
 == Untyped().Run: a sub-function chosen by name, with untyped arguments
 Untyped().Run(get, apple) = 125 (int), err = <nil>
 Untyped().Run(key, pear) = main.fetchPrice:pear, err = <nil>
-Untyped().Run(refresh, apple): err = ring: main.fetchPrice: unknown sub-function "refresh" (want call, get, update, get_or_update, set, delete, has, touch, execute or key)
+Untyped().Run(forget, apple): err = ring: main.fetchPrice: unknown sub-function "forget" (want call, get, update, get_or_update, set, delete, has, touch, refresh, execute or key)
 
 == Cache().Storage(): the backend itself
 Cache().Storage().Name() = lru, Cache().Storage().Bytes() = false (Go values are stored as they are)

@@ -3,8 +3,8 @@
 //
 // There are two families. A wire (Wire0..Wire3) is a cached function bound
 // to one receiver: the sub-functions that take the argument list (Call,
-// which is GetOrUpdate, Get, Update, Set, Delete, Has, Touch, Execute,
-// Key), each a
+// which is GetOrUpdate, Get, Update, Set, Delete, Has, Touch, Refresh,
+// Execute, Key), each a
 // thin layer that builds the key tuple and calls the shared generic core,
 // plus Many (the bulk forms), Untyped and Cache. A plain function's ring is
 // the wire of a function without a receiver: Ring0..Ring3 are aliases of
@@ -133,6 +133,11 @@ func (w {{$t}}) Has(ctx context.Context{{.Params}}) (bool, error) {
 // Touch: see [Ring.Touch].
 func (w {{$t}}) Touch(ctx context.Context{{.Params}}) error {
 	return w.c.touch(ctx, {{.KExpr}})
+}
+
+// Refresh: see [Ring.Refresh].
+func (w {{$t}}) Refresh(ctx context.Context{{.Params}}) error {
+	return w.c.refresh(ctx, {{.KExpr}})
 }
 
 // Execute: see [Ring.Execute].
