@@ -149,17 +149,23 @@ func (b *builder) newNode(t reflect.Type) node {
 		n.setElem = n.str
 		return n
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		n := all(func(dst []byte, v reflect.Value, _ int) ([]byte, error) { return strconv.AppendInt(dst, v.Int(), 10), nil })
+		n := all(func(dst []byte, v reflect.Value, _ int) ([]byte, error) {
+			return strconv.AppendInt(dst, v.Int(), 10), nil
+		})
 		n.order = func(a, b reflect.Value) int { return cmp.Compare(a.Int(), b.Int()) }
 		n.setElem = n.str
 		return n
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		n := all(func(dst []byte, v reflect.Value, _ int) ([]byte, error) { return strconv.AppendUint(dst, v.Uint(), 10), nil })
+		n := all(func(dst []byte, v reflect.Value, _ int) ([]byte, error) {
+			return strconv.AppendUint(dst, v.Uint(), 10), nil
+		})
 		n.order = func(a, b reflect.Value) int { return cmp.Compare(a.Uint(), b.Uint()) }
 		n.setElem = n.str
 		return n
 	case reflect.Float32, reflect.Float64:
-		fn := func(dst []byte, v reflect.Value, _ int) ([]byte, error) { return pyfmt.AppendFloat(dst, v.Float()), nil }
+		fn := func(dst []byte, v reflect.Value, _ int) ([]byte, error) {
+			return pyfmt.AppendFloat(dst, v.Float()), nil
+		}
 		n := node{str: fn, repr: fn, topErr: refuse("is a float: Python Ring refuses a float argument (TypeError: not a key-compatible type); floats are keyed inside lists, tuples, dicts and sets only")}
 		n.order = func(a, b reflect.Value) int { return cmp.Compare(a.Float(), b.Float()) }
 		n.setElem = fn
@@ -267,7 +273,7 @@ func tooDeep(t reflect.Type) error {
 }
 
 // seqNode: a slice is a list, an array a tuple. Its argument form is repr()
-// with every space removed, as Python Ring's str(v).replace(' ', '').
+// with every space removed, as Python Ring's str(v).replace(' ', ”).
 func (b *builder) seqNode(t reflect.Type) node {
 	elem := b.build(t.Elem())
 	if elem.repr == nil {
