@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strconv"
 	"unsafe"
+
+	"github.com/ringcache/ring/descriptor"
 )
 
 // Encoder appends the key component of v, a value of the type the encoder
@@ -42,6 +44,21 @@ func Typed[T any]() (func(dst []byte, v T) ([]byte, error), error) {
 	enc, err := EncoderOf(t)
 	if err != nil {
 		return nil, err
+	}
+	if descriptor.HasRingKey(t) {
+		switch t.Kind() {
+		case reflect.Pointer:
+			return func(dst []byte, v T) ([]byte, error) {
+				if *(*unsafe.Pointer)(unsafe.Pointer(&v)) == nil {
+					return append(dst, "None"...), nil
+				}
+				return append(dst, any(v).(RingKeyer).RingKey()...), nil
+			}, nil
+		case reflect.Interface:
+			// A nil interface, or one holding a nil pointer, is None.
+			return func(dst []byte, v T) ([]byte, error) { return enc(dst, reflect.ValueOf(any(v))) }, nil
+		}
+		return func(dst []byte, v T) ([]byte, error) { return append(dst, any(v).(RingKeyer).RingKey()...), nil }, nil
 	}
 	if hasRingKey(t) {
 		return func(dst []byte, v T) ([]byte, error) { return enc(dst, reflect.ValueOf(&v).Elem()) }, nil

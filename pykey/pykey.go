@@ -249,13 +249,19 @@ func unexported(t reflect.Type) error {
 func ringKeyEnc(t reflect.Type) encFn {
 	ptrOnly := !descriptor.HasRingKey(t)
 	return func(dst []byte, v reflect.Value, _ int) ([]byte, error) {
-		if k := v.Kind(); (k == reflect.Pointer || k == reflect.Interface) && v.IsNil() {
+		if v.Kind() == reflect.Interface {
+			if v.IsNil() {
+				return append(dst, "None"...), nil
+			}
+			v = v.Elem()
+		}
+		if v.Kind() == reflect.Pointer && v.IsNil() {
 			return append(dst, "None"...), nil
 		}
 		if !v.CanInterface() {
 			return dst, unexported(v.Type())
 		}
-		if ptrOnly {
+		if ptrOnly && v.Kind() != reflect.Pointer {
 			p := reflect.New(v.Type())
 			p.Elem().Set(v)
 			v = p
