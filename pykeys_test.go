@@ -8,13 +8,18 @@ import (
 	"os"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/bradfitz/gomemcache/memcache"
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ringcache/ring"
 	"github.com/ringcache/ring/backends"
 	"github.com/ringcache/ring/backends/memcachestore"
+	"github.com/ringcache/ring/backends/redisstore"
+	_ "github.com/ringcache/ring/coders/pyjson"
+	"github.com/ringcache/ring/internal/servertest"
 	"github.com/ringcache/ring/pykey"
 )
 
@@ -327,4 +332,85 @@ func TestPythonKeysNotInjective(t *testing.T) {
 	c, _ := pyKeyOf("p", ring.Dict(), []any{"a:b"})
 	d, _ := pyKeyOf("p", ring.Dict(), []any{"a", "b"})
 	require.Equal(t, c, d)
+}
+
+// TestPythonKeysRemote writes through Go rings with PythonKeys and the
+// pyjson coder on a real Redis and a real memcached, then reads each entry
+// raw at the key Python Ring 0.10.1 computed (the fixture's key, or its
+// memcache_key after Ring's key_refactor), finding Python's bytes; and
+// reads Python's bytes written raw through the Go ring.
+func TestPythonKeysRemote(t *testing.T) {
+	ctx := context.Background()
+	f := loadPyFixture(t)
+	var cases []int
+	for i, c := range f.Keys {
+		if c.ID == "memcache-10-spa" || c.ID == "key-943528-13" || c.ID == "memcache-260-yyy" {
+			cases = append(cases, i)
+		}
+	}
+	require.Len(t, cases, 3)
+	const value = `{"ok": true, "name": "caf\u00e9", "ratio": 1.0}`
+	t.Run("memcache", func(t *testing.T) {
+		ss := new(memcache.ServerList)
+		require.NoError(t, ss.SetServers(servertest.MemcacheAddrs(t)...))
+		mc := memcache.NewFromSelector(ss)
+		st := ring.Storage(memcachestore.New(mc, memcachestore.WithSelector(ss)))
+		for _, i := range cases {
+			c := f.Keys[i]
+			args := make([]any, len(c.Args))
+			for j, a := range c.Args {
+				args[j] = pyValue(t, a)
+			}
+			r := ring.Must(ring.New(fnOfArity(len(args)), ring.PythonKeys(), ring.KeyPrefix(c.Prefix), st, ring.Coder("pyjson")))
+			require.NoError(t, r.Set(ctx, pyResult{true, "café", 1}, args...))
+			it, err := mc.Get(c.MemcacheKey)
+			require.NoError(t, err, c.ID)
+			require.Equal(t, value, string(it.Value))
+			require.NoError(t, mc.Set(&memcache.Item{Key: c.MemcacheKey, Value: []byte(`{"ok": false, "name": "\u65e5", "ratio": NaN}`)}))
+			got, found, err := r.Get(ctx, args...)
+			require.NoError(t, err)
+			require.True(t, found)
+			require.Equal(t, "日", got.(pyResult).Name)
+			require.NoError(t, r.Delete(ctx, args...))
+		}
+	})
+	t.Run("redis", func(t *testing.T) {
+		rdb := redis.NewClient(&redis.Options{Addr: servertest.RedisAddr(t)})
+		defer rdb.Close()
+		st := ring.Storage(redisstore.New(rdb))
+		for _, i := range cases {
+			c := f.Keys[i]
+			args := make([]any, len(c.Args))
+			for j, a := range c.Args {
+				args[j] = pyValue(t, a)
+			}
+			r := ring.Must(ring.New(fnOfArity(len(args)), ring.PythonKeys(), ring.KeyPrefix(c.Prefix), st, ring.Coder("pyjson"), ring.Expire(time.Minute)))
+			require.NoError(t, r.Set(ctx, pyResult{true, "café", 1}, args...))
+			raw, err := rdb.Get(ctx, c.Key).Result()
+			require.NoError(t, err, c.ID)
+			require.Equal(t, value, raw)
+			ttl, err := rdb.TTL(ctx, c.Key).Result()
+			require.NoError(t, err)
+			require.True(t, ttl > 0 && ttl <= time.Minute, "SET ... EX, as Python Ring's redis storage")
+			require.NoError(t, r.Delete(ctx, args...))
+		}
+	})
+}
+
+// pyResult is the dict a Python Ring function returns.
+type pyResult struct {
+	OK    bool    `json:"ok"`
+	Name  string  `json:"name"`
+	Ratio float64 `json:"ratio"`
+}
+
+// fnOfArity is a function of n `any` parameters returning a result, for
+// ring.New.
+func fnOfArity(n int) any {
+	return []any{
+		func(context.Context) (pyResult, error) { return pyResult{}, nil },
+		func(context.Context, any) (pyResult, error) { return pyResult{}, nil },
+		func(context.Context, any, any) (pyResult, error) { return pyResult{}, nil },
+		func(context.Context, any, any, any) (pyResult, error) { return pyResult{}, nil },
+	}[n]
 }
