@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -21,6 +22,7 @@ import (
 var (
 	marshalerType     = reflect.TypeFor[json.Marshaler]()
 	textMarshalerType = reflect.TypeFor[encoding.TextMarshaler]()
+	timeType          = reflect.TypeFor[time.Time]()
 )
 
 // Marshal returns the bytes Python's json.dumps(value).encode() writes for
@@ -48,6 +50,18 @@ func (e *encoder) value(v reflect.Value, depth int) error {
 	t := v.Type()
 	if k := t.Kind(); (k == reflect.Pointer || k == reflect.Interface) && v.IsNil() {
 		e.buf = append(e.buf, "null"...)
+		return nil
+	}
+	if t == timeType && v.CanInterface() {
+		// time.Time's MarshalJSON is this string; writing it directly
+		// skips re-laying its output.
+		tm, _ := reflect.TypeAssert[time.Time](v)
+		if y := tm.Year(); y < 0 || y > 9999 {
+			return fmt.Errorf("ring: pyjson: time %v has a year outside [0,9999]", tm)
+		}
+		e.buf = append(e.buf, '"')
+		e.buf = tm.AppendFormat(e.buf, time.RFC3339Nano)
+		e.buf = append(e.buf, '"')
 		return nil
 	}
 	if t.Implements(marshalerType) && v.CanInterface() {

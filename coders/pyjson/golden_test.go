@@ -7,6 +7,7 @@ import (
 	"os"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -161,4 +162,22 @@ func TestRegistered(t *testing.T) {
 	cd, err := coders.Lookup("pyjson")
 	require.NoError(t, err)
 	require.Equal(t, "pyjson", cd.Name())
+}
+
+// TestTime: a time.Time is the string its MarshalJSON writes, and decodes
+// back.
+func TestTime(t *testing.T) {
+	var c pyjson.Coder
+	tm := time.Date(2024, 1, 2, 3, 4, 5, 6, time.UTC)
+	out, err := c.Encode(struct {
+		At time.Time `json:"at"`
+	}{tm})
+	require.NoError(t, err)
+	want, _ := tm.MarshalJSON()
+	require.Equal(t, `{"at": `+string(want)+`}`, string(out))
+	var back struct {
+		At time.Time `json:"at"`
+	}
+	require.NoError(t, c.Decode(out, &back))
+	require.True(t, tm.Equal(back.At))
 }
