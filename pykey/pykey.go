@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/ringcache/ring/descriptor"
-	"github.com/ringcache/ring/internal/pyfmt"
 )
 
 // ErrUnsupported is wrapped by every error about a type or value that has
@@ -164,7 +163,7 @@ func (b *builder) newNode(t reflect.Type) node {
 		return n
 	case reflect.Float32, reflect.Float64:
 		fn := func(dst []byte, v reflect.Value, _ int) ([]byte, error) {
-			return pyfmt.AppendFloat(dst, v.Float()), nil
+			return AppendFloatRepr(dst, v.Float()), nil
 		}
 		n := node{str: fn, repr: fn, topErr: refuse("is a float: Python Ring refuses a float argument (TypeError: not a key-compatible type); floats are keyed inside lists, tuples, dicts and sets only")}
 		n.order = func(a, b reflect.Value) int { return cmp.Compare(a.Float(), b.Float()) }
@@ -174,10 +173,10 @@ func (b *builder) newNode(t reflect.Type) node {
 		raw := func(dst []byte, v reflect.Value, _ int) ([]byte, error) { return append(dst, v.String()...), nil }
 		n := node{top: raw, str: raw, repr: func(dst []byte, v reflect.Value, _ int) ([]byte, error) {
 			s := v.String()
-			if !pyfmt.ValidString(s) {
+			if !validString(s) {
 				return dst, fmt.Errorf("ring: pykey: string %q is not valid UTF-8, so no Python str: %w", s, ErrUnsupported)
 			}
-			return pyfmt.AppendStringRepr(dst, s), nil
+			return appendStringRepr(dst, s), nil
 		}}
 		n.order = func(a, b reflect.Value) int { return cmp.Compare(a.String(), b.String()) }
 		n.setElem = func(dst []byte, v reflect.Value, _ int) ([]byte, error) {
@@ -189,7 +188,7 @@ func (b *builder) newNode(t reflect.Type) node {
 	case reflect.Slice, reflect.Array:
 		if t.Elem().Kind() == reflect.Uint8 && !hasRingKey(t.Elem()) {
 			return all(func(dst []byte, v reflect.Value, _ int) ([]byte, error) {
-				return pyfmt.AppendBytesRepr(dst, bytesOf(v)), nil
+				return appendBytesRepr(dst, bytesOf(v)), nil
 			})
 		}
 		return b.seqNode(t)

@@ -16,7 +16,7 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
-	"github.com/ringcache/ring/internal/pyfmt"
+	"github.com/ringcache/ring/pykey"
 )
 
 var (
@@ -130,7 +130,7 @@ func appendFloat(dst []byte, f float64) []byte {
 	case math.IsInf(f, -1):
 		return append(dst, "-Infinity"...)
 	}
-	return pyfmt.AppendFloat(dst, f)
+	return pykey.AppendFloatRepr(dst, f)
 }
 
 const hexDigits = "0123456789abcdef"

@@ -1,7 +1,6 @@
-// Package pyfmt formats values the way CPython 3 prints them: repr() of a
-// float, a str and a bytes object. pykey (Python Ring's keys) and
-// coders/pyjson (Python's json module) share it.
-package pyfmt
+package pykey
+
+// repr() of a float, a str and a bytes object, as CPython 3 writes them.
 
 import (
 	"math"
@@ -12,13 +11,14 @@ import (
 
 const hexDigits = "0123456789abcdef"
 
-// AppendFloat appends repr(f) as CPython 3 writes it: the shortest string
+// AppendFloatRepr appends repr(f) as CPython 3 writes it: the shortest string
 // that reads back as f, in fixed notation with at least one decimal
 // ("1.0", "0.0001") when its decimal point position is in -3..16, else in
 // scientific notation with a signed exponent of at least two digits
 // ("1e+16", "1e-05", "1.5e+300"). NaN and the infinities are "nan", "inf"
-// and "-inf", as repr writes them.
-func AppendFloat(dst []byte, f float64) []byte {
+// and "-inf", as repr writes them. Package coders/pyjson writes floats with
+// it too.
+func AppendFloatRepr(dst []byte, f float64) []byte {
 	switch {
 	case math.IsNaN(f):
 		return append(dst, "nan"...)
@@ -49,22 +49,22 @@ func AppendFloat(dst []byte, f float64) []byte {
 	return append(dst, e...)
 }
 
-// IsPrintable reports whether CPython's str.isprintable holds for r: every
+// isPrintable reports whether CPython's str.isprintable holds for r: every
 // character but those of the Unicode categories Other (Cc, Cf, Cs, Co, Cn)
 // and Separator (Zl, Zp, Zs), the ASCII space excepted. Go's Unicode
 // tables may be of another version than the Python's that reads the key.
-func IsPrintable(r rune) bool { return unicode.IsPrint(r) }
+func isPrintable(r rune) bool { return unicode.IsPrint(r) }
 
-// ValidString reports whether s can be a Python str: valid UTF-8.
-func ValidString(s string) bool { return utf8.ValidString(s) }
+// validString reports whether s can be a Python str: valid UTF-8.
+func validString(s string) bool { return utf8.ValidString(s) }
 
-// AppendStringRepr appends repr(s) for a Python str holding the characters
-// of s, which must be valid UTF-8 (see [ValidString]): single quotes unless s
+// appendStringRepr appends repr(s) for a Python str holding the characters
+// of s, which must be valid UTF-8 (see validString): single quotes unless s
 // holds a single quote and no double quote, backslash escapes for the
 // quote, the backslash, \t, \n and \r, \xHH, \uHHHH or \UHHHHHHHH for
 // other non-printable characters, printable non-ASCII characters as they
 // are.
-func AppendStringRepr(dst []byte, s string) []byte {
+func appendStringRepr(dst []byte, s string) []byte {
 	quote := byte('\'')
 	hasSingle, hasDouble := false, false
 	for i := 0; i < len(s); i++ {
@@ -93,7 +93,7 @@ func AppendStringRepr(dst []byte, s string) []byte {
 			dst = append(dst, '\\', 'x', hexDigits[r>>4], hexDigits[r&0xf])
 		case r < 0x7f:
 			dst = append(dst, byte(r))
-		case IsPrintable(r):
+		case isPrintable(r):
 			dst = utf8.AppendRune(dst, r)
 		case r <= 0xff:
 			dst = append(dst, '\\', 'x', hexDigits[r>>4], hexDigits[r&0xf])
@@ -108,10 +108,10 @@ func AppendStringRepr(dst []byte, s string) []byte {
 	return append(dst, quote)
 }
 
-// AppendBytesRepr appends repr(b) for a Python bytes object: b'...' (b"..."
+// appendBytesRepr appends repr(b) for a Python bytes object: b'...' (b"..."
 // when b holds a single quote and no double quote), with \\, the quote,
 // \t, \n and \r escaped and every byte outside ' '..'~' as \xHH.
-func AppendBytesRepr(dst []byte, b []byte) []byte {
+func appendBytesRepr(dst []byte, b []byte) []byte {
 	quote := byte('\'')
 	hasSingle, hasDouble := false, false
 	for _, c := range b {
