@@ -334,6 +334,13 @@ func assign(v reflect.Value, n node, data []byte) error {
 			return u.UnmarshalText([]byte(n.s))
 		}
 	}
+	if t == numberType {
+		if n.kind != 'i' && n.kind != 'f' {
+			return mismatch(n, t)
+		}
+		v.SetString(n.s)
+		return nil
+	}
 	switch t.Kind() {
 	case reflect.Pointer:
 		if v.IsNil() {

@@ -23,6 +23,7 @@ var (
 	marshalerType     = reflect.TypeFor[json.Marshaler]()
 	textMarshalerType = reflect.TypeFor[encoding.TextMarshaler]()
 	timeType          = reflect.TypeFor[time.Time]()
+	numberType        = reflect.TypeFor[json.Number]()
 )
 
 // Marshal returns the bytes Python's json.dumps(value).encode() writes for
@@ -50,6 +51,21 @@ func (e *encoder) value(v reflect.Value, depth int) error {
 	t := v.Type()
 	if k := t.Kind(); (k == reflect.Pointer || k == reflect.Interface) && v.IsNil() {
 		e.buf = append(e.buf, "null"...)
+		return nil
+	}
+	if t == numberType {
+		// A json.Number is a number literal, as in encoding/json; a float
+		// one is written as Python's repr.
+		num := json.Number(v.String())
+		if _, err := num.Float64(); err != nil || !json.Valid([]byte(num)) {
+			return fmt.Errorf("ring: pyjson: json.Number %q is not a number", v.String())
+		}
+		if strings.ContainsAny(string(num), ".eE") {
+			f, _ := num.Float64()
+			e.buf = appendFloat(e.buf, f)
+		} else {
+			e.buf = append(e.buf, num...)
+		}
 		return nil
 	}
 	if t == timeType && v.CanInterface() {

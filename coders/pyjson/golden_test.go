@@ -181,3 +181,17 @@ func TestTime(t *testing.T) {
 	require.NoError(t, c.Decode(out, &back))
 	require.True(t, tm.Equal(back.At))
 }
+
+// TestNumber: a json.Number is a number literal both ways, so an integer
+// beyond int64 can be carried without loss.
+func TestNumber(t *testing.T) {
+	var c pyjson.Coder
+	var n []json.Number
+	require.NoError(t, c.Decode([]byte(`[100000000000000000000, 2.50, 1e16]`), &n))
+	require.Equal(t, []json.Number{"100000000000000000000", "2.50", "1e16"}, n)
+	out, err := c.Encode(n)
+	require.NoError(t, err)
+	require.Equal(t, `[100000000000000000000, 2.5, 1e+16]`, string(out))
+	_, err = c.Encode(json.Number("x"))
+	require.ErrorContains(t, err, `json.Number "x"`)
+}

@@ -46,7 +46,9 @@
 // int64, a float a float64 (2.0 stays a float64), a list []any, a dict
 // map[string]any. An integer that does not fit its target, or beyond
 // int64 into an interface, is an error wrapping [ErrIntRange], never a
-// truncation; a float into an integer target is an error. Struct fields
+// truncation (decode into a json.Number, or a uint64 for one up to 2^64-1,
+// to keep such a value); a float into an integer target is an error. A
+// json.Number is written as the number it holds. Struct fields
 // match dict keys exactly, then case-insensitively; unknown keys are
 // ignored. A lone surrogate escape (\ud800, which Python's str can hold)
 // decodes as U+FFFD.
