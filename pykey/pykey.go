@@ -313,24 +313,29 @@ func (b *builder) seqNode(t reflect.Type) node {
 	return node{top: noSpaces(repr), str: repr, repr: repr}
 }
 
-// noSpaces runs fn and removes every space it wrote.
+// noSpaces runs fn and appends what it wrote without its spaces. fn
+// writes into a pooled scratch buffer, so that dst grows by the final
+// length only (a ring sizes its key buffer from the previous key).
 func noSpaces(fn encFn) encFn {
 	return func(dst []byte, v reflect.Value, depth int) ([]byte, error) {
-		start := len(dst)
-		dst, err := fn(dst, v, depth)
-		if err != nil {
-			return dst, err
-		}
-		w := start
-		for _, c := range dst[start:] {
-			if c != ' ' {
-				dst[w] = c
-				w++
+		bp := scratch.Get().(*[]byte)
+		buf, err := fn((*bp)[:0], v, depth)
+		if err == nil {
+			for _, c := range buf {
+				if c != ' ' {
+					dst = append(dst, c)
+				}
 			}
 		}
-		return dst[:w], nil
+		if cap(buf) <= 64<<10 {
+			*bp = buf
+			scratch.Put(bp)
+		}
+		return dst, err
 	}
 }
+
+var scratch = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
 
 // structNode: a struct is a tuple of its fields, in order.
 func (b *builder) structNode(t reflect.Type) node {

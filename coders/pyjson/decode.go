@@ -221,6 +221,18 @@ func (p *parser) number(n *node) error {
 
 func (p *parser) string() (string, error) {
 	p.i++ // opening quote
+	// The common case, no escape: one copy of the bytes.
+	for j := p.i; j < len(p.data); j++ {
+		c := p.data[j]
+		if c == '\\' || c < ' ' || c >= utf8.RuneSelf {
+			break
+		}
+		if c == '"' {
+			s := string(p.data[p.i:j])
+			p.i = j + 1
+			return s, nil
+		}
+	}
 	var sb []byte
 	for {
 		if p.i >= len(p.data) {

@@ -29,7 +29,7 @@ var (
 // Marshal returns the bytes Python's json.dumps(value).encode() writes for
 // the Python value v stands for (see the package documentation).
 func Marshal(v any) ([]byte, error) {
-	e := encoder{}
+	e := encoder{buf: make([]byte, 0, 128)}
 	if err := e.value(reflect.ValueOf(v), 0); err != nil {
 		return nil, err
 	}
