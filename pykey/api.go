@@ -7,6 +7,7 @@ import (
 	"unsafe"
 
 	"github.com/ringcache/ring/descriptor"
+	"github.com/ringcache/ring/ringkey"
 )
 
 // Encoder appends the key component of v, a value of the type the encoder
@@ -52,13 +53,13 @@ func Typed[T any]() (func(dst []byte, v T) ([]byte, error), error) {
 				if *(*unsafe.Pointer)(unsafe.Pointer(&v)) == nil {
 					return append(dst, "None"...), nil
 				}
-				return append(dst, any(v).(RingKeyer).RingKey()...), nil
+				return append(dst, any(v).(ringkey.RingKeyer).RingKey()...), nil
 			}, nil
 		case reflect.Interface:
 			// A nil interface, or one holding a nil pointer, is None.
 			return func(dst []byte, v T) ([]byte, error) { return enc(dst, reflect.ValueOf(any(v))) }, nil
 		}
-		return func(dst []byte, v T) ([]byte, error) { return append(dst, any(v).(RingKeyer).RingKey()...), nil }, nil
+		return func(dst []byte, v T) ([]byte, error) { return append(dst, any(v).(ringkey.RingKeyer).RingKey()...), nil }, nil
 	}
 	if hasRingKey(t) {
 		return func(dst []byte, v T) ([]byte, error) { return enc(dst, reflect.ValueOf(&v).Elem()) }, nil

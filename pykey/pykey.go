@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ringcache/ring/descriptor"
+	"github.com/ringcache/ring/ringkey"
 )
 
 // ErrUnsupported is wrapped by every error about a type or value that has
@@ -41,10 +42,6 @@ func (e *TypeError) Error() string {
 // Unwrap returns [ErrUnsupported].
 func (e *TypeError) Unwrap() error { return ErrUnsupported }
 
-// RingKeyer is the Go form of Python's __ring_key__: a type with a
-// RingKey() string method keys as that string (ringkey.RingKeyer is the
-// same interface).
-type RingKeyer interface{ RingKey() string }
 
 // encFn appends one form of v.
 type encFn func(dst []byte, v reflect.Value, depth int) ([]byte, error)
@@ -265,7 +262,7 @@ func ringKeyEnc(t reflect.Type) encFn {
 			p.Elem().Set(v)
 			v = p
 		}
-		rk, ok := reflect.TypeAssert[RingKeyer](v)
+		rk, ok := reflect.TypeAssert[ringkey.RingKeyer](v)
 		if !ok {
 			return dst, fmt.Errorf("ring: pykey: value of type %s has no RingKey: %w", v.Type(), ErrUnsupported)
 		}
