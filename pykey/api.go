@@ -59,7 +59,9 @@ func Typed[T any]() (func(dst []byte, v T) ([]byte, error), error) {
 			// A nil interface, or one holding a nil pointer, is None.
 			return func(dst []byte, v T) ([]byte, error) { return enc(dst, reflect.ValueOf(any(v))) }, nil
 		}
-		return func(dst []byte, v T) ([]byte, error) { return append(dst, any(v).(ringkey.RingKeyer).RingKey()...), nil }, nil
+		return func(dst []byte, v T) ([]byte, error) {
+			return append(dst, any(v).(ringkey.RingKeyer).RingKey()...), nil
+		}, nil
 	}
 	if hasRingKey(t) {
 		return func(dst []byte, v T) ([]byte, error) { return enc(dst, reflect.ValueOf(&v).Elem()) }, nil

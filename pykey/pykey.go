@@ -42,7 +42,6 @@ func (e *TypeError) Error() string {
 // Unwrap returns [ErrUnsupported].
 func (e *TypeError) Unwrap() error { return ErrUnsupported }
 
-
 // encFn appends one form of v.
 type encFn func(dst []byte, v reflect.Value, depth int) ([]byte, error)
 
