@@ -41,6 +41,7 @@ type config struct {
 	exclude     func(key string, value any) bool
 	ifNotExists bool
 	hashKeys    func() hash.Hash
+	pythonKeys  bool // PythonKeys: pykeys.go
 	choose      func(ctx context.Context, key string, args []any) backends.Storage
 	// storageTimeout and breaker are set by StorageTimeout and
 	// CircuitBreaker (nil: the default, see guard.go).

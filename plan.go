@@ -30,7 +30,7 @@ type Args3[A, B, C any] struct {
 // plan is what a typed constructor hands to newCore: per key parameter (in
 // shape.Keys order) a component builder, and the typed glue.
 type plan[K any, R any] struct {
-	comps   []func(p descriptor.Param) (component[K], error)
+	comps   []func(p descriptor.Param, py bool) (component[K], error)
 	exec    func(ctx context.Context, k K) (R, error)
 	toAny   func(k K) []any
 	fromAny func(s *descriptor.Shape, args []any) (K, error)
@@ -43,7 +43,10 @@ type plan[K any, R any] struct {
 // encoderFor returns the encoder of one key parameter of static type T:
 // its typed ringkey encoder, or for the receiver of a Class ring its type
 // name.
-func encoderFor[T any](s *descriptor.Shape, p descriptor.Param) (func([]byte, T) ([]byte, error), error) {
+func encoderFor[T any](s *descriptor.Shape, p descriptor.Param, py bool) (func([]byte, T) ([]byte, error), error) {
+	if py { // PythonKeys: pykeys.go
+		return pythonEncoderFor[T](s, p)
+	}
 	if s.KeyedByType(p) {
 		return classEncoder[T](p.Type), nil
 	}
@@ -73,9 +76,9 @@ func classEncoder[T any](t reflect.Type) func([]byte, T) ([]byte, error) {
 // field builds the component of one key parameter, read from the tuple by
 // at: at is called once, when the ring is built, to bind the encoder to
 // the tuple's field without a getter call per key.
-func field[T any, K any](s *descriptor.Shape, at func(enc func([]byte, T) ([]byte, error)) component[K]) func(p descriptor.Param) (component[K], error) {
-	return func(p descriptor.Param) (component[K], error) {
-		enc, err := encoderFor[T](s, p)
+func field[T any, K any](s *descriptor.Shape, at func(enc func([]byte, T) ([]byte, error)) component[K]) func(p descriptor.Param, py bool) (component[K], error) {
+	return func(p descriptor.Param, py bool) (component[K], error) {
+		enc, err := encoderFor[T](s, p, py)
 		if err != nil {
 			return nil, err
 		}
@@ -184,6 +187,9 @@ func newCoreShape[K any, R any](shape *descriptor.Shape, cfg *config, pl plan[K,
 		}
 		ignored[pos-1] = true
 	}
+	if err := checkPythonKeys(shape, cfg); err != nil {
+		return nil, err
+	}
 	if len(pl.comps) != len(shape.Keys) {
 		return nil, fmt.Errorf("ring: %s: internal error: %d key builders for %d key parameters", shape.Name, len(pl.comps), len(shape.Keys))
 	}
@@ -194,7 +200,7 @@ func newCoreShape[K any, R any](shape *descriptor.Shape, cfg *config, pl plan[K,
 			// hash would not see entirely.
 			continue
 		}
-		comp, err := pl.comps[i](p)
+		comp, err := pl.comps[i](p, cfg.pythonKeys)
 		if err != nil {
 			return nil, err
 		}
@@ -250,7 +256,7 @@ func newCoreShape[K any, R any](shape *descriptor.Shape, cfg *config, pl plan[K,
 	// the part of the ring's key after "prefix:".
 	st.prefix = c.prefix
 	switch n := len(c.comps); {
-	case c.keyFunc != nil:
+	case c.keyFunc != nil, cfg.pythonKeys && n > 0: // Python keys hold unescaped ':'
 		st.prefix += ":"
 	case n == 0:
 		st.single = true
@@ -279,7 +285,7 @@ func plan1[A, R any](fn func(context.Context, A) (R, error)) plan[A, R] {
 	}
 }
 
-func (p plan[K, R]) withComps(comps ...func(descriptor.Param) (component[K], error)) plan[K, R] {
+func (p plan[K, R]) withComps(comps ...func(descriptor.Param, bool) (component[K], error)) plan[K, R] {
 	p.comps = comps
 	return p
 }

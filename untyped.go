@@ -100,8 +100,11 @@ func nilable(t reflect.Type) bool {
 	return false
 }
 
-func reflectComponent(s *descriptor.Shape, i int, p descriptor.Param) func(descriptor.Param) (component[[]any], error) {
-	return func(descriptor.Param) (component[[]any], error) {
+func reflectComponent(s *descriptor.Shape, i int, p descriptor.Param) func(descriptor.Param, bool) (component[[]any], error) {
+	return func(_ descriptor.Param, py bool) (component[[]any], error) {
+		if py { // PythonKeys: pykeys.go
+			return pythonReflectComponent(s, i, p)
+		}
 		if s.KeyedByType(p) {
 			e := classEncoder[any](p.Type)
 			return func(dst []byte, k []any) ([]byte, error) { return e(dst, k[i]) }, nil

@@ -21,6 +21,7 @@ const (
 // says what to import.
 var coderPackages = map[string]string{
 	"msgpack": msgpackPackage,
+	"pyjson":  "github.com/ringcache/ring/coders/pyjson",
 }
 
 // layerPackages maps compression layer names that an opt-in package
