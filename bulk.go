@@ -9,6 +9,7 @@ import (
 
 	"github.com/ringcache/ring/backends"
 	"github.com/ringcache/ring/internal/flight"
+	"github.com/ringcache/ring/internal/rope"
 )
 
 // Bulk is the bulk forms of a ring's sub-functions: each takes a slice of
@@ -274,6 +275,9 @@ func (c *core[K, R]) getOrUpdateMany(ctx context.Context, ks []K) ([]R, error) {
 	if c.perItem() {
 		return eachParallel(c.bulkLimit(), ks, func(k K) (R, error) { return c.call(ctx, k) })
 	}
+	if c.batch != nil {
+		return c.batchGetOrUpdateMany(ctx, ks) // a batch function's ring: batch.go
+	}
 	keys, err := c.keyMany(ks)
 	if err != nil {
 		return nil, err
@@ -332,10 +336,14 @@ func (c *core[K, R]) updateMany(ctx context.Context, ks []K) ([]R, error) {
 		return nil, err
 	}
 	out, errs := make([]R, len(ks)), make([]error, len(ks))
-	parallel(len(ks), c.bulkLimit(), func(i int) {
-		errs[i] = flight.ErrGoexit // stays if the function calls runtime.Goexit
-		out[i], errs[i] = c.exec(ctx, ks[i])
-	})
+	if c.batch != nil {
+		out, errs = c.batch(rope.Outside(ctx), ks) // one call of a batch function
+	} else {
+		parallel(len(ks), c.bulkLimit(), func(i int) {
+			errs[i] = flight.ErrGoexit // stays if the function calls runtime.Goexit
+			out[i], errs[i] = c.exec(ctx, ks[i])
+		})
+	}
 	var wkeys []string
 	var wvals []any
 	for i := range ks {

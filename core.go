@@ -56,6 +56,9 @@ type core[K any, R any] struct {
 	// bulk bounds how many functions a bulk form runs at once (0: the
 	// default, defaultBulkConcurrency).
 	bulk int
+	// batch, on a batch function's ring, fetches many tuples in one call
+	// of the function (batch.go); nil on other rings.
+	batch func(ctx context.Context, ks []K) ([]R, []error)
 }
 
 // maxKeyHint bounds the buffer a key is built in before it is known how
