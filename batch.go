@@ -53,12 +53,29 @@ func Batch[K comparable, V any](fn func(ctx context.Context, ids []K) (map[K]V, 
 	fetch := func(ctx context.Context, ks []k2) ([]V, []error) {
 		return batchFetch(ctx, name, fn, ks)
 	}
+	exec := func(ctx context.Context, k k2) (V, error) {
+		vs, errs := fetch(ctx, []k2{k})
+		return vs[0], errs[0]
+	}
+	if cfg.window != nil { // BatchWindow: batch_window.go
+		co := &coalescer[K, V]{policy: *cfg.window, fetch: fn}
+		exec = func(ctx context.Context, k k2) (V, error) {
+			var zero V
+			m, err := co.load(ctx, k.P2)
+			if err != nil {
+				return zero, err
+			}
+			v, ok := m[k.P2]
+			if !ok {
+				return zero, batchMissing(name, k.P2)
+			}
+			return v, nil
+		}
+	}
 	pl := plan[k2, V]{
-		exec: func(ctx context.Context, k k2) (V, error) {
-			vs, errs := fetch(ctx, []k2{k})
-			return vs[0], errs[0]
-		},
-		toAny: func(k k2) []any { return []any{k.P2} },
+		batched: true,
+		exec:    exec,
+		toAny:   func(k k2) []any { return []any{k.P2} },
 		fromAny: func(s *descriptor.Shape, args []any) (k k2, err error) {
 			k.P2, err = arg[K](s, args, 0)
 			return k, err

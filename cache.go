@@ -92,6 +92,7 @@ func NewCache[V any](opts ...Option) (*Cache[V], error) {
 		{"Choose", cfg.choose != nil},
 		{"BulkConcurrency", cfg.bulk != 0},
 		{"RefreshAhead", cfg.ahead != nil},
+		{"BatchWindow", cfg.window != nil},
 		{"StorageTimeout (a Cache is not guarded: bound its calls with their context)", cfg.storageTimeout != nil},
 		{"CircuitBreaker (a Cache is not guarded)", cfg.breaker != nil},
 	} {

@@ -49,6 +49,9 @@ type config struct {
 	bulk           int
 	ahead          *aheadPolicy // RefreshAhead (refresh.go)
 	errs           []error
+
+	// window is set by BatchWindow (batch_window.go).
+	window *windowPolicy
 }
 
 func (c *config) fail(err error) { c.errs = append(c.errs, err) }
