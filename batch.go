@@ -145,7 +145,15 @@ func (c *core[K, R]) batchGetOrUpdateMany(ctx context.Context, ks []K) ([]R, err
 	}
 	st := c.store
 	fctx, mark := st.rope.MarkWrites(ctx)
-	out, found, err := st.loadMany(ctx, keys)
+	var (
+		out   []R
+		found []bool
+	)
+	if st.ahead != nil {
+		out, found, err = c.loadManyAhead(ctx, st, keys, ks) // RefreshAhead: batch_refresh.go
+	} else {
+		out, found, err = st.loadMany(ctx, keys)
+	}
 	recheck := err == nil
 	if err != nil {
 		st.report("get many", "", err)

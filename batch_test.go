@@ -455,3 +455,89 @@ func TestBatchGenericID(t *testing.T) {
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "chan int")
 }
+
+// TestBatchRefreshAhead: with RefreshAhead, Many().GetOrUpdate serves due
+// hits at once and refreshes them with one background call of the batch
+// function and one bulk write; a failed refresh keeps the values and is
+// reported per key.
+func TestBatchRefreshAhead(t *testing.T) {
+	clk := newClock()
+	l, err := backends.NewLRU(1000, backends.WithClock(clk.Now))
+	require.NoError(t, err)
+	s := &tripLRU{LRU: l}
+	var (
+		mu    sync.Mutex
+		calls [][]int
+		fail  error
+	)
+	load := func(_ context.Context, ids []int) (map[int]string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		calls = append(calls, slices.Clone(ids))
+		if fail != nil {
+			return nil, fail
+		}
+		m := map[int]string{}
+		for _, id := range ids {
+			m[id] = fmt.Sprintf("c%d-%d", len(calls), id)
+		}
+		return m, nil
+	}
+	ev := &events{}
+	r := ring.Must(ring.Batch(load, ring.Storage(s), ring.KeyPrefix("b"), ring.Expire(10*time.Minute),
+		ring.RefreshAhead(time.Minute, 5*time.Second), ring.OnError(ev.hook)))
+	ctx := t.Context()
+	got, err := r.Many().GetOrUpdate(ctx, ids(0, 10))
+	require.NoError(t, err)
+	require.Equal(t, "c1-3", got[3])
+
+	// Half a minute on: nothing is due.
+	clk.Add(30 * time.Second)
+	_, err = r.Many().GetOrUpdate(ctx, ids(0, 10))
+	require.NoError(t, err)
+	ring.WaitRefreshesForTest(r.Cache())
+	require.Len(t, calls, 1)
+
+	// Two minutes on: 0..9 are due, 10..14 are misses.
+	clk.Add(90 * time.Second)
+	s.reset()
+	got, err = r.Many().GetOrUpdate(ctx, ids(0, 15))
+	require.NoError(t, err)
+	require.Equal(t, "c1-3", got[3], "a due hit is served as it is")
+	ring.WaitRefreshesForTest(r.Cache())
+	mu.Lock()
+	require.Len(t, calls, 3, "one call for the misses, one for the refresh: %v", calls)
+	refreshed := calls[1]
+	if len(refreshed) == 5 {
+		refreshed = calls[2]
+	}
+	mu.Unlock()
+	require.Equal(t, ids(0, 10), refreshed, "the due IDs in one call")
+	require.EqualValues(t, 2, s.n("setmany"), "one bulk write for the misses, one for the refresh")
+	v, _, err := r.Get(ctx, 3)
+	require.NoError(t, err)
+	require.Regexp(t, `^c[23]-3$`, v)
+
+	// A failed refresh keeps the values and reports each key.
+	clk.Add(2 * time.Minute)
+	before, _, err := r.Many().Get(ctx, ids(0, 3))
+	require.NoError(t, err)
+	mu.Lock()
+	fail = errors.New("source down")
+	mu.Unlock()
+	got, err = r.Many().GetOrUpdate(ctx, ids(0, 3))
+	require.NoError(t, err)
+	require.Equal(t, before, got)
+	ring.WaitRefreshesForTest(r.Cache())
+	var refreshErrs []string
+	for _, e := range ev.all {
+		if e.Op == "refresh" {
+			require.ErrorContains(t, e.Err, "source down")
+			refreshErrs = append(refreshErrs, e.Key)
+		}
+	}
+	require.Len(t, refreshErrs, 3, "one event per key")
+	after, _, err := r.Many().Get(ctx, ids(0, 3))
+	require.NoError(t, err)
+	require.Equal(t, before, after, "the old values are kept")
+}
