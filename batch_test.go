@@ -541,3 +541,21 @@ func TestBatchRefreshAhead(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, before, after, "the old values are kept")
 }
+
+// TestBatchUntypedView: the untyped view's bulk GetOrUpdate of a batch
+// ring is the same one call, and its Call one ID.
+func TestBatchUntypedView(t *testing.T) {
+	src := &batchSource{}
+	r := ring.Must(ring.Batch(src.fn(), ring.KeyPrefix("b"), ring.LRU(100)))
+	u := r.Untyped()
+	got, err := u.Many().GetOrUpdate(t.Context(), [][]any{{1}, {2}, {3}})
+	require.NoError(t, err)
+	require.Equal(t, []any{"v1", "v2", "v3"}, got)
+	require.Equal(t, 1, src.n())
+	v, err := u.Call(t.Context(), 4)
+	require.NoError(t, err)
+	require.Equal(t, "v4", v)
+	_, err = u.Call(t.Context(), "x")
+	require.ErrorContains(t, err, "parameter 2: got string, want int")
+	require.Equal(t, 2, src.n())
+}
