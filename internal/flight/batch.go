@@ -115,7 +115,7 @@ func (g *Group) DoMany(ctx context.Context, keys []string, fn func(ctx context.C
 	var pan *PanicError
 	for i, c := range runs {
 		var p *PanicError
-		vals[i], errs[i], p = g.waitQuiet(ctx, c)
+		vals[i], p, errs[i] = g.waitQuiet(ctx, c)
 		if p != nil && pan == nil {
 			pan = p
 		}
@@ -127,7 +127,7 @@ func (g *Group) DoMany(ctx context.Context, keys []string, fn func(ctx context.C
 }
 
 // waitQuiet is wait that returns a panic of the run instead of raising it.
-func (g *Group) waitQuiet(ctx context.Context, c *Run) (any, error, *PanicError) {
+func (g *Group) waitQuiet(ctx context.Context, c *Run) (any, *PanicError, error) {
 	select {
 	case <-c.done:
 	case <-ctx.Done():
@@ -135,10 +135,10 @@ func (g *Group) waitQuiet(ctx context.Context, c *Run) (any, error, *PanicError)
 		case <-c.done:
 		default:
 			g.leave(c)
-			return nil, ctx.Err(), nil
+			return nil, nil, ctx.Err()
 		}
 	}
-	return c.val, c.err, c.pan
+	return c.val, c.pan, c.err
 }
 
 // runBatch runs fn for the batch's runs and ends each with its outcome.
