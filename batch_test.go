@@ -559,3 +559,46 @@ func TestBatchUntypedView(t *testing.T) {
 	require.ErrorContains(t, err, "parameter 2: got string, want int")
 	require.Equal(t, 2, src.n())
 }
+
+// TestBatchFailOpen: with the storage down, Many().GetOrUpdate of a batch
+// ring still returns the function's values (one call) and reports the
+// failed read and write to OnError.
+func TestBatchFailOpen(t *testing.T) {
+	src := &batchSource{}
+	f := &faulty{Storage: backends.NewDict()}
+	f.down.Store(true)
+	ev := &events{}
+	r := ring.Must(ring.Batch(src.fn(), ring.KeyPrefix("b"), ring.Storage(f), ring.OnError(ev.hook)))
+	got, err := r.Many().GetOrUpdate(t.Context(), []int{1, 2})
+	require.NoError(t, err)
+	require.Equal(t, []string{"v1", "v2"}, got)
+	require.Equal(t, 1, src.n())
+	require.Equal(t, []string{"get many", "set many"}, ev.ops())
+}
+
+// TestBatchChooseAndDisk: with Choose the bulk forms go ID by ID (one
+// call of the function per miss); on the disk store a batch fill is
+// cached as on any store.
+func TestBatchChooseAndDisk(t *testing.T) {
+	src := &batchSource{}
+	d := backends.NewDict()
+	r := ring.Must(ring.Batch(src.fn(), ring.KeyPrefix("b"), ring.Storage(d),
+		ring.Choose(func(context.Context, string, []any) backends.Storage { return d })))
+	got, err := r.Many().GetOrUpdate(t.Context(), []int{1, 2, 3})
+	require.NoError(t, err)
+	require.Equal(t, []string{"v1", "v2", "v3"}, got)
+	require.Equal(t, 3, src.n())
+	for _, c := range src.calls {
+		require.Len(t, c, 1)
+	}
+
+	disk := &batchSource{}
+	rd := ring.Must(ring.Batch(disk.fn(), ring.KeyPrefix("b"), diskOpt(t, t.TempDir()), ring.Coder("json")))
+	got, err = rd.Many().GetOrUpdate(t.Context(), ids(0, 50))
+	require.NoError(t, err)
+	require.Equal(t, "v49", got[49])
+	got, err = rd.Many().GetOrUpdate(t.Context(), ids(0, 50))
+	require.NoError(t, err)
+	require.Equal(t, "v7", got[7])
+	require.Equal(t, 1, disk.n())
+}
