@@ -23,7 +23,8 @@ import (
 //     runs: a concurrent Call or Many of the same ID waits for this batch
 //     instead of calling fn again, and a newer write of an ID (Set, Delete,
 //     Update) made while fn runs is not undone by the batch's write.
-//   - Call(ctx, id) on a miss calls fn with the one ID.
+//   - Call(ctx, id) on a miss calls fn with the one ID; with BatchWindow,
+//     the misses of concurrent Calls share one call and one bulk write.
 //   - Many().Update calls fn once for all its IDs and writes in one round
 //     trip.
 //
@@ -90,6 +91,9 @@ func Batch[K comparable, V any](fn func(ctx context.Context, ids []K) (map[K]V, 
 		return nil, err
 	}
 	c.batch = fetch
+	if cfg.window != nil {
+		c.windowFill = windowFiller(c, *cfg.window)
+	}
 	return &Ring1[K, V]{c: c}, nil
 }
 

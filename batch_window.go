@@ -12,22 +12,28 @@ import (
 // the first miss opens a window of d, and every miss of another ID made
 // before it closes joins it; the function is then called once with all of
 // their IDs. A window also closes, at once, when it holds max IDs (max 0:
-// no bound). Each ID keeps its own single flight, and each Call writes its
-// own entry when the shared call returns.
+// no bound). When the window closes, its misses are filled together, as
+// Many().GetOrUpdate fills its misses: each ID enters its single flight
+// (joining one already in flight), the window's IDs are read again in one
+// round trip (a fill may have landed since the Calls read them), the
+// function is called once for those still missing, and its results are
+// written in one round trip, except an ID written anew meanwhile.
 //
-// A Call waits at most d more than the function takes; a Call whose
-// context ends stops waiting at once, and when every Call of a window has
-// gone before it closes, the window is dropped and the function not
-// called. Once called, the function's context keeps the values of the
-// window's first Call and is cancelled when every Call of the window has
-// gone. No goroutine nor timer outlives a window: the timer of a window
-// that closed early is stopped, and the function runs on the timer's
-// goroutine (or, for a full window, on one of its own), which ends when the
-// function returns.
+// A Call waits at most d more than the fill takes; a Call whose context
+// ends stops waiting at once, and when every Call of a window has gone
+// before it closes, the window is dropped and the function not called.
+// Once called, the function's context keeps the values of the window's
+// first Call and is cancelled when every Call of the window has gone. No
+// goroutine nor timer outlives a window: the timer of a window that closed
+// early is stopped, and the fill runs on the timer's goroutine (or, for a
+// full window, on one of its own), which ends when the fill returns. With
+// RefreshAhead, the refreshes that Calls start share windows too (each
+// refresh writes its own entry).
 //
 // Many().GetOrUpdate and Many().Update do not wait for a window: they
-// call the function at once with their own IDs. d must be positive and max
-// not negative, and only a ring built by Batch takes the option.
+// call the function at once with their own IDs. A Call on a storage that
+// a Choose function picked fills alone. d must be positive and max not
+// negative, and only a ring built by Batch takes the option.
 func BatchWindow(d time.Duration, max int) Option {
 	return newOption(fmt.Sprintf("BatchWindow(%v, %d)", d, max), func(c *config) {
 		if d <= 0 || max < 0 {
@@ -156,3 +162,48 @@ func (c *coalescer[K, V]) close(w *window[K, V], timed bool) {
 	}()
 	w.vals, w.err = c.fetch(w.ctx, ids)
 }
+
+// windowItem is one Call's miss in a window: its key and argument tuple.
+type windowItem[K comparable] struct {
+	key string
+	k   K
+}
+
+// windowOutcome is a miss's outcome from its window's fill.
+type windowOutcome[R any] struct {
+	r   R
+	err error
+}
+
+// windowFiller returns the fill of a Call's miss with BatchWindow: the
+// miss joins the open window, and when the window closes its misses are
+// filled together (batchFill): each key read again inside its flight (one
+// round trip), one call of the batch function for those still missing,
+// one bulk write.
+func windowFiller[K comparable, R any](c *core[K, R], p windowPolicy) func(ctx context.Context, key string, k K) (R, error) {
+	co := &coalescer[windowItem[K], windowOutcome[R]]{policy: p}
+	co.fetch = func(ctx context.Context, items []windowItem[K]) (map[windowItem[K]]windowOutcome[R], error) {
+		keys := make([]string, len(items))
+		ks := make([]K, len(items))
+		for i, it := range items {
+			keys[i], ks[i] = it.key, it.k
+		}
+		vals, errs := c.batchFill(ctx, c.store, keys, ks, true, nil)
+		out := make(map[windowItem[K]]windowOutcome[R], len(items))
+		for i, it := range items {
+			out[it] = windowOutcome[R]{vals[i], errs[i]}
+		}
+		return out, nil
+	}
+	return func(ctx context.Context, key string, k K) (R, error) {
+		it := windowItem[K]{key, k}
+		m, err := co.load(ctx, it)
+		if err != nil {
+			var zero R
+			return zero, err
+		}
+		o := m[it]
+		return o.r, o.err
+	}
+}
+

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ringcache/ring"
+	"github.com/ringcache/ring/backends"
 )
 
 // TestBatchWindowCoalesces: 200 concurrent Calls of 100 distinct IDs within
@@ -17,7 +18,8 @@ import (
 // Call gets its value and every ID is cached.
 func TestBatchWindowCoalesces(t *testing.T) {
 	src := &batchSource{}
-	r := ring.Must(ring.Batch(src.fn(), ring.KeyPrefix("b"), ring.LRU(1000), ring.BatchWindow(200*time.Millisecond, 0)))
+	s := newTripLRU(t)
+	r := ring.Must(ring.Batch(src.fn(), ring.KeyPrefix("b"), ring.Storage(s), ring.BatchWindow(200*time.Millisecond, 0)))
 	ctx := t.Context()
 	var wg sync.WaitGroup
 	start := make(chan struct{})
@@ -35,6 +37,12 @@ func TestBatchWindowCoalesces(t *testing.T) {
 	wg.Wait()
 	require.Equal(t, 1, src.n(), "calls: %v", src.calls)
 	require.Equal(t, ids(0, 100), src.asked())
+	// Each Call read once; the window read its misses again in one round
+	// trip inside their flights, and wrote them in one.
+	require.EqualValues(t, 200, s.n("get"))
+	require.EqualValues(t, 1, s.n("getmany"))
+	require.EqualValues(t, 1, s.n("setmany"))
+	require.EqualValues(t, 0, s.n("set"))
 	found, err := r.Many().Has(ctx, ids(0, 100))
 	require.NoError(t, err)
 	for i, ok := range found {
@@ -172,4 +180,36 @@ func TestBatchWindowPanicAndErrors(t *testing.T) {
 	}
 	_, err = ring.NewCache[int](ring.BatchWindow(time.Millisecond, 0))
 	require.ErrorContains(t, err, "option BatchWindow does not apply to a Cache")
+}
+
+// TestBatchWindowRefreshAhead: with RefreshAhead, the refreshes that
+// concurrent Calls of due IDs start share one call of the function.
+func TestBatchWindowRefreshAhead(t *testing.T) {
+	clk := newClock()
+	l, err := backends.NewLRU(100, backends.WithClock(clk.Now))
+	require.NoError(t, err)
+	src := &batchSource{}
+	r := ring.Must(ring.Batch(src.fn(), ring.KeyPrefix("b"), ring.Storage(l), ring.Expire(10*time.Minute),
+		ring.RefreshAhead(time.Minute, 5*time.Second), ring.BatchWindow(100*time.Millisecond, 0)))
+	ctx := t.Context()
+	_, err = r.Many().GetOrUpdate(ctx, ids(0, 10))
+	require.NoError(t, err)
+	require.Equal(t, 1, src.n())
+	clk.Add(2 * time.Minute)
+	var wg sync.WaitGroup
+	for i := range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v, err := r.Call(ctx, i)
+			require.NoError(t, err)
+			require.Equal(t, fmt.Sprintf("v%d", i), v)
+		}()
+	}
+	wg.Wait()
+	ring.WaitRefreshesForTest(r.Cache())
+	require.Equal(t, 2, src.n(), "one call for the ten refreshes: %v", src.calls)
+	src.mu.Lock()
+	require.Len(t, src.calls[1], 10)
+	src.mu.Unlock()
 }
