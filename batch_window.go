@@ -206,4 +206,3 @@ func windowFiller[K comparable, R any](c *core[K, R], p windowPolicy) func(ctx c
 		return o.r, o.err
 	}
 }
-
