@@ -56,8 +56,8 @@ func (b Bulk[K, R]) Get(ctx context.Context, args []K) (values []R, found []bool
 }
 
 // Update runs the function for each argument set (at most BulkConcurrency
-// at once) and writes the results in one round trip: results with an error
-// are returned per set and not written.
+// at once; on a Batch ring, one call for all) and writes the results in one
+// round trip: results with an error are returned per set and not written.
 func (b Bulk[K, R]) Update(ctx context.Context, args []K) ([]R, error) {
 	return b.ops.updateMany(ctx, args)
 }
@@ -66,7 +66,9 @@ func (b Bulk[K, R]) Update(ctx context.Context, args []K) ([]R, error) {
 // for the misses only, at most BulkConcurrency at once, each inside its
 // key's single flight as Call does (one run per key across Call and the
 // bulk forms), writing its result before the flight ends. Like Call, it
-// reports storage failures to OnError instead of returning them.
+// reports storage failures to OnError instead of returning them. On a
+// batch function's ring (Batch) the misses share one call of the function
+// and one bulk write, inside the flights of all of them.
 func (b Bulk[K, R]) GetOrUpdate(ctx context.Context, args []K) ([]R, error) {
 	return b.ops.getOrUpdateMany(ctx, args)
 }

@@ -47,7 +47,8 @@ import (
 // It applies to Call (Func and Method rings, wires, the untyped Ring's
 // Call) on every storage and on the storages a Choose function picks. A
 // hit of Many().GetOrUpdate is served as it is, without refresh-ahead (its
-// misses still fill as usual); Get never refreshes. An entry past its
+// misses still fill as usual; a Batch ring refreshes its due hits in one
+// batch); Get never refreshes. An entry past its
 // expiry is a miss and is filled as usual.
 //
 // The ring needs Expire (not TTLFunc, whose entries' time-to-live the ring
