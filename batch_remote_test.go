@@ -153,3 +153,56 @@ func TestBatchRedisNewerDeleteWins(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "newer", v)
 }
+
+// TestBatchWindowRedisOneWrite: 50 concurrent Calls of 50 IDs within one
+// BatchWindow on Redis cost one GET each, then one MGET (the window's
+// misses read again inside their flights), one call of the function and
+// one pipeline of 50 SETs.
+func TestBatchWindowRedisOneWrite(t *testing.T) {
+	rdb := redis.NewClient(&redis.Options{Addr: servertest.RedisAddr(t)})
+	t.Cleanup(func() { _ = rdb.Close() })
+	hook := &redisTrips{}
+	rdb.AddHook(hook)
+	src := &batchSource{}
+	r := ring.Must(ring.Batch(src.fn(), ring.Storage(redisstore.New(rdb)), ring.Coder("json"),
+		ring.KeyPrefix(fmt.Sprintf("ring-test:batchwin:%d", time.Now().UnixNano())), ring.Expire(time.Minute),
+		ring.StorageTimeout(2*time.Second), ring.BatchWindow(300*time.Millisecond, 0)))
+	all := ids(0, 50)
+	t.Cleanup(func() { _ = r.Many().Delete(context.Background(), all) })
+	// Warm the pool: one connection per Call, made before counting.
+	var wg sync.WaitGroup
+	for range all {
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = rdb.Ping(t.Context()).Err() }()
+	}
+	wg.Wait()
+	hook.reset()
+	for _, id := range all {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v, err := r.Call(t.Context(), id)
+			require.NoError(t, err)
+			require.Equal(t, fmt.Sprintf("v%d", id), v)
+		}()
+	}
+	wg.Wait()
+	require.Equal(t, 1, src.n(), "calls: %v", src.calls)
+	hook.mu.Lock()
+	defer hook.mu.Unlock()
+	gets, mgets := 0, 0
+	for _, c := range hook.cmds {
+		switch c {
+		case "get":
+			gets++
+		case "mget":
+			mgets++
+		default:
+			t.Errorf("unexpected command %q", c)
+		}
+	}
+	require.Equal(t, len(all), gets)
+	require.Equal(t, 1, mgets)
+	require.Len(t, hook.pipes, 1, "one write")
+	require.Len(t, hook.pipes[0], len(all))
+}
