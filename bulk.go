@@ -9,6 +9,7 @@ import (
 
 	"github.com/ringcache/ring/backends"
 	"github.com/ringcache/ring/internal/flight"
+	"github.com/ringcache/ring/internal/rope"
 )
 
 // Bulk is the bulk forms of a ring's sub-functions: each takes a slice of
@@ -55,8 +56,8 @@ func (b Bulk[K, R]) Get(ctx context.Context, args []K) (values []R, found []bool
 }
 
 // Update runs the function for each argument set (at most BulkConcurrency
-// at once) and writes the results in one round trip: results with an error
-// are returned per set and not written.
+// at once; on a Batch ring, one call for all) and writes the results in one
+// round trip: results with an error are returned per set and not written.
 func (b Bulk[K, R]) Update(ctx context.Context, args []K) ([]R, error) {
 	return b.ops.updateMany(ctx, args)
 }
@@ -65,7 +66,9 @@ func (b Bulk[K, R]) Update(ctx context.Context, args []K) ([]R, error) {
 // for the misses only, at most BulkConcurrency at once, each inside its
 // key's single flight as Call does (one run per key across Call and the
 // bulk forms), writing its result before the flight ends. Like Call, it
-// reports storage failures to OnError instead of returning them.
+// reports storage failures to OnError instead of returning them. On a
+// batch function's ring (Batch) the misses share one call of the function
+// and one bulk write, inside the flights of all of them.
 func (b Bulk[K, R]) GetOrUpdate(ctx context.Context, args []K) ([]R, error) {
 	return b.ops.getOrUpdateMany(ctx, args)
 }
@@ -274,6 +277,9 @@ func (c *core[K, R]) getOrUpdateMany(ctx context.Context, ks []K) ([]R, error) {
 	if c.perItem() {
 		return eachParallel(c.bulkLimit(), ks, func(k K) (R, error) { return c.call(ctx, k) })
 	}
+	if c.batch != nil {
+		return c.batchGetOrUpdateMany(ctx, ks) // a batch function's ring: batch.go
+	}
 	keys, err := c.keyMany(ks)
 	if err != nil {
 		return nil, err
@@ -332,10 +338,14 @@ func (c *core[K, R]) updateMany(ctx context.Context, ks []K) ([]R, error) {
 		return nil, err
 	}
 	out, errs := make([]R, len(ks)), make([]error, len(ks))
-	parallel(len(ks), c.bulkLimit(), func(i int) {
-		errs[i] = flight.ErrGoexit // stays if the function calls runtime.Goexit
-		out[i], errs[i] = c.exec(ctx, ks[i])
-	})
+	if c.batch != nil {
+		out, errs = c.batch(rope.Outside(ctx), ks) // one call of a batch function
+	} else {
+		parallel(len(ks), c.bulkLimit(), func(i int) {
+			errs[i] = flight.ErrGoexit // stays if the function calls runtime.Goexit
+			out[i], errs[i] = c.exec(ctx, ks[i])
+		})
+	}
 	var wkeys []string
 	var wvals []any
 	for i := range ks {

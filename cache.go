@@ -102,6 +102,7 @@ func NewCache[V any](opts ...Option) (*Cache[V], error) {
 		{"StaleWhileRevalidate", cfg.fresh.swr != nil},
 		{"StaleIfError", cfg.fresh.maxAge > 0},
 		{"XFetch", cfg.fresh.xfetch != nil},
+		{"BatchWindow", cfg.window != nil},
 		{"StorageTimeout (a Cache is not guarded: bound its calls with their context)", cfg.storageTimeout != nil},
 		{"CircuitBreaker (a Cache is not guarded)", cfg.breaker != nil},
 	} {

@@ -56,6 +56,12 @@ type core[K any, R any] struct {
 	// bulk bounds how many functions a bulk form runs at once (0: the
 	// default, defaultBulkConcurrency).
 	bulk int
+	// batch, on a batch function's ring, fetches many tuples in one call
+	// of the function (batch.go); nil on other rings.
+	batch func(ctx context.Context, ks []K) ([]R, []error)
+	// windowFill, with BatchWindow, fills a Call's miss in a window shared
+	// with concurrent Calls (batch_window.go).
+	windowFill func(ctx context.Context, key string, k K) (R, error)
 }
 
 // maxKeyHint bounds the buffer a key is built in before it is known how
@@ -246,6 +252,9 @@ func (c *core[K, R]) call(ctx context.Context, k K) (R, error) {
 // typed path: an entry of another type (or one that no longer decodes) is
 // never returned as the result.
 func (c *core[K, R]) fill(ctx context.Context, st *Cache[R], key string, k K, recheck bool, mark *rope.WriteMark) (R, error) {
+	if c.windowFill != nil && st == c.store {
+		return c.windowFill(ctx, key, k) // BatchWindow: batch_window.go
+	}
 	return result[R](st.rope.Flight(ctx, key, func(ctx context.Context) (any, error) {
 		if recheck && (mark == nil || mark.WrittenSince(key)) {
 			if r, ok, err := st.loadLive(ctx, key); err == nil && ok {

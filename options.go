@@ -53,6 +53,9 @@ type config struct {
 	errs           []error
 
 	lease time.Duration // Lease (lease.go)
+
+	// window is set by BatchWindow (batch_window.go).
+	window *windowPolicy
 }
 
 func (c *config) fail(err error) { c.errs = append(c.errs, err) }

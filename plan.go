@@ -38,6 +38,8 @@ type plan[K any, R any] struct {
 	// coder (untyped rings, through reflection); nil decodes with the
 	// coder into an R.
 	decode func(cd coders.Coder) func([]byte) (R, error)
+	// batched is set by Batch: the plan of a batch function's ring.
+	batched bool
 }
 
 // encoderFor returns the encoder of one key parameter of static type T:
@@ -176,6 +178,9 @@ func newCoreShape[K any, R any](shape *descriptor.Shape, cfg *config, pl plan[K,
 	}
 	if cfg.prefix != nil {
 		c.prefix = *cfg.prefix
+	}
+	if cfg.window != nil && !pl.batched {
+		return nil, fmt.Errorf("ring: %s: BatchWindow(%v, %d): only a batch function's ring (Batch) coalesces its calls", shape.Name, cfg.window.d, cfg.window.max)
 	}
 	ignored := make(map[int]bool, len(cfg.ignore))
 	for _, pos := range cfg.ignore {

@@ -48,11 +48,12 @@ import (
 // It applies to Call (Func and Method rings, wires, the untyped Ring's
 // Call) on every storage and on the storages a Choose function picks. A
 // hit of Many().GetOrUpdate is served as it is, without refresh-ahead (its
-// misses still fill as usual); Get never refreshes; Refresh refreshes at
-// once, whatever the entry's age. An entry past its expiry is a miss and is
-// filled as usual, unless StaleWhileRevalidate or StaleIfError keeps it
-// for a grace: the due point stays an age (Expire less after), and the
-// entry's time left then includes the grace.
+// misses still fill as usual; a Batch ring refreshes its due hits in one
+// batch); Get never refreshes; Refresh refreshes at once, whatever the
+// entry's age. An entry past its expiry is a miss and is filled as usual,
+// unless StaleWhileRevalidate or StaleIfError keeps it for a grace: the
+// due point stays an age (Expire less after), and the entry's time left
+// then includes the grace.
 //
 // The ring needs Expire (not TTLFunc, whose entries' time-to-live the ring
 // cannot know when it reads them), 0 < after < Expire and timeout > 0, and a

@@ -203,7 +203,8 @@ func (g *Group) Running(ctx context.Context) *Run {
 // run's own (the wrapped function, whose writes are writes of its own).
 // It returns ctx itself when ctx carries no run.
 func Outside(ctx context.Context) context.Context {
-	if c, _ := ctx.Value(runKey{}).(*Run); c == nil {
+	c, _ := ctx.Value(runKey{}).(*Run)
+	if b, _ := ctx.Value(runKey{}).(*Batch); c == nil && b == nil {
 		return ctx
 	}
 	return context.WithValue(ctx, runKey{}, (*Run)(nil))

@@ -1,0 +1,169 @@
+package ring
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ringcache/ring/backends"
+	"github.com/ringcache/ring/internal/rope"
+)
+
+// Refresh-ahead in batches: Many().GetOrUpdate on a batch function's ring
+// with RefreshAhead reads its entries with their time left (one round
+// trip), serves every hit at once, and refreshes the due ones with one
+// background call of the batch function and one bulk write.
+
+// loadManyAhead is loadMany with each entry's time left; it starts one
+// background batch refresh of the hits that are due (RefreshAhead).
+func (c *core[K, R]) loadManyAhead(ctx context.Context, st *Cache[R], keys []string, ks []K) ([]R, []bool, error) {
+	values, ttls, ok, err := backends.GetManyWithTTL(ctx, st.store, keys)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]R, len(keys))
+	found := make([]bool, len(keys))
+	var due []int
+	a := st.ahead
+	for i := range keys {
+		if !ok[i] {
+			continue
+		}
+		if out[i], found[i] = st.fromStored(keys[i], values[i]); !found[i] {
+			continue
+		}
+		switch ttl := ttls[i]; {
+		case ttl == backends.TTLUnknown:
+			if a.unknownTTL(st.rope) {
+				st.report("refresh", keys[i], fmt.Errorf("ring: backend %s cannot say how long an entry has left (backends.TTLUnknown): its entries are served without refresh-ahead", st.store.Name()))
+			}
+		case ttl <= 0: // no expiry
+		case !a.servable(ttl): // past its expiry and StaleWhileRevalidate's bound: a miss
+			var zero R
+			out[i], found[i] = zero, false
+		case ttl <= a.grace || ttl <= a.fresh || a.xf.due(ttl-a.grace):
+			due = append(due, i)
+		}
+	}
+	if len(due) > 0 {
+		startBatchRefresh(ctx, c, st, keys, ks, due)
+	}
+	return out, found, nil
+}
+
+// startBatchRefresh refreshes the due items of keys that no refresh is
+// running for, with one call of the batch function, in the background.
+// The goroutine belongs to the ring and ends at the refresh's timeout at
+// the latest (the function's goroutine when the function returns).
+func startBatchRefresh[K, R any](ctx context.Context, c *core[K, R], st *Cache[R], keys []string, ks []K, due []int) {
+	a := st.ahead
+	var rkeys []string
+	var rks []K
+	a.mu.Lock()
+	for _, i := range due {
+		rk := refreshKey{st.rope, keys[i]}
+		if _, busy := a.pending[rk]; busy {
+			continue
+		}
+		a.pending[rk] = struct{}{}
+		rkeys = append(rkeys, keys[i])
+		rks = append(rks, ks[i])
+	}
+	if len(rkeys) == 0 {
+		a.mu.Unlock()
+		return
+	}
+	a.running.Add(1)
+	a.mu.Unlock()
+	// The caller's values, not its cancellation, nor a flight or write
+	// mark of its own.
+	rctx, cancel := context.WithTimeout(rope.Outside(context.WithoutCancel(ctx)), a.timeout)
+	go func() {
+		defer a.running.Done()
+		defer func() {
+			a.mu.Lock()
+			for _, k := range rkeys {
+				delete(a.pending, refreshKey{st.rope, k})
+			}
+			a.mu.Unlock()
+		}()
+		defer cancel()
+		defer func() {
+			if p := recover(); p != nil {
+				err, ok := p.(error)
+				if !ok {
+					err = fmt.Errorf("ring: panic in cached function: %v", p)
+				}
+				for _, k := range rkeys {
+					st.report("refresh", k, err)
+				}
+			}
+		}()
+		_, errs := st.rope.FlightMany(rctx, rkeys, func(ctx context.Context, lead []int) ([]any, []error) {
+			return batchRefreshRun(ctx, rctx, c, st, rkeys, rks, lead)
+		})
+		dl, _ := rctx.Deadline()
+		for i, err := range errs {
+			if err == nil {
+				continue
+			}
+			if errors.Is(err, context.DeadlineExceeded) && !time.Now().Before(dl) {
+				err = fmt.Errorf("ring: refresh: no result within RefreshAhead's timeout %v, the cached value is kept: %w", a.timeout, err)
+			}
+			st.report("refresh", rkeys[i], err)
+		}
+	}()
+}
+
+// batchRefreshRun is a batch refresh inside the flights of the keys it
+// leads, given the deadline of the refresh (rctx): it reads them again
+// with their time left (a refresh elsewhere may have made some fresh), and
+// calls the batch function once for the others, writing what it returned
+// in one bulk write, except the keys written anew since the refresh began.
+func batchRefreshRun[K, R any](ctx, rctx context.Context, c *core[K, R], st *Cache[R], keys []string, ks []K, lead []int) ([]any, []error) {
+	if dl, ok := rctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, dl)
+		defer cancel()
+	}
+	out := make([]any, len(lead))
+	errs := make([]error, len(lead))
+	lkeys := make([]string, len(lead))
+	for j, i := range lead {
+		lkeys[j] = keys[i]
+	}
+	var todo []int
+	values, ttls, found, err := backends.GetManyWithTTL(ctx, st.store, lkeys)
+	for j := range lead {
+		if a := st.ahead; err == nil && found[j] && (ttls[j] == 0 || (ttls[j] > a.grace && ttls[j] > a.fresh)) { // refreshed since it was found due
+			if r, ok := st.fromStored(lkeys[j], values[j]); ok {
+				out[j] = any(r)
+				continue
+			}
+		}
+		todo = append(todo, j)
+	}
+	if len(todo) == 0 {
+		return out, errs
+	}
+	fks := make([]K, len(todo))
+	for t, j := range todo {
+		fks[t] = ks[lead[j]]
+	}
+	rs, ferrs := c.batch(rope.Outside(ctx), fks)
+	var wkeys []string
+	var wvals []any
+	for t, j := range todo {
+		v := any(rs[t])
+		out[j], errs[j] = v, ferrs[t]
+		if ferrs[t] == nil {
+			wkeys = append(wkeys, lkeys[j])
+			wvals = append(wvals, v)
+		}
+	}
+	if err := st.fillMany(ctx, wkeys, wvals); err != nil {
+		st.report("refresh", "", err)
+	}
+	return out, errs
+}
