@@ -50,6 +50,9 @@ type Cache[V any] struct {
 	// ahead refreshes the ring's entries ahead of expiry (RefreshAhead;
 	// nil without it, and for a Cache from NewCache).
 	ahead *refresher
+	// neg caches not-found outcomes (NegativeCache; nil without it, and
+	// for a Cache from NewCache).
+	neg *negativePolicy
 }
 
 // SetOptions are the options of one Cache.Set.
@@ -92,6 +95,7 @@ func NewCache[V any](opts ...Option) (*Cache[V], error) {
 		{"Choose", cfg.choose != nil},
 		{"BulkConcurrency", cfg.bulk != 0},
 		{"RefreshAhead", cfg.ahead != nil},
+		{"NegativeCache", cfg.negative != nil},
 		{"StorageTimeout (a Cache is not guarded: bound its calls with their context)", cfg.storageTimeout != nil},
 		{"CircuitBreaker (a Cache is not guarded)", cfg.breaker != nil},
 	} {
@@ -173,12 +177,19 @@ func (c *Cache[V]) keys(keys []string) []string {
 }
 
 // Get returns the value under key; found is false on a miss (a stored zero
-// value is found). A stored value that does not decode is a miss.
+// value is found). A stored value that does not decode is a miss. On the
+// Cache of a ring with NegativeCache, a negative entry is not found and
+// err wraps its not-found error, as the ring's Get reports it.
 func (c *Cache[V]) Get(ctx context.Context, key string) (value V, found bool, err error) {
 	// load, by hand: generic code does not inline it, and this is a hit path.
 	k := c.Key(key)
 	v, ok, err := c.store.Get(ctx, k)
 	if err == nil && ok {
+		if c.neg != nil {
+			if hit, isNeg := c.negativeRead(k, v); isNeg {
+				return value, false, hit
+			}
+		}
 		value, found = c.fromStored(k, v)
 	}
 	return value, found, err
@@ -186,9 +197,9 @@ func (c *Cache[V]) Get(ctx context.Context, key string) (value V, found bool, er
 
 // GetMany returns the values found under keys, by the keys as given (without
 // the prefix), in one round trip where the backend can. Keys that miss are
-// absent from the map.
+// absent from the map, as are negative entries (NegativeCache).
 func (c *Cache[V]) GetMany(ctx context.Context, keys ...string) (map[string]V, error) {
-	values, found, err := c.loadMany(ctx, c.keys(keys))
+	values, found, _, err := c.loadMany(ctx, c.keys(keys))
 	if err != nil {
 		return nil, err
 	}

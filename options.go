@@ -47,7 +47,8 @@ type config struct {
 	storageTimeout *time.Duration
 	breaker        *breakerPolicy
 	bulk           int
-	ahead          *aheadPolicy // RefreshAhead (refresh.go)
+	ahead          *aheadPolicy    // RefreshAhead (refresh.go)
+	negative       *negativeOption // NegativeCache (negative.go)
 	errs           []error
 }
 

@@ -235,6 +235,9 @@ func newCoreShape[K any, R any](shape *descriptor.Shape, cfg *config, pl plan[K,
 	if st.ahead, err = newRefresher(shape.Name, cfg, raw); err != nil {
 		return nil, err
 	}
+	if st.neg, err = newNegative[R](shape.Name, cfg, shape.Result); err != nil {
+		return nil, err
+	}
 	if cd != nil && pl.decode != nil {
 		st.dec = pl.decode(cd)
 	}

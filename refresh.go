@@ -127,6 +127,14 @@ func (c *core[K, R]) callAhead(ctx context.Context, st *Cache[R], key string, k 
 	if err != nil {
 		st.report("get", key, err)
 	} else if ok {
+		if st.neg != nil { // a negative entry is served, never refreshed ahead: negative.go
+			if t, isNeg := st.negativeStored(key, v); isNeg {
+				if t != nil {
+					return st.negResult(), t.call
+				}
+				return c.fill(ctx, st, key, k, false, nil)
+			}
+		}
 		var r R
 		converted := false
 		if st.coder == nil { // the in-process hit, without a call
@@ -222,6 +230,9 @@ func refreshRun[K, R any](ctx, rctx context.Context, c *core[K, R], st *Cache[R]
 		defer cancel()
 	}
 	if v, ttl, ok, err := backends.GetWithTTL(ctx, st.store, key); err == nil && ok && (ttl == 0 || ttl > st.ahead.fresh) {
+		if t := st.negativeLanded(key, v); t != nil {
+			return any(st.negResult()), t.call
+		}
 		if r, ok := st.fromStored(key, v); ok {
 			return any(r), nil
 		}
