@@ -224,7 +224,7 @@ func (c *core[K, R]) call(ctx context.Context, k K) (R, error) {
 		st.report("get", key, err)
 	} else if ok {
 		if st.coder == nil { // the in-process hit, without a call
-			if r, ok := v.(R); ok && st.neg == nil {
+			if r, ok := v.(R); ok && (st.neg == nil || !isNegEntry(v)) {
 				return r, nil
 			}
 		}

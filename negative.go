@@ -122,6 +122,13 @@ const negativeMarker = "\x00ring-negative\x00"
 // negEntry is a negative entry on an in-process store without a coder.
 type negEntry struct{ text string }
 
+// isNegEntry reports whether v is the in-process form of a negative
+// entry: the one check an in-process hit of a ring with NegativeCache adds.
+func isNegEntry(v any) bool {
+	_, ok := v.(*negEntry)
+	return ok
+}
+
 // negTarget is one not-found error of a ring and its prebuilt forms.
 type negTarget struct {
 	err    error
@@ -239,16 +246,22 @@ func (p *negativePolicy) target(err error) (*negTarget, bool) {
 }
 
 // match reports whether v, as a store holds it, is a negative entry, and
-// which of the ring's targets it names (nil: one the ring does not list).
-func (p *negativePolicy) match(v any) (*negTarget, bool) {
-	switch e := v.(type) {
-	case *negEntry:
+// which of the ring's targets it names (nil: one the ring does not list):
+// a marker on a ring with a coder (bytes), the private entry otherwise.
+func (p *negativePolicy) match(v any, bytes bool) (*negTarget, bool) {
+	if !bytes { // a Go value: only the private entry, never a []byte result
+		e, ok := v.(*negEntry)
+		if !ok {
+			return nil, false
+		}
 		for i := range p.targets {
 			if p.targets[i].entry.text == e.text {
 				return &p.targets[i], true
 			}
 		}
 		return nil, true
+	}
+	switch e := v.(type) {
 	case []byte:
 		if len(e) < len(negativeMarker) || string(e[:len(negativeMarker)]) != negativeMarker {
 			return nil, false
@@ -315,7 +328,7 @@ func (c *Cache[V]) writeNegative(ctx context.Context, key string, t *negTarget) 
 // t is its target, nil for a marker of an error the ring does not list,
 // which is reported and is a miss.
 func (c *Cache[V]) negativeStored(key string, v any) (t *negTarget, ok bool) {
-	if t, ok = c.neg.match(v); ok && t == nil {
+	if t, ok = c.neg.match(v, c.coder != nil); ok && t == nil {
 		c.report("decode", key, fmt.Errorf("negative entry for a not-found error the ring does not list (%q): a miss", negativeText(v)))
 	}
 	return t, ok

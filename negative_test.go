@@ -705,3 +705,27 @@ func TestNegativeCacheChoose(t *testing.T) {
 	require.ErrorIs(t, err, ring.ErrNotFound)
 	require.False(t, found)
 }
+
+// TestNegativeCacheBytesResultInProcess: on an in-process store without a
+// coder a []byte result is kept as it is, so one that equals a marker is
+// a value, not a negative entry.
+func TestNegativeCacheBytesResultInProcess(t *testing.T) {
+	ctx := context.Background()
+	marker := []byte("\x00ring-negative\x00ring: not found")
+	var runs atomic.Int32
+	r, err := ring.Func1(func(ctx context.Context, id int) ([]byte, error) {
+		runs.Add(1)
+		return marker, nil
+	}, ring.LRU(8), ring.NegativeCache(time.Minute))
+	require.NoError(t, err)
+	for range 2 {
+		v, err := r.Call(ctx, 1)
+		require.NoError(t, err)
+		require.Equal(t, marker, v)
+	}
+	require.EqualValues(t, 1, runs.Load())
+	v, found, err := r.Get(ctx, 1)
+	require.NoError(t, err)
+	require.True(t, found)
+	require.Equal(t, marker, v)
+}
