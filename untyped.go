@@ -340,7 +340,7 @@ func (r *Ring) Kind() descriptor.Kind { return r.c.shapeOf().Kind }
 // returns the cached result, or runs the function once across concurrent
 // callers of the same key (single flight, re-checking the cache inside the
 // flight) and caches its result. A result with a non-nil error is returned
-// and not cached; a panic in the function reaches every waiting caller as a
+// and not cached (NegativeCache caches the not-found ones it lists); a panic in the function reaches every waiting caller as a
 // *PanicError. Call fails open: a storage failure, or a stored value that no
 // longer decodes, is reported to OnError and not returned.
 func (r *Ring) Call(ctx context.Context, args ...any) (any, error) {
