@@ -53,6 +53,11 @@ type Cache[V any] struct {
 	// neg caches not-found outcomes (NegativeCache; nil without it, and
 	// for a Cache from NewCache).
 	neg *negativePolicy
+	// direct is set on a ring's Cache when a stored value of type V is the
+	// value itself: no coder, and no negative entry that could pass for a
+	// V (NegativeCache with an interface result type). Call's in-process
+	// hit then returns it without a call.
+	direct bool
 }
 
 // SetOptions are the options of one Cache.Set.

@@ -223,20 +223,15 @@ func (c *core[K, R]) call(ctx context.Context, k K) (R, error) {
 	if err != nil {
 		st.report("get", key, err)
 	} else if ok {
-		if st.coder == nil { // the in-process hit, without a call
-			if r, ok := v.(R); ok && (st.neg == nil || !isNegEntry(v)) {
+		if st.direct { // the in-process hit, without a call
+			if r, ok := v.(R); ok {
 				return r, nil
 			}
 		}
-		if st.neg != nil { // NegativeCache: negative.go
-			if t, isNeg := st.negativeStored(key, v); t != nil {
-				return st.negResult(), t.call
-			} else if !isNeg {
-				if r, ok := st.fromStored(key, v); ok {
-					return r, nil
-				}
-			}
-		} else if r, ok := st.fromStored(key, v); ok {
+		if st.neg != nil {
+			return c.callNegative(ctx, st, key, k, v) // NegativeCache: negative.go
+		}
+		if r, ok := st.fromStored(key, v); ok {
 			return r, nil
 		}
 		recheck = false // the entry does not decode, or holds another type

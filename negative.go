@@ -410,3 +410,20 @@ func (c *Cache[V]) negativeLanded(key string, v any) *negTarget {
 	t, _ := c.negativeStored(key, v)
 	return t
 }
+
+// callNegative is call's hit path on a ring with NegativeCache, for what
+// the in-process fast path did not return: a negative entry's outcome, a
+// value decoded, or, for a foreign marker or a value that does not
+// decode, a fill (without the re-check, as call does).
+func (c *core[K, R]) callNegative(ctx context.Context, st *Cache[R], key string, k K, v any) (R, error) {
+	t, isNeg := st.negativeStored(key, v)
+	if t != nil {
+		return st.negResult(), t.call
+	}
+	if !isNeg {
+		if r, ok := st.fromStored(key, v); ok {
+			return r, nil
+		}
+	}
+	return c.fill(ctx, st, key, k, false, nil)
+}

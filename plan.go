@@ -238,6 +238,7 @@ func newCoreShape[K any, R any](shape *descriptor.Shape, cfg *config, pl plan[K,
 	if st.neg, err = newNegative[R](shape.Name, cfg, shape.Result); err != nil {
 		return nil, err
 	}
+	st.direct = cd == nil && (st.neg == nil || reflect.TypeFor[R]().Kind() != reflect.Interface)
 	if cd != nil && pl.decode != nil {
 		st.dec = pl.decode(cd)
 	}
