@@ -53,6 +53,9 @@ type Cache[V any] struct {
 	// neg caches not-found outcomes (NegativeCache; nil without it, and
 	// for a Cache from NewCache).
 	neg *negativePolicy
+	// negZero is what Call returns with a negative entry: the zero value
+	// of the function's result type (on the untyped view, not nil).
+	negZero V
 	// direct is set on a ring's Cache when a stored value of type V is the
 	// value itself: no coder, and no negative entry that could pass for a
 	// V (NegativeCache with an interface result type). Call's in-process

@@ -122,13 +122,6 @@ const negativeMarker = "\x00ring-negative\x00"
 // negEntry is a negative entry on an in-process store without a coder.
 type negEntry struct{ text string }
 
-// isNegEntry reports whether v is the in-process form of a negative
-// entry: the one check an in-process hit of a ring with NegativeCache adds.
-func isNegEntry(v any) bool {
-	_, ok := v.(*negEntry)
-	return ok
-}
-
 // negTarget is one not-found error of a ring and its prebuilt forms.
 type negTarget struct {
 	err    error
@@ -255,8 +248,8 @@ func (p *negativePolicy) match(v any, bytes bool) (*negTarget, bool) {
 			return nil, false
 		}
 		for i := range p.targets {
-			if p.targets[i].entry.text == e.text {
-				return &p.targets[i], true
+			if t := &p.targets[i]; t.entry == e || t.entry.text == e.text {
+				return t, true
 			}
 		}
 		return nil, true
@@ -382,10 +375,7 @@ func (c *Cache[V]) hitsAsCalls(hits []error, out []V, found []bool, errs []error
 
 // negResult is the result Call returns with a negative entry: the zero
 // value of the function's result type.
-func (c *Cache[V]) negResult() V {
-	v, _ := c.neg.result.(V)
-	return v
-}
+func (c *Cache[V]) negResult() V { return c.negZero }
 
 // ofHit returns the target whose Get error hit is (from load), nil for
 // any other error and on a ring without NegativeCache.
