@@ -58,7 +58,8 @@ func (b Bulk[K, R]) Get(ctx context.Context, args []K) (values []R, found []bool
 
 // Update runs the function for each argument set (at most BulkConcurrency
 // at once) and writes the results in one round trip: results with an error
-// are returned per set and not written.
+// are returned per set and not written (with NegativeCache, a "not found"
+// it lists is written as a negative entry, one write each).
 func (b Bulk[K, R]) Update(ctx context.Context, args []K) ([]R, error) {
 	return b.ops.updateMany(ctx, args)
 }

@@ -350,14 +350,17 @@ func (r *Ring) Call(ctx context.Context, args ...any) (any, error) {
 // Get returns the cached result without running the function; found is
 // false on a miss, and true for a cached zero value. A stored value that no
 // longer decodes is a miss, reported to OnError; a storage failure is
-// returned.
+// returned. With NegativeCache, a cached "not found" is not found and err
+// wraps its not-found error, which tells it from a miss (nil err).
 func (r *Ring) Get(ctx context.Context, args ...any) (value any, found bool, err error) {
 	return r.c.anyGet(ctx, args)
 }
 
 // Update runs the function and caches its result, replacing any entry (a
 // newer write: no fill in flight undoes it). A function error is returned
-// and nothing is written; a write error is returned with the fresh result.
+// and nothing is written (with NegativeCache, a "not found" it lists is
+// written as a negative entry); a write error is returned with the fresh
+// result.
 func (r *Ring) Update(ctx context.Context, args ...any) (any, error) {
 	return r.c.run(ctx, "update", args)
 }
