@@ -41,6 +41,9 @@ import (
 //     entry (the ring cannot tell without reading it).
 //   - Update runs the function and writes its outcome, a value or a
 //     negative entry; Set writes a value over it; Delete removes it.
+//   - With RefreshAhead it is served and never refreshed ahead; a refresh
+//     of a value whose function says "not found" writes the negative
+//     entry over the value (and reports the error as a failed refresh).
 //
 // Stored form: an in-process store without a coder holds a private Go
 // value. A store of bytes holds a marker: the bytes "\x00ring-negative\x00"

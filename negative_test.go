@@ -645,6 +645,25 @@ func TestNegativeCacheWithRefreshAhead(t *testing.T) {
 	_, err = r.Call(ctx, 2)
 	require.ErrorIs(t, err, ring.ErrNotFound)
 	require.Equal(t, 2, d.ran(2))
+
+	// A value whose entity is deleted at the source: the refresh learns
+	// "not found" and writes the negative entry, so the stale value is no
+	// longer served.
+	d.set(4, "four")
+	v, err := r.Call(ctx, 4)
+	require.NoError(t, err)
+	require.Equal(t, "four", v)
+	d.unset(4)
+	clk.Add(2 * time.Minute) // due
+	v, err = r.Call(ctx, 4)
+	require.NoError(t, err)
+	require.Equal(t, "four", v, "served at once, refreshed in the background")
+	ring.WaitRefreshesForTest(r.Cache())
+	require.Equal(t, 2, d.ran(4))
+	_, err = r.Call(ctx, 4)
+	require.ErrorIs(t, err, ring.ErrNotFound)
+	require.Contains(t, err.Error(), "cached not-found result")
+	require.Equal(t, 2, d.ran(4))
 }
 
 // TestNegativeCacheBuildErrors: what NegativeCache refuses, each with a

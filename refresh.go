@@ -239,6 +239,10 @@ func refreshRun[K, R any](ctx, rctx context.Context, c *core[K, R], st *Cache[R]
 	}
 	r, err := c.exec(rope.Outside(ctx), k)
 	v := any(r)
+	if t, ok := st.neg.classify(v, err); ok { // NegativeCache: the entity is gone
+		st.fillNegative(ctx, key, t)
+		return v, err
+	}
 	if err != nil {
 		return v, err
 	}
