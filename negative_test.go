@@ -748,3 +748,27 @@ func TestNegativeCacheBytesResultInProcess(t *testing.T) {
 	require.True(t, found)
 	require.Equal(t, marker, v)
 }
+
+// TestNegativeCacheIfNotExists: on an IfNotExists ring a negative entry
+// is written only where the key is absent, as values are.
+func TestNegativeCacheIfNotExists(t *testing.T) {
+	ctx := context.Background()
+	d := newDirectory()
+	r, err := ring.Func1(d.closure(), ring.LRU(8), ring.KeyPrefix("negifnx"), ring.IfNotExists(),
+		ring.NegativeCache(time.Minute))
+	require.NoError(t, err)
+	_, err = r.Cache().Set(ctx, "2", "kept", ring.SetOptions{})
+	require.NoError(t, err)
+	_, err = r.Update(ctx, 2)
+	require.ErrorIs(t, err, ring.ErrNotFound)
+	v, found, err := r.Get(ctx, 2)
+	require.NoError(t, err)
+	require.True(t, found)
+	require.Equal(t, "kept", v, "the negative entry did not replace the value")
+	require.NoError(t, r.Delete(ctx, 2))
+	for range 2 {
+		_, err = r.Call(ctx, 2)
+		require.ErrorIs(t, err, ring.ErrNotFound)
+	}
+	require.Equal(t, 2, d.ran(2), "absent: written, then served")
+}
