@@ -29,8 +29,10 @@ import (
 //     trip.
 //
 // An ID that fn's map does not hold has the outcome ErrNotFound: Call and
-// Many().GetOrUpdate return an error wrapping it for that ID, and nothing is
-// cached for it. An error of fn fails every ID of that call and nothing is
+// Many().GetOrUpdate return an error wrapping it for that ID. Nothing is
+// cached for it, unless the ring has NegativeCache (whose default target is
+// ErrNotFound): then it is cached as a negative entry for the policy's TTL,
+// in the same bulk write as the values. An error of fn fails every ID of that call and nothing is
 // written. IDs in the map that were not asked for are ignored (not
 // written): the ring caches only what it asked for.
 //
@@ -152,11 +154,12 @@ func (c *core[K, R]) batchGetOrUpdateMany(ctx context.Context, ks []K) ([]R, err
 	var (
 		out   []R
 		found []bool
+		hits  []error
 	)
 	if st.ahead != nil {
-		out, found, err = c.loadManyAhead(ctx, st, keys, ks) // RefreshAhead: batch_refresh.go
+		out, found, hits, err = c.loadManyAhead(ctx, st, keys, ks) // RefreshAhead: batch_refresh.go
 	} else {
-		out, found, err = st.loadMany(ctx, keys)
+		out, found, hits, err = st.loadMany(ctx, keys)
 	}
 	recheck := err == nil
 	if err != nil {
@@ -164,6 +167,7 @@ func (c *core[K, R]) batchGetOrUpdateMany(ctx context.Context, ks []K) ([]R, err
 		out, found = make([]R, len(keys)), make([]bool, len(keys))
 	}
 	errs := make([]error, len(ks))
+	st.hitsAsCalls(hits, out, found, errs) // NegativeCache: a cached "not found" is an outcome
 	// first[key] is the first item of each missed key; later items with
 	// the same key copy its outcome.
 	var (
@@ -229,11 +233,14 @@ func (c *core[K, R]) batchFill(ctx context.Context, st *Cache[R], keys []string,
 			for t, j := range again {
 				akeys[t] = keys[lead[j]]
 			}
-			rs, fs, err := st.loadMany(ctx, akeys)
+			rs, fs, hits, err := st.loadMany(ctx, akeys)
 			for t, j := range again {
-				if err == nil && fs[t] {
+				switch {
+				case err == nil && fs[t]:
 					out[j] = any(rs[t])
-				} else {
+				case err == nil && st.neg.ofHit(hitOf(hits, t)) != nil: // a negative entry landed
+					out[j], oerrs[j] = any(st.negResult()), st.neg.ofHit(hits[t]).call
+				default:
 					todo = append(todo, j)
 				}
 			}
@@ -251,12 +258,10 @@ func (c *core[K, R]) batchFill(ctx context.Context, st *Cache[R], keys []string,
 		for t, j := range todo {
 			v := any(rs[t]) // boxed once, for the write and the flight's callers
 			out[j], oerrs[j] = v, ferrs[t]
-			if ferrs[t] == nil {
-				wkeys = append(wkeys, keys[lead[j]])
-				wvals = append(wvals, v)
-			}
+			wkeys = append(wkeys, keys[lead[j]])
+			wvals = append(wvals, v)
 		}
-		if err := st.fillMany(ctx, wkeys, wvals); err != nil {
+		if err := st.fillMany(ctx, wkeys, wvals, ferrs); err != nil {
 			st.report("set many", "", err)
 		}
 		return out, oerrs
@@ -266,4 +271,12 @@ func (c *core[K, R]) batchFill(ctx context.Context, st *Cache[R], keys []string,
 		out[i], _ = v.(R)
 	}
 	return out, errs
+}
+
+// hitOf is hits[i], or nil when loadMany found no negative entry at all.
+func hitOf(hits []error, i int) error {
+	if hits == nil {
+		return nil
+	}
+	return hits[i]
 }

@@ -17,18 +17,29 @@ import (
 
 // loadManyAhead is loadMany with each entry's time left; it starts one
 // background batch refresh of the hits that are due (RefreshAhead).
-func (c *core[K, R]) loadManyAhead(ctx context.Context, st *Cache[R], keys []string, ks []K) ([]R, []bool, error) {
+func (c *core[K, R]) loadManyAhead(ctx context.Context, st *Cache[R], keys []string, ks []K) (out []R, found []bool, hits []error, err error) {
 	values, ttls, ok, err := backends.GetManyWithTTL(ctx, st.store, keys)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	out := make([]R, len(keys))
-	found := make([]bool, len(keys))
+	out = make([]R, len(keys))
+	found = make([]bool, len(keys))
 	var due []int
 	a := st.ahead
 	for i := range keys {
 		if !ok[i] {
 			continue
+		}
+		if st.neg != nil { // a negative entry: its outcome, never refreshed ahead
+			if hit, isNeg := st.negativeRead(keys[i], values[i]); isNeg {
+				if hit != nil {
+					if hits == nil {
+						hits = make([]error, len(keys))
+					}
+					hits[i] = hit
+				}
+				continue
+			}
 		}
 		if out[i], found[i] = st.fromStored(keys[i], values[i]); !found[i] {
 			continue
@@ -49,7 +60,7 @@ func (c *core[K, R]) loadManyAhead(ctx context.Context, st *Cache[R], keys []str
 	if len(due) > 0 {
 		startBatchRefresh(ctx, c, st, keys, ks, due)
 	}
-	return out, found, nil
+	return out, found, hits, nil
 }
 
 // startBatchRefresh refreshes the due items of keys that no refresh is
@@ -136,6 +147,12 @@ func batchRefreshRun[K, R any](ctx, rctx context.Context, c *core[K, R], st *Cac
 	var todo []int
 	values, ttls, found, err := backends.GetManyWithTTL(ctx, st.store, lkeys)
 	for j := range lead {
+		if err == nil && found[j] {
+			if t := st.negativeLanded(lkeys[j], values[j]); t != nil { // the entity is gone (NegativeCache)
+				out[j], errs[j] = any(st.negResult()), t.call
+				continue
+			}
+		}
 		if a := st.ahead; err == nil && found[j] && (ttls[j] == 0 || (ttls[j] > a.grace && ttls[j] > a.fresh)) { // refreshed since it was found due
 			if r, ok := st.fromStored(lkeys[j], values[j]); ok {
 				out[j] = any(r)
@@ -157,12 +174,10 @@ func batchRefreshRun[K, R any](ctx, rctx context.Context, c *core[K, R], st *Cac
 	for t, j := range todo {
 		v := any(rs[t])
 		out[j], errs[j] = v, ferrs[t]
-		if ferrs[t] == nil {
-			wkeys = append(wkeys, lkeys[j])
-			wvals = append(wvals, v)
-		}
+		wkeys = append(wkeys, lkeys[j])
+		wvals = append(wvals, v)
 	}
-	if err := st.fillMany(ctx, wkeys, wvals); err != nil {
+	if err := st.fillMany(ctx, wkeys, wvals, ferrs); err != nil {
 		st.report("refresh", "", err)
 	}
 	return out, errs

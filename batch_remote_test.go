@@ -1,6 +1,7 @@
 package ring_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"slices"
@@ -205,4 +206,48 @@ func TestBatchWindowRedisOneWrite(t *testing.T) {
 	require.Equal(t, 1, mgets)
 	require.Len(t, hook.pipes, 1, "one write")
 	require.Len(t, hook.pipes[0], len(all))
+}
+
+// TestBatchNegativeCacheRedis: on a Redis node, a batch fill of 90 known
+// and 10 unknown IDs with NegativeCache is one MGET and one pipeline of 100
+// SETs: the unknown IDs are stored as negative markers with their own TTL,
+// and a second fill calls nothing.
+func TestBatchNegativeCacheRedis(t *testing.T) {
+	rdb := redis.NewClient(&redis.Options{Addr: servertest.RedisAddr(t)})
+	t.Cleanup(func() { _ = rdb.Close() })
+	hook := &redisTrips{}
+	rdb.AddHook(hook)
+	src := &batchSource{}
+	prefix := fmt.Sprintf("ring-test:batchneg:%d", time.Now().UnixNano())
+	r := ring.Must(ring.Batch(src.fn(), ring.Storage(redisstore.New(rdb)), ring.Coder("json"),
+		ring.KeyPrefix(prefix), ring.Expire(time.Hour), ring.NegativeCache(time.Minute),
+		ring.StorageTimeout(2*time.Second)))
+	asked := ids(0, 90)
+	for i := range 10 {
+		asked = append(asked, -1-i)
+	}
+	t.Cleanup(func() { _ = r.Many().Delete(context.Background(), asked) })
+	hook.reset()
+	got, err := r.Many().GetOrUpdate(t.Context(), asked)
+	require.ErrorIs(t, err, ring.ErrNotFound)
+	require.Equal(t, "v7", got[7])
+	n, sizes := hook.trips()
+	require.Equal(t, 2, n, "one read and one write")
+	require.Equal(t, []int{100}, sizes, "one pipeline of 100 SETs, negative entries included")
+	require.Equal(t, 1, src.n())
+
+	key, err := r.Key(-4)
+	require.NoError(t, err)
+	raw, err := rdb.Get(t.Context(), key).Bytes()
+	require.NoError(t, err)
+	require.True(t, bytes.HasPrefix(raw, []byte("\x00ring-negative\x00")), "stored %q", raw)
+	ttl, err := rdb.PTTL(t.Context(), key).Result()
+	require.NoError(t, err)
+	require.LessOrEqual(t, ttl, time.Minute)
+	require.Greater(t, ttl, 50*time.Second)
+
+	got, err = r.Many().GetOrUpdate(t.Context(), asked)
+	require.ErrorIs(t, err, ring.ErrNotFound)
+	require.Equal(t, "v89", got[89])
+	require.Equal(t, 1, src.n(), "the unknown IDs were cached as not found")
 }

@@ -14,7 +14,12 @@ import (
 // IfNotExists), in one bulk write where the backend has one, leaving out
 // every key written anew since the batch started. Called with a context
 // that is not a batch's, it is putMany.
-func (c *Cache[V]) fillMany(ctx context.Context, keys []string, values []any) error {
+//
+// errs, when not nil, holds the function's outcome of each key: a key with
+// an error is not written, unless NegativeCache calls the outcome "not
+// found" (an error it lists, or a zero result with ErrZeroResult): then its
+// negative entry is written in the same bulk write, for the policy's TTL.
+func (c *Cache[V]) fillMany(ctx context.Context, keys []string, values []any, errs []error) error {
 	if len(keys) == 0 {
 		return nil
 	}
@@ -23,8 +28,27 @@ func (c *Cache[V]) fillMany(ctx context.Context, keys []string, values []any) er
 	wkeys := make([]string, 0, len(keys))
 	stored := make([]any, 0, len(values))
 	var ttls []time.Duration
+	var negs []int // positions in wkeys of negative entries
 	for i, v := range values {
-		if p.exclude != nil && p.exclude(keys[i], v) {
+		var err error
+		if errs != nil {
+			err = errs[i]
+		}
+		if t, ok := c.neg.classify(v, err); ok { // NegativeCache: negative.go
+			if negs == nil {
+				negs = make([]int, 0, len(keys))
+			}
+			negs = append(negs, len(wkeys))
+			var sv any = t.entry
+			if c.coder != nil {
+				sv = []byte(t.marker) // a copy per write: a store may keep the slice
+			}
+			wkeys = append(wkeys, keys[i])
+			stored = append(stored, sv)
+			ttls = append(ttls, c.neg.ttl)
+			continue
+		}
+		if err != nil || (p.exclude != nil && p.exclude(keys[i], v)) {
 			continue
 		}
 		sv, err := c.toStored(v)
@@ -33,10 +57,9 @@ func (c *Cache[V]) fillMany(ctx context.Context, keys []string, values []any) er
 		}
 		wkeys = append(wkeys, keys[i])
 		stored = append(stored, sv)
-		if perEntry || p.ifNotExists {
-			ttls = append(ttls, p.ttlOf(keys[i], v))
-		}
+		ttls = append(ttls, p.ttlOf(keys[i], v))
 	}
+	perEntry = perEntry || negs != nil // a negative entry has its own TTL
 	if len(wkeys) == 0 {
 		return nil
 	}

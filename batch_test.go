@@ -602,3 +602,58 @@ func TestBatchChooseAndDisk(t *testing.T) {
 	require.Equal(t, "v7", got[7])
 	require.Equal(t, 1, disk.n())
 }
+
+// TestBatchNegativeCache: with NegativeCache, the IDs a batch function
+// leaves out are cached as negative entries in the same bulk write as the
+// values (one call, two round trips), and later reads return their cached
+// ErrNotFound without calling the function.
+func TestBatchNegativeCache(t *testing.T) {
+	src := &batchSource{}
+	s := newTripLRU(t)
+	r := ring.Must(ring.Batch(src.fn(), ring.KeyPrefix("b"), ring.Storage(s),
+		ring.Expire(time.Hour), ring.NegativeCache(time.Minute)))
+	ctx := t.Context()
+	asked := ids(0, 90)
+	for i := range 10 {
+		asked = append(asked, -1-i) // the source knows no negative ID
+	}
+	got, err := r.Many().GetOrUpdate(ctx, asked)
+	require.ErrorIs(t, err, ring.ErrNotFound)
+	require.Equal(t, "v89", got[89])
+	require.Equal(t, "", got[95])
+	require.Equal(t, 1, src.n(), "calls of the batch function")
+	require.EqualValues(t, 2, s.trips.Load(), "one read and one write, negative entries included")
+	require.EqualValues(t, 1, s.n("setmanyttl"), "one bulk write, each entry with its TTL")
+
+	// The missing IDs are cached: no call, the same outcome.
+	s.reset()
+	got, err = r.Many().GetOrUpdate(ctx, asked)
+	require.ErrorIs(t, err, ring.ErrNotFound)
+	require.Equal(t, "v0", got[0])
+	require.Equal(t, "", got[90])
+	require.Equal(t, 1, src.n(), "a cached not-found is not asked again")
+	require.EqualValues(t, 1, s.trips.Load())
+	_, err = r.Call(ctx, -3)
+	require.ErrorIs(t, err, ring.ErrNotFound)
+	require.Contains(t, err.Error(), "cached not-found result")
+	require.Equal(t, 1, src.n())
+	_, ok, err := r.Get(ctx, -3)
+	require.False(t, ok)
+	require.ErrorIs(t, err, ring.ErrNotFound, "Get tells a negative entry from a miss")
+
+	// A negative entry lives its own TTL, not Expire.
+	key, err := r.Key(-3)
+	require.NoError(t, err)
+	_, ttl, ok, err := backends.GetWithTTL(ctx, s, key)
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.LessOrEqual(t, ttl, time.Minute)
+	require.Greater(t, ttl, 50*time.Second)
+
+	// A single Call of an unknown ID caches it too.
+	_, err = r.Call(ctx, -50)
+	require.ErrorIs(t, err, ring.ErrNotFound)
+	_, err = r.Call(ctx, -50)
+	require.ErrorIs(t, err, ring.ErrNotFound)
+	require.Equal(t, 2, src.n(), "the second Call of -50 is a negative hit")
+}

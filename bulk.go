@@ -50,14 +50,18 @@ func (b Bulk[K, R]) Execute(ctx context.Context, args []K) ([]R, error) {
 }
 
 // Get reads every entry in one round trip; found[i] is false on a miss of
-// args[i]. It returns the storage's error.
+// args[i]. It returns the storage's error. With NegativeCache, a negative
+// entry of args[i] is not found, and its error (as Get's) is joined into
+// the error, naming i; values and found are then still returned.
 func (b Bulk[K, R]) Get(ctx context.Context, args []K) (values []R, found []bool, err error) {
 	return b.ops.getMany(ctx, args)
 }
 
 // Update runs the function for each argument set (at most BulkConcurrency
 // at once; on a Batch ring, one call for all) and writes the results in one
-// round trip: results with an error are returned per set and not written.
+// round trip: results with an error are returned per set and not written
+// (with NegativeCache, a "not found" it lists is written as a negative
+// entry, one write each).
 func (b Bulk[K, R]) Update(ctx context.Context, args []K) ([]R, error) {
 	return b.ops.updateMany(ctx, args)
 }
@@ -260,11 +264,11 @@ func (c *core[K, R]) getMany(ctx context.Context, ks []K) ([]R, []bool, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	out, found, err = c.store.loadManyLive(ctx, keys)
+	out, found, hits, err := c.store.loadManyLive(ctx, keys)
 	if err != nil {
 		return nil, nil, err
 	}
-	return out, found, nil
+	return out, found, joinItems(hits) // negative entries: NegativeCache
 }
 
 // getOrUpdateMany reads every key in one round trip, then runs the misses
@@ -288,13 +292,16 @@ func (c *core[K, R]) getOrUpdateMany(ctx context.Context, ks []K) ([]R, error) {
 	// after the bulk read began (a concurrent Call's fill, say): otherwise
 	// nothing can have stored it since, and the one bulk read suffices.
 	fctx, mark := c.store.rope.MarkWrites(ctx)
-	out, found, err := c.store.loadManyLive(ctx, keys)
+	out, found, hits, err := c.store.loadManyLive(ctx, keys)
 	recheck := err == nil
 	if err != nil {
 		c.store.report("get many", "", err)
 		out, found = make([]R, len(keys)), make([]bool, len(keys))
 	}
 	errs := make([]error, len(ks))
+	if hits != nil { // negative entries are Call's outcome, without a fill
+		c.store.hitsAsCalls(hits, out, found, errs)
+	}
 	// first[key] is the first item of each missed key; later items with the
 	// same key copy its result.
 	var misses []int
@@ -349,7 +356,11 @@ func (c *core[K, R]) updateMany(ctx context.Context, ks []K) ([]R, error) {
 	var wkeys []string
 	var wvals []any
 	for i := range ks {
-		if errs[i] == nil {
+		if t, ok := c.store.neg.classify(any(out[i]), errs[i]); ok { // NegativeCache
+			if err := c.store.writeNegative(ctx, keys[i], t); err != nil {
+				errs[i] = errors.Join(errs[i], err)
+			}
+		} else if errs[i] == nil {
 			wkeys = append(wkeys, keys[i])
 			wvals = append(wvals, out[i])
 		}

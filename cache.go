@@ -56,6 +56,17 @@ type Cache[V any] struct {
 	// bg runs the ring's background refreshes: ahead's when set, and
 	// Refresh's (nil for a Cache from NewCache).
 	bg *refresher
+	// neg caches not-found outcomes (NegativeCache; nil without it, and
+	// for a Cache from NewCache).
+	neg *negativePolicy
+	// negZero is what Call returns with a negative entry: the zero value
+	// of the function's result type (on the untyped view, not nil).
+	negZero V
+	// direct is set on a ring's Cache when a stored value of type V is the
+	// value itself: no coder, and no negative entry that could pass for a
+	// V (NegativeCache with an interface result type). Call's in-process
+	// hit then returns it without a call.
+	direct bool
 }
 
 // SetOptions are the options of one Cache.Set.
@@ -103,6 +114,7 @@ func NewCache[V any](opts ...Option) (*Cache[V], error) {
 		{"StaleIfError", cfg.fresh.maxAge > 0},
 		{"XFetch", cfg.fresh.xfetch != nil},
 		{"BatchWindow", cfg.window != nil},
+		{"NegativeCache", cfg.negative != nil},
 		{"StorageTimeout (a Cache is not guarded: bound its calls with their context)", cfg.storageTimeout != nil},
 		{"CircuitBreaker (a Cache is not guarded)", cfg.breaker != nil},
 	} {
@@ -184,12 +196,19 @@ func (c *Cache[V]) keys(keys []string) []string {
 }
 
 // Get returns the value under key; found is false on a miss (a stored zero
-// value is found). A stored value that does not decode is a miss.
+// value is found). A stored value that does not decode is a miss. On the
+// Cache of a ring with NegativeCache, a negative entry is not found and
+// err wraps its not-found error, as the ring's Get reports it.
 func (c *Cache[V]) Get(ctx context.Context, key string) (value V, found bool, err error) {
 	// load, by hand: generic code does not inline it, and this is a hit path.
 	k := c.Key(key)
 	v, ok, err := c.store.Get(ctx, k)
 	if err == nil && ok {
+		if c.neg != nil {
+			if hit, isNeg := c.negativeRead(k, v); isNeg {
+				return value, false, hit
+			}
+		}
 		value, found = c.fromStored(k, v)
 	}
 	return value, found, err
@@ -197,9 +216,9 @@ func (c *Cache[V]) Get(ctx context.Context, key string) (value V, found bool, er
 
 // GetMany returns the values found under keys, by the keys as given (without
 // the prefix), in one round trip where the backend can. Keys that miss are
-// absent from the map.
+// absent from the map, as are negative entries (NegativeCache).
 func (c *Cache[V]) GetMany(ctx context.Context, keys ...string) (map[string]V, error) {
-	values, found, err := c.loadMany(ctx, c.keys(keys))
+	values, found, _, err := c.loadMany(ctx, c.keys(keys))
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package ring
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash"
 	"reflect"
@@ -228,10 +229,13 @@ func (c *core[K, R]) call(ctx context.Context, k K) (R, error) {
 	if err != nil {
 		st.report("get", key, err)
 	} else if ok {
-		if st.coder == nil { // the in-process hit, without a call
+		if st.direct { // the in-process hit, without a call
 			if r, ok := v.(R); ok {
 				return r, nil
 			}
+		}
+		if st.neg != nil {
+			return c.callNegative(ctx, st, key, k, v) // NegativeCache: negative.go
 		}
 		if r, ok := st.fromStored(key, v); ok {
 			return r, nil
@@ -248,7 +252,8 @@ func (c *core[K, R]) call(ctx context.Context, k K) (R, error) {
 // mark), runs the function, and writes its result unless a newer write of
 // the key was made since the flight started: the callers still receive the
 // result. A failed write is reported, not returned (fail-open); a function
-// error is returned and nothing is written. It is strategy.Fill on the
+// error is returned and nothing is written, unless NegativeCache calls the
+// outcome "not found": then a negative entry is written (negative.go). It is strategy.Fill on the
 // typed path: an entry of another type (or one that no longer decodes) is
 // never returned as the result.
 func (c *core[K, R]) fill(ctx context.Context, st *Cache[R], key string, k K, recheck bool, mark *rope.WriteMark) (R, error) {
@@ -257,8 +262,12 @@ func (c *core[K, R]) fill(ctx context.Context, st *Cache[R], key string, k K, re
 	}
 	return result[R](st.rope.Flight(ctx, key, func(ctx context.Context) (any, error) {
 		if recheck && (mark == nil || mark.WrittenSince(key)) {
-			if r, ok, err := st.loadLive(ctx, key); err == nil && ok {
+			r, ok, err := st.loadLive(ctx, key)
+			if err == nil && ok {
 				return r, nil
+			}
+			if t := st.neg.ofHit(err); t != nil { // a negative entry landed
+				return st.negResult(), t.call
 			}
 		}
 		if st.lease > 0 { // Lease: lease.go (it writes under the lease)
@@ -270,6 +279,12 @@ func (c *core[K, R]) fill(ctx context.Context, st *Cache[R], key string, k K, re
 		}
 		r, err := c.fillExec(ctx, st, k) // the function, timed for XFetch: fresh.go
 		v := any(r)                      // boxed once, for the write and the flight's callers
+		if st.neg != nil {
+			if t, ok := st.neg.classify(v, err); ok {
+				st.fillNegative(ctx, key, t)
+				return v, err
+			}
+		}
 		if err != nil {
 			return st.staleIfError(ctx, key, v, err, "stale-if-error") // StaleIfError: fresh.go
 		}
@@ -331,6 +346,14 @@ func (c *core[K, R]) update(ctx context.Context, k K) (R, error) {
 		return result[R](c.strategy.Update(ctx, op))
 	}, func(st *Cache[R], key string) (R, error) {
 		r, err := c.exec(rope.Outside(ctx), k)
+		if st.neg != nil {
+			if t, ok := st.neg.classify(any(r), err); ok {
+				if werr := st.writeNegative(ctx, key, t); werr != nil {
+					return r, errors.Join(err, werr)
+				}
+				return r, err
+			}
+		}
 		if err != nil {
 			return r, err
 		}

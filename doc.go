@@ -94,7 +94,8 @@
 // returned and the storage error goes to the [OnError] hook; a stored value
 // that no longer decodes is a miss, also reported there. The explicit
 // sub-functions (Get, Set, Delete, Has, Touch, Update's write) return
-// storage errors. A result with a non-nil error is never cached. A panic in
+// storage errors. A result with a non-nil error is never cached, except a
+// "not found" that NegativeCache caches for its own time-to-live. A panic in
 // the wrapped function during Call reaches the caller and every caller
 // waiting on the same key as a [*PanicError]; nothing is cached.
 //

@@ -267,7 +267,8 @@ func (c *Cache[V]) staleIfError(ctx context.Context, key string, v any, err erro
 		return v, err
 	}
 	// A run every caller left (its context cancelled) answers no one.
-	if !errors.Is(err, ErrNotFound) && !errors.Is(ctx.Err(), context.Canceled) {
+	_, listed := c.negative(err) // a "not found" NegativeCache lists is an outcome, not a failure
+	if !listed && !errors.Is(err, ErrNotFound) && !errors.Is(ctx.Err(), context.Canceled) {
 		sv, ttl, ok, gerr := backends.GetWithTTL(ctx, c.store, key)
 		if gerr == nil && ok && ttl != backends.TTLUnknown && (ttl == 0 || ttl > a.grace || a.grace-ttl <= a.maxAge) {
 			if r, ok := c.fromStored(key, sv); ok {
@@ -308,8 +309,15 @@ func (c *Cache[V]) loadLive(ctx context.Context, key string) (value V, found boo
 		return c.load(ctx, key)
 	}
 	v, ttl, ok, err := backends.GetWithTTL(ctx, c.store, key)
-	if err == nil && ok && a.servable(ttl) {
-		value, found = c.fromStored(key, v)
+	if err == nil && ok {
+		if c.neg != nil { // a negative entry lives its own TTL, without a grace
+			if hit, isNeg := c.negativeRead(key, v); isNeg {
+				return value, false, hit
+			}
+		}
+		if a.servable(ttl) {
+			value, found = c.fromStored(key, v)
+		}
 	}
 	return value, found, err
 }
@@ -326,24 +334,39 @@ func (c *Cache[V]) hasLive(ctx context.Context, key string) (bool, error) {
 
 // loadManyLive is loadMany for Many().Get and Many().GetOrUpdate: with a
 // grace, the time left comes with the values (backends.GetManyWithTTL) and
-// an entry Call would not serve is a miss.
-func (c *Cache[V]) loadManyLive(ctx context.Context, keys []string) ([]V, []bool, error) {
+// an entry Call would not serve is a miss. hits holds, with NegativeCache,
+// the outcome of each negative entry found (as loadMany's).
+func (c *Cache[V]) loadManyLive(ctx context.Context, keys []string) (out []V, found []bool, hits []error, err error) {
 	a := c.ahead
 	if a == nil || a.grace == 0 {
 		return c.loadMany(ctx, keys)
 	}
 	values, ttls, ok, err := backends.GetManyWithTTL(ctx, c.store, keys)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	out := make([]V, len(keys))
-	found := make([]bool, len(keys))
+	out = make([]V, len(keys))
+	found = make([]bool, len(keys))
 	for i := range keys {
-		if ok[i] && a.servable(ttls[i]) {
+		if !ok[i] {
+			continue
+		}
+		if c.neg != nil { // a negative entry lives its own TTL, without a grace
+			if hit, isNeg := c.negativeRead(keys[i], values[i]); isNeg {
+				if hit != nil {
+					if hits == nil {
+						hits = make([]error, len(keys))
+					}
+					hits[i] = hit
+				}
+				continue
+			}
+		}
+		if a.servable(ttls[i]) {
 			out[i], found[i] = c.fromStored(keys[i], values[i])
 		}
 	}
-	return out, found, nil
+	return out, found, hits, nil
 }
 
 // refresh is the Refresh sub-function: a background refresh of k's entry

@@ -117,8 +117,12 @@ func leased[K, R any](ctx context.Context, c *core[K, R], st *Cache[R], key stri
 		case haveStale:
 			return stale, nil // another process refreshes the entry
 		}
-		if r, ok, err := st.load(ctx, key); err == nil && ok {
+		r, ok, err := st.load(ctx, key)
+		if err == nil && ok {
 			return any(r), nil // the holder's value
+		}
+		if t := st.neg.ofHit(err); t != nil {
+			return any(st.negResult()), t.call // the holder's "not found" (NegativeCache)
 		}
 		left := time.Until(giveUp)
 		if left <= 0 {
@@ -159,6 +163,11 @@ func leaseHeld[K, R any](ctx context.Context, c *core[K, R], st *Cache[R], key s
 	}
 	r, err := c.fillExec(ctx, st, k) // the function, timed for XFetch: fresh.go
 	v := any(r)
+	if t, ok := st.neg.classify(v, err); ok { // NegativeCache: negative.go
+		st.releaseLease(ctx, key, token)
+		st.fillNegative(ctx, key, t)
+		return v, err
+	}
 	if err != nil || (st.policy.exclude != nil && st.policy.exclude(key, v)) {
 		st.releaseLease(ctx, key, token)
 		return v, err

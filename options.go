@@ -48,8 +48,9 @@ type config struct {
 	storageTimeout *time.Duration
 	breaker        *breakerPolicy
 	bulk           int
-	ahead          *aheadPolicy // RefreshAhead (refresh.go)
-	fresh          freshConfig  // StaleWhileRevalidate, StaleIfError, XFetch (fresh.go)
+	ahead          *aheadPolicy    // RefreshAhead (refresh.go)
+	fresh          freshConfig     // StaleWhileRevalidate, StaleIfError, XFetch (fresh.go)
+	negative       *negativeOption // NegativeCache (negative.go)
 	errs           []error
 
 	lease time.Duration // Lease (lease.go)

@@ -253,6 +253,13 @@ func newCoreShape[K any, R any](shape *descriptor.Shape, cfg *config, pl plan[K,
 	if st.lease, err = leaseOf(shape.Name, cfg, raw); err != nil {
 		return nil, err
 	}
+	if st.neg, err = newNegative[R](shape.Name, cfg, shape.Result); err != nil {
+		return nil, err
+	}
+	if st.neg != nil {
+		st.negZero, _ = st.neg.result.(R)
+	}
+	st.direct = cd == nil && (st.neg == nil || reflect.TypeFor[R]().Kind() != reflect.Interface)
 	if cd != nil && pl.decode != nil {
 		st.dec = pl.decode(cd)
 	}

@@ -174,6 +174,14 @@ func (c *core[K, R]) callAhead(ctx context.Context, st *Cache[R], key string, k 
 	if err != nil {
 		st.report("get", key, err)
 	} else if ok {
+		if st.neg != nil { // a negative entry is served, never refreshed ahead: negative.go
+			if t, isNeg := st.negativeStored(key, v); isNeg {
+				if t != nil {
+					return st.negResult(), t.call
+				}
+				return c.fill(ctx, st, key, k, false, nil)
+			}
+		}
 		var r R
 		converted := false
 		if st.coder == nil { // the in-process hit, without a call
@@ -300,9 +308,14 @@ func refreshRun[K, R any](ctx, rctx context.Context, c *core[K, R], st *Cache[R]
 	found := false
 	if seen != refreshNow {
 		v, ttl, ok, err := backends.GetWithTTL(ctx, st.store, key)
-		if err == nil && ok && st.bg.notDue(ttl, seen) {
-			if r, ok := st.fromStored(key, v); ok {
-				return any(r), nil
+		if err == nil && ok {
+			if t := st.negativeLanded(key, v); t != nil { // NegativeCache: the entity is gone
+				return any(st.negResult()), t.call
+			}
+			if st.bg.notDue(ttl, seen) {
+				if r, ok := st.fromStored(key, v); ok {
+					return any(r), nil
+				}
 			}
 		}
 		got, found = v, err == nil && ok
@@ -316,6 +329,10 @@ func refreshRun[K, R any](ctx, rctx context.Context, c *core[K, R], st *Cache[R]
 	}
 	r, err := c.fillExec(ctx, st, k)
 	v := any(r)
+	if t, ok := st.neg.classify(v, err); ok { // NegativeCache: the entity is gone
+		st.fillNegative(ctx, key, t)
+		return v, err
+	}
 	if err != nil {
 		return st.staleIfError(ctx, key, v, refreshTimedOut(rctx, st.bg.timeout, err), "refresh")
 	}

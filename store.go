@@ -28,10 +28,16 @@ func (c *Cache[V]) report(op, key string, err error) {
 }
 
 // load reads key and converts what is stored to V; a value that does not
-// convert is a miss, reported.
+// convert is a miss, reported. A negative entry (NegativeCache) is not
+// found, with the error Get returns for it.
 func (c *Cache[V]) load(ctx context.Context, key string) (value V, found bool, err error) {
 	v, ok, err := c.store.Get(ctx, key)
 	if err == nil && ok {
+		if c.neg != nil {
+			if hit, isNeg := c.negativeRead(key, v); isNeg {
+				return value, false, hit
+			}
+		}
 		value, found = c.fromStored(key, v)
 	}
 	return value, found, err
@@ -87,32 +93,46 @@ func (c *Cache[V]) decodeBytes(data []byte) (V, error) {
 // loadMany reads keys in one round trip where the backend can and converts
 // what it finds to V, as load does. A backend that reads bytes in bulk
 // (BulkBytesGetter) has its entries decoded straight into V, without boxing
-// each one in an interface.
-func (c *Cache[V]) loadMany(ctx context.Context, keys []string) ([]V, []bool, error) {
-	out := make([]V, len(keys))
-	found := make([]bool, len(keys))
+// each one in an interface. hits is nil unless some entries are negative
+// (NegativeCache): then hits[i] is the error Get returns for entry i.
+func (c *Cache[V]) loadMany(ctx context.Context, keys []string) (out []V, found []bool, hits []error, err error) {
+	out = make([]V, len(keys))
+	found = make([]bool, len(keys))
+	negative := func(i int, v any) bool {
+		if c.neg == nil {
+			return false
+		}
+		hit, isNeg := c.negativeRead(keys[i], v)
+		if hit != nil {
+			if hits == nil {
+				hits = make([]error, len(keys))
+			}
+			hits[i] = hit
+		}
+		return isNeg
+	}
 	if _, ok := c.store.(backends.BulkBytesGetter); ok && c.coder != nil {
 		bs, err := backends.GetManyBytes(ctx, c.store, keys)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		for i, b := range bs {
-			if b != nil {
+			if b != nil && !negative(i, b) {
 				out[i], found[i] = c.decodeStored(keys[i], b)
 			}
 		}
-		return out, found, nil
+		return out, found, hits, nil
 	}
 	values, ok, err := backends.GetMany(ctx, c.store, keys)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	for i := range keys {
-		if ok[i] {
+		if ok[i] && !negative(i, values[i]) {
 			out[i], found[i] = c.fromStored(keys[i], values[i])
 		}
 	}
-	return out, found, nil
+	return out, found, hits, nil
 }
 
 // toStored turns v into what the backend stores: v itself without a
@@ -121,7 +141,11 @@ func (c *Cache[V]) toStored(v any) (any, error) {
 	if c.coder == nil {
 		return v, nil
 	}
-	return c.coder.Encode(v)
+	b, err := c.coder.Encode(v)
+	if err == nil && c.neg != nil {
+		err = c.refuseMarker(b)
+	}
+	return b, err
 }
 
 // encodeValue is a ring's Encode.

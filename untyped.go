@@ -345,7 +345,7 @@ func (r *Ring) Kind() descriptor.Kind { return r.c.shapeOf().Kind }
 // returns the cached result, or runs the function once across concurrent
 // callers of the same key (single flight, re-checking the cache inside the
 // flight) and caches its result. A result with a non-nil error is returned
-// and not cached; a panic in the function reaches every waiting caller as a
+// and not cached (NegativeCache caches the not-found ones it lists); a panic in the function reaches every waiting caller as a
 // *PanicError. Call fails open: a storage failure, or a stored value that no
 // longer decodes, is reported to OnError and not returned.
 func (r *Ring) Call(ctx context.Context, args ...any) (any, error) {
@@ -358,13 +358,17 @@ func (r *Ring) Call(ctx context.Context, args ...any) (any, error) {
 // returned. On a ring that keeps entries past their expiry
 // (StaleWhileRevalidate, StaleIfError), an entry is found when Call would
 // serve it: fresh, or at most StaleWhileRevalidate's maxStale past expiry.
+// With NegativeCache, a cached "not found" is not found and err
+// wraps its not-found error, which tells it from a miss (nil err).
 func (r *Ring) Get(ctx context.Context, args ...any) (value any, found bool, err error) {
 	return r.c.anyGet(ctx, args)
 }
 
 // Update runs the function and caches its result, replacing any entry (a
 // newer write: no fill in flight undoes it). A function error is returned
-// and nothing is written; a write error is returned with the fresh result.
+// and nothing is written (with NegativeCache, a "not found" it lists is
+// written as a negative entry); a write error is returned with the fresh
+// result.
 func (r *Ring) Update(ctx context.Context, args ...any) (any, error) {
 	return r.c.run(ctx, "update", args)
 }

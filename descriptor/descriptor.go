@@ -110,7 +110,8 @@ type Shape struct {
 	Keys []Param
 	// Result is the type of the cached result.
 	Result reflect.Type
-	// Error reports whether the last result is an error (never cached).
+	// Error reports whether the last result is an error (never cached as a
+	// value).
 	Error bool
 	// Variadic reports whether the last parameter is variadic.
 	Variadic bool
