@@ -57,8 +57,14 @@ func (c *core[K, R]) loadManyAhead(ctx context.Context, st *Cache[R], keys []str
 			due = append(due, i)
 		}
 	}
-	if len(due) > 0 {
+	switch {
+	case len(due) == 0:
+	case c.batch != nil: // a batch function: one call for all the due IDs
 		startBatchRefresh(ctx, c, st, keys, ks, due)
+	default: // one refresh per due key, as Call starts it
+		for _, i := range due {
+			startRefresh(ctx, c, st, keys[i], ks[i], ttls[i])
+		}
 	}
 	return out, found, hits, nil
 }

@@ -292,7 +292,16 @@ func (c *core[K, R]) getOrUpdateMany(ctx context.Context, ks []K) ([]R, error) {
 	// after the bulk read began (a concurrent Call's fill, say): otherwise
 	// nothing can have stored it since, and the one bulk read suffices.
 	fctx, mark := c.store.rope.MarkWrites(ctx)
-	out, found, hits, err := c.store.loadManyLive(ctx, keys)
+	var (
+		out   []R
+		found []bool
+		hits  []error
+	)
+	if c.store.ahead != nil { // a freshness policy: due hits are refreshed as Call's (batch_refresh.go)
+		out, found, hits, err = c.loadManyAhead(ctx, c.store, keys, ks)
+	} else {
+		out, found, hits, err = c.store.loadMany(ctx, keys)
+	}
 	recheck := err == nil
 	if err != nil {
 		c.store.report("get many", "", err)

@@ -259,8 +259,46 @@ func TestStaleWhileRevalidateBulk(t *testing.T) {
 	clk.Add(10*time.Minute + 30*time.Second)                         // 1 is 30s past expiry
 	vs, err := r.Many().GetOrUpdate(ctx, []int{1, 2})
 	require.NoError(t, err)
-	require.Equal(t, "v1", vs[0], "within maxStale: served")
-	require.Equal(t, "v3", vs[1], "beyond maxStale: filled")
+	require.Equal(t, "v1", vs[0], "within maxStale: served, and refreshed in the background")
+	require.Contains(t, []string{"v3", "v4"}, vs[1], "beyond maxStale: filled")
 	ring.WaitRefreshesForTest(r.Cache())
+	require.EqualValues(t, 4, src.runs.Load(), "2's fill and 1's refresh")
+	v, ok, err := r.Get(ctx, 1)
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.NotEqual(t, "v1", v, "the stale entry was refreshed")
+	vs, err = r.Many().GetOrUpdate(ctx, []int{1, 2})
+	require.NoError(t, err)
+	require.Equal(t, v, vs[0])
+	ring.WaitRefreshesForTest(r.Cache())
+	require.EqualValues(t, 4, src.runs.Load(), "fresh entries start nothing")
+}
+
+// TestRefreshAheadBulk: Many().GetOrUpdate serves due hits at once and
+// refreshes each of them once in the background, as Call does; entries not
+// yet due start nothing.
+func TestRefreshAheadBulk(t *testing.T) {
+	ctx := context.Background()
+	src := newSource()
+	close(src.hold)
+	r, clk, _ := lruFresh(t, src, ring.RefreshAhead(time.Minute, time.Second))
+	for id := 1; id <= 3; id++ { // one by one: the id's value is "v<id>"
+		_, err := r.Call(ctx, id)
+		require.NoError(t, err)
+	}
 	require.EqualValues(t, 3, src.runs.Load())
+	clk.Add(2 * time.Minute) // 1 and 2 are due; 3 gets a new time-to-live, not due
+	require.NoError(t, r.Cache().ExpireIn(ctx, "3", 10*time.Minute))
+	vs, err := r.Many().GetOrUpdate(ctx, []int{1, 2, 3, 1})
+	require.NoError(t, err)
+	require.Equal(t, []string{"v1", "v2", "v3", "v1"}, vs, "due hits are served as they are")
+	ring.WaitRefreshesForTest(r.Cache())
+	require.EqualValues(t, 5, src.runs.Load(), "one refresh each of 1 and 2 (1 asked twice), none of 3")
+	vs, err = r.Many().GetOrUpdate(ctx, []int{1, 2, 3})
+	require.NoError(t, err)
+	require.NotEqual(t, "v1", vs[0], "refreshed")
+	require.NotEqual(t, "v2", vs[1], "refreshed")
+	require.Equal(t, "v3", vs[2])
+	ring.WaitRefreshesForTest(r.Cache())
+	require.EqualValues(t, 5, src.runs.Load(), "refreshed entries are fresh: nothing more runs")
 }

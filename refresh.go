@@ -46,10 +46,10 @@ import (
 // cancellation outlives the timeout).
 //
 // It applies to Call (Func and Method rings, wires, the untyped Ring's
-// Call) on every storage and on the storages a Choose function picks. A
-// hit of Many().GetOrUpdate is served as it is, without refresh-ahead (its
-// misses still fill as usual; a Batch ring refreshes its due hits in one
-// batch); Get never refreshes; Refresh refreshes at once, whatever the
+// Call) on every storage and on the storages a Choose function picks, and
+// to Many().GetOrUpdate: its one bulk read brings each entry's time left,
+// and its due hits are served and refreshed as Call's are (a Batch ring
+// refreshes them in one batch call); Get never refreshes; Refresh refreshes at once, whatever the
 // entry's age. An entry past its expiry is a miss and is filled as usual,
 // unless StaleWhileRevalidate or StaleIfError keeps it for a grace: the
 // due point stays an age (Expire less after), and the entry's time left

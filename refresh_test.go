@@ -337,8 +337,9 @@ func TestRefreshAheadSharesMiss(t *testing.T) {
 	require.EqualValues(t, 2, src.runs.Load(), "the miss and the refresh share one execution")
 }
 
-// TestRefreshAheadBulkAndGet: Get never refreshes, and a hit of
-// Many().GetOrUpdate is served without refresh-ahead.
+// TestRefreshAheadBulkAndGet: Get never refreshes; a due hit of
+// Many().GetOrUpdate is served as it is and refreshed in the background,
+// as Call's is (TestRefreshAheadBulk has more).
 func TestRefreshAheadBulkAndGet(t *testing.T) {
 	ctx := context.Background()
 	src := newSource()
@@ -349,11 +350,13 @@ func TestRefreshAheadBulkAndGet(t *testing.T) {
 	clk.Add(2 * time.Minute)
 	_, _, err = r.Get(ctx, 1)
 	require.NoError(t, err)
+	ring.WaitRefreshesForTest(r.Cache())
+	require.EqualValues(t, 1, src.runs.Load(), "Get never refreshes")
 	vs, err := r.Many().GetOrUpdate(ctx, []int{1})
 	require.NoError(t, err)
 	require.Equal(t, []string{"v1"}, vs)
 	ring.WaitRefreshesForTest(r.Cache())
-	require.EqualValues(t, 1, src.runs.Load())
+	require.EqualValues(t, 2, src.runs.Load(), "the bulk hit was refreshed")
 }
 
 // noTTLStore is a storage without TTLGetter.
