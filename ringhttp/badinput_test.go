@@ -57,7 +57,7 @@ func TestHostileInput(t *testing.T) {
 				name = name[:40]
 			}
 			t.Run(name, func(t *testing.T) {
-				req := "GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+				req := "GET " + path + " HTTP/1.1\r\nHost: " + addr + "\r\nConnection: close\r\n\r\n" // the host s.get names
 				assert.Equal(t, "HTTP/1.1 200 OK", raw(t, addr, req))
 				r := s.get(path)
 				assert.Contains(t, r.cacheStatus(), "hit", "stored under a key the backend accepts")

@@ -176,7 +176,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, again bool) {
 	}
 	fwd := "uri-miss"
 	if sp != nil && sp.learned {
-		e, err := h.loadEntry(ctx, variantKey(uk, sp.gen, sp.vary, r.Header))
+		e, err := h.loadEntry(ctx, variantKey(uk, r.Host, sp.gen, sp.vary, r.Header))
 		now := time.Now()
 		switch {
 		case err != nil:
@@ -223,9 +223,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, again bool) {
 // render for themselves when it could not be shared with them.
 func (h *Handler) collapse(w http.ResponseWriter, r *http.Request, uk string, sp *spec, fwd string, again bool) {
 	ctx := r.Context()
-	fk := uk + "\x00" + strconv.FormatUint(sp.gen, 16) + "\x00"
+	fk := uk + "\x00" + strings.ToLower(r.Host) + "\x00" + strconv.FormatUint(sp.gen, 16) + "\x00"
 	if sp.learned {
-		fk += variantKey(uk, sp.gen, sp.vary, r.Header)
+		fk += variantKey(uk, r.Host, sp.gen, sp.vary, r.Header)
 	}
 	c, leader := h.flights.join(fk)
 	if !leader {
@@ -252,7 +252,7 @@ func (h *Handler) collapse(w http.ResponseWriter, r *http.Request, uk string, sp
 	// Check again inside the flight: a render that just finished may have
 	// stored the response.
 	if sp2, err := h.loadSpec(ctx, uk); err == nil && sp2 != nil && sp2.learned && sp2.gen == sp.gen {
-		vk := variantKey(uk, sp2.gen, sp2.vary, r.Header)
+		vk := variantKey(uk, r.Host, sp2.gen, sp2.vary, r.Header)
 		if e, err := h.loadEntry(ctx, vk); err == nil && e != nil {
 			names, values := varyValues(sp2.vary, r.Header)
 			h.flights.finish(fk, c, result{e: e, vary: names, values: values, share: true})
@@ -319,7 +319,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, uk string, sp *
 		for _, f := range hopByHop {
 			stored.header.Del(f)
 		}
-		ok, err := h.put(ctx, uk, sp.gen, rr.Header, stored, ttl)
+		ok, err := h.put(ctx, uk, rr.Host, sp.gen, rr.Header, stored, ttl)
 		switch {
 		case err != nil:
 			h.report(err)
@@ -435,14 +435,17 @@ func urlKey(u *url.URL) string {
 
 func specKey(uk string) string { return "s:" + uk }
 
-// variantKey is the key of the response to a request with header hdr,
-// under generation gen of a URL whose responses vary on names.
-func variantKey(uk string, gen uint64, names []string, hdr http.Header) string {
+// variantKey is the key of the response to a request for host with header
+// hdr, under generation gen of a URL whose responses vary on names. The
+// host (lower-cased) is always part of it, as if every response varied on
+// Host: one handler serving several sites never answers a request for one
+// with a page of another, while the URL's vary spec, and so DeletePath,
+// stays one per path.
+func variantKey(uk, host string, gen uint64, names []string, hdr http.Header) string {
 	k := "e:" + uk + ":" + strconv.FormatUint(gen, 16) + ":"
-	if len(names) == 0 {
-		return k + "-"
-	}
 	s := sha256.New()
+	s.Write([]byte(strings.ToLower(host)))
+	s.Write([]byte{0})
 	for _, n := range names {
 		s.Write([]byte(n))
 		s.Write([]byte{0})
@@ -544,7 +547,7 @@ func (h *Handler) createSpec(ctx context.Context, uk string) (*spec, error) {
 // put stores e under generation gen of uk, unless DeletePath started
 // another generation meanwhile (then it reports false), and learns the
 // response's Vary.
-func (h *Handler) put(ctx context.Context, uk string, gen uint64, reqHeader http.Header, e *entry, ttl time.Duration) (bool, error) {
+func (h *Handler) put(ctx context.Context, uk, host string, gen uint64, reqHeader http.Header, e *entry, ttl time.Duration) (bool, error) {
 	mu := h.lock(uk)
 	mu.Lock()
 	defer mu.Unlock()
@@ -555,7 +558,7 @@ func (h *Handler) put(ctx context.Context, uk string, gen uint64, reqHeader http
 		return false, err
 	}
 	names, _ := parseVary(e.header)
-	if _, err := h.store.Set(ctx, variantKey(uk, gen, names, reqHeader), e.encode(), ring.SetOptions{TTL: ttl}); err != nil {
+	if _, err := h.store.Set(ctx, variantKey(uk, host, gen, names, reqHeader), e.encode(), ring.SetOptions{TTL: ttl}); err != nil {
 		return false, fmt.Errorf("ringhttp: write the response of %s: %w", uk, err)
 	}
 	if !sp.learned || !slices.Equal(sp.vary, names) || sp.expires.Before(e.expires) {

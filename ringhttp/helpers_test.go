@@ -105,6 +105,10 @@ func (s *site) do(method, path string, header ...string) reply {
 	req, err := http.NewRequest(method, s.srv.URL+path, nil)
 	require.NoError(s.t, err)
 	for i := 0; i+1 < len(header); i += 2 {
+		if header[i] == "Host" { // the client sends req.Host, not a Host field
+			req.Host = header[i+1]
+			continue
+		}
 		req.Header.Add(header[i], header[i+1])
 	}
 	resp, err := s.client.Do(req)

@@ -1,6 +1,7 @@
 package ringhttp_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -252,7 +253,7 @@ func TestSetCookieNeverReplayed(t *testing.T) {
 				})
 			}
 			wg.Wait()
-			resp, found, err := s.h.Get(httptestRequest("/c"))
+			resp, found, err := s.h.Get(httptestRequest(s.srv.URL + "/c"))
 			require.NoError(t, err)
 			require.True(t, found)
 			assert.Empty(t, resp.Header.Values("Set-Cookie"))
@@ -487,7 +488,7 @@ func TestOuterHeadersKept(t *testing.T) {
 		resp.Body.Close()
 		assert.Equal(t, "*", resp.Header.Get("Access-Control-Allow-Origin"), resp.Header.Get("Cache-Status"))
 	}
-	resp, found, err := h.Get(httptestRequest("/o"))
+	resp, found, err := h.Get(httptestRequest(srv + "/o"))
 	require.NoError(t, err)
 	require.True(t, found)
 	assert.Empty(t, resp.Header.Get("Connection"), "hop-by-hop fields are not stored")
@@ -521,5 +522,40 @@ func TestVaryCookieKeepsUsersApart(t *testing.T) {
 		assert.LessOrEqual(t, s.renders.Load(), int64(6))
 		assert.Equal(t, "hello guest", s.get("/home").body)
 		assert.Contains(t, s.get("/home", "Cookie", "user=u1").cacheStatus(), "hit")
+	})
+}
+
+// TestHostsKeptApart: one handler serving two sites never answers a
+// request for one with the other's page, not even when concurrent
+// requests of the same path for both hosts collapse; DeletePath of the
+// path removes both.
+func TestHostsKeptApart(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend) {
+		s := newSite(t, b, ringhttp.Options{}, func(w http.ResponseWriter, r *http.Request) {
+			time.Sleep(50 * time.Millisecond)
+			w.Header().Set("Cache-Control", "max-age=60")
+			fmt.Fprintf(w, "home of %s", r.Host)
+		})
+		var wg sync.WaitGroup
+		for range 10 {
+			for _, host := range []string{"a.example", "B.example"} {
+				wg.Go(func() {
+					r := s.get("/home", "Host", host)
+					assert.Equal(t, "home of "+host, r.body)
+				})
+			}
+		}
+		wg.Wait()
+		assert.Equal(t, int64(2), s.renders.Load(), "one render per host")
+		r := s.get("/home", "Host", "b.EXAMPLE") // host names are case-insensitive
+		assert.Equal(t, "home of B.example", r.body)
+		assert.Contains(t, r.cacheStatus(), "hit")
+		require.NoError(t, s.h.DeletePath(context.Background(), "/home"))
+		for _, host := range []string{"a.example", "b.example"} {
+			r = s.get("/home", "Host", host)
+			assert.Equal(t, "home of "+host, r.body)
+			assert.NotContains(t, r.cacheStatus(), "hit", "DeletePath removed every host's page")
+		}
+		assert.Equal(t, int64(4), s.renders.Load())
 	})
 }

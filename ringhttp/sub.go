@@ -64,7 +64,7 @@ func (h *Handler) variant(r *http.Request) (string, error) {
 	if err != nil || sp == nil || !sp.learned {
 		return "", err
 	}
-	return variantKey(uk, sp.gen, sp.vary, r.Header), nil
+	return variantKey(uk, r.Host, sp.gen, sp.vary, r.Header), nil
 }
 
 // Get returns the stored response that would answer r, without rendering;
@@ -159,7 +159,8 @@ func (h *Handler) Touch(r *http.Request) error {
 // the variant keys of its generation are never read again (they expire
 // with their time-to-live). target is a path with an optional query, as
 // in a request line ("/articles", "/articles?page=2"), or an absolute URL
-// (its host is ignored). A render of the URL in flight in this process
+// (its host is ignored): the URL's responses for every host are removed,
+// since the host is part of each response's key but not of the vary spec. A render of the URL in flight in this process
 // does not store its response afterwards.
 func (h *Handler) DeletePath(ctx context.Context, target string) error {
 	u, err := url.ParseRequestURI(target)

@@ -25,7 +25,7 @@ func TestSubFunctions(t *testing.T) {
 			fmt.Fprintf(w, "version %d", version.Load())
 		})
 		ctx := context.Background()
-		req := httptestRequest("/doc")
+		req := httptestRequest(s.srv.URL + "/doc")
 
 		key, err := s.h.Key(req)
 		require.NoError(t, err)
@@ -73,13 +73,13 @@ func TestSubFunctions(t *testing.T) {
 
 func TestUpdateNotStored(t *testing.T) {
 	s := newSite(t, backendsUnderTest[0], ringhttp.Options{}, page("private"))
-	resp, err := s.h.Update(httptestRequest("/priv"))
+	resp, err := s.h.Update(httptestRequest(s.srv.URL + "/priv"))
 	require.ErrorIs(t, err, ringhttp.ErrNotStored)
 	assert.Contains(t, err.Error(), "private")
 	assert.Equal(t, http.StatusOK, resp.Status)
 
 	big := newSite(t, backendsUnderTest[0], ringhttp.Options{MaxBody: 10}, page("max-age=60"))
-	_, err = big.h.Update(httptestRequest("/big"))
+	_, err = big.h.Update(httptestRequest(big.srv.URL + "/big"))
 	require.ErrorIs(t, err, ringhttp.ErrNotStored)
 	assert.Contains(t, err.Error(), "streamed")
 }
@@ -90,7 +90,7 @@ func TestDeleteVariants(t *testing.T) {
 		s.get("/v", "Accept-Encoding", "gzip")
 		s.get("/v")
 		// Delete removes one variant.
-		require.NoError(t, s.h.Delete(httptestRequest("/v", "Accept-Encoding", "gzip")))
+		require.NoError(t, s.h.Delete(httptestRequest(s.srv.URL+"/v", "Accept-Encoding", "gzip")))
 		assert.Equal(t, "ring; fwd=vary-miss; stored", s.get("/v", "Accept-Encoding", "gzip").cacheStatus())
 		assert.Contains(t, s.get("/v").cacheStatus(), "hit")
 		// DeletePath removes them all, whatever they varied on.

@@ -5,8 +5,10 @@ import (
 	"net/http/httptest"
 )
 
-func httptestRequest(path string, header ...string) *http.Request {
-	r := httptest.NewRequest(http.MethodGet, path, nil)
+// httptestRequest is a GET of target: a path (Host example.com), or an
+// absolute URL, whose host the request then names, as a client's would.
+func httptestRequest(target string, header ...string) *http.Request {
+	r := httptest.NewRequest(http.MethodGet, target, nil)
 	for i := 0; i+1 < len(header); i += 2 {
 		r.Header.Add(header[i], header[i+1])
 	}
