@@ -2,9 +2,7 @@ package ring
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"time"
 
 	"github.com/ringcache/ring/backends"
 	"github.com/ringcache/ring/internal/rope"
@@ -75,62 +73,25 @@ func (c *core[K, R]) loadManyAhead(ctx context.Context, st *Cache[R], keys []str
 // the latest (the function's goroutine when the function returns).
 func startBatchRefresh[K, R any](ctx context.Context, c *core[K, R], st *Cache[R], keys []string, ks []K, due []int) {
 	a := st.ahead
-	var rkeys []string
-	var rks []K
-	a.mu.Lock()
-	for _, i := range due {
-		rk := refreshKey{st.rope, keys[i]}
-		if _, busy := a.pending[rk]; busy {
-			continue
+	dkeys := make([]string, len(due))
+	for j, i := range due {
+		dkeys[j] = keys[i]
+	}
+	a.spawn(ctx, st.rope, st.report, dkeys, func(rctx context.Context, claimed []int) {
+		rkeys := make([]string, len(claimed))
+		rks := make([]K, len(claimed))
+		for j, d := range claimed {
+			rkeys[j], rks[j] = dkeys[d], ks[due[d]]
 		}
-		a.pending[rk] = struct{}{}
-		rkeys = append(rkeys, keys[i])
-		rks = append(rks, ks[i])
-	}
-	if len(rkeys) == 0 {
-		a.mu.Unlock()
-		return
-	}
-	a.running.Add(1)
-	a.mu.Unlock()
-	// The caller's values, not its cancellation, nor a flight or write
-	// mark of its own.
-	rctx, cancel := context.WithTimeout(rope.Outside(context.WithoutCancel(ctx)), a.timeout)
-	go func() {
-		defer a.running.Done()
-		defer func() {
-			a.mu.Lock()
-			for _, k := range rkeys {
-				delete(a.pending, refreshKey{st.rope, k})
-			}
-			a.mu.Unlock()
-		}()
-		defer cancel()
-		defer func() {
-			if p := recover(); p != nil {
-				err, ok := p.(error)
-				if !ok {
-					err = fmt.Errorf("ring: panic in cached function: %v", p)
-				}
-				for _, k := range rkeys {
-					st.report("refresh", k, err)
-				}
-			}
-		}()
 		_, errs := st.rope.FlightMany(rctx, rkeys, func(ctx context.Context, lead []int) ([]any, []error) {
 			return batchRefreshRun(ctx, rctx, c, st, rkeys, rks, lead)
 		})
-		dl, _ := rctx.Deadline()
 		for i, err := range errs {
-			if err == nil {
-				continue
+			if err != nil {
+				st.report("refresh", rkeys[i], refreshTimedOut(rctx, a.timeout, err))
 			}
-			if errors.Is(err, context.DeadlineExceeded) && !time.Now().Before(dl) {
-				err = fmt.Errorf("ring: refresh: no result within RefreshAhead's timeout %v, the cached value is kept: %w", a.timeout, err)
-			}
-			st.report("refresh", rkeys[i], err)
 		}
-	}()
+	})
 }
 
 // batchRefreshRun is a batch refresh inside the flights of the keys it

@@ -227,23 +227,48 @@ func (a *refresher) unknownTTL(r *rope.Rope) bool {
 // latest.
 func startRefresh[K, R any](ctx context.Context, c *core[K, R], st *Cache[R], key string, k K, seen time.Duration) {
 	a := st.bg
-	rk := refreshKey{st.rope, key}
+	a.spawn(ctx, st.rope, st.report, []string{key}, func(rctx context.Context, _ []int) {
+		_, err := st.rope.Flight(rctx, key, func(ctx context.Context) (any, error) {
+			return refreshRun(ctx, rctx, c, st, key, k, seen)
+		})
+		if err != nil {
+			st.report("refresh", key, refreshTimedOut(rctx, a.timeout, err))
+		}
+	})
+}
+
+// spawn claims the keys that no refresh is running for and runs body for
+// them (claimed: their positions in keys) on a goroutine the ring owns,
+// which ends at the refresh's timeout at the latest. body's context keeps
+// ctx's values (a trace) but not its cancellation, nor a flight or write
+// mark of its own (a Call made from inside another ring's function), and
+// has the refresh's timeout. A panic is reported for every claimed key;
+// the keys are released when body returns.
+func (a *refresher) spawn(ctx context.Context, r *rope.Rope, report func(op, key string, err error), keys []string, body func(rctx context.Context, claimed []int)) {
+	var claimed []int
 	a.mu.Lock()
-	if _, busy := a.pending[rk]; busy {
+	for i, key := range keys {
+		rk := refreshKey{r, key}
+		if _, busy := a.pending[rk]; busy {
+			continue
+		}
+		a.pending[rk] = struct{}{}
+		claimed = append(claimed, i)
+	}
+	if len(claimed) == 0 {
 		a.mu.Unlock()
 		return
 	}
-	a.pending[rk] = struct{}{}
 	a.running.Add(1)
 	a.mu.Unlock()
-	// The caller's values, not its cancellation, nor a flight or write
-	// mark of its own (a Call made from inside another ring's function).
 	rctx, cancel := context.WithTimeout(rope.Outside(context.WithoutCancel(ctx)), a.timeout)
 	go func() {
 		defer a.running.Done()
 		defer func() {
 			a.mu.Lock()
-			delete(a.pending, rk)
+			for _, i := range claimed {
+				delete(a.pending, refreshKey{r, keys[i]})
+			}
 			a.mu.Unlock()
 		}()
 		defer cancel()
@@ -253,15 +278,12 @@ func startRefresh[K, R any](ctx context.Context, c *core[K, R], st *Cache[R], ke
 				if !ok {
 					err = fmt.Errorf("ring: panic in cached function: %v", p)
 				}
-				st.report("refresh", key, err)
+				for _, i := range claimed {
+					report("refresh", keys[i], err)
+				}
 			}
 		}()
-		_, err := st.rope.Flight(rctx, key, func(ctx context.Context) (any, error) {
-			return refreshRun(ctx, rctx, c, st, key, k, seen)
-		})
-		if err != nil {
-			st.report("refresh", key, refreshTimedOut(rctx, a.timeout, err))
-		}
+		body(rctx, claimed)
 	}()
 }
 
