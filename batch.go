@@ -168,40 +168,18 @@ func (c *core[K, R]) batchGetOrUpdateMany(ctx context.Context, ks []K) ([]R, err
 	}
 	errs := make([]error, len(ks))
 	st.hitsAsCalls(hits, out, found, errs) // NegativeCache: a cached "not found" is an outcome
-	// first[key] is the first item of each missed key; later items with
-	// the same key copy its outcome.
-	var (
-		first  map[string]int
-		mkeys  []string
-		mks    []K
-		missed []int
-	)
-	for i := range ks {
-		if found[i] {
-			continue
-		}
-		if first == nil {
-			first = make(map[string]int)
-		}
-		if _, ok := first[keys[i]]; !ok {
-			first[keys[i]] = i
-			mkeys = append(mkeys, keys[i])
-			mks = append(mks, ks[i])
-			missed = append(missed, i)
-		}
-	}
+	missed, first := distinctMisses(keys, found)
 	if len(missed) > 0 {
+		mkeys := make([]string, len(missed))
+		mks := make([]K, len(missed))
+		for j, i := range missed {
+			mkeys[j], mks[j] = keys[i], ks[i]
+		}
 		vals, verrs := c.batchFill(fctx, st, mkeys, mks, recheck, mark)
 		for j, i := range missed {
 			out[i], errs[i] = vals[j], verrs[j]
 		}
-		for i := range ks {
-			if !found[i] {
-				if f := first[keys[i]]; f != i {
-					out[i], errs[i] = out[f], errs[f]
-				}
-			}
-		}
+		copyRepeats(keys, found, first, out, errs)
 	}
 	return out, joinItems(errs)
 }

@@ -311,35 +311,45 @@ func (c *core[K, R]) getOrUpdateMany(ctx context.Context, ks []K) ([]R, error) {
 	if hits != nil { // negative entries are Call's outcome, without a fill
 		c.store.hitsAsCalls(hits, out, found, errs)
 	}
-	// first[key] is the first item of each missed key; later items with the
-	// same key copy its result.
-	var misses []int
-	var first map[string]int
-	for i := range ks {
+	misses, first := distinctMisses(keys, found)
+	parallel(len(misses), c.bulkLimit(), func(j int) {
+		i := misses[j]
+		errs[i] = flight.ErrGoexit // stays if the function calls runtime.Goexit
+		out[i], errs[i] = c.fill(fctx, c.store, keys[i], ks[i], recheck, mark)
+	})
+	copyRepeats(keys, found, first, out, errs)
+	return out, joinItems(errs)
+}
+
+// distinctMisses returns the first item of each missed key (misses), and
+// first[key], that item's index: later items with the same key copy its
+// outcome (copyRepeats).
+func distinctMisses(keys []string, found []bool) (misses []int, first map[string]int) {
+	for i, key := range keys {
 		if found[i] {
 			continue
 		}
 		if first == nil {
 			first = make(map[string]int)
 		}
-		if _, ok := first[keys[i]]; !ok {
-			first[keys[i]] = i
+		if _, ok := first[key]; !ok {
+			first[key] = i
 			misses = append(misses, i)
 		}
 	}
-	parallel(len(misses), c.bulkLimit(), func(j int) {
-		i := misses[j]
-		errs[i] = flight.ErrGoexit // stays if the function calls runtime.Goexit
-		out[i], errs[i] = c.fill(fctx, c.store, keys[i], ks[i], recheck, mark)
-	})
-	for i := range ks {
+	return misses, first
+}
+
+// copyRepeats gives every missed item whose key came earlier the outcome
+// of its key's first item.
+func copyRepeats[R any](keys []string, found []bool, first map[string]int, out []R, errs []error) {
+	for i, key := range keys {
 		if !found[i] {
-			if f := first[keys[i]]; f != i {
+			if f := first[key]; f != i {
 				out[i], errs[i] = out[f], errs[f]
 			}
 		}
 	}
-	return out, joinItems(errs)
 }
 
 // updateMany runs the function for every item, at most c.bulk at once, and
