@@ -302,3 +302,61 @@ func TestRefreshAheadBulk(t *testing.T) {
 	ring.WaitRefreshesForTest(r.Cache())
 	require.EqualValues(t, 5, src.runs.Load(), "refreshed entries are fresh: nothing more runs")
 }
+
+// TestPoliciesInAPreset: the loading policies compose in one Preset shared
+// by two rings, each on its own LRU: each ring refreshes its own entries,
+// serves stale on its own failures, and caches its own not-found results.
+func TestPoliciesInAPreset(t *testing.T) {
+	ctx := context.Background()
+	policy := ring.Preset(ring.Expire(10*time.Minute), ring.RefreshAhead(time.Minute, time.Second),
+		ring.StaleWhileRevalidate(time.Minute, time.Second), ring.StaleIfError(time.Hour),
+		ring.NegativeCache(time.Minute))
+	type built struct {
+		r    *ring.Ring1[int, string]
+		clk  *clock
+		runs *atomic.Int64
+		fail *atomic.Bool
+	}
+	build := func(name string) built {
+		clk := newClock()
+		lru, err := backends.NewLRU(64, backends.WithClock(clk.Now))
+		require.NoError(t, err)
+		b := built{clk: clk, runs: new(atomic.Int64), fail: new(atomic.Bool)}
+		b.r = ring.Must(ring.Func1(func(ctx context.Context, id int) (string, error) {
+			n := b.runs.Add(1)
+			switch {
+			case id < 0:
+				return "", ring.ErrNotFound
+			case b.fail.Load():
+				return "", errors.New("down")
+			}
+			return fmt.Sprintf("%s%d", name, n), nil
+		}, policy, ring.Storage(lru), ring.KeyPrefix(name)))
+		t.Cleanup(func() { ring.WaitRefreshesForTest(b.r.Cache()) })
+		return b
+	}
+	a, b := build("a"), build("b")
+	for _, x := range []built{a, b} {
+		v, err := x.r.Call(ctx, 1)
+		require.NoError(t, err)
+		_, err = x.r.Call(ctx, -1)
+		require.ErrorIs(t, err, ring.ErrNotFound)
+		_, err = x.r.Call(ctx, -1)
+		require.ErrorIs(t, err, ring.ErrNotFound)
+		require.EqualValues(t, 2, x.runs.Load(), "the not-found result is cached")
+		require.Contains(t, v, "1")
+	}
+	a.clk.Add(2 * time.Minute) // a's entry is due; b's is not
+	v, err := a.r.Call(ctx, 1)
+	require.NoError(t, err)
+	require.Equal(t, "a1", v, "served at once")
+	ring.WaitRefreshesForTest(a.r.Cache())
+	require.EqualValues(t, 3, a.runs.Load(), "a refreshed its own entry")
+	require.EqualValues(t, 2, b.runs.Load(), "b was not touched")
+
+	b.fail.Store(true)
+	b.clk.Add(10*time.Minute + 2*time.Minute) // past expiry and maxStale: a fill, which fails
+	v, err = b.r.Call(ctx, 1)
+	require.NoError(t, err, "StaleIfError serves b's last good value")
+	require.Equal(t, "b1", v)
+}
