@@ -102,17 +102,33 @@ func (h *Handler) done(ctx, octx context.Context, probe bool, err error) {
 	if br == nil {
 		return
 	}
+	var now time.Time
+	if err != nil {
+		now = time.Now()
+	}
 	switch {
 	case err == nil:
 		br.Success(probe)
-	case ctx.Err() != nil: // the client gave up: no verdict on the storage
+	case ended(ctx, now): // the client gave up: no verdict on the storage
 		br.Abandon(probe)
-	case octx.Err() != nil || h.unreachable(err): // StorageTimeout, or down
+	case ended(octx, now) || h.unreachable(err): // StorageTimeout, or down
 		br.Failure(probe, err)
 	default: // an answer, if a refusal: the storage is up
 		br.Success(probe)
 	}
 	h.observe()
+}
+
+// ended reports whether ctx ended by now. A client that stops a call at
+// its context's deadline by itself (go-redis with ContextTimeoutEnabled)
+// may return before the context's own timer has ended it: past the
+// deadline counts as ended.
+func ended(ctx context.Context, now time.Time) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	dl, ok := ctx.Deadline()
+	return ok && !now.Before(dl)
 }
 
 // observe reports to OnError, once per opening, that the breaker is open.
