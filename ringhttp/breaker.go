@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/ringcache/ring"
@@ -67,6 +68,7 @@ func (h *Handler) setBreaker() error {
 	}
 	// A default keeps the policy a ring set on the storage's breaker.
 	h.br = br
+	h.node, h.refresh = backends.NodeOf(s)
 	h.unreachable = backends.UnreachableFor(s)
 	h.skipped = fmt.Errorf("ringhttp: storage %s skipped: %w", s.Name(), ring.ErrStorageUnavailable)
 	return nil
@@ -78,27 +80,42 @@ func (h *Handler) setBreaker() error {
 // storage, or Options.CircuitBreaker turned off).
 func (h *Handler) Breaker() *backends.Breaker { return h.br }
 
-// admit asks the breaker whether a storage operation may run: it returns
-// h.skipped while the breaker is open. An admitted operation reports its
-// outcome with done.
-func (h *Handler) admit() (probe bool, err error) {
-	if h.br == nil {
-		return false, nil
+// breakerFor returns the breaker of an operation on key: on a storage
+// that spreads its keys over several servers (a Redis Cluster, memcached
+// with several servers) the breaker of key's server, as a ring's, so that
+// one frozen master does not stop the others; the storage's otherwise.
+func (h *Handler) breakerFor(ctx context.Context, key string) *backends.Breaker {
+	if h.node == nil {
+		return h.br
 	}
-	probe, ok := h.br.Allow()
-	if !ok {
-		h.observe()
-		return false, h.skipped
+	name, err := h.node(ctx, h.store.Key(key))
+	if err != nil {
+		return h.br
 	}
-	return probe, nil
+	return h.br.Node(name)
 }
 
-// done feeds the breaker the outcome err of an operation admit let run:
-// ctx is the caller's context, octx the step's (ctx bounded by
-// StorageTimeout). (A pair of calls rather than one taking a closure: the
-// hit path allocates nothing for it.)
-func (h *Handler) done(ctx, octx context.Context, probe bool, err error) {
-	br := h.br
+// admit asks the breaker of key (see breakerFor) whether a storage
+// operation may run on octx: it returns h.skipped while the breaker is
+// open. An admitted operation reports its outcome to br with done.
+func (h *Handler) admit(octx context.Context, key string) (br *backends.Breaker, probe bool, err error) {
+	if h.br == nil {
+		return nil, false, nil
+	}
+	br = h.breakerFor(octx, key)
+	probe, ok := br.Allow()
+	if !ok {
+		h.observe(br)
+		return br, false, h.skipped
+	}
+	return br, probe, nil
+}
+
+// done feeds br the outcome err of an operation admit let run: ctx is the
+// caller's context, octx the step's (ctx bounded by StorageTimeout). (A
+// pair of calls rather than one taking a closure: the hit path allocates
+// nothing for it.)
+func (h *Handler) done(ctx, octx context.Context, br *backends.Breaker, probe bool, err error) {
 	if br == nil {
 		return
 	}
@@ -112,11 +129,15 @@ func (h *Handler) done(ctx, octx context.Context, probe bool, err error) {
 	case ended(ctx, now): // the client gave up: no verdict on the storage
 		br.Abandon(probe)
 	case ended(octx, now) || h.unreachable(err): // StorageTimeout, or down
+		before := br.State()
 		br.Failure(probe, err)
+		if h.refresh != nil && before != backends.BreakerOpen && br.State() == backends.BreakerOpen {
+			h.refresh() // a server is gone: a failover may have moved its keys
+		}
 	default: // an answer, if a refusal: the storage is up
 		br.Success(probe)
 	}
-	h.observe()
+	h.observe(br)
 }
 
 // ended reports whether ctx ended by now. A client that stops a call at
@@ -131,16 +152,28 @@ func ended(ctx context.Context, now time.Time) bool {
 	return ok && !now.Before(dl)
 }
 
-// observe reports to OnError, once per opening, that the breaker is open.
-func (h *Handler) observe() {
-	open := h.br.State() != backends.BreakerClosed
-	if h.seenOpen.Load() == open || !h.seenOpen.CompareAndSwap(!open, open) || !open {
+// observe reports to OnError, once per opening, that br is open.
+func (h *Handler) observe(br *backends.Breaker) {
+	seen := &h.seenOpen
+	if br != h.br {
+		v, ok := h.seen.Load(br)
+		if !ok {
+			v, _ = h.seen.LoadOrStore(br, new(atomic.Bool))
+		}
+		seen = v.(*atomic.Bool)
+	}
+	open := br.State() != backends.BreakerClosed
+	if seen.Load() == open || !seen.CompareAndSwap(!open, open) || !open {
 		return
 	}
-	n, cd := h.br.Policy()
-	what := fmt.Sprintf("ringhttp: storage %s: circuit breaker open after %d consecutive failures", h.store.Storage().Name(), n)
+	n, cd := br.Policy()
+	where := h.store.Storage().Name()
+	if node := br.NodeName(); node != "" {
+		where += ": node " + node
+	}
+	what := fmt.Sprintf("ringhttp: storage %s: circuit breaker open after %d consecutive failures", where, n)
 	how := fmt.Sprintf("pages render uncached (Cache-Status detail=breaker-open), with a probe of the storage every %v", cd)
-	if last := h.br.LastFailure(); last != nil {
+	if last := br.LastFailure(); last != nil {
 		h.report(fmt.Errorf("%s, the last: %w; %s: %w", what, last, how, ring.ErrStorageUnavailable))
 		return
 	}

@@ -109,11 +109,18 @@ type Handler struct {
 	// br is the circuit breaker (nil: none; see breaker.go), unreachable
 	// tells the storage's failures from its answers, skipped is the error
 	// of an operation the open breaker skipped, and seenOpen whether the
-	// handler last reported br open.
+	// handler last reported br open. On a storage that spreads keys over
+	// several servers, node names a key's server (whose breaker is
+	// br.Node(name)), refresh asks the client to learn the layout again,
+	// and seen holds seenOpen for each node's breaker
+	// (*backends.Breaker -> *atomic.Bool).
 	br          *backends.Breaker
 	unreachable func(error) bool
 	skipped     error
 	seenOpen    atomic.Bool
+	node        func(ctx context.Context, key string) (string, error)
+	refresh     func()
+	seen        sync.Map
 }
 
 // New returns a Handler caching the responses of next, stored as ring
@@ -531,12 +538,12 @@ func (h *Handler) loadSpec(ctx context.Context, uk string) (*spec, error) {
 // readSpec reads uk's vary spec within a step: ctx is the caller's
 // context, octx the step's.
 func (h *Handler) readSpec(ctx, octx context.Context, uk string) (*spec, error) {
-	probe, err := h.admit()
+	br, probe, err := h.admit(octx, specKey(uk))
 	if err != nil {
 		return nil, fmt.Errorf("ringhttp: read the vary spec of %s: %w", uk, err)
 	}
 	b, ok, err := h.store.Get(octx, specKey(uk))
-	h.done(ctx, octx, probe, err)
+	h.done(ctx, octx, br, probe, err)
 	if err != nil {
 		return nil, fmt.Errorf("ringhttp: read the vary spec of %s: %w", uk, err)
 	}
@@ -554,12 +561,12 @@ func (h *Handler) readSpec(ctx, octx context.Context, uk string) (*spec, error) 
 func (h *Handler) loadEntry(ctx context.Context, key string) (*entry, error) {
 	octx, cancel := h.bound(ctx)
 	defer cancel()
-	probe, err := h.admit()
+	br, probe, err := h.admit(octx, key)
 	if err != nil {
 		return nil, fmt.Errorf("ringhttp: read %s: %w", key, err)
 	}
 	b, ok, err := h.store.Get(octx, key)
-	h.done(ctx, octx, probe, err)
+	h.done(ctx, octx, br, probe, err)
 	if err != nil {
 		return nil, fmt.Errorf("ringhttp: read %s: %w", key, err)
 	}
@@ -579,23 +586,23 @@ func (h *Handler) loadEntry(ctx context.Context, key string) (*entry, error) {
 
 // set writes one entry within a step (see readSpec).
 func (h *Handler) set(ctx, octx context.Context, key string, b []byte, o ring.SetOptions) (written bool, err error) {
-	probe, err := h.admit()
+	br, probe, err := h.admit(octx, key)
 	if err != nil {
 		return false, err
 	}
 	written, err = h.store.Set(octx, key, b, o)
-	h.done(ctx, octx, probe, err)
+	h.done(ctx, octx, br, probe, err)
 	return written, err
 }
 
 // del deletes one entry within a step (see readSpec).
 func (h *Handler) del(ctx, octx context.Context, key string) error {
-	probe, err := h.admit()
+	br, probe, err := h.admit(octx, key)
 	if err != nil {
 		return err
 	}
 	_, err = h.store.Delete(octx, key)
-	h.done(ctx, octx, probe, err)
+	h.done(ctx, octx, br, probe, err)
 	return err
 }
 
