@@ -298,3 +298,78 @@ func TestBreakerClientCancelIsNoFailure(t *testing.T) {
 	}
 	assert.Equal(t, backends.BreakerClosed, h.Breaker().State())
 }
+
+// TestBreakerPerClusterNode: on a Redis Cluster each master has its own
+// breaker, as a ring's: a frozen master opens its own, while the pages
+// whose keys live on the other masters are still served from the cache.
+func TestBreakerPerClusterNode(t *testing.T) {
+	// A long node timeout: the other masters must not declare the cluster
+	// down while one is frozen.
+	c := servertest.StartRedisCluster(t, servertest.ClusterOptions{Masters: 3, NodeTimeout: time.Minute})
+	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs(), ContextTimeoutEnabled: true, MaxRetries: -1,
+		DialTimeout: time.Second, ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second})
+	t.Cleanup(func() { _ = rdb.Close() })
+	ctx := context.Background()
+	require.NoError(t, rdb.ForEachShard(ctx, func(ctx context.Context, n *redis.Client) error { return n.Ping(ctx).Err() }))
+	var log errorLog
+	cluster := backend{"cluster", func(t *testing.T) []ring.Option {
+		return []ring.Option{ring.Storage(redisstore.New(rdb)), ring.KeyPrefix(runID + ":node:")}
+	}}
+	s := newSite(t, cluster, ringhttp.Options{OnError: log.add, CircuitBreaker: ringhttp.BreakerPolicy{CoolDown: time.Minute}}, page("max-age=60"))
+
+	// A page, cached; its keys (the vary spec and the entry) live on at
+	// most two masters: freeze another one.
+	s.get("/ok")
+	require.Contains(t, s.get("/ok").cacheStatus(), "hit")
+	var mu sync.Mutex // ForEachMaster runs fn on every master at once
+	holds := map[string]bool{}
+	require.NoError(t, rdb.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error {
+		keys, err := n.Keys(ctx, runID+":node:*").Result()
+		mu.Lock()
+		defer mu.Unlock()
+		if len(keys) > 0 {
+			holds[n.Options().Addr] = true
+		}
+		return err
+	}))
+	var frozen *servertest.Server
+	for _, m := range c.Masters() {
+		if !holds[m.Addr()] {
+			frozen = m
+		}
+	}
+	require.NotNil(t, frozen)
+	// A path whose vary spec lives on the frozen master.
+	bad := ""
+	for i := 0; bad == ""; i++ {
+		p := fmt.Sprintf("/bad%d", i)
+		key, err := s.h.Key(httptest.NewRequest(http.MethodGet, p, nil))
+		require.NoError(t, err)
+		m, err := rdb.MasterForKey(ctx, key)
+		require.NoError(t, err)
+		if m.Options().Addr == frozen.Addr() {
+			bad = p
+		}
+	}
+
+	frozen.Pause()
+	defer frozen.Resume()
+	for i := range ringhttp.DefaultBreakerFailures {
+		assert.Equal(t, "ring; fwd=miss; detail=storage", s.get(bad).cacheStatus(), "request %d", i)
+	}
+	start := time.Now()
+	assert.Equal(t, "ring; fwd=miss; detail=breaker-open", s.get(bad).cacheStatus())
+	assert.Contains(t, s.get("/ok").cacheStatus(), "ring; hit", "the other masters still serve")
+	assert.Less(t, time.Since(start), ringhttp.DefaultStorageTimeout)
+	assert.Equal(t, backends.BreakerClosed, s.h.Breaker().State(), "the storage's own breaker")
+	all, open := log.count()
+	assert.Equal(t, ringhttp.DefaultBreakerFailures+1, all)
+	assert.Equal(t, 1, open)
+	log.mu.Lock()
+	defer log.mu.Unlock()
+	for _, err := range log.errs {
+		if errors.Is(err, ring.ErrStorageUnavailable) {
+			assert.Contains(t, err.Error(), "ringhttp: storage redis: node "+frozen.Addr()+": circuit breaker open after 5 consecutive failures")
+		}
+	}
+}
