@@ -79,8 +79,10 @@ type Options struct {
 	// with backends.Cancelable (ring.Storage wraps every remote storage)
 	// the breaker is the storage's own, shared with every ring built on
 	// the same storage value: a ring's failures open it for the handler
-	// too, and the other way round. A default policy keeps the one a ring
-	// already set on it; an explicit one that differs is an error.
+	// too, and the other way round; on a storage that spreads keys over
+	// several servers (a Redis Cluster) each server has its own, as for a
+	// ring. A default policy keeps the one a ring already set on it; an
+	// explicit one that differs is an error.
 	CircuitBreaker BreakerPolicy
 	// OnError receives the storage failures the handler absorbs (it then
 	// renders uncached), stored entries that no longer decode, and once
