@@ -61,6 +61,8 @@
 // [Handler.Delete] (one variant), [Handler.Touch]. [Handler.DeletePath]
 // removes every variant of a URL in one write, whatever Vary said: it
 // deletes the URL's vary spec, whose generation every variant key includes.
+// While the storage's circuit breaker is open they fail at once with an
+// error wrapping ring.ErrStorageUnavailable.
 //
 // # Storage
 //

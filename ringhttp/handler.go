@@ -64,9 +64,11 @@ type Options struct {
 	// rendered uncached (fail-open). 0 means the default: 100ms on a remote
 	// storage (backends.Remote: Redis, memcached, a storage wrapped with
 	// backends.Cancelable), none on an in-process one. A negative value
-	// turns it off. The client must stop a call at its context's deadline:
-	// go-redis with ContextTimeoutEnabled, or any client behind
-	// backends.Cancelable (ring.Storage wraps a remote storage with it).
+	// turns it off. Once steps keep failing, CircuitBreaker skips the
+	// storage instead of waiting for it. The client must stop a call at
+	// its context's deadline: go-redis with ContextTimeoutEnabled, or any
+	// client behind backends.Cancelable (ring.Storage wraps a remote
+	// storage with it).
 	StorageTimeout time.Duration
 	// CircuitBreaker skips the storage after repeated failures, so that a
 	// storage that hangs costs each request StorageTimeout only until the
@@ -85,11 +87,11 @@ type Options struct {
 	// explicit one that differs is an error.
 	CircuitBreaker BreakerPolicy
 	// OnError receives the storage failures the handler absorbs (it then
-	// renders uncached), stored entries that no longer decode, and once
-	// per opening the opening of the circuit breaker (an error wrapping
-	// ring.ErrStorageUnavailable); the operations skipped while it is open
-	// are not reported. It must be safe for concurrent use; nil ignores
-	// them.
+	// renders uncached), stored entries that no longer decode, and each
+	// opening of the circuit breaker, once (an error wrapping
+	// ring.ErrStorageUnavailable); the reads and writes skipped while it
+	// is open are not reported (an unsafe method's expiry of its URL is).
+	// It must be safe for concurrent use; nil ignores them.
 	OnError func(error)
 }
 
