@@ -230,6 +230,21 @@ func TestBreakerSharedWithARing(t *testing.T) {
 	time.Sleep(time.Until(s.h.Breaker().Since().Add(ringhttp.DefaultBreakerCoolDown + 50*time.Millisecond)))
 	assert.Contains(t, s.get("/s").cacheStatus(), "ring; hit")
 	assert.Equal(t, backends.BreakerClosed, s.h.Breaker().State())
+
+	// The other way round: the handler's failures open it for the ring.
+	srv.Pause()
+	for i := range ringhttp.DefaultBreakerFailures {
+		assert.Equal(t, "ring; fwd=miss; detail=storage", s.get("/s").cacheStatus(), "request %d", i)
+	}
+	require.Equal(t, backends.BreakerOpen, s.h.Breaker().State())
+	start = time.Now()
+	v, err := r.Call(context.Background(), "x")
+	require.NoError(t, err)
+	assert.Equal(t, "vx", v)
+	assert.Less(t, time.Since(start), ringhttp.DefaultStorageTimeout, "the ring skips the storage too")
+	all, open = log.count()
+	assert.Equal(t, 1+ringhttp.DefaultBreakerFailures+1, all, "the first opening, 5 failures, the second opening")
+	assert.Equal(t, 2, open)
 }
 
 // failing is an in-process storage whose every operation fails as if it
