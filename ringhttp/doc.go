@@ -61,10 +61,22 @@
 // [Handler.Delete] (one variant), [Handler.Touch]. [Handler.DeletePath]
 // removes every variant of a URL in one write, whatever Vary said: it
 // deletes the URL's vary spec, whose generation every variant key includes.
+// While the storage's circuit breaker is open they fail at once with an
+// error wrapping ring.ErrStorageUnavailable.
 //
 // # Storage
 //
 // Entries are stored through ring's store layer ([ring.Cache] of []byte),
 // so any ring storage works (LRU, Redis, memcached, disk...) with any
 // KeyPrefix or Preset. The entry format is in docs/http.md.
+//
+// The cache fails open: a storage step that fails (or takes longer than
+// Options.StorageTimeout) renders the page uncached, with Cache-Status
+// "ring; fwd=miss; detail=storage". A circuit breaker (Options.CircuitBreaker;
+// by default on a remote storage 5 consecutive failures open it for 500ms,
+// as a ring's) then skips the storage: pages render at once with
+// "ring; fwd=miss; detail=breaker-open" until a probe after the cool-down
+// finds the storage back. On a storage wrapped with backends.Cancelable (as
+// ring.Storage wraps Redis and memcached) the breaker is the storage's own,
+// shared with the rings on it.
 package ringhttp

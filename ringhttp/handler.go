@@ -64,13 +64,34 @@ type Options struct {
 	// rendered uncached (fail-open). 0 means the default: 100ms on a remote
 	// storage (backends.Remote: Redis, memcached, a storage wrapped with
 	// backends.Cancelable), none on an in-process one. A negative value
-	// turns it off. The client must stop a call at its context's deadline:
-	// go-redis with ContextTimeoutEnabled, or any client behind
-	// backends.Cancelable (ring.Storage wraps a remote storage with it).
+	// turns it off. Once steps keep failing, CircuitBreaker skips the
+	// storage instead of waiting for it. The client must stop a call at
+	// its context's deadline: go-redis with ContextTimeoutEnabled, or any
+	// client behind backends.Cancelable (ring.Storage wraps a remote
+	// storage with it).
 	StorageTimeout time.Duration
+	// CircuitBreaker skips the storage after repeated failures, so that a
+	// storage that hangs costs each request StorageTimeout only until the
+	// breaker opens: then pages render uncached at once (Cache-Status
+	// detail=breaker-open) until, after the cool-down, one request probes
+	// the storage and its success closes the breaker. The zero value means
+	// the default: on a remote storage (as for StorageTimeout) 5
+	// consecutive failures and a 500ms cool-down, as a ring's; none on an
+	// in-process storage. Failures < 0 turns it off. On a storage wrapped
+	// with backends.Cancelable (ring.Storage wraps every remote storage)
+	// the breaker is the storage's own, shared with every ring built on
+	// the same storage value: a ring's failures open it for the handler
+	// too, and the other way round; on a storage that spreads keys over
+	// several servers (a Redis Cluster) each server has its own, as for a
+	// ring. A default policy keeps the one a ring already set on it; an
+	// explicit one that differs is an error.
+	CircuitBreaker BreakerPolicy
 	// OnError receives the storage failures the handler absorbs (it then
-	// renders uncached) and stored entries that no longer decode. It must
-	// be safe for concurrent use; nil ignores them.
+	// renders uncached), stored entries that no longer decode, and each
+	// opening of the circuit breaker, once (an error wrapping
+	// ring.ErrStorageUnavailable); the reads and writes skipped while it
+	// is open are not reported (an unsafe method's expiry of its URL is).
+	// It must be safe for concurrent use; nil ignores them.
 	OnError func(error)
 }
 
@@ -89,6 +110,21 @@ type Handler struct {
 	seed  maphash.Seed
 	// peak is the most body bytes one render has buffered.
 	peak atomic.Int64
+	// br is the circuit breaker (nil: none; see breaker.go), unreachable
+	// tells the storage's failures from its answers, skipped is the error
+	// of an operation the open breaker skipped, and seenOpen whether the
+	// handler last reported br open. On a storage that spreads keys over
+	// several servers, node names a key's server (whose breaker is
+	// br.Node(name)), refresh asks the client to learn the layout again,
+	// and seen holds seenOpen for each node's breaker
+	// (*backends.Breaker -> *atomic.Bool).
+	br          *backends.Breaker
+	unreachable func(error) bool
+	skipped     error
+	seenOpen    atomic.Bool
+	node        func(ctx context.Context, key string) (string, error)
+	refresh     func()
+	seen        sync.Map
 }
 
 // New returns a Handler caching the responses of next, stored as ring
@@ -125,7 +161,11 @@ func New(next http.Handler, opts Options, ringOpts ...ring.Option) (*Handler, er
 			opts.StorageTimeout = DefaultStorageTimeout
 		}
 	}
-	return &Handler{next: next, opts: opts, store: store, seed: maphash.MakeSeed()}, nil
+	h := &Handler{next: next, opts: opts, store: store, seed: maphash.MakeSeed()}
+	if err := h.setBreaker(); err != nil {
+		return nil, err
+	}
+	return h, nil
 }
 
 // Cache returns the store layer underneath: the entries are []byte in the
@@ -136,6 +176,18 @@ func (h *Handler) report(err error) {
 	if h.opts.OnError != nil && err != nil {
 		h.opts.OnError(err)
 	}
+}
+
+// failOpen serves r uncached after a storage step failed with err: a
+// failure is reported, a step the open breaker skipped is not (the
+// opening was).
+func (h *Handler) failOpen(w http.ResponseWriter, r *http.Request, err error) {
+	if h.skippedErr(err) {
+		h.bypass(w, r, "ring; fwd=miss; detail=breaker-open")
+		return
+	}
+	h.report(err)
+	h.bypass(w, r, "ring; fwd=miss; detail=storage")
 }
 
 // ServeHTTP serves r from the cache when it can and renders it with the
@@ -170,8 +222,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, again bool) {
 	auth := r.Header.Get("Authorization") != ""
 	sp, err := h.loadSpec(ctx, uk)
 	if err != nil {
-		h.report(err)
-		h.bypass(w, r, "ring; fwd=miss; detail=storage")
+		h.failOpen(w, r, err)
 		return
 	}
 	fwd := "uri-miss"
@@ -180,8 +231,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, again bool) {
 		now := time.Now()
 		switch {
 		case err != nil:
-			h.report(err)
-			h.bypass(w, r, "ring; fwd=miss; detail=storage")
+			h.failOpen(w, r, err)
 			return
 		case e == nil:
 			if len(sp.vary) > 0 {
@@ -205,8 +255,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, again bool) {
 	}
 	if sp == nil {
 		if sp, err = h.createSpec(ctx, uk); err != nil {
-			h.report(err)
-			h.bypass(w, r, "ring; fwd=miss; detail=storage")
+			h.failOpen(w, r, err)
 			return
 		}
 	}
@@ -321,6 +370,8 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, uk string, sp *
 		}
 		ok, err := h.put(ctx, uk, rr.Host, sp.gen, rr.Header, stored, ttl)
 		switch {
+		case h.skippedErr(err):
+			reason = "breaker-open"
 		case err != nil:
 			h.report(err)
 			reason = "storage"
@@ -483,9 +534,20 @@ func (h *Handler) bound(ctx context.Context) (context.Context, context.CancelFun
 }
 
 func (h *Handler) loadSpec(ctx context.Context, uk string) (*spec, error) {
-	ctx, cancel := h.bound(ctx)
+	octx, cancel := h.bound(ctx)
 	defer cancel()
-	b, ok, err := h.store.Get(ctx, specKey(uk))
+	return h.readSpec(ctx, octx, uk)
+}
+
+// readSpec reads uk's vary spec within a step: ctx is the caller's
+// context, octx the step's.
+func (h *Handler) readSpec(ctx, octx context.Context, uk string) (*spec, error) {
+	br, probe, err := h.admit(octx, specKey(uk))
+	if err != nil {
+		return nil, fmt.Errorf("ringhttp: read the vary spec of %s: %w", uk, err)
+	}
+	b, ok, err := h.store.Get(octx, specKey(uk))
+	h.done(ctx, octx, br, probe, err)
 	if err != nil {
 		return nil, fmt.Errorf("ringhttp: read the vary spec of %s: %w", uk, err)
 	}
@@ -501,9 +563,14 @@ func (h *Handler) loadSpec(ctx context.Context, uk string) (*spec, error) {
 }
 
 func (h *Handler) loadEntry(ctx context.Context, key string) (*entry, error) {
-	ctx, cancel := h.bound(ctx)
+	octx, cancel := h.bound(ctx)
 	defer cancel()
-	b, ok, err := h.store.Get(ctx, key)
+	br, probe, err := h.admit(octx, key)
+	if err != nil {
+		return nil, fmt.Errorf("ringhttp: read %s: %w", key, err)
+	}
+	b, ok, err := h.store.Get(octx, key)
+	h.done(ctx, octx, br, probe, err)
 	if err != nil {
 		return nil, fmt.Errorf("ringhttp: read %s: %w", key, err)
 	}
@@ -521,24 +588,46 @@ func (h *Handler) loadEntry(ctx context.Context, key string) (*entry, error) {
 	return e, nil
 }
 
+// set writes one entry within a step (see readSpec).
+func (h *Handler) set(ctx, octx context.Context, key string, b []byte, o ring.SetOptions) (written bool, err error) {
+	br, probe, err := h.admit(octx, key)
+	if err != nil {
+		return false, err
+	}
+	written, err = h.store.Set(octx, key, b, o)
+	h.done(ctx, octx, br, probe, err)
+	return written, err
+}
+
+// del deletes one entry within a step (see readSpec).
+func (h *Handler) del(ctx, octx context.Context, key string) error {
+	br, probe, err := h.admit(octx, key)
+	if err != nil {
+		return err
+	}
+	_, err = h.store.Delete(octx, key)
+	h.done(ctx, octx, br, probe, err)
+	return err
+}
+
 // createSpec starts a generation for uk, unless another request just did.
 func (h *Handler) createSpec(ctx context.Context, uk string) (*spec, error) {
 	sp := &spec{gen: rand.Uint64() | 1, expires: time.Now().Add(specFloor + h.opts.TTL)}
-	ctx, cancel := h.bound(ctx)
+	octx, cancel := h.bound(ctx)
 	defer cancel()
-	ok, err := h.store.Set(ctx, specKey(uk), sp.encode(), ring.SetOptions{TTL: time.Until(sp.expires), IfNotExists: true})
+	ok, err := h.set(ctx, octx, specKey(uk), sp.encode(), ring.SetOptions{TTL: time.Until(sp.expires), IfNotExists: true})
 	if err != nil {
 		return nil, fmt.Errorf("ringhttp: write the vary spec of %s: %w", uk, err)
 	}
 	if ok {
 		return sp, nil
 	}
-	other, err := h.loadSpec(ctx, uk)
+	other, err := h.readSpec(ctx, octx, uk)
 	if err != nil || other != nil {
 		return other, err
 	}
 	// Gone meanwhile, or a stored spec that does not decode: replace it.
-	if _, err := h.store.Set(ctx, specKey(uk), sp.encode(), ring.SetOptions{TTL: time.Until(sp.expires)}); err != nil {
+	if _, err := h.set(ctx, octx, specKey(uk), sp.encode(), ring.SetOptions{TTL: time.Until(sp.expires)}); err != nil {
 		return nil, fmt.Errorf("ringhttp: write the vary spec of %s: %w", uk, err)
 	}
 	return sp, nil
@@ -551,14 +640,14 @@ func (h *Handler) put(ctx context.Context, uk, host string, gen uint64, reqHeade
 	mu := h.lock(uk)
 	mu.Lock()
 	defer mu.Unlock()
-	ctx, cancel := h.bound(ctx)
+	octx, cancel := h.bound(ctx)
 	defer cancel()
-	sp, err := h.loadSpec(ctx, uk)
+	sp, err := h.readSpec(ctx, octx, uk)
 	if err != nil || sp == nil || sp.gen != gen {
 		return false, err
 	}
 	names, _ := parseVary(e.header)
-	if _, err := h.store.Set(ctx, variantKey(uk, host, gen, names, reqHeader), e.encode(), ring.SetOptions{TTL: ttl}); err != nil {
+	if _, err := h.set(ctx, octx, variantKey(uk, host, gen, names, reqHeader), e.encode(), ring.SetOptions{TTL: ttl}); err != nil {
 		return false, fmt.Errorf("ringhttp: write the response of %s: %w", uk, err)
 	}
 	if !sp.learned || !slices.Equal(sp.vary, names) || sp.expires.Before(e.expires) {
@@ -566,7 +655,7 @@ func (h *Handler) put(ctx context.Context, uk, host string, gen uint64, reqHeade
 		if sp.expires.Before(e.expires) {
 			sp.expires = e.expires
 		}
-		if _, err := h.store.Set(ctx, specKey(uk), sp.encode(), ring.SetOptions{TTL: time.Until(sp.expires)}); err != nil {
+		if _, err := h.set(ctx, octx, specKey(uk), sp.encode(), ring.SetOptions{TTL: time.Until(sp.expires)}); err != nil {
 			return false, fmt.Errorf("ringhttp: write the vary spec of %s: %w", uk, err)
 		}
 	}
@@ -577,9 +666,9 @@ func (h *Handler) deleteURL(ctx context.Context, uk string) error {
 	mu := h.lock(uk)
 	mu.Lock()
 	defer mu.Unlock()
-	ctx, cancel := h.bound(ctx)
+	octx, cancel := h.bound(ctx)
 	defer cancel()
-	if _, err := h.store.Delete(ctx, specKey(uk)); err != nil {
+	if err := h.del(ctx, octx, specKey(uk)); err != nil {
 		return fmt.Errorf("ringhttp: delete %s: %w", uk, err)
 	}
 	return nil

@@ -122,9 +122,9 @@ func (h *Handler) Delete(r *http.Request) error {
 	if err != nil || vk == "" {
 		return err
 	}
-	ctx, cancel := h.bound(r.Context())
+	octx, cancel := h.bound(r.Context())
 	defer cancel()
-	if _, err := h.store.Delete(ctx, vk); err != nil {
+	if err := h.del(r.Context(), octx, vk); err != nil {
 		return fmt.Errorf("ringhttp: delete %s: %w", vk, err)
 	}
 	return nil
@@ -146,9 +146,9 @@ func (h *Handler) Touch(r *http.Request) error {
 	life := e.expires.Sub(e.stored)
 	e.stored, e.expires = now, now.Add(life)
 	e.header.Set("Date", now.UTC().Format(http.TimeFormat))
-	ctx, cancel := h.bound(r.Context())
+	octx, cancel := h.bound(r.Context())
 	defer cancel()
-	if _, err := h.store.Set(ctx, vk, e.encode(), ring.SetOptions{TTL: life}); err != nil {
+	if _, err := h.set(r.Context(), octx, vk, e.encode(), ring.SetOptions{TTL: life}); err != nil {
 		return fmt.Errorf("ringhttp: touch %s: %w", vk, err)
 	}
 	return nil
