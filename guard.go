@@ -264,7 +264,8 @@ func (g *guard) admit(br *backends.Breaker) (probe, skip bool) {
 // from the caller's ctx), feeds br and returns the error to give the
 // caller: a timeout of the ring's own becomes a timeoutError.
 func (g *guard) finish(ctx, octx context.Context, br *backends.Breaker, probe bool, op, key string, n int, err error) error {
-	ownTimeout := err != nil && octx != ctx && octx.Err() != nil && ctx.Err() == nil
+	callerDone := ended(ctx)
+	ownTimeout := err != nil && octx != ctx && ended(octx) && !callerDone
 	if ownTimeout {
 		err = &timeoutError{backend: g.s.Name(), op: op, key: key, n: n, timeout: g.timeout, err: err}
 	}
@@ -274,13 +275,13 @@ func (g *guard) finish(ctx, octx context.Context, br *backends.Breaker, probe bo
 	switch {
 	case err == nil:
 		br.Success(probe)
-	case ownTimeout || (ctx.Err() == nil && backends.Unreachable(err)):
+	case ownTimeout || (!callerDone && backends.Unreachable(err)):
 		before := br.State()
 		br.Failure(probe, err)
 		if g.refresh != nil && before != backends.BreakerOpen && br.State() == backends.BreakerOpen {
 			g.refresh() // a server is gone: a failover may have moved its keys
 		}
-	case ctx.Err() != nil: // the caller gave up: no verdict
+	case callerDone: // the caller gave up: no verdict
 		br.Abandon(probe)
 	default: // an answer, if a refusal: the storage is up
 		br.Success(probe)
@@ -509,4 +510,17 @@ func (g *guard) Close() error {
 		return c.Close()
 	}
 	return nil
+}
+
+// ended reports whether ctx has ended, or is past its deadline: a client
+// that stops a call at its context's deadline itself (go-redis with
+// ContextTimeoutEnabled) may return its i/o timeout a moment before the
+// context reports its end, and that error is the caller's deadline, not a
+// verdict on the storage.
+func ended(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	dl, ok := ctx.Deadline()
+	return ok && !time.Now().Before(dl)
 }
