@@ -6,14 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bradfitz/gomemcache/memcache"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ringcache/ring"
 	"github.com/ringcache/ring/backends"
-	"github.com/ringcache/ring/backends/memcachestore"
-	"github.com/ringcache/ring/backends/redisstore"
-	"github.com/ringcache/ring/internal/servertest"
 )
 
 // remoteFresh builds a ring with Expire(1m) and opts on storage, and
@@ -39,17 +35,7 @@ func remoteFresh(t *testing.T, storage ring.Option, src *source, evs *events, le
 // servers: Redis (a node and a Cluster) and memcached with its server
 // selector, where the time left comes with the value in one round trip.
 func TestFreshRemote(t *testing.T) {
-	stores := map[string]func(t *testing.T) ring.Option{
-		"redis":   func(t *testing.T) ring.Option { return ring.Storage(redisstore.New(sharedRedis(t))) },
-		"cluster": func(t *testing.T) ring.Option { return ring.Storage(redisstore.New(sharedCluster(t))) },
-		"memcache": func(t *testing.T) ring.Option {
-			ss := new(memcache.ServerList)
-			require.NoError(t, ss.SetServers(servertest.MemcacheAddrs(t)...))
-			mc := memcache.NewFromSelector(ss)
-			t.Cleanup(func() { _ = mc.Close() })
-			return ring.Storage(memcachestore.New(mc, memcachestore.WithSelector(ss)))
-		},
-	}
+	stores := ttlStores()
 	for name, storage := range stores {
 		t.Run(name, func(t *testing.T) {
 			t.Run("swr once", func(t *testing.T) {

@@ -419,17 +419,7 @@ func remoteAhead(t *testing.T, storage ring.Option, src *source, evs *events) *r
 // and a Cluster) and memcached with its server selector, where the time
 // left comes with the value in one round trip.
 func TestRefreshAheadRemote(t *testing.T) {
-	stores := map[string]func(t *testing.T) ring.Option{
-		"redis":   func(t *testing.T) ring.Option { return ring.Storage(redisstore.New(sharedRedis(t))) },
-		"cluster": func(t *testing.T) ring.Option { return ring.Storage(redisstore.New(sharedCluster(t))) },
-		"memcache": func(t *testing.T) ring.Option {
-			ss := new(memcache.ServerList)
-			require.NoError(t, ss.SetServers(servertest.MemcacheAddrs(t)...))
-			mc := memcache.NewFromSelector(ss)
-			t.Cleanup(func() { _ = mc.Close() })
-			return ring.Storage(memcachestore.New(mc, memcachestore.WithSelector(ss)))
-		},
-	}
+	stores := ttlStores()
 	for name, storage := range stores {
 		t.Run(name, func(t *testing.T) {
 			t.Run("once", func(t *testing.T) {
@@ -662,4 +652,21 @@ func TestRefreshAheadRecheck(t *testing.T) {
 	v, _, err = r.Get(ctx, 1)
 	require.NoError(t, err)
 	require.Equal(t, "elsewhere", v)
+}
+
+// ttlStores are the remote storages that read an entry's time left with
+// its value in one round trip: Redis (a node and a Cluster) and memcached
+// with its server selector, each on the shared test servers.
+func ttlStores() map[string]func(t *testing.T) ring.Option {
+	return map[string]func(t *testing.T) ring.Option{
+		"redis":   func(t *testing.T) ring.Option { return ring.Storage(redisstore.New(sharedRedis(t))) },
+		"cluster": func(t *testing.T) ring.Option { return ring.Storage(redisstore.New(sharedCluster(t))) },
+		"memcache": func(t *testing.T) ring.Option {
+			ss := new(memcache.ServerList)
+			require.NoError(t, ss.SetServers(servertest.MemcacheAddrs(t)...))
+			mc := memcache.NewFromSelector(ss)
+			t.Cleanup(func() { _ = mc.Close() })
+			return ring.Storage(memcachestore.New(mc, memcachestore.WithSelector(ss)))
+		},
+	}
 }
