@@ -33,6 +33,10 @@ const DefaultStorageTimeout = 100 * time.Millisecond
 // render that started under it.
 const specFloor = 10 * time.Minute
 
+// DefaultRefreshTimeout bounds a background render of a stale page when
+// Options.RefreshTimeout is 0: 30s.
+const DefaultRefreshTimeout = 30 * time.Second
+
 // Options are the HTTP side of a Handler; the storage side is ring options.
 // The zero value is valid: responses are stored only with explicit
 // freshness, bodies up to DefaultMaxBody.
@@ -93,6 +97,17 @@ type Options struct {
 	// is open are not reported (an unsafe method's expiry of its URL is).
 	// It must be safe for concurrent use; nil ignores them.
 	OnError func(error)
+	// StaleWhileRevalidate is the stale-while-revalidate window (RFC 5861)
+	// of a stored response that gives none in its Cache-Control: for that
+	// long past its freshness it stays stored, and a request that finds it
+	// is answered from it at once while one background render per key
+	// replaces it. A response's own stale-while-revalidate=N wins; one
+	// with must-revalidate or proxy-revalidate is never served stale. 0
+	// (the default) serves stale only responses that ask for it.
+	StaleWhileRevalidate time.Duration
+	// RefreshTimeout bounds each background render of a stale page (see
+	// StaleWhileRevalidate). 0 means DefaultRefreshTimeout.
+	RefreshTimeout time.Duration
 }
 
 // Handler is an http.Handler that serves a wrapped handler's responses
@@ -125,6 +140,11 @@ type Handler struct {
 	node        func(ctx context.Context, key string) (string, error)
 	refresh     func()
 	seen        sync.Map
+	// refreshing holds the variant keys whose stale entry a background
+	// render is replacing (string -> struct{}), and bg counts those
+	// renders.
+	refreshing sync.Map
+	bg         sync.WaitGroup
 }
 
 // New returns a Handler caching the responses of next, stored as ring
@@ -143,6 +163,12 @@ func New(next http.Handler, opts Options, ringOpts ...ring.Option) (*Handler, er
 	if opts.MaxTTL < 0 {
 		bad = append(bad, fmt.Errorf("ringhttp: negative MaxTTL %v", opts.MaxTTL))
 	}
+	if opts.StaleWhileRevalidate < 0 {
+		bad = append(bad, fmt.Errorf("ringhttp: negative StaleWhileRevalidate %v", opts.StaleWhileRevalidate))
+	}
+	if opts.RefreshTimeout < 0 {
+		bad = append(bad, fmt.Errorf("ringhttp: negative RefreshTimeout %v", opts.RefreshTimeout))
+	}
 	if opts.MaxBody < 0 {
 		bad = append(bad, fmt.Errorf("ringhttp: negative MaxBody %d", opts.MaxBody))
 	}
@@ -151,6 +177,9 @@ func New(next http.Handler, opts Options, ringOpts ...ring.Option) (*Handler, er
 	}
 	if opts.MaxBody == 0 {
 		opts.MaxBody = DefaultMaxBody
+	}
+	if opts.RefreshTimeout == 0 {
+		opts.RefreshTimeout = DefaultRefreshTimeout
 	}
 	store, err := ring.NewCache[[]byte](ringOpts...)
 	if err != nil {
@@ -227,11 +256,23 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, again bool) {
 	}
 	fwd := "uri-miss"
 	if sp != nil && sp.learned {
-		e, err := h.loadEntry(ctx, variantKey(uk, r.Host, sp.gen, sp.vary, r.Header))
+		vk := variantKey(uk, r.Host, sp.gen, sp.vary, r.Header)
+		e, err := h.loadAny(ctx, vk)
 		now := time.Now()
+		stale := e != nil && !now.Before(e.expires)
+		if stale && (reqCC.noCache || reqCC.maxAge >= 0 || (auth && !e.authOK) ||
+			!now.Before(e.expires.Add(staleWindow(parseCacheControl(e.header), h.opts.StaleWhileRevalidate)))) {
+			// Past its window, or a request that limits what it accepts
+			// (RFC 5861 serves stale only when nothing forbids it): a miss.
+			e = nil
+		}
 		switch {
 		case err != nil:
 			h.failOpen(w, r, err)
+			return
+		case stale && e != nil:
+			h.revalidate(r, uk, sp, vk)
+			h.write(w, r, e, hitStatus(e, now)+"; detail=stale", true)
 			return
 		case e == nil:
 			if len(sp.vary) > 0 {
@@ -265,6 +306,41 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, again bool) {
 		return
 	}
 	h.collapse(w, r, uk, sp, fwd, again)
+}
+
+// revalidate renders r again in the background, unless a render of its
+// variant vk is already running, on r's context without its cancel,
+// bounded by Options.RefreshTimeout; the response is stored as a miss's
+// would be, and a failure (a panic included) goes to OnError.
+func (h *Handler) revalidate(r *http.Request, uk string, sp *spec, vk string) {
+	if _, running := h.refreshing.LoadOrStore(vk, struct{}{}); running {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), h.opts.RefreshTimeout)
+	rr := r.Clone(ctx)
+	rr.Body = http.NoBody
+	rr.Method = http.MethodGet
+	for _, f := range conditionalFields {
+		rr.Header.Del(f)
+	}
+	h.bg.Add(1)
+	go func() {
+		defer h.bg.Done()
+		defer h.refreshing.Delete(vk)
+		defer cancel()
+		defer func() {
+			if p := recover(); p != nil {
+				h.report(fmt.Errorf("ringhttp: refresh the stale %s: the handler panicked: %v", uk, p))
+			}
+		}()
+		switch _, reason := h.render(nil, rr, uk, sp, "stale", "", nil); reason {
+		case "", "deleted", "storage", "breaker-open":
+			// Stored, expired meanwhile, or a storage failure render
+			// reported (or the open breaker's, reported once).
+		default:
+			h.report(fmt.Errorf("ringhttp: refresh the stale %s: %w: %s", uk, ErrNotStored, reason))
+		}
+	}()
 }
 
 // collapse renders r once for every concurrent request of the same key:
@@ -353,6 +429,8 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, uk string, sp *
 	if h.opts.MaxTTL > 0 {
 		ttl = min(ttl, h.opts.MaxTTL)
 	}
+	// The entry stays stored for its stale-while-revalidate window too.
+	keep := ttl + staleWindow(cc, h.opts.StaleWhileRevalidate)
 	if reason == "" && ttl <= 0 {
 		reason = "stale"
 	}
@@ -368,7 +446,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, uk string, sp *
 		for _, f := range hopByHop {
 			stored.header.Del(f)
 		}
-		ok, err := h.put(ctx, uk, rr.Host, sp.gen, rr.Header, stored, ttl)
+		ok, err := h.put(ctx, uk, rr.Host, sp.gen, rr.Header, stored, keep)
 		switch {
 		case h.skippedErr(err):
 			reason = "breaker-open"
@@ -562,7 +640,17 @@ func (h *Handler) readSpec(ctx, octx context.Context, uk string) (*spec, error) 
 	return sp, nil
 }
 
+// loadEntry reads the fresh entry under key: nil when absent or stale.
 func (h *Handler) loadEntry(ctx context.Context, key string) (*entry, error) {
+	e, err := h.loadAny(ctx, key)
+	if e != nil && !time.Now().Before(e.expires) {
+		return nil, err
+	}
+	return e, err
+}
+
+// loadAny reads the entry under key, stale or not.
+func (h *Handler) loadAny(ctx context.Context, key string) (*entry, error) {
 	octx, cancel := h.bound(ctx)
 	defer cancel()
 	br, probe, err := h.admit(octx, key)
@@ -580,9 +668,6 @@ func (h *Handler) loadEntry(ctx context.Context, key string) (*entry, error) {
 	e, err := decodeEntry(b)
 	if err != nil {
 		h.report(fmt.Errorf("ringhttp: the entry %s %w (a miss)", key, err))
-		return nil, nil
-	}
-	if !time.Now().Before(e.expires) {
 		return nil, nil
 	}
 	return e, nil
@@ -633,9 +718,9 @@ func (h *Handler) createSpec(ctx context.Context, uk string) (*spec, error) {
 	return sp, nil
 }
 
-// put stores e under generation gen of uk, unless DeletePath started
-// another generation meanwhile (then it reports false), and learns the
-// response's Vary.
+// put stores e for ttl (its freshness and stale-while-revalidate window)
+// under generation gen of uk, unless DeletePath started another generation
+// meanwhile (then it reports false), and learns the response's Vary.
 func (h *Handler) put(ctx context.Context, uk, host string, gen uint64, reqHeader http.Header, e *entry, ttl time.Duration) (bool, error) {
 	mu := h.lock(uk)
 	mu.Lock()
@@ -650,10 +735,11 @@ func (h *Handler) put(ctx context.Context, uk, host string, gen uint64, reqHeade
 	if _, err := h.set(ctx, octx, variantKey(uk, host, gen, names, reqHeader), e.encode(), ring.SetOptions{TTL: ttl}); err != nil {
 		return false, fmt.Errorf("ringhttp: write the response of %s: %w", uk, err)
 	}
-	if !sp.learned || !slices.Equal(sp.vary, names) || sp.expires.Before(e.expires) {
+	until := time.Now().Add(ttl) // the spec outlives every entry it names
+	if !sp.learned || !slices.Equal(sp.vary, names) || sp.expires.Before(until) {
 		sp.learned, sp.vary = true, names
-		if sp.expires.Before(e.expires) {
-			sp.expires = e.expires
+		if sp.expires.Before(until) {
+			sp.expires = until
 		}
 		if _, err := h.set(ctx, octx, specKey(uk), sp.encode(), ring.SetOptions{TTL: time.Until(sp.expires)}); err != nil {
 			return false, fmt.Errorf("ringhttp: write the vary spec of %s: %w", uk, err)

@@ -14,12 +14,14 @@ import (
 type cacheControl struct {
 	noStore, noCache, private, public, mustRevalidate, onlyIfCached bool
 	maxAge, sMaxAge                                                 int64
+	// swr is stale-while-revalidate (RFC 5861), -1 when absent.
+	swr int64
 }
 
 // parseCacheControl reads every Cache-Control line of h. An unparsable
 // max-age or s-maxage counts as 0 (RFC 9111 section 4.2.1: treat as stale).
 func parseCacheControl(h http.Header) cacheControl {
-	cc := cacheControl{maxAge: -1, sMaxAge: -1}
+	cc := cacheControl{maxAge: -1, sMaxAge: -1, swr: -1}
 	for _, line := range h.Values("Cache-Control") {
 		for part := range strings.SplitSeq(line, ",") {
 			name, value, _ := strings.Cut(strings.TrimSpace(part), "=")
@@ -41,6 +43,8 @@ func parseCacheControl(h http.Header) cacheControl {
 				cc.maxAge = deltaSeconds(value)
 			case "s-maxage":
 				cc.sMaxAge = deltaSeconds(value)
+			case "stale-while-revalidate":
+				cc.swr = deltaSeconds(value)
 			}
 		}
 	}
@@ -109,6 +113,20 @@ func lifetime(status int, h http.Header, cc cacheControl, now time.Time, def tim
 		return def
 	}
 	return 0
+}
+
+// staleWindow is how long past its freshness a response with Cache-Control
+// cc may be served stale while one request renders it again (RFC 5861):
+// its stale-while-revalidate, else def; none when it says must-revalidate
+// or proxy-revalidate (RFC 9111 section 5.2.2.2 forbids serving it stale).
+func staleWindow(cc cacheControl, def time.Duration) time.Duration {
+	switch {
+	case cc.mustRevalidate:
+		return 0
+	case cc.swr >= 0:
+		return time.Duration(cc.swr) * time.Second
+	}
+	return def
 }
 
 // whyNot returns why a response may not be stored ("" when it may), and

@@ -148,7 +148,8 @@ func (h *Handler) Touch(r *http.Request) error {
 	e.header.Set("Date", now.UTC().Format(http.TimeFormat))
 	octx, cancel := h.bound(r.Context())
 	defer cancel()
-	if _, err := h.set(r.Context(), octx, vk, e.encode(), ring.SetOptions{TTL: life}); err != nil {
+	keep := life + staleWindow(parseCacheControl(e.header), h.opts.StaleWhileRevalidate)
+	if _, err := h.set(r.Context(), octx, vk, e.encode(), ring.SetOptions{TTL: keep}); err != nil {
 		return fmt.Errorf("ringhttp: touch %s: %w", vk, err)
 	}
 	return nil
