@@ -22,9 +22,9 @@ import (
 )
 
 func TestNewErrors(t *testing.T) {
-	_, err := ringhttp.New(nil, ringhttp.Options{TTL: -1, MaxTTL: -1, MaxBody: -1})
+	_, err := ringhttp.New(nil, ringhttp.Options{TTL: -1, MaxTTL: -1, MaxBody: -1, StaleWhileRevalidate: -1, RefreshTimeout: -1})
 	require.Error(t, err)
-	for _, want := range []string{"ringhttp: nil handler", "ringhttp: negative TTL -1ns", "ringhttp: negative MaxTTL -1ns", "ringhttp: negative MaxBody -1"} {
+	for _, want := range []string{"ringhttp: nil handler", "ringhttp: negative TTL -1ns", "ringhttp: negative MaxTTL -1ns", "ringhttp: negative MaxBody -1", "ringhttp: negative StaleWhileRevalidate -1ns", "ringhttp: negative RefreshTimeout -1ns"} {
 		assert.Contains(t, err.Error(), want)
 	}
 	_, err = ringhttp.New(http.NotFoundHandler(), ringhttp.Options{}, ring.Expire(time.Minute))

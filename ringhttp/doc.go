@@ -44,6 +44,12 @@
 //     stored", "ring; fwd=vary-miss; stored", "ring; fwd=uri-miss;
 //     collapsed", "ring; fwd=request; detail=no-store", "ring;
 //     fwd=uri-miss; detail=set-cookie" and so on.
+//   - A response's stale-while-revalidate=N (RFC 5861), or
+//     Options.StaleWhileRevalidate for one that gives none, keeps it stored
+//     N seconds past its freshness: a request then is answered from it at
+//     once ("ring; hit; ttl=-S; detail=stale") while one background render
+//     per key replaces it; must-revalidate, and a request's no-cache or
+//     max-age, forbid that.
 //   - Concurrent requests for one key render once: the first renders, the
 //     others wait and receive a copy of the stored response. A follower
 //     renders for itself when the response could not be shared (it was

@@ -147,3 +147,29 @@ func TestStaleWhileRevalidateFailingRender(t *testing.T) {
 		})
 	}
 }
+
+func TestStaleWhileRevalidateRefreshTimeout(t *testing.T) {
+	var n atomic.Int64
+	var errs sync.Map
+	s := newSite(t, backendsUnderTest[0], ringhttp.Options{RefreshTimeout: 100 * time.Millisecond, OnError: func(err error) {
+		errs.Store(err.Error(), true)
+	}}, func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) > 1 {
+			<-r.Context().Done() // a render that outlasts RefreshTimeout
+		}
+		w.Header().Set("Cache-Control", "max-age=1, stale-while-revalidate=5")
+		fmt.Fprintf(w, "render %d", n.Load())
+	})
+	require.Equal(t, "render 1", s.get("/t").body)
+	time.Sleep(1100 * time.Millisecond)
+	start := time.Now()
+	r := s.get("/t")
+	assert.Equal(t, "render 1", r.body)
+	assert.Contains(t, r.cacheStatus(), "detail=stale")
+	ringhttp.WaitRefreshes(s.h)
+	assert.Less(t, time.Since(start), time.Second, "the background render ended at RefreshTimeout")
+	_, aborted := errs.Load("ringhttp: refresh the stale /t: ringhttp: response not stored: aborted")
+	assert.True(t, aborted, "the timeout is reported")
+	assert.Equal(t, "render 1", s.get("/t").body, "the stale page still answers")
+	ringhttp.WaitRefreshes(s.h)
+}
