@@ -113,7 +113,9 @@ func FuzzPolicy(f *testing.F) {
 		parseVary(h)
 		lifetime(status, h, c, time.Now(), time.Minute)
 		whyNot(status, h, c, true)
-		staleWindow(c, time.Minute)
+		if w := staleWindow(c, time.Minute); w < 0 {
+			t.Errorf("staleWindow(%q) = %v, a negative window", cc, w)
+		}
 		r, err := http.NewRequest(http.MethodGet, "/", nil)
 		require.NoError(t, err)
 		r.Header = http.Header{"If-None-Match": {inm}, "If-Modified-Since": {date}}
