@@ -398,21 +398,10 @@ func TestRefreshAheadBuildErrors(t *testing.T) {
 // 1m - 5s).
 func remoteAhead(t *testing.T, storage ring.Option, src *source, evs *events) *ring.Ring1[int, string] {
 	t.Helper()
-	r, err := ring.Func1(src.closure(), storage, ring.KeyPrefix("ring-test:"+runID+":"+t.Name()),
-		ring.Expire(time.Minute), ring.RefreshAhead(10*time.Second, 5*time.Second), ring.OnError(evs.hook),
-		// 64 concurrent reads under -race on a loaded machine can pass the
-		// default 100ms: a read that times out is a miss, which joins the
-		// held refresh.
-		ring.StorageTimeout(2*time.Second))
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		ring.WaitRefreshesForTest(r.Cache())
-		_ = r.Delete(context.Background(), 1)
-	})
-	src.runs.Store(1) // the entry below stands for the first run
-	_, err = r.Cache().Set(context.Background(), "1", "v1", ring.SetOptions{TTL: 5 * time.Second})
-	require.NoError(t, err)
-	return r
+	// remoteFresh's StorageTimeout(2s): 64 concurrent reads under -race on
+	// a loaded machine can pass the default 100ms, and a read that times
+	// out is a miss, which joins the held refresh.
+	return remoteFresh(t, storage, src, evs, 5*time.Second, ring.RefreshAhead(10*time.Second, 5*time.Second))
 }
 
 // TestRefreshAheadRemote runs refresh-ahead on real servers: Redis (a node

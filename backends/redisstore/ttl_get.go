@@ -106,9 +106,7 @@ func (r *Store) GetManyWithTTL(ctx context.Context, keys []string) ([]any, []tim
 	if err := r.ready(ctx, op); err != nil {
 		return nil, nil, nil, err
 	}
-	values := make([]any, len(keys))
-	ttls := make([]time.Duration, len(keys))
-	found := make([]bool, len(keys))
+	values, ttls, found := ttlResults(len(keys))
 	if len(keys) == 0 {
 		return values, ttls, found, nil
 	}
@@ -196,9 +194,7 @@ func (h *Hash) GetManyWithTTL(ctx context.Context, keys []string) ([]any, []time
 	if err := h.ready(ctx, op); err != nil {
 		return nil, nil, nil, err
 	}
-	values := make([]any, len(keys))
-	ttls := make([]time.Duration, len(keys))
-	found := make([]bool, len(keys))
+	values, ttls, found := ttlResults(len(keys))
 	if len(keys) == 0 {
 		return values, ttls, found, nil
 	}
@@ -238,4 +234,9 @@ func (h *Hash) GetManyWithTTL(ctx context.Context, keys []string) ([]any, []time
 		values[i], ttls[i], found[i] = b, left, true
 	}
 	return values, ttls, found, nil
+}
+
+// ttlResults are the result slices of a GetManyWithTTL of n keys.
+func ttlResults(n int) ([]any, []time.Duration, []bool) {
+	return make([]any, n), make([]time.Duration, n), make([]bool, n)
 }
