@@ -93,8 +93,10 @@ func TestConstructorsOfEveryArity(t *testing.T) {
 // maxSurface bounds the root package's exported identifiers (issue 10: a
 // surface a reader can hold in mind; 198 when it was resolved. Issue 11
 // unexported the five Default constants and spends the room on its
-// policies, one identifier each, and the Refresh sub-function).
-const maxSurface = 210
+// policies, one identifier each, and the Refresh sub-function. Issue 13
+// asks for Stats() on every ring and an observer option, and issue 14 for a
+// near-cache option: the rest of observability lives in package observe).
+const maxSurface = 225
 
 // exportedSurface counts the exported identifiers of the package in dir,
 // parsed from its non-test files: every exported top-level func, type, const
