@@ -22,14 +22,34 @@ import (
 )
 
 func TestNewErrors(t *testing.T) {
-	_, err := ringhttp.New(nil, ringhttp.Options{TTL: -1, MaxTTL: -1, MaxBody: -1, StaleWhileRevalidate: -1, RefreshTimeout: -1})
+	_, err := ringhttp.New(nil, ringhttp.Options{MaxTTL: -1, MaxBody: -1}, ring.Expire(-1), ring.StaleWhileRevalidate(-1, time.Second), ring.StorageTimeout(-1))
 	require.Error(t, err)
-	for _, want := range []string{"ringhttp: nil handler", "ringhttp: negative TTL -1ns", "ringhttp: negative MaxTTL -1ns", "ringhttp: negative MaxBody -1", "ringhttp: negative StaleWhileRevalidate -1ns", "ringhttp: negative RefreshTimeout -1ns"} {
+	for _, want := range []string{"ringhttp: nil handler", "ringhttp: negative MaxTTL -1ns", "ringhttp: negative MaxBody -1",
+		"ringhttp: ring: Expire(-1ns): negative expiry", "ring: StaleWhileRevalidate(-1ns, 1s): the maximum staleness and the timeout must be positive",
+		"ring: StorageTimeout(-1ns): negative timeout"} {
 		assert.Contains(t, err.Error(), want)
 	}
-	_, err = ringhttp.New(http.NotFoundHandler(), ringhttp.Options{}, ring.Expire(time.Minute))
+	_, err = ringhttp.New(http.NotFoundHandler(), ringhttp.Options{}, ring.LRU(10), ring.Preset(ring.Ignore(1), ring.KeyFunc(func(...any) string { return "" })),
+		ring.BatchWindow(time.Millisecond, 10), ring.NegativeCache(time.Second), ring.TTLFunc(func(string, any) time.Duration { return 0 }), ring.Expire(time.Minute))
 	require.Error(t, err)
-	assert.True(t, strings.HasPrefix(err.Error(), "ringhttp: ring: cache: option Expire"), err.Error())
+	for _, want := range []string{
+		"ringhttp: option Ignore does not apply to a page cache: a page's key is built from its request",
+		"ringhttp: option KeyFunc does not apply to a page cache",
+		"ringhttp: option BatchWindow does not apply to a page cache: pages render one request at a time",
+		"ringhttp: option NegativeCache does not apply to a page cache",
+		"ringhttp: option TTLFunc does not apply to a page cache: a page's lifetime comes from its response, or from Expire when it gives none",
+	} {
+		assert.Contains(t, err.Error(), want)
+	}
+	assert.NotContains(t, err.Error(), "Expire(", "Expire applies")
+	_, err = ringhttp.New(http.NotFoundHandler(), ringhttp.Options{}, ring.LRU(1), nil)
+	require.EqualError(t, err, "ringhttp: ring option 2 is nil")
+	// Every option of a ring that means something for pages is accepted.
+	_, err = ringhttp.New(http.NotFoundHandler(), ringhttp.Options{}, ring.Preset(ring.LRU(10), ring.Coder("gob"), ring.KeyPrefix("p:")),
+		ring.Expire(time.Minute), ring.ExpireJitter(0.1), ring.StorageTimeout(time.Second), ring.CircuitBreaker(3, time.Second),
+		ring.OnError(func(ring.Event) {}), ring.StaleWhileRevalidate(time.Minute, time.Second), ring.StaleIfError(time.Hour),
+		ring.Lease(time.Second), ring.RefreshAhead(30*time.Second, time.Second))
+	require.NoError(t, err)
 }
 
 // raw sends one request line and header as bytes and returns the status
@@ -85,11 +105,11 @@ func TestCorruptEntryIsAMiss(t *testing.T) {
 	var mu sync.Mutex
 	var reported []error
 	b := backendsUnderTest[0]
-	s := newSite(t, b, ringhttp.Options{OnError: func(err error) {
+	s := newSite(t, b, ringhttp.Options{}, page("max-age=60"), onError(func(err error) {
 		mu.Lock()
 		defer mu.Unlock()
 		reported = append(reported, err)
-	}}, page("max-age=60"))
+	}))
 	s.get("/c")
 	key, err := s.h.Key(httptestRequest("/c"))
 	require.NoError(t, err)
@@ -114,11 +134,11 @@ func TestStorageDownFailsOpen(t *testing.T) {
 	var mu sync.Mutex
 	var reported []error
 	down := backend{"down", func(t *testing.T) []ring.Option { return []ring.Option{ring.Storage(redisstore.New(rdb)), prefix(t)} }}
-	s := newSite(t, down, ringhttp.Options{OnError: func(err error) {
+	s := newSite(t, down, ringhttp.Options{}, page("max-age=60"), onError(func(err error) {
 		mu.Lock()
 		defer mu.Unlock()
 		reported = append(reported, err)
-	}}, page("max-age=60"))
+	}))
 	for i := range 2 {
 		r := s.get("/d")
 		assert.Equal(t, http.StatusOK, r.status)
@@ -138,7 +158,7 @@ func TestFrozenStorageFailsOpenWithinTheTimeout(t *testing.T) {
 	t.Cleanup(func() { _ = rdb.Close() })
 	var reported atomic.Int64
 	frozen := backend{"frozen", func(t *testing.T) []ring.Option { return []ring.Option{ring.Storage(redisstore.New(rdb)), prefix(t)} }}
-	s := newSite(t, frozen, ringhttp.Options{OnError: func(error) { reported.Add(1) }}, page("max-age=60"))
+	s := newSite(t, frozen, ringhttp.Options{}, page("max-age=60"), onError(func(error) { reported.Add(1) }))
 	s.get("/f")
 	require.Contains(t, s.get("/f").cacheStatus(), "hit")
 	srv.Pause()

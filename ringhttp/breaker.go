@@ -11,62 +11,35 @@ import (
 	"github.com/ringcache/ring/backends"
 )
 
-// DefaultBreakerFailures and DefaultBreakerCoolDown are
-// Options.CircuitBreaker's defaults on a remote storage: 5 consecutive
-// failures open the breaker for 500ms, as a ring's.
-const (
-	DefaultBreakerFailures = 5
-	DefaultBreakerCoolDown = 500 * time.Millisecond
-)
-
-// BreakerPolicy is Options.CircuitBreaker: when the circuit breaker of the
-// storage opens, and for how long.
-type BreakerPolicy struct {
-	// Failures is how many consecutive failures of the storage (a
-	// StorageTimeout, a refused or broken connection; not a miss, not an
-	// entry that does not decode, not an error the server answers with)
-	// open the breaker. 0 means the default: DefaultBreakerFailures on a
-	// remote storage, no breaker on an in-process one. A negative value
-	// turns the breaker off.
-	Failures int
-	// CoolDown is how long an open breaker skips the storage before one
-	// request probes it again. 0 means DefaultBreakerCoolDown.
-	CoolDown time.Duration
-}
-
-// setBreaker picks the handler's breaker: the storage's own (shared with
-// every ring on the storage) when it has one, else one of the handler's.
+// setBreaker picks the handler's breaker as ring.CircuitBreaker says (by
+// default, on a remote storage only, 5 failures and 500ms, as a ring's):
+// the storage's own, shared with every ring built on the same storage
+// value, when it has one (ring.Storage wraps every remote storage with
+// backends.Cancelable, which has one), else one of the handler's. On a
+// storage that spreads keys over several servers (a Redis Cluster) each
+// server has its own, as for a ring. A default policy keeps the one a
+// ring already set on the storage's breaker; an explicit one that differs
+// is an error.
 func (h *Handler) setBreaker() error {
-	p := h.opts.CircuitBreaker
-	if p.CoolDown < 0 {
-		return fmt.Errorf("ringhttp: CircuitBreaker: negative CoolDown %v", p.CoolDown)
-	}
 	s := h.store.Storage()
-	explicit := p.Failures > 0
+	failures, coolDown, explicit := defaultBreakerFailures, defaultBreakerCoolDown, h.pol.breakerSet
 	switch {
-	case p.Failures < 0:
-		return nil
-	case p.Failures == 0 && !backends.Remote(s):
+	case explicit && h.pol.failures == 0:
+		return nil // CircuitBreaker(0, 0): off
+	case explicit:
+		failures, coolDown = h.pol.failures, h.pol.coolDown
+	case !backends.Remote(s):
 		return nil // an in-process storage: it has nothing to wait for
-	case p.Failures == 0:
-		p.Failures = DefaultBreakerFailures
 	}
-	if p.CoolDown == 0 {
-		p.CoolDown = DefaultBreakerCoolDown
-	} else {
-		explicit = true
-	}
-	h.opts.CircuitBreaker = p
 	br := backends.BreakerOf(s)
 	if br == nil {
 		br = new(backends.Breaker)
 	}
-	if err := br.SetPolicy(p.Failures, p.CoolDown); err != nil && explicit {
+	if err := br.SetPolicy(failures, coolDown); err != nil && explicit {
 		n, cd := br.Policy()
-		return fmt.Errorf("ringhttp: CircuitBreaker{%d, %v}: storage %s already has a circuit breaker set to %d failures and %v by a ring built on it; they share it: give them the same policy",
-			p.Failures, p.CoolDown, s.Name(), n, cd)
+		return fmt.Errorf("ringhttp: CircuitBreaker(%d, %v): storage %s already has a circuit breaker set to %d failures and %v by a ring built on it; they share it: give them the same policy",
+			failures, coolDown, s.Name(), n, cd)
 	}
-	// A default keeps the policy a ring set on the storage's breaker.
 	h.br = br
 	h.node, h.refresh = backends.NodeOf(s)
 	h.unreachable = backends.UnreachableFor(s)
@@ -77,7 +50,7 @@ func (h *Handler) setBreaker() error {
 // Breaker returns the circuit breaker the handler consults around its
 // storage operations: the storage's own, shared with the rings built on
 // the same storage, or the handler's; nil when it has none (an in-process
-// storage, or Options.CircuitBreaker turned off).
+// storage without ring.CircuitBreaker, or CircuitBreaker(0, 0)).
 func (h *Handler) Breaker() *backends.Breaker { return h.br }
 
 // breakerFor returns the breaker of an operation on key: on a storage
@@ -174,10 +147,10 @@ func (h *Handler) observe(br *backends.Breaker) {
 	what := fmt.Sprintf("ringhttp: storage %s: circuit breaker open after %d consecutive failures", where, n)
 	how := fmt.Sprintf("pages render uncached (Cache-Status detail=breaker-open), with a probe of the storage every %v", cd)
 	if last := br.LastFailure(); last != nil {
-		h.report(fmt.Errorf("%s, the last: %w; %s: %w", what, last, how, ring.ErrStorageUnavailable))
+		h.report(ring.OpBreakerOpen, "", fmt.Errorf("%s, the last: %w; %s: %w", what, last, how, ring.ErrStorageUnavailable))
 		return
 	}
-	h.report(fmt.Errorf("%s; %s: %w", what, how, ring.ErrStorageUnavailable))
+	h.report(ring.OpBreakerOpen, "", fmt.Errorf("%s; %s: %w", what, how, ring.ErrStorageUnavailable))
 }
 
 // skippedErr reports whether err is an operation the open breaker skipped.

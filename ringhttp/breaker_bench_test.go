@@ -27,13 +27,13 @@ func BenchmarkFrozenStorage(b *testing.B) {
 		DialTimeout: time.Second, ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second})
 	b.Cleanup(func() { _ = rdb.Close() })
 	st := ring.Storage(redisstore.New(rdb))
-	open, err := ringhttp.New(page("max-age=600"), ringhttp.Options{CircuitBreaker: ringhttp.BreakerPolicy{CoolDown: time.Hour}},
-		st, ring.KeyPrefix(runID+":bench:"))
+	open, err := ringhttp.New(page("max-age=600"), ringhttp.Options{},
+		st, ring.KeyPrefix(runID+":bench:"), ring.CircuitBreaker(5, time.Hour))
 	if err != nil {
 		b.Fatal(err)
 	}
-	off, err := ringhttp.New(page("max-age=600"), ringhttp.Options{CircuitBreaker: ringhttp.BreakerPolicy{Failures: -1}},
-		st, ring.KeyPrefix(runID+":bench:"))
+	off, err := ringhttp.New(page("max-age=600"), ringhttp.Options{},
+		st, ring.KeyPrefix(runID+":bench:"), ring.CircuitBreaker(0, 0))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -23,6 +23,14 @@ import (
 	"github.com/ringcache/ring/ringhttp"
 )
 
+// The defaults of a ring on a remote storage, which a Handler keeps:
+// StorageTimeout(100ms), CircuitBreaker(5, 500ms).
+const (
+	storageTimeout  = 100 * time.Millisecond
+	breakerFailures = 5
+	breakerCoolDown = 500 * time.Millisecond
+)
+
 // errorLog collects what a Handler reports to OnError.
 type errorLog struct {
 	mu   sync.Mutex
@@ -78,13 +86,11 @@ func TestBreakerDefaults(t *testing.T) {
 	require.NoError(t, err)
 	require.NotNil(t, h.Breaker())
 	n, cd := h.Breaker().Policy()
-	assert.Equal(t, ringhttp.DefaultBreakerFailures, n)
-	assert.Equal(t, ringhttp.DefaultBreakerCoolDown, cd)
-	assert.Equal(t, 5, n, "as a ring's")
-	assert.Equal(t, 500*time.Millisecond, cd, "as a ring's")
+	assert.Equal(t, breakerFailures, n, "as a ring's")
+	assert.Equal(t, breakerCoolDown, cd, "as a ring's")
 	assert.Same(t, backends.BreakerOf(h.Cache().Storage()), h.Breaker(), "the storage's own")
 
-	h, err = ringhttp.New(page(""), ringhttp.Options{CircuitBreaker: ringhttp.BreakerPolicy{Failures: -1}}, ring.Storage(redisstore.New(rdb)))
+	h, err = ringhttp.New(page(""), ringhttp.Options{}, ring.Storage(redisstore.New(rdb)), ring.CircuitBreaker(0, 0))
 	require.NoError(t, err)
 	assert.Nil(t, h.Breaker(), "turned off")
 
@@ -92,15 +98,15 @@ func TestBreakerDefaults(t *testing.T) {
 	require.NoError(t, err)
 	assert.Nil(t, h.Breaker(), "none in-process")
 
-	h, err = ringhttp.New(page(""), ringhttp.Options{CircuitBreaker: ringhttp.BreakerPolicy{Failures: 2}}, ring.LRU(10))
+	h, err = ringhttp.New(page(""), ringhttp.Options{}, ring.LRU(10), ring.CircuitBreaker(2, time.Second))
 	require.NoError(t, err)
 	require.NotNil(t, h.Breaker(), "asked for")
 	n, cd = h.Breaker().Policy()
 	assert.Equal(t, 2, n)
-	assert.Equal(t, ringhttp.DefaultBreakerCoolDown, cd)
+	assert.Equal(t, time.Second, cd)
 
-	_, err = ringhttp.New(page(""), ringhttp.Options{CircuitBreaker: ringhttp.BreakerPolicy{CoolDown: -1}}, ring.LRU(10))
-	require.EqualError(t, err, "ringhttp: CircuitBreaker: negative CoolDown -1ns")
+	_, err = ringhttp.New(page(""), ringhttp.Options{}, ring.LRU(10), ring.CircuitBreaker(2, -1))
+	require.EqualError(t, err, "ringhttp: ring: CircuitBreaker(2, -1ns): want 0 failures (off), or 1 or more with a positive cool-down")
 }
 
 // TestBreakerPolicyShared: a handler on a storage whose breaker a ring set
@@ -118,10 +124,10 @@ func TestBreakerPolicyShared(t *testing.T) {
 	n, cd := h.Breaker().Policy()
 	assert.Equal(t, 3, n)
 	assert.Equal(t, time.Second, cd)
-	_, err = ringhttp.New(page(""), ringhttp.Options{CircuitBreaker: ringhttp.BreakerPolicy{Failures: 3, CoolDown: time.Second}}, st, ring.KeyPrefix("p:"))
+	_, err = ringhttp.New(page(""), ringhttp.Options{}, st, ring.KeyPrefix("p:"), ring.CircuitBreaker(3, time.Second))
 	require.NoError(t, err, "the same policy")
-	_, err = ringhttp.New(page(""), ringhttp.Options{CircuitBreaker: ringhttp.BreakerPolicy{Failures: 4}}, st, ring.KeyPrefix("p:"))
-	require.ErrorContains(t, err, "ringhttp: CircuitBreaker{4, 500ms}: storage redis already has a circuit breaker set to 3 failures and 1s")
+	_, err = ringhttp.New(page(""), ringhttp.Options{}, st, ring.KeyPrefix("p:"), ring.CircuitBreaker(4, 500*time.Millisecond))
+	require.ErrorContains(t, err, "ringhttp: CircuitBreaker(4, 500ms): storage redis already has a circuit breaker set to 3 failures and 1s")
 }
 
 // TestBreakerOpensOnFrozenStorage: a SIGSTOPped Redis costs the first 5
@@ -135,7 +141,7 @@ func TestBreakerOpensOnFrozenStorage(t *testing.T) {
 	var log errorLog
 	frozen := backend{"frozen", func(t *testing.T) []ring.Option { return []ring.Option{ring.Storage(redisstore.New(rdb)), prefix(t)} }}
 	var spent atomic.Int64
-	s := newSite(t, frozen, ringhttp.Options{OnError: log.add, CircuitBreaker: ringhttp.BreakerPolicy{CoolDown: coolDown}}, slowPage(render, &spent))
+	s := newSite(t, frozen, ringhttp.Options{}, slowPage(render, &spent), onError(log.add), ring.CircuitBreaker(breakerFailures, coolDown))
 	br := s.h.Breaker()
 	require.NotNil(t, br)
 	s.get("/f")
@@ -143,16 +149,16 @@ func TestBreakerOpensOnFrozenStorage(t *testing.T) {
 
 	srv.Pause()
 	defer srv.Resume()
-	for i := range ringhttp.DefaultBreakerFailures {
+	for i := range breakerFailures {
 		start := time.Now()
 		r := s.get("/f")
 		took := time.Since(start)
 		assert.Equal(t, "ring; fwd=miss; detail=storage", r.cacheStatus(), "request %d", i)
-		assert.GreaterOrEqual(t, took, ringhttp.DefaultStorageTimeout, "request %d waits for the storage", i)
+		assert.GreaterOrEqual(t, took, storageTimeout, "request %d waits for the storage", i)
 	}
 	assert.Equal(t, backends.BreakerOpen, br.State())
 	all, open := log.count()
-	assert.Equal(t, ringhttp.DefaultBreakerFailures+1, all, "each failure, and the opening")
+	assert.Equal(t, breakerFailures+1, all, "each failure, and the opening")
 	assert.Equal(t, 1, open)
 
 	const n = 20
@@ -164,23 +170,23 @@ func TestBreakerOpensOnFrozenStorage(t *testing.T) {
 		assert.Equal(t, "ring; fwd=miss; detail=breaker-open", r.cacheStatus(), "request %d", i)
 	}
 	took, rendering := time.Since(start), time.Duration(spent.Load())
-	t.Logf("%d requests with the breaker open: %v, %v of it rendering (closed but frozen, each would wait %v more)", n, took, rendering, ringhttp.DefaultStorageTimeout)
-	assert.Less(t, took-rendering, 5*render, "at render speed: not %v more", n*ringhttp.DefaultStorageTimeout)
+	t.Logf("%d requests with the breaker open: %v, %v of it rendering (closed but frozen, each would wait %v more)", n, took, rendering, storageTimeout)
+	assert.Less(t, took-rendering, 5*render, "at render speed: not %v more", n*storageTimeout)
 	all, open = log.count()
-	assert.Equal(t, ringhttp.DefaultBreakerFailures+1, all, "the skipped steps are not reported")
+	assert.Equal(t, breakerFailures+1, all, "the skipped steps are not reported")
 	assert.Equal(t, 1, open, "the opening is reported once")
 
 	// The sub-functions fail at once too.
 	start = time.Now()
 	_, _, err := s.h.Get(httptest.NewRequest(http.MethodGet, "/f", nil))
 	assert.ErrorIs(t, err, ring.ErrStorageUnavailable)
-	assert.Less(t, time.Since(start), ringhttp.DefaultStorageTimeout)
+	assert.Less(t, time.Since(start), storageTimeout)
 	require.ErrorIs(t, s.h.DeletePath(context.Background(), "/f"), ring.ErrStorageUnavailable)
 	// An unsafe method's expiry of its URL, skipped, is reported: the URL
 	// was not expired.
 	assert.Equal(t, "ring; fwd=method", s.do(http.MethodPost, "/f").cacheStatus())
 	all, _ = log.count()
-	assert.Equal(t, ringhttp.DefaultBreakerFailures+2, all)
+	assert.Equal(t, breakerFailures+2, all)
 
 	srv.Resume()
 	time.Sleep(time.Until(br.Since().Add(coolDown + 50*time.Millisecond)))
@@ -189,7 +195,7 @@ func TestBreakerOpensOnFrozenStorage(t *testing.T) {
 	assert.Equal(t, backends.BreakerClosed, br.State())
 	assert.Equal(t, "ring; hit; ttl=", s.get("/f").cacheStatus()[:len("ring; hit; ttl=")])
 	all, _ = log.count()
-	assert.Equal(t, ringhttp.DefaultBreakerFailures+2, all)
+	assert.Equal(t, breakerFailures+2, all)
 }
 
 // TestBreakerSharedWithARing: a ring on the same storage value opens the
@@ -204,14 +210,14 @@ func TestBreakerSharedWithARing(t *testing.T) {
 	require.NoError(t, err)
 	var log errorLog
 	shared := backend{"shared", func(t *testing.T) []ring.Option { return []ring.Option{st, prefix(t)} }}
-	s := newSite(t, shared, ringhttp.Options{OnError: log.add}, page("max-age=60"))
+	s := newSite(t, shared, ringhttp.Options{}, page("max-age=60"), onError(log.add))
 	require.Same(t, backends.BreakerOf(r.Storage()), s.h.Breaker())
 	s.get("/s")
 	require.Contains(t, s.get("/s").cacheStatus(), "hit")
 
 	srv.Pause()
 	defer srv.Resume()
-	for i := range ringhttp.DefaultBreakerFailures {
+	for i := range breakerFailures {
 		v, err := r.Call(context.Background(), fmt.Sprint(i))
 		require.NoError(t, err, "fail-open")
 		require.Equal(t, fmt.Sprint("v", i), v)
@@ -221,19 +227,19 @@ func TestBreakerSharedWithARing(t *testing.T) {
 	rep := s.get("/s")
 	took := time.Since(start)
 	assert.Equal(t, "ring; fwd=miss; detail=breaker-open", rep.cacheStatus())
-	assert.Less(t, took, ringhttp.DefaultStorageTimeout, "no wait for the storage")
+	assert.Less(t, took, storageTimeout, "no wait for the storage")
 	all, open := log.count()
 	assert.Equal(t, 1, all, "only the opening")
 	assert.Equal(t, 1, open)
 
 	srv.Resume()
-	time.Sleep(time.Until(s.h.Breaker().Since().Add(ringhttp.DefaultBreakerCoolDown + 50*time.Millisecond)))
+	time.Sleep(time.Until(s.h.Breaker().Since().Add(breakerCoolDown + 50*time.Millisecond)))
 	assert.Contains(t, s.get("/s").cacheStatus(), "ring; hit")
 	assert.Equal(t, backends.BreakerClosed, s.h.Breaker().State())
 
 	// The other way round: the handler's failures open it for the ring.
 	srv.Pause()
-	for i := range ringhttp.DefaultBreakerFailures {
+	for i := range breakerFailures {
 		assert.Equal(t, "ring; fwd=miss; detail=storage", s.get("/s").cacheStatus(), "request %d", i)
 	}
 	require.Equal(t, backends.BreakerOpen, s.h.Breaker().State())
@@ -241,9 +247,9 @@ func TestBreakerSharedWithARing(t *testing.T) {
 	v, err := r.Call(context.Background(), "x")
 	require.NoError(t, err)
 	assert.Equal(t, "vx", v)
-	assert.Less(t, time.Since(start), ringhttp.DefaultStorageTimeout, "the ring skips the storage too")
+	assert.Less(t, time.Since(start), storageTimeout, "the ring skips the storage too")
 	all, open = log.count()
-	assert.Equal(t, 1+ringhttp.DefaultBreakerFailures+1, all, "the first opening, 5 failures, the second opening")
+	assert.Equal(t, 1+breakerFailures+1, all, "the first opening, 5 failures, the second opening")
 	assert.Equal(t, 2, open)
 }
 
@@ -273,14 +279,14 @@ func TestBreakerNeverOpensInProcess(t *testing.T) {
 	require.False(t, backends.Remote(f))
 	var log errorLog
 	in := backend{"in-process", func(t *testing.T) []ring.Option { return []ring.Option{ring.Storage(f), prefix(t)} }}
-	s := newSite(t, in, ringhttp.Options{OnError: log.add}, page("max-age=60"))
+	s := newSite(t, in, ringhttp.Options{}, page("max-age=60"), onError(log.add))
 	require.Nil(t, s.h.Breaker())
-	for range 3 * ringhttp.DefaultBreakerFailures {
+	for range 3 * breakerFailures {
 		assert.Equal(t, "ring; fwd=miss; detail=storage", s.get("/p").cacheStatus())
 	}
-	assert.Equal(t, int64(3*ringhttp.DefaultBreakerFailures), f.calls.Load())
+	assert.Equal(t, int64(3*breakerFailures), f.calls.Load())
 	all, open := log.count()
-	assert.Equal(t, 3*ringhttp.DefaultBreakerFailures, all)
+	assert.Equal(t, 3*breakerFailures, all)
 	assert.Zero(t, open)
 }
 
@@ -289,12 +295,12 @@ func TestBreakerNeverOpensInProcess(t *testing.T) {
 // closed.
 func TestBreakerClientCancelIsNoFailure(t *testing.T) {
 	srv, rdb := frozenRedis(t)
-	h, err := ringhttp.New(page("max-age=60"), ringhttp.Options{StorageTimeout: 5 * time.Second},
-		ring.Storage(redisstore.New(rdb)), ring.KeyPrefix(runID+":cancel:"))
+	h, err := ringhttp.New(page("max-age=60"), ringhttp.Options{},
+		ring.Storage(redisstore.New(rdb)), ring.KeyPrefix(runID+":cancel:"), ring.StorageTimeout(5*time.Second))
 	require.NoError(t, err)
 	srv.Pause()
 	defer srv.Resume()
-	for i := range 2 * ringhttp.DefaultBreakerFailures {
+	for i := range 2 * breakerFailures {
 		// A client that leaves (its request's context cancelled), or a
 		// request's own deadline that comes before StorageTimeout.
 		var ctx context.Context
@@ -330,7 +336,7 @@ func TestBreakerPerClusterNode(t *testing.T) {
 	cluster := backend{"cluster", func(t *testing.T) []ring.Option {
 		return []ring.Option{ring.Storage(redisstore.New(rdb)), ring.KeyPrefix(runID + ":node:")}
 	}}
-	s := newSite(t, cluster, ringhttp.Options{OnError: log.add, CircuitBreaker: ringhttp.BreakerPolicy{CoolDown: time.Minute}}, page("max-age=60"))
+	s := newSite(t, cluster, ringhttp.Options{}, page("max-age=60"), onError(log.add), ring.CircuitBreaker(breakerFailures, time.Minute))
 
 	// A page, cached; its keys (the vary spec and the entry) live on at
 	// most two masters: freeze another one.
@@ -369,16 +375,16 @@ func TestBreakerPerClusterNode(t *testing.T) {
 
 	frozen.Pause()
 	defer frozen.Resume()
-	for i := range ringhttp.DefaultBreakerFailures {
+	for i := range breakerFailures {
 		assert.Equal(t, "ring; fwd=miss; detail=storage", s.get(bad).cacheStatus(), "request %d", i)
 	}
 	start := time.Now()
 	assert.Equal(t, "ring; fwd=miss; detail=breaker-open", s.get(bad).cacheStatus())
 	assert.Contains(t, s.get("/ok").cacheStatus(), "ring; hit", "the other masters still serve")
-	assert.Less(t, time.Since(start), ringhttp.DefaultStorageTimeout)
+	assert.Less(t, time.Since(start), storageTimeout)
 	assert.Equal(t, backends.BreakerClosed, s.h.Breaker().State(), "the storage's own breaker")
 	all, open := log.count()
-	assert.Equal(t, ringhttp.DefaultBreakerFailures+1, all)
+	assert.Equal(t, breakerFailures+1, all)
 	assert.Equal(t, 1, open)
 	log.mu.Lock()
 	defer log.mu.Unlock()

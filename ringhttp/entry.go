@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"net/http"
+	"sync/atomic"
 	"time"
 )
 
@@ -30,6 +31,8 @@ type entry struct {
 	authOK  bool
 	header  http.Header
 	body    []byte
+	// stamp holds the fields of the hits of one second (hit.go).
+	stamp atomic.Pointer[stamp]
 }
 
 const (

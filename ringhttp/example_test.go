@@ -23,7 +23,7 @@ func Example() {
 		renders++
 		fmt.Fprintf(w, "%s (render %d)", strings.Join(articles, ", "), renders)
 	})
-	h, err := ringhttp.New(mux, ringhttp.Options{TTL: time.Minute}, ring.LRU(1000), ring.KeyPrefix("page:"))
+	h, err := ringhttp.New(mux, ringhttp.Options{}, ring.LRU(1000), ring.KeyPrefix("page:"), ring.Expire(time.Minute))
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -25,28 +25,14 @@ import (
 // uncached when Options.MaxBody is 0: 1 MiB.
 const DefaultMaxBody = 1 << 20
 
-// DefaultStorageTimeout is Options.StorageTimeout's default on a remote
-// storage: 100ms, as a ring's.
-const DefaultStorageTimeout = 100 * time.Millisecond
-
 // specFloor is the least time-to-live of a vary spec: it must outlive a
 // render that started under it.
 const specFloor = 10 * time.Minute
-
-// DefaultRefreshTimeout bounds a background render of a stale page when
-// Options.RefreshTimeout is 0: 30s.
-const DefaultRefreshTimeout = 30 * time.Second
 
 // Options are the HTTP side of a Handler; the storage side is ring options.
 // The zero value is valid: responses are stored only with explicit
 // freshness, bodies up to DefaultMaxBody.
 type Options struct {
-	// TTL is the freshness lifetime of a heuristically cacheable response
-	// (200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 501) that gives
-	// none (no s-maxage, max-age or Expires): the timeout of Django's
-	// cache_page(timeout). 0 (the default) stores only responses with
-	// explicit freshness.
-	TTL time.Duration
 	// MaxTTL caps every lifetime, explicit ones included; 0 means no cap.
 	MaxTTL time.Duration
 	// MaxBody is the largest body stored; a larger response streams to its
@@ -63,51 +49,6 @@ type Options struct {
 	// that no client can force a render. By default they are honoured
 	// (RFC 9111).
 	IgnoreRequestCacheControl bool
-	// StorageTimeout bounds each storage step (a read, or the writes that
-	// store one response); a step that hits it fails, and the page is
-	// rendered uncached (fail-open). 0 means the default: 100ms on a remote
-	// storage (backends.Remote: Redis, memcached, a storage wrapped with
-	// backends.Cancelable), none on an in-process one. A negative value
-	// turns it off. Once steps keep failing, CircuitBreaker skips the
-	// storage instead of waiting for it. The client must stop a call at
-	// its context's deadline: go-redis with ContextTimeoutEnabled, or any
-	// client behind backends.Cancelable (ring.Storage wraps a remote
-	// storage with it).
-	StorageTimeout time.Duration
-	// CircuitBreaker skips the storage after repeated failures, so that a
-	// storage that hangs costs each request StorageTimeout only until the
-	// breaker opens: then pages render uncached at once (Cache-Status
-	// detail=breaker-open) until, after the cool-down, one request probes
-	// the storage and its success closes the breaker. The zero value means
-	// the default: on a remote storage (as for StorageTimeout) 5
-	// consecutive failures and a 500ms cool-down, as a ring's; none on an
-	// in-process storage. Failures < 0 turns it off. On a storage wrapped
-	// with backends.Cancelable (ring.Storage wraps every remote storage)
-	// the breaker is the storage's own, shared with every ring built on
-	// the same storage value: a ring's failures open it for the handler
-	// too, and the other way round; on a storage that spreads keys over
-	// several servers (a Redis Cluster) each server has its own, as for a
-	// ring. A default policy keeps the one a ring already set on it; an
-	// explicit one that differs is an error.
-	CircuitBreaker BreakerPolicy
-	// OnError receives the storage failures the handler absorbs (it then
-	// renders uncached), stored entries that no longer decode, and each
-	// opening of the circuit breaker, once (an error wrapping
-	// ring.ErrStorageUnavailable); the reads and writes skipped while it
-	// is open are not reported (an unsafe method's expiry of its URL is).
-	// It must be safe for concurrent use; nil ignores them.
-	OnError func(error)
-	// StaleWhileRevalidate is the stale-while-revalidate window (RFC 5861)
-	// of a stored response that gives none in its Cache-Control: for that
-	// long past its freshness it stays stored, and a request that finds it
-	// is answered from it at once while one background render per key
-	// replaces it. A response's own stale-while-revalidate=N wins; one
-	// with must-revalidate or proxy-revalidate is never served stale. 0
-	// (the default) serves stale only responses that ask for it.
-	StaleWhileRevalidate time.Duration
-	// RefreshTimeout bounds each background render of a stale page (see
-	// StaleWhileRevalidate). 0 means DefaultRefreshTimeout.
-	RefreshTimeout time.Duration
 }
 
 // Handler is an http.Handler that serves a wrapped handler's responses
@@ -115,14 +56,25 @@ type Options struct {
 // for the rules). Its methods are its sub-functions. A Handler is safe for
 // concurrent use.
 type Handler struct {
-	next    http.Handler
-	opts    Options
-	store   *ring.Cache[[]byte]
+	next  http.Handler
+	opts  Options
+	pol   policy
+	store *ring.Cache[[]byte]
+	// name is the Ring of the events reported to OnError; timeout bounds
+	// each storage step (0: none); leases is set when Lease applies (a
+	// storage that leases).
+	name    string
+	timeout time.Duration
+	leases  bool
 	flights flights
 	// locks order, in this process, a render's store against DeletePath
 	// for the same URL.
 	locks [64]sync.Mutex
 	seed  maphash.Seed
+	// inProcess is set on a storage that hands back the bytes it stored
+	// (an LRU or Dict without a coder): decoded keeps their decodings.
+	inProcess bool
+	decoded   decodedCache
 	// peak is the most body bytes one render has buffered.
 	peak atomic.Int64
 	// br is the circuit breaker (nil: none; see breaker.go), unreachable
@@ -147,30 +99,47 @@ type Handler struct {
 	bg         sync.WaitGroup
 }
 
-// New returns a Handler caching the responses of next, stored as ring
-// options say: a storage (default an LRU of 1024 entries), a coder, a
-// KeyPrefix, a Preset of these. Expiry comes from each response (see
-// Options.TTL); options that describe a cached function (Expire and the
-// like) are an error, as in ring.NewCache.
+// New returns a Handler caching the responses of next. opts are the HTTP
+// side; the ring options are the same as any ring's, and mean what they
+// mean on a ring (docs/http.md has the table):
+//
+//   - the storage (LRU, the default with 1024 entries, Dict, Dummy,
+//     Storage with any backend, storeurl.Open's), Coder and its
+//     compression layers, KeyPrefix, Preset;
+//   - Expire: the freshness lifetime of a heuristically cacheable response
+//     (200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 501) that gives
+//     none (no s-maxage, max-age or Expires), the timeout of Django's
+//     cache_page(timeout); without it only responses with explicit
+//     freshness are stored. ExpireJitter shortens every stored lifetime by
+//     a random factor in (1-fraction, 1];
+//   - StorageTimeout, CircuitBreaker: each storage step is bounded, and a
+//     failing storage skipped, as a ring's (default on a remote storage
+//     100ms, and 5 failures with a 500ms cool-down); the page is then
+//     rendered uncached (fail-open);
+//   - OnError: the failures the handler absorbs, as Events;
+//   - StaleWhileRevalidate, StaleIfError (RFC 5861): the windows of a
+//     response that gives none in its Cache-Control; RefreshAhead: a hit
+//     older than its age is served and rendered again in the background;
+//   - Lease: one render of a page at a time across the processes that
+//     share a Redis or memcached storage;
+//   - any other option a Cache takes (an observer) reaches the store.
+//
+// Options that describe a cached function (key options, TTLFunc,
+// WithStrategy, BatchWindow and the like) are an error naming them.
 func New(next http.Handler, opts Options, ringOpts ...ring.Option) (*Handler, error) {
 	var bad []error
 	if next == nil {
 		bad = append(bad, errors.New("ringhttp: nil handler"))
 	}
-	if opts.TTL < 0 {
-		bad = append(bad, fmt.Errorf("ringhttp: negative TTL %v", opts.TTL))
-	}
 	if opts.MaxTTL < 0 {
 		bad = append(bad, fmt.Errorf("ringhttp: negative MaxTTL %v", opts.MaxTTL))
 	}
-	if opts.StaleWhileRevalidate < 0 {
-		bad = append(bad, fmt.Errorf("ringhttp: negative StaleWhileRevalidate %v", opts.StaleWhileRevalidate))
-	}
-	if opts.RefreshTimeout < 0 {
-		bad = append(bad, fmt.Errorf("ringhttp: negative RefreshTimeout %v", opts.RefreshTimeout))
-	}
 	if opts.MaxBody < 0 {
 		bad = append(bad, fmt.Errorf("ringhttp: negative MaxBody %d", opts.MaxBody))
+	}
+	pol, storeOpt, err := readOptions(ringOpts)
+	if err != nil {
+		bad = append(bad, err)
 	}
 	if len(bad) > 0 {
 		return nil, errors.Join(bad...)
@@ -178,19 +147,25 @@ func New(next http.Handler, opts Options, ringOpts ...ring.Option) (*Handler, er
 	if opts.MaxBody == 0 {
 		opts.MaxBody = DefaultMaxBody
 	}
-	if opts.RefreshTimeout == 0 {
-		opts.RefreshTimeout = DefaultRefreshTimeout
-	}
-	store, err := ring.NewCache[[]byte](ringOpts...)
+	store, err := ring.NewCache[[]byte](storeOpt)
 	if err != nil {
 		return nil, fmt.Errorf("ringhttp: %w", err)
 	}
-	if opts.StorageTimeout == 0 {
-		if backends.Remote(store.Storage()) {
-			opts.StorageTimeout = DefaultStorageTimeout
-		}
+	h := &Handler{next: next, opts: opts, pol: pol, store: store, seed: maphash.MakeSeed(),
+		name: strings.TrimSpace("ringhttp " + store.Prefix())}
+	switch {
+	case pol.storageTimeout != nil:
+		h.timeout = *pol.storageTimeout
+	case backends.Remote(store.Storage()):
+		h.timeout = defaultStorageTimeout
 	}
-	h := &Handler{next: next, opts: opts, store: store, seed: maphash.MakeSeed()}
+	switch backends.Unwrap(store.Storage()).(type) {
+	case *backends.LRU, *backends.Dict:
+		h.inProcess = store.Coder() == nil
+	}
+	h.decoded.seed = h.seed
+	_, h.leases = backends.Unwrap(store.Storage()).(backends.Leaser)
+	h.leases = h.leases && pol.lease > 0
 	if err := h.setBreaker(); err != nil {
 		return nil, err
 	}
@@ -201,9 +176,12 @@ func New(next http.Handler, opts Options, ringOpts ...ring.Option) (*Handler, er
 // format documented in docs/http.md.
 func (h *Handler) Cache() *ring.Cache[[]byte] { return h.store }
 
-func (h *Handler) report(err error) {
-	if h.opts.OnError != nil && err != nil {
-		h.opts.OnError(err)
+// report hands OnError an event: op names the step ("get", "set",
+// "delete", "decode", "refresh", "stale-if-error", "lease",
+// ring.OpBreakerOpen), key the URL or backend key.
+func (h *Handler) report(op, key string, err error) {
+	if h.pol.onError != nil && err != nil {
+		h.pol.onError(ring.Event{Ring: h.name, Op: op, Key: key, Err: err})
 	}
 }
 
@@ -215,7 +193,7 @@ func (h *Handler) failOpen(w http.ResponseWriter, r *http.Request, err error) {
 		h.bypass(w, r, "ring; fwd=miss; detail=breaker-open")
 		return
 	}
-	h.report(err)
+	h.report("get", urlKey(r.URL), err)
 	h.bypass(w, r, "ring; fwd=miss; detail=storage")
 }
 
@@ -255,25 +233,35 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, again bool) {
 		return
 	}
 	fwd := "uri-miss"
+	// stale is a stored response past its freshness that StaleIfError
+	// lets the render fall back on if it fails.
+	var stale *entry
 	if sp != nil && sp.learned {
 		vk := variantKey(uk, r.Host, sp.gen, sp.vary, r.Header)
 		e, err := h.loadAny(ctx, vk)
+		if err != nil {
+			h.failOpen(w, r, err)
+			return
+		}
 		now := time.Now()
-		stale := e != nil && !now.Before(e.expires)
-		if stale && (reqCC.noCache || reqCC.maxAge >= 0 || (auth && !e.authOK) ||
-			!now.Before(e.expires.Add(staleWindow(parseCacheControl(e.header), h.opts.StaleWhileRevalidate)))) {
-			// Past its window, or a request that limits what it accepts
-			// (RFC 5861 serves stale only when nothing forbids it): a miss.
+		if e != nil && !now.Before(e.expires) {
+			// A stale entry serves only a request that does not limit what
+			// it accepts (RFC 5861 serves stale only when nothing forbids
+			// it), within its windows.
+			if !reqCC.noCache && reqCC.maxAge < 0 && (!auth || e.authOK) {
+				cc := parseCacheControl(e.header)
+				switch {
+				case now.Before(e.expires.Add(staleWindow(cc, h.pol.swr))):
+					h.revalidate(r, uk, sp, vk)
+					h.write(w, r, e, hitStatus(e, now)+"; detail=stale", true)
+					return
+				case now.Before(e.expires.Add(errorWindow(cc, h.pol.sie))):
+					stale = e
+				}
+			}
 			e = nil
 		}
 		switch {
-		case err != nil:
-			h.failOpen(w, r, err)
-			return
-		case stale && e != nil:
-			h.revalidate(r, uk, sp, vk)
-			h.write(w, r, e, hitStatus(e, now)+"; detail=stale", true)
-			return
 		case e == nil:
 			if len(sp.vary) > 0 {
 				fwd = "vary-miss"
@@ -283,7 +271,10 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, again bool) {
 		case auth && !e.authOK:
 			fwd = "miss" // an entry exists, but not for this request
 		default:
-			h.write(w, r, e, hitStatus(e, now), true)
+			if h.pol.ahead > 0 && now.Sub(e.stored) >= h.pol.ahead {
+				h.revalidate(r, uk, sp, vk) // RefreshAhead
+			}
+			h.writeHit(w, r, e, now)
 			return
 		}
 	} else if reqCC.noCache {
@@ -302,21 +293,22 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, again bool) {
 	}
 	if auth || fwd == "request" {
 		// Rendered for this request alone: never shared with a flight.
-		h.render(w, r, uk, sp, fwd, "", nil)
+		h.render(w, r, uk, sp, fwd, "", nil, stale)
 		return
 	}
-	h.collapse(w, r, uk, sp, fwd, again)
+	h.collapse(w, r, uk, sp, fwd, again, stale)
 }
 
 // revalidate renders r again in the background, unless a render of its
 // variant vk is already running, on r's context without its cancel,
-// bounded by Options.RefreshTimeout; the response is stored as a miss's
-// would be, and a failure (a panic included) goes to OnError.
+// bounded by the refresh timeout (StaleWhileRevalidate's or
+// RefreshAhead's, else 30s); the response is stored as a miss's would be,
+// and a failure (a panic included) goes to OnError as a "refresh" event.
 func (h *Handler) revalidate(r *http.Request, uk string, sp *spec, vk string) {
 	if _, running := h.refreshing.LoadOrStore(vk, struct{}{}); running {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), h.opts.RefreshTimeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), h.pol.refreshTimeout)
 	rr := r.Clone(ctx)
 	rr.Body = http.NoBody
 	rr.Method = http.MethodGet
@@ -330,23 +322,35 @@ func (h *Handler) revalidate(r *http.Request, uk string, sp *spec, vk string) {
 		defer cancel()
 		defer func() {
 			if p := recover(); p != nil {
-				h.report(fmt.Errorf("ringhttp: refresh the stale %s: the handler panicked: %v", uk, p))
+				h.report("refresh", uk, fmt.Errorf("ringhttp: refresh %s: the handler panicked: %v", uk, p))
 			}
 		}()
-		switch _, reason := h.render(nil, rr, uk, sp, "stale", "", nil); reason {
+		if h.leases {
+			token, ok, err := h.takeLease(ctx, vk)
+			switch {
+			case err != nil && !h.skippedErr(err):
+				h.report("lease", vk, err) // and render without it
+			case err == nil && !ok:
+				return // another process renders the page
+			case ok:
+				defer h.releaseLease(ctx, vk, token)
+			}
+		}
+		switch _, reason := h.render(nil, rr, uk, sp, "stale", "", nil, nil); reason {
 		case "", "deleted", "storage", "breaker-open":
 			// Stored, expired meanwhile, or a storage failure render
 			// reported (or the open breaker's, reported once).
 		default:
-			h.report(fmt.Errorf("ringhttp: refresh the stale %s: %w: %s", uk, ErrNotStored, reason))
+			h.report("refresh", uk, fmt.Errorf("ringhttp: refresh %s: %w: %s", uk, ErrNotStored, reason))
 		}
 	}()
 }
 
 // collapse renders r once for every concurrent request of the same key:
 // the first renders, the others wait and get a copy of what it stored, or
-// render for themselves when it could not be shared with them.
-func (h *Handler) collapse(w http.ResponseWriter, r *http.Request, uk string, sp *spec, fwd string, again bool) {
+// render for themselves when it could not be shared with them. stale, if
+// not nil, is what a failing render falls back on (StaleIfError).
+func (h *Handler) collapse(w http.ResponseWriter, r *http.Request, uk string, sp *spec, fwd string, again bool, stale *entry) {
 	ctx := r.Context()
 	fk := uk + "\x00" + strings.ToLower(r.Host) + "\x00" + strconv.FormatUint(sp.gen, 16) + "\x00"
 	if sp.learned {
@@ -357,10 +361,17 @@ func (h *Handler) collapse(w http.ResponseWriter, r *http.Request, uk string, sp
 		select {
 		case <-c.done:
 		case <-ctx.Done():
+			if stale != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				// The request's deadline passed while the leader renders:
+				// the stale page answers (the leader reports its failure).
+				h.write(w, r, stale, "ring; fwd=stale; detail=stale-if-error; collapsed", true)
+			}
 			return // the client is gone: nothing to write to
 		}
 		res := c.res
 		switch {
+		case res.share && res.e != nil && sameValues(res, r.Header) && res.stale:
+			h.write(w, r, res.e, "ring; fwd=stale; detail=stale-if-error; collapsed", true)
 		case res.share && res.e != nil && sameValues(res, r.Header):
 			h.write(w, r, res.e, "ring; fwd="+fwd+"; collapsed", false)
 		case res.share && !sp.learned && again:
@@ -369,7 +380,7 @@ func (h *Handler) collapse(w http.ResponseWriter, r *http.Request, uk string, sp
 			// flight of its own.
 			h.serve(w, r, false)
 		default:
-			h.render(w, r, uk, sp, fwd, "", nil)
+			h.render(w, r, uk, sp, fwd, "", nil, stale)
 		}
 		return
 	}
@@ -385,13 +396,23 @@ func (h *Handler) collapse(w http.ResponseWriter, r *http.Request, uk string, sp
 			return
 		}
 	}
-	h.render(w, r, uk, sp, fwd, fk, c)
+	if h.leases {
+		release, answered := h.awaitLease(w, r, uk, sp, fk, c)
+		if answered {
+			return
+		}
+		defer release()
+	}
+	h.render(w, r, uk, sp, fwd, fk, c, stale)
 }
 
 // render runs the wrapped handler for r, stores the response if it may be
 // stored, resolves c (if not nil) and answers w (if not nil). It returns
-// the response and why it was not stored ("" when it was).
-func (h *Handler) render(w http.ResponseWriter, r *http.Request, uk string, sp *spec, fwd, fk string, c *call) (*entry, string) {
+// the response and why it was not stored ("" when it was). When the
+// render fails (a panic, a 500, 502, 503 or 504, the request's deadline)
+// and stale is not nil, stale answers instead (RFC 5861 stale-if-error),
+// and followers of c get it too.
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, uk string, sp *spec, fwd, fk string, c *call, stale *entry) (*entry, string) {
 	ctx := r.Context()
 	rr := r.Clone(ctx)
 	rr.Method = http.MethodGet
@@ -406,9 +427,28 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, uk string, sp *
 			h.flights.finish(fk, c, result{})
 		}
 	}
-	h.next.ServeHTTP(rec, rr)
+	p := h.run(rec, rr, stale != nil)
 	if rec.streaming {
+		if p != nil {
+			panic(p) // too late to fall back: as without StaleIfError
+		}
 		return nil, "streamed"
+	}
+	if stale != nil {
+		if failed := renderFailure(ctx, rec, p); failed != "" {
+			h.report("stale-if-error", uk, fmt.Errorf("ringhttp: render %s: %s: %w", uk, failed, errRenderFailed))
+			if c != nil {
+				names, values := varyValues(sp.vary, rr.Header)
+				h.flights.finish(fk, c, result{e: stale, vary: names, values: values, share: true, stale: true})
+			}
+			if w != nil {
+				h.write(w, r, stale, "ring; fwd=stale; detail=stale-if-error", true)
+			}
+			return stale, "stale-if-error"
+		}
+		if p != nil {
+			panic(p)
+		}
 	}
 	if !rec.wrote {
 		rec.WriteHeader(http.StatusOK)
@@ -425,12 +465,16 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, uk string, sp *
 	e.header.Del("Cache-Status")
 	cc := parseCacheControl(e.header)
 	reason, authOK := whyNot(e.status, e.header, cc, r.Header.Get("Authorization") != "")
-	ttl := lifetime(e.status, e.header, cc, now, h.opts.TTL)
+	ttl := lifetime(e.status, e.header, cc, now, h.pol.expire)
 	if h.opts.MaxTTL > 0 {
 		ttl = min(ttl, h.opts.MaxTTL)
 	}
-	// The entry stays stored for its stale-while-revalidate window too.
-	keep := ttl + staleWindow(cc, h.opts.StaleWhileRevalidate)
+	if h.pol.jitter > 0 {
+		// ExpireJitter: a factor in (1-fraction, 1], as a ring's writes.
+		ttl = time.Duration(float64(ttl) * (1 - h.pol.jitter*rand.Float64()))
+	}
+	// The entry stays stored for its stale windows too.
+	keep := ttl + h.staleKeep(cc)
 	if reason == "" && ttl <= 0 {
 		reason = "stale"
 	}
@@ -451,7 +495,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, uk string, sp *
 		case h.skippedErr(err):
 			reason = "breaker-open"
 		case err != nil:
-			h.report(err)
+			h.report("set", uk, err)
 			reason = "storage"
 		case !ok:
 			reason = "deleted" // DeletePath ran during the render
@@ -474,6 +518,50 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, uk string, sp *
 		h.write(w, r, e, status, false)
 	}
 	return e, reason
+}
+
+// errRenderFailed is what a stale-if-error event wraps.
+var errRenderFailed = errors.New("the stale page answered")
+
+// run runs the wrapped handler; with recovering set, a panic (other than
+// http.ErrAbortHandler) is returned instead of raised.
+func (h *Handler) run(rec *recorder, r *http.Request, recovering bool) (p any) {
+	if recovering {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler { //nolint:errorlint // a sentinel value panicked with
+					panic(v)
+				}
+				p = v
+			}
+		}()
+	}
+	h.next.ServeHTTP(rec, r)
+	return nil
+}
+
+// renderFailure says how a render failed in the sense of RFC 5861's
+// stale-if-error ("" when it did not): it panicked with p, its request's
+// deadline passed, or it answered 500, 502, 503 or 504.
+func renderFailure(ctx context.Context, rec *recorder, p any) string {
+	switch {
+	case p != nil:
+		return fmt.Sprintf("the handler panicked: %v", p)
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return "the request's deadline passed"
+	case rec.wrote:
+		switch rec.status {
+		case http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+			return "status " + strconv.Itoa(rec.status)
+		}
+	}
+	return ""
+}
+
+// staleKeep is how long past its freshness a response with Cache-Control
+// cc stays stored: its longest stale window.
+func (h *Handler) staleKeep(cc cacheControl) time.Duration {
+	return max(staleWindow(cc, h.pol.swr), errorWindow(cc, h.pol.sie))
 }
 
 // write answers r with e: a 304 when r's conditions allow, the whole
@@ -530,7 +618,7 @@ func (h *Handler) serveUnsafe(w http.ResponseWriter, r *http.Request) {
 	}
 	if sw.status < 400 {
 		if err := h.deleteURL(context.WithoutCancel(r.Context()), urlKey(r.URL)); err != nil {
-			h.report(err)
+			h.report("delete", urlKey(r.URL), err)
 		}
 	}
 }
@@ -569,19 +657,11 @@ func specKey(uk string) string { return "s:" + uk }
 // host (lower-cased) is always part of it, as if every response varied on
 // Host: one handler serving several sites never answers a request for one
 // with a page of another, while the URL's vary spec, and so DeletePath,
-// stays one per path.
+// stays one per path. It is "e:", the URL key, ":", gen in hex, ":", and
+// the first 16 bytes, in hex, of the SHA-256 of the host and of each
+// field's name and values (joined with ", "), each followed by a 0 byte.
 func variantKey(uk, host string, gen uint64, names []string, hdr http.Header) string {
-	k := "e:" + uk + ":" + strconv.FormatUint(gen, 16) + ":"
-	s := sha256.New()
-	s.Write([]byte(strings.ToLower(host)))
-	s.Write([]byte{0})
-	for _, n := range names {
-		s.Write([]byte(n))
-		s.Write([]byte{0})
-		s.Write([]byte(strings.Join(hdr.Values(n), ", ")))
-		s.Write([]byte{0})
-	}
-	return k + hex.EncodeToString(s.Sum(nil)[:16])
+	return appendVariantKey(uk, host, gen, names, hdr)
 }
 
 func varyValues(names []string, hdr http.Header) ([]string, []string) {
@@ -605,10 +685,10 @@ func (h *Handler) lock(uk string) *sync.Mutex {
 
 // bound returns ctx bounded by the storage timeout, if any.
 func (h *Handler) bound(ctx context.Context) (context.Context, context.CancelFunc) {
-	if h.opts.StorageTimeout <= 0 {
+	if h.timeout <= 0 {
 		return ctx, func() {}
 	}
-	return backends.WithOpTimeout(ctx, h.opts.StorageTimeout)
+	return backends.WithOpTimeout(ctx, h.timeout)
 }
 
 func (h *Handler) loadSpec(ctx context.Context, uk string) (*spec, error) {
@@ -632,9 +712,9 @@ func (h *Handler) readSpec(ctx, octx context.Context, uk string) (*spec, error) 
 	if !ok {
 		return nil, nil
 	}
-	sp, err := decodeSpec(b)
+	sp, err := h.specOf(specKey(uk), b)
 	if err != nil {
-		h.report(fmt.Errorf("ringhttp: the vary spec of %s %w (a miss)", uk, err))
+		h.report("decode", specKey(uk), fmt.Errorf("ringhttp: the vary spec of %s %w (a miss)", uk, err))
 		return nil, nil
 	}
 	return sp, nil
@@ -665,9 +745,9 @@ func (h *Handler) loadAny(ctx context.Context, key string) (*entry, error) {
 	if !ok {
 		return nil, nil
 	}
-	e, err := decodeEntry(b)
+	e, err := h.entryOf(key, b)
 	if err != nil {
-		h.report(fmt.Errorf("ringhttp: the entry %s %w (a miss)", key, err))
+		h.report("decode", key, fmt.Errorf("ringhttp: the entry %s %w (a miss)", key, err))
 		return nil, nil
 	}
 	return e, nil
@@ -697,7 +777,7 @@ func (h *Handler) del(ctx, octx context.Context, key string) error {
 
 // createSpec starts a generation for uk, unless another request just did.
 func (h *Handler) createSpec(ctx context.Context, uk string) (*spec, error) {
-	sp := &spec{gen: rand.Uint64() | 1, expires: time.Now().Add(specFloor + h.opts.TTL)}
+	sp := &spec{gen: rand.Uint64() | 1, expires: time.Now().Add(specFloor + h.pol.expire)}
 	octx, cancel := h.bound(ctx)
 	defer cancel()
 	ok, err := h.set(ctx, octx, specKey(uk), sp.encode(), ring.SetOptions{TTL: time.Until(sp.expires), IfNotExists: true})
@@ -727,10 +807,11 @@ func (h *Handler) put(ctx context.Context, uk, host string, gen uint64, reqHeade
 	defer mu.Unlock()
 	octx, cancel := h.bound(ctx)
 	defer cancel()
-	sp, err := h.readSpec(ctx, octx, uk)
-	if err != nil || sp == nil || sp.gen != gen {
+	shared, err := h.readSpec(ctx, octx, uk)
+	if err != nil || shared == nil || shared.gen != gen {
 		return false, err
 	}
+	sp := &spec{gen: shared.gen, expires: shared.expires, learned: shared.learned, vary: shared.vary}
 	names, _ := parseVary(e.header)
 	if _, err := h.set(ctx, octx, variantKey(uk, host, gen, names, reqHeader), e.encode(), ring.SetOptions{TTL: ttl}); err != nil {
 		return false, fmt.Errorf("ringhttp: write the response of %s: %w", uk, err)

@@ -55,6 +55,11 @@ func eachBackend(t *testing.T, fn func(t *testing.T, b backend)) {
 	}
 }
 
+// onError is ring.OnError for a test that reads the events' errors.
+func onError(fn func(error)) ring.Option {
+	return ring.OnError(func(ev ring.Event) { fn(ev.Err) })
+}
+
 // site is a real server with the cache in front of a handler that counts
 // its renders.
 type site struct {
@@ -65,20 +70,25 @@ type site struct {
 	renders atomic.Int64
 }
 
-func newSite(t *testing.T, b backend, opts ringhttp.Options, fn http.HandlerFunc) *site {
+// newSite builds the site on b's storage, with opts and ringOpts (after
+// b's own ring options).
+func newSite(t *testing.T, b backend, opts ringhttp.Options, fn http.HandlerFunc, ringOpts ...ring.Option) *site {
 	t.Helper()
 	s := &site{t: t}
-	if (b.name == "redis" || b.name == "memcached") && opts.StorageTimeout == 0 {
+	all := b.opts(t)
+	if b.name == "redis" || b.name == "memcached" {
 		// These tests check the rules, not timeouts: the default 100ms
 		// expires under -race on a loaded machine with shared servers
 		// (TestFrozenStorageFailsOpenWithinTheTimeout checks the default).
-		opts.StorageTimeout = 2 * time.Second
+		// A test's own StorageTimeout comes later and wins.
+		all = append(all, ring.StorageTimeout(2*time.Second))
 	}
+	all = append(all, ringOpts...)
 	inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.renders.Add(1)
 		fn(w, r)
 	})
-	h, err := ringhttp.New(inner, opts, b.opts(t)...)
+	h, err := ringhttp.New(inner, opts, all...)
 	require.NoError(t, err)
 	s.h = h
 	s.srv = httptest.NewServer(h)

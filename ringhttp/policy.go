@@ -14,14 +14,15 @@ import (
 type cacheControl struct {
 	noStore, noCache, private, public, mustRevalidate, onlyIfCached bool
 	maxAge, sMaxAge                                                 int64
-	// swr is stale-while-revalidate (RFC 5861), -1 when absent.
-	swr int64
+	// swr and sie are stale-while-revalidate and stale-if-error (RFC
+	// 5861), -1 when absent.
+	swr, sie int64
 }
 
 // parseCacheControl reads every Cache-Control line of h. An unparsable
 // max-age or s-maxage counts as 0 (RFC 9111 section 4.2.1: treat as stale).
 func parseCacheControl(h http.Header) cacheControl {
-	cc := cacheControl{maxAge: -1, sMaxAge: -1, swr: -1}
+	cc := cacheControl{maxAge: -1, sMaxAge: -1, swr: -1, sie: -1}
 	for _, line := range h.Values("Cache-Control") {
 		for part := range strings.SplitSeq(line, ",") {
 			name, value, _ := strings.Cut(strings.TrimSpace(part), "=")
@@ -45,6 +46,8 @@ func parseCacheControl(h http.Header) cacheControl {
 				cc.sMaxAge = deltaSeconds(value)
 			case "stale-while-revalidate":
 				cc.swr = deltaSeconds(value)
+			case "stale-if-error":
+				cc.sie = deltaSeconds(value)
 			}
 		}
 	}
@@ -82,7 +85,7 @@ func parseVary(h http.Header) (names []string, star bool) {
 }
 
 // heuristic are the statuses RFC 9110 section 15.1 calls heuristically
-// cacheable: stored with their explicit freshness, or Options.TTL without.
+// cacheable: stored with their explicit freshness, or ring.Expire without.
 var heuristic = map[int]bool{200: true, 203: true, 204: true, 300: true, 301: true, 308: true,
 	404: true, 405: true, 410: true, 414: true, 501: true}
 
@@ -125,6 +128,20 @@ func staleWindow(cc cacheControl, def time.Duration) time.Duration {
 		return 0
 	case cc.swr >= 0:
 		return time.Duration(cc.swr) * time.Second
+	}
+	return def
+}
+
+// errorWindow is how long past its freshness a response with
+// Cache-Control cc may answer in place of a failing render (RFC 5861
+// stale-if-error): its stale-if-error, else def; none when it says
+// must-revalidate or proxy-revalidate.
+func errorWindow(cc cacheControl, def time.Duration) time.Duration {
+	switch {
+	case cc.mustRevalidate:
+		return 0
+	case cc.sie >= 0:
+		return time.Duration(cc.sie) * time.Second
 	}
 	return def
 }

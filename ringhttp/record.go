@@ -176,12 +176,15 @@ type call struct {
 }
 
 // result is what a leader hands its followers: the stored response, the
-// request header values it varied on, and whether it may be shared.
+// request header values it varied on, whether it may be shared, and
+// whether it is a stale page that answered in place of a failed render
+// (stale-if-error).
 type result struct {
 	e      *entry
 	vary   []string
 	values []string
 	share  bool
+	stale  bool
 }
 
 func (f *flights) join(key string) (c *call, leader bool) {

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ringcache/ring"
 	"github.com/ringcache/ring/ringhttp"
 )
 
@@ -105,7 +106,7 @@ func TestStatuses(t *testing.T) {
 	for _, c := range cases {
 		t.Run(fmt.Sprintf("%d %q ttl %v", c.status, c.cc, c.ttl), func(t *testing.T) {
 			b := backendsUnderTest[0]
-			s := newSite(t, b, ringhttp.Options{TTL: c.ttl}, func(w http.ResponseWriter, r *http.Request) {
+			s := newSite(t, b, ringhttp.Options{}, func(w http.ResponseWriter, r *http.Request) {
 				if c.cc != "" {
 					w.Header().Set("Cache-Control", c.cc)
 				}
@@ -113,7 +114,7 @@ func TestStatuses(t *testing.T) {
 					w.Header().Set("Location", "/elsewhere")
 				}
 				w.WriteHeader(c.status)
-			})
+			}, ring.Expire(c.ttl))
 			s.get("/s")
 			r := s.get("/s")
 			assert.Equal(t, c.status, r.status)
@@ -132,7 +133,7 @@ func TestResponseCacheControl(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend) {
 		for _, cc := range []string{"no-store", "private, max-age=60", "no-cache, max-age=60", `no-cache="Set-Cookie", max-age=60`} {
 			t.Run(cc, func(t *testing.T) {
-				s := newSite(t, b, ringhttp.Options{TTL: time.Minute}, page(cc))
+				s := newSite(t, b, ringhttp.Options{}, page(cc), ring.Expire(time.Minute))
 				s.get("/x")
 				r := s.get("/x")
 				assert.Regexp(t, `^ring; fwd=uri-miss; detail=(no-store|private|no-cache)$`, r.cacheStatus())
@@ -221,7 +222,7 @@ func cookiePage(cc string) http.HandlerFunc {
 func TestSetCookieNeverReplayed(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend) {
 		t.Run("not shared", func(t *testing.T) {
-			s := newSite(t, b, ringhttp.Options{TTL: time.Minute}, cookiePage("max-age=60"))
+			s := newSite(t, b, ringhttp.Options{}, cookiePage("max-age=60"), ring.Expire(time.Minute))
 			seen := map[string]bool{}
 			var mu sync.Mutex
 			var wg sync.WaitGroup
@@ -295,7 +296,7 @@ func whoAmI(cc string) http.HandlerFunc {
 func TestAuthorization(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend) {
 		t.Run("never another user's entry", func(t *testing.T) {
-			s := newSite(t, b, ringhttp.Options{TTL: time.Minute}, whoAmI("max-age=60"))
+			s := newSite(t, b, ringhttp.Options{}, whoAmI("max-age=60"), ring.Expire(time.Minute))
 			assert.Equal(t, "hello alice", s.get("/me", "Authorization", "Bearer alice").body)
 			r := s.get("/me", "Authorization", "Bearer bob")
 			assert.Equal(t, "hello bob", r.body)

@@ -104,7 +104,7 @@ func (h *Handler) Update(r *http.Request) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	e, reason := h.render(nil, r, uk, sp, "request", "", nil)
+	e, reason := h.render(nil, r, uk, sp, "request", "", nil, nil)
 	if reason != "" {
 		if e == nil {
 			return nil, fmt.Errorf("%w: %s: %s (MaxBody %d)", ErrNotStored, uk, reason, h.opts.MaxBody)
@@ -138,17 +138,18 @@ func (h *Handler) Touch(r *http.Request) error {
 	if err != nil || vk == "" {
 		return err
 	}
-	e, err := h.loadEntry(r.Context(), vk)
-	if err != nil || e == nil {
+	old, err := h.loadEntry(r.Context(), vk)
+	if err != nil || old == nil {
 		return err
 	}
+	e := &entry{status: old.status, authOK: old.authOK, header: old.header.Clone(), body: old.body}
 	now := time.Now()
-	life := e.expires.Sub(e.stored)
+	life := old.expires.Sub(old.stored)
 	e.stored, e.expires = now, now.Add(life)
 	e.header.Set("Date", now.UTC().Format(http.TimeFormat))
 	octx, cancel := h.bound(r.Context())
 	defer cancel()
-	keep := life + staleWindow(parseCacheControl(e.header), h.opts.StaleWhileRevalidate)
+	keep := life + h.staleKeep(parseCacheControl(e.header))
 	if _, err := h.set(r.Context(), octx, vk, e.encode(), ring.SetOptions{TTL: keep}); err != nil {
 		return fmt.Errorf("ringhttp: touch %s: %w", vk, err)
 	}

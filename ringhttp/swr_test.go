@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ringcache/ring"
 	"github.com/ringcache/ring/ringhttp"
 )
 
@@ -78,7 +79,7 @@ func TestStaleWhileRevalidate(t *testing.T) {
 
 func TestStaleWhileRevalidateDefaultAndLimits(t *testing.T) {
 	b := backendsUnderTest[0]
-	s := newSite(t, b, ringhttp.Options{StaleWhileRevalidate: 5 * time.Second}, func(w http.ResponseWriter, r *http.Request) {
+	s := newSite(t, b, ringhttp.Options{}, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", map[string]string{
 			"/default": "max-age=1",
 			"/must":    "max-age=1, must-revalidate",
@@ -87,12 +88,12 @@ func TestStaleWhileRevalidateDefaultAndLimits(t *testing.T) {
 			"/req":     "max-age=1",
 		}[r.URL.Path])
 		fmt.Fprint(w, "page")
-	})
+	}, ring.StaleWhileRevalidate(5*time.Second, 30*time.Second))
 	for _, p := range []string{"/default", "/must", "/proxy", "/zero", "/req"} {
 		s.get(p)
 	}
 	time.Sleep(1100 * time.Millisecond)
-	assert.Contains(t, s.get("/default").cacheStatus(), "detail=stale", "Options.StaleWhileRevalidate applies to a response that gives none")
+	assert.Contains(t, s.get("/default").cacheStatus(), "detail=stale", "ring.StaleWhileRevalidate applies to a response that gives none")
 	for _, p := range []string{"/must", "/proxy", "/zero"} {
 		assert.Equal(t, "ring; fwd=uri-miss; stored", s.get(p).cacheStatus(), p)
 	}
@@ -112,10 +113,7 @@ func TestStaleWhileRevalidateFailingRender(t *testing.T) {
 				var errs sync.Map
 				var nerr atomic.Int64
 				var n atomic.Int64
-				s := newSite(t, b, ringhttp.Options{OnError: func(err error) {
-					errs.Store(err.Error(), true)
-					nerr.Add(1)
-				}}, func(w http.ResponseWriter, r *http.Request) {
+				s := newSite(t, b, ringhttp.Options{}, func(w http.ResponseWriter, r *http.Request) {
 					if n.Add(1) > 1 {
 						if mode == "panic" {
 							panic("render failed")
@@ -126,7 +124,10 @@ func TestStaleWhileRevalidateFailingRender(t *testing.T) {
 					}
 					w.Header().Set("Cache-Control", "max-age=1, stale-while-revalidate=3")
 					fmt.Fprint(w, "good page")
-				})
+				}, onError(func(err error) {
+					errs.Store(err.Error(), true)
+					nerr.Add(1)
+				}))
 				require.Equal(t, "good page", s.get("/f").body)
 				time.Sleep(1200 * time.Millisecond)
 				for i := range 3 {
@@ -151,15 +152,15 @@ func TestStaleWhileRevalidateFailingRender(t *testing.T) {
 func TestStaleWhileRevalidateRefreshTimeout(t *testing.T) {
 	var n atomic.Int64
 	var errs sync.Map
-	s := newSite(t, backendsUnderTest[0], ringhttp.Options{RefreshTimeout: 100 * time.Millisecond, OnError: func(err error) {
-		errs.Store(err.Error(), true)
-	}}, func(w http.ResponseWriter, r *http.Request) {
+	s := newSite(t, backendsUnderTest[0], ringhttp.Options{}, func(w http.ResponseWriter, r *http.Request) {
 		if n.Add(1) > 1 {
-			<-r.Context().Done() // a render that outlasts RefreshTimeout
+			<-r.Context().Done() // a render that outlasts the refresh timeout
 		}
 		w.Header().Set("Cache-Control", "max-age=1, stale-while-revalidate=5")
 		fmt.Fprintf(w, "render %d", n.Load())
-	})
+	}, ring.StaleWhileRevalidate(time.Second, 100*time.Millisecond), onError(func(err error) {
+		errs.Store(err.Error(), true)
+	}))
 	require.Equal(t, "render 1", s.get("/t").body)
 	time.Sleep(1100 * time.Millisecond)
 	start := time.Now()
@@ -167,8 +168,8 @@ func TestStaleWhileRevalidateRefreshTimeout(t *testing.T) {
 	assert.Equal(t, "render 1", r.body)
 	assert.Contains(t, r.cacheStatus(), "detail=stale")
 	ringhttp.WaitRefreshes(s.h)
-	assert.Less(t, time.Since(start), time.Second, "the background render ended at RefreshTimeout")
-	_, aborted := errs.Load("ringhttp: refresh the stale /t: ringhttp: response not stored: aborted")
+	assert.Less(t, time.Since(start), time.Second, "the background render ended at StaleWhileRevalidate's timeout")
+	_, aborted := errs.Load("ringhttp: refresh /t: ringhttp: response not stored: aborted")
 	assert.True(t, aborted, "the timeout is reported")
 	assert.Equal(t, "render 1", s.get("/t").body, "the stale page still answers")
 	ringhttp.WaitRefreshes(s.h)
