@@ -2,7 +2,8 @@
 // cache: the Go analog of Ring's django cache_page, with sub-functions to
 // read, render again and expire a page from anywhere in the program.
 //
-//	h, err := ringhttp.New(mux, ringhttp.Options{TTL: time.Minute}, ring.Storage(redisstore.New(rdb)), ring.KeyPrefix("page:"))
+//	h, err := ringhttp.New(mux, ringhttp.Options{}, ring.Storage(redisstore.New(rdb)), ring.KeyPrefix("page:"),
+//		ring.Expire(time.Minute), ring.StaleIfError(time.Hour))
 //	http.ListenAndServe(addr, h)
 //	...
 //	h.DeletePath(ctx, "/articles") // every variant of the list, now
@@ -16,7 +17,7 @@
 //     its URL (section 4.4). A request with Range or Upgrade passes through.
 //   - Statuses 200, 203, 204, 300, 301, 308, 404, 405, 410, 414 and 501 are
 //     stored with their explicit freshness (s-maxage, then max-age, then
-//     Expires) or Options.TTL; 302 and 307 only with explicit freshness;
+//     Expires) or ring.Expire; 302 and 307 only with explicit freshness;
 //     no other status.
 //   - The response's no-store, private and no-cache prevent storing (a
 //     cache inside the server has no cheaper way to revalidate than to
@@ -45,11 +46,17 @@
 //     collapsed", "ring; fwd=request; detail=no-store", "ring;
 //     fwd=uri-miss; detail=set-cookie" and so on.
 //   - A response's stale-while-revalidate=N (RFC 5861), or
-//     Options.StaleWhileRevalidate for one that gives none, keeps it stored
+//     ring.StaleWhileRevalidate for one that gives none, keeps it stored
 //     N seconds past its freshness: a request then is answered from it at
 //     once ("ring; hit; ttl=-S; detail=stale") while one background render
 //     per key replaces it; must-revalidate, and a request's no-cache or
 //     max-age, forbid that.
+//   - A response's stale-if-error=N (RFC 5861), or ring.StaleIfError for
+//     one that gives none, keeps it N seconds past its freshness for a
+//     render that fails (a panic, a 500, 502, 503 or 504, the request's
+//     deadline): that request, and the requests collapsed on it, are
+//     answered with the stale page ("ring; fwd=stale;
+//     detail=stale-if-error"), and the failure goes to OnError.
 //   - Concurrent requests for one key render once: the first renders, the
 //     others wait and receive a copy of the stored response. A follower
 //     renders for itself when the response could not be shared (it was
@@ -70,6 +77,16 @@
 // While the storage's circuit breaker is open they fail at once with an
 // error wrapping ring.ErrStorageUnavailable.
 //
+// # Ring options
+//
+// A Handler is built from the same options as any ring, which mean what
+// they mean on a ring (see [New]): the storage, Coder, KeyPrefix, Preset;
+// Expire and ExpireJitter; StorageTimeout and CircuitBreaker; OnError;
+// StaleWhileRevalidate, StaleIfError and RefreshAhead; Lease, which makes
+// one process at a time render a page among all those that share a Redis
+// or memcached storage. Options that describe a cached function (key
+// options, TTLFunc, WithStrategy, BatchWindow...) are an error naming them.
+//
 // # Storage
 //
 // Entries are stored through ring's store layer ([ring.Cache] of []byte),
@@ -77,8 +94,8 @@
 // KeyPrefix or Preset. The entry format is in docs/http.md.
 //
 // The cache fails open: a storage step that fails (or takes longer than
-// Options.StorageTimeout) renders the page uncached, with Cache-Status
-// "ring; fwd=miss; detail=storage". A circuit breaker (Options.CircuitBreaker;
+// ring.StorageTimeout) renders the page uncached, with Cache-Status
+// "ring; fwd=miss; detail=storage". A circuit breaker (ring.CircuitBreaker;
 // by default on a remote storage 5 consecutive failures open it for 500ms,
 // as a ring's) then skips the storage: pages render at once with
 // "ring; fwd=miss; detail=breaker-open" until a probe after the cool-down

@@ -79,3 +79,36 @@ func ExampleHandler_Update() {
 	// version 2 5m0s
 	// stored: true
 }
+
+// Ring's own options: Expire is the freshness of a page that gives none,
+// StaleIfError keeps the last good page for a render that fails (RFC
+// 5861 stale-if-error), and the failure goes to OnError.
+func ExampleNew_staleIfError() {
+	down := false
+	h, err := ringhttp.New(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if down {
+			http.Error(w, "database down", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprint(w, "the news")
+	}), ringhttp.Options{},
+		ring.LRU(1000), ring.Expire(time.Second), ring.StaleIfError(time.Hour),
+		ring.OnError(func(ev ring.Event) { fmt.Println("OnError:", ev.Op, ev.Err) }))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	get := func() {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/news", nil))
+		fmt.Printf("%d %s | %s\n", w.Code, w.Body, w.Header().Get("Cache-Status"))
+	}
+	get()
+	down = true
+	time.Sleep(1100 * time.Millisecond) // the page is now stale
+	get()
+	// Output:
+	// 200 the news | ring; fwd=uri-miss; stored
+	// OnError: stale-if-error ringhttp: render /news: status 503: the stale page answered
+	// 200 the news | ring; fwd=stale; detail=stale-if-error
+}
