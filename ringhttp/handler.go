@@ -209,14 +209,14 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, again bool) {
 		h.serveUnsafe(w, r)
 		return
 	}
-	if r.Header.Get("Range") != "" || r.Header.Get("Upgrade") != "" {
+	if field(r.Header, "Range") != "" || field(r.Header, "Upgrade") != "" {
 		h.bypass(w, r, "ring; fwd=bypass")
 		return
 	}
 	reqCC := cacheControl{maxAge: -1, sMaxAge: -1}
 	if !h.opts.IgnoreRequestCacheControl {
 		reqCC = parseCacheControl(r.Header)
-		if len(r.Header.Values("Cache-Control")) == 0 && strings.Contains(strings.ToLower(r.Header.Get("Pragma")), "no-cache") {
+		if len(r.Header["Cache-Control"]) == 0 && strings.Contains(strings.ToLower(field(r.Header, "Pragma")), "no-cache") {
 			reqCC.noCache = true
 		}
 	}
@@ -226,7 +226,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, again bool) {
 	}
 	ctx := r.Context()
 	uk := urlKey(r.URL)
-	auth := r.Header.Get("Authorization") != ""
+	auth := field(r.Header, "Authorization") != ""
 	sp, err := h.loadSpec(ctx, uk)
 	if err != nil {
 		h.failOpen(w, r, err)

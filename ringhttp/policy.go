@@ -23,7 +23,7 @@ type cacheControl struct {
 // max-age or s-maxage counts as 0 (RFC 9111 section 4.2.1: treat as stale).
 func parseCacheControl(h http.Header) cacheControl {
 	cc := cacheControl{maxAge: -1, sMaxAge: -1, swr: -1, sie: -1}
-	for _, line := range h.Values("Cache-Control") {
+	for _, line := range h["Cache-Control"] {
 		for part := range strings.SplitSeq(line, ",") {
 			name, value, _ := strings.Cut(strings.TrimSpace(part), "=")
 			value = strings.Trim(strings.TrimSpace(value), `"`)
@@ -180,8 +180,8 @@ func notModified(r *http.Request, e *entry) bool {
 	if e.status != http.StatusOK {
 		return false
 	}
-	if inm := r.Header.Values("If-None-Match"); len(inm) > 0 {
-		etag := e.header.Get("Etag")
+	if inm := r.Header["If-None-Match"]; len(inm) > 0 {
+		etag := field(e.header, "Etag")
 		if etag == "" {
 			return false
 		}
@@ -195,8 +195,8 @@ func notModified(r *http.Request, e *entry) bool {
 		}
 		return false
 	}
-	ims := r.Header.Get("If-Modified-Since")
-	lm := e.header.Get("Last-Modified")
+	ims := field(r.Header, "If-Modified-Since")
+	lm := field(e.header, "Last-Modified")
 	if ims == "" || lm == "" {
 		return false
 	}
@@ -221,6 +221,16 @@ var hopByHop = []string{"Connection", "Keep-Alive", "Proxy-Connection", "Te", "T
 // cache, so that the handler renders the full response; the cache answers
 // the conditions itself.
 var conditionalFields = []string{"If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since", "If-Range"}
+
+// field is h.Get(key) for a key already in canonical form, without
+// canonicalizing it again (the hit path reads several fields). net/http
+// stores a request's fields under canonical keys.
+func field(h http.Header, key string) string {
+	if vs := h[key]; len(vs) > 0 {
+		return vs[0]
+	}
+	return ""
+}
 
 func sortedKeys(h http.Header) []string {
 	keys := make([]string, 0, len(h))
