@@ -75,6 +75,7 @@ type Handler struct {
 	// (an LRU or Dict without a coder): decoded keeps their decodings.
 	inProcess bool
 	decoded   decodedCache
+	keys      keyCache
 	// peak is the most body bytes one render has buffered.
 	peak atomic.Int64
 	// br is the circuit breaker (nil: none; see breaker.go), unreachable
@@ -163,7 +164,7 @@ func New(next http.Handler, opts Options, ringOpts ...ring.Option) (*Handler, er
 	case *backends.LRU, *backends.Dict:
 		h.inProcess = store.Coder() == nil
 	}
-	h.decoded.seed = h.seed
+	h.decoded.seed, h.keys.seed = h.seed, h.seed
 	_, h.leases = backends.Unwrap(store.Storage()).(backends.Leaser)
 	h.leases = h.leases && pol.lease > 0
 	if err := h.setBreaker(); err != nil {
@@ -237,7 +238,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, again bool) {
 	// lets the render fall back on if it fails.
 	var stale *entry
 	if sp != nil && sp.learned {
-		vk := variantKey(uk, r.Host, sp.gen, sp.vary, r.Header)
+		vk := h.keys.variant(uk, r.Host, sp.gen, sp.vary, r.Header)
 		e, err := h.loadAny(ctx, vk)
 		if err != nil {
 			h.failOpen(w, r, err)
@@ -661,7 +662,8 @@ func specKey(uk string) string { return "s:" + uk }
 // the first 16 bytes, in hex, of the SHA-256 of the host and of each
 // field's name and values (joined with ", "), each followed by a 0 byte.
 func variantKey(uk, host string, gen uint64, names []string, hdr http.Header) string {
-	return appendVariantKey(uk, host, gen, names, hdr)
+	var buf [256]byte
+	return keyOf(uk, gen, hashInput(buf[:0], host, names, hdr))
 }
 
 func varyValues(names []string, hdr http.Header) ([]string, []string) {

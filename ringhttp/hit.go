@@ -2,8 +2,10 @@ package ringhttp
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"hash/maphash"
+	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"sync/atomic"
@@ -143,11 +145,10 @@ func (h *Handler) writeHit(w http.ResponseWriter, r *http.Request, e *entry, now
 	}
 }
 
-// appendVariantKey is variantKey (see there) without allocations but the
-// key's own: the hashed input is built on the stack.
-func appendVariantKey(uk, host string, gen uint64, names []string, hdr http.Header) string {
-	var in [512]byte
-	b := in[:0]
+// hashInput appends to b what variantKey hashes: the lower-cased host and
+// each varied field's name and values (joined with ", "), each followed
+// by a 0 byte.
+func hashInput(b []byte, host string, names []string, hdr http.Header) []byte {
 	for i := 0; i < len(host); i++ {
 		c := host[i]
 		if 'A' <= c && c <= 'Z' {
@@ -167,18 +168,59 @@ func appendVariantKey(uk, host string, gen uint64, names []string, hdr http.Head
 		}
 		b = append(b, 0)
 	}
-	sum := sha256.Sum256(b)
-	var k [64]byte
-	kb := append(k[:0], "e:"...)
-	var out []byte
-	if len(uk)+2+16+1+1+32 > len(k) {
-		out = make([]byte, 0, len(uk)+2+16+1+1+32)
-		kb = append(out, "e:"...)
+	return b
+}
+
+// keyOf is variantKey from the hash input in (see hashInput).
+func keyOf(uk string, gen uint64, in []byte) string {
+	sum := sha256.Sum256(in)
+	n := len(uk) + 2 + 16 + 1 + 1 + 32
+	var k [96]byte
+	kb := k[:0]
+	if n > len(k) {
+		kb = make([]byte, 0, n)
 	}
+	kb = append(kb, "e:"...)
 	kb = append(kb, uk...)
 	kb = append(kb, ':')
 	kb = strconv.AppendUint(kb, gen, 16)
 	kb = append(kb, ':')
 	kb = hex.AppendEncode(kb, sum[:16])
 	return string(kb)
+}
+
+// keySlots is how many variant keys a Handler keeps (keyCache).
+const keySlots = 1024
+
+// keyCache keeps the variant keys of recent requests, by what they are
+// computed from (the URL key, the generation, the hash input), so that a
+// hit does not hash again: a SHA-256 and the key's allocation are most of
+// what a hit costs past the storage reads. A slot is replaced when empty,
+// or one time in 8 otherwise, so that a set of hot variants larger than
+// the cache costs its hits at most a fraction of an allocation more.
+type keyCache struct {
+	seed  maphash.Seed
+	slots [keySlots]atomic.Pointer[keySlot]
+}
+
+type keySlot struct{ in, vk string }
+
+// variant returns variantKey(uk, host, gen, names, hdr).
+func (c *keyCache) variant(uk, host string, gen uint64, names []string, hdr http.Header) string {
+	var buf [512]byte
+	b := append(buf[:0], uk...)
+	b = append(b, 0)
+	b = binary.BigEndian.AppendUint64(b, gen)
+	start := len(b)
+	b = hashInput(b, host, names, hdr)
+	slot := &c.slots[maphash.Bytes(c.seed, b)%keySlots]
+	old := slot.Load()
+	if old != nil && old.in == string(b) {
+		return old.vk
+	}
+	vk := keyOf(uk, gen, b[start:])
+	if old == nil || rand.Uint32()%8 == 0 {
+		slot.Store(&keySlot{in: string(b), vk: vk})
+	}
+	return vk
 }
