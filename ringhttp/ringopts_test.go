@@ -21,6 +21,7 @@ import (
 	"github.com/ringcache/ring"
 	"github.com/ringcache/ring/backends/memcachestore"
 	"github.com/ringcache/ring/backends/redisstore"
+	_ "github.com/ringcache/ring/coders/compression" // zstd for TestCoderAndCompression
 	"github.com/ringcache/ring/internal/servertest"
 	"github.com/ringcache/ring/ringhttp"
 )
@@ -356,4 +357,26 @@ func TestLeaseFreedWithoutAPage(t *testing.T) {
 	wg.Wait()
 	assert.Equal(t, int64(2), renders.Load())
 	assert.Less(t, time.Since(start), 2*time.Second, "the waiter did not wait for the lease's time-to-live")
+}
+
+// TestCoderAndCompression: a coder chain from ring.Coder encodes the
+// entries, as on a ring: what Redis holds is the zstd frame, not the entry
+// format, and pages are served from it.
+func TestCoderAndCompression(t *testing.T) {
+	rdb := redis.NewClient(&redis.Options{Addr: servertest.RedisAddr(t)})
+	t.Cleanup(func() { _ = rdb.Close() })
+	b := backend{"redis", func(t *testing.T) []ring.Option {
+		return []ring.Option{ring.Storage(redisstore.New(rdb)), prefix(t), ring.Coder("bytes+zstd")}
+	}}
+	s := newSite(t, b, ringhttp.Options{}, page("max-age=60"))
+	s.get("/z")
+	r := s.get("/z")
+	assert.Equal(t, "render 1 of /z", r.body)
+	assert.Contains(t, r.cacheStatus(), "hit")
+	key, err := s.h.Key(httptestRequest("/z"))
+	require.NoError(t, err)
+	raw, err := rdb.Get(t.Context(), key).Bytes()
+	require.NoError(t, err)
+	assert.False(t, strings.HasPrefix(string(raw), "RS\x01"), "the spec is encoded by the coder chain, not stored as it is")
+	assert.Equal(t, "zstd", s.h.Cache().Coder().Name()[len(s.h.Cache().Coder().Name())-4:])
 }
