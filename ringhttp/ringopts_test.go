@@ -60,7 +60,7 @@ func failingPage(cc, mode string, broken *atomic.Bool, n *atomic.Int64) http.Han
 	return func(w http.ResponseWriter, r *http.Request) {
 		k := n.Add(1)
 		if k > 1 && broken.Load() {
-			time.Sleep(50 * time.Millisecond) // long enough for followers to join
+			time.Sleep(300 * time.Millisecond) // long enough for followers to join, under -race on a busy machine
 			switch mode {
 			case "panic":
 				panic("render failed")
@@ -280,7 +280,7 @@ func TestLease(t *testing.T) {
 				var renders atomic.Int64
 				slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					n := renders.Add(1)
-					time.Sleep(300 * time.Millisecond)
+					time.Sleep(500 * time.Millisecond) // every request arrives meanwhile
 					w.Header().Set("Cache-Control", "max-age=60")
 					fmt.Fprintf(w, "render %d", n)
 				})
