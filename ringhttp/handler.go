@@ -800,7 +800,7 @@ func (h *Handler) createSpec(ctx context.Context, uk string) (*spec, error) {
 	return sp, nil
 }
 
-// put stores e for ttl (its freshness and stale-while-revalidate window)
+// put stores e for ttl (its freshness and its stale windows)
 // under generation gen of uk, unless DeletePath started another generation
 // meanwhile (then it reports false), and learns the response's Vary.
 func (h *Handler) put(ctx context.Context, uk, host string, gen uint64, reqHeader http.Header, e *entry, ttl time.Duration) (bool, error) {
