@@ -97,3 +97,8 @@ func setArgs(key string, b []byte, ttl time.Duration, nx bool) []any {
 	}
 	return args
 }
+
+// AutoPipelined reports whether the Store sends its single-key commands
+// through the client's autopipeliner ([AutoPipeline] on a client that has
+// one).
+func (r *Store) AutoPipelined() bool { return r.ap != nil }
