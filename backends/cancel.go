@@ -83,12 +83,22 @@ type deadlineOnly struct{ context.Context }
 // deadline, so that a [Cancelable] storage whose backend stops a call at
 // its deadline by itself runs the call directly, with no goroutine. ring
 // bounds every storage operation with it (StorageTimeout).
+//
+// When ctx can never end, the operations bounded by the same d (of 16µs
+// or more) share a context per window of d/16 instead of a timer each: an
+// operation's deadline is then between d and d+d/16 from its start, and
+// starting one allocates nothing on context.Background() (the values of
+// another ctx are kept). Under many concurrent callers this removes the
+// timer heap from the cost of a call.
 func WithOpTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
-	c, cancel := context.WithTimeout(ctx, d)
 	if ctx.Done() == nil {
+		if c, ok := sharedOpTimeout(ctx, d); ok {
+			return c, noopCancel
+		}
+		c, cancel := context.WithTimeout(ctx, d)
 		return deadlineOnly{c}, cancel
 	}
-	return c, cancel
+	return context.WithTimeout(ctx, d)
 }
 
 // inline reports whether a single-key call on ctx can run with no
@@ -101,8 +111,11 @@ func (c cancelable) inline(ctx context.Context) bool {
 	if !c.native {
 		return false
 	}
-	_, ok := ctx.(deadlineOnly)
-	return ok
+	switch ctx.(type) {
+	case deadlineOnly, sharedOpCtx:
+		return true
+	}
+	return false
 }
 
 // cancelableRefactor is a cancelable over a backend that rewrites keys.

@@ -46,8 +46,8 @@ type Store struct {
 	client  redis.UniversalClient
 	cluster *redis.ClusterClient
 	ring    *redis.Ring
-	owned   bool                 // made by Own: Close closes client
-	ap      *redis.AutoPipeliner // the client's, with AutoPipeline: single-key commands go through it
+	owned   bool    // made by Own: Close closes client
+	pipe    apState // AutoPipeline
 }
 
 // New returns a Redis backend on client, configured by opts
