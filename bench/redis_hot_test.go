@@ -303,7 +303,6 @@ func BenchmarkRedisHotClusterInterleaved(b *testing.B) {
 	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs, ContextTimeoutEnabled: true})
 	b.Cleanup(func() { _ = cc.Close() })
 	prefix := "hotc-" + strconv.FormatInt(time.Now().UnixNano(), 36)
-	start := fetches.Load()
 	mk := func(opts ...redisstore.Option) *ring.Ring1[int, Quote] {
 		return ring.Must(ring.Func1(hotQuote, ring.Storage(redisstore.New(cc, opts...)), ring.Coder("msgpack"),
 			ring.KeyPrefix(prefix), ring.Expire(10*time.Minute)))
@@ -329,7 +328,7 @@ func BenchmarkRedisHotClusterInterleaved(b *testing.B) {
 		return rc.Do(ctx, rc.B().Get().Key(keys[i%hotKeys]).Build()).Error()
 	}
 	cs := []hotContender{{"ring", call(r)}, {"ring-autopipeline", call(mk(redisstore.AutoPipeline()))}, {"rueidis-do", do}}
-	start = fetches.Load()
+	start := fetches.Load()
 	b.Run("hits/parallel=64", func(b *testing.B) { interleave(b, cs, hotGoroutines, 4000, "rueidis-do", func(int) int { return 0 }) })
 	b.Run("hits/parallel=1", func(b *testing.B) { interleave(b, cs, 1, 500, "rueidis-do", func(int) int { return 0 }) })
 	allHits(b, start)
