@@ -257,7 +257,8 @@ func interleave(b *testing.B, cs []hotContender, g, n int, base string, keys fun
 // in bursts of 4000 calls by 64 goroutines (parallel=64) and of 500 calls
 // by one (parallel=1), all hits, and ring's Call on misses (a GET, the
 // function and a SET; fresh keys every burst) with and without
-// autopipelining. The ratios are to rueidis-do (hits) and to ring (misses).
+// autopipelining. The ratios are to rueidis-do (hits) and to ring (misses,
+// and ring-only: ring with and without the option, nothing else).
 //
 //	cd bench && RING_REDIS_ADDR=127.0.0.1:16379 go test -run '^$' -bench RedisHotInterleaved -benchtime 10x -count 6
 func BenchmarkRedisHotInterleaved(b *testing.B) {
@@ -268,6 +269,11 @@ func BenchmarkRedisHotInterleaved(b *testing.B) {
 	hot := func(int) int { return 0 } // the calls take i%hotKeys
 	b.Run("hits/parallel=64", func(b *testing.B) { interleave(b, cs, hotGoroutines, 4000, "rueidis-do", hot) })
 	b.Run("hits/parallel=1", func(b *testing.B) { interleave(b, cs, 1, 500, "rueidis-do", hot) })
+	// ring with and without the option alone: the other contenders'
+	// pipeliners (go-redis's blocking face above all) keep goroutines busy
+	// after their own bursts, which blurs the single-caller ratios above.
+	b.Run("ring-only/parallel=64", func(b *testing.B) { interleave(b, cs[:2], hotGoroutines, 4000, "ring", hot) })
+	b.Run("ring-only/parallel=1", func(b *testing.B) { interleave(b, cs[:2], 1, 500, "ring", hot) })
 	allHits(b, start)
 
 	// Misses: every burst reads ids no burst has read, stored for 10s.
