@@ -40,6 +40,9 @@ func Cancelable(s Storage) Storage {
 	if d, ok := s.(DeadlineStopper); ok {
 		c.native = d.StopsAtDeadline()
 	}
+	if g, ok := s.(GetCanceler); ok {
+		c.getDirect = g.CancelsGet()
+	}
 	if _, ok := s.(KeyRefactorer); ok {
 		return cancelableRefactor{c}
 	}
@@ -61,6 +64,17 @@ type cancelable struct {
 	// itself: a call on a deadline-only context (WithOpTimeout) then needs
 	// no goroutine.
 	native bool
+	// getDirect is set when s's Get stops by itself when its context
+	// ends, cancel or deadline (GetCanceler).
+	getDirect bool
+}
+
+// GetCanceler is a backend whose Get may stop by itself when its context
+// ends, cancel or deadline (a Memcache with its selector does): a
+// [Cancelable] wrapper then calls Get directly, with no goroutine.
+type GetCanceler interface {
+	// CancelsGet reports whether Get returns when its ctx ends.
+	CancelsGet() bool
 }
 
 // DeadlineStopper is a backend that may stop its calls at their context's
@@ -164,7 +178,7 @@ func (c cancelable) Bytes() bool       { return c.s.Bytes() }
 func (c cancelable) Raw() any          { return c.s.Raw() }
 
 func (c cancelable) Get(ctx context.Context, key string) (any, bool, error) {
-	if c.inline(ctx) { // the hot path: no closure to allocate
+	if c.getDirect || c.inline(ctx) { // the hot path: no closure to allocate
 		return c.s.Get(ctx, key)
 	}
 	type got struct {
