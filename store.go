@@ -118,7 +118,7 @@ func (c *Cache[V]) loadMany(ctx context.Context, keys []string) (out []V, found 
 		}
 		for i, b := range bs {
 			if b != nil && !negative(i, b) {
-				out[i], found[i] = c.decodeStored(keys[i], b)
+				found[i] = c.decodeStoredInto(&out[i], keys[i], b)
 			}
 		}
 		return out, found, hits, nil

@@ -40,6 +40,9 @@ func Cancelable(s Storage) Storage {
 	if d, ok := s.(DeadlineStopper); ok {
 		c.native = d.StopsAtDeadline()
 	}
+	if g, ok := s.(GetCanceler); ok {
+		c.getDirect = g.CancelsGet()
+	}
 	if _, ok := s.(KeyRefactorer); ok {
 		return cancelableRefactor{c}
 	}
@@ -61,6 +64,17 @@ type cancelable struct {
 	// itself: a call on a deadline-only context (WithOpTimeout) then needs
 	// no goroutine.
 	native bool
+	// getDirect is set when s's Get stops by itself when its context
+	// ends, cancel or deadline (GetCanceler).
+	getDirect bool
+}
+
+// GetCanceler is a backend whose Get may stop by itself when its context
+// ends, cancel or deadline (a Memcache with its selector does): a
+// [Cancelable] wrapper then calls Get directly, with no goroutine.
+type GetCanceler interface {
+	// CancelsGet reports whether Get returns when its ctx ends.
+	CancelsGet() bool
 }
 
 // DeadlineStopper is a backend that may stop its calls at their context's
@@ -83,12 +97,22 @@ type deadlineOnly struct{ context.Context }
 // deadline, so that a [Cancelable] storage whose backend stops a call at
 // its deadline by itself runs the call directly, with no goroutine. ring
 // bounds every storage operation with it (StorageTimeout).
+//
+// When ctx can never end, the operations bounded by the same d (of 16µs
+// or more) share a context per window of d/16 instead of a timer each: an
+// operation's deadline is then between d and d+d/16 from its start, and
+// starting one allocates nothing on context.Background() (the values of
+// another ctx are kept). Under many concurrent callers this removes the
+// timer heap from the cost of a call.
 func WithOpTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
-	c, cancel := context.WithTimeout(ctx, d)
 	if ctx.Done() == nil {
+		if c, ok := sharedOpTimeout(ctx, d); ok {
+			return c, noopCancel
+		}
+		c, cancel := context.WithTimeout(ctx, d)
 		return deadlineOnly{c}, cancel
 	}
-	return c, cancel
+	return context.WithTimeout(ctx, d)
 }
 
 // inline reports whether a single-key call on ctx can run with no
@@ -101,8 +125,11 @@ func (c cancelable) inline(ctx context.Context) bool {
 	if !c.native {
 		return false
 	}
-	_, ok := ctx.(deadlineOnly)
-	return ok
+	switch ctx.(type) {
+	case deadlineOnly, sharedOpCtx:
+		return true
+	}
+	return false
 }
 
 // cancelableRefactor is a cancelable over a backend that rewrites keys.
@@ -151,7 +178,7 @@ func (c cancelable) Bytes() bool       { return c.s.Bytes() }
 func (c cancelable) Raw() any          { return c.s.Raw() }
 
 func (c cancelable) Get(ctx context.Context, key string) (any, bool, error) {
-	if c.inline(ctx) { // the hot path: no closure to allocate
+	if c.getDirect || c.inline(ctx) { // the hot path: no closure to allocate
 		return c.s.Get(ctx, key)
 	}
 	type got struct {

@@ -229,3 +229,28 @@ func TestHashUnreachable(t *testing.T) {
 	require.True(t, backends.UnreachableFor(backends.Cancelable(h))(redis.ErrClosed))
 	require.False(t, h.Unreachable(redis.Nil), "a miss")
 }
+
+// TestCancelableGetDirect: a Memcache with its selector stops its Get
+// itself, so the wrapper calls it with no goroutine on any context; without
+// the selector (gomemcache's Get takes no context) it does not.
+func TestCancelableGetDirect(t *testing.T) {
+	ss := new(memcache.ServerList)
+	if err := ss.SetServers("127.0.0.1:1"); err != nil {
+		t.Fatal(err)
+	}
+	mc := memcache.NewFromSelector(ss)
+	t.Cleanup(func() { _ = mc.Close() })
+	with := memcachestore.New(mc, memcachestore.WithSelector(ss))
+	t.Cleanup(func() { _ = with.Close() })
+	if !backends.GetDirect(backends.Cancelable(with)) {
+		t.Error("a Memcache with its selector: Cancelable runs Get in a goroutine")
+	}
+	if backends.GetDirect(backends.Cancelable(memcachestore.New(mc))) {
+		t.Error("a Memcache without a selector: Cancelable calls Get directly, which cannot stop")
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+	t.Cleanup(func() { _ = rdb.Close() })
+	if backends.GetDirect(backends.Cancelable(redisstore.New(rdb))) {
+		t.Error("Redis: Get called directly on any context")
+	}
+}

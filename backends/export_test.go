@@ -10,3 +10,12 @@ func Inline(s Storage, ctx context.Context) bool {
 	}
 	return s.(cancelable).inline(ctx)
 }
+
+// GetDirect reports whether the Cancelable storage s calls its Get
+// directly on any context (GetCanceler).
+func GetDirect(s Storage) bool {
+	if r, ok := s.(cancelableRefactor); ok {
+		return r.getDirect
+	}
+	return s.(cancelable).getDirect
+}

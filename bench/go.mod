@@ -10,6 +10,7 @@ require (
 	github.com/hashicorp/golang-lru/v2 v2.0.7
 	github.com/patrickmn/go-cache v2.1.0+incompatible
 	github.com/redis/go-redis/v9 v9.23.0
+	github.com/redis/rueidis v1.0.79
 	github.com/ringcache/ring v0.0.0
 	github.com/viccon/sturdyc v1.1.5
 	go.uber.org/goleak v1.3.0

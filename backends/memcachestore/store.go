@@ -233,10 +233,15 @@ func memcacheExpiration(ttl time.Duration, now func() time.Time) (int32, error) 
 	return int32(abs), nil
 }
 
-// Get returns the bytes under key; a missing key is a miss.
+// Get returns the bytes under key; a missing key is a miss. With the
+// selector (WithSelector) it reads on the bulk path's connections and stops
+// when ctx ends; otherwise it is gomemcache's Get.
 func (m *Store) Get(ctx context.Context, key string) (any, bool, error) {
 	if err := m.ready(ctx, "get"); err != nil {
 		return nil, false, err
+	}
+	if m.pipe != nil {
+		return m.getPiped(ctx, key)
 	}
 	it, err := m.client.Get(m.RefactorKey(key))
 	if errors.Is(err, memcache.ErrCacheMiss) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unsafe"
@@ -45,26 +46,33 @@ type Store struct {
 	client  redis.UniversalClient
 	cluster *redis.ClusterClient
 	ring    *redis.Ring
-	owned   bool // made by Own: Close closes client
+	owned   bool    // made by Own: Close closes client
+	pipe    apState // AutoPipeline
 }
 
-// New returns a Redis backend on client. The client stays the
-// caller's: [Redis.Close] leaves it open.
-func New(client redis.UniversalClient) *Store {
-	return newStore(client, false)
+// New returns a Redis backend on client, configured by opts
+// ([AutoPipeline]). The client stays the caller's: [Store.Close] leaves it
+// open.
+func New(client redis.UniversalClient, opts ...Option) *Store {
+	return newStore(client, false, opts)
 }
 
 // Own returns a Store on client that owns it: [Store.Close] closes
 // client too (storeurl.Open makes its backends so).
-func Own(client redis.UniversalClient) *Store { return newStore(client, true) }
+func Own(client redis.UniversalClient, opts ...Option) *Store { return newStore(client, true, opts) }
 
-func newStore(client redis.UniversalClient, owned bool) *Store {
+func newStore(client redis.UniversalClient, owned bool, opts []Option) *Store {
 	r := &Store{client: client, owned: owned}
 	switch c := client.(type) {
 	case *redis.ClusterClient:
 		r.cluster = c
 	case *redis.Ring:
 		r.ring = c
+	}
+	for _, o := range opts {
+		if o != nil {
+			o.apply(r)
+		}
 	}
 	return r
 }
@@ -133,14 +141,15 @@ func (r *Store) Get(ctx context.Context, key string) (any, bool, error) {
 	if err := r.ready(ctx, "get"); err != nil {
 		return nil, false, err
 	}
-	v, err := r.client.Get(ctx, key).Result()
+	cmd := redis.NewStringCmd(ctx, "get", key)
+	err := r.process(ctx, cmd) // the reply's error; only then may cmd be read
 	if errors.Is(err, redis.Nil) {
 		return nil, false, nil
 	}
 	if err != nil {
 		return nil, false, r.fail("get", key, err)
 	}
-	return ownedBytes(v), true, nil
+	return ownedBytes(cmd.Val()), true, nil
 }
 
 // Set stores value, which must be a []byte, under key with SET (PX ttl when
@@ -156,7 +165,7 @@ func (r *Store) Set(ctx context.Context, key string, value any, ttl time.Duratio
 	if err != nil {
 		return err
 	}
-	if err := r.client.Set(ctx, key, b, ceilMillis(ttl)).Err(); err != nil {
+	if err := r.process(ctx, redis.NewStatusCmd(ctx, setArgs(key, b, ceilMillis(ttl), false)...)); err != nil {
 		return r.fail("set", key, err)
 	}
 	return nil
@@ -168,7 +177,7 @@ func (r *Store) Delete(ctx context.Context, key string) error {
 	if err := r.ready(ctx, "delete"); err != nil {
 		return err
 	}
-	if err := r.client.Del(ctx, key, LeaseKey(key)).Err(); err != nil {
+	if err := r.process(ctx, redis.NewIntCmd(ctx, "del", key, LeaseKey(key))); err != nil {
 		return r.fail("delete", key, err)
 	}
 	return nil
@@ -188,11 +197,11 @@ func (r *Store) Has(ctx context.Context, key string) (bool, error) {
 	if err := r.ready(ctx, "has"); err != nil {
 		return false, err
 	}
-	n, err := r.client.Exists(ctx, key).Result()
-	if err != nil {
+	cmd := redis.NewIntCmd(ctx, "exists", key)
+	if err := r.process(ctx, cmd); err != nil {
 		return false, r.fail("has", key, err)
 	}
-	return n > 0, nil
+	return cmd.Val() > 0, nil
 }
 
 // Touch gives key a new expiry with PEXPIRE, or removes its expiry with
@@ -204,13 +213,13 @@ func (r *Store) Touch(ctx context.Context, key string, ttl time.Duration) error 
 	if err := backends.CheckTTL(r, ttl); err != nil {
 		return err
 	}
-	var err error
+	var cmd *redis.BoolCmd
 	if ttl == 0 {
-		err = r.client.Persist(ctx, key).Err()
+		cmd = redis.NewBoolCmd(ctx, "persist", key)
 	} else {
-		err = r.client.PExpire(ctx, key, ceilMillis(ttl)).Err()
+		cmd = redis.NewBoolCmd(ctx, "pexpire", key, strconv.FormatInt(int64(ceilMillis(ttl)/time.Millisecond), 10))
 	}
-	if err != nil {
+	if err := r.process(ctx, cmd); err != nil {
 		return r.fail("touch", key, err)
 	}
 	return nil
@@ -229,11 +238,11 @@ func (r *Store) SetIfAbsent(ctx context.Context, key string, value any, ttl time
 	if err != nil {
 		return false, err
 	}
-	ok, err := r.client.SetNX(ctx, key, b, ceilMillis(ttl)).Result()
-	if err != nil {
+	cmd := redis.NewBoolCmd(ctx, setArgs(key, b, ceilMillis(ttl), true)...)
+	if err := r.process(ctx, cmd); err != nil && !errors.Is(err, redis.Nil) {
 		return false, r.fail("set if absent", key, err)
 	}
-	return ok, nil
+	return cmd.Val(), nil
 }
 
 // maxKeysPerCommand bounds the keys of one MGET or DEL so that a huge bulk

@@ -67,8 +67,10 @@ func parse(raw string) (*storageURL, error) {
 // dial_attempts (dials of one connection before giving up, 1 to 100;
 // default 1), pool_size, min_idle_conns, max_idle_conns, protocol (2 or 3)
 // and client_name; the cluster schemes also take max_redirects (0 to 100,
-// default 3, go-redis's). Redis clients made by Open have
-// ContextTimeoutEnabled set, so a ctx deadline also bounds network I/O.
+// default 3, go-redis's), and autopipeline (true or false, default false:
+// [redisstore.AutoPipeline], concurrent single-key commands share
+// pipelines). Redis clients made by Open have ContextTimeoutEnabled set, so
+// a ctx deadline also bounds network I/O.
 //
 // memcache:// takes timeout (default [DefaultOpenMemcacheTimeout], each
 // dial, read and write) and max_idle_conns (per server, default 2).
@@ -472,6 +474,8 @@ var redisParams = []redisParam{
 	{name: "route_randomly", only: "cluster", kind: 'b'},
 	{name: "sentinel_username", only: "sentinel", kind: 's'},
 	{name: "sentinel_password", only: "sentinel", kind: 's'},
+	// ring's own: redisstore.AutoPipeline; go-redis's parsers do not see it.
+	{name: "autopipeline", kind: 'b', def: "false"},
 }
 
 // takenBy reports whether a Redis scheme takes the parameter.
@@ -554,7 +558,7 @@ func goRedis[T any](parse func(string) (T, error), name string, g *url.URL, p *p
 			to = rp.name
 		}
 		v := rp.value(p)
-		if !rp.takenBy(p.scheme) || rp.only == "tls" || rp.only == "sentinel" || to == "" || v == "" {
+		if !rp.takenBy(p.scheme) || rp.only == "tls" || rp.only == "sentinel" || rp.name == "autopipeline" || to == "" || v == "" {
 			continue
 		}
 		if rp.kind == 'b' {
@@ -621,7 +625,13 @@ func (u *storageURL) openRedis() (backends.Storage, error) {
 		}
 		c = redis.NewFailoverClient(o)
 	}
-	return redisstore.Own(c), nil
+	var opts []redisstore.Option
+	if p, err := u.redisQuery(); err == nil { // checked above
+		if ap, _ := strconv.ParseBool(redisParam{name: "autopipeline", def: "false"}.value(p)); ap {
+			opts = append(opts, redisstore.AutoPipeline())
+		}
+	}
+	return redisstore.Own(c, opts...), nil
 }
 
 // redisOptions translates redis://, rediss:// and redis+unix:// for

@@ -62,13 +62,13 @@ func (Coder) Decode(data []byte, target any) (err error) {
 		// fails on a non-pointer one); replace it instead, as encoding/json
 		// does.
 		var v any
-		if err := msgpack.Unmarshal(data, &v); err != nil {
+		if err := unmarshal(data, &v); err != nil {
 			return fmt.Errorf("ring: coder msgpack: decode into %T: %w", target, err)
 		}
 		*p = v
 		return nil
 	}
-	if err := msgpack.Unmarshal(data, target); err != nil {
+	if err := unmarshal(data, target); err != nil {
 		return fmt.Errorf("ring: coder msgpack: decode into %T: %w", target, err)
 	}
 	return nil

@@ -1,0 +1,103 @@
+package ring_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/ringcache/ring"
+	"github.com/ringcache/ring/backends/redisstore"
+	_ "github.com/ringcache/ring/coders/msgpackcoder" // Coder("msgpack")
+	"github.com/ringcache/ring/internal/servertest"
+)
+
+// bulkQuote is the value of the msgpack bulk benchmark: a small struct.
+type bulkQuote struct {
+	Item  string  `msgpack:"item"`
+	Qty   int     `msgpack:"qty"`
+	Price float64 `msgpack:"price"`
+}
+
+func quoteOf(_ context.Context, id int) (bulkQuote, error) {
+	return bulkQuote{Item: "q", Qty: id, Price: 1.25 * float64(id)}, nil
+}
+
+// BenchmarkRedisBulkMsgpack is GetOrUpdateMany of 100 keys, all hits, of a
+// small struct stored with msgpack, against what it must do at least: an
+// MGET of the same keys and a msgpack decode of each value (raw-mget-decode).
+// interleaved times both in every iteration and reports their ratio.
+//
+//	scripts/test.sh bench   # or: go test -run '^$' -bench RedisBulkMsgpack -benchmem -count 6
+func BenchmarkRedisBulkMsgpack(b *testing.B) {
+	ctx := context.Background()
+	rdb := redis.NewClient(&redis.Options{Addr: servertest.RedisAddr(b), ContextTimeoutEnabled: true})
+	defer rdb.Close()
+	r := ring.Must(ring.Func1(quoteOf, ring.Storage(redisstore.New(rdb)), ring.Coder("msgpack"),
+		ring.KeyPrefix("bench-msgpack:"+runID), ring.Expire(time.Hour)))
+	ids := bulkIDs()
+	if _, err := r.Many().GetOrUpdate(ctx, ids); err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = r.Many().Delete(ctx, ids) }()
+	keys, err := r.Many().Key(ids)
+	if err != nil {
+		b.Fatal(err)
+	}
+	gou := func() error {
+		vs, err := r.Many().GetOrUpdate(ctx, ids)
+		if err == nil && vs[bulkN-1].Qty != bulkN-1 {
+			b.Fatalf("got %+v", vs[bulkN-1])
+		}
+		return err
+	}
+	raw := func() error {
+		vals, err := rdb.MGet(ctx, keys...).Result()
+		if err != nil {
+			return err
+		}
+		out := make([]bulkQuote, len(vals))
+		for i, v := range vals {
+			s, _ := v.(string)
+			if err := msgpack.Unmarshal([]byte(s), &out[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, c := range []struct {
+		name string
+		f    func() error
+	}{{"ring-getorupdatemany-100", gou}, {"raw-mget-decode-100", raw}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := c.f(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	b.Run("interleaved", func(b *testing.B) {
+		var tGou, tRaw time.Duration
+		timed := func(d *time.Duration, f func() error) {
+			start := time.Now()
+			if err := f(); err != nil {
+				b.Fatal(err)
+			}
+			*d += time.Since(start)
+		}
+		for i := 0; b.Loop(); i++ {
+			if i%2 == 0 {
+				timed(&tGou, gou)
+				timed(&tRaw, raw)
+			} else {
+				timed(&tRaw, raw)
+				timed(&tGou, gou)
+			}
+		}
+		b.ReportMetric(float64(tGou)/float64(tRaw), "getorupdatemany/raw")
+	})
+}
