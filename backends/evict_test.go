@@ -13,18 +13,26 @@ import (
 
 // evictLog records what an EvictionReporter reports.
 type evictLog struct {
-	mu              sync.Mutex
-	evicted, expird int
+	mu     sync.Mutex
+	counts evictCounts
 }
+
+type evictCounts struct{ evicted, expired int }
 
 func (e *evictLog) fn(n int, expired bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if expired {
-		e.expird += n
+		e.counts.expired += n
 	} else {
-		e.evicted += n
+		e.counts.evicted += n
 	}
+}
+
+func (e *evictLog) get() evictCounts {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.counts
 }
 
 func TestLRUReportsEvictions(t *testing.T) {
@@ -51,8 +59,8 @@ func TestLRUReportsEvictions(t *testing.T) {
 	_, found, err := l.Get(ctx, "5") // expired: removed
 	require.NoError(t, err)
 	require.False(t, found)
-	require.Equal(t, evictLog{evicted: 4, expird: 1}, a)
-	require.Equal(t, a, b, "every function is told")
+	require.Equal(t, evictCounts{evicted: 4, expired: 1}, a.get())
+	require.Equal(t, a.get(), b.get(), "every function is told")
 }
 
 func TestDictReportsExpiries(t *testing.T) {
@@ -71,5 +79,5 @@ func TestDictReportsExpiries(t *testing.T) {
 			mu.Unlock()
 		}
 	}
-	require.Equal(t, evictLog{expird: 11}, a)
+	require.Equal(t, evictCounts{expired: 11}, a.get())
 }
