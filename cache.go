@@ -37,6 +37,9 @@ type Cache[V any] struct {
 	// ring's name.
 	name    string
 	onError func(Event)
+	// obs reports the events of the store layer (observe.go); nil without
+	// Observe and WithStats.
+	obs *observer
 	// For a ring's Cache: single is set when the ring has one entry (its
 	// key is the prefix itself), and match, if set, tells the ring's own
 	// keys among those that start with the prefix.
@@ -142,7 +145,8 @@ func NewCache[V any](opts ...Option) (*Cache[V], error) {
 	if prefix != "" {
 		name += " " + strconv.Quote(prefix)
 	}
-	return &Cache[V]{store: store, coder: cd, prefix: prefix, refactor: refactor, name: name, onError: cfg.onError}, nil
+	return &Cache[V]{store: store, coder: cd, prefix: prefix, refactor: refactor, name: name, onError: cfg.onError,
+		obs: newObserver(cfg, name, store)}, nil
 }
 
 // chooseCoder returns the coder a backend needs: the one asked for, or for a
@@ -211,6 +215,9 @@ func (c *Cache[V]) Get(ctx context.Context, key string) (value V, found bool, er
 		}
 		value, found = c.fromStored(k, v)
 	}
+	if c.obs != nil {
+		c.obs.got(ctx, found, err, err != nil && ok)
+	}
 	return value, found, err
 }
 
@@ -218,7 +225,10 @@ func (c *Cache[V]) Get(ctx context.Context, key string) (value V, found bool, er
 // the prefix), in one round trip where the backend can. Keys that miss are
 // absent from the map, as are negative entries (NegativeCache).
 func (c *Cache[V]) GetMany(ctx context.Context, keys ...string) (map[string]V, error) {
-	values, found, _, err := c.loadMany(ctx, c.keys(keys))
+	values, found, hits, err := c.loadMany(ctx, c.keys(keys))
+	if c.obs != nil {
+		c.obs.bulk(ctx, len(keys), found, hits, err)
+	}
 	if err != nil {
 		return nil, err
 	}
