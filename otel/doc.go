@@ -1,0 +1,2 @@
+// Package ringotel reports ring's events to OpenTelemetry.
+package ringotel
