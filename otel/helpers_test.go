@@ -72,3 +72,18 @@ func (h *harness) collect(t testing.TB) (map[string]int64, metricdata.ResourceMe
 	}
 	return out, rm
 }
+
+// histogramBounds returns the bucket boundaries of the first point of the
+// histogram name.
+func histogramBounds(t testing.TB, rm metricdata.ResourceMetrics, name string) []float64 {
+	t.Helper()
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if d, ok := m.Data.(metricdata.Histogram[float64]); ok && m.Name == name && len(d.DataPoints) > 0 {
+				return d.DataPoints[0].Bounds
+			}
+		}
+	}
+	t.Fatalf("no histogram %s", name)
+	return nil
+}

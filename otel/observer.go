@@ -1,0 +1,295 @@
+package ringotel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/ringcache/ring"
+	"github.com/ringcache/ring/observe"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// ScopeName is the instrumentation scope of the meter and the tracer.
+const ScopeName = "github.com/ringcache/ring/otel"
+
+// Observer reports a ring's events (package observe) as OpenTelemetry
+// metrics and spans. Give it to rings with ring.Observe; one Observer may
+// serve any number of rings, concurrently. Build it with [New].
+type Observer struct {
+	metrics bool
+	traces  bool
+	tracer  trace.Tracer
+
+	gets       metric.Int64Counter
+	loadDur    metric.Float64Histogram
+	opDur      metric.Float64Histogram
+	coalesced  metric.Int64Counter
+	failOpen   metric.Int64Counter
+	decode     metric.Int64Counter
+	breaker    metric.Int64Counter
+	leaseWait  metric.Float64Histogram
+	evictions  metric.Int64Counter
+	refreshes  metric.Int64Counter
+	rings      *sets[observe.Info, ringAttrs]
+	opSpanName *sets[string, string]
+}
+
+var _ observe.Observer = (*Observer)(nil)
+
+// New returns an Observer that records metrics with the meter provider
+// and starts spans with the tracer provider of the options (default: the
+// global ones, otel.GetMeterProvider and otel.GetTracerProvider, read
+// now). It fails when an instrument cannot be created or the options are
+// invalid.
+func New(opts ...Option) (*Observer, error) {
+	cfg := config{metrics: true, traces: true}
+	for _, o := range opts {
+		o.apply(&cfg)
+	}
+	if cfg.meters == nil {
+		cfg.meters = otel.GetMeterProvider()
+	}
+	if cfg.tracers == nil {
+		cfg.tracers = otel.GetTracerProvider()
+	}
+	buckets := cfg.buckets
+	if buckets == nil {
+		buckets = DefaultDurationBuckets()
+	}
+	for i := 1; i < len(buckets); i++ {
+		if !(buckets[i] > buckets[i-1]) {
+			return nil, fmt.Errorf("ring: otel: duration buckets %v are not strictly increasing (at index %d)", buckets, i)
+		}
+	}
+	o := &Observer{metrics: cfg.metrics, traces: cfg.traces}
+	o.tracer = cfg.tracers.Tracer(ScopeName)
+	m := cfg.meters.Meter(ScopeName)
+	var errs []error
+	counter := func(name, unit, desc string) metric.Int64Counter {
+		c, err := m.Int64Counter(name, metric.WithUnit(unit), metric.WithDescription(desc))
+		errs = append(errs, err)
+		return c
+	}
+	histogram := func(name, desc string) metric.Float64Histogram {
+		h, err := m.Float64Histogram(name, metric.WithUnit("s"), metric.WithDescription(desc),
+			metric.WithExplicitBucketBoundaries(buckets...))
+		errs = append(errs, err)
+		return h
+	}
+	o.gets = counter(MetricGets, "{request}", "Requests to a ring, by result.")
+	o.loadDur = histogram(MetricLoadDuration, "Duration of the runs of a ring's cached function, by kind and outcome.")
+	o.opDur = histogram(MetricOperationDuration, "Duration of the operations on a ring's remote backend, by operation and error.")
+	o.coalesced = counter(MetricCoalesced, "{call}", "Callers that joined a load already running for their key (single flight).")
+	o.failOpen = counter(MetricFailOpen, "{event}", "Failures a ring absorbed instead of returning them, by operation.")
+	o.decode = counter(MetricDecodeErrors, "{entry}", "Stored values that no longer decoded and were treated as misses.")
+	o.breaker = counter(MetricBreakerTransitions, "{transition}", "State changes of a storage's circuit breaker, by the new state.")
+	o.leaseWait = histogram(MetricLeaseWaitDuration, "Time a caller waited for another process's lease.")
+	o.evictions = counter(MetricEvictions, "{entry}", "Entries that left an in-process store, by reason.")
+	o.refreshes = counter(MetricRefreshes, "{refresh}", "Loads that refreshed an entry, by outcome.")
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("ring: otel: %w", err)
+	}
+	o.rings = newSets(newRingAttrs)
+	o.opSpanName = newSets(func(op string) *string { s := SpanOpPrefix + op; return &s })
+	return o, nil
+}
+
+// Request counts n requests of info's ring with result r (cache.gets).
+func (o *Observer) Request(ctx context.Context, info *observe.Info, r observe.Result, n int) {
+	if !o.metrics || int(r) >= observe.NumResults {
+		return
+	}
+	o.gets.Add(ctx, int64(n), o.rings.get(*info).results[r].add...)
+}
+
+// StartLoad starts the span of a load (ring.load), a child of the span in
+// ctx, and returns the context that carries it.
+func (o *Observer) StartLoad(ctx context.Context, info *observe.Info, kind observe.LoadKind) context.Context {
+	if !o.traces {
+		return ctx
+	}
+	a := o.rings.get(*info)
+	sctx, span := o.tracer.Start(ctx, SpanLoad, trace.WithSpanKind(trace.SpanKindInternal), trace.WithAttributes(a.base...))
+	if !span.IsRecording() {
+		return notRecorded(ctx, sctx, span)
+	}
+	span.SetAttributes(attribute.String(AttrLoadKind, kind.String()))
+	return &spanContext{Context: sctx, span: span}
+}
+
+// EndLoad records the load's duration (cache.load.duration, and
+// cache.refreshes for a refresh) and ends the span StartLoad started.
+func (o *Observer) EndLoad(ctx context.Context, info *observe.Info, load observe.Load) {
+	failed := load.Err != nil
+	if o.metrics {
+		a := o.rings.get(*info)
+		k := int(load.Kind)
+		if k >= len(a.loads) {
+			k = 0
+		}
+		out := 0
+		if failed {
+			out = 1
+		}
+		o.loadDur.Record(ctx, load.Duration.Seconds(), a.loads[k][out].rec...)
+		if load.Kind == observe.LoadRefresh {
+			o.refreshes.Add(ctx, 1, a.refreshes[out].add...)
+		}
+	}
+	if span := ownSpan(ctx); span != nil {
+		if load.Keys > 1 {
+			span.SetAttributes(attribute.Int(AttrKeys, load.Keys))
+		}
+		if failed {
+			span.RecordError(load.Err)
+			span.SetStatus(codes.Error, load.Err.Error())
+		}
+		span.End()
+	}
+}
+
+// StartOp starts the span of a backend operation ("ring." and the
+// operation), a child of the span in ctx (the load's, when the operation
+// is part of one), and returns the context that carries it.
+func (o *Observer) StartOp(ctx context.Context, info *observe.Info, op observe.Op) context.Context {
+	if !o.traces {
+		return ctx
+	}
+	a := o.rings.get(*info)
+	name := o.opSpanName.get(op.Name)
+	sctx, span := o.tracer.Start(ctx, *name, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(a.base...))
+	if !span.IsRecording() {
+		return notRecorded(ctx, sctx, span)
+	}
+	span.SetAttributes(attribute.String(AttrOperation, op.Name))
+	if op.Keys > 1 {
+		span.SetAttributes(attribute.Int(AttrKeys, op.Keys))
+	}
+	return &spanContext{Context: sctx, span: span}
+}
+
+// EndOp records the operation's duration (cache.operation.duration) and
+// ends the span StartOp started, with cache.hit on a single-key read.
+func (o *Observer) EndOp(ctx context.Context, info *observe.Info, op observe.Op) {
+	if o.metrics {
+		o.opDur.Record(ctx, op.Duration.Seconds(), o.rings.get(*info).op(op.Name, errorType(op.Err)).rec...)
+	}
+	if span := ownSpan(ctx); span != nil {
+		switch {
+		case op.Err != nil:
+		case op.Keys == 1 && isRead(op.Name):
+			span.SetAttributes(attribute.Bool(AttrHit, op.Found > 0))
+		case op.Keys > 1 && isRead(op.Name):
+			span.SetAttributes(attribute.Int(AttrFound, op.Found))
+		}
+		if op.Err != nil {
+			span.SetAttributes(attribute.String(AttrErrorType, errorType(op.Err)))
+			span.RecordError(op.Err)
+			span.SetStatus(codes.Error, op.Err.Error())
+		}
+		span.End()
+	}
+}
+
+// Event counts the other events: coalesced callers, absorbed failures,
+// decode failures, breaker changes, lease waits and evictions.
+func (o *Observer) Event(ctx context.Context, info *observe.Info, ev observe.Event) {
+	if !o.metrics {
+		return
+	}
+	a := o.rings.get(*info)
+	n := int64(ev.N)
+	if n <= 0 {
+		n = 1
+	}
+	switch ev.Kind {
+	case observe.EventCoalesced:
+		o.coalesced.Add(ctx, n, a.plain.add...)
+	case observe.EventFailOpen:
+		o.failOpen.Add(ctx, n, a.failOpen(ev.Op).add...)
+	case observe.EventDecode:
+		o.decode.Add(ctx, n, a.plain.add...)
+	case observe.EventBreakerOpen:
+		o.breaker.Add(ctx, 1, a.breakerOpen.add...)
+	case observe.EventBreakerClosed:
+		o.breaker.Add(ctx, 1, a.breakerClosed.add...)
+	case observe.EventLeaseWait:
+		o.leaseWait.Record(ctx, ev.Duration.Seconds(), a.plain.rec...)
+	case observe.EventEviction:
+		if ev.Op == "expire" {
+			o.evictions.Add(ctx, n, a.expired.add...)
+		} else {
+			o.evictions.Add(ctx, n, a.evicted.add...)
+		}
+	}
+}
+
+// isRead reports whether a backend operation reads entries.
+func isRead(op string) bool {
+	switch op {
+	case "get", "get_many", "get_ttl", "get_many_ttl", "has":
+		return true
+	}
+	return false
+}
+
+// errorType is the error.type of a failed operation: "" on success.
+func errorType(err error) string {
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, ring.ErrStorageUnavailable):
+		return "unavailable"
+	case errors.Is(err, ring.ErrStorageTimeout), errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	}
+	return "_OTHER"
+}
+
+// notRecorded is what Start returns for a span that is not recorded:
+// sctx, which carries it, when it has a span context of its own (a span
+// the sampler dropped: the operations under it are dropped too), the
+// caller's ctx when it only repeats the caller's (a no-op tracer).
+func notRecorded(ctx, sctx context.Context, span trace.Span) context.Context {
+	if span.SpanContext().Equal(trace.SpanContextFromContext(ctx)) {
+		return ctx
+	}
+	return sctx
+}
+
+// spanContext carries a span this Observer started, so that End finds it
+// (and only it: a span in ctx that another started is never ended here).
+type spanContext struct {
+	context.Context
+	span trace.Span
+}
+
+type spanKey struct{}
+
+// Value returns the spanContext itself for spanKey.
+func (c *spanContext) Value(key any) any {
+	if key == (spanKey{}) {
+		return c
+	}
+	return c.Context.Value(key)
+}
+
+// ownSpan returns the span that ctx's Start started, nil when it started
+// none (tracing off, or a span not recorded).
+func ownSpan(ctx context.Context) trace.Span {
+	c, ok := ctx.(*spanContext)
+	if !ok {
+		c, ok = ctx.Value(spanKey{}).(*spanContext)
+	}
+	if !ok || trace.SpanFromContext(ctx) != c.span {
+		return nil
+	}
+	return c.span
+}
