@@ -9,18 +9,16 @@ import (
 	"go.opentelemetry.io/otel/metric"
 )
 
-// attrs is one attribute set, with the measurement options that record
-// with it, built once: passing a stored option slice to Add or Record
+// attrs is one attribute set of a histogram, with the option that
+// records with it, built once: passing a stored option slice to Record
 // allocates nothing (a variadic list written at the call would be
 // allocated at each call, as it goes through an interface).
 type attrs struct {
-	add []metric.AddOption
 	rec []metric.RecordOption
 }
 
 func newAttrs(kvs ...attribute.KeyValue) *attrs {
-	o := metric.WithAttributeSet(attribute.NewSet(kvs...))
-	return &attrs{add: []metric.AddOption{o}, rec: []metric.RecordOption{o}}
+	return &attrs{rec: []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(kvs...))}}
 }
 
 // sets holds a value built once for each key K: a lookup is a read of an
@@ -60,21 +58,82 @@ func (s *sets[K, V]) get(k K) *V {
 	return v
 }
 
-// ringAttrs are the attribute sets of one ring on one storage (one
-// observe.Info): those of the fixed label values built at once, those of
-// operations on first use.
+// ringsByInfo finds the ringAttrs of an *observe.Info: first by the
+// pointer (a ring passes the same one with every event, and a map keyed
+// by a pointer is the cheapest lookup), then by value. The pointer map
+// holds at most maxPointers entries, so that a program that builds rings
+// without end does not keep their Infos alive: past it, lookups go by
+// value, which is bounded by the number of distinct labels.
+type ringsByInfo struct {
+	byPtr   *sets[*observe.Info, ringAttrs]
+	byValue *sets[observe.Info, ringAttrs]
+	ptrs    atomic.Int32
+}
+
+// maxPointers bounds the pointer map of ringsByInfo.
+const maxPointers = 4096
+
+func newRingsByInfo() *ringsByInfo {
+	r := &ringsByInfo{byValue: newSets(newRingAttrs)}
+	r.byPtr = newSets(func(info *observe.Info) *ringAttrs { return r.byValue.get(*info) })
+	return r
+}
+
+// get returns the series of info.
+func (r *ringsByInfo) get(info *observe.Info) *ringAttrs {
+	if a, ok := (*r.byPtr.m.Load())[info]; ok {
+		return a
+	}
+	if r.ptrs.Load() >= maxPointers {
+		return r.byValue.get(*info)
+	}
+	r.ptrs.Add(1)
+	return r.byPtr.get(info)
+}
+
+// all returns every ring's series, once each.
+func (r *ringsByInfo) all() map[observe.Info]*ringAttrs { return *r.byValue.m.Load() }
+
+// counted is one series of a counter: its count, kept here and reported
+// to the SDK when it collects (an observable counter), so that counting
+// costs one atomic add. A series is reported once it counted something.
+type counted struct {
+	n   atomic.Int64
+	obs []metric.ObserveOption
+}
+
+func newCounted(kvs ...attribute.KeyValue) *counted {
+	return &counted{obs: []metric.ObserveOption{metric.WithAttributeSet(attribute.NewSet(kvs...))}}
+}
+
+// observe reports c's count as inst's series.
+func (c *counted) observe(o metric.Observer, inst metric.Int64Observable) {
+	if n := c.n.Load(); n > 0 {
+		o.ObserveInt64(inst, n, c.obs...)
+	}
+}
+
+// ringAttrs are the series of one ring on one storage (one observe.Info):
+// those of the fixed label values built at once, those of operations on
+// first use.
 type ringAttrs struct {
-	base          []attribute.KeyValue // cache.name, cache.backend, cache.tier
-	plain         *attrs
-	results       [observe.NumResults]*attrs
-	loads         [3][2]*attrs // LoadKind × (success, error)
-	refreshes     [2]*attrs    // success, error
-	breakerOpen   *attrs
-	breakerClosed *attrs
-	evicted       *attrs
-	expired       *attrs
-	ops           *sets[opKey, attrs]
-	failOpens     *sets[string, attrs]
+	base []attribute.KeyValue // cache.name, cache.backend, cache.tier
+
+	// Counters.
+	gets          [observe.NumResults]*counted
+	coalesced     *counted
+	decode        *counted
+	breakerOpen   *counted
+	breakerClosed *counted
+	evicted       *counted
+	expired       *counted
+	refreshes     [2]*counted // success, error
+	failOpens     *sets[string, counted]
+
+	// Histograms.
+	loads     [3][2]*attrs // LoadKind × (success, error)
+	leaseWait *attrs
+	ops       *sets[opKey, attrs]
 }
 
 // opKey labels a backend operation's duration.
@@ -88,38 +147,39 @@ func newRingAttrs(info observe.Info) *ringAttrs {
 		attribute.String(AttrBackend, info.Backend),
 		attribute.String(AttrTier, info.Tier),
 	}
-	with := func(kvs ...attribute.KeyValue) *attrs {
-		return newAttrs(append(append([]attribute.KeyValue(nil), base...), kvs...)...)
+	kvs := func(more ...attribute.KeyValue) []attribute.KeyValue {
+		return append(append([]attribute.KeyValue(nil), base...), more...)
 	}
-	a := &ringAttrs{base: base, plain: with()}
-	for r := range a.results {
-		a.results[r] = with(attribute.String(AttrResult, observe.Result(r).String()))
+	str := attribute.String
+	a := &ringAttrs{base: base}
+	for r := range a.gets {
+		a.gets[r] = newCounted(kvs(str(AttrResult, observe.Result(r).String()))...)
 	}
+	a.coalesced = newCounted(kvs()...)
+	a.decode = newCounted(kvs()...)
+	a.breakerOpen = newCounted(kvs(str(AttrBreakerState, "open"))...)
+	a.breakerClosed = newCounted(kvs(str(AttrBreakerState, "closed"))...)
+	a.evicted = newCounted(kvs(str(AttrEvictionReason, "size"))...)
+	a.expired = newCounted(kvs(str(AttrEvictionReason, "expired"))...)
+	for out := range a.refreshes {
+		a.refreshes[out] = newCounted(kvs(str(AttrOutcome, outcomes[out]))...)
+	}
+	a.failOpens = newSets(func(op string) *counted { return newCounted(kvs(str(AttrOperation, op))...) })
+
 	for k := range a.loads {
 		for out := range a.loads[k] {
-			a.loads[k][out] = with(attribute.String(AttrLoadKind, observe.LoadKind(k).String()),
-				attribute.String(AttrOutcome, outcomes[out]))
+			a.loads[k][out] = newAttrs(kvs(str(AttrLoadKind, observe.LoadKind(k).String()), str(AttrOutcome, outcomes[out]))...)
 		}
 	}
-	for out := range a.refreshes {
-		a.refreshes[out] = with(attribute.String(AttrOutcome, outcomes[out]))
-	}
-	a.breakerOpen = with(attribute.String(AttrBreakerState, "open"))
-	a.breakerClosed = with(attribute.String(AttrBreakerState, "closed"))
-	a.evicted = with(attribute.String(AttrEvictionReason, "size"))
-	a.expired = with(attribute.String(AttrEvictionReason, "expired"))
+	a.leaseWait = newAttrs(kvs()...)
 	a.ops = newSets(func(k opKey) *attrs {
 		if k.errType == "" {
-			return with(attribute.String(AttrOperation, k.op))
+			return newAttrs(kvs(str(AttrOperation, k.op))...)
 		}
-		return with(attribute.String(AttrOperation, k.op), attribute.String(AttrErrorType, k.errType))
+		return newAttrs(kvs(str(AttrOperation, k.op), str(AttrErrorType, k.errType))...)
 	})
-	a.failOpens = newSets(func(op string) *attrs { return with(attribute.String(AttrOperation, op)) })
 	return a
 }
 
 // op returns the attribute set of an operation's duration.
 func (a *ringAttrs) op(name, errType string) *attrs { return a.ops.get(opKey{name, errType}) }
-
-// failOpen returns the attribute set of an absorbed failure of op.
-func (a *ringAttrs) failOpen(op string) *attrs { return a.failOpens.get(op) }

@@ -25,17 +25,21 @@ type Observer struct {
 	traces  bool
 	tracer  trace.Tracer
 
-	gets       metric.Int64Counter
-	loadDur    metric.Float64Histogram
-	opDur      metric.Float64Histogram
-	coalesced  metric.Int64Counter
-	failOpen   metric.Int64Counter
-	decode     metric.Int64Counter
-	breaker    metric.Int64Counter
-	leaseWait  metric.Float64Histogram
-	evictions  metric.Int64Counter
-	refreshes  metric.Int64Counter
-	rings      *sets[observe.Info, ringAttrs]
+	// Counters are observable: each series counts in an atomic integer
+	// (ringAttrs), which collect reports when the SDK reads.
+	gets      metric.Int64ObservableCounter
+	coalesced metric.Int64ObservableCounter
+	failOpen  metric.Int64ObservableCounter
+	decode    metric.Int64ObservableCounter
+	breaker   metric.Int64ObservableCounter
+	evictions metric.Int64ObservableCounter
+	refreshes metric.Int64ObservableCounter
+
+	loadDur   metric.Float64Histogram
+	opDur     metric.Float64Histogram
+	leaseWait metric.Float64Histogram
+
+	rings      *ringsByInfo
 	opSpanName *sets[string, string]
 }
 
@@ -70,8 +74,8 @@ func New(opts ...Option) (*Observer, error) {
 	o.tracer = cfg.tracers.Tracer(ScopeName)
 	m := cfg.meters.Meter(ScopeName)
 	var errs []error
-	counter := func(name, unit, desc string) metric.Int64Counter {
-		c, err := m.Int64Counter(name, metric.WithUnit(unit), metric.WithDescription(desc))
+	counter := func(name, unit, desc string) metric.Int64ObservableCounter {
+		c, err := m.Int64ObservableCounter(name, metric.WithUnit(unit), metric.WithDescription(desc))
 		errs = append(errs, err)
 		return c
 	}
@@ -94,9 +98,39 @@ func New(opts ...Option) (*Observer, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("ring: otel: %w", err)
 	}
-	o.rings = newSets(newRingAttrs)
+	o.rings = newRingsByInfo()
 	o.opSpanName = newSets(func(op string) *string { s := SpanOpPrefix + op; return &s })
+	if o.metrics {
+		// The registration lasts as long as the meter provider: an
+		// Observer is meant to live as long as the program.
+		if _, err := m.RegisterCallback(o.collect, o.gets, o.coalesced, o.failOpen, o.decode,
+			o.breaker, o.evictions, o.refreshes); err != nil {
+			return nil, fmt.Errorf("ring: otel: %w", err)
+		}
+	}
 	return o, nil
+}
+
+// collect reports the counters' series to the SDK.
+func (o *Observer) collect(_ context.Context, m metric.Observer) error {
+	for _, a := range o.rings.all() {
+		for _, c := range a.gets {
+			c.observe(m, o.gets)
+		}
+		a.coalesced.observe(m, o.coalesced)
+		a.decode.observe(m, o.decode)
+		a.breakerOpen.observe(m, o.breaker)
+		a.breakerClosed.observe(m, o.breaker)
+		a.evicted.observe(m, o.evictions)
+		a.expired.observe(m, o.evictions)
+		for _, c := range a.refreshes {
+			c.observe(m, o.refreshes)
+		}
+		for _, c := range *a.failOpens.m.Load() {
+			c.observe(m, o.failOpen)
+		}
+	}
+	return nil
 }
 
 // Request counts n requests of info's ring with result r (cache.gets).
@@ -104,7 +138,7 @@ func (o *Observer) Request(ctx context.Context, info *observe.Info, r observe.Re
 	if !o.metrics || int(r) >= observe.NumResults {
 		return
 	}
-	o.gets.Add(ctx, int64(n), o.rings.get(*info).results[r].add...)
+	o.rings.get(info).gets[r].n.Add(int64(n))
 }
 
 // StartLoad starts the span of a load (ring.load), a child of the span in
@@ -113,7 +147,7 @@ func (o *Observer) StartLoad(ctx context.Context, info *observe.Info, kind obser
 	if !o.traces {
 		return ctx
 	}
-	a := o.rings.get(*info)
+	a := o.rings.get(info)
 	sctx, span := o.tracer.Start(ctx, SpanLoad, trace.WithSpanKind(trace.SpanKindInternal), trace.WithAttributes(a.base...))
 	if !span.IsRecording() {
 		return notRecorded(ctx, sctx, span)
@@ -127,7 +161,7 @@ func (o *Observer) StartLoad(ctx context.Context, info *observe.Info, kind obser
 func (o *Observer) EndLoad(ctx context.Context, info *observe.Info, load observe.Load) {
 	failed := load.Err != nil
 	if o.metrics {
-		a := o.rings.get(*info)
+		a := o.rings.get(info)
 		k := int(load.Kind)
 		if k >= len(a.loads) {
 			k = 0
@@ -138,7 +172,7 @@ func (o *Observer) EndLoad(ctx context.Context, info *observe.Info, load observe
 		}
 		o.loadDur.Record(ctx, load.Duration.Seconds(), a.loads[k][out].rec...)
 		if load.Kind == observe.LoadRefresh {
-			o.refreshes.Add(ctx, 1, a.refreshes[out].add...)
+			a.refreshes[out].n.Add(1)
 		}
 	}
 	if span := ownSpan(ctx); span != nil {
@@ -160,7 +194,7 @@ func (o *Observer) StartOp(ctx context.Context, info *observe.Info, op observe.O
 	if !o.traces {
 		return ctx
 	}
-	a := o.rings.get(*info)
+	a := o.rings.get(info)
 	name := o.opSpanName.get(op.Name)
 	sctx, span := o.tracer.Start(ctx, *name, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(a.base...))
 	if !span.IsRecording() {
@@ -177,7 +211,7 @@ func (o *Observer) StartOp(ctx context.Context, info *observe.Info, op observe.O
 // ends the span StartOp started, with cache.hit on a single-key read.
 func (o *Observer) EndOp(ctx context.Context, info *observe.Info, op observe.Op) {
 	if o.metrics {
-		o.opDur.Record(ctx, op.Duration.Seconds(), o.rings.get(*info).op(op.Name, errorType(op.Err)).rec...)
+		o.opDur.Record(ctx, op.Duration.Seconds(), o.rings.get(info).op(op.Name, errorType(op.Err)).rec...)
 	}
 	if span := ownSpan(ctx); span != nil {
 		switch {
@@ -202,29 +236,29 @@ func (o *Observer) Event(ctx context.Context, info *observe.Info, ev observe.Eve
 	if !o.metrics {
 		return
 	}
-	a := o.rings.get(*info)
+	a := o.rings.get(info)
 	n := int64(ev.N)
 	if n <= 0 {
 		n = 1
 	}
 	switch ev.Kind {
 	case observe.EventCoalesced:
-		o.coalesced.Add(ctx, n, a.plain.add...)
+		a.coalesced.n.Add(n)
 	case observe.EventFailOpen:
-		o.failOpen.Add(ctx, n, a.failOpen(ev.Op).add...)
+		a.failOpens.get(ev.Op).n.Add(n)
 	case observe.EventDecode:
-		o.decode.Add(ctx, n, a.plain.add...)
+		a.decode.n.Add(n)
 	case observe.EventBreakerOpen:
-		o.breaker.Add(ctx, 1, a.breakerOpen.add...)
+		a.breakerOpen.n.Add(1)
 	case observe.EventBreakerClosed:
-		o.breaker.Add(ctx, 1, a.breakerClosed.add...)
+		a.breakerClosed.n.Add(1)
 	case observe.EventLeaseWait:
-		o.leaseWait.Record(ctx, ev.Duration.Seconds(), a.plain.rec...)
+		o.leaseWait.Record(ctx, ev.Duration.Seconds(), a.leaseWait.rec...)
 	case observe.EventEviction:
 		if ev.Op == "expire" {
-			o.evictions.Add(ctx, n, a.expired.add...)
+			a.expired.n.Add(n)
 		} else {
-			o.evictions.Add(ctx, n, a.evicted.add...)
+			a.evicted.n.Add(n)
 		}
 	}
 }
