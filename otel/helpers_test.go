@@ -87,3 +87,26 @@ func histogramBounds(t testing.TB, rm metricdata.ResourceMetrics, name string) [
 	t.Fatalf("no histogram %s", name)
 	return nil
 }
+
+// histogramSum adds up the sums and counts of the points of histogram
+// name whose attributes hold the value withValue.
+func histogramSum(t testing.TB, rm metricdata.ResourceMetrics, name, withValue string) (float64, uint64) {
+	t.Helper()
+	var sum float64
+	var n uint64
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			d, ok := m.Data.(metricdata.Histogram[float64])
+			if !ok || m.Name != name {
+				continue
+			}
+			for _, p := range d.DataPoints {
+				if strings.Contains(series("", p.Attributes), "="+withValue) {
+					sum += p.Sum
+					n += p.Count
+				}
+			}
+		}
+	}
+	return sum, n
+}
