@@ -57,8 +57,8 @@ const (
 	// AttrOutcome is how a load ended: "success" or "error".
 	AttrOutcome = "cache.load.outcome"
 	// AttrOperation is a backend operation ("get", "set", "get_many",
-	// ...) or, on cache.fail_open, the operation whose failure was
-	// absorbed.
+	// "set_if_absent", ...: the core's names, words joined by '_') or, on
+	// cache.fail_open, the operation whose failure was absorbed.
 	AttrOperation = "cache.operation"
 	// AttrBreakerState is the state a breaker moved to: "open", "closed".
 	AttrBreakerState = "cache.breaker.state"
@@ -68,13 +68,11 @@ const (
 	// operation only: "timeout", "unavailable" (breaker open),
 	// "canceled", or "_OTHER".
 	AttrErrorType = "error.type"
-	// AttrHit is set on the span of a single-key read: whether it found
+	// AttrHit is set on the span of a single-key get: whether it found
 	// the entry.
 	AttrHit = "cache.hit"
 	// AttrKeys is the number of keys of a bulk operation or a batch load.
 	AttrKeys = "cache.keys"
-	// AttrFound is the number of keys a bulk read found.
-	AttrFound = "cache.found"
 )
 
 // Span names: SpanLoad around each load, SpanOpPrefix followed by the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/ringcache/ring"
 	"github.com/ringcache/ring/observe"
@@ -39,8 +40,8 @@ type Observer struct {
 	opDur     metric.Float64Histogram
 	leaseWait metric.Float64Histogram
 
-	rings      *ringsByInfo
-	opSpanName *sets[string, string]
+	rings   *ringsByInfo
+	opNames *sets[string, opName]
 }
 
 var _ observe.Observer = (*Observer)(nil)
@@ -99,7 +100,7 @@ func New(opts ...Option) (*Observer, error) {
 		return nil, fmt.Errorf("ring: otel: %w", err)
 	}
 	o.rings = newRingsByInfo()
-	o.opSpanName = newSets(func(op string) *string { s := SpanOpPrefix + op; return &s })
+	o.opNames = newSets(newOpName)
 	if o.metrics {
 		// The registration lasts as long as the meter provider: an
 		// Observer is meant to live as long as the program.
@@ -195,12 +196,12 @@ func (o *Observer) StartOp(ctx context.Context, info *observe.Info, op observe.O
 		return ctx
 	}
 	a := o.rings.get(info)
-	name := o.opSpanName.get(op.Name)
-	sctx, span := o.tracer.Start(ctx, *name, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(a.base...))
+	name := o.opNames.get(op.Name)
+	sctx, span := o.tracer.Start(ctx, name.span, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(a.base...))
 	if !span.IsRecording() {
 		return notRecorded(ctx, sctx, span)
 	}
-	span.SetAttributes(attribute.String(AttrOperation, op.Name))
+	span.SetAttributes(attribute.String(AttrOperation, name.attr))
 	if op.Keys > 1 {
 		span.SetAttributes(attribute.Int(AttrKeys, op.Keys))
 	}
@@ -208,26 +209,31 @@ func (o *Observer) StartOp(ctx context.Context, info *observe.Info, op observe.O
 }
 
 // EndOp records the operation's duration (cache.operation.duration) and
-// ends the span StartOp started, with cache.hit on a single-key read.
+// ends the span StartOp started, with cache.hit on a single-key get.
 func (o *Observer) EndOp(ctx context.Context, info *observe.Info, op observe.Op) {
+	name := o.opNames.get(op.Name)
 	if o.metrics {
-		o.opDur.Record(ctx, op.Duration.Seconds(), o.rings.get(info).op(op.Name, errorType(op.Err)).rec...)
+		o.opDur.Record(ctx, op.Duration.Seconds(), o.rings.get(info).op(name.attr, errorType(op.Err)).rec...)
 	}
 	if span := ownSpan(ctx); span != nil {
-		switch {
-		case op.Err != nil:
-		case op.Keys == 1 && isRead(op.Name):
-			span.SetAttributes(attribute.Bool(AttrHit, op.Found > 0))
-		case op.Keys > 1 && isRead(op.Name):
-			span.SetAttributes(attribute.Int(AttrFound, op.Found))
-		}
 		if op.Err != nil {
 			span.SetAttributes(attribute.String(AttrErrorType, errorType(op.Err)))
 			span.RecordError(op.Err)
 			span.SetStatus(codes.Error, op.Err.Error())
+		} else if name.attr == "get" && op.Keys == 1 {
+			span.SetAttributes(attribute.Bool(AttrHit, op.Found > 0))
 		}
 		span.End()
 	}
+}
+
+// opName is a backend operation's name as an attribute value ("get",
+// "get_many": the core's words joined by '_') and as a span name.
+type opName struct{ attr, span string }
+
+func newOpName(op string) *opName {
+	attr := strings.ReplaceAll(op, " ", "_")
+	return &opName{attr: attr, span: SpanOpPrefix + attr}
 }
 
 // Event counts the other events: coalesced callers, absorbed failures,
@@ -261,15 +267,6 @@ func (o *Observer) Event(ctx context.Context, info *observe.Info, ev observe.Eve
 			a.evicted.n.Add(n)
 		}
 	}
-}
-
-// isRead reports whether a backend operation reads entries.
-func isRead(op string) bool {
-	switch op {
-	case "get", "get_many", "get_ttl", "get_many_ttl", "has":
-		return true
-	}
-	return false
 }
 
 // errorType is the error.type of a failed operation: "" on success.

@@ -95,7 +95,7 @@ func TestObserverMetrics(t *testing.T) {
 		{Name: "set", Keys: 1, Duration: 300 * time.Microsecond},
 		{Name: "get", Keys: 1, Duration: 5 * time.Millisecond, Err: fmt.Errorf("x: %w", ring.ErrStorageTimeout)},
 		{Name: "get", Keys: 1, Err: fmt.Errorf("x: %w", ring.ErrStorageUnavailable)},
-		{Name: "get_many", Keys: 3, Found: 2, Duration: time.Millisecond, Err: errors.New("conn reset")},
+		{Name: "get many", Keys: 3, Found: 2, Duration: time.Millisecond, Err: errors.New("conn reset")},
 	} {
 		octx := o.StartOp(ctx, info, op)
 		o.EndOp(octx, info, op)

@@ -241,3 +241,33 @@ func attr(s sdktrace.ReadOnlySpan, key string) string {
 	}
 	return ""
 }
+
+// TestRingRedisBulk: a bulk Get of three keys, one of them stored, is one
+// "get many" round trip (span ring.get_many with cache.keys=3) and three
+// requests: one hit, two misses.
+func TestRingRedisBulk(t *testing.T) {
+	h := newHarness(t)
+	o := newObserver(t, ringotel.WithMeterProvider(h.mp), ringotel.WithTracerProvider(h.tp))
+	r := redisRing(t, newRedis(t, servertest.RedisAddr(t)), o)
+	ctx := context.Background()
+	if err := r.Set(ctx, "stored", 1); err != nil {
+		t.Fatal(err)
+	}
+	h.spans.Reset()
+	_, found, err := r.Many().Get(ctx, []int{1, 2, 3})
+	if err != nil || fmt.Sprint(found) != "[true false false]" {
+		t.Fatalf("Get = %v, %v", found, err)
+	}
+	got, _ := h.collect(t)
+	l := "cache.backend=redis,cache.name=" + r.Untyped().Name() + ",cache.tier=remote"
+	wantSeries(t, got, map[string]int64{
+		"cache.gets{" + l + ",cache.result=hit}":                             1,
+		"cache.gets{" + l + ",cache.result=miss}":                            2,
+		"cache.operation.duration{" + l + ",cache.operation=set} count":      1,
+		"cache.operation.duration{" + l + ",cache.operation=get_many} count": 1,
+	})
+	spans := h.spans.Ended()
+	if len(spans) != 1 || spans[0].Name() != "ring.get_many" || attr(spans[0], ringotel.AttrKeys) != "3" {
+		t.Fatalf("spans %v, want one ring.get_many with cache.keys=3", spans)
+	}
+}

@@ -121,3 +121,33 @@ func normalizeKey(k string) string {
 	}
 	return k
 }
+
+// TestRingEvictionsAndRefresh: an LRU of two entries evicts one for a
+// third key; the Refresh sub-function reloads an entry in the background,
+// recorded as a load of kind refresh and a refresh.
+func TestRingEvictionsAndRefresh(t *testing.T) {
+	h := newHarness(t)
+	o := newObserver(t, ringotel.WithMeterProvider(h.mp), ringotel.WithTracerProvider(h.tp))
+	u := &users{gate: make(chan struct{})}
+	r := ring.Must(ring.Func1(func(ctx context.Context, id int) (string, error) { return u.name(ctx, id) },
+		ring.KeyPrefix("users"), ring.LRU(2), ring.Observe(o)))
+	ctx := context.Background()
+	for _, id := range []int{1, 2, 3} {
+		if _, err := r.Call(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.Refresh(ctx, 3); err != nil {
+		t.Fatal(err)
+	}
+	l := "cache.backend=lru,cache.name=" + r.Untyped().Name() + ",cache.tier=local"
+	h.waitFor(t, normalizeKey("cache.refreshes{"+l+",cache.load.outcome=success}"), 1)
+	got, _ := h.collect(t)
+	wantSeries(t, got, map[string]int64{
+		"cache.gets{" + l + ",cache.result=miss}":                                                 3,
+		"cache.evictions{" + l + ",cache.eviction.reason=size}":                                   1,
+		"cache.load.duration{" + l + ",cache.load.kind=fill,cache.load.outcome=success} count":    3,
+		"cache.load.duration{" + l + ",cache.load.kind=refresh,cache.load.outcome=success} count": 1,
+		"cache.refreshes{" + l + ",cache.load.outcome=success}":                                   1,
+	})
+}
