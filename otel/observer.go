@@ -151,10 +151,10 @@ func (o *Observer) StartLoad(ctx context.Context, info *observe.Info, kind obser
 	a := o.rings.get(info)
 	sctx, span := o.tracer.Start(ctx, SpanLoad, trace.WithSpanKind(trace.SpanKindInternal), trace.WithAttributes(a.base...))
 	if !span.IsRecording() {
-		return notRecorded(ctx, sctx, span)
+		return o.notRecorded(ctx, sctx, span)
 	}
 	span.SetAttributes(attribute.String(AttrLoadKind, kind.String()))
-	return &spanContext{Context: sctx, span: span}
+	return &spanContext{Context: sctx, owner: o, span: span}
 }
 
 // EndLoad records the load's duration (cache.load.duration, and
@@ -176,7 +176,7 @@ func (o *Observer) EndLoad(ctx context.Context, info *observe.Info, load observe
 			a.refreshes[out].n.Add(1)
 		}
 	}
-	if span := ownSpan(ctx); span != nil {
+	if span := o.ownSpan(ctx); span != nil {
 		if load.Keys > 1 {
 			span.SetAttributes(attribute.Int(AttrKeys, load.Keys))
 		}
@@ -199,13 +199,13 @@ func (o *Observer) StartOp(ctx context.Context, info *observe.Info, op observe.O
 	name := o.opNames.get(op.Name)
 	sctx, span := o.tracer.Start(ctx, name.span, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(a.base...))
 	if !span.IsRecording() {
-		return notRecorded(ctx, sctx, span)
+		return o.notRecorded(ctx, sctx, span)
 	}
 	span.SetAttributes(attribute.String(AttrOperation, name.attr))
 	if op.Keys > 1 {
 		span.SetAttributes(attribute.Int(AttrKeys, op.Keys))
 	}
-	return &spanContext{Context: sctx, span: span}
+	return &spanContext{Context: sctx, owner: o, span: span}
 }
 
 // EndOp records the operation's duration (cache.operation.duration) and
@@ -215,7 +215,7 @@ func (o *Observer) EndOp(ctx context.Context, info *observe.Info, op observe.Op)
 	if o.metrics {
 		o.opDur.Record(ctx, op.Duration.Seconds(), o.rings.get(info).op(name.attr, errorType(op.Err)).rec...)
 	}
-	if span := ownSpan(ctx); span != nil {
+	if span := o.ownSpan(ctx); span != nil {
 		if op.Err != nil {
 			span.SetAttributes(attribute.String(AttrErrorType, errorType(op.Err)))
 			span.RecordError(op.Err)
@@ -284,43 +284,50 @@ func errorType(err error) string {
 	return "_OTHER"
 }
 
-// notRecorded is what Start returns for a span that is not recorded:
-// sctx, which carries it, when it has a span context of its own (a span
-// the sampler dropped: the operations under it are dropped too), the
-// caller's ctx when it only repeats the caller's (a no-op tracer).
-func notRecorded(ctx, sctx context.Context, span trace.Span) context.Context {
+// notRecorded is what Start returns for a span that is not recorded: the
+// caller's ctx when the span only repeats the caller's span context (a
+// no-op tracer: this Observer then records no span at all); otherwise (a
+// span the sampler dropped: the operations under it are dropped too) sctx
+// marked as this Observer's, with no span, so that End finds the mark and
+// not a span of an enclosing load.
+func (o *Observer) notRecorded(ctx, sctx context.Context, span trace.Span) context.Context {
 	if span.SpanContext().Equal(trace.SpanContextFromContext(ctx)) {
 		return ctx
 	}
-	return sctx
+	return &spanContext{Context: sctx, owner: o}
 }
 
-// spanContext carries a span this Observer started, so that End finds it
-// (and only it: a span in ctx that another started is never ended here).
+// spanContext is the context a Start of owner returned: it carries the
+// span it started (nil: none was recorded), which the matching End ends.
 type spanContext struct {
 	context.Context
-	span trace.Span
+	owner *Observer
+	span  trace.Span
 }
 
-type spanKey struct{}
+// spanKey finds, in a context, the innermost spanContext of o: with
+// several Observers on a ring (observe.Multi), each finds its own.
+type spanKey struct{ o *Observer }
 
-// Value returns the spanContext itself for spanKey.
+// Value returns c for its owner's spanKey.
 func (c *spanContext) Value(key any) any {
-	if key == (spanKey{}) {
+	if k, ok := key.(spanKey); ok && k.o == c.owner {
 		return c
 	}
 	return c.Context.Value(key)
 }
 
-// ownSpan returns the span that ctx's Start started, nil when it started
-// none (tracing off, or a span not recorded).
-func ownSpan(ctx context.Context) trace.Span {
-	c, ok := ctx.(*spanContext)
-	if !ok {
-		c, ok = ctx.Value(spanKey{}).(*spanContext)
-	}
-	if !ok || trace.SpanFromContext(ctx) != c.span {
+// ownSpan returns the span that the Start which returned ctx started, nil
+// when it started none (tracing off, a span not recorded).
+func (o *Observer) ownSpan(ctx context.Context) trace.Span {
+	if !o.traces {
 		return nil
 	}
-	return c.span
+	if c, ok := ctx.(*spanContext); ok && c.owner == o {
+		return c.span
+	}
+	if c, ok := ctx.Value(spanKey{o}).(*spanContext); ok {
+		return c.span
+	}
+	return nil
 }

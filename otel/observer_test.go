@@ -354,3 +354,42 @@ func TestDurationBuckets(t *testing.T) {
 		t.Errorf("default bounds %v", b)
 	}
 }
+
+// TestTwoObservers: a ring observed by two traced Observers (two
+// providers) and a metrics-only one. Each traced Observer ends exactly
+// its own spans, nested as the Start calls were; the metrics-only one
+// ends none.
+func TestTwoObservers(t *testing.T) {
+	h1, h2 := newHarness(t), newHarness(t)
+	a := newObserver(t, ringotel.WithMeterProvider(h1.mp), ringotel.WithTracerProvider(h1.tp))
+	b := newObserver(t, ringotel.WithMeterProvider(h2.mp), ringotel.WithTracerProvider(h2.tp))
+	m := newObserver(t, ringotel.WithMeterProvider(h2.mp), ringotel.WithTracerProvider(h2.tp), ringotel.MetricsOnly())
+	info := &observe.Info{Ring: "r", Backend: "redis", Tier: observe.TierRemote}
+	multi := observe.Multi(a, m, b)
+
+	ctx, caller := h1.tp.Tracer("test").Start(context.Background(), "handler")
+	lctx := multi.StartLoad(ctx, info, observe.LoadFill)
+	op := observe.Op{Name: "get", Keys: 1}
+	octx := multi.StartOp(lctx, info, op)
+	multi.EndOp(octx, info, op)
+	for _, h := range []*harness{h1, h2} {
+		if n := len(h.spans.Ended()); n != 1 {
+			t.Fatalf("after EndOp, %d spans ended in a provider, want 1 (its ring.get)", n)
+		}
+	}
+	multi.EndLoad(lctx, info, observe.Load{Kind: observe.LoadFill})
+	if !caller.IsRecording() {
+		t.Fatal("an observer ended the caller's span")
+	}
+	caller.End()
+
+	// Multi threads the context through the observers in order: each span
+	// is a child of the one started just before it, whichever Observer
+	// started that one.
+	s1 := byName(t, h1.spans, 3)
+	s2 := byName(t, h2.spans, 2)
+	checkSpan(t, s1["ring.load"], s1["handler"].SpanContext().SpanID(), codes.Unset, nil)
+	checkSpan(t, s2["ring.load"], s1["ring.load"].SpanContext().SpanID(), codes.Unset, nil)
+	checkSpan(t, s1["ring.get"], s2["ring.load"].SpanContext().SpanID(), codes.Unset, nil)
+	checkSpan(t, s2["ring.get"], s1["ring.get"].SpanContext().SpanID(), codes.Unset, nil)
+}
