@@ -10,6 +10,7 @@ import (
 	"github.com/ringcache/ring"
 	"github.com/ringcache/ring/backends/redisstore"
 	"github.com/ringcache/ring/internal/servertest"
+	"github.com/ringcache/ring/observe"
 	ringotel "github.com/ringcache/ring/otel"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -17,7 +18,9 @@ import (
 
 // The cost of OpenTelemetry on a ring (docs/benchmarks.md, "Observability
 // cost"): each benchmark runs the same ring without an observer ("off"),
-// with metrics only ("metrics"), and with metrics and traces ("traces":
+// with an observer that does nothing ("base": observe.Base, the cost of
+// the core's seam), with metrics only ("metrics"), and with metrics and
+// traces ("traces":
 // every span sampled and recorded, exported nowhere, so that what is
 // measured is ring's instrumentation, not an exporter). Run both sides in
 // one invocation and compare with benchstat:
@@ -49,6 +52,7 @@ func benchObservers(b *testing.B) []struct {
 		opts []ring.Option
 	}{
 		{"otel=off", nil},
+		{"otel=base", []ring.Option{ring.Observe(observe.Base{})}},
 		{"otel=metrics", []ring.Option{ring.Observe(metrics)}},
 		{"otel=traces", []ring.Option{ring.Observe(traces)}},
 	}
