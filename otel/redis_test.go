@@ -271,3 +271,58 @@ func TestRingRedisBulk(t *testing.T) {
 		t.Fatalf("spans %v, want one ring.get_many with cache.keys=3", spans)
 	}
 }
+
+// TestRingRedisCoalesced: five callers of one key on the shared Redis
+// while its load is held open: five misses, one load, four callers
+// coalesced, one write; every span a child of its own caller's.
+func TestRingRedisCoalesced(t *testing.T) {
+	h := newHarness(t)
+	o := newObserver(t, ringotel.WithMeterProvider(h.mp), ringotel.WithTracerProvider(h.tp))
+	u := &users{gate: make(chan struct{})}
+	prefix := fmt.Sprintf("ringotel-test:%s:%d", t.Name(), time.Now().UnixNano())
+	r := ring.Must(ring.Func1(func(ctx context.Context, id int) (string, error) { return u.name(ctx, id) },
+		ring.Storage(redisstore.New(newRedis(t, servertest.RedisAddr(t)))), ring.Coder("json"), ring.KeyPrefix(prefix),
+		ring.Expire(time.Minute), ring.Observe(o)))
+	l := "cache.backend=redis,cache.name=" + r.Untyped().Name() + ",cache.tier=remote"
+	miss := "cache.gets{" + l + ",cache.result=miss}"
+	done := make(chan error, 5)
+	for range 5 {
+		go func() {
+			ctx, span := h.tp.Tracer("test").Start(context.Background(), "handler")
+			defer span.End()
+			v, err := r.Call(ctx, 7)
+			if err == nil && v != "user7" {
+				err = fmt.Errorf("Call(7) = %q", v)
+			}
+			done <- err
+		}()
+	}
+	h.waitFor(t, normalizeKey(miss), 5) // every caller missed...
+	time.Sleep(50 * time.Millisecond)   // ...and joined the flight
+	close(u.gate)
+	for range 5 {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+	got, _ := h.collect(t)
+	wantSeries(t, got, map[string]int64{
+		miss:                         5,
+		"cache.coalesced{" + l + "}": 4,
+		// Five reads before the flight, one inside it; one write.
+		"cache.operation.duration{" + l + ",cache.operation=get} count":                        6,
+		"cache.operation.duration{" + l + ",cache.operation=set} count":                        1,
+		"cache.load.duration{" + l + ",cache.load.kind=fill,cache.load.outcome=success} count": 1,
+	})
+	handlers := map[string]bool{}
+	for _, s := range h.spans.Ended() {
+		if s.Name() == "handler" {
+			handlers[s.SpanContext().SpanID().String()] = true
+		}
+	}
+	for _, s := range h.spans.Ended() {
+		if s.Name() != "handler" && !handlers[s.Parent().SpanID().String()] {
+			t.Errorf("span %s: parent %s is no caller's", s.Name(), s.Parent().SpanID())
+		}
+	}
+}
