@@ -53,8 +53,10 @@ type guard struct {
 	node    func(ctx context.Context, key string) (string, error)
 	refresh func()
 	// obs reports the operations and the breaker's changes (observe.go);
-	// nil without Observe and WithStats.
-	obs *observer
+	// nil without Observe and WithStats. lastKey is the key of the last
+	// failure the ring fed the breaker, hidden from obs.
+	obs     *observer
+	lastKey atomic.Pointer[string]
 	// seenOpen is whether the ring last reported br open; seen holds the
 	// same for each node breaker (*backends.Breaker -> *atomic.Bool).
 	seenOpen atomic.Bool
@@ -98,7 +100,11 @@ func (g *guard) FlushEvents() {
 			g.hook(ev)
 		}
 		if g.obs != nil {
-			g.obs.breaker(ev) // observe.go
+			var key string
+			if k := g.lastKey.Load(); k != nil {
+				key = *k
+			}
+			g.obs.breaker(ev, key) // observe.go
 		}
 	}
 }
@@ -285,6 +291,9 @@ func (g *guard) finish(ctx, octx context.Context, br *backends.Breaker, probe bo
 		br.Success(probe)
 	case ownTimeout || (!callerDone && backends.Unreachable(err)):
 		before := br.State()
+		if g.obs != nil && key != "" {
+			g.lastKey.Store(&key)
+		}
 		br.Failure(probe, err)
 		if g.refresh != nil && before != backends.BreakerOpen && br.State() == backends.BreakerOpen {
 			g.refresh() // a server is gone: a failover may have moved its keys
@@ -423,7 +432,7 @@ func (g *guard) Get(ctx context.Context, key string) (any, bool, error) {
 	if o := g.obs; o != nil {
 		sctx, start := o.startOp(octx, "get", 1)
 		v, ok, err = g.s.Get(sctx, key)
-		o.endOp(sctx, "get", 1, foundCount(ok), start, err)
+		o.endOp(sctx, "get", 1, foundCount(ok), start, hideKey(err, key))
 	} else {
 		v, ok, err = g.s.Get(octx, key)
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ringcache/ring/backends"
@@ -199,17 +201,50 @@ func (o *observer) failure(op, key string, err error) {
 	case errors.Is(err, ErrStorageUnavailable):
 		return
 	}
-	o.event(context.Background(), observe.Event{Kind: kind, Op: op, Key: key, Err: err})
+	o.event(context.Background(), observe.Event{Kind: kind, Op: op, Key: key, Err: keyless{err, key}})
+}
+
+// keyless is an error whose message hides a key: what observers get, so
+// that a key never reaches a metric or a log record through an error's
+// text (Event.Key carries it, for an observer that asks for it). errors.Is
+// and errors.As see the error underneath.
+type keyless struct {
+	err error
+	key string
+}
+
+func (e keyless) Error() string { return redactKey(e.err.Error(), e.key) }
+func (e keyless) Unwrap() error { return e.err }
+
+// hideKey returns err with key hidden from its message (nil stays nil).
+func hideKey(err error, key string) error {
+	if err == nil || key == "" {
+		return err
+	}
+	return keyless{err, key}
+}
+
+// redactKey replaces key, quoted or not, with <key> in s.
+func redactKey(s, key string) string {
+	if key == "" {
+		return s
+	}
+	if q := strconv.Quote(key); q != `"`+key+`"` {
+		s = strings.ReplaceAll(s, q, `"<key>"`)
+	}
+	return strings.ReplaceAll(s, key, "<key>")
 }
 
 // breaker reports an OnError event of the guard (OpBreakerOpen,
 // OpBreakerClosed) to the observer.
-func (o *observer) breaker(e Event) {
+// lastKey is the key of the ring's last failed operation, which the
+// breaker's last failure may name: it is hidden from the observer.
+func (o *observer) breaker(e Event, lastKey string) {
 	kind := observe.EventBreakerOpen
 	if e.Op == OpBreakerClosed {
 		kind = observe.EventBreakerClosed
 	}
-	o.event(context.Background(), observe.Event{Kind: kind, Op: e.Op, Err: e.Err})
+	o.event(context.Background(), observe.Event{Kind: kind, Op: e.Op, Err: keyless{e.Err, lastKey}})
 }
 
 // fillExec runs the function for a fill or a refresh (fillRun, fresh.go),
@@ -324,7 +359,7 @@ func guardedObserved[T any](g *guard, ctx, octx context.Context, br *backends.Br
 	keys := max(n, 1)
 	sctx, start := g.obs.startOp(octx, op, keys)
 	v, err := fn(sctx)
-	g.obs.endOp(sctx, op, keys, 0, start, err)
+	g.obs.endOp(sctx, op, keys, 0, start, hideKey(err, key))
 	return v, g.finish(ctx, octx, br, probe, op, key, n, err)
 }
 

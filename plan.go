@@ -226,7 +226,7 @@ func newCoreShape[K any, R any](shape *descriptor.Shape, cfg *config, pl plan[K,
 		return nil, err
 	}
 	raw := store
-	obs := newObserver(cfg, shape.Name, raw) // Observe, WithStats: observe.go
+	obs := newObserver(cfg, shape.Name, raw)                                       // Observe, WithStats: observe.go
 	if store, err = guardStorage(shape.Name, store, cfg, obs, false); err != nil { // timeout and breaker: guard.go
 		return nil, err
 	}
