@@ -110,3 +110,25 @@ func histogramSum(t testing.TB, rm metricdata.ResourceMetrics, name, withValue s
 	}
 	return sum, n
 }
+
+// noKeyInSpans fails if any recorded span holds a backend key (which
+// contains marker) in its name, attributes, status or events.
+func noKeyInSpans(t testing.TB, h *harness, marker string) {
+	t.Helper()
+	for _, s := range h.spans.Ended() {
+		texts := []string{s.Name(), s.Status().Description}
+		for _, kv := range s.Attributes() {
+			texts = append(texts, kv.Value.String())
+		}
+		for _, ev := range s.Events() {
+			for _, kv := range ev.Attributes {
+				texts = append(texts, kv.Value.String())
+			}
+		}
+		for _, text := range texts {
+			if strings.Contains(text, marker) {
+				t.Errorf("span %s holds a key: %q", s.Name(), text)
+			}
+		}
+	}
+}

@@ -142,6 +142,7 @@ func TestRingRedisFailOpen(t *testing.T) {
 	if failed != 2 {
 		t.Errorf("%d spans with an error status, want 2 (the get and the set)", failed)
 	}
+	noKeyInSpans(t, h, "ringotel-test:")
 }
 
 // TestRingRedisFrozen: a private Redis frozen (SIGSTOP) answers nothing;
@@ -182,6 +183,7 @@ func TestRingRedisFrozen(t *testing.T) {
 	if n != 2 || sum < 0.1 || sum > took.Seconds() {
 		t.Errorf("timed-out operations: %d, %.3f s in all (the Call took %v)", n, sum, took)
 	}
+	noKeyInSpans(t, h, "ringotel-test:")
 }
 
 // TestNestedRingSpans: a ring whose function calls another ring (an LRU
