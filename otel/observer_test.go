@@ -308,6 +308,20 @@ func TestObserverNoop(t *testing.T) {
 	}
 	o.EndOp(ctx, info, observe.Op{Name: "get", Keys: 1, Err: errors.New("x")})
 	o.Event(ctx, info, observe.Event{Kind: observe.EventEviction, N: 3})
+
+	// On a ring: every sub-function works as without an observer.
+	r := ring.Must(ring.Func1(squareOf, ring.KeyPrefix("noop"), ring.LRU(2), ring.Observe(o)))
+	for _, n := range []int{2, 2, 3, 4} {
+		if v, err := r.Call(ctx, n); err != nil || v != n*n {
+			t.Fatalf("Call(%d) = %d, %v", n, v, err)
+		}
+	}
+	if v, ok, err := r.Get(ctx, 4); err != nil || !ok || v != 16 {
+		t.Fatalf("Get(4) = %d, %v, %v", v, ok, err)
+	}
+	if err := r.Delete(ctx, 4); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestMetricsOnlyTracesOnly: each option turns the other signal off.
