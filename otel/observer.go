@@ -47,10 +47,10 @@ type Observer struct {
 var _ observe.Observer = (*Observer)(nil)
 
 // New returns an Observer that records metrics with the meter provider
-// and starts spans with the tracer provider of the options (default: the
-// global ones, otel.GetMeterProvider and otel.GetTracerProvider, read
-// now). It fails when an instrument cannot be created or the options are
-// invalid.
+// and starts spans with the tracer provider of the options. The default
+// is the global ones (otel.GetMeterProvider, otel.GetTracerProvider),
+// which forward to the providers a program sets, also after New. It fails
+// when an instrument cannot be created or the options are invalid.
 func New(opts ...Option) (*Observer, error) {
 	cfg := config{metrics: true, traces: true}
 	for _, o := range opts {

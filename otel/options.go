@@ -32,13 +32,13 @@ func (o option) apply(c *config) { o.fn(c) }
 func (o option) String() string  { return o.name }
 
 // WithMeterProvider records the metrics with mp's meter. The default is
-// the global provider (otel.GetMeterProvider()), read once, by New.
+// the global provider (otel.GetMeterProvider()).
 func WithMeterProvider(mp metric.MeterProvider) Option {
 	return option{fmt.Sprintf("WithMeterProvider(%T)", mp), func(c *config) { c.meters = mp }}
 }
 
 // WithTracerProvider starts the spans with tp's tracer. The default is the
-// global provider (otel.GetTracerProvider()), read once, by New.
+// global provider (otel.GetTracerProvider()).
 func WithTracerProvider(tp trace.TracerProvider) Option {
 	return option{fmt.Sprintf("WithTracerProvider(%T)", tp), func(c *config) { c.tracers = tp }}
 }
