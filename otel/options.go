@@ -43,8 +43,8 @@ func WithTracerProvider(tp trace.TracerProvider) Option {
 	return option{fmt.Sprintf("WithTracerProvider(%T)", tp), func(c *config) { c.tracers = tp }}
 }
 
-// MetricsOnly records metrics and starts no span: the load and backend
-// hooks then cost only a clock read and a histogram record.
+// MetricsOnly records metrics and starts no span: a load or a backend
+// operation then costs one histogram record and no allocation.
 func MetricsOnly() Option {
 	return option{"MetricsOnly()", func(c *config) { c.metrics, c.traces = true, false }}
 }
