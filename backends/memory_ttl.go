@@ -57,6 +57,7 @@ func (l *LRU) GetManyWithTTL(_ context.Context, keys []string) ([]any, []time.Du
 	values := make([]any, len(keys))
 	ttls := make([]time.Duration, len(keys))
 	found := make([]bool, len(keys))
+	expired := 0
 	l.mu.Lock()
 	now := l.now()
 	for i, k := range keys {
@@ -64,12 +65,14 @@ func (l *LRU) GetManyWithTTL(_ context.Context, keys []string) ([]any, []time.Du
 		if ok && e.expired(now) {
 			l.lru.Remove(k)
 			ok = false
+			expired++
 		}
 		if ok {
 			values[i], ttls[i], found[i] = e.value, e.remaining(now), true
 		}
 	}
 	l.mu.Unlock()
+	l.evict.report(expired, true)
 	return values, ttls, found, nil
 }
 
