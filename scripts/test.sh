@@ -29,9 +29,9 @@ SENTINEL_PORT=26380
 SENTINEL_MASTER=ringmaster
 
 # The steps, in order. To add one, write a function step_NAME and add NAME.
-STEPS=(gofmt vet staticcheck generate test examples e2e tidy peers)
+STEPS=(gofmt vet staticcheck generate test examples e2e tidy peers otel)
 # Steps that need the servers.
-SERVER_STEPS=" test examples bench peers "
+SERVER_STEPS=" test examples bench peers otel "
 
 # ---------------------------------------------------------------- helpers
 
@@ -311,6 +311,15 @@ step_tidy() { go mod tidy -diff; }
 # building against the library, and its equivalence tests must pass.
 step_peers() {
 	(cd bench && go vet ./... && go test -count=1 ./... && go mod tidy -diff)
+}
+
+# The otel/ module (OpenTelemetry metrics and traces, its own go.mod, so
+# that the library never depends on OpenTelemetry): vetted, checked and
+# tested with the race detector against the servers.
+step_otel() {
+	(cd otel && go vet ./... &&
+		go run "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION" ./... &&
+		go test -race -count=1 ./... && go mod tidy -diff)
 }
 
 # Not in STEPS: run it by name. BENCH_COUNT sets -count (default 5),
