@@ -40,8 +40,22 @@ func parseBenchFile(path string) (*benchSet, error) {
 // logs), which it skips. A line that starts like a result (a Benchmark
 // name followed by an iteration count) but does not parse is an error
 // naming the file and the line.
+//
+// The -GOMAXPROCS suffix goes: `go test` adds it to every name when
+// GOMAXPROCS is not 1, so when every result of the file has one it is cut
+// off (BenchmarkX/n-100-2 is X/n-100) and the file must not mix -cpu
+// values for one name. When some names have none (a -cpu list with 1, or
+// GOMAXPROCS=1), names are kept whole: a final -N may be part of the name.
+// (As with benchstat, a GOMAXPROCS=1 file in which every name happens to
+// end in -N is misread: run the benchmarks with GOMAXPROCS above 1.)
 func parseBench(file string, r io.Reader) (*benchSet, error) {
 	s := &benchSet{file: file, samples: map[string]map[string][]float64{}, config: map[string]string{}}
+	type result struct {
+		name   string
+		line   int
+		fields []string
+	}
+	var results []result
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
 	line := 0
@@ -64,29 +78,55 @@ func parseBench(file string, r io.Reader) (*benchSet, error) {
 		if len(fields)%2 != 0 {
 			return nil, fmt.Errorf("%s:%d: a benchmark result wants value-unit pairs after the iteration count, got %q", file, line, text)
 		}
-		name := cpuSuffix.ReplaceAllString(strings.TrimPrefix(fields[0], "Benchmark"), "")
+		name := strings.TrimPrefix(fields[0], "Benchmark")
 		if name == "" {
 			return nil, fmt.Errorf("%s:%d: a benchmark result without a name: %q", file, line, text)
 		}
 		for i := 2; i < len(fields); i += 2 {
-			v, err := strconv.ParseFloat(fields[i], 64)
-			if err != nil {
+			if _, err := strconv.ParseFloat(fields[i], 64); err != nil {
 				return nil, fmt.Errorf("%s:%d: value %q of unit %q is not a number", file, line, fields[i], fields[i+1])
 			}
-			units := s.samples[name]
-			if units == nil {
-				units = map[string][]float64{}
-				s.samples[name] = units
-				s.order = append(s.order, name)
-			}
-			units[fields[i+1]] = append(units[fields[i+1]], v)
 		}
+		results = append(results, result{name, line, fields[2:]})
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("%s:%d: %w", file, line+1, err)
 	}
-	if len(s.samples) == 0 {
+	if len(results) == 0 {
 		return nil, fmt.Errorf("%s: no benchmark results", file)
+	}
+	strip := true
+	for _, r := range results {
+		if !cpuSuffix.MatchString(r.name) {
+			strip = false
+			break
+		}
+	}
+	procs := map[string]string{} // stripped name -> its suffix
+	for _, r := range results {
+		name := r.name
+		if strip {
+			loc := cpuSuffix.FindStringIndex(name)
+			name = r.name[:loc[0]]
+			if name == "" {
+				return nil, fmt.Errorf("%s:%d: a benchmark result without a name: %q", file, r.line, r.name)
+			}
+			suffix := r.name[loc[0]:]
+			if p, ok := procs[name]; ok && p != suffix {
+				return nil, fmt.Errorf("%s:%d: %s measured with several -cpu values (%s and %s): chart one at a time", file, r.line, name, p[1:], suffix[1:])
+			}
+			procs[name] = suffix
+		}
+		units := s.samples[name]
+		if units == nil {
+			units = map[string][]float64{}
+			s.samples[name] = units
+			s.order = append(s.order, name)
+		}
+		for i := 0; i < len(r.fields); i += 2 {
+			v, _ := strconv.ParseFloat(r.fields[i], 64)
+			units[r.fields[i+1]] = append(units[r.fields[i+1]], v)
+		}
 	}
 	return s, nil
 }

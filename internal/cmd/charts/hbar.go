@@ -11,11 +11,14 @@ type hbarChart struct {
 	title  string
 	sub    []string // lines under the title: what, units, the command
 	series []string // legend; one bar per series in each row
-	groups []barGroup
-	log    bool                 // logarithmic axis (for values that span decades)
-	axis   string               // the axis label, with its unit
-	format func(float64) string // values (default fmtNs)
-	tick   func(float64) string // axis ticks (default fmtNsTick)
+	// legend, when set, replaces the series' legend (rows coloured by kind)
+	legend       []string
+	legendColors []string
+	groups       []barGroup
+	log          bool                 // logarithmic axis (for values that span decades)
+	axis         string               // the axis label, with its unit
+	format       func(float64) string // values (default fmtNs)
+	tick         func(float64) string // axis ticks (default fmtNsTick)
 }
 
 type barGroup struct {
@@ -27,6 +30,7 @@ type barRow struct {
 	label  string
 	values []float64 // one per series; NaN leaves no bar
 	strong bool      // the label in bold (ring's own rows)
+	color  string    // with one series: the bar's colour (default: the series')
 }
 
 const (
@@ -49,7 +53,12 @@ func (c *hbarChart) render() []byte {
 		tick = fmtNsTick
 	}
 	y := s.header(c.title, c.sub...)
-	if len(c.series) > 1 {
+	switch {
+	case len(c.legend) > 0:
+		y += 6
+		s.legend(20, y, c.legend, c.legendColors, nil)
+		y += 14
+	case len(c.series) > 1:
 		y += 6
 		s.legend(20, y, c.series, palette[:len(c.series)], nil)
 		y += 14
@@ -124,7 +133,11 @@ func (c *hbarChart) render() []byte {
 				if w < 1 {
 					w = 1
 				}
-				s.rect(x0, by, w, barH, palette[i%len(palette)], ` rx="2"`)
+				fill := palette[i%len(palette)]
+				if r.color != "" {
+					fill = r.color
+				}
+				s.rect(x0, by, w, barH, fill, ` rx="2"`)
 				s.text(x0+w+5, by+barH-3, 11, "start", textColor, "", format(v))
 			}
 			y += rh + rowGap

@@ -146,7 +146,14 @@ func drawBulk(path string) ([]byte, error) {
 				return nil, err
 			}
 			runs = max(runs, n)
-			g.rows = append(g.rows, barRow{label: r.label, values: []float64{v}, strong: strings.HasPrefix(r.label, "Many")})
+			kind := 0 // one Call at a time
+			switch {
+			case strings.HasPrefix(r.label, "Many"):
+				kind = 1
+			case strings.HasPrefix(r.bench, "Redis/raw") || strings.HasPrefix(r.bench, "Memcache/servers=all/raw"):
+				kind = 2
+			}
+			g.rows = append(g.rows, barRow{label: r.label, values: []float64{v}, strong: kind == 1, color: bulkColors[kind]})
 		}
 		if len(g.rows) > 0 {
 			groups = append(groups, g)
@@ -158,14 +165,18 @@ func drawBulk(path string) ([]byte, error) {
 	c := &hbarChart{
 		title: "Bulk against sequential: 100 cached keys, all hits",
 		sub: []string{"Time to read 100 keys, " + runsNote(runs) + " (shorter is better, log scale); " + s.machine(),
-			"go test -run '^$' -bench '^Benchmark(Redis|Memcache|LRUBulk)$/...' -benchmem -count 6 .   (scripts/charts.sh data)"},
-		series: []string{"time for 100 keys"},
-		groups: groups,
-		log:    true,
-		axis:   "time for 100 keys (log scale)",
+			"scripts/charts.sh data: BenchmarkLRUBulk, BenchmarkRedis, BenchmarkMemcache/servers=all, -count 6 (bench_remote_test.go)"},
+		series:       []string{"time for 100 keys"},
+		legend:       []string{"ring, one Call per key", "ring's bulk forms", "the client's own bulk read"},
+		legendColors: bulkColors,
+		groups:       groups,
+		log:          true,
+		axis:         "time for 100 keys (log scale)",
 	}
 	return c.render(), nil
 }
+
+var bulkColors = []string{palette[1], palette[0], "#999999"}
 
 func drawOutage(path string) ([]byte, error) {
 	d, err := parseOutageFile(path)
