@@ -34,23 +34,34 @@ type tseries struct {
 // legend beside the title, the axes inside.
 func (p *panel) draw(s *svg, x, y, w, h float64) {
 	s.text(x, y+12, 13, "start", textColor, "600", p.title)
-	// Legend on the title's line, right-aligned.
+	// The legend on the title's line, right-aligned, or on a line of its
+	// own under the title when they do not fit side by side.
+	legendW := 0.0
+	for _, sr := range p.series {
+		legendW += textWidth(sr.name, 11) + 34
+	}
+	top := y + 24
+	ly := y + 12
+	if !p.noLegend && textWidth(p.title, 13)+legendW > w {
+		ly = y + 28
+		top = y + 38
+	}
 	lx := x + w
 	for i := len(p.series) - 1; i >= 0 && !p.noLegend; i-- {
 		sr := p.series[i]
 		lx -= textWidth(sr.name, 11)
-		s.text(lx, y+12, 11, "start", textColor, "", sr.name)
+		s.text(lx, ly, 11, "start", textColor, "", sr.name)
 		lx -= 22
 		extra := ""
 		if sr.dashed {
 			extra = ` stroke-dasharray="5 3"`
 		}
-		s.line(lx, y+8, lx+16, y+8, sr.color, 2.5, extra)
+		s.line(lx, ly-4, lx+16, ly-4, sr.color, 2.5, extra)
 		lx -= 12
 	}
 	const left, bottomPad = 58.0, 34.0
 	px0, px1 := x+left, x+w-8
-	py0, py1 := y+24, y+h-bottomPad // top, bottom
+	py0, py1 := top, y+h-bottomPad
 	format := p.format
 	if format == nil {
 		format = func(v float64) string { return strconv.FormatFloat(v, 'g', 4, 64) }
