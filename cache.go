@@ -37,6 +37,9 @@ type Cache[V any] struct {
 	// ring's name.
 	name    string
 	onError func(Event)
+	// obs reports the events of the store layer (observe.go); nil without
+	// Observe and WithStats.
+	obs *observer
 	// For a ring's Cache: single is set when the ring has one entry (its
 	// key is the prefix itself), and match, if set, tells the ring's own
 	// keys among those that start with the prefix.

@@ -2,7 +2,6 @@ package ring
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash"
@@ -142,9 +141,20 @@ func (k *keyHasher) tail(b []byte, prefixLen int) []byte {
 	p.h.Reset()
 	_, _ = p.h.Write(b[prefixLen+1:]) // a hash.Hash never returns an error
 	p.sum = p.h.Sum(p.sum[:0])
-	b = hex.AppendEncode(b[:prefixLen+1], p.sum)
+	b = appendHex(b[:prefixLen+1], p.sum)
 	k.pool.Put(p)
 	return b
+}
+
+// appendHex appends the lower-case hex digits of src to dst, as
+// encoding/hex's AppendEncode (which would be one more package in every
+// program: TestLRUProgramLinksNoClient).
+func appendHex(dst, src []byte) []byte {
+	const digits = "0123456789abcdef"
+	for _, c := range src {
+		dst = append(dst, digits[c>>4], digits[c&0x0f])
+	}
+	return dst
 }
 
 // op is the Op of one invocation, for a custom strategy.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ringcache/ring/backends"
 	"github.com/ringcache/ring/coders"
+	"github.com/ringcache/ring/observe"
 	"github.com/ringcache/ring/strategy"
 )
 
@@ -57,6 +58,9 @@ type config struct {
 
 	// window is set by BatchWindow (batch_window.go).
 	window *windowPolicy
+
+	observers []observe.Observer // Observe (observe.go)
+	stats     bool               // WithStats (observe.go)
 }
 
 func (c *config) fail(err error) { c.errs = append(c.errs, err) }

@@ -2,7 +2,11 @@
 
 package ring
 
-import "context"
+import (
+	"context"
+
+	"github.com/ringcache/ring/observe"
+)
 
 // Ring0 is a cached plain function of a context alone (one entry), built by Func0: the
 // wire of a function without a receiver. Its methods are [Wire0]'s.
@@ -74,6 +78,10 @@ func (w Wire0[T, R]) Untyped() *Ring { return &Ring{c: w.c} }
 // Cache returns the low-level [Cache] over the whole ring's entries (every
 // receiver's).
 func (w Wire0[T, R]) Cache() *Cache[R] { return w.c.cache() }
+
+// Stats: see [Ring.Stats]. The counts are the whole ring's (every
+// receiver's).
+func (w Wire0[T, R]) Stats() observe.Snapshot { return w.c.stats() }
 
 // Ring1 is a cached plain function of one argument (besides the context), built by Func1: the
 // wire of a function without a receiver. Its methods are [Wire1]'s.
@@ -155,6 +163,10 @@ func (w Wire1[T, A, R]) Untyped() *Ring { return &Ring{c: w.c} }
 // receiver's).
 func (w Wire1[T, A, R]) Cache() *Cache[R] { return w.c.cache() }
 
+// Stats: see [Ring.Stats]. The counts are the whole ring's (every
+// receiver's).
+func (w Wire1[T, A, R]) Stats() observe.Snapshot { return w.c.stats() }
+
 // Ring2 is a cached plain function of two arguments (besides the context), built by Func2: the
 // wire of a function without a receiver. Its methods are [Wire2]'s.
 type Ring2[A, B, R any] = Wire2[struct{}, A, B, R]
@@ -234,6 +246,10 @@ func (w Wire2[T, A, B, R]) Untyped() *Ring { return &Ring{c: w.c} }
 // Cache returns the low-level [Cache] over the whole ring's entries (every
 // receiver's).
 func (w Wire2[T, A, B, R]) Cache() *Cache[R] { return w.c.cache() }
+
+// Stats: see [Ring.Stats]. The counts are the whole ring's (every
+// receiver's).
+func (w Wire2[T, A, B, R]) Stats() observe.Snapshot { return w.c.stats() }
 
 // Ring3 is a cached plain function of three arguments (besides the context), built by Func3: the
 // wire of a function without a receiver. Its methods are [Wire3]'s.
@@ -315,6 +331,10 @@ func (w Wire3[T, A, B, C, R]) Untyped() *Ring { return &Ring{c: w.c} }
 // receiver's).
 func (w Wire3[T, A, B, C, R]) Cache() *Cache[R] { return w.c.cache() }
 
+// Stats: see [Ring.Stats]. The counts are the whole ring's (every
+// receiver's).
+func (w Wire3[T, A, B, C, R]) Stats() observe.Snapshot { return w.c.stats() }
+
 // MethodRing0 is a cached method of the receiver alone, keyed by the receiver's
 // RingKey() (or its type name, for a Class ring). Build
 // it with Property or Class0. Call takes the receiver first, like the method
@@ -346,6 +366,9 @@ func (r *MethodRing0[T, R]) Untyped() *Ring { return &Ring{c: r.c} }
 // Cache returns the low-level [Cache] over the ring's entries.
 func (r *MethodRing0[T, R]) Cache() *Cache[R] { return r.c.cache() }
 
+// Stats: see [Ring.Stats].
+func (r *MethodRing0[T, R]) Stats() observe.Snapshot { return r.c.stats() }
+
 // MethodRing1 is a cached method of one argument, keyed by the receiver's
 // RingKey() (or its type name, for a Class ring) and the arguments. Build
 // it with Method1 or Class1. Call takes the receiver first, like the method
@@ -376,6 +399,9 @@ func (r *MethodRing1[T, A, R]) Untyped() *Ring { return &Ring{c: r.c} }
 
 // Cache returns the low-level [Cache] over the ring's entries.
 func (r *MethodRing1[T, A, R]) Cache() *Cache[R] { return r.c.cache() }
+
+// Stats: see [Ring.Stats].
+func (r *MethodRing1[T, A, R]) Stats() observe.Snapshot { return r.c.stats() }
 
 // MethodRing2 is a cached method of two arguments, keyed by the receiver's
 // RingKey() (or its type name, for a Class ring) and the arguments. Build
@@ -409,3 +435,6 @@ func (r *MethodRing2[T, A, B, R]) Untyped() *Ring { return &Ring{c: r.c} }
 
 // Cache returns the low-level [Cache] over the ring's entries.
 func (r *MethodRing2[T, A, B, R]) Cache() *Cache[R] { return r.c.cache() }
+
+// Stats: see [Ring.Stats].
+func (r *MethodRing2[T, A, B, R]) Stats() observe.Snapshot { return r.c.stats() }

@@ -9,6 +9,7 @@ import (
 	"github.com/ringcache/ring/backends"
 	"github.com/ringcache/ring/coders"
 	"github.com/ringcache/ring/descriptor"
+	"github.com/ringcache/ring/observe"
 	"github.com/ringcache/ring/ringkey"
 )
 
@@ -37,6 +38,7 @@ type anyCore interface {
 	anyEncode(v any) ([]byte, error)
 	anyDecode(data []byte) (any, error)
 	storage() backends.Storage
+	stats() observe.Snapshot
 	shapeOf() *descriptor.Shape
 }
 
