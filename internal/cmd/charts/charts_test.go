@@ -262,3 +262,51 @@ func TestFormats(t *testing.T) {
 		t.Error(esc(`<a & "b">`))
 	}
 }
+
+const dashHeader = "t\thit\tmiss\tstale\terror\tload_p50_us\tload_p99_us\top_p50_us\top_p99_us\top_err\tfailopen\tbreaker_open\n"
+
+func TestParseDashBadInput(t *testing.T) {
+	row := "0.25\t10\t2\t0\t0\t2000\t3000\t300\t900\t0\t0\t0\n"
+	for _, c := range []struct{ name, in, want string }{
+		{"row first", row, "d.tsv:1: a row before the header line"},
+		{"column", "t\thit\n", `d.tsv:1: no column "miss"`},
+		{"twice", "t\tt\n", `d.tsv:1: column "t" twice`},
+		{"fields", dashHeader + "0.25\t1\n", "d.tsv:2: 2 fields, the header has 12"},
+		{"number", dashHeader + strings.Replace(row, "10", "ten", 1), `d.tsv:2: column hit: "ten" is not a number`},
+		{"time", dashHeader + row + row, "d.tsv:3: time 0.25 does not follow 0.25"},
+		{"outage", "outage\t2\t1\n", "d.tsv:1: outage"},
+		{"short", dashHeader + row, "d.tsv: fewer than two intervals"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := parseDash("d.tsv", strings.NewReader(c.in))
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("error %v, want one containing %q", err, c.want)
+			}
+		})
+	}
+}
+
+// TestDashboardDraws draws a dashboard from a small record (extra columns
+// are allowed, intervals without loads are gaps) and checks the SVG.
+func TestDashboardDraws(t *testing.T) {
+	in := "# a run\noutage\t0.5\t1\n" + strings.TrimSuffix(dashHeader, "\n") + "\tcoalesced\n" +
+		"0.25\t10\t5\t0\t0\t2000\t3000\t300\t900\t0\t0\t0\t1\n" +
+		"0.50\t12\t3\t0\t0\t0\t0\t300\t900\t0\t0\t0\t0\n" +
+		"0.75\t0\t0\t0\t15\t2000\t2500\t100000\t100000\t5\t15\t1\t0\n" +
+		"1.00\t0\t0\t0\t0\t2000\t2100\t0\t0\t0\t0\t1\t0\n" +
+		"1.25\t14\t1\t0\t0\t2000\t2100\t300\t800\t0\t0\t0\t0\n"
+	path := filepath.Join(t.TempDir(), "dashboard.tsv")
+	if err := os.WriteFile(path, []byte(in), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	svg, err := drawDashboard(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wellFormed(t, "dashboard.svg", svg)
+	for _, want := range []string{"Requests/s by result", "Hit ratio", "Load duration", "Circuit breaker"} {
+		if !bytes.Contains(svg, []byte(want)) {
+			t.Errorf("no %q in the dashboard", want)
+		}
+	}
+}
