@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"regexp"
 	"slices"
@@ -83,7 +84,7 @@ func parseBench(file string, r io.Reader) (*benchSet, error) {
 			return nil, fmt.Errorf("%s:%d: a benchmark result without a name: %q", file, line, text)
 		}
 		for i := 2; i < len(fields); i += 2 {
-			if _, err := strconv.ParseFloat(fields[i], 64); err != nil {
+			if v, err := strconv.ParseFloat(fields[i], 64); err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
 				return nil, fmt.Errorf("%s:%d: value %q of unit %q is not a number", file, line, fields[i], fields[i+1])
 			}
 		}

@@ -310,3 +310,23 @@ func TestDashboardDraws(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParse: the parsers never panic, and what they accept draws a
+// well-formed chart or fails with an error.
+func FuzzParse(f *testing.F) {
+	f.Add(realOutput)
+	f.Add("BenchmarkX-2 \t 1 \t 1 ns/op\n")
+	f.Add("run\tg\tt\noutage\tg\t0.1\t0.2\ncall\tg\t0.01\t1\thit\n")
+	f.Add(dashHeader + "0.25\t10\t2\t0\t0\t2000\t3000\t300\t900\t0\t0\t0\n0.5\t10\t2\t0\t0\t2000\t3000\t300\t900\t0\t0\t0\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		if s, err := parseBench("f.txt", strings.NewReader(in)); err == nil && len(s.order) == 0 {
+			t.Fatal("no error and no benchmark")
+		}
+		if d, err := parseOutage("f.tsv", strings.NewReader(in)); err == nil {
+			wellFormed(t, "outage", outageChart(d, nil))
+		}
+		if _, err := parseDash("f.tsv", strings.NewReader(in)); err != nil && !strings.HasPrefix(err.Error(), "f.tsv") {
+			t.Fatalf("error %v does not name the file", err)
+		}
+	})
+}

@@ -103,6 +103,9 @@ func parseDash(file string, r io.Reader) (*dashData, error) {
 			if n := len(t); n > 1 && t[n-1] <= t[n-2] {
 				return nil, bad("time %v does not follow %v", t[n-1], t[n-2])
 			}
+			if t[len(t)-1] < 0 || t[len(t)-1] > maxRunSeconds {
+				return nil, bad("time %v is outside a run of %d s", t[len(t)-1], maxRunSeconds)
+			}
 		}
 	}
 	if err := sc.Err(); err != nil {

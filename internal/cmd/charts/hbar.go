@@ -69,7 +69,7 @@ func (c *hbarChart) render() []byte {
 	for _, g := range c.groups {
 		for _, r := range g.rows {
 			for _, v := range r.values {
-				if math.IsNaN(v) {
+				if math.IsNaN(v) || (c.log && v <= 0) {
 					continue
 				}
 				lo, hi = math.Min(lo, v), math.Max(hi, v)
@@ -78,20 +78,25 @@ func (c *hbarChart) render() []byte {
 	}
 	var pos func(float64) float64
 	var ticks []float64
+	if math.IsInf(lo, 1) { // no value to draw
+		lo, hi = 1, 1
+	}
 	if c.log {
 		a, b := math.Floor(math.Log10(lo)), math.Ceil(math.Log10(hi))
 		if b == a {
 			b++
 		}
-		pos = func(v float64) float64 { return x0 + (math.Log10(v)-a)/(b-a)*(x1-x0) }
-		for e := a; e <= b; e++ {
+		floor := math.Pow(10, a)
+		pos = func(v float64) float64 { return x0 + (math.Log10(math.Max(v, floor))-a)/(b-a)*(x1-x0) }
+		for e := a; e <= b && e-a < maxTicks; e++ {
 			ticks = append(ticks, math.Pow(10, e))
 		}
 	} else {
 		step := niceStep(hi, 5)
 		top := math.Ceil(hi/step) * step
 		pos = func(v float64) float64 { return x0 + v/top*(x1-x0) }
-		for t := 0.0; t <= top+step/2; t += step {
+		for i := 0; i < maxTicks && float64(i)*step <= top+step/2; i++ {
+			t := float64(i) * step
 			ticks = append(ticks, t)
 		}
 	}

@@ -22,6 +22,10 @@ import (
 //
 // A call's outcome is hit (the value came from Redis), fn (the function
 // ran: a miss, or fail-open) or err (Call returned an error).
+// maxRunSeconds bounds the length of a recorded run (its buckets are held
+// in memory).
+const maxRunSeconds = 3600
+
 type outageData struct {
 	runs []*outageRun
 }
@@ -106,6 +110,9 @@ func parseOutage(file string, r io.Reader) (*outageData, error) {
 			}
 			if v[0] < 0 || v[1] < 0 {
 				return nil, bad("negative start or latency")
+			}
+			if v[0] > maxRunSeconds {
+				return nil, bad("a call starts %v s into the run: more than a run of %d s", v[0], maxRunSeconds)
 			}
 			switch f[4] {
 			case "hit", "fn", "err":

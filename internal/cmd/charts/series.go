@@ -98,7 +98,7 @@ func (p *panel) draw(s *svg, x, y, w, h float64) {
 			v = math.Max(v, math.Pow(10, a))
 			return py1 - (math.Log10(v)-a)/(b-a)*(py1-py0)
 		}
-		for e := a; e <= b; e++ {
+		for e := a; e <= b && e-a < maxTicks; e++ {
 			yticks = append(yticks, math.Pow(10, e))
 		}
 	} else {
@@ -109,7 +109,8 @@ func (p *panel) draw(s *svg, x, y, w, h float64) {
 		step := niceStep(hi, 4)
 		top := math.Ceil(hi/step) * step
 		ypos = func(v float64) float64 { return py1 - v/top*(py1-py0) }
-		for t := 0.0; t <= top+step/2; t += step {
+		for i := 0; i < maxTicks && float64(i)*step <= top+step/2; i++ {
+			t := float64(i) * step
 			yticks = append(yticks, t)
 		}
 	}
@@ -126,7 +127,8 @@ func (p *panel) draw(s *svg, x, y, w, h float64) {
 		s.text(px0-6, yy+4, 10, "end", subColor, "", format(t))
 	}
 	xstep := niceStep(xMax, 8)
-	for t := 0.0; t <= xMax+xstep/100; t += xstep {
+	for i := 0; i < maxTicks && float64(i)*xstep <= xMax+xstep/100; i++ {
+		t := float64(i) * xstep
 		s.line(xpos(t), py1, xpos(t), py1+4, axisColor, 1, "")
 		s.text(xpos(t), py1+15, 10, "middle", subColor, "", strconv.FormatFloat(t, 'g', 4, 64))
 	}

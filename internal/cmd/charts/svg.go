@@ -35,10 +35,21 @@ func num(f float64) string {
 	return strconv.FormatFloat(f, 'f', 2, 64)
 }
 
-// esc escapes text for an XML element or attribute.
+var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&apos;")
+
+// esc escapes text for an XML element or attribute, and replaces what XML
+// cannot hold (control characters, invalid UTF-8) with U+FFFD.
 func esc(s string) string {
-	r := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&apos;")
-	return r.Replace(s)
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case r == '\t' || r == '\n' || r == '\r':
+			return ' '
+		case r < 0x20 || r == 0xFFFE || r == 0xFFFF || (r >= 0xD800 && r <= 0xDFFF):
+			return '\uFFFD'
+		}
+		return r
+	}, strings.ToValidUTF8(s, "\uFFFD"))
+	return escaper.Replace(s)
 }
 
 func (s *svg) printf(format string, args ...any) { fmt.Fprintf(&s.b, format, args...) }
@@ -182,6 +193,9 @@ func sig3(v float64) string {
 		return strconv.FormatFloat(v, 'f', 2, 64)
 	}
 }
+
+// maxTicks bounds the ticks of an axis, whatever the data.
+const maxTicks = 40
 
 // niceStep returns a round step (1, 2 or 5 times a power of ten) that
 // splits [0, max] into about n intervals.
