@@ -7,6 +7,7 @@ import (
 
 	"github.com/ringcache/ring/descriptor"
 	"github.com/ringcache/ring/internal/rope"
+	"github.com/ringcache/ring/observe"
 )
 
 // Batch caches fn, a batch function: one that answers a list of IDs in one
@@ -166,6 +167,9 @@ func (c *core[K, R]) batchGetOrUpdateMany(ctx context.Context, ks []K) ([]R, err
 		st.report("get many", "", err)
 		out, found = make([]R, len(keys)), make([]bool, len(keys))
 	}
+	if st.obs != nil {
+		st.obs.bulk(ctx, len(keys), found, hits, err)
+	}
 	errs := make([]error, len(ks))
 	st.hitsAsCalls(hits, out, found, errs) // NegativeCache: a cached "not found" is an outcome
 	missed, first := distinctMisses(keys, found)
@@ -230,7 +234,7 @@ func (c *core[K, R]) batchFill(ctx context.Context, st *Cache[R], keys []string,
 		for t, j := range todo {
 			fks[t] = ks[lead[j]]
 		}
-		rs, ferrs := c.batch(rope.Outside(ctx), fks)
+		rs, ferrs := c.batchLoad(rope.Outside(ctx), st, observe.LoadFill, fks)
 		wkeys := make([]string, 0, len(todo))
 		wvals := make([]any, 0, len(todo))
 		for t, j := range todo {

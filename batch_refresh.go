@@ -6,6 +6,7 @@ import (
 
 	"github.com/ringcache/ring/backends"
 	"github.com/ringcache/ring/internal/rope"
+	"github.com/ringcache/ring/observe"
 )
 
 // Refresh-ahead in batches: Many().GetOrUpdate on a batch function's ring
@@ -135,7 +136,7 @@ func batchRefreshRun[K, R any](ctx, rctx context.Context, c *core[K, R], st *Cac
 	for t, j := range todo {
 		fks[t] = ks[lead[j]]
 	}
-	rs, ferrs := c.batch(rope.Outside(ctx), fks)
+	rs, ferrs := c.batchLoad(rope.Outside(ctx), st, observe.LoadRefresh, fks)
 	var wkeys []string
 	var wvals []any
 	for t, j := range todo {

@@ -10,6 +10,7 @@ import (
 	"github.com/ringcache/ring/backends"
 	"github.com/ringcache/ring/internal/flight"
 	"github.com/ringcache/ring/internal/rope"
+	"github.com/ringcache/ring/observe"
 )
 
 // Bulk is the bulk forms of a ring's sub-functions: each takes a slice of
@@ -265,6 +266,9 @@ func (c *core[K, R]) getMany(ctx context.Context, ks []K) ([]R, []bool, error) {
 		return nil, nil, err
 	}
 	out, found, hits, err := c.store.loadManyLive(ctx, keys)
+	if c.store.obs != nil {
+		c.store.obs.bulk(ctx, len(keys), found, hits, err)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -306,6 +310,9 @@ func (c *core[K, R]) getOrUpdateMany(ctx context.Context, ks []K) ([]R, error) {
 	if err != nil {
 		c.store.report("get many", "", err)
 		out, found = make([]R, len(keys)), make([]bool, len(keys))
+	}
+	if c.store.obs != nil {
+		c.store.obs.bulk(ctx, len(keys), found, hits, err)
 	}
 	errs := make([]error, len(ks))
 	if hits != nil { // negative entries are Call's outcome, without a fill
@@ -365,11 +372,11 @@ func (c *core[K, R]) updateMany(ctx context.Context, ks []K) ([]R, error) {
 	}
 	out, errs := make([]R, len(ks)), make([]error, len(ks))
 	if c.batch != nil {
-		out, errs = c.batch(rope.Outside(ctx), ks) // one call of a batch function
+		out, errs = c.batchLoad(rope.Outside(ctx), c.store, observe.LoadUpdate, ks) // one call of a batch function
 	} else {
 		parallel(len(ks), c.bulkLimit(), func(i int) {
 			errs[i] = flight.ErrGoexit // stays if the function calls runtime.Goexit
-			out[i], errs[i] = c.exec(ctx, ks[i])
+			out[i], errs[i] = c.execLoad(ctx, c.store, observe.LoadUpdate, ks[i])
 		})
 	}
 	var wkeys []string

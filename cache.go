@@ -145,7 +145,8 @@ func NewCache[V any](opts ...Option) (*Cache[V], error) {
 	if prefix != "" {
 		name += " " + strconv.Quote(prefix)
 	}
-	return &Cache[V]{store: store, coder: cd, prefix: prefix, refactor: refactor, name: name, onError: cfg.onError}, nil
+	return &Cache[V]{store: store, coder: cd, prefix: prefix, refactor: refactor, name: name, onError: cfg.onError,
+		obs: newObserver(cfg, name, store)}, nil
 }
 
 // chooseCoder returns the coder a backend needs: the one asked for, or for a
@@ -214,6 +215,9 @@ func (c *Cache[V]) Get(ctx context.Context, key string) (value V, found bool, er
 		}
 		value, found = c.fromStored(k, v)
 	}
+	if c.obs != nil {
+		c.obs.got(ctx, found, err, err != nil && ok)
+	}
 	return value, found, err
 }
 
@@ -221,7 +225,10 @@ func (c *Cache[V]) Get(ctx context.Context, key string) (value V, found bool, er
 // the prefix), in one round trip where the backend can. Keys that miss are
 // absent from the map, as are negative entries (NegativeCache).
 func (c *Cache[V]) GetMany(ctx context.Context, keys ...string) (map[string]V, error) {
-	values, found, _, err := c.loadMany(ctx, c.keys(keys))
+	values, found, hits, err := c.loadMany(ctx, c.keys(keys))
+	if c.obs != nil {
+		c.obs.bulk(ctx, len(keys), found, hits, err)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/ringcache/ring/backends"
 	"github.com/ringcache/ring/descriptor"
 	"github.com/ringcache/ring/internal/rope"
+	"github.com/ringcache/ring/observe"
 	"github.com/ringcache/ring/strategy"
 )
 
@@ -226,6 +227,9 @@ func (c *core[K, R]) call(ctx context.Context, k K) (R, error) {
 		return zero, err
 	}
 	if st == nil {
+		if o := c.store.obs; o != nil {
+			o.request(ctx, observe.Bypass, 1)
+		}
 		return c.exec(ctx, k)
 	}
 	if c.strategy != nil {
@@ -241,6 +245,9 @@ func (c *core[K, R]) call(ctx context.Context, k K) (R, error) {
 	} else if ok {
 		if st.direct { // the in-process hit, without a call
 			if r, ok := v.(R); ok {
+				if st.obs != nil {
+					st.obs.request(ctx, observe.Hit, 1)
+				}
 				return r, nil
 			}
 		}
@@ -248,9 +255,15 @@ func (c *core[K, R]) call(ctx context.Context, k K) (R, error) {
 			return c.callNegative(ctx, st, key, k, v) // NegativeCache: negative.go
 		}
 		if r, ok := st.fromStored(key, v); ok {
+			if st.obs != nil {
+				st.obs.request(ctx, observe.Hit, 1)
+			}
 			return r, nil
 		}
 		recheck = false // the entry does not decode, or holds another type
+	}
+	if st.obs != nil {
+		st.obs.missOrError(ctx, err)
 	}
 	return c.fill(ctx, st, key, k, recheck, nil)
 }
@@ -270,7 +283,7 @@ func (c *core[K, R]) fill(ctx context.Context, st *Cache[R], key string, k K, re
 	if c.windowFill != nil && st == c.store {
 		return c.windowFill(ctx, key, k) // BatchWindow: batch_window.go
 	}
-	return result[R](st.rope.Flight(ctx, key, func(ctx context.Context) (any, error) {
+	return result[R](st.flight(ctx, key, func(ctx context.Context) (any, error) {
 		if recheck && (mark == nil || mark.WrittenSince(key)) {
 			r, ok, err := st.loadLive(ctx, key)
 			if err == nil && ok {
@@ -287,8 +300,8 @@ func (c *core[K, R]) fill(ctx context.Context, st *Cache[R], key string, k K, re
 			}
 			return v, nil
 		}
-		r, err := c.fillExec(ctx, st, k) // the function, timed for XFetch: fresh.go
-		v := any(r)                      // boxed once, for the write and the flight's callers
+		r, err := c.fillExec(ctx, st, observe.LoadFill, k) // the function, timed for XFetch: fresh.go
+		v := any(r)                                        // boxed once, for the write and the flight's callers
 		if st.neg != nil {
 			if t, ok := st.neg.classify(v, err); ok {
 				st.fillNegative(ctx, key, t)
@@ -346,6 +359,9 @@ func (c *core[K, R]) get(ctx context.Context, k K) (R, bool, error) {
 		return found[R]{r, ok}, nil
 	}, func(st *Cache[R], key string) (found[R], error) {
 		r, ok, err := st.loadLive(ctx, key)
+		if st.obs != nil {
+			st.obs.got(ctx, ok, err, st.neg.ofHit(err) != nil)
+		}
 		return found[R]{r, ok}, err
 	}, nil)
 	return f.v, f.ok, err
@@ -355,7 +371,7 @@ func (c *core[K, R]) update(ctx context.Context, k K) (R, error) {
 	return onEntry(ctx, c, k, func(op strategy.Op) (R, error) {
 		return result[R](c.strategy.Update(ctx, op))
 	}, func(st *Cache[R], key string) (R, error) {
-		r, err := c.exec(rope.Outside(ctx), k)
+		r, err := c.execLoad(rope.Outside(ctx), st, observe.LoadUpdate, k)
 		if st.neg != nil {
 			if t, ok := st.neg.classify(any(r), err); ok {
 				if werr := st.writeNegative(ctx, key, t); werr != nil {

@@ -226,11 +226,12 @@ func (x *xfetcher) observe(d time.Duration) {
 	x.delta.Store(old + (int64(d)-old)/8)
 }
 
-// fillExec runs the function for a fill or a refresh: timed for XFetch,
+// fillRun runs the function for a fill or a refresh (fillExec, observe.go,
+// reports it as a load): timed for XFetch,
 // and with StaleIfError a panic comes back as a *flight.PanicError, so
 // that a stale value can answer it (staleIfError panics again with it when
 // none can).
-func (c *core[K, R]) fillExec(ctx context.Context, st *Cache[R], k K) (r R, err error) {
+func (c *core[K, R]) fillRun(ctx context.Context, st *Cache[R], k K) (r R, err error) {
 	a := st.ahead
 	if a == nil {
 		return c.exec(rope.Outside(ctx), k)

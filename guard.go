@@ -52,6 +52,9 @@ type guard struct {
 	// client learn the layout again when a server's breaker opens.
 	node    func(ctx context.Context, key string) (string, error)
 	refresh func()
+	// obs reports the operations and the breaker's changes (observe.go);
+	// nil without Observe and WithStats.
+	obs *observer
 	// seenOpen is whether the ring last reported br open; seen holds the
 	// same for each node breaker (*backends.Breaker -> *atomic.Bool).
 	seenOpen atomic.Bool
@@ -91,7 +94,12 @@ func (g *guard) FlushEvents() {
 	g.hasPending.Store(false)
 	g.pendMu.Unlock()
 	for _, ev := range evs {
-		g.hook(ev)
+		if g.hook != nil {
+			g.hook(ev)
+		}
+		if g.obs != nil {
+			g.obs.breaker(ev) // observe.go
+		}
 	}
 }
 
@@ -121,7 +129,7 @@ func remoteStorage(s backends.Storage) bool { return backends.Remote(s) }
 // and breaker when s is remote, as it is when no guard applies. lenient
 // (for storages a Choose function picks) keeps the policy a breaker already
 // has instead of failing.
-func guardStorage(ring string, s backends.Storage, cfg *config, lenient bool) (backends.Storage, error) {
+func guardStorage(ring string, s backends.Storage, cfg *config, obs *observer, lenient bool) (backends.Storage, error) {
 	switch g := s.(type) { // another ring's Storage(): guard the storage under it
 	case *guard:
 		s = g.s
@@ -151,7 +159,7 @@ func guardStorage(ring string, s backends.Storage, cfg *config, lenient bool) (b
 		// at the timeout, and gets a breaker of its own.
 		s = backends.Cancelable(s)
 	}
-	g := &guard{s: s, timeout: timeout, ring: ring, hook: cfg.onError,
+	g := &guard{s: s, timeout: timeout, ring: ring, hook: cfg.onError, obs: obs.on(s),
 		skipped: fmt.Errorf("ring: backend %s: %w", s.Name(), ErrStorageUnavailable)}
 	if policy.failures > 0 {
 		g.br = backends.BreakerOf(s)
@@ -172,7 +180,7 @@ func guardStorage(ring string, s backends.Storage, cfg *config, lenient bool) (b
 // guarded like the ring's own: own is the ring's guarded storage, raw the
 // storage under it. Each picked storage gets one guard per ring, so the
 // store layer (and its rope) per storage is found again.
-func guardChoose(ring string, choose func(context.Context, string, []any) backends.Storage, own, raw backends.Storage, cfg *config) func(context.Context, string, []any) backends.Storage {
+func guardChoose(ring string, choose func(context.Context, string, []any) backends.Storage, own, raw backends.Storage, cfg *config, obs *observer) func(context.Context, string, []any) backends.Storage {
 	if choose == nil {
 		return nil
 	}
@@ -188,7 +196,7 @@ func guardChoose(ring string, choose func(context.Context, string, []any) backen
 		if g, ok := guards.Load(st); ok {
 			return g.(backends.Storage)
 		}
-		g, err := guardStorage(ring, st, cfg, true)
+		g, err := guardStorage(ring, st, cfg, obs, true)
 		if err != nil { // not reached: lenient
 			return st
 		}
@@ -302,7 +310,7 @@ func (g *guard) observe(br *backends.Breaker) {
 		seen = v.(*atomic.Bool)
 	}
 	open := br.State() != backends.BreakerClosed
-	if seen.Load() == open || !seen.CompareAndSwap(!open, open) || g.hook == nil {
+	if seen.Load() == open || !seen.CompareAndSwap(!open, open) || (g.hook == nil && g.obs == nil) {
 		return
 	}
 	where := g.s.Name()
@@ -333,6 +341,9 @@ func guarded[T any](g *guard, ctx context.Context, op, key string, n int, fn fun
 	if skip {
 		var zero T
 		return zero, g.skipped
+	}
+	if g.obs != nil {
+		return guardedObserved(g, ctx, octx, br, probe, op, key, n, fn) // observe.go
 	}
 	v, err := fn(octx)
 	return v, g.finish(ctx, octx, br, probe, op, key, n, err)
@@ -406,7 +417,16 @@ func (g *guard) Get(ctx context.Context, key string) (any, bool, error) {
 		g.FlushEvents()
 		return nil, false, g.skipped
 	}
-	v, ok, err := g.s.Get(octx, key)
+	var v any
+	var ok bool
+	var err error
+	if o := g.obs; o != nil {
+		sctx, start := o.startOp(octx, "get", 1)
+		v, ok, err = g.s.Get(sctx, key)
+		o.endOp(sctx, "get", 1, foundCount(ok), start, err)
+	} else {
+		v, ok, err = g.s.Get(octx, key)
+	}
 	err = g.finish(ctx, octx, br, probe, "get", key, 0, err)
 	cancel()
 	g.FlushEvents() // a read: the ring holds no write lock here

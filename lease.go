@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ringcache/ring/backends"
+	"github.com/ringcache/ring/observe"
 )
 
 // Lease makes one process among all those that share the ring's storage
@@ -101,6 +102,10 @@ const (
 func leased[K, R any](ctx context.Context, c *core[K, R], st *Cache[R], key string, k K, stale any, haveStale bool, op string, seen time.Duration) (any, error) {
 	giveUp := time.Now().Add(st.lease + leaseSlack)
 	wait := leaseFirstWait
+	var waited time.Time // when this caller began to wait for another process's lease
+	if st.obs != nil {
+		defer func() { st.obs.leaseWait(ctx, key, waited) }()
+	}
 	for {
 		token, ok, err := backends.TakeLease(ctx, st.store, key, st.lease)
 		switch {
@@ -116,6 +121,9 @@ func leased[K, R any](ctx context.Context, c *core[K, R], st *Cache[R], key stri
 			return leaseHeld(ctx, c, st, key, k, token, haveStale, op, seen)
 		case haveStale:
 			return stale, nil // another process refreshes the entry
+		}
+		if waited.IsZero() {
+			waited = time.Now()
 		}
 		r, ok, err := st.load(ctx, key)
 		if err == nil && ok {
@@ -161,7 +169,11 @@ func leaseHeld[K, R any](ctx context.Context, c *core[K, R], st *Cache[R], key s
 			return v, nil
 		}
 	}
-	r, err := c.fillExec(ctx, st, k) // the function, timed for XFetch: fresh.go
+	kind := observe.LoadFill
+	if op == "refresh" {
+		kind = observe.LoadRefresh
+	}
+	r, err := c.fillExec(ctx, st, kind, k) // the function, timed for XFetch: fresh.go
 	v := any(r)
 	if t, ok := st.neg.classify(v, err); ok { // NegativeCache: negative.go
 		st.releaseLease(ctx, key, token)

@@ -10,6 +10,7 @@ import (
 	"unsafe"
 
 	"github.com/ringcache/ring/backends"
+	"github.com/ringcache/ring/observe"
 )
 
 // NegativeCache caches the "not found" outcome of the ring's function for
@@ -411,12 +412,21 @@ func (c *Cache[V]) negativeLanded(key string, v any) *negTarget {
 func (c *core[K, R]) callNegative(ctx context.Context, st *Cache[R], key string, k K, v any) (R, error) {
 	t, isNeg := st.negativeStored(key, v)
 	if t != nil {
+		if st.obs != nil {
+			st.obs.request(ctx, observe.Negative, 1)
+		}
 		return st.negResult(), t.call
 	}
 	if !isNeg {
 		if r, ok := st.fromStored(key, v); ok {
+			if st.obs != nil {
+				st.obs.request(ctx, observe.Hit, 1)
+			}
 			return r, nil
 		}
+	}
+	if st.obs != nil {
+		st.obs.request(ctx, observe.Miss, 1)
 	}
 	return c.fill(ctx, st, key, k, false, nil)
 }

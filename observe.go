@@ -1,8 +1,11 @@
 package ring
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"reflect"
+	"time"
 
 	"github.com/ringcache/ring/backends"
 	"github.com/ringcache/ring/observe"
@@ -78,6 +81,7 @@ func newObserver(cfg *config, ring string, store backends.Storage) *observer {
 		o.stats = observe.NewStats()
 	}
 	o.info = observe.Info{Ring: ring, Backend: store.Name(), Tier: tierOf(store)}
+	o.watchEvictions(store)
 	return o
 }
 
@@ -99,4 +103,252 @@ func (o *observer) on(store backends.Storage) *observer {
 	n.info.Backend = store.Name()
 	n.info.Tier = tierOf(store)
 	return &n
+}
+
+// request reports n requests with result r.
+func (o *observer) request(ctx context.Context, r observe.Result, n int) {
+	if n <= 0 {
+		return
+	}
+	if o.stats != nil {
+		o.stats.Request(ctx, &o.info, r, n)
+	}
+	if o.o != nil {
+		o.o.Request(ctx, &o.info, r, n)
+	}
+}
+
+// missOrError reports the request of a Call that fills: a miss, or an
+// error when the read failed (err).
+func (o *observer) missOrError(ctx context.Context, err error) {
+	if err != nil {
+		o.request(ctx, observe.Error, 1)
+		return
+	}
+	o.request(ctx, observe.Miss, 1)
+}
+
+// startLoad opens a load: the context it runs with and its start.
+func (o *observer) startLoad(ctx context.Context, kind observe.LoadKind) (context.Context, time.Time) {
+	if o.o != nil {
+		ctx = o.o.StartLoad(ctx, &o.info, kind)
+	}
+	return ctx, time.Now()
+}
+
+// errLoadPanicked is the Err of a load whose function panicked (the
+// callers get the panic).
+var errLoadPanicked = errors.New("ring: the function panicked")
+
+// endLoad closes a load of n entries started at start; returned is false
+// when the function did not return (it panicked).
+func (o *observer) endLoad(ctx context.Context, kind observe.LoadKind, n int, start time.Time, err error, returned bool) {
+	if !returned {
+		err = errLoadPanicked
+	}
+	l := observe.Load{Kind: kind, Keys: n, Duration: time.Since(start), Err: err}
+	if o.stats != nil {
+		o.stats.EndLoad(ctx, &o.info, l)
+	}
+	if o.o != nil {
+		o.o.EndLoad(ctx, &o.info, l)
+	}
+}
+
+// startOp opens an operation on the storage.
+func (o *observer) startOp(ctx context.Context, name string, keys int) (context.Context, time.Time) {
+	if o.o != nil {
+		ctx = o.o.StartOp(ctx, &o.info, observe.Op{Name: name, Keys: keys})
+	}
+	return ctx, time.Now()
+}
+
+// endOp closes an operation.
+func (o *observer) endOp(ctx context.Context, name string, keys, found int, start time.Time, err error) {
+	op := observe.Op{Name: name, Keys: keys, Found: found, Duration: time.Since(start), Err: err}
+	if o.stats != nil {
+		o.stats.EndOp(ctx, &o.info, op)
+	}
+	if o.o != nil {
+		o.o.EndOp(ctx, &o.info, op)
+	}
+}
+
+// event reports ev.
+func (o *observer) event(ctx context.Context, ev observe.Event) {
+	if ev.N == 0 {
+		ev.N = 1
+	}
+	if o.stats != nil {
+		o.stats.Event(ctx, &o.info, ev)
+	}
+	if o.o != nil {
+		o.o.Event(ctx, &o.info, ev)
+	}
+}
+
+// failure reports what the store layer sends to OnError: a value that
+// does not decode, or a failure the ring absorbed. Operations skipped
+// while the breaker is open are not reported one by one (as for OnError:
+// the breaker's opening was, and the requests count as errors).
+func (o *observer) failure(op, key string, err error) {
+	kind := observe.EventFailOpen
+	switch {
+	case op == "decode":
+		kind = observe.EventDecode
+	case errors.Is(err, ErrStorageUnavailable):
+		return
+	}
+	o.event(context.Background(), observe.Event{Kind: kind, Op: op, Key: key, Err: err})
+}
+
+// breaker reports an OnError event of the guard (OpBreakerOpen,
+// OpBreakerClosed) to the observer.
+func (o *observer) breaker(e Event) {
+	kind := observe.EventBreakerOpen
+	if e.Op == OpBreakerClosed {
+		kind = observe.EventBreakerClosed
+	}
+	o.event(context.Background(), observe.Event{Kind: kind, Op: e.Op, Err: e.Err})
+}
+
+// fillExec runs the function for a fill or a refresh (fillRun, fresh.go),
+// observed as a load of kind.
+func (c *core[K, R]) fillExec(ctx context.Context, st *Cache[R], kind observe.LoadKind, k K) (r R, err error) {
+	o := st.obs
+	if o == nil {
+		return c.fillRun(ctx, st, k)
+	}
+	ctx, start := o.startLoad(ctx, kind)
+	returned := false
+	defer func() { o.endLoad(ctx, kind, 1, start, err, returned) }()
+	r, err = c.fillRun(ctx, st, k)
+	returned = true
+	return r, err
+}
+
+// execLoad runs the function with ctx (Update's), observed as a load of
+// kind.
+func (c *core[K, R]) execLoad(ctx context.Context, st *Cache[R], kind observe.LoadKind, k K) (r R, err error) {
+	o := st.obs
+	if o == nil {
+		return c.exec(ctx, k)
+	}
+	ctx, start := o.startLoad(ctx, kind)
+	returned := false
+	defer func() { o.endLoad(ctx, kind, 1, start, err, returned) }()
+	r, err = c.exec(ctx, k)
+	returned = true
+	return r, err
+}
+
+// batchLoad runs a batch function's one call for ks, observed as a load of
+// len(ks) entries.
+func (c *core[K, R]) batchLoad(ctx context.Context, st *Cache[R], kind observe.LoadKind, ks []K) (rs []R, errs []error) {
+	o := st.obs
+	if o == nil {
+		return c.batch(ctx, ks)
+	}
+	ctx, start := o.startLoad(ctx, kind)
+	returned := false
+	defer func() { o.endLoad(ctx, kind, len(ks), start, errors.Join(errs...), returned) }()
+	rs, errs = c.batch(ctx, ks)
+	returned = true
+	return rs, errs
+}
+
+// flight runs fn in key's single flight (rope.Flight); a caller that
+// joins a run already going is reported as coalesced.
+func (c *Cache[V]) flight(ctx context.Context, key string, fn func(ctx context.Context) (any, error)) (any, error) {
+	if c.obs == nil {
+		return c.rope.Flight(ctx, key, fn)
+	}
+	v, err, shared := c.rope.FlightShared(ctx, key, fn)
+	if shared {
+		c.obs.event(ctx, observe.Event{Kind: observe.EventCoalesced, N: 1})
+	}
+	return v, err
+}
+
+// leaseWait reports the wait of a caller for another process's lease on
+// key, begun at since (zero: it did not wait).
+func (o *observer) leaseWait(ctx context.Context, key string, since time.Time) {
+	if since.IsZero() {
+		return
+	}
+	o.event(ctx, observe.Event{Kind: observe.EventLeaseWait, Op: "lease", Key: key, Duration: time.Since(since)})
+}
+
+// got reports a Get: found, not found (a miss), a negative entry
+// (negative: err is its error), or a failed read.
+func (o *observer) got(ctx context.Context, found bool, err error, negative bool) {
+	switch {
+	case found:
+		o.request(ctx, observe.Hit, 1)
+	case err == nil:
+		o.request(ctx, observe.Miss, 1)
+	case negative:
+		o.request(ctx, observe.Negative, 1)
+	default:
+		o.request(ctx, observe.Error, 1)
+	}
+}
+
+// bulk reports the requests of a bulk read of n keys: found[i] a hit,
+// hits[i] (if set) a negative entry, the others misses; every one an
+// error when the read failed (err).
+func (o *observer) bulk(ctx context.Context, n int, found []bool, hits []error, err error) {
+	if err != nil {
+		o.request(ctx, observe.Error, n)
+		return
+	}
+	var count [observe.NumResults]int
+	for i, f := range found {
+		switch {
+		case f:
+			count[observe.Hit]++
+		case hits != nil && hits[i] != nil:
+			count[observe.Negative]++
+		default:
+			count[observe.Miss]++
+		}
+	}
+	for r, c := range count {
+		o.request(ctx, observe.Result(r), c)
+	}
+}
+
+// guardedObserved is the end of guarded (guard.go) with an observer: the
+// operation, on n keys (0: one), reported.
+func guardedObserved[T any](g *guard, ctx, octx context.Context, br *backends.Breaker, probe bool, op, key string, n int, fn func(ctx context.Context) (T, error)) (T, error) {
+	keys := max(n, 1)
+	sctx, start := g.obs.startOp(octx, op, keys)
+	v, err := fn(sctx)
+	g.obs.endOp(sctx, op, keys, 0, start, err)
+	return v, g.finish(ctx, octx, br, probe, op, key, n, err)
+}
+
+// foundCount is 1 for a key found, 0 otherwise.
+func foundCount(ok bool) int {
+	if ok {
+		return 1
+	}
+	return 0
+}
+
+// watchEvictions registers the observer with an in-process store that
+// reports its evictions (backends.EvictionReporter).
+func (o *observer) watchEvictions(store backends.Storage) {
+	if o == nil {
+		return
+	}
+	if r, ok := backends.Unwrap(store).(backends.EvictionReporter); ok {
+		r.OnEvict(func(n int, expired bool) {
+			op := "evict"
+			if expired {
+				op = "expire"
+			}
+			o.event(context.Background(), observe.Event{Kind: observe.EventEviction, Op: op, N: n})
+		})
+	}
 }

@@ -226,15 +226,17 @@ func newCoreShape[K any, R any](shape *descriptor.Shape, cfg *config, pl plan[K,
 		return nil, err
 	}
 	raw := store
-	if store, err = guardStorage(shape.Name, store, cfg, false); err != nil { // timeout and breaker: guard.go
+	obs := newObserver(cfg, shape.Name, raw) // Observe, WithStats: observe.go
+	if store, err = guardStorage(shape.Name, store, cfg, obs, false); err != nil { // timeout and breaker: guard.go
 		return nil, err
 	}
-	c.choose = guardChoose(shape.Name, cfg.choose, store, raw, cfg)
+	c.choose = guardChoose(shape.Name, cfg.choose, store, raw, cfg, obs)
 	c.strategy = cfg.strategy
 	st := &Cache[R]{
 		coder:   cd,
 		name:    shape.Name,
 		onError: quietSkips(cfg.onError),
+		obs:     obs,
 		policy: &writePolicy{
 			expire:      cfg.expire,
 			ttl:         cfg.ttl,

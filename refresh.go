@@ -10,6 +10,7 @@ import (
 
 	"github.com/ringcache/ring/backends"
 	"github.com/ringcache/ring/internal/rope"
+	"github.com/ringcache/ring/observe"
 )
 
 // RefreshAhead makes Call serve an entry older than after at once and
@@ -177,7 +178,13 @@ func (c *core[K, R]) callAhead(ctx context.Context, st *Cache[R], key string, k 
 		if st.neg != nil { // a negative entry is served, never refreshed ahead: negative.go
 			if t, isNeg := st.negativeStored(key, v); isNeg {
 				if t != nil {
+					if st.obs != nil {
+						st.obs.request(ctx, observe.Negative, 1)
+					}
 					return st.negResult(), t.call
+				}
+				if st.obs != nil {
+					st.obs.request(ctx, observe.Miss, 1)
 				}
 				return c.fill(ctx, st, key, k, false, nil)
 			}
@@ -200,15 +207,28 @@ func (c *core[K, R]) callAhead(ctx context.Context, st *Cache[R], key string, k 
 			case ttl <= 0: // no expiry
 			case ttl <= a.grace: // past its expiry
 				if !a.swr || a.grace-ttl > a.maxStale {
+					if st.obs != nil {
+						st.obs.request(ctx, observe.Miss, 1)
+					}
 					return c.fillStale(ctx, st, key, k, r, a.grace-ttl) // fresh.go
 				}
+				if st.obs != nil {
+					st.obs.request(ctx, observe.Stale, 1)
+				}
 				startRefresh(ctx, c, st, key, k, ttl)
+				return r, nil
 			case ttl <= a.fresh || a.xf.due(ttl-a.grace):
 				startRefresh(ctx, c, st, key, k, ttl)
+			}
+			if st.obs != nil {
+				st.obs.request(ctx, observe.Hit, 1)
 			}
 			return r, nil
 		}
 		recheck = false // the entry does not decode, or holds another type
+	}
+	if st.obs != nil {
+		st.obs.missOrError(ctx, err)
 	}
 	return c.fill(ctx, st, key, k, recheck, nil)
 }
@@ -349,7 +369,7 @@ func refreshRun[K, R any](ctx, rctx context.Context, c *core[K, R], st *Cache[R]
 		}
 		return v, nil
 	}
-	r, err := c.fillExec(ctx, st, k)
+	r, err := c.fillExec(ctx, st, observe.LoadRefresh, k)
 	v := any(r)
 	if t, ok := st.neg.classify(v, err); ok { // NegativeCache: the entity is gone
 		st.fillNegative(ctx, key, t)

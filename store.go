@@ -25,6 +25,9 @@ func (c *Cache[V]) report(op, key string, err error) {
 	if c.onError != nil && err != nil {
 		c.onError(Event{Ring: c.name, Op: op, Key: key, Err: err})
 	}
+	if c.obs != nil && err != nil {
+		c.obs.failure(op, key, err) // observe.go
+	}
 }
 
 // load reads key and converts what is stored to V; a value that does not
@@ -220,6 +223,7 @@ func (c *Cache[V]) on(storage backends.Storage) (*Cache[V], error) {
 	s := *c
 	s.store = storage
 	s.rope = rope.New(storage)
+	s.obs = c.obs.on(storage)
 	return &s, nil
 }
 

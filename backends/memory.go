@@ -89,6 +89,8 @@ type LRU struct {
 	lru  *simplelru.LRU[string, entry]
 	now  func() int64
 	size int
+	// evict reports the entries dropped (evict.go).
+	evict evictHooks
 }
 
 // NewLRU returns an LRU backend holding at most size entries; size must be
@@ -133,7 +135,9 @@ func (l *LRU) Get(_ context.Context, key string) (any, bool, error) {
 	e, ok := l.lru.Get(key)
 	if ok && e.expiresAt != 0 && e.expired(l.now()) {
 		l.lru.Remove(key)
-		ok = false
+		l.mu.Unlock()
+		l.evict.report(1, true)
+		return nil, false, nil
 	}
 	l.mu.Unlock()
 	if !ok {
@@ -149,8 +153,11 @@ func (l *LRU) Set(_ context.Context, key string, value any, ttl time.Duration) e
 	}
 	exp := expiresAt(l.now, ttl)
 	l.mu.Lock()
-	l.lru.Add(key, entry{value: value, expiresAt: exp})
+	evicted := l.lru.Add(key, entry{value: value, expiresAt: exp})
 	l.mu.Unlock()
+	if evicted {
+		l.evict.report(1, false)
+	}
 	return nil
 }
 
@@ -210,11 +217,15 @@ func (l *LRU) SetIfAbsent(_ context.Context, key string, value any, ttl time.Dur
 		return false, err
 	}
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	if _, ok := l.peekLocked(key); ok {
+		l.mu.Unlock()
 		return false, nil
 	}
-	l.lru.Add(key, entry{value: value, expiresAt: expiresAt(l.now, ttl)})
+	evicted := l.lru.Add(key, entry{value: value, expiresAt: expiresAt(l.now, ttl)})
+	l.mu.Unlock()
+	if evicted {
+		l.evict.report(1, false)
+	}
 	return true, nil
 }
 
@@ -222,6 +233,7 @@ func (l *LRU) SetIfAbsent(_ context.Context, key string, value any, ttl time.Dur
 func (l *LRU) GetMany(_ context.Context, keys []string) ([]any, []bool, error) {
 	values := make([]any, len(keys))
 	found := make([]bool, len(keys))
+	expired := 0
 	l.mu.Lock()
 	now := l.now()
 	for i, k := range keys {
@@ -229,12 +241,14 @@ func (l *LRU) GetMany(_ context.Context, keys []string) ([]any, []bool, error) {
 		if ok && e.expired(now) {
 			l.lru.Remove(k)
 			ok = false
+			expired++
 		}
 		if ok {
 			values[i], found[i] = e.value, true
 		}
 	}
 	l.mu.Unlock()
+	l.evict.report(expired, true)
 	return values, found, nil
 }
 
@@ -247,11 +261,15 @@ func (l *LRU) SetMany(_ context.Context, keys []string, values []any, ttl time.D
 		return fmt.Errorf("ring: backend lru: set many: %d keys but %d values", len(keys), len(values))
 	}
 	exp := expiresAt(l.now, ttl)
+	evicted := 0
 	l.mu.Lock()
 	for i, k := range keys {
-		l.lru.Add(k, entry{value: values[i], expiresAt: exp})
+		if l.lru.Add(k, entry{value: values[i], expiresAt: exp}) {
+			evicted++
+		}
 	}
 	l.mu.Unlock()
+	l.evict.report(evicted, false)
 	return nil
 }
 
@@ -317,6 +335,8 @@ type Dict struct {
 	m         map[string]entry
 	now       func() int64
 	nextSweep int
+	// evict reports the expired entries removed (evict.go).
+	evict evictHooks
 }
 
 // NewDict returns an empty Dict backend.
@@ -377,24 +397,31 @@ func (d *Dict) Get(_ context.Context, key string) (any, bool, error) {
 }
 
 func (d *Dict) removeIfExpired(key string) {
+	removed := 0
 	d.mu.Lock()
 	if e, ok := d.m[key]; ok && e.expired(d.now()) {
 		delete(d.m, key)
+		removed = 1
 	}
 	d.mu.Unlock()
+	d.evict.report(removed, true)
 }
 
-func (d *Dict) setLocked(key string, e entry) {
+// setLocked stores e under key and returns how many expired entries a
+// sweep removed, to report once the lock is released.
+func (d *Dict) setLocked(key string, e entry) (swept int) {
 	d.m[key] = e
 	if len(d.m) >= d.nextSweep {
 		now := d.now()
 		for k, v := range d.m {
 			if v.expired(now) {
 				delete(d.m, k)
+				swept++
 			}
 		}
 		d.nextSweep = max(2*len(d.m), 1024)
 	}
+	return swept
 }
 
 // Set stores value under key with the given expiry (0: none).
@@ -404,8 +431,9 @@ func (d *Dict) Set(_ context.Context, key string, value any, ttl time.Duration) 
 	}
 	e := entry{value: value, expiresAt: expiresAt(d.now, ttl)}
 	d.mu.Lock()
-	d.setLocked(key, e)
+	swept := d.setLocked(key, e)
 	d.mu.Unlock()
+	d.evict.report(swept, true)
 	return nil
 }
 
@@ -454,11 +482,13 @@ func (d *Dict) SetIfAbsent(_ context.Context, key string, value any, ttl time.Du
 		return false, err
 	}
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	if _, ok := d.live(key, d.now()); ok {
+		d.mu.Unlock()
 		return false, nil
 	}
-	d.setLocked(key, entry{value: value, expiresAt: expiresAt(d.now, ttl)})
+	swept := d.setLocked(key, entry{value: value, expiresAt: expiresAt(d.now, ttl)})
+	d.mu.Unlock()
+	d.evict.report(swept, true)
 	return true, nil
 }
 
@@ -486,11 +516,13 @@ func (d *Dict) SetMany(_ context.Context, keys []string, values []any, ttl time.
 		return fmt.Errorf("ring: backend dict: set many: %d keys but %d values", len(keys), len(values))
 	}
 	exp := expiresAt(d.now, ttl)
+	swept := 0
 	d.mu.Lock()
 	for i, k := range keys {
-		d.setLocked(k, entry{value: values[i], expiresAt: exp})
+		swept += d.setLocked(k, entry{value: values[i], expiresAt: exp})
 	}
 	d.mu.Unlock()
+	d.evict.report(swept, true)
 	return nil
 }
 

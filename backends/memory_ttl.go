@@ -38,10 +38,11 @@ func (l *LRU) GetWithTTL(_ context.Context, key string) (any, time.Duration, boo
 		now := l.now()
 		if e.expired(now) {
 			l.lru.Remove(key)
-			ok = false
-		} else {
-			ttl = e.remaining(now)
+			l.mu.Unlock()
+			l.evict.report(1, true)
+			return nil, 0, false, nil
 		}
+		ttl = e.remaining(now)
 	}
 	l.mu.Unlock()
 	if !ok {

@@ -51,11 +51,15 @@ func (l *LRU) SetManyTTL(_ context.Context, keys []string, values []any, ttls []
 		return err
 	}
 	exps := expiriesAt(l.now, ttls)
+	evicted := 0
 	l.mu.Lock()
 	for i, k := range keys {
-		l.lru.Add(k, entry{value: values[i], expiresAt: exps[i]})
+		if l.lru.Add(k, entry{value: values[i], expiresAt: exps[i]}) {
+			evicted++
+		}
 	}
 	l.mu.Unlock()
+	l.evict.report(evicted, false)
 	return nil
 }
 
@@ -66,11 +70,13 @@ func (d *Dict) SetManyTTL(_ context.Context, keys []string, values []any, ttls [
 		return err
 	}
 	exps := expiriesAt(d.now, ttls)
+	swept := 0
 	d.mu.Lock()
 	for i, k := range keys {
-		d.setLocked(k, entry{value: values[i], expiresAt: exps[i]})
+		swept += d.setLocked(k, entry{value: values[i], expiresAt: exps[i]})
 	}
 	d.mu.Unlock()
+	d.evict.report(swept, true)
 	return nil
 }
 

@@ -228,6 +228,12 @@ func (r *Rope) Flight(ctx context.Context, key string, fn func(ctx context.Conte
 	return v, err
 }
 
+// FlightShared is Flight that also reports whether the caller joined a
+// run another caller had started (single flight coalesced it).
+func (r *Rope) FlightShared(ctx context.Context, key string, fn func(ctx context.Context) (any, error)) (any, error, bool) {
+	return r.flight.Do(ctx, key, fn)
+}
+
 // Outside returns ctx without the run of a flight nor a WriteMark: the
 // context for the wrapped function, whose own writes and fills are not the
 // flight's.
