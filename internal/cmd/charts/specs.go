@@ -16,6 +16,7 @@ var specs = []spec{
 	{"peers-hit.svg", "peers-hit.txt", drawPeers},
 	{"bulk.svg", "bulk.txt", drawBulk},
 	{"outage.svg", "outage.tsv", drawOutage},
+	{"dashboard.svg", "dashboard.tsv", drawDashboard},
 }
 
 // runsNote says how many runs the medians are of.
