@@ -24,25 +24,31 @@ cd "$ROOT"
 COUNT=${COUNT:-6}
 DATA=docs/data
 mkdir -p "$DATA" docs/img
+# A step that fails leaves the committed data as it was: each writes into
+# TMP first.
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
 
 data() {
 	echo "charts.sh: peers (bench/, BenchmarkPeersHit, -count $COUNT)" >&2
-	(cd bench && go test -run '^$' -bench 'PeersHit' -benchmem -count "$COUNT") >"$DATA/peers-hit.txt.new"
-	mv "$DATA/peers-hit.txt.new" "$DATA/peers-hit.txt"
+	(cd bench && go test -run '^$' -bench 'PeersHit' -benchmem -count "$COUNT") >"$TMP/peers-hit.txt"
+	mv "$TMP/peers-hit.txt" "$DATA/peers-hit.txt"
 
 	echo "charts.sh: bulk against sequential (-count $COUNT)" >&2
 	local rows='ring-100-calls|ring-getmany-100|ring-getorupdatemany-100'
 	{
 		go test -run '^$' -bench "^Benchmark(LRUBulk|Redis)\$/^($rows|raw-mget-100)\$" -benchmem -count "$COUNT" .
 		go test -run '^$' -bench "^BenchmarkMemcache\$/^servers=all\$/^($rows|raw-getmulti-100)\$" -benchmem -count "$COUNT" .
-	} >"$DATA/bulk.txt.new"
-	mv "$DATA/bulk.txt.new" "$DATA/bulk.txt"
+	} >"$TMP/bulk.txt"
+	mv "$TMP/bulk.txt" "$DATA/bulk.txt"
 
 	echo "charts.sh: the outage run (TestChartsOutage, about 15 s)" >&2
-	RING_CHARTS_OUTAGE="$ROOT/$DATA/outage.tsv" go test -count=1 -run '^TestChartsOutage$' .
+	RING_CHARTS_OUTAGE="$TMP/outage.tsv" go test -count=1 -run '^TestChartsOutage$' .
+	mv "$TMP/outage.tsv" "$DATA/outage.tsv"
 
 	echo "charts.sh: the dashboard run (TestChartsDashboard, about 10 s)" >&2
-	RING_CHARTS_DASHBOARD="$ROOT/$DATA/dashboard.tsv" go test -count=1 -run '^TestChartsDashboard$' .
+	RING_CHARTS_DASHBOARD="$TMP/dashboard.tsv" go test -count=1 -run '^TestChartsDashboard$' .
+	mv "$TMP/dashboard.tsv" "$DATA/dashboard.tsv"
 }
 
 case "${1:-draw}" in
