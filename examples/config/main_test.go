@@ -29,6 +29,6 @@ fetches: 1
 set visits if absent: written false
 get many: map[visits:41]
 deleted visits: true
-bad URL: ring: open "redis://xxxxx@localhost:6379/0?pool=3": unknown parameter pool for redis:// (it takes: dial_timeout, read_timeout, write_timeout, pool_timeout, pool_size, min_idle_conns, max_idle_conns, max_retries, dial_attempts, protocol, client_name, min_retry_backoff, max_retry_backoff, conn_max_idle_time, conn_max_lifetime, max_active_conns, pool_fifo, db)
+bad URL: ring: open "redis://xxxxx@localhost:6379/0?pool=3": unknown parameter pool for redis:// (it takes: dial_timeout, read_timeout, write_timeout, pool_timeout, pool_size, min_idle_conns, max_idle_conns, max_retries, dial_attempts, protocol, client_name, min_retry_backoff, max_retry_backoff, conn_max_idle_time, conn_max_lifetime, max_active_conns, pool_fifo, db, autopipeline)
 bad coder: ring: main.fetchRate: coder json+lz4: unknown compression layer "lz4" (layers: gzip, s2, zstd)
 `
