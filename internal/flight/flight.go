@@ -64,6 +64,9 @@ type Run struct {
 	// as the value of runKey, kept in the Run so that it costs no
 	// allocation of its own.
 	vctx runCtx
+	// octx is Outside(ctx) for a run of Do: ctx without the run, also
+	// kept in the Run.
+	octx outsideCtx
 	// waiters counts the callers still waiting; guarded by group.mu.
 	waiters int
 	// stale is set once the run's result must not be stored: a newer
@@ -101,6 +104,19 @@ type runKey struct{}
 type runCtx struct {
 	context.Context
 	run *Run
+}
+
+// outsideCtx is the context a run's function is handed by Outside: the
+// run's cancellable context, in which runKey holds no run.
+type outsideCtx struct{ context.Context }
+
+// Value returns a nil *Run for runKey, and otherwise what the wrapped
+// context holds.
+func (c *outsideCtx) Value(key any) any {
+	if _, ok := key.(runKey); ok {
+		return (*Run)(nil)
+	}
+	return c.Context.Value(key)
 }
 
 // Value returns the run for runKey, and otherwise what the wrapped
@@ -156,6 +172,7 @@ func (g *Group) Do(ctx context.Context, key string, fn func(ctx context.Context)
 	}
 	rctx, cancel := context.WithCancel(parent)
 	c.vctx = runCtx{Context: rctx, run: c}
+	c.octx = outsideCtx{Context: rctx}
 	c.ctx, c.cancel = &c.vctx, cancel
 	g.calls[key] = c
 	g.mu.Unlock()
@@ -247,6 +264,9 @@ func (g *Group) Running(ctx context.Context) *Run {
 // run's own (the wrapped function, whose writes are writes of its own).
 // It returns ctx itself when ctx carries no run.
 func Outside(ctx context.Context) context.Context {
+	if rc, ok := ctx.(*runCtx); ok {
+		return &rc.run.octx // the run's own context: no allocation
+	}
 	c, _ := ctx.Value(runKey{}).(*Run)
 	if b, _ := ctx.Value(runKey{}).(*Batch); c == nil && b == nil {
 		return ctx
