@@ -187,3 +187,27 @@ func TestConcurrentStorageParallel(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentStorageRefreshAhead checks RefreshAhead on the typed store:
+// a due hit is served at once and refreshed in the background.
+func TestConcurrentStorageRefreshAhead(t *testing.T) {
+	ctx := context.Background()
+	var runs counter
+	r := ring.Must(ring.Func1(func(ctx context.Context, n int) (int, error) {
+		runs.add()
+		return int(runs.get()), nil
+	}, ring.Concurrent(16), ring.KeyPrefix("ahead"), ring.Expire(time.Minute), ring.RefreshAhead(100*time.Millisecond, time.Second)))
+	_, typed := r.Cache().Storage().(*backends.Concurrent[int])
+	require.True(t, typed)
+	v, err := r.Call(ctx, 1)
+	require.NoError(t, err)
+	require.Equal(t, 1, v)
+	time.Sleep(150 * time.Millisecond)
+	v, err = r.Call(ctx, 1) // due: served as it is, refreshed behind
+	require.NoError(t, err)
+	require.Equal(t, 1, v)
+	require.Eventually(t, func() bool {
+		v, ok, _ := r.Get(ctx, 1)
+		return ok && v == 2
+	}, 2*time.Second, 5*time.Millisecond, "the due entry was not refreshed")
+}
