@@ -26,6 +26,21 @@ func TestHitAllocations(t *testing.T) {
 			_, _ = r.Call(ctx, "apple", 42)
 			return func() { _, _ = r.Call(ctx, "apple", 42) }
 		},
+		"func2-concurrent": func() func() {
+			r := ring.Must(ring.Func2(lookup, ring.Concurrent(16)))
+			_, _ = r.Call(ctx, "apple", 42)
+			return func() { _, _ = r.Call(ctx, "apple", 42) }
+		},
+		"func2-concurrent-expiring": func() func() {
+			r := ring.Must(ring.Func2(lookup, ring.Concurrent(16), ring.Expire(time.Minute)))
+			_, _ = r.Call(ctx, "apple", 42)
+			return func() { _, _ = r.Call(ctx, "apple", 42) }
+		},
+		"func2-concurrent-ahead": func() func() {
+			r := ring.Must(ring.Func2(lookup, ring.Concurrent(16), ring.Expire(time.Hour), ring.RefreshAhead(30*time.Minute, time.Second)))
+			_, _ = r.Call(ctx, "apple", 42)
+			return func() { _, _ = r.Call(ctx, "apple", 42) }
+		},
 		// A plain function's ring is the wire of a function without a
 		// receiver, at every arity.
 		"func0": func() func() {
@@ -51,7 +66,7 @@ func TestHitAllocations(t *testing.T) {
 			return func() { _, _ = r.Bind(u).Call(ctx, "x") }
 		},
 	}
-	want := map[string]float64{"func0": 1, "func1": 1, "func2": 1, "func2-expiring": 1, "func3": 1, "method-wire": 2}
+	want := map[string]float64{"func0": 1, "func1": 1, "func2": 1, "func2-expiring": 1, "func2-concurrent": 1, "func2-concurrent-expiring": 1, "func2-concurrent-ahead": 1, "func3": 1, "method-wire": 2}
 	for name, mk := range cases {
 		got := testing.AllocsPerRun(1000, mk())
 		if got > want[name] {

@@ -70,6 +70,9 @@ type Cache[V any] struct {
 	// V (NegativeCache with an interface result type). Call's in-process
 	// hit then returns it without a call.
 	direct bool
+	// mem is the storage when it is a typed in-process store
+	// (Concurrent): hits read it without boxing (memstore.go).
+	mem *backends.Concurrent[V]
 }
 
 // SetOptions are the options of one Cache.Set.
@@ -128,7 +131,7 @@ func NewCache[V any](opts ...Option) (*Cache[V], error) {
 	if len(bad) > 0 {
 		return nil, errors.Join(bad...)
 	}
-	store, err := cfg.newStorage()
+	store, mem, err := newStorageOf[V](cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +149,7 @@ func NewCache[V any](opts ...Option) (*Cache[V], error) {
 		name += " " + strconv.Quote(prefix)
 	}
 	return &Cache[V]{store: store, coder: cd, prefix: prefix, refactor: refactor, name: name, onError: cfg.onError,
-		obs: newObserver(cfg, name, store)}, nil
+		obs: newObserver(cfg, name, store), mem: mem}, nil
 }
 
 // chooseCoder returns the coder a backend needs: the one asked for, or for a
@@ -206,6 +209,13 @@ func (c *Cache[V]) keys(keys []string) []string {
 func (c *Cache[V]) Get(ctx context.Context, key string) (value V, found bool, err error) {
 	// load, by hand: generic code does not inline it, and this is a hit path.
 	k := c.Key(key)
+	if c.mem != nil {
+		value, found = c.mem.Load(k)
+		if c.obs != nil {
+			c.obs.got(ctx, found, nil, false)
+		}
+		return value, found, nil
+	}
 	v, ok, err := c.store.Get(ctx, k)
 	if err == nil && ok {
 		if c.neg != nil {

@@ -238,6 +238,16 @@ func (c *core[K, R]) call(ctx context.Context, k K) (R, error) {
 	if st.ahead != nil {
 		return c.callAhead(ctx, st, key, k) // RefreshAhead: refresh.go
 	}
+	if st.mem != nil { // the typed in-process hit (Concurrent: memstore.go)
+		r, ok := st.mem.Load(key)
+		if st.obs != nil {
+			st.obs.got(ctx, ok, nil, false)
+		}
+		if ok {
+			return r, nil
+		}
+		return c.fill(ctx, st, key, k, true, nil)
+	}
 	v, ok, err := st.store.Get(ctx, key)
 	recheck := err == nil
 	if err != nil {

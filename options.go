@@ -30,6 +30,7 @@ type Option interface {
 type config struct {
 	newStorage  func() (backends.Storage, error)
 	storageName string
+	concurrent  int // Concurrent's size (memstore.go)
 	coder       coders.Coder
 	expire      time.Duration
 	prefix      *string

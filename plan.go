@@ -212,7 +212,7 @@ func newCoreShape[K any, R any](shape *descriptor.Shape, cfg *config, pl plan[K,
 		c.comps = append(c.comps, comp)
 	}
 
-	store, err := cfg.newStorage()
+	store, mem, err := newStorageOf[R](cfg) // Concurrent: memstore.go
 	if err != nil {
 		return nil, named(shape.Name, "", err)
 	}
@@ -286,6 +286,7 @@ func newCoreShape[K any, R any](shape *descriptor.Shape, cfg *config, pl plan[K,
 	if c.store, err = st.on(store); err != nil {
 		return nil, err
 	}
+	c.store.mem = typedMem(store, mem)
 	return c, nil
 }
 

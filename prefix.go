@@ -17,7 +17,7 @@ func privateStorage(cfg *config) bool {
 		return false
 	}
 	switch cfg.storageName {
-	case "lru", "dict", "dummy":
+	case "lru", "dict", "dummy", "concurrent":
 		return true
 	}
 	return false

@@ -170,6 +170,15 @@ const refreshNow time.Duration = -2
 // grace) is served and refreshed when StaleWhileRevalidate allows it, and
 // is otherwise a miss, which StaleIfError may still answer (fresh.go).
 func (c *core[K, R]) callAhead(ctx context.Context, st *Cache[R], key string, k K) (R, error) {
+	if st.mem != nil { // the typed in-process hit, unboxed (Concurrent: memstore.go)
+		if r, ttl, ok := st.mem.LoadWithTTL(key); ok {
+			return c.serveAhead(ctx, st, key, k, r, ttl)
+		}
+		if st.obs != nil {
+			st.obs.request(ctx, observe.Miss, 1)
+		}
+		return c.fill(ctx, st, key, k, true, nil)
+	}
 	v, ttl, ok, err := backends.GetWithTTL(ctx, st.store, key)
 	recheck := err == nil
 	if err != nil {
@@ -198,32 +207,7 @@ func (c *core[K, R]) callAhead(ctx context.Context, st *Cache[R], key string, k 
 			r, converted = st.fromStored(key, v)
 		}
 		if converted {
-			a := st.ahead
-			switch {
-			case ttl == backends.TTLUnknown:
-				if a.unknownTTL(st.rope) {
-					st.report("refresh", key, fmt.Errorf("ring: backend %s cannot say how long an entry has left (backends.TTLUnknown): its entries are served without refresh-ahead", st.store.Name()))
-				}
-			case ttl <= 0: // no expiry
-			case ttl <= a.grace: // past its expiry
-				if !a.swr || a.grace-ttl > a.maxStale {
-					if st.obs != nil {
-						st.obs.request(ctx, observe.Miss, 1)
-					}
-					return c.fillStale(ctx, st, key, k, r, a.grace-ttl) // fresh.go
-				}
-				if st.obs != nil {
-					st.obs.request(ctx, observe.Stale, 1)
-				}
-				startRefresh(ctx, c, st, key, k, ttl)
-				return r, nil
-			case ttl <= a.fresh || a.xf.due(ttl-a.grace):
-				startRefresh(ctx, c, st, key, k, ttl)
-			}
-			if st.obs != nil {
-				st.obs.request(ctx, observe.Hit, 1)
-			}
-			return r, nil
+			return c.serveAhead(ctx, st, key, k, r, ttl)
 		}
 		recheck = false // the entry does not decode, or holds another type
 	}
@@ -231,6 +215,37 @@ func (c *core[K, R]) callAhead(ctx context.Context, st *Cache[R], key string, k 
 		st.obs.missOrError(ctx, err)
 	}
 	return c.fill(ctx, st, key, k, recheck, nil)
+}
+
+// serveAhead serves r, the hit of key with ttl left, and starts its
+// refresh when it is due (callAhead's hit).
+func (c *core[K, R]) serveAhead(ctx context.Context, st *Cache[R], key string, k K, r R, ttl time.Duration) (R, error) {
+	a := st.ahead
+	switch {
+	case ttl == backends.TTLUnknown:
+		if a.unknownTTL(st.rope) {
+			st.report("refresh", key, fmt.Errorf("ring: backend %s cannot say how long an entry has left (backends.TTLUnknown): its entries are served without refresh-ahead", st.store.Name()))
+		}
+	case ttl <= 0: // no expiry
+	case ttl <= a.grace: // past its expiry
+		if !a.swr || a.grace-ttl > a.maxStale {
+			if st.obs != nil {
+				st.obs.request(ctx, observe.Miss, 1)
+			}
+			return c.fillStale(ctx, st, key, k, r, a.grace-ttl) // fresh.go
+		}
+		if st.obs != nil {
+			st.obs.request(ctx, observe.Stale, 1)
+		}
+		startRefresh(ctx, c, st, key, k, ttl)
+		return r, nil
+	case ttl <= a.fresh || a.xf.due(ttl-a.grace):
+		startRefresh(ctx, c, st, key, k, ttl)
+	}
+	if st.obs != nil {
+		st.obs.request(ctx, observe.Hit, 1)
+	}
+	return r, nil
 }
 
 // unknownTTL reports, once per storage (rope), that the storage cannot

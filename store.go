@@ -34,6 +34,10 @@ func (c *Cache[V]) report(op, key string, err error) {
 // convert is a miss, reported. A negative entry (NegativeCache) is not
 // found, with the error Get returns for it.
 func (c *Cache[V]) load(ctx context.Context, key string) (value V, found bool, err error) {
+	if c.mem != nil {
+		value, found = c.mem.Load(key)
+		return value, found, nil
+	}
 	v, ok, err := c.store.Get(ctx, key)
 	if err == nil && ok {
 		if c.neg != nil {
@@ -222,6 +226,7 @@ func (c *Cache[V]) on(storage backends.Storage) (*Cache[V], error) {
 	}
 	s := *c
 	s.store = storage
+	s.mem = nil
 	s.rope = rope.New(storage)
 	s.obs = c.obs.on(storage)
 	return &s, nil

@@ -55,6 +55,7 @@ func (h *evictHooks) report(n int, expired bool) {
 var (
 	_ EvictionReporter = (*LRU)(nil)
 	_ EvictionReporter = (*Dict)(nil)
+	_ EvictionReporter = (*Concurrent[int])(nil)
 )
 
 // OnEvict adds fn to the functions told of the entries the LRU evicts to

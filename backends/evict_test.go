@@ -2,6 +2,7 @@ package backends_test
 
 import (
 	"context"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -80,4 +81,38 @@ func TestDictReportsExpiries(t *testing.T) {
 		}
 	}
 	require.Equal(t, evictCounts{expired: 11}, a.get())
+}
+
+// TestConcurrentReportsEvictions: the Concurrent store tells the same
+// functions what its clock policy evicts and what expired entries its
+// sweep removes, as many as Evictions counts.
+func TestConcurrentReportsEvictions(t *testing.T) {
+	ctx := context.Background()
+	now := time.Unix(0, 0)
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	c, err := backends.NewConcurrent[int](64, backends.WithClock(clock))
+	require.NoError(t, err)
+	var a evictLog
+	c.OnEvict(a.fn)
+	for i := range 64 {
+		require.NoError(t, c.Set(ctx, strconv.Itoa(i), i, 0))
+	}
+	require.Equal(t, evictCounts{}, a.get(), "room for every entry")
+	for i := 64; i < 192; i++ {
+		require.NoError(t, c.Set(ctx, strconv.Itoa(i), i, time.Second))
+	}
+	got := a.get()
+	require.EqualValues(t, c.Evictions(), got.evicted)
+	require.Positive(t, got.evicted)
+	require.LessOrEqual(t, c.Len(), 64)
+	mu.Lock()
+	now = now.Add(2 * time.Second)
+	mu.Unlock()
+	for i := 192; i < 256; i++ {
+		require.NoError(t, c.Set(ctx, strconv.Itoa(i), i, 0))
+	}
+	after := a.get()
+	require.Positive(t, after.expired, "the sweep removed expired entries and said so")
+	require.EqualValues(t, c.Evictions(), after.evicted)
 }

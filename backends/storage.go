@@ -5,7 +5,7 @@
 //
 // # Values
 //
-// A backend either stores Go values as they are (the in-process LRU and Dict
+// A backend either stores Go values as they are (the in-process LRU, Concurrent and Dict
 // backends: [Storage.Bytes] reports false) or stores bytes (Redis, Memcached,
 // disk: [Storage.Bytes] reports true). A bytes backend is only ever given
 // []byte values by ring, which encodes them with a coder first, and it returns

@@ -207,3 +207,13 @@ func TestSuiteCatches(t *testing.T) {
 		})
 	}
 }
+
+func TestConcurrent(t *testing.T) {
+	backendtest.Run(t, func(t *testing.T) backends.Storage {
+		c, err := backends.NewConcurrent[any](10_000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}, backendtest.Options{})
+}

@@ -76,7 +76,7 @@ func (g *Group) DoMany(ctx context.Context, keys []string, fn func(ctx context.C
 	}
 	for i, k := range keys {
 		if c, ok := g.calls[k]; ok {
-			c.waiters++
+			c.join()
 			runs[i] = c
 			continue
 		}

@@ -51,10 +51,22 @@ var ErrGoexit = errors.New("ring: cached function called runtime.Goexit")
 type Run struct {
 	group *Group
 	key   string
-	done  chan struct{}
+	// done is closed when the run has finished. A run of Do on its
+	// leader's goroutine makes it only when a waiter joins (under
+	// group.mu), so that a miss nobody else waits for allocates no
+	// channel; finished tells a late joiner (none: a finished run has left
+	// group.calls) apart. Other runs make it when they start.
+	done chan struct{}
 	// ctx is the run's context; cancel ends it.
 	ctx    context.Context
 	cancel context.CancelFunc
+	// vctx is ctx for a run of Do: the cancellable context with the run
+	// as the value of runKey, kept in the Run so that it costs no
+	// allocation of its own.
+	vctx runCtx
+	// octx is Outside(ctx) for a run of Do: ctx without the run, also
+	// kept in the Run.
+	octx outsideCtx
 	// waiters counts the callers still waiting; guarded by group.mu.
 	waiters int
 	// stale is set once the run's result must not be stored: a newer
@@ -73,7 +85,48 @@ func (r *Run) Key() string { return r.key }
 // key was forgotten (a newer write) or every caller stopped waiting.
 func (r *Run) Stale() bool { return r.stale.Load() }
 
+// join counts one more caller waiting for c, and makes c's done channel
+// if it has none yet. The caller holds c.group.mu.
+func (c *Run) join() {
+	c.waiters++
+	if c.done == nil {
+		c.done = make(chan struct{})
+	}
+}
+
 type runKey struct{}
+
+// runCtx is a context that carries its run (the value of runKey) over a
+// cancellable context; as a field of the Run it is one allocation fewer
+// than context.WithValue. Since it answers every other Value from the
+// context it wraps, a context derived from it finds that cancellable
+// context and is cancelled with it, with no goroutine.
+type runCtx struct {
+	context.Context
+	run *Run
+}
+
+// outsideCtx is the context a run's function is handed by Outside: the
+// run's cancellable context, in which runKey holds no run.
+type outsideCtx struct{ context.Context }
+
+// Value returns a nil *Run for runKey, and otherwise what the wrapped
+// context holds.
+func (c *outsideCtx) Value(key any) any {
+	if _, ok := key.(runKey); ok {
+		return (*Run)(nil)
+	}
+	return c.Context.Value(key)
+}
+
+// Value returns the run for runKey, and otherwise what the wrapped
+// context holds.
+func (c *runCtx) Value(key any) any {
+	if _, ok := key.(runKey); ok {
+		return c.run
+	}
+	return c.Context.Value(key)
+}
 
 // Group de-duplicates concurrent calls by key. The zero value is ready to
 // use; a Group must not be copied after first use.
@@ -104,19 +157,27 @@ func (g *Group) Do(ctx context.Context, key string, fn func(ctx context.Context)
 		g.calls = make(map[string]*Run)
 	}
 	if c, ok := g.calls[key]; ok {
-		c.waiters++
+		c.join()
 		g.mu.Unlock()
 		v, err := g.wait(ctx, c)
 		return v, err, true
 	}
-	c := &Run{group: g, key: key, done: make(chan struct{}), waiters: 1}
-	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	c.ctx, c.cancel = context.WithValue(rctx, runKey{}, c), cancel
+	c := &Run{group: g, key: key, waiters: 1}
+	inline := ctx.Done() == nil // this caller never leaves: run on its goroutine
+	parent := ctx
+	if !inline {
+		// A context that can end must not end the run: keep only its values.
+		parent = context.WithoutCancel(ctx)
+		c.done = make(chan struct{})
+	}
+	rctx, cancel := context.WithCancel(parent)
+	c.vctx = runCtx{Context: rctx, run: c}
+	c.octx = outsideCtx{Context: rctx}
+	c.ctx, c.cancel = &c.vctx, cancel
 	g.calls[key] = c
 	g.mu.Unlock()
 
-	if ctx.Done() == nil {
-		// This caller never leaves: run on its goroutine.
+	if inline {
 		g.run(c, fn)
 		return result(c)
 	}
@@ -203,6 +264,9 @@ func (g *Group) Running(ctx context.Context) *Run {
 // run's own (the wrapped function, whose writes are writes of its own).
 // It returns ctx itself when ctx carries no run.
 func Outside(ctx context.Context) context.Context {
+	if rc, ok := ctx.(*runCtx); ok {
+		return &rc.run.octx // the run's own context: no allocation
+	}
 	c, _ := ctx.Value(runKey{}).(*Run)
 	if b, _ := ctx.Value(runKey{}).(*Batch); c == nil && b == nil {
 		return ctx
@@ -228,8 +292,11 @@ func (g *Group) run(c *Run, fn func(ctx context.Context) (any, error)) {
 		if g.calls[c.key] == c {
 			delete(g.calls, c.key)
 		}
+		done := c.done // no waiter can join any more: c has left g.calls
 		g.mu.Unlock()
-		close(c.done)
+		if done != nil {
+			close(done)
+		}
 		c.cancel()
 	}()
 	c.val, c.err = fn(c.ctx)

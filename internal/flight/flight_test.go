@@ -327,3 +327,59 @@ func TestForgetAll(t *testing.T) {
 	close(release)
 	wg.Wait()
 }
+
+type valueKey struct{}
+
+// TestRunContextWithoutAllocations checks the run's context as Do makes it
+// for a caller whose context cannot end (the run inside the Run): it
+// carries the run and the caller's values, Outside drops the run and keeps
+// the values, and both are cancelled, with contexts derived from them and
+// no goroutine, once the run has finished. A caller that joins the run
+// receives its result.
+func TestRunContextWithoutAllocations(t *testing.T) {
+	var g Group
+	ctx := context.WithValue(context.Background(), valueKey{}, "v")
+	var runCtx, outside, derived context.Context
+	release := make(chan struct{})
+	joined := make(chan any)
+	v, err, _ := g.Do(ctx, "k", func(rctx context.Context) (any, error) {
+		runCtx, outside = rctx, Outside(rctx)
+		var cancel context.CancelFunc
+		derived, cancel = context.WithTimeout(outside, time.Hour)
+		t.Cleanup(cancel)
+		require.NotNil(t, g.Running(rctx))
+		require.Nil(t, g.Running(outside))
+		require.Nil(t, g.Running(derived))
+		require.Equal(t, "v", outside.Value(valueKey{}))
+		require.Equal(t, "v", derived.Value(valueKey{}))
+		require.NoError(t, outside.Err())
+		go func() {
+			v, _, shared := g.Do(context.Background(), "k", func(context.Context) (any, error) { return "other", nil })
+			require.True(t, shared)
+			joined <- v
+		}()
+		for {
+			g.mu.Lock()
+			w := g.calls["k"].waiters
+			g.mu.Unlock()
+			if w == 2 {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+		close(release)
+		return "result", nil
+	})
+	<-release
+	require.NoError(t, err)
+	require.Equal(t, "result", v)
+	require.Equal(t, "result", <-joined)
+	for _, c := range []context.Context{runCtx, outside, derived} {
+		select {
+		case <-c.Done():
+		case <-time.After(time.Second):
+			t.Fatal("a context of the run is not cancelled after the run")
+		}
+		require.ErrorIs(t, c.Err(), context.Canceled)
+	}
+}
