@@ -67,6 +67,9 @@ type Cache[V any] struct {
 	// V (NegativeCache with an interface result type). Call's in-process
 	// hit then returns it without a call.
 	direct bool
+	// near is the in-process tier of decoded values (Near: near.go; nil
+	// without it).
+	near *nearTier[V]
 }
 
 // SetOptions are the options of one Cache.Set.
@@ -142,7 +145,11 @@ func NewCache[V any](opts ...Option) (*Cache[V], error) {
 	if prefix != "" {
 		name += " " + strconv.Quote(prefix)
 	}
-	return &Cache[V]{store: store, coder: cd, prefix: prefix, refactor: refactor, name: name, onError: cfg.onError}, nil
+	c := &Cache[V]{store: store, coder: cd, prefix: prefix, refactor: refactor, name: name, onError: cfg.onError}
+	if err := c.attachNear(cfg, store); err != nil { // Near: near.go
+		return nil, err
+	}
+	return c, nil
 }
 
 // chooseCoder returns the coder a backend needs: the one asked for, or for a
@@ -202,6 +209,9 @@ func (c *Cache[V]) keys(keys []string) []string {
 func (c *Cache[V]) Get(ctx context.Context, key string) (value V, found bool, err error) {
 	// load, by hand: generic code does not inline it, and this is a hit path.
 	k := c.Key(key)
+	if c.near != nil { // Near: near.go
+		return c.readLive(ctx, k)
+	}
 	v, ok, err := c.store.Get(ctx, k)
 	if err == nil && ok {
 		if c.neg != nil {
@@ -262,6 +272,7 @@ func (c *Cache[V]) Set(ctx context.Context, key string, value V, o SetOptions) (
 // as a newer write of the ring (rope.Rope.Write), otherwise as it is.
 func (c *Cache[V]) write(keys []string, do func() error) error {
 	if c.rope == nil {
+		defer c.nearWrote(keys) // Near: near.go
 		return do()
 	}
 	return c.rope.Write(keys, do)
@@ -286,7 +297,9 @@ func (c *Cache[V]) SetMany(ctx context.Context, items map[string]V, ttl time.Dur
 // ExpireIn gives the entry under key a new time-to-live; 0 makes it
 // persistent. An absent key is left absent.
 func (c *Cache[V]) ExpireIn(ctx context.Context, key string, ttl time.Duration) error {
-	return backends.Touch(ctx, c.store, c.Key(key), ttl)
+	k := c.Key(key)
+	defer c.nearWrote([]string{k}) // Near: near.go
+	return backends.Touch(ctx, c.store, k, ttl)
 }
 
 // Delete removes key and reports whether it was there.
@@ -329,6 +342,9 @@ func (c *Cache[V]) Clear(ctx context.Context) error {
 	do := func() error { return backends.ClearMatch(ctx, c.store, c.prefix, c.match) }
 	if c.rope != nil {
 		return c.rope.WriteAll(do)
+	}
+	if c.near != nil { // Near: near.go
+		defer c.near.WroteAll()
 	}
 	return do()
 }

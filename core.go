@@ -218,6 +218,12 @@ func (c *core[K, R]) call(ctx context.Context, k K) (R, error) {
 	if st == nil {
 		return c.exec(ctx, k)
 	}
+	if st.near != nil { // Near: near.go
+		if r, ok := st.near.get(key); ok {
+			return r, nil
+		}
+		return c.callNear(ctx, st, key, k)
+	}
 	if c.strategy != nil {
 		return result[R](c.strategy.GetOrUpdate(ctx, c.op(st, key, k)))
 	}
@@ -335,7 +341,7 @@ func (c *core[K, R]) get(ctx context.Context, k K) (R, bool, error) {
 		r, ok := c.fromStrategy(op, v)
 		return found[R]{r, ok}, nil
 	}, func(st *Cache[R], key string) (found[R], error) {
-		r, ok, err := st.loadLive(ctx, key)
+		r, ok, err := st.readLive(ctx, key) // Near: near.go
 		return found[R]{r, ok}, err
 	}, nil)
 	return f.v, f.ok, err

@@ -57,6 +57,8 @@ type config struct {
 
 	// window is set by BatchWindow (batch_window.go).
 	window *windowPolicy
+
+	near *nearPolicy // Near (near.go)
 }
 
 func (c *config) fail(err error) { c.errs = append(c.errs, err) }

@@ -284,6 +284,9 @@ func newCoreShape[K any, R any](shape *descriptor.Shape, cfg *config, pl plan[K,
 	if c.store, err = st.on(store); err != nil {
 		return nil, err
 	}
+	if err := c.store.attachNear(cfg, raw); err != nil { // Near: near.go
+		return nil, err
+	}
 	return c, nil
 }
 

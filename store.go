@@ -220,6 +220,7 @@ func (c *Cache[V]) on(storage backends.Storage) (*Cache[V], error) {
 	s := *c
 	s.store = storage
 	s.rope = rope.New(storage)
+	s.near = nil // Near serves the ring's own storage only
 	return &s, nil
 }
 

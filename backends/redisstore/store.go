@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -46,6 +47,11 @@ type Store struct {
 	cluster *redis.ClusterClient
 	ring    *redis.Ring
 	owned   bool // made by Own: Close closes client
+
+	// The Track subscriptions (tracking.go), stopped by Close.
+	trackMu sync.Mutex
+	tracks  map[*tracking]struct{}
+	closed  bool
 }
 
 // New returns a Redis backend on client. The client stays the
@@ -103,9 +109,11 @@ func (*Store) Bytes() bool { return true }
 // Raw returns the redis.UniversalClient given to New.
 func (r *Store) Raw() any { return r.client }
 
-// Close closes the client when storeurl.Open made it, and does nothing for a
-// client given to New, which its owner closes.
+// Close stops the Track subscriptions and closes the client when
+// storeurl.Open (or Own) made it; a client given to New stays open for its
+// owner to close.
 func (r *Store) Close() error {
+	r.stopTracking()
 	if !r.owned || r.client == nil {
 		return nil
 	}
