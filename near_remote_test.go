@@ -4,6 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -11,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ringcache/ring"
+	"github.com/ringcache/ring/backends/memcachestore"
 	"github.com/ringcache/ring/backends/redisstore"
 	"github.com/ringcache/ring/internal/servertest"
 )
@@ -86,4 +91,244 @@ func TestNearHitNeedsNoServer(t *testing.T) {
 	}
 	require.Less(t, time.Since(start), 500*time.Millisecond, "near hits waited for the paused server")
 	require.EqualValues(t, 1, runs.get())
+}
+
+// TestNearEveryWriterInvalidates: a change of the key by any writer drops
+// the near copy: another go-redis client, another ring (with its own
+// store), redis-cli and a Python program speaking RESP on a socket.
+func TestNearEveryWriterInvalidates(t *testing.T) {
+	addr := servertest.RedisAddr(t)
+	rdb := sharedRedis(t)
+	ctx := context.Background()
+	r, _ := nearRing(t, rdb, time.Minute)
+	prefix := "near:" + runID + ":" + t.Name()
+	other := redis.NewClient(&redis.Options{Addr: addr})
+	t.Cleanup(func() { _ = other.Close() })
+	otherStore := redisstore.New(other)
+	t.Cleanup(func() { _ = otherStore.Close() })
+	otherRing, err := ring.Func1(func(ctx context.Context, id int) (string, error) { return "", nil },
+		ring.Storage(otherStore), ring.Coder("json"), ring.KeyPrefix(prefix))
+	require.NoError(t, err)
+	host, port, _ := strings.Cut(addr, ":")
+	writers := map[string]func(key, value string){
+		"go-redis": func(key, value string) { require.NoError(t, other.Set(ctx, key, jsonString(value), 0).Err()) },
+		"ring":     func(key, value string) { require.NoError(t, otherRing.Set(ctx, value, mustAtoi(t, key))) },
+		"redis-cli": func(key, value string) {
+			out, err := exec.Command("redis-cli", "-h", host, "-p", port, "SET", key, jsonString(value)).CombinedOutput()
+			require.NoError(t, err, "%s", out)
+			require.Equal(t, "OK", strings.TrimSpace(string(out)))
+		},
+		"python": func(key, value string) {
+			out, err := exec.Command("python3", "-c", pythonSet, host, port, key, jsonString(value)).CombinedOutput()
+			require.NoError(t, err, "%s", out)
+			require.Equal(t, "+OK", strings.TrimSpace(string(out)))
+		},
+	}
+	id := 0
+	for name, write := range writers {
+		t.Run(name, func(t *testing.T) {
+			id++
+			nearKept(t, r, id)
+			key := r.Cache().Key(fmt.Sprint(id))
+			if name == "ring" {
+				key = fmt.Sprint(id) // otherRing builds the key itself
+			}
+			write(key, "by "+name)
+			d := eventually(t, time.Second, "new value after a write by "+name, func() bool {
+				v, err := r.Call(ctx, id)
+				require.NoError(t, err)
+				return v == "by "+name
+			})
+			t.Logf("%s: new value seen after %v", name, d)
+		})
+	}
+}
+
+// pythonSet writes argv[3] = argv[4] on the Redis at argv[1]:argv[2] with a
+// RESP SET on a plain socket (no client library).
+const pythonSet = `
+import socket, sys
+host, port, key, value = sys.argv[1], int(sys.argv[2]), sys.argv[3].encode(), sys.argv[4].encode()
+parts = [b"SET", key, value]
+cmd = b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%s\r\n" % (len(p), p) for p in parts)
+s = socket.create_connection((host, port))
+s.sendall(cmd)
+print(s.recv(64).decode().strip())
+`
+
+func mustAtoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	require.NoError(t, err)
+	return n
+}
+
+// TestNearOwnWrites: the ring's own Set, Update and Delete, and its Cache's
+// Set, are seen by the very next Call, without waiting for Redis.
+func TestNearOwnWrites(t *testing.T) {
+	for name, mk := range map[string]func(t *testing.T) ring.Option{
+		"redis": func(t *testing.T) ring.Option { return ring.Storage(redisstore.New(sharedRedis(t))) },
+		"lru":   func(t *testing.T) ring.Option { return ring.LRU(100) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			var n atomic.Int64
+			fn := func(ctx context.Context, id int) (string, error) { return fmt.Sprint("run", n.Add(1)), nil }
+			r, err := ring.Func1(fn, mk(t), ring.Coder("json"), ring.KeyPrefix("near:"+runID+":"+t.Name()), ring.Near(100, time.Minute))
+			require.NoError(t, err)
+			ring.WaitNearLive(t, r.Cache())
+			defer func() {
+				if c, ok := r.Cache().Storage().(interface{ Close() error }); ok {
+					_ = c.Close()
+				}
+			}()
+			nearKept(t, r, 1)
+			require.NoError(t, r.Set(ctx, "set", 1))
+			v, err := r.Call(ctx, 1)
+			require.NoError(t, err)
+			require.Equal(t, "set", v)
+			nearKept(t, r, 1)
+			u, err := r.Update(ctx, 1)
+			require.NoError(t, err)
+			v, err = r.Call(ctx, 1)
+			require.NoError(t, err)
+			require.Equal(t, u, v)
+			nearKept(t, r, 1)
+			_, err = r.Cache().Set(ctx, "1", "cache set", ring.SetOptions{})
+			require.NoError(t, err)
+			v, err = r.Call(ctx, 1)
+			require.NoError(t, err)
+			require.Equal(t, "cache set", v)
+			nearKept(t, r, 1)
+			require.NoError(t, r.Delete(ctx, 1))
+			v, err = r.Call(ctx, 1)
+			require.NoError(t, err)
+			require.NotEqual(t, "cache set", v, "Delete left the near copy")
+		})
+	}
+}
+
+// trackingClients returns the ids of the tracking connections on srv.
+func trackingIDs(t *testing.T, rdb *redis.Client) []string {
+	t.Helper()
+	list, err := rdb.ClientList(context.Background()).Result()
+	require.NoError(t, err)
+	var ids []string
+	for _, line := range strings.Split(list, "\n") {
+		if strings.Contains(line, " name="+redisstore.TrackingName+" ") {
+			for _, f := range strings.Fields(line) {
+				if id, ok := strings.CutPrefix(f, "id="); ok {
+					ids = append(ids, id)
+				}
+			}
+		}
+	}
+	return ids
+}
+
+// TestNearReconnectFlushes: invalidations sent while the tracking
+// connection is down are lost, so the tier is flushed when it drops and
+// again when tracking is back: a write made right after CLIENT KILL of the
+// tracking connection is seen long before maxStale.
+func TestNearReconnectFlushes(t *testing.T) {
+	srv := servertest.StartRedis(t)
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	t.Cleanup(func() { _ = rdb.Close() })
+	ctx := context.Background()
+	r, _ := nearRing(t, rdb, time.Minute)
+	for round := range 3 {
+		nearKept(t, r, 1)
+		ids := trackingIDs(t, rdb)
+		require.Len(t, ids, 1)
+		require.NoError(t, rdb.Do(ctx, "CLIENT", "KILL", "ID", ids[0]).Err())
+		want := fmt.Sprint("after kill ", round)
+		require.NoError(t, rdb.Set(ctx, r.Cache().Key("1"), jsonString(want), 0).Err())
+		eventually(t, time.Second, "fresh value after CLIENT KILL", func() bool {
+			v, err := r.Call(ctx, 1)
+			require.NoError(t, err)
+			return v == want
+		})
+		ring.WaitNearLive(t, r.Cache()) // tracking is back: copies are kept again
+	}
+}
+
+// TestNearFlushDB: FLUSHDB arrives as a null invalidation: the tier is
+// emptied.
+func TestNearFlushDB(t *testing.T) {
+	srv := servertest.StartRedis(t)
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	t.Cleanup(func() { _ = rdb.Close() })
+	ctx := context.Background()
+	r, runs := nearRing(t, rdb, time.Minute)
+	nearKept(t, r, 1)
+	nearKept(t, r, 2)
+	require.EqualValues(t, 2, runs.get())
+	require.NoError(t, rdb.FlushDB(ctx).Err())
+	eventually(t, time.Second, "near tier emptied by FLUSHDB", func() bool {
+		return ring.NearLenForTest(r.Cache()) == 0
+	})
+	_, err := r.Call(ctx, 1)
+	require.NoError(t, err)
+	require.EqualValues(t, 3, runs.get(), "the flushed entry was served from the near tier")
+}
+
+// TestNearServerTTL: a near copy never outlives the entry's time left on
+// Redis, even when Redis does not report the expiry (active expiry off).
+func TestNearServerTTL(t *testing.T) {
+	srv := servertest.StartRedis(t, "--enable-debug-command", "yes")
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	t.Cleanup(func() { _ = rdb.Close() })
+	ctx := context.Background()
+	require.NoError(t, rdb.Do(ctx, "DEBUG", "SET-ACTIVE-EXPIRE", "0").Err())
+	r, runs := nearRing(t, rdb, time.Minute, ring.Expire(400*time.Millisecond))
+	nearKept(t, r, 1)
+	key := r.Cache().Key("1")
+	pttl, err := rdb.PTTL(ctx, key).Result()
+	require.NoError(t, err)
+	time.Sleep(pttl + 10*time.Millisecond)
+	require.False(t, ring.NearHasForTest(r.Cache(), key), "the near copy outlived the server's TTL")
+	before := runs.get()
+	_, err = r.Call(ctx, 1)
+	require.NoError(t, err)
+	require.Equal(t, before+1, runs.get())
+}
+
+// TestNearMaxStale: on a storage without invalidations (memcached, an
+// in-process store shared by two rings) a change by another writer is
+// not seen until maxStale has passed, and is seen right after.
+func TestNearMaxStale(t *testing.T) {
+	for name, storage := range map[string]func(t *testing.T) ring.Option{
+		"memcached": func(t *testing.T) ring.Option { return ring.Storage(memcachestore.New(sharedMemcache(t))) },
+		"lru":       func(t *testing.T) ring.Option { return ring.LRU(100) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			st := storage(t)
+			prefix := ring.KeyPrefix("near:" + runID + ":" + t.Name())
+			fn := func(ctx context.Context, id int) (string, error) { return "computed", nil }
+			const maxStale = 300 * time.Millisecond
+			r, err := ring.Func1(fn, st, ring.Coder("json"), prefix, ring.Near(100, maxStale))
+			require.NoError(t, err)
+			w, err := ring.Func1(fn, st, ring.Coder("json"), prefix)
+			require.NoError(t, err)
+			if name == "lru" { // one LRU per ring: share the first ring's
+				w, err = ring.Func1(fn, ring.Storage(r.Cache().Storage()), ring.Coder("json"), prefix)
+				require.NoError(t, err)
+			}
+			nearKept(t, r, 1)
+			start := time.Now()
+			require.NoError(t, w.Set(ctx, "changed", 1))
+			v, err := r.Call(ctx, 1)
+			require.NoError(t, err)
+			if time.Since(start) < maxStale/2 {
+				require.Equal(t, "computed", v, "no invalidation here: the copy is served until maxStale")
+			}
+			d := eventually(t, 2*maxStale, "the other writer's value", func() bool {
+				v, err := r.Call(ctx, 1)
+				require.NoError(t, err)
+				return v == "changed"
+			})
+			require.LessOrEqual(t, time.Since(start), maxStale+100*time.Millisecond, "seen after %v", d)
+		})
+	}
 }
