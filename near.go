@@ -91,8 +91,7 @@ func (c *Cache[V]) attachNear(cfg *config, raw backends.Storage) error {
 		return fmt.Errorf("ring: %s: %s: cannot be combined with NegativeCache", c.name, opt)
 	}
 	n := newNearTier[V](p.size, p.maxStale, c.policy)
-	inv, ok := backends.Unwrap(raw).(backends.Invalidator)
-	if ok {
+	if inv := invalidatorOf(raw); inv != nil {
 		n.setLive(false) // until the first report
 		stop, err := inv.Track(c.prefix, n.invalidated)
 		switch {
@@ -109,6 +108,21 @@ func (c *Cache[V]) attachNear(cfg *config, raw backends.Storage) error {
 	c.near = n
 	if c.rope != nil {
 		c.rope.SetWatcher(n)
+	}
+	return nil
+}
+
+// invalidatorOf returns the Invalidator under s's wrappers, or nil.
+func invalidatorOf(s backends.Storage) backends.Invalidator {
+	for range 8 { // wrappers of wrappers, but not forever
+		if inv, ok := s.(backends.Invalidator); ok {
+			return inv
+		}
+		u, ok := s.(interface{ Unwrap() backends.Storage })
+		if !ok {
+			return nil
+		}
+		s = u.Unwrap()
 	}
 	return nil
 }
