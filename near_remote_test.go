@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"os/exec"
 	"strconv"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -331,4 +333,175 @@ func TestNearMaxStale(t *testing.T) {
 			require.LessOrEqual(t, time.Since(start), maxStale+100*time.Millisecond, "seen after %v", d)
 		})
 	}
+}
+
+// TestNearSentinelAndCluster: tracking through a Sentinel-managed master,
+// and on every master of a cluster: a write through a plain connection to
+// the master that holds the key (any node, for the cluster) drops the copy.
+func TestNearSentinelAndCluster(t *testing.T) {
+	t.Run("sentinel", func(t *testing.T) {
+		addrs, master := servertest.RedisSentinel(t)
+		rdb := redis.NewFailoverClient(&redis.FailoverOptions{MasterName: master, SentinelAddrs: addrs})
+		t.Cleanup(func() { _ = rdb.Close() })
+		r, _ := nearRing(t, rdb, time.Minute)
+		writer := redis.NewFailoverClient(&redis.FailoverOptions{MasterName: master, SentinelAddrs: addrs})
+		t.Cleanup(func() { _ = writer.Close() })
+		nearWrites(t, r, 5, func(key, value string) error { return writer.Set(context.Background(), key, value, 0).Err() })
+	})
+	t.Run("cluster", func(t *testing.T) {
+		r, _ := nearRing(t, sharedCluster(t), time.Minute)
+		writer := redis.NewClusterClient(&redis.ClusterOptions{Addrs: servertest.RedisClusterAddrs(t)})
+		t.Cleanup(func() { _ = writer.Close() })
+		// 30 keys spread over the masters; each written by a connection to
+		// the master that holds it.
+		nearWrites(t, r, 30, func(key, value string) error {
+			m, err := writer.MasterForKey(context.Background(), key)
+			if err != nil {
+				return err
+			}
+			return m.Set(context.Background(), key, value, 0).Err()
+		})
+	})
+}
+
+// nearWrites keeps n keys in r's near tier, changes each with write, and
+// checks that every change is seen within a second.
+func nearWrites(t *testing.T, r *ring.Ring1[int, string], n int, write func(key, value string) error) {
+	t.Helper()
+	ctx := context.Background()
+	for id := range n {
+		nearKept(t, r, id)
+	}
+	for id := range n {
+		want := fmt.Sprint("written ", id)
+		require.NoError(t, write(r.Cache().Key(fmt.Sprint(id)), jsonString(want)))
+		eventually(t, time.Second, "write of key "+fmt.Sprint(id), func() bool {
+			v, err := r.Call(ctx, id)
+			require.NoError(t, err)
+			return v == want
+		})
+	}
+}
+
+// nearCache is a Cache[int] on the shared Redis with a near tier, live.
+func nearCache(t *testing.T, prefix string) *ring.Cache[int] {
+	t.Helper()
+	st := redisstore.New(sharedRedis(t))
+	t.Cleanup(func() { _ = st.Close() })
+	c, err := ring.NewCache[int](ring.Storage(st), ring.Coder("json"), ring.KeyPrefix(prefix), ring.Near(1000, time.Minute))
+	require.NoError(t, err)
+	ring.WaitNearLive(t, c)
+	return c
+}
+
+// TestNearNoStaleReads: writers on connections of their own change keys
+// while readers read them through the near tier. A read that starts once
+// the invalidation delay (staleBound) has passed after a write was
+// acknowledged must return that write's value or a newer one.
+func TestNearNoStaleReads(t *testing.T) {
+	const (
+		nKeys      = 8
+		nReaders   = 4
+		staleBound = 100 * time.Millisecond
+		runFor     = 1500 * time.Millisecond
+	)
+	prefix := "near:" + runID + ":" + t.Name() + ":"
+	c := nearCache(t, prefix)
+	addr := servertest.RedisAddr(t)
+	type ack struct {
+		v  int
+		at time.Time
+	}
+	var mu sync.Mutex
+	acks := make([][]ack, nKeys)
+	ctx, cancel := context.WithTimeout(context.Background(), runFor)
+	defer cancel()
+	var wg sync.WaitGroup
+	for k := range nKeys {
+		w := redis.NewClient(&redis.Options{Addr: addr})
+		defer w.Close()
+		require.NoError(t, w.Set(context.Background(), prefix+fmt.Sprint(k), 0, 0).Err())
+		wg.Go(func() {
+			for v := 1; ctx.Err() == nil; v++ {
+				if err := w.Set(context.Background(), prefix+fmt.Sprint(k), v, 0).Err(); err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				acks[k] = append(acks[k], ack{v, time.Now()})
+				mu.Unlock()
+				time.Sleep(time.Duration(v%5) * time.Millisecond)
+			}
+		})
+	}
+	var reads, stale, hits atomic.Int64
+	for g := range nReaders {
+		wg.Go(func() {
+			for i := g; ctx.Err() == nil; i++ {
+				k := i % nKeys
+				start := time.Now()
+				hit := ring.NearHasForTest(c, prefix+fmt.Sprint(k))
+				v, ok, err := c.Get(context.Background(), fmt.Sprint(k))
+				if err != nil || !ok {
+					t.Errorf("get %d: %v %v", k, ok, err)
+					return
+				}
+				reads.Add(1)
+				if hit {
+					hits.Add(1)
+				}
+				mu.Lock()
+				last := 0
+				for _, a := range acks[k] {
+					if a.at.Before(start.Add(-staleBound)) {
+						last = a.v
+					}
+				}
+				mu.Unlock()
+				if v < last {
+					stale.Add(1)
+					t.Errorf("key %d: read %d, but %d was acknowledged more than %v before the read", k, v, last, staleBound)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	t.Logf("%d reads (%d near hits), %d stale", reads.Load(), hits.Load(), stale.Load())
+	require.Zero(t, stale.Load())
+	require.Positive(t, hits.Load(), "the near tier served nothing")
+}
+
+// TestNearInvalidationDelay measures the time from a write by another
+// client (its start) until a near read sees the new value: p50 and p99 on
+// loopback, logged (go test -run TestNearInvalidationDelay -v).
+func TestNearInvalidationDelay(t *testing.T) {
+	prefix := "near:" + runID + ":" + t.Name() + ":"
+	c := nearCache(t, prefix)
+	w := sharedRedis(t)
+	ctx := context.Background()
+	const n = 300
+	for k := range 10 {
+		require.NoError(t, w.Set(ctx, prefix+fmt.Sprint(k), -1, 0).Err())
+	}
+	delays := make([]time.Duration, 0, n)
+	for i := 1; i <= n; i++ {
+		key := fmt.Sprint(i % 10)
+		for !ring.NearHasForTest(c, prefix+key) { // a copy to invalidate
+			_, _, err := c.Get(ctx, key)
+			require.NoError(t, err)
+		}
+		start := time.Now()
+		require.NoError(t, w.Set(ctx, prefix+key, i, 0).Err())
+		for {
+			v, _, err := c.Get(ctx, key)
+			require.NoError(t, err)
+			if v == i {
+				break
+			}
+			require.Less(t, time.Since(start), time.Second, "write %d not seen", i)
+		}
+		delays = append(delays, time.Since(start))
+	}
+	slices.Sort(delays)
+	t.Logf("invalidation delay over %d writes: p50 %v, p99 %v, max %v", n, delays[n/2], delays[n*99/100], delays[n-1])
 }
