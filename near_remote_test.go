@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os/exec"
-	"strconv"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -504,4 +504,37 @@ func TestNearInvalidationDelay(t *testing.T) {
 	}
 	slices.Sort(delays)
 	t.Logf("invalidation delay over %d writes: p50 %v, p99 %v, max %v", n, delays[n/2], delays[n*99/100], delays[n-1])
+}
+
+// BenchmarkNearHit compares a near hit on Redis with an in-process LRU hit
+// (run both in one invocation: go test -bench 'NearHit|LRUHitSame').
+func BenchmarkNearHit(b *testing.B) {
+	rdb := redis.NewClient(&redis.Options{Addr: servertest.RedisAddr(b)})
+	defer rdb.Close()
+	st := redisstore.New(rdb)
+	defer st.Close()
+	r := ring.Must(ring.Func1(func(ctx context.Context, id int) (string, error) { return "value", nil },
+		ring.Storage(st), ring.Coder("json"), ring.KeyPrefix("near:"+runID+":bench"), ring.Near(1000, time.Minute)))
+	ring.WaitNearLive(b, r.Cache())
+	ctx := context.Background()
+	key := r.Cache().Key("1")
+	for !ring.NearHasForTest(r.Cache(), key) {
+		_, _ = r.Call(ctx, 1)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		_, _ = r.Call(ctx, 1)
+	}
+}
+
+// BenchmarkLRUHitSame is BenchmarkNearHit's reference: the same ring on an
+// in-process LRU.
+func BenchmarkLRUHitSame(b *testing.B) {
+	r := ring.Must(ring.Func1(func(ctx context.Context, id int) (string, error) { return "value", nil }, ring.LRU(1000)))
+	ctx := context.Background()
+	_, _ = r.Call(ctx, 1)
+	b.ReportAllocs()
+	for b.Loop() {
+		_, _ = r.Call(ctx, 1)
+	}
 }
