@@ -59,6 +59,7 @@ func TestNearReadRacingInvalidation(t *testing.T) {
 	for !c.near.isLive() {
 		time.Sleep(time.Millisecond)
 	}
+	exercised := 0
 	for round := range 20 {
 		old, changed := fmt.Sprint("old", round), fmt.Sprint("new", round)
 		_, err = c.Set(ctx, "k", old, SetOptions{})
@@ -73,7 +74,9 @@ func TestNearReadRacingInvalidation(t *testing.T) {
 		c.near.Wrote(key)
 		race.onGet = func() {
 			race.onGet = nil
-			require.True(t, c.near.reserved(key), "no reservation before the read")
+			if c.near.reserved(key) {
+				exercised++
+			} // else a late invalidation of the own write dropped it: still nothing may be kept
 			require.NoError(t, rdb.Set(ctx, key, changed, 0).Err())
 			deadline := time.Now().Add(2 * time.Second)
 			for c.near.reserved(key) { // until the invalidation has arrived
@@ -91,6 +94,7 @@ func TestNearReadRacingInvalidation(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, changed, v)
 	}
+	require.Greater(t, exercised, 10, "too few reads had a reservation when the racing write landed")
 }
 
 // TestNearTierBounded: the tier never holds more than size entries,
