@@ -73,6 +73,9 @@ type Cache[V any] struct {
 	// mem is the storage when it is a typed in-process store
 	// (Concurrent): hits read it without boxing (memstore.go).
 	mem *backends.Concurrent[V]
+	// near is the in-process tier of decoded values (Near: near.go; nil
+	// without it).
+	near *nearTier[V]
 }
 
 // SetOptions are the options of one Cache.Set.
@@ -148,8 +151,12 @@ func NewCache[V any](opts ...Option) (*Cache[V], error) {
 	if prefix != "" {
 		name += " " + strconv.Quote(prefix)
 	}
-	return &Cache[V]{store: store, coder: cd, prefix: prefix, refactor: refactor, name: name, onError: cfg.onError,
-		obs: newObserver(cfg, name, store), mem: mem}, nil
+	c := &Cache[V]{store: store, coder: cd, prefix: prefix, refactor: refactor, name: name, onError: cfg.onError,
+		obs: newObserver(cfg, name, store), mem: mem}
+	if err := c.attachNear(cfg, store); err != nil { // Near: near.go
+		return nil, err
+	}
+	return c, nil
 }
 
 // chooseCoder returns the coder a backend needs: the one asked for, or for a
@@ -209,6 +216,13 @@ func (c *Cache[V]) keys(keys []string) []string {
 func (c *Cache[V]) Get(ctx context.Context, key string) (value V, found bool, err error) {
 	// load, by hand: generic code does not inline it, and this is a hit path.
 	k := c.Key(key)
+	if c.near != nil { // Near: near.go
+		value, found, err = c.readLive(ctx, k)
+		if c.obs != nil {
+			c.obs.got(ctx, found, err, false)
+		}
+		return value, found, err
+	}
 	if c.mem != nil {
 		value, found = c.mem.Load(k)
 		if c.obs != nil {
@@ -282,6 +296,7 @@ func (c *Cache[V]) Set(ctx context.Context, key string, value V, o SetOptions) (
 // as a newer write of the ring (rope.Rope.Write), otherwise as it is.
 func (c *Cache[V]) write(keys []string, do func() error) error {
 	if c.rope == nil {
+		defer c.nearWrote(keys) // Near: near.go
 		return do()
 	}
 	return c.rope.Write(keys, do)
@@ -306,7 +321,9 @@ func (c *Cache[V]) SetMany(ctx context.Context, items map[string]V, ttl time.Dur
 // ExpireIn gives the entry under key a new time-to-live; 0 makes it
 // persistent. An absent key is left absent.
 func (c *Cache[V]) ExpireIn(ctx context.Context, key string, ttl time.Duration) error {
-	return backends.Touch(ctx, c.store, c.Key(key), ttl)
+	k := c.Key(key)
+	defer c.nearWrote([]string{k}) // Near: near.go
+	return backends.Touch(ctx, c.store, k, ttl)
 }
 
 // Delete removes key and reports whether it was there.
@@ -349,6 +366,9 @@ func (c *Cache[V]) Clear(ctx context.Context) error {
 	do := func() error { return backends.ClearMatch(ctx, c.store, c.prefix, c.match) }
 	if c.rope != nil {
 		return c.rope.WriteAll(do)
+	}
+	if c.near != nil { // Near: near.go
+		defer c.near.WroteAll()
 	}
 	return do()
 }

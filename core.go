@@ -232,6 +232,15 @@ func (c *core[K, R]) call(ctx context.Context, k K) (R, error) {
 		}
 		return c.exec(ctx, k)
 	}
+	if st.near != nil { // Near: near.go
+		if r, ok := st.near.get(key); ok {
+			if st.obs != nil {
+				st.obs.nearHit(ctx)
+			}
+			return r, nil
+		}
+		return c.callNear(ctx, st, key, k)
+	}
 	if c.strategy != nil {
 		return result[R](c.strategy.GetOrUpdate(ctx, c.op(st, key, k)))
 	}
@@ -368,7 +377,7 @@ func (c *core[K, R]) get(ctx context.Context, k K) (R, bool, error) {
 		r, ok := c.fromStrategy(op, v)
 		return found[R]{r, ok}, nil
 	}, func(st *Cache[R], key string) (found[R], error) {
-		r, ok, err := st.loadLive(ctx, key)
+		r, ok, err := st.readLive(ctx, key) // Near: near.go
 		if st.obs != nil {
 			st.obs.got(ctx, ok, err, st.neg.ofHit(err) != nil)
 		}

@@ -67,9 +67,12 @@ func (c *core[K, R]) stats() observe.Snapshot { return c.store.Stats() }
 // WithStats and without Observe has none (nil): its paths then check one
 // pointer.
 type observer struct {
-	info  observe.Info
-	stats *observe.Stats   // WithStats; nil without
-	o     observe.Observer // the Observe options' (observe.Multi); nil without
+	info observe.Info
+	// nearInfo is info with the near tier: the labels of a hit that the
+	// ring's near tier answered (Near: near.go).
+	nearInfo observe.Info
+	stats    *observe.Stats   // WithStats; nil without
+	o        observe.Observer // the Observe options' (observe.Multi); nil without
 }
 
 // newObserver returns the observer of a ring named ring on store, or nil
@@ -83,6 +86,8 @@ func newObserver(cfg *config, ring string, store backends.Storage) *observer {
 		o.stats = observe.NewStats()
 	}
 	o.info = observe.Info{Ring: ring, Backend: store.Name(), Tier: tierOf(store)}
+	o.nearInfo = o.info
+	o.nearInfo.Tier = observe.TierNear
 	o.watchEvictions(store)
 	return o
 }
@@ -104,7 +109,20 @@ func (o *observer) on(store backends.Storage) *observer {
 	n := *o
 	n.info.Backend = store.Name()
 	n.info.Tier = tierOf(store)
+	n.nearInfo = n.info
+	n.nearInfo.Tier = observe.TierNear
 	return &n
+}
+
+// nearHit reports a hit that the near tier answered, labelled with the
+// near tier.
+func (o *observer) nearHit(ctx context.Context) {
+	if o.stats != nil {
+		o.stats.Request(ctx, &o.nearInfo, observe.Hit, 1)
+	}
+	if o.o != nil {
+		o.o.Request(ctx, &o.nearInfo, observe.Hit, 1)
+	}
 }
 
 // request reports n requests with result r.

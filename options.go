@@ -62,6 +62,7 @@ type config struct {
 
 	observers []observe.Observer // Observe (observe.go)
 	stats     bool               // WithStats (observe.go)
+	near      *nearPolicy        // Near (near.go)
 }
 
 func (c *config) fail(err error) { c.errs = append(c.errs, err) }

@@ -287,6 +287,9 @@ func newCoreShape[K any, R any](shape *descriptor.Shape, cfg *config, pl plan[K,
 		return nil, err
 	}
 	c.store.mem = typedMem(store, mem)
+	if err := c.store.attachNear(cfg, raw); err != nil { // Near: near.go
+		return nil, err
+	}
 	return c, nil
 }
 

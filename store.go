@@ -229,6 +229,7 @@ func (c *Cache[V]) on(storage backends.Storage) (*Cache[V], error) {
 	s.mem = nil
 	s.rope = rope.New(storage)
 	s.obs = c.obs.on(storage)
+	s.near = nil // Near serves the ring's own storage only
 	return &s, nil
 }
 

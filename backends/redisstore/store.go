@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -48,6 +49,11 @@ type Store struct {
 	ring    *redis.Ring
 	owned   bool    // made by Own: Close closes client
 	pipe    apState // AutoPipeline
+
+	// The Track subscriptions (tracking.go), stopped by Close.
+	trackMu sync.Mutex
+	tracks  map[*tracking]struct{}
+	closed  bool
 }
 
 // New returns a Redis backend on client, configured by opts
@@ -111,9 +117,11 @@ func (*Store) Bytes() bool { return true }
 // Raw returns the redis.UniversalClient given to New.
 func (r *Store) Raw() any { return r.client }
 
-// Close closes the client when storeurl.Open made it, and does nothing for a
-// client given to New, which its owner closes.
+// Close stops the Track subscriptions and closes the client when
+// storeurl.Open (or Own) made it; a client given to New stays open for its
+// owner to close.
 func (r *Store) Close() error {
+	r.stopTracking()
 	if !r.owned || r.client == nil {
 		return nil
 	}

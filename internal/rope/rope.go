@@ -29,7 +29,23 @@ type Rope struct {
 	// flusher is the storage, when it holds back events until the rope
 	// releases its locks (see EventFlusher).
 	flusher EventFlusher
+	// watch, if set, is told of every write once its storage command has
+	// run (SetWatcher).
+	watch Watcher
 }
+
+// Watcher is told of a rope's writes once their storage commands have
+// run, fills included, whatever their outcome: ring's Near tier drops its
+// copies of the keys.
+type Watcher interface {
+	// Wrote is called for each key of a write.
+	Wrote(key string)
+	// WroteAll is called after a WriteAll.
+	WroteAll()
+}
+
+// SetWatcher makes w the rope's Watcher; call it before the rope is used.
+func (r *Rope) SetWatcher(w Watcher) { r.watch = w }
 
 // stripe is the lock of the keys that hash to it, and the count of the
 // writes of those keys that have finished (see WriteMark).
@@ -106,6 +122,9 @@ func (r *Rope) Commit(ctx context.Context, key string, do func() error) error {
 	st.mu.RLock()
 	defer st.mu.RUnlock()
 	defer st.writes.Add(1)
+	if r.watch != nil {
+		defer r.watch.Wrote(key)
+	}
 	return do()
 }
 
@@ -123,6 +142,9 @@ func (r *Rope) fillWrite(ctx context.Context, run *flight.Run, do func() error) 
 	}
 	if run.Stale() {
 		return nil
+	}
+	if r.watch != nil {
+		defer r.watch.Wrote(run.Key())
 	}
 	return do()
 }
@@ -148,6 +170,13 @@ func (r *Rope) Write(keys []string, do func() error) error {
 			st.mu.RUnlock()
 		}
 	}()
+	if r.watch != nil {
+		defer func() {
+			for _, k := range keys {
+				r.watch.Wrote(k)
+			}
+		}()
+	}
 	return do()
 }
 
@@ -165,6 +194,9 @@ func (r *Rope) WriteAll(do func() error) error {
 			r.stripes[i].mu.RUnlock()
 		}
 	}()
+	if r.watch != nil {
+		defer r.watch.WroteAll()
+	}
 	return do()
 }
 
