@@ -216,12 +216,8 @@ func (c *Cache[V]) keys(keys []string) []string {
 func (c *Cache[V]) Get(ctx context.Context, key string) (value V, found bool, err error) {
 	// load, by hand: generic code does not inline it, and this is a hit path.
 	k := c.Key(key)
-	if c.near != nil { // Near: near.go
-		value, found, err = c.readLive(ctx, k)
-		if c.obs != nil {
-			c.obs.got(ctx, found, err, false)
-		}
-		return value, found, err
+	if c.near != nil { // Near: near.go (reported there)
+		return c.readLive(ctx, k)
 	}
 	if c.mem != nil {
 		value, found = c.mem.Load(k)

@@ -377,10 +377,7 @@ func (c *core[K, R]) get(ctx context.Context, k K) (R, bool, error) {
 		r, ok := c.fromStrategy(op, v)
 		return found[R]{r, ok}, nil
 	}, func(st *Cache[R], key string) (found[R], error) {
-		r, ok, err := st.readLive(ctx, key) // Near: near.go
-		if st.obs != nil {
-			st.obs.got(ctx, ok, err, st.neg.ofHit(err) != nil)
-		}
+		r, ok, err := st.readLive(ctx, key) // reported; Near: near.go
 		return found[R]{r, ok}, err
 	}, nil)
 	return f.v, f.ok, err

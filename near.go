@@ -331,10 +331,15 @@ func (c *Cache[V]) nearLoad(ctx context.Context, key string) (V, bool, error) {
 	return r, ok, nil
 }
 
-// readLive is a ring's Get: from the near tier when the ring has one.
+// readLive is a ring's Get: from the near tier when the ring has one,
+// reported to the observer (a near hit with the near tier's labels).
 func (c *Cache[V]) readLive(ctx context.Context, key string) (V, bool, error) {
 	if c.near == nil {
-		return c.loadLive(ctx, key)
+		r, ok, err := c.loadLive(ctx, key)
+		if c.obs != nil {
+			c.obs.got(ctx, ok, err, c.neg.ofHit(err) != nil)
+		}
+		return r, ok, err
 	}
 	if r, ok := c.near.get(key); ok {
 		if c.obs != nil {
@@ -342,7 +347,11 @@ func (c *Cache[V]) readLive(ctx context.Context, key string) (V, bool, error) {
 		}
 		return r, true, nil
 	}
-	return c.nearLoad(ctx, key)
+	r, ok, err := c.nearLoad(ctx, key)
+	if c.obs != nil {
+		c.obs.got(ctx, ok, err, false)
+	}
+	return r, ok, err
 }
 
 // callNear is Call's path on a near miss.
