@@ -364,37 +364,36 @@ func unlink[V any](b *atomic.Pointer[cnode[V]], prev, n *cnode[V]) {
 // remove deletes key and reports whether a live entry was there.
 func (s *Concurrent[V]) remove(key string) bool {
 	sh, h := s.shard(key)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	t := sh.table.Load()
-	b := &t.buckets[h&t.mask]
-	var prev *cnode[V]
-	for n := b.Load(); n != nil; prev, n = n, n.next.Load() {
-		if n.key == key {
-			unlink(b, prev, n)
-			sh.n--
-			exp := n.expiresAt.Load()
-			return exp == 0 || s.now() < exp
-		}
+	n := s.unlinkWhere(sh, h, func(n *cnode[V]) bool { return n.key == key })
+	if n == nil {
+		return false
 	}
-	return false
+	exp := n.expiresAt.Load()
+	return exp == 0 || s.now() < exp
 }
 
 // removeNode deletes n, found under key without the lock, if it is still
 // there.
 func (s *Concurrent[V]) removeNode(sh *cshard[V], h uint64, target *cnode[V]) {
+	s.unlinkWhere(sh, h, func(n *cnode[V]) bool { return n == target })
+}
+
+// unlinkWhere deletes, under sh's lock, the first node of hash h's bucket
+// that match accepts, and returns it (nil: none).
+func (s *Concurrent[V]) unlinkWhere(sh *cshard[V], h uint64, match func(*cnode[V]) bool) *cnode[V] {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	t := sh.table.Load()
 	b := &t.buckets[h&t.mask]
 	var prev *cnode[V]
 	for n := b.Load(); n != nil; prev, n = n, n.next.Load() {
-		if n == target {
+		if match(n) {
 			unlink(b, prev, n)
 			sh.n--
-			return
+			return n
 		}
 	}
+	return nil
 }
 
 // value converts what the Storage interface was given into a V.

@@ -26,13 +26,18 @@ type benchSet struct {
 var cpuSuffix = regexp.MustCompile(`-[0-9]+$`)
 
 // parseBenchFile reads a file of `go test -bench` output.
-func parseBenchFile(path string) (*benchSet, error) {
+func parseBenchFile(path string) (*benchSet, error) { return parseFile(path, parseBench) }
+
+// parseFile opens path and parses it with parse, which names the file in
+// its errors.
+func parseFile[T any](path string, parse func(file string, r io.Reader) (T, error)) (T, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		var zero T
+		return zero, err
 	}
 	defer f.Close()
-	return parseBench(path, f)
+	return parse(path, f)
 }
 
 // parseBench reads `go test -bench` output: result lines

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 )
@@ -33,14 +32,7 @@ type dashData struct {
 var dashColumns = []string{"t", "hit", "miss", "stale", "error", "load_p50_us", "load_p99_us",
 	"op_p50_us", "op_p99_us", "op_err", "failopen", "breaker_open"}
 
-func parseDashFile(path string) (*dashData, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return parseDash(path, f)
-}
+func parseDashFile(path string) (*dashData, error) { return parseFile(path, parseDash) }
 
 func parseDash(file string, r io.Reader) (*dashData, error) {
 	d := &dashData{cols: map[string][]float64{}}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -38,14 +37,7 @@ type outageRun struct {
 	outcomes  map[string]int
 }
 
-func parseOutageFile(path string) (*outageData, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return parseOutage(path, f)
-}
+func parseOutageFile(path string) (*outageData, error) { return parseFile(path, parseOutage) }
 
 func parseOutage(file string, r io.Reader) (*outageData, error) {
 	d := &outageData{}
