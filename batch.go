@@ -198,7 +198,7 @@ func (c *core[K, R]) batchGetOrUpdateMany(ctx context.Context, ks []K) ([]R, err
 // write is reported, not returned; the function's errors are returned per
 // key and not written.
 func (c *core[K, R]) batchFill(ctx context.Context, st *Cache[R], keys []string, ks []K, recheck bool, mark *rope.WriteMark) ([]R, []error) {
-	vals, errs := st.rope.FlightMany(ctx, keys, func(ctx context.Context, lead []int) ([]any, []error) {
+	vals, errs, joined := st.rope.FlightManyShared(ctx, keys, func(ctx context.Context, lead []int) ([]any, []error) {
 		out := make([]any, len(lead))
 		oerrs := make([]error, len(lead))
 		todo := make([]int, 0, len(lead)) // positions in lead still to fetch
@@ -248,6 +248,9 @@ func (c *core[K, R]) batchFill(ctx context.Context, st *Cache[R], keys []string,
 		}
 		return out, oerrs
 	})
+	if joined > 0 && st.obs != nil {
+		st.obs.event(ctx, observe.Event{Kind: observe.EventCoalesced, N: joined})
+	}
 	out := make([]R, len(keys))
 	for i, v := range vals {
 		out[i], _ = v.(R)

@@ -59,6 +59,19 @@ func (g *Group) RunningBatch(ctx context.Context) *Batch {
 // When ctx can end, fn runs on a goroutine of its own; otherwise on the
 // caller's.
 func (g *Group) DoMany(ctx context.Context, keys []string, fn func(ctx context.Context, lead []int) ([]any, []error)) ([]any, []error) {
+	return g.doMany(ctx, keys, fn, nil)
+}
+
+// DoManyShared is DoMany that also returns how many of keys joined a run
+// another caller had started (single flight coalesced them).
+func (g *Group) DoManyShared(ctx context.Context, keys []string, fn func(ctx context.Context, lead []int) ([]any, []error)) ([]any, []error, int) {
+	var joined int
+	vals, errs := g.doMany(ctx, keys, fn, &joined)
+	return vals, errs, joined
+}
+
+// doMany is DoMany; joined, if set, receives the number of keys joined.
+func (g *Group) doMany(ctx context.Context, keys []string, fn func(ctx context.Context, lead []int) ([]any, []error), joined *int) ([]any, []error) {
 	vals := make([]any, len(keys))
 	errs := make([]error, len(keys))
 	if err := ctx.Err(); err != nil {
@@ -99,6 +112,9 @@ func (g *Group) DoMany(ctx context.Context, keys []string, fn func(ctx context.C
 		lead = append(lead, i)
 	}
 	b.live.Store(int64(len(lead)))
+	if joined != nil {
+		*joined = len(keys) - len(lead)
+	}
 	g.mu.Unlock()
 
 	if len(lead) > 0 {

@@ -20,6 +20,12 @@ func (r *Rope) FlightMany(ctx context.Context, keys []string, fn func(ctx contex
 	return r.flight.DoMany(ctx, keys, fn)
 }
 
+// FlightManyShared is FlightMany that also returns how many of keys
+// joined a run another caller had started (single flight coalesced them).
+func (r *Rope) FlightManyShared(ctx context.Context, keys []string, fn func(ctx context.Context, lead []int) ([]any, []error)) ([]any, []error, int) {
+	return r.flight.DoManyShared(ctx, keys, fn)
+}
+
 // FillMany runs do, one storage command that writes several keys. Called
 // with the context FlightMany handed to its function, it is the batch's
 // fill: it holds the write locks of the keys' stripes (taken in stripe
