@@ -1,0 +1,47 @@
+package bench
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/ringcache/ring"
+	"github.com/ringcache/ring/backends/redisstore"
+)
+
+// BenchmarkNearInterleaved compares ring's near tier (ring.Near on Redis,
+// invalidated by Redis's client tracking) with rueidis's client-side cache
+// (DoCache, also invalidated by client tracking) on the same 1000 hot keys,
+// all near hits, in interleaved bursts of 4000 calls by 64 goroutines and
+// of 500 by one. ring's near hit returns the decoded struct; DoCache
+// returns the cached reply, which the caller still has to decode (here it
+// is not decoded: the comparison favours rueidis). The ratio is
+// ring-near/rueidis-docache.
+//
+//	cd bench && RING_REDIS_ADDR=127.0.0.1:16379 go test -run '^$' -bench NearInterleaved -benchtime 20x -count 6
+func BenchmarkNearInterleaved(b *testing.B) {
+	h := newHotSetup(b)
+	start := fetches.Load()
+	st := redisstore.New(h.rdb)
+	b.Cleanup(func() { _ = st.Close() }) // stops the tracking connection; the client stays open
+	r := ring.Must(ring.Func1(hotQuote, ring.Storage(st), ring.Coder("msgpack"),
+		ring.KeyPrefix(h.prefix), ring.Expire(10*time.Minute), ring.StorageTimeout(hotTimeout),
+		ring.Near(2*hotKeys, time.Minute)))
+	near := func(ctx context.Context, i int) error {
+		i %= hotKeys
+		q, err := r.Call(ctx, i)
+		if err == nil && q.Qty != i {
+			b.Errorf("key %d: got %+v", i, q)
+		}
+		return err
+	}
+	rc := rueidisClient(b, []string{os.Getenv("RING_REDIS_ADDR")})
+	cs := []hotContender{{"ring-near", near}, {"rueidis-docache", h.rueidisDoCache(b, rc)}}
+	warmHot(b, cs)
+	warmHot(b, cs) // a fill's own write drops its reservation: the second read keeps the copy
+	hot := func(int) int { return 0 }
+	b.Run("hits/parallel=64", func(b *testing.B) { interleave(b, cs, hotGoroutines, 4000, "rueidis-docache", hot) })
+	b.Run("hits/parallel=1", func(b *testing.B) { interleave(b, cs, 1, 500, "rueidis-docache", hot) })
+	allHits(b, start)
+}
