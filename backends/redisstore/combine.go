@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -55,6 +56,7 @@ type combiner struct {
 	queue   []*waiter
 	spare   []*waiter // the previous batch's slice, reused for the queue
 	leaders int
+	shared  bool // the last lead sent other callers' commands too
 }
 
 // do runs cmd with the other callers' commands and returns its error, or
@@ -63,6 +65,14 @@ func (c *combiner) do(ctx context.Context, cmd redis.Cmder) error {
 	c.mu.Lock()
 	if c.leaders < maxLeaders {
 		c.leaders++
+		if len(c.queue) == 0 && c.shared {
+			// The last pipeline carried other callers' commands: they are
+			// likely about to make their next ones. Let them queue first,
+			// rather than send this one alone.
+			c.mu.Unlock()
+			runtime.Gosched()
+			c.mu.Lock()
+		}
 		batch := c.take()
 		c.mu.Unlock()
 		return c.lead(ctx, cmd, nil, batch)
@@ -123,6 +133,7 @@ func (w *waiter) release() {
 
 // take returns the queued commands whose callers still wait (c.mu held).
 func (c *combiner) take() []*waiter {
+	c.shared = len(c.queue) > 0
 	if len(c.queue) == 0 {
 		return nil
 	}
