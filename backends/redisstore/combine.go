@@ -151,6 +151,18 @@ func (c *combiner) take() []*waiter {
 // lead runs cmd (of the leader's waiter self, nil when the leader never
 // queued) with batch, completes batch's waiters and hands the lead on.
 func (c *combiner) lead(ctx context.Context, cmd redis.Cmder, self *waiter, batch []*waiter) error {
+	finished := false
+	defer func() {
+		if !finished { // a panic (in a client hook, say) goes on up: the others go on
+			for _, w := range batch {
+				if w.state.CompareAndSwap(waitQueued, waitDone) {
+					w.err, w.retry = errLeaderPanicked, false // read after the wake
+					w.wake <- struct{}{}
+				}
+			}
+			c.handOff()
+		}
+	}()
 	var err error
 	if len(batch) == 0 {
 		err = c.client.Process(ctx, cmd)
@@ -168,9 +180,9 @@ func (c *combiner) lead(ctx context.Context, cmd redis.Cmder, self *waiter, batc
 		// only because the leader's did: the caller tries again.
 		ended := ctx.Err() != nil
 		for _, w := range batch {
-			e := w.cmd.Err()
-			w.err, w.retry = e, ended && e != nil && !replied(e)
 			if w.state.CompareAndSwap(waitQueued, waitDone) {
+				e := w.cmd.Err() // the caller reads them after the wake
+				w.err, w.retry = e, ended && e != nil && !replied(e)
 				w.wake <- struct{}{}
 			}
 		}
@@ -181,12 +193,17 @@ func (c *combiner) lead(ctx context.Context, cmd redis.Cmder, self *waiter, batc
 		}
 		c.mu.Unlock()
 	}
+	finished = true
 	c.handOff()
 	if self != nil {
 		self.release()
 	}
 	return err
 }
+
+// errLeaderPanicked is the error of the commands whose pipeline's sender
+// panicked before their replies were read.
+var errLeaderPanicked = errors.New("the caller that sent the pipeline panicked")
 
 // handOff ends a lead: the oldest queued caller that still waits leads
 // next; with none, one pipeline fewer is in flight.

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/ringcache/ring/backends/redisstore"
 	"github.com/ringcache/ring/internal/servertest"
 )
@@ -158,4 +160,87 @@ func TestRedisAutoPipelineRepliesNotMixed(t *testing.T) {
 		t.Errorf("%d reads returned a value, %d calls ended with their context: the test tried nothing", reads.Load(), ended.Load())
 	}
 	t.Logf("%d reads checked, %d calls ended by their context", reads.Load(), ended.Load())
+}
+
+// panicHook holds a lone GET of "slow" for 100ms, and panics, once, in a
+// pipeline that carries a GET of "boom".
+type panicHook struct{ armed atomic.Bool }
+
+func (*panicHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (*panicHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if len(cmd.Args()) > 1 && cmd.Args()[1] == "slow" {
+			time.Sleep(100 * time.Millisecond)
+		}
+		return next(ctx, cmd)
+	}
+}
+func (h *panicHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		for _, c := range cmds {
+			if len(c.Args()) > 1 && c.Args()[1] == "boom" && h.armed.CompareAndSwap(true, false) {
+				panic("hook")
+			}
+		}
+		return next(ctx, cmds)
+	}
+}
+
+// TestRedisAutoPipelinePanickingLeader: a caller that panics while it sends
+// a pipeline (in a client hook) panics as it would without the option; the
+// callers whose commands were in its pipeline get an error at once, not at
+// their deadline, and the Store goes on working.
+func TestRedisAutoPipelinePanickingLeader(t *testing.T) {
+	c := redisClient(t, servertest.RedisAddr(t))
+	var h panicHook
+	c.AddHook(&h)
+	r := redisstore.New(c, redisstore.AutoPipeline())
+	key := fmt.Sprintf("ap-panic-%d", time.Now().UnixNano())
+	if err := r.Set(t.Context(), key, []byte("v"), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = r.Delete(context.Background(), key) })
+	h.armed.Store(true)
+	get := func(k string) error {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_, _, err := r.Get(ctx, k)
+		return err
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = get("slow") }) // alone: holds the Store for 100ms
+	time.Sleep(20 * time.Millisecond)
+	panicked := make(chan any, 1)
+	wg.Go(func() { // queues first: sends the next pipeline, and panics
+		defer func() { panicked <- recover() }()
+		_ = get("boom")
+	})
+	time.Sleep(10 * time.Millisecond)
+	start := time.Now()
+	var failed atomic.Int64
+	for range 8 {
+		wg.Go(func() {
+			if err := get(key); err != nil {
+				if !strings.Contains(err.Error(), "panicked") {
+					t.Errorf("a GET queued with the panicking one: %v", err)
+				}
+				failed.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if p := <-panicked; p != "hook" {
+		t.Fatalf("the GET of boom: recovered %v, want the hook's panic", p)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("the GETs queued behind the panic took %v: they waited for their deadline", d)
+	}
+	if failed.Load() == 0 {
+		t.Error("no GET was in the panicking pipeline: the test tried nothing")
+	}
+	for range 3 {
+		if v, _, err := r.Get(t.Context(), key); err != nil || string(v.([]byte)) != "v" {
+			t.Fatalf("Get after the panic = %v, %v", v, err)
+		}
+	}
 }
