@@ -36,15 +36,15 @@ func TestRedisAutoPipelineLeaderGivesUp(t *testing.T) {
 			srv.Resume()
 		}
 	}()
-	get := func(d time.Duration) (string, error, time.Duration) {
+	get := func(d time.Duration) (string, time.Duration, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), d)
 		defer cancel()
 		start := time.Now()
 		v, _, err := r.Get(ctx, "k")
 		if err != nil {
-			return "", err, time.Since(start)
+			return "", time.Since(start), err
 		}
-		return string(v.([]byte)), nil, time.Since(start)
+		return string(v.([]byte)), time.Since(start), nil
 	}
 	timeout := func(err error) bool {
 		return err != nil && (errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "timeout"))
@@ -52,7 +52,7 @@ func TestRedisAutoPipelineLeaderGivesUp(t *testing.T) {
 	var wg sync.WaitGroup
 	// A sends its GET alone and waits for the frozen server for 100ms.
 	wg.Go(func() {
-		if v, err, d := get(100 * time.Millisecond); !timeout(err) || d > time.Second {
+		if v, d, err := get(100 * time.Millisecond); !timeout(err) || d > time.Second {
 			t.Errorf("A (100ms): %q, %v after %v, want a timeout", v, err, d)
 		}
 	})
@@ -60,7 +60,7 @@ func TestRedisAutoPipelineLeaderGivesUp(t *testing.T) {
 	// B queues first: it sends the next pipeline, with the others' GETs,
 	// bounded by its 500ms.
 	wg.Go(func() {
-		if v, err, d := get(500 * time.Millisecond); !timeout(err) || d > 2*time.Second {
+		if v, d, err := get(500 * time.Millisecond); !timeout(err) || d > 2*time.Second {
 			t.Errorf("B (500ms): %q, %v after %v, want a timeout", v, err, d)
 		}
 	})
@@ -68,7 +68,7 @@ func TestRedisAutoPipelineLeaderGivesUp(t *testing.T) {
 	var ok atomic.Int64
 	for range 8 {
 		wg.Go(func() {
-			v, err, d := get(10 * time.Second)
+			v, d, err := get(10 * time.Second)
 			if err != nil || v != "v" {
 				t.Errorf("a caller with 10s: %q, %v after %v, want v: its command failed with the pipeline of a caller that gave up", v, err, d)
 				return
