@@ -136,7 +136,8 @@ func (w *waiter) release() {
 	waiters.Put(w)
 }
 
-// take returns the queued commands whose callers still wait (c.mu held).
+// take returns the queued commands (c.mu held); lead skips those whose
+// callers gave up.
 func (c *combiner) take() []*waiter {
 	c.shared = len(c.queue) > 0
 	if len(c.queue) == 0 {
