@@ -101,3 +101,51 @@ func BenchmarkRedisBulkMsgpack(b *testing.B) {
 		b.ReportMetric(float64(tGou)/float64(tRaw), "getorupdatemany/raw")
 	})
 }
+
+// TestRedisBulkAllocs pins the allocations of Many().GetOrUpdate of 100
+// hits on Redis (msgpack): at most 417 (per item: the key, the MGET
+// argument and reply, the decoded string; then a few slices), and fewer
+// than an MGET of the same keys plus a msgpack decode of each value. An
+// all-hit call allocates no error slice and, on one node, no key groups.
+func TestRedisBulkAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector drops pooled decoders at random")
+	}
+	ctx := context.Background()
+	rdb := redis.NewClient(&redis.Options{Addr: servertest.RedisAddr(t), ContextTimeoutEnabled: true})
+	defer rdb.Close()
+	r := ring.Must(ring.Func1(quoteOf, ring.Storage(redisstore.New(rdb)), ring.Coder("msgpack"),
+		ring.KeyPrefix("bulk-allocs:"+runID), ring.Expire(time.Hour)))
+	ids := bulkIDs()
+	if _, err := r.Many().GetOrUpdate(ctx, ids); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = r.Many().Delete(ctx, ids) }()
+	keys, err := r.Many().Key(ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ringAllocs := testing.AllocsPerRun(20, func() {
+		vs, err := r.Many().GetOrUpdate(ctx, ids)
+		if err != nil || vs[bulkN-1].Qty != bulkN-1 {
+			t.Fatalf("GetOrUpdate = %v, %v", vs[bulkN-1], err)
+		}
+	})
+	rawAllocs := testing.AllocsPerRun(20, func() {
+		vals, err := rdb.MGet(ctx, keys...).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := make([]bulkQuote, len(vals))
+		for i, v := range vals {
+			s, _ := v.(string)
+			if err := msgpack.Unmarshal([]byte(s), &out[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	if ringAllocs > 417 || ringAllocs >= rawAllocs {
+		t.Errorf("GetOrUpdate of %d hits: %v allocations, MGET + decode %v; want at most 417 and fewer", bulkN, ringAllocs, rawAllocs)
+	}
+	t.Logf("%d hits: ring %v allocations, MGET + decode %v", bulkN, ringAllocs, rawAllocs)
+}

@@ -314,7 +314,10 @@ func (c *core[K, R]) getOrUpdateMany(ctx context.Context, ks []K) ([]R, error) {
 	if c.store.obs != nil {
 		c.store.obs.bulk(ctx, len(keys), found, hits, err)
 	}
-	errs := make([]error, len(ks))
+	var errs []error // all hits, the common case: none to report
+	if hits != nil || !allTrue(found) {
+		errs = make([]error, len(ks))
+	}
 	if hits != nil { // negative entries are Call's outcome, without a fill
 		c.store.hitsAsCalls(hits, out, found, errs)
 	}
@@ -331,6 +334,16 @@ func (c *core[K, R]) getOrUpdateMany(ctx context.Context, ks []K) ([]R, error) {
 // distinctMisses returns the first item of each missed key (misses), and
 // first[key], that item's index: later items with the same key copy its
 // outcome (copyRepeats).
+// allTrue reports whether every element of found is true.
+func allTrue(found []bool) bool {
+	for _, f := range found {
+		if !f {
+			return false
+		}
+	}
+	return true
+}
+
 func distinctMisses(keys []string, found []bool) (misses []int, first map[string]int) {
 	for i, key := range keys {
 		if found[i] {

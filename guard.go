@@ -292,7 +292,8 @@ func (g *guard) finish(ctx, octx context.Context, br *backends.Breaker, probe bo
 	case ownTimeout || (!callerDone && backends.Unreachable(err)):
 		before := br.State()
 		if g.obs != nil && key != "" {
-			g.lastKey.Store(&key)
+			k := key // a copy: key itself does not escape, so a call that succeeds allocates nothing here
+			g.lastKey.Store(&k)
 		}
 		br.Failure(probe, err)
 		if g.refresh != nil && before != backends.BreakerOpen && br.State() == backends.BreakerOpen {

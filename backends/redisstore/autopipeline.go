@@ -3,22 +3,19 @@ package redisstore
 import (
 	"context"
 	"strconv"
-	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
 
 // Autopipelining: concurrent single-key commands of many goroutines share
-// one pipeline (go-redis's AutoPipeliner), so a burst of callers costs a
-// few round trips instead of one each, and one connection instead of one
-// per caller.
+// one pipeline, run by one of their callers (combine.go), so a burst of
+// callers costs a few round trips instead of one each, and one connection
+// instead of one per caller.
 
 // apState is what a Store needs to autopipeline.
 type apState struct {
-	ap *redis.AutoPipeliner // the client's (AutoPipeline); nil: none
-	// inflight counts the single-key commands in flight.
-	inflight atomic.Int64
+	comb *combiner // AutoPipeline; nil: none
 }
 
 // Option configures a Store made by [New] or [Own].
@@ -32,46 +29,38 @@ type autoPipeline struct{}
 
 func (autoPipeline) String() string { return "redisstore.AutoPipeline()" }
 
-// apClient is a go-redis client that can autopipeline on its deferred
-// face: *redis.Client (a node, or a Sentinel-managed master) and
-// *redis.ClusterClient.
-type apClient interface {
-	AsyncAutoPipeline() (*redis.AutoPipeliner, error)
-}
+func (autoPipeline) apply(r *Store) { r.pipe.comb = &combiner{client: r.client} }
 
-func (autoPipeline) apply(r *Store) {
-	c, ok := r.client.(apClient)
-	if !ok {
-		return // a *redis.Ring, or the caller's own AutoPipeliner: as it is
-	}
-	if ap, err := c.AsyncAutoPipeline(); err == nil {
-		r.pipe.ap = ap
-	} // else the client is closed: its calls fail with ErrClosed as they would
-}
-
-// AutoPipeline makes the Store send its single-key commands (Get, Set,
-// SetIfAbsent, Delete, Has, Touch) through the client's autopipeliner
-// (go-redis's AsyncAutoPipeline) whenever another one is in flight: the
-// commands that concurrent goroutines issue while a pipeline is on the
-// wire are queued and sent together as the next pipeline, on one
-// connection. Under many concurrent callers a call then costs a fraction
-// of a round trip. A command issued while the Store has no other in flight
-// goes straight to the client, as without the option: a lone caller does
-// not pay the hand-off to the pipeliner's goroutine (docs/benchmarks.md
-// has both, measured).
+// AutoPipeline makes the Store pipeline the single-key commands (Get,
+// Set, SetIfAbsent, Delete, Has, Touch) of concurrent callers: while one
+// command or pipeline of the Store is on the wire, the commands that other
+// goroutines issue are queued, and the oldest of those callers then sends
+// them all as the next pipeline, on one of the client's connections. There
+// is no goroutine of the Store's and no hand-off to one: a caller waits
+// for its reply or runs the next pipeline itself, and a command issued
+// while nothing else is in flight goes straight to the client, as without
+// the option. Under many concurrent callers a call then costs a share of a
+// round trip; a lone caller pays nothing (docs/benchmarks.md has both,
+// measured). It works on every client: a node, a Sentinel-managed master,
+// a cluster (go-redis splits a pipeline by node) and a *redis.Ring.
 //
 // What changes, and what does not:
-//   - Timeouts: a pipelined call ends at its context's end (ring's
-//     StorageTimeout, or a cancel) without a goroutine of its own: the
-//     Store stops waiting for the queued command, which still runs on the
-//     server with its pipeline (a write may land). The pipeline itself is
-//     bounded by the client's ReadTimeout and WriteTimeout. A call that
-//     goes straight to the client is bounded as without the option. So a
-//     frozen server still fails open within StorageTimeout, and ring's
-//     circuit breaker counts the timeouts as before.
+//   - Timeouts: a queued call ends at its context's end (ring's
+//     StorageTimeout, or a cancel) with no goroutine of its own: the
+//     caller stops waiting, and its command, if already part of a
+//     pipeline, still runs on the server (a write may land). A pipeline
+//     is bounded by the context of the caller that sends it, as a plain
+//     command is; a command that failed only because that context ended
+//     first is sent again for its own caller while that one's context
+//     lasts. So a frozen server still fails open within StorageTimeout,
+//     and ring's circuit breaker counts the timeouts as before.
 //   - Ordering: one goroutine's commands run in the order it made them
 //     (each call waits for its reply); commands of different goroutines were
 //     never ordered.
+//   - Hooks: the client's hooks see the pipelined commands as pipelines
+//     (ProcessPipelineHook), the others as single commands (ProcessHook).
+//   - One pipeline at a time: a slow command (a huge value) delays the
+//     commands queued behind it, as on any pipelined connection.
 //   - What stays on the client's own connections: the bulk forms (MGET and
 //     the per-slot pipelines), GetWithTTL's MULTI/EXEC, Remove's pipeline,
 //     the leases' Lua scripts, and Clear's SCAN. They are single round trips
@@ -80,31 +69,18 @@ func (autoPipeline) apply(r *Store) {
 //     that made the command, with the same wrapping; a failed pipeline fails
 //     each of its commands, which fail open in ring one by one.
 //
-// The autopipeliner belongs to the client (go-redis caches one per client
-// and its first configuration wins; redis.Options.AutoPipelineOptions
-// configures it); it stops when the client is closed. A client-side
-// sharded *redis.Ring has no deferred autopipeliner: the option leaves such
-// a Store as it is. The RedisHash backend does not take it.
+// It uses go-redis's Pipeline, not its experimental AutoPipeliner
+// (redis.Options.AutoPipelineOptions does not apply). The RedisHash
+// backend does not take the option.
 func AutoPipeline() Option { return autoPipeline{} }
 
-// process runs one single-key command: through the autopipeliner when the
-// Store has one and another single-key command of the Store is in flight,
-// waiting no longer than ctx; with the client otherwise. A lone caller has
-// no one to share a pipeline with, and handing its command to the
-// pipeliner's goroutine and back would only add two wake-ups to its round
-// trip.
+// process runs one single-key command: with the other callers' commands
+// when the Store autopipelines (combiner.do), with the client otherwise.
 func (r *Store) process(ctx context.Context, cmd redis.Cmder) error {
-	if r.pipe.ap == nil {
-		return r.client.Process(ctx, cmd)
+	if r.pipe.comb != nil {
+		return r.pipe.comb.do(ctx, cmd)
 	}
-	var err error
-	if r.pipe.inflight.Add(1) == 1 {
-		err = r.client.Process(ctx, cmd)
-	} else {
-		err = r.pipe.ap.Submit(ctx, cmd).WaitContext(ctx)
-	}
-	r.pipe.inflight.Add(-1)
-	return err
+	return r.client.Process(ctx, cmd)
 }
 
 // pxArgs returns the arguments of SET (with "nx" when nx) for a ttl in
@@ -121,7 +97,6 @@ func setArgs(key string, b []byte, ttl time.Duration, nx bool) []any {
 	return args
 }
 
-// AutoPipelined reports whether the Store sends its single-key commands
-// through the client's autopipeliner ([AutoPipeline] on a client that has
-// one).
-func (r *Store) AutoPipelined() bool { return r.pipe.ap != nil }
+// AutoPipelined reports whether the Store pipelines the single-key
+// commands of concurrent callers ([AutoPipeline]).
+func (r *Store) AutoPipelined() bool { return r.pipe.comb != nil }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,8 +30,9 @@ func TestRedisClusterAutoPipelineConformance(t *testing.T) {
 	backendtest.Run(t, func(*testing.T) backends.Storage { return redisstore.New(c, redisstore.AutoPipeline()) }, redisOptions)
 }
 
-// TestRedisAutoPipelineOnRing: a client-side sharded ring has no deferred
-// autopipeliner; the option leaves the Store working as without it.
+// TestRedisAutoPipelineOnRing: the option works on a client-side sharded
+// ring too (go-redis runs a pipeline on a ring): concurrent callers read
+// their own writes.
 func TestRedisAutoPipelineOnRing(t *testing.T) {
 	ring := redis.NewRing(&redis.RingOptions{
 		Addrs:                 map[string]string{"a": servertest.RedisAddr(t)},
@@ -38,14 +40,29 @@ func TestRedisAutoPipelineOnRing(t *testing.T) {
 	})
 	t.Cleanup(func() { _ = ring.Close() })
 	r := redisstore.New(ring, redisstore.AutoPipeline(), nil)
-	key := fmt.Sprintf("ap-ring-%d", time.Now().UnixNano())
-	t.Cleanup(func() { _ = r.Delete(context.Background(), key) })
-	if err := r.Set(t.Context(), key, []byte("v"), time.Minute); err != nil {
-		t.Fatal(err)
+	if !r.AutoPipelined() {
+		t.Fatal("AutoPipelined() = false on a ring")
 	}
-	if v, ok, err := r.Get(t.Context(), key); err != nil || !ok || string(v.([]byte)) != "v" {
-		t.Fatalf("Get = %v, %v, %v", v, ok, err)
+	prefix := fmt.Sprintf("ap-ring-%d-", time.Now().UnixNano())
+	var wg sync.WaitGroup
+	for g := range 16 {
+		key := prefix + strconv.Itoa(g)
+		t.Cleanup(func() { _ = r.Delete(context.Background(), key) })
+		wg.Go(func() {
+			for i := range 20 {
+				want := fmt.Sprintf("%d-%d", g, i)
+				if err := r.Set(t.Context(), key, []byte(want), time.Minute); err != nil {
+					t.Error(err)
+					return
+				}
+				if v, ok, err := r.Get(t.Context(), key); err != nil || !ok || string(v.([]byte)) != want {
+					t.Errorf("Get = %v, %v, %v, want %q", v, ok, err, want)
+					return
+				}
+			}
+		})
 	}
+	wg.Wait()
 	if got := redisstore.AutoPipeline().String(); got != "redisstore.AutoPipeline()" {
 		t.Errorf("String() = %q", got)
 	}

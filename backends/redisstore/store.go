@@ -326,6 +326,17 @@ func (r *Store) getMany(ctx context.Context, op string, keys []string) ([][]byte
 	if len(keys) == 0 {
 		return out, nil
 	}
+	if r.cluster == nil && r.ring == nil && len(keys) <= maxKeysPerCommand {
+		// One node, one MGET: no groups to build.
+		vals, err := r.client.MGet(ctx, keys...).Result()
+		if err != nil {
+			return nil, r.failN(op, len(keys), err)
+		}
+		if err := mgetInto(out, vals, nil); err != nil {
+			return nil, r.failN(op, len(keys), err)
+		}
+		return out, nil
+	}
 	groups := r.groups(keys)
 	cmds := make([]*redis.SliceCmd, len(groups))
 	if len(groups) == 1 {
@@ -342,22 +353,39 @@ func (r *Store) getMany(ctx context.Context, op string, keys []string) ([][]byte
 		if err != nil {
 			return nil, r.failN(op, len(keys), err)
 		}
-		if len(vals) != len(g) {
-			return nil, r.failN(op, len(keys), fmt.Errorf("MGET returned %d values for %d keys", len(vals), len(g)))
-		}
-		for j, v := range vals {
-			switch v := v.(type) {
-			case nil:
-			case string:
-				out[g[j]] = ownedBytes(v)
-			case []byte:
-				out[g[j]] = storeutil.NonNil(v)
-			default:
-				return nil, r.failN(op, len(keys), fmt.Errorf("MGET returned a %T", v))
-			}
+		if err := mgetInto(out, vals, g); err != nil {
+			return nil, r.failN(op, len(keys), err)
 		}
 	}
 	return out, nil
+}
+
+// mgetInto puts the values of one MGET reply into out: the i-th at g[i],
+// or at i when g is nil. A nil value is a miss and stays nil.
+func mgetInto(out [][]byte, vals []any, g []int) error {
+	n := len(out)
+	if g != nil {
+		n = len(g)
+	}
+	if len(vals) != n {
+		return fmt.Errorf("MGET returned %d values for %d keys", len(vals), n)
+	}
+	for j, v := range vals {
+		i := j
+		if g != nil {
+			i = g[j]
+		}
+		switch v := v.(type) {
+		case nil:
+		case string:
+			out[i] = ownedBytes(v)
+		case []byte:
+			out[i] = storeutil.NonNil(v)
+		default:
+			return fmt.Errorf("MGET returned a %T", v)
+		}
+	}
+	return nil
 }
 
 // ownedBytes returns the bytes of a reply string without copying them. The
