@@ -51,6 +51,10 @@ import (
 
 var _ backends.Invalidator = (*Store)(nil)
 
+// failoverAddr is the Addr of a go-redis Sentinel failover client's
+// options: its Dialer asks Sentinel for the master at every dial.
+const failoverAddr = "FailoverClient"
+
 // TrackingName is the client name (CLIENT SETNAME) of the connections
 // that receive invalidations, as CLIENT LIST shows it.
 const TrackingName = "ring-near"
@@ -62,7 +66,10 @@ const (
 	trackMaxWait     = 2 * time.Second
 	trackClusterPoll = time.Second
 	trackRingPoll    = 100 * time.Millisecond
-	trackDialTimeout = 5 * time.Second
+	// trackFailoverProbe is how often a tracking connection through
+	// Sentinel asks the client's Dialer where the master is.
+	trackFailoverProbe = 250 * time.Millisecond
+	trackDialTimeout   = 5 * time.Second
 )
 
 // tracking is one Track subscription.
@@ -70,6 +77,8 @@ type tracking struct {
 	prefix string
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+
+	probe *masterProbe // shared by the subscriptions on one client
 
 	mu      sync.Mutex // serializes fn, and guards what follows
 	fn      func(keys []string, live bool)
@@ -113,6 +122,12 @@ func (r *Store) Track(prefix string, fn func(keys []string, live bool)) (func(),
 	}
 	if r.tracks == nil {
 		r.tracks = make(map[*tracking]struct{})
+	}
+	for o := range r.tracks {
+		t.probe = o.probe
+	}
+	if t.probe == nil {
+		t.probe = &masterProbe{}
 	}
 	r.tracks[t] = struct{}{}
 	r.trackMu.Unlock()
@@ -345,8 +360,8 @@ func (t *tracking) session(ctx context.Context, addr string, opts *redis.Options
 	if err != nil {
 		return false, fmt.Errorf("dial: %w", err)
 	}
-	if ra := conn.RemoteAddr(); ra != nil {
-		where = ra.String() // through Sentinel, addr is "FailoverClient"
+	if ra := remoteAddr(conn); ra != "" {
+		where = ra // through Sentinel, addr is "FailoverClient"
 	}
 	defer conn.Close()
 	defer context.AfterFunc(ctx, func() { _ = conn.Close() })()
@@ -420,6 +435,27 @@ func (t *tracking) session(ctx context.Context, addr string, opts *redis.Options
 			}
 		}
 	})
+	if opts.Addr == failoverAddr && where != failoverAddr && role == "master" {
+		// Through Sentinel the client follows the master that Sentinel
+		// names; a demoted master keeps its clients (this one) until
+		// Sentinel reconfigures it, seconds later. Ask the Dialer where it
+		// leads now.
+		writer.Go(func() {
+			tk := time.NewTicker(trackFailoverProbe)
+			defer tk.Stop()
+			for {
+				select {
+				case <-done:
+					return
+				case <-tk.C:
+				}
+				if now := t.probe.master(ctx, opts); now != "" && now != where {
+					fail(fmt.Errorf("the master is now %s", now))
+					return
+				}
+			}
+		})
+	}
 	for {
 		_ = conn.SetReadDeadline(time.Now().Add(trackSilence))
 		v, err := readResp(br)
@@ -442,6 +478,42 @@ func (t *tracking) session(ctx context.Context, addr string, opts *redis.Options
 			t.push(v)
 		}
 	}
+}
+
+// masterProbe asks a Sentinel failover client's Dialer where the master
+// is, at most once per trackFailoverProbe for all the subscriptions of a
+// Store: a Sentinel query and a connection, closed at once.
+type masterProbe struct {
+	mu   sync.Mutex
+	at   time.Time
+	addr string
+}
+
+// master returns the address the Dialer of opts reaches now, or "" when
+// it cannot dial.
+func (p *masterProbe) master(ctx context.Context, opts *redis.Options) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if time.Since(p.at) < trackFailoverProbe*9/10 {
+		return p.addr
+	}
+	dctx, cancel := context.WithTimeout(ctx, trackDialTimeout)
+	c, err := opts.Dialer(dctx, opts.Network, opts.Addr)
+	cancel()
+	p.at, p.addr = time.Now(), ""
+	if err == nil {
+		p.addr = remoteAddr(c)
+		_ = c.Close()
+	}
+	return p.addr
+}
+
+// remoteAddr returns c's remote address, or "".
+func remoteAddr(c net.Conn) string {
+	if a := c.RemoteAddr(); a != nil {
+		return a.String()
+	}
+	return ""
 }
 
 // push reports an invalidation push.
