@@ -180,3 +180,14 @@ func (s *SentinelSet) WaitReplica(n, master *Server) {
 	s.t.Helper()
 	s.wait("replica "+n.Addr()+" of "+master.Addr(), func() error { return s.inSync(master, n) })
 }
+
+// FreePort returns a loopback port that was free a moment ago, for a
+// second listener of a server (a TLS port, say).
+func FreePort(t testing.TB) int {
+	t.Helper()
+	p, err := freePort()
+	if err != nil {
+		t.Fatalf("servertest: %v", err)
+	}
+	return p
+}
