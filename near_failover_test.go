@@ -28,7 +28,7 @@ type staleRun struct {
 	prefix     string
 	staleBound time.Duration
 
-	gate    sync.RWMutex // a write holds it shared; pause holds it
+	gate    sync.RWMutex            // a write holds it shared; pause holds it
 	writers []redis.UniversalClient // one per key; set while paused
 
 	mu   sync.Mutex
