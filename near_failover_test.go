@@ -38,13 +38,17 @@ type staleRun struct {
 
 	// Reads that start before graceUntil may be up to grace old: the
 	// time a failover takes to be noticed.
-	graceUntil atomic.Pointer[time.Time]
-	grace      time.Duration
+	grace      atomic.Pointer[staleGrace]
 	graceStale atomic.Int64
 	maxAge     atomic.Int64 // the oldest read seen, ns behind the write that replaced it
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+}
+
+type staleGrace struct {
+	until time.Time
+	d     time.Duration
 }
 
 type staleAck struct {
@@ -100,8 +104,8 @@ func startStaleRun(t *testing.T, c *ring.Cache[int], prefix string, nWriters, nR
 					s.hits.Add(1)
 				}
 				bound := s.staleBound
-				if u := s.graceUntil.Load(); u != nil && start.Before(*u) {
-					bound = s.grace
+				if g := s.grace.Load(); g != nil && start.Before(g.until) {
+					bound = g.d
 				}
 				s.mu.Lock()
 				last, age := 0, time.Duration(0)
@@ -117,7 +121,7 @@ func startStaleRun(t *testing.T, c *ring.Cache[int], prefix string, nWriters, nR
 				if age > time.Duration(s.maxAge.Load()) {
 					s.maxAge.Store(int64(age))
 				}
-				if bound == s.grace && age > s.staleBound {
+				if bound != s.staleBound && age > s.staleBound {
 					s.graceStale.Add(1)
 				}
 				if v < last {
@@ -143,9 +147,7 @@ func (s *staleRun) setWriters(newWriter func() redis.UniversalClient, n int) {
 
 // allowGrace lets the reads of the next d be up to d old.
 func (s *staleRun) allowGrace(d time.Duration) {
-	u := time.Now().Add(d)
-	s.grace = d
-	s.graceUntil.Store(&u)
+	s.grace.Store(&staleGrace{time.Now().Add(d), d})
 }
 
 // pause waits for the writes in flight and holds the others until resume.
@@ -156,8 +158,12 @@ func (s *staleRun) resume() { s.gate.Unlock() }
 func (s *staleRun) stop() {
 	s.cancel()
 	s.wg.Wait()
+	var grace time.Duration
+	if g := s.grace.Load(); g != nil {
+		grace = g.d
+	}
 	s.t.Logf("%d reads (%d near hits), %d stale; %d older than %v within the grace of %v; the oldest %v behind; %d read errors, %d write errors",
-		s.reads.Load(), s.hits.Load(), s.stale.Load(), s.graceStale.Load(), s.staleBound, s.grace,
+		s.reads.Load(), s.hits.Load(), s.stale.Load(), s.graceStale.Load(), s.staleBound, grace,
 		time.Duration(s.maxAge.Load()), s.readErrs.Load(), s.writeErrs.Load())
 }
 
@@ -249,4 +255,63 @@ func TestNearSentinelFailover(t *testing.T) {
 			require.NoError(t, st.TrackingErr())
 		})
 	}
+}
+
+// TestNearClusterFailover: a cluster master is killed while writers (their
+// own cluster clients) and readers run: its replica is promoted, the
+// tracking follows it (ForEachMaster), the old master comes back as a
+// replica with no tracking connection, and no read returns a value older
+// than a write acknowledged 100ms before it.
+func TestNearClusterFailover(t *testing.T) {
+	cl := servertest.StartRedisCluster(t, servertest.ClusterOptions{Masters: 3, Replicas: 1, NodeTimeout: time.Second})
+	newClient := func() redis.UniversalClient { return redis.NewClusterClient(&redis.ClusterOptions{Addrs: cl.Addrs()}) }
+	rdb := newClient().(*redis.ClusterClient)
+	t.Cleanup(func() { _ = rdb.Close() })
+	st := redisstore.New(rdb)
+	t.Cleanup(func() { _ = st.Close() })
+	prefix := "near:" + runID + ":cluster-failover:"
+	c, err := ring.NewCache[int](ring.Storage(st), ring.Coder("json"), ring.KeyPrefix(prefix), ring.Near(1000, time.Minute))
+	require.NoError(t, err)
+	ring.WaitNearLive(t, c)
+	masters := cl.Masters()
+	for _, m := range masters {
+		require.Equal(t, 1, trackingConns(t, m), m.Addr())
+	}
+	const nKeys = 12
+	run := startStaleRun(t, c, prefix, nKeys, 4, newClient)
+	time.Sleep(700 * time.Millisecond)
+	require.Positive(t, run.hits.Load())
+
+	killed := masters[1]
+	replica := cl.ReplicaOf(killed)
+	require.NotNil(t, replica)
+	run.pause()
+	ctx := context.Background()
+	require.NoError(t, rdb.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
+		return m.Do(ctx, "WAIT", 1, 2000).Err()
+	}))
+	began := time.Now()
+	killed.Stop()
+	for !cl.IsMaster(replica) {
+		require.Less(t, time.Since(began), 20*time.Second, "the replica was not promoted")
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Logf("promoted %v after the kill", time.Since(began))
+	run.resume()
+	began = time.Now()
+	eventually(t, 15*time.Second, "a tracking connection on the promoted replica", func() bool {
+		return trackingConns(t, replica) == 1
+	})
+	ring.WaitNearLive(t, c)
+	t.Logf("tracked and live %v after the promotion", time.Since(began))
+	killed.Restart()
+	cl.WaitHealthy()
+	time.Sleep(1500 * time.Millisecond)
+	require.Zero(t, trackingConns(t, killed), "a tracking connection on the old master, now a replica")
+	hits := run.hits.Load()
+	time.Sleep(500 * time.Millisecond)
+	run.stop()
+	require.Zero(t, run.stale.Load())
+	require.Greater(t, run.hits.Load(), hits, "no near hit after the failover")
+	require.NoError(t, st.TrackingErr())
 }
