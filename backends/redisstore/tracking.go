@@ -396,10 +396,15 @@ func (t *tracking) session(ctx context.Context, addr string, opts *redis.Options
 
 	// The writer: HELLO every trackPing (it proves the connection alive
 	// and reports the role), AUTH on a new credential.
+	// On the way out: close the connection and cancel a probe in flight,
+	// then wait for the writer and the probe.
 	done := make(chan struct{})
+	sctx, scancel := context.WithCancel(ctx)
 	var writer sync.WaitGroup
 	defer writer.Wait()
 	defer close(done)
+	defer scancel()
+	defer conn.Close()
 	var failed error
 	var failedMu sync.Mutex
 	fail := func(err error) {
@@ -449,7 +454,7 @@ func (t *tracking) session(ctx context.Context, addr string, opts *redis.Options
 					return
 				case <-tk.C:
 				}
-				if now := t.probe.master(ctx, opts); now != "" && now != where {
+				if now := t.probe.master(sctx, opts); now != "" && now != where {
 					fail(fmt.Errorf("the master is now %s", now))
 					return
 				}
