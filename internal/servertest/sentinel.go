@@ -143,9 +143,12 @@ func (s *SentinelSet) Failover() *Server {
 	s.t.Helper()
 	old := s.Master()
 	next := s.other(old)
-	if _, err := s.sentinel.Do("SENTINEL", "FAILOVER", s.name); err != nil {
-		s.t.Fatalf("servertest: sentinel failover: %v", err)
-	}
+	// Right after the start the sentinel may not have heard from the
+	// replica yet (NOGOODSLAVE): ask again.
+	s.wait("sentinel failover", func() error {
+		_, err := s.sentinel.Do("SENTINEL", "FAILOVER", s.name)
+		return err
+	})
 	s.WaitMaster(next)
 	return next
 }
