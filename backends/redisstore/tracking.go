@@ -394,8 +394,6 @@ func (t *tracking) session(ctx context.Context, addr string, opts *redis.Options
 	t.setErr(ctx, addr, nil)
 	t.setUp(ctx, addr, true)
 
-	// The writer: HELLO every trackPing (it proves the connection alive
-	// and reports the role), AUTH on a new credential.
 	// On the way out: close the connection and cancel a probe in flight,
 	// then wait for the writer and the probe.
 	done := make(chan struct{})
@@ -415,6 +413,8 @@ func (t *tracking) session(ctx context.Context, addr string, opts *redis.Options
 		failedMu.Unlock()
 		_ = conn.Close()
 	}
+	// The writer: HELLO every trackPing (it proves the connection alive
+	// and reports the role), AUTH on a new credential.
 	writer.Go(func() {
 		ping := appendCommand(nil, "HELLO", "3")
 		tk := time.NewTicker(trackPing)
