@@ -17,7 +17,7 @@ import (
 // tracked. Another Ring client's writes (each to the shard that holds its
 // key) drop the copies; writers and readers running together read nothing
 // older than a write acknowledged 100ms before; a shard added while they
-// run is tracked too.
+// run is tracked too (reads in the half second after it may lag a poll).
 func TestNearRedisRing(t *testing.T) {
 	s1, s2, s3 := servertest.StartRedis(t), servertest.StartRedis(t), servertest.StartRedis(t)
 	two := map[string]string{"s1": s1.Addr(), "s2": s2.Addr()}
@@ -55,7 +55,10 @@ func TestNearRedisRing(t *testing.T) {
 		w.(*redis.Ring).SetAddrs(three)
 	}
 	// Keys that moved to s3 are absent there until written again: their
-	// reads find nothing meanwhile (counted as read errors).
+	// reads find nothing meanwhile (counted as read errors). s3 is tracked
+	// from the next poll of the shards (100ms): until then a copy read
+	// from it may miss an invalidation (docs/near-cache.md, Limits).
+	run.allowGrace(500 * time.Millisecond)
 	run.resume()
 	eventually(t, 5*time.Second, "s3 tracked", func() bool { return trackingConns(t, s3) == trackingConns(t, s1) })
 	hits := run.hits.Load()
