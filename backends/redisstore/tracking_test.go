@@ -17,7 +17,7 @@ import (
 // TestTrack: the subscription reports live once tracking is on, then the
 // keys under its prefix that another client changes (and only those), a
 // FLUSHDB as keys nil, and nothing after stop; Close stops what is left;
-// a redis.Ring is not supported.
+// a redis.Ring is tracked too (TestTrackRing goes further).
 func TestTrack(t *testing.T) {
 	srv := servertest.StartRedis(t)
 	rdb := redisClient(t, srv.Addr())
@@ -81,6 +81,21 @@ func TestTrack(t *testing.T) {
 
 	ringClient := redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": srv.Addr()}})
 	defer ringClient.Close()
-	_, err = redisstore.New(ringClient).Track("trk:", func([]string, bool) {})
+	rst := redisstore.New(ringClient)
+	defer rst.Close()
+	live = false
+	stop, err = rst.Track("trk:", func(keys []string, l bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		live = l
+	})
+	require.NoError(t, err)
+	defer stop()
+	wait("live on a redis.Ring", func() bool { return live })
+
+	_, err = redisstore.New(plainClient{rdb}).Track("trk:", func([]string, bool) {})
 	require.ErrorIs(t, err, backends.ErrNotSupported)
 }
+
+// plainClient hides its client's Options: Track cannot dial like it.
+type plainClient struct{ redis.UniversalClient }
