@@ -57,16 +57,18 @@ type Run struct {
 	// channel; finished tells a late joiner (none: a finished run has left
 	// group.calls) apart. Other runs make it when they start.
 	done chan struct{}
-	// ctx is the run's context; cancel ends it.
-	ctx    context.Context
-	cancel context.CancelFunc
-	// vctx is ctx for a run of Do: the cancellable context with the run
-	// as the value of runKey, kept in the Run so that it costs no
-	// allocation of its own.
-	vctx runCtx
-	// octx is Outside(ctx) for a run of Do: ctx without the run, also
-	// kept in the Run.
-	octx outsideCtx
+	// ctx is the run's context: &vctx for a run of Do, the batch's for a
+	// run of DoMany.
+	ctx context.Context
+	// cancel, for a run of DoMany, releases the run's share of the batch's
+	// context; a run of Do ends its own (state) instead.
+	cancel func()
+	// state is the cancellation of a run of Do (runctx.go); vctx is its
+	// context and octx Outside of it, kept in the Run so that they cost
+	// no allocation of their own.
+	state runState
+	vctx  runCtx
+	octx  outsideCtx
 	// waiters counts the callers still waiting; guarded by group.mu.
 	waiters int
 	// stale is set once the run's result must not be stored: a newer
@@ -96,38 +98,6 @@ func (c *Run) join() {
 
 type runKey struct{}
 
-// runCtx is a context that carries its run (the value of runKey) over a
-// cancellable context; as a field of the Run it is one allocation fewer
-// than context.WithValue. Since it answers every other Value from the
-// context it wraps, a context derived from it finds that cancellable
-// context and is cancelled with it, with no goroutine.
-type runCtx struct {
-	context.Context
-	run *Run
-}
-
-// outsideCtx is the context a run's function is handed by Outside: the
-// run's cancellable context, in which runKey holds no run.
-type outsideCtx struct{ context.Context }
-
-// Value returns a nil *Run for runKey, and otherwise what the wrapped
-// context holds.
-func (c *outsideCtx) Value(key any) any {
-	if _, ok := key.(runKey); ok {
-		return (*Run)(nil)
-	}
-	return c.Context.Value(key)
-}
-
-// Value returns the run for runKey, and otherwise what the wrapped
-// context holds.
-func (c *runCtx) Value(key any) any {
-	if _, ok := key.(runKey); ok {
-		return c.run
-	}
-	return c.Context.Value(key)
-}
-
 // Group de-duplicates concurrent calls by key. The zero value is ready to
 // use; a Group must not be copied after first use.
 type Group struct {
@@ -149,6 +119,25 @@ type Group struct {
 // When the first caller's ctx can end, fn runs on a goroutine of its own,
 // which ends when fn returns; otherwise it runs on the caller's goroutine.
 func (g *Group) Do(ctx context.Context, key string, fn func(ctx context.Context) (any, error)) (v any, err error, shared bool) {
+	return g.DoWork(ctx, key, nil, funcWork(fn))
+}
+
+// Work is the function of a run as a value (DoWork).
+type Work interface {
+	Work(ctx context.Context) (any, error)
+}
+
+// funcWork is a function as a Work.
+type funcWork func(ctx context.Context) (any, error)
+
+func (f funcWork) Work(ctx context.Context) (any, error) { return f(ctx) }
+
+// DoWork is Do with the function given as w, and run, if not nil, the
+// zero Run that the run is made in if this caller starts one: a caller
+// that keeps it in the same allocation as w (a field of w's struct) pays
+// one allocation for both. run must be new to every call, and is not used
+// when the caller joins another's run.
+func (g *Group) DoWork(ctx context.Context, key string, run *Run, w Work) (v any, err error, shared bool) {
 	if err := ctx.Err(); err != nil {
 		return nil, err, false
 	}
@@ -162,28 +151,40 @@ func (g *Group) Do(ctx context.Context, key string, fn func(ctx context.Context)
 		v, err := g.wait(ctx, c)
 		return v, err, true
 	}
-	c := &Run{group: g, key: key, waiters: 1}
+	c := run
+	if c == nil {
+		c = new(Run)
+	}
+	c.group, c.key, c.waiters = g, key, 1
 	inline := ctx.Done() == nil // this caller never leaves: run on its goroutine
-	parent := ctx
+	c.state.parent = ctx
 	if !inline {
 		// A context that can end must not end the run: keep only its values.
-		parent = context.WithoutCancel(ctx)
+		c.state.parent = context.WithoutCancel(ctx)
 		c.done = make(chan struct{})
 	}
-	rctx, cancel := context.WithCancel(parent)
-	c.vctx = runCtx{Context: rctx, run: c}
-	c.octx = outsideCtx{Context: rctx}
-	c.ctx, c.cancel = &c.vctx, cancel
+	c.vctx.run, c.octx.run = c, c
+	c.ctx = &c.vctx
 	g.calls[key] = c
 	g.mu.Unlock()
 
 	if inline {
-		g.run(c, fn)
+		g.run(c, w)
 		return result(c)
 	}
-	go g.run(c, fn)
+	go g.run(c, w)
 	v, err = g.wait(ctx, c)
 	return v, err, false
+}
+
+// end cancels the run's context: a run of Do's own, or its share of its
+// batch's.
+func (c *Run) end() {
+	if c.cancel != nil {
+		c.cancel()
+		return
+	}
+	c.state.end()
 }
 
 // result returns the run's outcome to one caller, panicking with the run's
@@ -224,7 +225,7 @@ func (g *Group) leave(c *Run) {
 	}
 	g.mu.Unlock()
 	if last {
-		c.cancel()
+		c.end()
 	}
 }
 
@@ -274,7 +275,7 @@ func Outside(ctx context.Context) context.Context {
 	return context.WithValue(ctx, runKey{}, (*Run)(nil))
 }
 
-func (g *Group) run(c *Run, fn func(ctx context.Context) (any, error)) {
+func (g *Group) run(c *Run, w Work) {
 	normal := false
 	defer func() {
 		if !normal {
@@ -297,8 +298,8 @@ func (g *Group) run(c *Run, fn func(ctx context.Context) (any, error)) {
 		if done != nil {
 			close(done)
 		}
-		c.cancel()
+		c.end()
 	}()
-	c.val, c.err = fn(c.ctx)
+	c.val, c.err = w.Work(c.ctx)
 	normal = true
 }

@@ -1,0 +1,124 @@
+package flight
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// runState is the cancellation of a run of Do, kept in its Run: the run's
+// context is cancelled when the run ends or every caller has gone, as if
+// made by context.WithCancel, but that context is made only when someone
+// looks at the cancellation (Done, or package context deriving a context
+// from the run's). A run whose function does not costs no allocation, and
+// two atomic operations to end.
+type runState struct {
+	// parent gives the run's values and deadline: the first caller's
+	// context, or, when that one can end, context.WithoutCancel of it.
+	parent context.Context
+	// ended is set once the run's context is cancelled; used once the
+	// cancellable context was asked for (then ending takes mu).
+	ended atomic.Bool
+	used  atomic.Bool
+
+	mu     sync.Mutex
+	inner  context.Context // context.WithCancel(parent), made on demand; guarded by mu
+	cancel context.CancelFunc
+}
+
+// end cancels the run's context: Err reports context.Canceled from now
+// on, and the contexts derived from it are cancelled. Ending twice does
+// nothing the second time.
+func (s *runState) end() {
+	if s.ended.Swap(true) || !s.used.Load() {
+		return
+	}
+	s.mu.Lock()
+	cancel := s.cancel
+	s.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+}
+
+// cancellable returns the run's cancellable context, made on the first
+// call (already cancelled if the run has ended).
+func (s *runState) cancellable() context.Context {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.used.Store(true)
+	if s.inner == nil {
+		s.inner, s.cancel = context.WithCancel(s.parent)
+		if s.ended.Load() {
+			s.cancel()
+		}
+	}
+	return s.inner
+}
+
+func (s *runState) deadline() (time.Time, bool) { return s.parent.Deadline() }
+
+func (s *runState) err() error {
+	if s.ended.Load() {
+		return context.Canceled
+	}
+	return nil
+}
+
+func (s *runState) doneChan() <-chan struct{} { return s.cancellable().Done() }
+
+// value is what the run's context holds under key, the run aside. Package
+// context finds the cancellable context it derives from by asking for a
+// key of type *int (context.cancelCtxKey): that one is answered by the
+// cancellable context, so that a context derived from the run's, even
+// through values, is cancelled with it without a goroutine that waits for
+// it; every other key by the parent (the cancellable context answers the
+// same for keys that are not its own).
+func (s *runState) value(key any) any {
+	if _, ok := key.(*int); ok {
+		return s.cancellable().Value(key)
+	}
+	return s.parent.Value(key)
+}
+
+// runCtx is the context a run of Do hands its function: the run's
+// cancellation (runState), its values (the parent's, and the run as the
+// value of runKey). As a field of the Run it costs no allocation of its
+// own.
+type runCtx struct{ run *Run }
+
+func (c *runCtx) Deadline() (time.Time, bool) { return c.run.state.deadline() }
+func (c *runCtx) Done() <-chan struct{}       { return c.run.state.doneChan() }
+func (c *runCtx) Err() error                  { return c.run.state.err() }
+
+// Value returns the run for runKey, and otherwise what the parent holds.
+func (c *runCtx) Value(key any) any {
+	if _, ok := key.(runKey); ok {
+		return c.run
+	}
+	return c.run.state.value(key)
+}
+
+// String names the context, as the contexts of package context do.
+func (c *runCtx) String() string { return "flight.run(" + c.run.key + ")" }
+
+// outsideCtx is the context Outside returns for a run's own context: the
+// same cancellation and values, but runKey holds no run.
+type outsideCtx struct{ run *Run }
+
+func (c *outsideCtx) Deadline() (time.Time, bool) { return c.run.state.deadline() }
+func (c *outsideCtx) Done() <-chan struct{}       { return c.run.state.doneChan() }
+func (c *outsideCtx) Err() error                  { return c.run.state.err() }
+
+// Value returns a nil *Run for runKey, and otherwise what the parent
+// holds.
+func (c *outsideCtx) Value(key any) any {
+	if _, ok := key.(runKey); ok {
+		return (*Run)(nil)
+	}
+	return c.run.state.value(key)
+}
+
+// String names the context, as the contexts of package context do.
+func (c *outsideCtx) String() string { return "flight.outside(" + c.run.key + ")" }
