@@ -17,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
-	"sync"
 	"sync/atomic"
 )
 
@@ -51,26 +50,24 @@ var ErrGoexit = errors.New("ring: cached function called runtime.Goexit")
 type Run struct {
 	group *Group
 	key   string
+	hash  uint64 // Hash(key)
 	// done is closed when the run has finished. A run of Do on its
 	// leader's goroutine makes it only when a waiter joins (under
-	// group.mu), so that a miss nobody else waits for allocates no
+	// its shard's lock), so that a miss nobody else waits for allocates no
 	// channel; finished tells a late joiner (none: a finished run has left
-	// group.calls) apart. Other runs make it when they start.
+	// the group) apart. Other runs make it when they start.
 	done chan struct{}
-	// ctx is the run's context: &vctx for a run of Do, the batch's for a
-	// run of DoMany.
-	ctx context.Context
-	// cancel, for a run of DoMany, releases the run's share of the batch's
-	// context; a run of Do ends its own (state) instead.
-	cancel func()
+	// batch is the batch of a run of DoMany, whose context is the run's;
+	// nil for a run of Do.
+	batch *Batch
 	// state is the cancellation of a run of Do (runctx.go); vctx is its
 	// context and octx Outside of it, kept in the Run so that they cost
 	// no allocation of their own.
 	state runState
 	vctx  runCtx
 	octx  outsideCtx
-	// waiters counts the callers still waiting; guarded by group.mu.
-	waiters int
+	// waiters counts the callers still waiting; guarded by the lock of its shard.
+	waiters int32
 	// stale is set once the run's result must not be stored: a newer
 	// write of its key (Forget) or every caller gone.
 	stale atomic.Bool
@@ -83,12 +80,15 @@ type Run struct {
 // Key returns the key of the run.
 func (r *Run) Key() string { return r.key }
 
+// Hash returns Hash of the run's key.
+func (r *Run) Hash() uint64 { return r.hash }
+
 // Stale reports whether the run's result must not be stored any more: its
 // key was forgotten (a newer write) or every caller stopped waiting.
 func (r *Run) Stale() bool { return r.stale.Load() }
 
 // join counts one more caller waiting for c, and makes c's done channel
-// if it has none yet. The caller holds c.group.mu.
+// if it has none yet. The caller holds the lock of c's shard.
 func (c *Run) join() {
 	c.waiters++
 	if c.done == nil {
@@ -101,8 +101,7 @@ type runKey struct{}
 // Group de-duplicates concurrent calls by key. The zero value is ready to
 // use; a Group must not be copied after first use.
 type Group struct {
-	mu    sync.Mutex
-	calls map[string]*Run
+	shards [numShards]shard // table.go
 }
 
 // Do runs fn once for all concurrent callers of key and returns its result to
@@ -141,13 +140,12 @@ func (g *Group) DoWork(ctx context.Context, key string, run *Run, w Work) (v any
 	if err := ctx.Err(); err != nil {
 		return nil, err, false
 	}
-	g.mu.Lock()
-	if g.calls == nil {
-		g.calls = make(map[string]*Run)
-	}
-	if c, ok := g.calls[key]; ok {
+	h := Hash(key)
+	s := g.shardOf(h)
+	s.mu.Lock()
+	if c := s.find(key, h); c != nil {
 		c.join()
-		g.mu.Unlock()
+		s.mu.Unlock()
 		v, err := g.wait(ctx, c)
 		return v, err, true
 	}
@@ -155,7 +153,7 @@ func (g *Group) DoWork(ctx context.Context, key string, run *Run, w Work) (v any
 	if c == nil {
 		c = new(Run)
 	}
-	c.group, c.key, c.waiters = g, key, 1
+	c.group, c.key, c.hash, c.waiters = g, key, h, 1
 	inline := ctx.Done() == nil // this caller never leaves: run on its goroutine
 	c.state.parent = ctx
 	if !inline {
@@ -164,9 +162,8 @@ func (g *Group) DoWork(ctx context.Context, key string, run *Run, w Work) (v any
 		c.done = make(chan struct{})
 	}
 	c.vctx.run, c.octx.run = c, c
-	c.ctx = &c.vctx
-	g.calls[key] = c
-	g.mu.Unlock()
+	s.add(c)
+	s.mu.Unlock()
 
 	if inline {
 		g.run(c, w)
@@ -178,10 +175,12 @@ func (g *Group) DoWork(ctx context.Context, key string, run *Run, w Work) (v any
 }
 
 // end cancels the run's context: a run of Do's own, or its share of its
-// batch's.
+// batch's (the last run of a batch to end cancels the batch's context).
 func (c *Run) end() {
-	if c.cancel != nil {
-		c.cancel()
+	if b := c.batch; b != nil {
+		if b.live.Add(-1) == 0 {
+			b.cancel()
+		}
 		return
 	}
 	c.state.end()
@@ -214,16 +213,15 @@ func (g *Group) wait(ctx context.Context, c *Run) (any, error) {
 // leave removes one waiter; the last one to go makes the run stale,
 // detaches it from its key and cancels its context.
 func (g *Group) leave(c *Run) {
-	g.mu.Lock()
+	s := g.shardOf(c.hash)
+	s.mu.Lock()
 	c.waiters--
 	last := c.waiters == 0
 	if last {
 		c.stale.Store(true)
-		if g.calls[c.key] == c {
-			delete(g.calls, c.key)
-		}
+		s.remove(c)
 	}
-	g.mu.Unlock()
+	s.mu.Unlock()
 	if last {
 		c.end()
 	}
@@ -233,22 +231,25 @@ func (g *Group) leave(c *Run) {
 // callers that arrive later start a new run, callers already waiting still
 // receive its result, and Run.Stale reports true from now on.
 func (g *Group) Forget(key string) {
-	g.mu.Lock()
-	if c, ok := g.calls[key]; ok {
+	h := Hash(key)
+	s := g.shardOf(h)
+	s.mu.Lock()
+	if c := s.find(key, h); c != nil {
 		c.stale.Store(true)
-		delete(g.calls, key)
+		s.remove(c)
 	}
-	g.mu.Unlock()
+	s.mu.Unlock()
 }
 
 // ForgetAll is Forget for every key with a run in flight.
 func (g *Group) ForgetAll() {
-	g.mu.Lock()
-	for key, c := range g.calls {
-		c.stale.Store(true)
-		delete(g.calls, key)
+	for i := range g.shards {
+		s := &g.shards[i]
+		s.mu.Lock()
+		s.each(func(c *Run) { c.stale.Store(true) })
+		s.clear()
+		s.mu.Unlock()
 	}
-	g.mu.Unlock()
 }
 
 // Running returns the run of this group whose function received ctx (or a
@@ -289,17 +290,16 @@ func (g *Group) run(c *Run, w Work) {
 				c.err = ErrGoexit
 			}
 		}
-		g.mu.Lock()
-		if g.calls[c.key] == c {
-			delete(g.calls, c.key)
-		}
-		done := c.done // no waiter can join any more: c has left g.calls
-		g.mu.Unlock()
+		s := g.shardOf(c.hash)
+		s.mu.Lock()
+		s.remove(c)
+		done := c.done // no waiter can join any more: c has left the group
+		s.mu.Unlock()
 		if done != nil {
 			close(done)
 		}
 		c.end()
 	}()
-	c.val, c.err = w.Work(c.ctx)
+	c.val, c.err = w.Work(&c.vctx)
 	normal = true
 }

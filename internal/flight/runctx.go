@@ -2,7 +2,6 @@ package flight
 
 import (
 	"context"
-	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -12,49 +11,50 @@ import (
 // made by context.WithCancel, but that context is made only when someone
 // looks at the cancellation (Done, or package context deriving a context
 // from the run's). A run whose function does not costs no allocation, and
-// two atomic operations to end.
+// an atomic store and load to end.
 type runState struct {
 	// parent gives the run's values and deadline: the first caller's
 	// context, or, when that one can end, context.WithoutCancel of it.
 	parent context.Context
-	// ended is set once the run's context is cancelled; used once the
-	// cancellable context was asked for (then ending takes mu).
+	// ended is set once the run's context is cancelled.
 	ended atomic.Bool
-	used  atomic.Bool
+	// inner is the cancellable context, once made.
+	inner atomic.Pointer[cancellable]
+}
 
-	mu     sync.Mutex
-	inner  context.Context // context.WithCancel(parent), made on demand; guarded by mu
+// cancellable is context.WithCancel of a run's parent.
+type cancellable struct {
+	ctx    context.Context
 	cancel context.CancelFunc
 }
 
 // end cancels the run's context: Err reports context.Canceled from now
-// on, and the contexts derived from it are cancelled. Ending twice does
-// nothing the second time.
+// on, and the contexts derived from it are cancelled.
 func (s *runState) end() {
-	if s.ended.Swap(true) || !s.used.Load() {
-		return
-	}
-	s.mu.Lock()
-	cancel := s.cancel
-	s.mu.Unlock()
-	if cancel != nil {
-		cancel()
+	s.ended.Store(true)
+	if in := s.inner.Load(); in != nil {
+		in.cancel()
 	}
 }
 
 // cancellable returns the run's cancellable context, made on the first
-// call (already cancelled if the run has ended).
+// call (cancelled if the run has ended).
 func (s *runState) cancellable() context.Context {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.used.Store(true)
-	if s.inner == nil {
-		s.inner, s.cancel = context.WithCancel(s.parent)
-		if s.ended.Load() {
-			s.cancel()
+	in := s.inner.Load()
+	if in == nil {
+		in = new(cancellable)
+		in.ctx, in.cancel = context.WithCancel(s.parent)
+		if !s.inner.CompareAndSwap(nil, in) {
+			in.cancel() // another caller made it first: use that one
+			in = s.inner.Load()
 		}
 	}
-	return s.inner
+	// end stores ended before it loads inner, and this loads ended after
+	// inner was stored: one of the two cancels.
+	if s.ended.Load() {
+		in.cancel()
+	}
+	return in.ctx
 }
 
 func (s *runState) deadline() (time.Time, bool) { return s.parent.Deadline() }
