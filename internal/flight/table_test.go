@@ -73,7 +73,7 @@ func TestManyRunsInFlight(t *testing.T) {
 	require.Equal(t, int32(keys), shared.Load(), "every second caller joined")
 	require.Zero(t, again.Load(), "a forgotten key's caller starts a run of its own")
 	for i := range keys {
-		want := int32(1 + (1-i%2))
+		want := int32(1 + (1 - i%2))
 		require.Equal(t, want, runs[i].Load(), "runs of key %d", i)
 	}
 	require.Zero(t, g.inFlight())
