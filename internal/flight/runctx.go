@@ -59,7 +59,12 @@ func (s *runState) cancellable() context.Context {
 
 func (s *runState) deadline() (time.Time, bool) { return s.parent.Deadline() }
 
+// err is the run's context's Err: once the cancellable context exists,
+// its own, so that Err is never set while Done is still open.
 func (s *runState) err() error {
+	if in := s.inner.Load(); in != nil {
+		return in.ctx.Err()
+	}
 	if s.ended.Load() {
 		return context.Canceled
 	}

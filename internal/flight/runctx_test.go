@@ -60,7 +60,7 @@ func TestRunContextDerivedFollow(t *testing.T) {
 				}
 				stopped = context.AfterFunc(rctx, func() {})
 				if name == "inline" { // nothing else runs: count the goroutines
-					if n := runtime.NumGoroutine(); n != before {
+					if n := runtime.NumGoroutine(); n > before { // fewer: an earlier test's goroutine ended
 						buf := make([]byte, 1<<16)
 						t.Fatalf("deriving contexts started %d goroutines:\n%s", n-before, buf[:runtime.Stack(buf, true)])
 					}
