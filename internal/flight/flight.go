@@ -60,12 +60,9 @@ type Run struct {
 	// batch is the batch of a run of DoMany, whose context is the run's;
 	// nil for a run of Do.
 	batch *Batch
-	// state is the cancellation of a run of Do (runctx.go); vctx is its
-	// context and octx Outside of it, kept in the Run so that they cost
-	// no allocation of their own.
+	// state is the cancellation of a run of Do (runctx.go), whose context
+	// is the Run itself as a *runCtx, and Outside of it as an *outsideCtx.
 	state runState
-	vctx  runCtx
-	octx  outsideCtx
 	// waiters counts the callers still waiting; guarded by the lock of its shard.
 	waiters int32
 	// stale is set once the run's result must not be stored: a newer
@@ -161,7 +158,6 @@ func (g *Group) DoWork(ctx context.Context, key string, run *Run, w Work) (v any
 		c.state.parent = context.WithoutCancel(ctx)
 		c.done = make(chan struct{})
 	}
-	c.vctx.run, c.octx.run = c, c
 	s.add(c)
 	s.mu.Unlock()
 
@@ -267,7 +263,7 @@ func (g *Group) Running(ctx context.Context) *Run {
 // It returns ctx itself when ctx carries no run.
 func Outside(ctx context.Context) context.Context {
 	if rc, ok := ctx.(*runCtx); ok {
-		return &rc.run.octx // the run's own context: no allocation
+		return (*outsideCtx)(rc) // the run's own context: no allocation
 	}
 	c, _ := ctx.Value(runKey{}).(*Run)
 	if b, _ := ctx.Value(runKey{}).(*Batch); c == nil && b == nil {
@@ -300,6 +296,6 @@ func (g *Group) run(c *Run, w Work) {
 		}
 		c.end()
 	}()
-	c.val, c.err = w.Work(&c.vctx)
+	c.val, c.err = w.Work((*runCtx)(c))
 	normal = true
 }

@@ -89,32 +89,32 @@ func (s *runState) value(key any) any {
 
 // runCtx is the context a run of Do hands its function: the run's
 // cancellation (runState), its values (the parent's, and the run as the
-// value of runKey). As a field of the Run it costs no allocation of its
-// own.
-type runCtx struct{ run *Run }
+// value of runKey). It is the Run itself under another type: a run's
+// context is (*runCtx)(run), with no allocation nor field of its own.
+type runCtx Run
 
-func (c *runCtx) Deadline() (time.Time, bool) { return c.run.state.deadline() }
-func (c *runCtx) Done() <-chan struct{}       { return c.run.state.doneChan() }
-func (c *runCtx) Err() error                  { return c.run.state.err() }
+func (c *runCtx) Deadline() (time.Time, bool) { return c.state.deadline() }
+func (c *runCtx) Done() <-chan struct{}       { return c.state.doneChan() }
+func (c *runCtx) Err() error                  { return c.state.err() }
 
 // Value returns the run for runKey, and otherwise what the parent holds.
 func (c *runCtx) Value(key any) any {
 	if _, ok := key.(runKey); ok {
-		return c.run
+		return (*Run)(c)
 	}
-	return c.run.state.value(key)
+	return c.state.value(key)
 }
 
 // String names the context, as the contexts of package context do.
-func (c *runCtx) String() string { return "flight.run(" + c.run.key + ")" }
+func (c *runCtx) String() string { return "flight.run(" + c.key + ")" }
 
 // outsideCtx is the context Outside returns for a run's own context: the
 // same cancellation and values, but runKey holds no run.
-type outsideCtx struct{ run *Run }
+type outsideCtx Run
 
-func (c *outsideCtx) Deadline() (time.Time, bool) { return c.run.state.deadline() }
-func (c *outsideCtx) Done() <-chan struct{}       { return c.run.state.doneChan() }
-func (c *outsideCtx) Err() error                  { return c.run.state.err() }
+func (c *outsideCtx) Deadline() (time.Time, bool) { return c.state.deadline() }
+func (c *outsideCtx) Done() <-chan struct{}       { return c.state.doneChan() }
+func (c *outsideCtx) Err() error                  { return c.state.err() }
 
 // Value returns a nil *Run for runKey, and otherwise what the parent
 // holds.
@@ -122,8 +122,8 @@ func (c *outsideCtx) Value(key any) any {
 	if _, ok := key.(runKey); ok {
 		return (*Run)(nil)
 	}
-	return c.run.state.value(key)
+	return c.state.value(key)
 }
 
 // String names the context, as the contexts of package context do.
-func (c *outsideCtx) String() string { return "flight.outside(" + c.run.key + ")" }
+func (c *outsideCtx) String() string { return "flight.outside(" + c.key + ")" }
