@@ -302,39 +302,8 @@ func (c *core[K, R]) fill(ctx context.Context, st *Cache[R], key string, k K, re
 	if c.windowFill != nil && st == c.store {
 		return c.windowFill(ctx, key, k) // BatchWindow: batch_window.go
 	}
-	return result[R](st.flight(ctx, key, func(ctx context.Context) (any, error) {
-		if recheck && (mark == nil || mark.WrittenSince(key)) {
-			r, ok, err := st.loadLive(ctx, key)
-			if err == nil && ok {
-				return r, nil
-			}
-			if t := st.neg.ofHit(err); t != nil { // a negative entry landed
-				return st.negResult(), t.call
-			}
-		}
-		if st.lease > 0 { // Lease: lease.go (it writes under the lease)
-			v, err := leased(ctx, c, st, key, k, nil, false, "set", 0)
-			if err != nil {
-				return st.staleIfError(ctx, key, v, err, "stale-if-error") // StaleIfError: fresh.go
-			}
-			return v, nil
-		}
-		r, err := c.fillExec(ctx, st, observe.LoadFill, k) // the function, timed for XFetch: fresh.go
-		v := any(r)                                        // boxed once, for the write and the flight's callers
-		if st.neg != nil {
-			if t, ok := st.neg.classify(v, err); ok {
-				st.fillNegative(ctx, key, t)
-				return v, err
-			}
-		}
-		if err != nil {
-			return st.staleIfError(ctx, key, v, err, "stale-if-error") // StaleIfError: fresh.go
-		}
-		if err := st.put(ctx, key, v); err != nil {
-			st.report("set", key, err)
-		}
-		return v, nil
-	}))
+	f := &filling[K, R]{c: c, st: st, k: k, recheck: recheck, mark: mark}
+	return result[R](st.flightWork(ctx, key, &f.run, f)) // filling.Work: miss.go
 }
 
 // onEntry runs one single-entry sub-function for k on the store layer

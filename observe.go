@@ -310,19 +310,6 @@ func (c *core[K, R]) batchLoad(ctx context.Context, st *Cache[R], kind observe.L
 	return rs, errs
 }
 
-// flight runs fn in key's single flight (rope.Flight); a caller that
-// joins a run already going is reported as coalesced.
-func (c *Cache[V]) flight(ctx context.Context, key string, fn func(ctx context.Context) (any, error)) (any, error) {
-	if c.obs == nil {
-		return c.rope.Flight(ctx, key, fn)
-	}
-	v, err, shared := c.rope.FlightShared(ctx, key, fn)
-	if shared {
-		c.obs.event(ctx, observe.Event{Kind: observe.EventCoalesced, N: 1})
-	}
-	return v, err
-}
-
 // leaseWait reports the wait of a caller for another process's lease on
 // key, begun at since (zero: it did not wait).
 func (o *observer) leaseWait(ctx context.Context, key string, since time.Time) {

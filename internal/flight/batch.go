@@ -83,13 +83,15 @@ func (g *Group) doMany(ctx context.Context, keys []string, fn func(ctx context.C
 	runs := make([]*Run, len(keys))
 	var lead []int
 	b := &Batch{group: g}
-	g.mu.Lock()
-	if g.calls == nil {
-		g.calls = make(map[string]*Run)
-	}
+	// Each key is looked up and put in flight under its shard's lock, one
+	// shard at a time.
 	for i, k := range keys {
-		if c, ok := g.calls[k]; ok {
+		h := Hash(k)
+		s := g.shardOf(h)
+		s.mu.Lock()
+		if c := s.find(k, h); c != nil {
 			c.join()
+			s.mu.Unlock()
 			runs[i] = c
 			continue
 		}
@@ -98,24 +100,19 @@ func (g *Group) doMany(ctx context.Context, keys []string, fn func(ctx context.C
 			rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 			b.ctx, b.cancel = context.WithValue(rctx, runKey{}, b), cancel
 		}
-		c := &Run{group: g, key: k, done: make(chan struct{}), waiters: 1, ctx: b.ctx}
 		// The last waiter of a run to leave releases it; the last run
-		// released cancels the batch.
-		c.cancel = func() {
-			if b.live.Add(-1) == 0 {
-				b.cancel()
-			}
-		}
+		// released cancels the batch (Run.end).
+		c := &Run{group: g, key: k, hash: h, done: make(chan struct{}), waiters: 1, batch: b}
 		b.runs[k] = c
-		g.calls[k] = c
+		b.live.Add(1) // before c is in flight, where a waiter may leave it
+		s.add(c)
+		s.mu.Unlock()
 		runs[i] = c
 		lead = append(lead, i)
 	}
-	b.live.Store(int64(len(lead)))
 	if joined != nil {
 		*joined = len(keys) - len(lead)
 	}
-	g.mu.Unlock()
 
 	if len(lead) > 0 {
 		leadRuns := make([]*Run, len(lead))
@@ -178,11 +175,10 @@ func (g *Group) runBatch(b *Batch, runs []*Run, lead []int, fn func(ctx context.
 				err = ErrGoexit
 			}
 		}
-		g.mu.Lock()
 		for j, c := range runs {
-			if g.calls[c.key] == c {
-				delete(g.calls, c.key)
-			}
+			s := g.shardOf(c.hash)
+			s.mu.Lock()
+			s.remove(c)
 			switch {
 			case !normal:
 				c.pan, c.err = pan, err
@@ -191,8 +187,8 @@ func (g *Group) runBatch(b *Batch, runs []*Run, lead []int, fn func(ctx context.
 			default:
 				c.err = errNoOutcome
 			}
+			s.mu.Unlock()
 		}
-		g.mu.Unlock()
 		for _, c := range runs {
 			close(c.done)
 		}

@@ -17,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
-	"sync"
 	"sync/atomic"
 )
 
@@ -51,24 +50,21 @@ var ErrGoexit = errors.New("ring: cached function called runtime.Goexit")
 type Run struct {
 	group *Group
 	key   string
+	hash  uint64 // Hash(key)
 	// done is closed when the run has finished. A run of Do on its
 	// leader's goroutine makes it only when a waiter joins (under
-	// group.mu), so that a miss nobody else waits for allocates no
+	// its shard's lock), so that a miss nobody else waits for allocates no
 	// channel; finished tells a late joiner (none: a finished run has left
-	// group.calls) apart. Other runs make it when they start.
+	// the group) apart. Other runs make it when they start.
 	done chan struct{}
-	// ctx is the run's context; cancel ends it.
-	ctx    context.Context
-	cancel context.CancelFunc
-	// vctx is ctx for a run of Do: the cancellable context with the run
-	// as the value of runKey, kept in the Run so that it costs no
-	// allocation of its own.
-	vctx runCtx
-	// octx is Outside(ctx) for a run of Do: ctx without the run, also
-	// kept in the Run.
-	octx outsideCtx
-	// waiters counts the callers still waiting; guarded by group.mu.
-	waiters int
+	// batch is the batch of a run of DoMany, whose context is the run's;
+	// nil for a run of Do.
+	batch *Batch
+	// state is the cancellation of a run of Do (runctx.go), whose context
+	// is the Run itself as a *runCtx, and Outside of it as an *outsideCtx.
+	state runState
+	// waiters counts the callers still waiting; guarded by the lock of its shard.
+	waiters int32
 	// stale is set once the run's result must not be stored: a newer
 	// write of its key (Forget) or every caller gone.
 	stale atomic.Bool
@@ -81,12 +77,15 @@ type Run struct {
 // Key returns the key of the run.
 func (r *Run) Key() string { return r.key }
 
+// Hash returns Hash of the run's key.
+func (r *Run) Hash() uint64 { return r.hash }
+
 // Stale reports whether the run's result must not be stored any more: its
 // key was forgotten (a newer write) or every caller stopped waiting.
 func (r *Run) Stale() bool { return r.stale.Load() }
 
 // join counts one more caller waiting for c, and makes c's done channel
-// if it has none yet. The caller holds c.group.mu.
+// if it has none yet. The caller holds the lock of c's shard.
 func (c *Run) join() {
 	c.waiters++
 	if c.done == nil {
@@ -96,43 +95,10 @@ func (c *Run) join() {
 
 type runKey struct{}
 
-// runCtx is a context that carries its run (the value of runKey) over a
-// cancellable context; as a field of the Run it is one allocation fewer
-// than context.WithValue. Since it answers every other Value from the
-// context it wraps, a context derived from it finds that cancellable
-// context and is cancelled with it, with no goroutine.
-type runCtx struct {
-	context.Context
-	run *Run
-}
-
-// outsideCtx is the context a run's function is handed by Outside: the
-// run's cancellable context, in which runKey holds no run.
-type outsideCtx struct{ context.Context }
-
-// Value returns a nil *Run for runKey, and otherwise what the wrapped
-// context holds.
-func (c *outsideCtx) Value(key any) any {
-	if _, ok := key.(runKey); ok {
-		return (*Run)(nil)
-	}
-	return c.Context.Value(key)
-}
-
-// Value returns the run for runKey, and otherwise what the wrapped
-// context holds.
-func (c *runCtx) Value(key any) any {
-	if _, ok := key.(runKey); ok {
-		return c.run
-	}
-	return c.Context.Value(key)
-}
-
 // Group de-duplicates concurrent calls by key. The zero value is ready to
 // use; a Group must not be copied after first use.
 type Group struct {
-	mu    sync.Mutex
-	calls map[string]*Run
+	shards [numShards]shard // table.go
 }
 
 // Do runs fn once for all concurrent callers of key and returns its result to
@@ -149,41 +115,71 @@ type Group struct {
 // When the first caller's ctx can end, fn runs on a goroutine of its own,
 // which ends when fn returns; otherwise it runs on the caller's goroutine.
 func (g *Group) Do(ctx context.Context, key string, fn func(ctx context.Context) (any, error)) (v any, err error, shared bool) {
+	return g.DoWork(ctx, key, nil, funcWork(fn))
+}
+
+// Work is the function of a run as a value (DoWork).
+type Work interface {
+	Work(ctx context.Context) (any, error)
+}
+
+// funcWork is a function as a Work.
+type funcWork func(ctx context.Context) (any, error)
+
+func (f funcWork) Work(ctx context.Context) (any, error) { return f(ctx) }
+
+// DoWork is Do with the function given as w, and run, if not nil, the
+// zero Run that the run is made in if this caller starts one: a caller
+// that keeps it in the same allocation as w (a field of w's struct) pays
+// one allocation for both. run must be new to every call, and is not used
+// when the caller joins another's run.
+func (g *Group) DoWork(ctx context.Context, key string, run *Run, w Work) (v any, err error, shared bool) {
 	if err := ctx.Err(); err != nil {
 		return nil, err, false
 	}
-	g.mu.Lock()
-	if g.calls == nil {
-		g.calls = make(map[string]*Run)
-	}
-	if c, ok := g.calls[key]; ok {
+	h := Hash(key)
+	s := g.shardOf(h)
+	s.mu.Lock()
+	if c := s.find(key, h); c != nil {
 		c.join()
-		g.mu.Unlock()
+		s.mu.Unlock()
 		v, err := g.wait(ctx, c)
 		return v, err, true
 	}
-	c := &Run{group: g, key: key, waiters: 1}
+	c := run
+	if c == nil {
+		c = new(Run)
+	}
+	c.group, c.key, c.hash, c.waiters = g, key, h, 1
 	inline := ctx.Done() == nil // this caller never leaves: run on its goroutine
-	parent := ctx
+	c.state.parent = ctx
 	if !inline {
 		// A context that can end must not end the run: keep only its values.
-		parent = context.WithoutCancel(ctx)
+		c.state.parent = context.WithoutCancel(ctx)
 		c.done = make(chan struct{})
 	}
-	rctx, cancel := context.WithCancel(parent)
-	c.vctx = runCtx{Context: rctx, run: c}
-	c.octx = outsideCtx{Context: rctx}
-	c.ctx, c.cancel = &c.vctx, cancel
-	g.calls[key] = c
-	g.mu.Unlock()
+	s.add(c)
+	s.mu.Unlock()
 
 	if inline {
-		g.run(c, fn)
+		g.run(c, w)
 		return result(c)
 	}
-	go g.run(c, fn)
+	go g.run(c, w)
 	v, err = g.wait(ctx, c)
 	return v, err, false
+}
+
+// end cancels the run's context: a run of Do's own, or its share of its
+// batch's (the last run of a batch to end cancels the batch's context).
+func (c *Run) end() {
+	if b := c.batch; b != nil {
+		if b.live.Add(-1) == 0 {
+			b.cancel()
+		}
+		return
+	}
+	c.state.end()
 }
 
 // result returns the run's outcome to one caller, panicking with the run's
@@ -213,18 +209,17 @@ func (g *Group) wait(ctx context.Context, c *Run) (any, error) {
 // leave removes one waiter; the last one to go makes the run stale,
 // detaches it from its key and cancels its context.
 func (g *Group) leave(c *Run) {
-	g.mu.Lock()
+	s := g.shardOf(c.hash)
+	s.mu.Lock()
 	c.waiters--
 	last := c.waiters == 0
 	if last {
 		c.stale.Store(true)
-		if g.calls[c.key] == c {
-			delete(g.calls, c.key)
-		}
+		s.remove(c)
 	}
-	g.mu.Unlock()
+	s.mu.Unlock()
 	if last {
-		c.cancel()
+		c.end()
 	}
 }
 
@@ -232,22 +227,25 @@ func (g *Group) leave(c *Run) {
 // callers that arrive later start a new run, callers already waiting still
 // receive its result, and Run.Stale reports true from now on.
 func (g *Group) Forget(key string) {
-	g.mu.Lock()
-	if c, ok := g.calls[key]; ok {
+	h := Hash(key)
+	s := g.shardOf(h)
+	s.mu.Lock()
+	if c := s.find(key, h); c != nil {
 		c.stale.Store(true)
-		delete(g.calls, key)
+		s.remove(c)
 	}
-	g.mu.Unlock()
+	s.mu.Unlock()
 }
 
 // ForgetAll is Forget for every key with a run in flight.
 func (g *Group) ForgetAll() {
-	g.mu.Lock()
-	for key, c := range g.calls {
-		c.stale.Store(true)
-		delete(g.calls, key)
+	for i := range g.shards {
+		s := &g.shards[i]
+		s.mu.Lock()
+		s.each(func(c *Run) { c.stale.Store(true) })
+		s.clear()
+		s.mu.Unlock()
 	}
-	g.mu.Unlock()
 }
 
 // Running returns the run of this group whose function received ctx (or a
@@ -265,7 +263,7 @@ func (g *Group) Running(ctx context.Context) *Run {
 // It returns ctx itself when ctx carries no run.
 func Outside(ctx context.Context) context.Context {
 	if rc, ok := ctx.(*runCtx); ok {
-		return &rc.run.octx // the run's own context: no allocation
+		return (*outsideCtx)(rc) // the run's own context: no allocation
 	}
 	c, _ := ctx.Value(runKey{}).(*Run)
 	if b, _ := ctx.Value(runKey{}).(*Batch); c == nil && b == nil {
@@ -274,7 +272,7 @@ func Outside(ctx context.Context) context.Context {
 	return context.WithValue(ctx, runKey{}, (*Run)(nil))
 }
 
-func (g *Group) run(c *Run, fn func(ctx context.Context) (any, error)) {
+func (g *Group) run(c *Run, w Work) {
 	normal := false
 	defer func() {
 		if !normal {
@@ -288,17 +286,16 @@ func (g *Group) run(c *Run, fn func(ctx context.Context) (any, error)) {
 				c.err = ErrGoexit
 			}
 		}
-		g.mu.Lock()
-		if g.calls[c.key] == c {
-			delete(g.calls, c.key)
-		}
-		done := c.done // no waiter can join any more: c has left g.calls
-		g.mu.Unlock()
+		s := g.shardOf(c.hash)
+		s.mu.Lock()
+		s.remove(c)
+		done := c.done // no waiter can join any more: c has left the group
+		s.mu.Unlock()
 		if done != nil {
 			close(done)
 		}
-		c.cancel()
+		c.end()
 	}()
-	c.val, c.err = fn(c.ctx)
+	c.val, c.err = w.Work((*runCtx)(c))
 	normal = true
 }

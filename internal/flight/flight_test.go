@@ -198,9 +198,7 @@ func TestDoCancelledWhenEveryCallerLeaves(t *testing.T) {
 	require.Equal(t, "k", run.Key())
 	// Wait until every caller has joined, then let all but one leave.
 	require.Eventually(t, func() bool {
-		g.mu.Lock()
-		defer g.mu.Unlock()
-		return run.waiters == callers
+		return g.waitersOf(run) == callers
 	}, 5*time.Second, time.Millisecond)
 	for _, cancel := range cancels[:callers-1] {
 		cancel()
@@ -321,9 +319,7 @@ func TestForgetAll(t *testing.T) {
 	g.ForgetAll()
 	require.True(t, a.Stale())
 	require.True(t, b.Stale())
-	g.mu.Lock()
-	require.Empty(t, g.calls)
-	g.mu.Unlock()
+	require.Zero(t, g.inFlight())
 	close(release)
 	wg.Wait()
 }
@@ -359,10 +355,7 @@ func TestRunContextWithoutAllocations(t *testing.T) {
 			joined <- v
 		}()
 		for {
-			g.mu.Lock()
-			w := g.calls["k"].waiters
-			g.mu.Unlock()
-			if w == 2 {
+			if g.waitersOf(g.find("k")) == 2 {
 				break
 			}
 			time.Sleep(time.Millisecond)
@@ -382,4 +375,36 @@ func TestRunContextWithoutAllocations(t *testing.T) {
 		}
 		require.ErrorIs(t, c.Err(), context.Canceled)
 	}
+}
+
+// find returns the run of key in flight, or nil.
+func (g *Group) find(key string) *Run {
+	h := Hash(key)
+	s := g.shardOf(h)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.find(key, h)
+}
+
+// waitersOf returns the number of callers waiting for c (0 for nil).
+func (g *Group) waitersOf(c *Run) int {
+	if c == nil {
+		return 0
+	}
+	s := g.shardOf(c.hash)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return int(c.waiters)
+}
+
+// inFlight returns the number of runs in flight.
+func (g *Group) inFlight() int {
+	n := 0
+	for i := range g.shards {
+		s := &g.shards[i]
+		s.mu.Lock()
+		s.each(func(*Run) { n++ })
+		s.mu.Unlock()
+	}
+	return n
 }

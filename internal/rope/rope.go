@@ -8,7 +8,6 @@ package rope
 
 import (
 	"context"
-	"hash/maphash"
 	"math/bits"
 	"sync"
 	"sync/atomic"
@@ -22,10 +21,9 @@ import (
 type Rope struct {
 	flight flight.Group
 	// stripes order a fill's write of a key against the newer writes of
-	// the same key (see Commit and fillWrite); seed hashes a key to its
-	// stripe.
+	// the same key (see Commit and fillWrite); a key's stripe is given by
+	// its flight.Hash, which a fill's run carries.
 	stripes [numStripes]stripe
-	seed    maphash.Seed
 	// flusher is the storage, when it holds back events until the rope
 	// releases its locks (see EventFlusher).
 	flusher EventFlusher
@@ -68,7 +66,7 @@ type EventFlusher interface{ FlushEvents() }
 // New returns the Rope of a storage; storage is asked only whether it is an
 // EventFlusher.
 func New(storage any) *Rope {
-	r := &Rope{seed: maphash.MakeSeed()}
+	r := &Rope{}
 	r.flusher, _ = storage.(EventFlusher)
 	return r
 }
@@ -89,9 +87,11 @@ func New(storage any) *Rope {
 //     before the write's, or not at all.
 
 // stripeOf returns the index of key's stripe.
-func (r *Rope) stripeOf(key string) int {
-	return int(maphash.String(r.seed, key) % numStripes)
-}
+func (r *Rope) stripeOf(key string) int { return stripeOfHash(flight.Hash(key)) }
+
+// stripeOfHash returns the index of the stripe of a key whose flight.Hash
+// is h.
+func stripeOfHash(h uint64) int { return int(h % numStripes) }
 
 // flushEvents delivers the events the storage held back, if it does.
 func (r *Rope) flushEvents() {
@@ -132,7 +132,7 @@ func (r *Rope) Commit(ctx context.Context, key string, do func() error) error {
 // writes of run's key. It counts as a write of the stripe either way, and
 // as one of the WriteMark that ctx carries, if any.
 func (r *Rope) fillWrite(ctx context.Context, run *flight.Run, do func() error) error {
-	i := r.stripeOf(run.Key())
+	i := stripeOfHash(run.Hash()) // the key's stripe, without hashing it again
 	st := &r.stripes[i]
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -264,6 +264,13 @@ func (r *Rope) Flight(ctx context.Context, key string, fn func(ctx context.Conte
 // run another caller had started (single flight coalesced it).
 func (r *Rope) FlightShared(ctx context.Context, key string, fn func(ctx context.Context) (any, error)) (any, error, bool) {
 	return r.flight.Do(ctx, key, fn)
+}
+
+// FlightWork is FlightShared with the function given as a flight.Work and
+// the run made in run, if this caller starts one (flight.Group.DoWork): a
+// caller that keeps run in w's own struct pays one allocation for both.
+func (r *Rope) FlightWork(ctx context.Context, key string, run *flight.Run, w flight.Work) (any, error, bool) {
+	return r.flight.DoWork(ctx, key, run, w)
 }
 
 // Outside returns ctx without the run of a flight nor a WriteMark: the
