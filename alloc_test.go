@@ -2,6 +2,7 @@ package ring_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"testing"
 	"time"
 
@@ -9,7 +10,8 @@ import (
 )
 
 // TestHitAllocations pins the allocations of the hit path: the key string
-// is the only one.
+// is the only one on the LRU; a hit in the near tier or the typed
+// Concurrent store looks its key up by bytes and allocates nothing.
 func TestHitAllocations(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts differ under -race; run without it")
@@ -41,6 +43,23 @@ func TestHitAllocations(t *testing.T) {
 			_, _ = r.Call(ctx, "apple", 42)
 			return func() { _, _ = r.Call(ctx, "apple", 42) }
 		},
+		"func2-near": func() func() {
+			r := ring.Must(ring.Func2(lookup, ring.LRU(16), ring.Near(16, time.Minute)))
+			_, _ = r.Call(ctx, "apple", 42)
+			_, _ = r.Call(ctx, "apple", 42) // the fill's own write dropped the copy
+			return func() { _, _ = r.Call(ctx, "apple", 42) }
+		},
+		"func2-near-expiring": func() func() {
+			r := ring.Must(ring.Func2(lookup, ring.LRU(16), ring.Expire(time.Minute), ring.Near(16, time.Minute)))
+			_, _ = r.Call(ctx, "apple", 42)
+			_, _ = r.Call(ctx, "apple", 42)
+			return func() { _, _ = r.Call(ctx, "apple", 42) }
+		},
+		"func2-concurrent-hashkeys": func() func() {
+			r := ring.Must(ring.Func2(lookup, ring.Concurrent(16), ring.HashKeys(sha256.New)))
+			_, _ = r.Call(ctx, "apple", 42)
+			return func() { _, _ = r.Call(ctx, "apple", 42) }
+		},
 		// A plain function's ring is the wire of a function without a
 		// receiver, at every arity.
 		"func0": func() func() {
@@ -66,7 +85,7 @@ func TestHitAllocations(t *testing.T) {
 			return func() { _, _ = r.Bind(u).Call(ctx, "x") }
 		},
 	}
-	want := map[string]float64{"func0": 1, "func1": 1, "func2": 1, "func2-expiring": 1, "func2-concurrent": 1, "func2-concurrent-expiring": 1, "func2-concurrent-ahead": 1, "func3": 1, "method-wire": 2}
+	want := map[string]float64{"func0": 1, "func1": 1, "func2": 1, "func2-expiring": 1, "func2-concurrent": 0, "func2-concurrent-expiring": 0, "func2-near": 0, "func2-near-expiring": 0, "func2-concurrent-hashkeys": 0, "func2-concurrent-ahead": 1, "func3": 1, "method-wire": 2}
 	for name, mk := range cases {
 		got := testing.AllocsPerRun(1000, mk())
 		if got > want[name] {

@@ -41,6 +41,9 @@ type core[K any, R any] struct {
 	// keyHint is the length of a recent key: the size of the next key's
 	// buffer.
 	keyHint atomic.Int32
+	// byBytes: Call looks the key up in the near tier or the typed
+	// Concurrent store from a reused buffer (hitkey.go).
+	byBytes bool
 	// hashed, when not nil, replaces the argument part of every key with
 	// its hash (HashKeys).
 	hashed  *keyHasher
@@ -75,23 +78,7 @@ const maxKeyHint = 512
 // string of its own, so that a stored key never holds much unused memory.
 func (c *core[K, R]) key(k K) (string, error) {
 	hint := int(c.keyHint.Load())
-	b := make([]byte, 0, hint)
-	b = append(b, c.prefix...)
-	var err error
-	if c.keyFunc != nil {
-		b = append(b, ':')
-		b = append(b, c.keyFunc(c.toAny(k)...)...)
-	} else {
-		for _, comp := range c.comps {
-			b = append(b, ':')
-			if b, err = comp(b, k); err != nil {
-				break
-			}
-		}
-	}
-	if c.hashed != nil && err == nil {
-		b = c.hashed.tail(b, len(c.prefix))
-	}
+	b, err := c.appendKey(make([]byte, 0, hint), k)
 	if n := len(b); n > hint || n+16 < hint {
 		c.keyHint.Store(int32(min(n, maxKeyHint)))
 	}
@@ -109,6 +96,30 @@ func (c *core[K, R]) key(k K) (string, error) {
 		s = c.store.rewrite(s)
 	}
 	return s, nil
+}
+
+// appendKey appends the key of k to b, before the backend's rewriting
+// (refactor): what key returns, and what the hit by bytes looks up
+// (hitkey.go).
+func (c *core[K, R]) appendKey(b []byte, k K) ([]byte, error) {
+	start := len(b)
+	b = append(b, c.prefix...)
+	var err error
+	if c.keyFunc != nil {
+		b = append(b, ':')
+		b = append(b, c.keyFunc(c.toAny(k)...)...)
+	} else {
+		for _, comp := range c.comps {
+			b = append(b, ':')
+			if b, err = comp(b, k); err != nil {
+				break
+			}
+		}
+	}
+	if c.hashed != nil && err == nil {
+		b = c.hashed.tail(b, start+len(c.prefix))
+	}
+	return b, err
 }
 
 // keyHasher hashes the argument part of keys (HashKeys) with the hash
@@ -221,6 +232,9 @@ func result[R any](v any, err error) (R, error) {
 // strategy it is one straight path: read and convert (store layer), and on
 // a miss fill.
 func (c *core[K, R]) call(ctx context.Context, k K) (R, error) {
+	if c.byBytes { // the in-process hit without the key string: hitkey.go
+		return c.callBytes(ctx, k)
+	}
 	key, st, err := c.target(ctx, k)
 	if err != nil {
 		var zero R

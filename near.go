@@ -127,15 +127,20 @@ func invalidatorOf(s backends.Storage) backends.Invalidator {
 	return nil
 }
 
-// nearTier is the near tier of one Cache: a map of decoded values split
-// in shards, each under its own lock, bounded in size (a full shard drops
-// an arbitrary entry). It sits behind the few methods the store layer
-// calls (get, reserve, fill, Wrote, WroteAll, invalidated), so that it can
-// move onto another in-process store.
+// nearTier is the near tier of one Cache: a chained hash table of
+// decoded values split in shards, bounded in size (a full shard drops an
+// expired copy, or else an arbitrary entry). It has the read structure of
+// backends.Concurrent: a hit takes no lock and writes nothing shared, it
+// walks a bucket of immutable nodes linked by atomic pointers; every
+// change (a reservation, a fill, a drop, a flush) takes the shard's lock
+// and publishes new nodes. A reader standing on a node that a change
+// unlinks walks on along its link: its read overlaps the change and may
+// return either side of it, and a read that starts once the change has
+// returned sees only the new state. It sits behind the few methods the
+// store layer calls (get, reserve, fill, Wrote, WroteAll, invalidated).
 type nearTier[V any] struct {
 	shards   []nearShard[V]
-	mask     uint64
-	perShard int
+	shift    uint // a hash's top bits pick the shard
 	seed     maphash.Seed
 	base     time.Time // the clock's origin: expiries are monotonic nanoseconds since base
 	maxStale time.Duration
@@ -146,33 +151,47 @@ type nearTier[V any] struct {
 }
 
 type nearShard[V any] struct {
-	mu sync.RWMutex
-	m  map[string]nearEntry[V]
+	mu    sync.Mutex
+	table atomic.Pointer[nearTable[V]]
+	n     int // nodes held, copies and reservations
+	limit int // most nodes held
+	hand  int // the next bucket eviction looks at
 	// live is false while invalidations are not delivered: nothing is
 	// reserved then.
 	live bool
 	_    [64]byte // keeps shards' locks on cache lines of their own
 }
 
-// nearEntry is a copy, or a reservation (tok != 0) made by a read in
-// progress.
-type nearEntry[V any] struct {
-	v   V
-	exp int64 // nanoseconds since base
-	tok uint64
+type nearTable[V any] struct {
+	buckets []atomic.Pointer[nearNode[V]]
+	mask    uint64
+}
+
+// nearNode is a copy, or a reservation (tok != 0) made by a read in
+// progress. Everything but next is written before the node is published
+// and never after: a fill replaces the reservation's node with a new one.
+type nearNode[V any] struct {
+	key  string
+	v    V
+	exp  int64 // nanoseconds since base
+	tok  uint64
+	next atomic.Pointer[nearNode[V]]
 }
 
 // nearMaxShards bounds the shards of a tier; a small tier has fewer, of
 // at least 16 entries each.
 const nearMaxShards = 64
 
+// nearMinBuckets is a shard's first table size; tables double as entries
+// arrive, up to one bucket per entry the shard may hold.
+const nearMinBuckets = 16
+
 func newNearTier[V any](size int, maxStale time.Duration, policy *writePolicy) *nearTier[V] {
 	n := min(nearMaxShards, max(1, size/16))
 	n = 1 << (bits.Len(uint(n)) - 1) // a power of two
 	t := &nearTier[V]{
 		shards:   make([]nearShard[V], n),
-		mask:     uint64(n - 1),
-		perShard: size / n,
+		shift:    uint(64 - bits.TrailingZeros(uint(n))),
 		seed:     maphash.MakeSeed(),
 		base:     time.Now(),
 		maxStale: maxStale,
@@ -181,49 +200,161 @@ func newNearTier[V any](size int, maxStale time.Duration, policy *writePolicy) *
 		t.expire = policy.full()
 	}
 	for i := range t.shards {
-		t.shards[i].m = make(map[string]nearEntry[V])
-		t.shards[i].live = true
+		s := &t.shards[i]
+		s.limit = size / n
+		s.live = true
+		s.table.Store(s.newTable(0))
 	}
 	return t
 }
 
-func (t *nearTier[V]) shard(key string) *nearShard[V] {
-	return &t.shards[maphash.String(t.seed, key)&t.mask]
+// newTable returns an empty table of n buckets (0: the first size).
+func (s *nearShard[V]) newTable(n int) *nearTable[V] {
+	if n == 0 {
+		n = min(nearMinBuckets, nearCeilPow2(s.limit))
+	}
+	return &nearTable[V]{buckets: make([]atomic.Pointer[nearNode[V]], n), mask: uint64(n - 1)}
+}
+
+func nearCeilPow2(n int) int {
+	if n <= 1 {
+		return 1
+	}
+	return 1 << bits.Len(uint(n-1))
+}
+
+// shard returns the shard of key and key's hash.
+func (t *nearTier[V]) shard(key string) (*nearShard[V], uint64) {
+	h := maphash.String(t.seed, key)
+	return &t.shards[h>>t.shift&uint64(len(t.shards)-1)], h
 }
 
 func (t *nearTier[V]) now() int64 { return int64(time.Since(t.base)) }
 
-// get returns the copy of key, if there is a live one.
+// get returns the copy of key, if there is a live one. It takes no lock
+// and writes nothing; it does not keep key, which may be a view of a
+// buffer its caller reuses (hitkey.go).
 func (t *nearTier[V]) get(key string) (V, bool) {
-	s := t.shard(key)
-	s.mu.RLock()
-	e, ok := s.m[key]
-	s.mu.RUnlock()
-	if ok && e.tok == 0 && t.now() < e.exp {
-		return e.v, true
+	s, h := t.shard(key)
+	tb := s.table.Load()
+	for n := tb.buckets[h&tb.mask].Load(); n != nil; n = n.next.Load() {
+		if n.key == key {
+			if n.tok == 0 && t.now() < n.exp {
+				return n.v, true
+			}
+			break
+		}
 	}
 	var zero V
 	return zero, false
 }
 
+// find returns the node under key and the one before it in its bucket
+// (nil: it heads the bucket), with s's lock held.
+func (s *nearShard[V]) find(b *atomic.Pointer[nearNode[V]], key string) (n, prev *nearNode[V]) {
+	for n = b.Load(); n != nil; prev, n = n, n.next.Load() {
+		if n.key == key {
+			return n, prev
+		}
+	}
+	return nil, nil
+}
+
+// replace puts n in the place of old, which follows prev in bucket b.
+func nearReplace[V any](b *atomic.Pointer[nearNode[V]], prev, old, n *nearNode[V]) {
+	n.next.Store(old.next.Load())
+	if prev == nil {
+		b.Store(n)
+	} else {
+		prev.next.Store(n)
+	}
+}
+
+// nearUnlink removes n, which follows prev (nil: n heads the bucket) in
+// bucket b. n keeps its link, so that a reader standing on it walks on.
+func nearUnlink[V any](b *atomic.Pointer[nearNode[V]], prev, n *nearNode[V]) {
+	if prev == nil {
+		b.Store(n.next.Load())
+	} else {
+		prev.next.Store(n.next.Load())
+	}
+}
+
 // reserve marks key as being read, and returns the reservation's token
 // (0: nothing may be kept) and the time of the reservation.
 func (t *nearTier[V]) reserve(key string) (uint64, int64) {
-	s := t.shard(key)
+	s, h := t.shard(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.live {
 		return 0, 0
 	}
-	if _, ok := s.m[key]; !ok && len(s.m) >= t.perShard {
-		for k := range s.m { // an arbitrary entry
-			delete(s.m, k)
-			break
+	tok := t.tokens.Add(1)
+	r := &nearNode[V]{key: key, tok: tok}
+	tb := s.table.Load()
+	b := &tb.buckets[h&tb.mask]
+	if old, prev := s.find(b, key); old != nil {
+		nearReplace(b, prev, old, r)
+		return tok, t.now()
+	}
+	if s.n >= s.limit {
+		t.evictLocked(s)
+	}
+	if s.n >= len(tb.buckets) && len(tb.buckets) < nearCeilPow2(s.limit) {
+		tb = t.growLocked(s, tb)
+		b = &tb.buckets[h&tb.mask]
+	}
+	r.next.Store(b.Load())
+	b.Store(r)
+	s.n++
+	return tok, t.now()
+}
+
+// growLocked doubles s's table. Readers may still walk the old one, so
+// its nodes are left as they are and the new table gets copies.
+func (t *nearTier[V]) growLocked(s *nearShard[V], old *nearTable[V]) *nearTable[V] {
+	tb := s.newTable(2 * len(old.buckets))
+	for i := range old.buckets {
+		for o := old.buckets[i].Load(); o != nil; o = o.next.Load() {
+			n := &nearNode[V]{key: o.key, v: o.v, exp: o.exp, tok: o.tok}
+			b := &tb.buckets[maphash.String(t.seed, o.key)&tb.mask]
+			n.next.Store(b.Load())
+			b.Store(n)
 		}
 	}
-	tok := t.tokens.Add(1)
-	s.m[key] = nearEntry[V]{tok: tok}
-	return tok, t.now()
+	s.hand = 0
+	s.table.Store(tb)
+	return tb
+}
+
+// evictLocked makes room in s for one node: from the hand on, it drops
+// the expired copies of each bucket it looks at, and unless they made
+// room, the first node of the first bucket that has one (an arbitrary
+// entry: a hit marks nothing, it writes no shared memory).
+func (t *nearTier[V]) evictLocked(s *nearShard[V]) {
+	tb := s.table.Load()
+	now := t.now()
+	for range len(tb.buckets) {
+		b := &tb.buckets[s.hand]
+		s.hand = (s.hand + 1) & int(tb.mask)
+		var prev *nearNode[V]
+		for n := b.Load(); n != nil; n = n.next.Load() {
+			if n.tok == 0 && now >= n.exp {
+				nearUnlink(b, prev, n)
+				s.n--
+				continue
+			}
+			prev = n
+		}
+		if s.n < s.limit {
+			return
+		}
+		if n := b.Load(); n != nil {
+			nearUnlink(b, nil, n)
+			s.n--
+			return
+		}
+	}
 }
 
 // fill keeps v, read from the storage with the time left ttl after the
@@ -241,19 +372,26 @@ func (t *nearTier[V]) fill(key string, tok uint64, start int64, v V, ttl time.Du
 	case ttl < 0 && t.expire > 0: // backends.TTLUnknown
 		life = min(life, t.expire)
 	}
-	s := t.shard(key)
+	s, h := t.shard(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if e, ok := s.m[key]; ok && e.tok == tok {
-		s.m[key] = nearEntry[V]{v: v, exp: start + int64(life)}
+	tb := s.table.Load()
+	b := &tb.buckets[h&tb.mask]
+	if old, prev := s.find(b, key); old != nil && old.tok == tok {
+		nearReplace(b, prev, old, &nearNode[V]{key: key, v: v, exp: start + int64(life)})
 	}
 }
 
 // Wrote drops the copy of key, and any reservation (rope.Watcher).
 func (t *nearTier[V]) Wrote(key string) {
-	s := t.shard(key)
+	s, h := t.shard(key)
 	s.mu.Lock()
-	delete(s.m, key)
+	tb := s.table.Load()
+	b := &tb.buckets[h&tb.mask]
+	if n, prev := s.find(b, key); n != nil {
+		nearUnlink(b, prev, n)
+		s.n--
+	}
 	s.mu.Unlock()
 }
 
@@ -273,12 +411,16 @@ func (t *nearTier[V]) invalidated(keys []string, live bool) {
 
 // flush drops every copy and reservation; with setLive it also records
 // whether invalidations are delivered, in each shard at the moment it is
-// emptied.
+// emptied. A shard gets a new, empty table: a read that starts once its
+// flush has returned finds nothing.
 func (t *nearTier[V]) flush(live, setLive bool) {
 	for i := range t.shards {
 		s := &t.shards[i]
 		s.mu.Lock()
-		clear(s.m)
+		if s.n > 0 {
+			s.table.Store(s.newTable(0))
+			s.n, s.hand = 0, 0
+		}
 		if setLive {
 			s.live = live
 		}
@@ -293,9 +435,9 @@ func (t *nearTier[V]) len() int {
 	n := 0
 	for i := range t.shards {
 		s := &t.shards[i]
-		s.mu.RLock()
-		n += len(s.m)
-		s.mu.RUnlock()
+		s.mu.Lock()
+		n += s.n
+		s.mu.Unlock()
 	}
 	return n
 }
@@ -304,9 +446,9 @@ func (t *nearTier[V]) len() int {
 func (t *nearTier[V]) isLive() bool {
 	for i := range t.shards {
 		s := &t.shards[i]
-		s.mu.RLock()
+		s.mu.Lock()
 		live := s.live
-		s.mu.RUnlock()
+		s.mu.Unlock()
 		if !live {
 			return false
 		}

@@ -33,13 +33,14 @@ func (s *racingStore) Get(ctx context.Context, key string) (any, bool, error) {
 
 func (s *racingStore) Unwrap() backends.Storage { return s.inner }
 
-// reserved reports whether key has a reservation or a copy in t.
+// reserved reports whether key has a reservation or a copy (tests).
 func (t *nearTier[V]) reserved(key string) bool {
-	s := t.shard(key)
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	_, ok := s.m[key]
-	return ok
+	s, h := t.shard(key)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tb := s.table.Load()
+	n, _ := s.find(&tb.buckets[h&tb.mask], key)
+	return n != nil
 }
 
 // TestNearReadRacingInvalidation: a read that returns a value changed by

@@ -290,6 +290,7 @@ func newCoreShape[K any, R any](shape *descriptor.Shape, cfg *config, pl plan[K,
 	if err := c.store.attachNear(cfg, raw); err != nil { // Near: near.go
 		return nil, err
 	}
+	c.byBytes = c.hitsByBytes() // hitkey.go
 	return c, nil
 }
 

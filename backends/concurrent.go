@@ -191,7 +191,8 @@ func (s *Concurrent[V]) lookup(key string) (*cnode[V], int64) {
 }
 
 // Load returns the value under key: the typed read, which allocates nothing.
-// An expired entry is a miss and is removed.
+// An expired entry is a miss and is removed. Load keeps nothing of key: it
+// may be a view of a buffer the caller reuses once Load has returned.
 func (s *Concurrent[V]) Load(key string) (V, bool) {
 	if n, _ := s.lookup(key); n != nil {
 		return n.value, true
