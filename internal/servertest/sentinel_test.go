@@ -1,6 +1,7 @@
 package servertest
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +20,14 @@ func TestStartRedisSentinel(t *testing.T) {
 	if _, err := first.Do("SET", "k", "v"); err != nil {
 		t.Fatal(err)
 	}
+	// Replication is asynchronous: a failover before the replica has the
+	// write loses it, and the old master, resynced as a replica, too.
+	s.wait("k on the replica", func() error {
+		if v, err := second.Do("GET", "k"); err != nil || v != "v" {
+			return fmt.Errorf("k = %q, %v", v, err)
+		}
+		return nil
+	})
 	if next := s.Failover(); next != second {
 		t.Fatalf("failover to %s, want %s", next.Addr(), second.Addr())
 	}
