@@ -8,6 +8,16 @@ import "context"
 // (CancelsGet). gomemcache's Get takes no context: under many concurrent
 // callers the wrapper's goroutine per call cost as much as the read.
 func (m *Store) getPiped(ctx context.Context, key string) (any, bool, error) {
+	if m.pipe.combine {
+		v, err := m.pipe.getCombined(ctx, m.RefactorKey(key))
+		if err != nil {
+			return nil, false, m.fail("get", key, err)
+		}
+		if v == nil {
+			return nil, false, nil
+		}
+		return v, true, nil
+	}
 	var out [1][]byte
 	if err := m.pipe.getMany(ctx, []string{m.RefactorKey(key)}, out[:]); err != nil {
 		return nil, false, m.fail("get", key, err)

@@ -65,6 +65,9 @@ type mcPipe struct {
 	mu     sync.Mutex
 	idle   map[string][]*mcConn // by server address
 	closed bool
+
+	combine bool     // AutoPipeline: Get combines concurrent reads (combine.go)
+	combs   sync.Map // server address -> *mcCombiner
 }
 
 type mcConn struct {
@@ -326,7 +329,16 @@ func (p *mcPipe) run(ctx context.Context, keys []string,
 	if err != nil {
 		return err
 	}
-	err = p.roundTrips(ctx, groups, write, read)
+	return p.runGroups(ctx, groups, write, read, reset)
+}
+
+// runGroups is run on keys already sorted by server.
+func (p *mcPipe) runGroups(ctx context.Context, groups []mcGroup,
+	write func(cn *mcConn, idx []int) error,
+	read func(cn *mcConn, idx []int) error,
+	reset func(),
+) error {
+	err := p.roundTrips(ctx, groups, write, read)
 	if err != nil && staleConn(err) && ctx.Err() == nil {
 		// The other idle connections of these servers are suspect too.
 		for _, g := range groups {
@@ -359,7 +371,16 @@ func (p *mcPipe) dropIdle(addr string) {
 // getMany reads keys (already refactored) into out: a hit is a slice of
 // its own, a miss stays nil.
 func (p *mcPipe) getMany(ctx context.Context, keys []string, out [][]byte) error {
-	return p.run(ctx, keys,
+	groups, err := p.group(keys)
+	if err != nil {
+		return err
+	}
+	return p.getGroups(ctx, groups, keys, out)
+}
+
+// getGroups is getMany on keys already sorted by server.
+func (p *mcPipe) getGroups(ctx context.Context, groups []mcGroup, keys []string, out [][]byte) error {
+	return p.runGroups(ctx, groups,
 		func(cn *mcConn, idx []int) error {
 			w := cn.w
 			_, _ = w.WriteString("get")

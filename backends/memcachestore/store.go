@@ -68,6 +68,8 @@ type Store struct {
 	pipe   *mcPipe // the bulk forms, when the selector is known
 	now    func() time.Time
 	owned  bool // made by Own: Close closes client
+
+	autoPipeline *bool // AutoPipeline, when given
 }
 
 // A Option configures [New]. Like the other options of the
@@ -122,6 +124,9 @@ func New(client *memcache.Client, opts ...Option) *Store {
 		if o != nil {
 			o.applyMemcache(m)
 		}
+	}
+	if m.pipe != nil && m.autoPipeline != nil {
+		m.pipe.combine = *m.autoPipeline
 	}
 	return m
 }
