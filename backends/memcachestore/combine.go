@@ -67,6 +67,7 @@ type mcCombiner struct {
 	spare   []*mcWaiter // the previous batch's slice, reused for the queue
 	leaders int
 	shared  bool // the last lead read other callers' keys too
+	batches atomic.Int64 // gets that carried other callers' keys (tests read it)
 }
 
 // combiner returns the combiner of addr's server.
@@ -190,6 +191,7 @@ func (c *mcCombiner) lead(ctx context.Context, key string, self *mcWaiter, batch
 		err = c.p.getGroups(ctx, groups[:], keys[:], out[:])
 		val = out[0]
 	} else {
+		c.batches.Add(1)
 		keys := make([]string, 1, 1+len(batch))
 		keys[0] = key
 		sent := make([]*mcWaiter, 0, len(batch))

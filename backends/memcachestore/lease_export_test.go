@@ -28,3 +28,14 @@ func (m *Store) VivifyForTest(ctx context.Context, key string) error {
 		},
 		func() {})
 }
+
+// CombinedBatches returns the number of gets of m's autopipelining that
+// carried more than one caller's key, over every server.
+func CombinedBatches(m *Store) int64 {
+	var n int64
+	m.pipe.combs.Range(func(_, c any) bool {
+		n += c.(*mcCombiner).batches.Load()
+		return true
+	})
+	return n
+}
