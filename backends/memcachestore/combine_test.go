@@ -160,10 +160,12 @@ func TestMemcacheAutoPipelineLone(t *testing.T) {
 	}
 }
 
-// TestMemcacheAutoPipelineLeaderGivesUp freezes the server under a leader
-// whose deadline is short and callers queued behind it with long ones: the
-// leader returns at its deadline, and once the server runs again the
-// others read their own values (their keys are sent again).
+// TestMemcacheAutoPipelineLeaderGivesUp freezes the server under leaders
+// whose deadlines are short, with callers queued behind them whose
+// deadlines are long: a first caller (100ms) leads alone; a second
+// (300ms), queued first, leads next and sends the others' keys with its
+// own; each returns at its deadline, and once the server runs again the
+// others read their own values (their keys are sent again, for them).
 func TestMemcacheAutoPipelineLeaderGivesUp(t *testing.T) {
 	srv := servertest.StartMemcached(t)
 	m, c := memcacheAutoPipelined(t, srv.Addr())
@@ -185,34 +187,42 @@ func TestMemcacheAutoPipelineLeaderGivesUp(t *testing.T) {
 			srv.Resume()
 		}
 	}()
-	leaderDone := make(chan error, 1)
 	start := time.Now()
-	go func() {
-		lctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	short := func(i int, d time.Duration, done chan<- error) {
+		lctx, cancel := context.WithTimeout(ctx, d)
 		defer cancel()
-		_, _, err := m.Get(lctx, "k0")
-		leaderDone <- err
-	}()
-	time.Sleep(50 * time.Millisecond) // the leader's get is on the wire
+		_, _, err := m.Get(lctx, fmt.Sprint("k", i))
+		done <- err
+	}
+	first, second := make(chan error, 1), make(chan error, 1)
+	go short(0, 100*time.Millisecond, first)
+	time.Sleep(30 * time.Millisecond) // the first get is on the wire
+	go short(1, 300*time.Millisecond, second)
+	time.Sleep(30 * time.Millisecond) // the second caller is the oldest queued
 	var wg sync.WaitGroup
-	for i := 1; i < n; i++ {
+	for i := 2; i < n; i++ {
 		wg.Go(func() {
 			wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 			defer cancel()
 			v, found, err := m.Get(wctx, fmt.Sprint("k", i))
 			if err != nil || !found || string(v.([]byte)) != fmt.Sprint("v", i) {
-				t.Errorf("caller %d behind a leader that gave up: %q, %v, %v", i, v, found, err)
+				t.Errorf("caller %d behind leaders that gave up: %q, %v, %v", i, v, found, err)
 			}
 		})
 	}
-	err := <-leaderDone
-	if d := time.Since(start); !errors.Is(err, context.DeadlineExceeded) || d > 2*time.Second {
-		t.Fatalf("the leader on a frozen server: %v after %v, want its deadline (200ms)", err, d)
+	for i, ch := range []chan error{first, second} {
+		err := <-ch
+		if d := time.Since(start); !errors.Is(err, context.DeadlineExceeded) || d > 2*time.Second {
+			t.Fatalf("leader %d on a frozen server: %v after %v, want its deadline", i+1, err, d)
+		}
 	}
 	time.Sleep(100 * time.Millisecond)
 	srv.Resume()
 	resumed = true
 	wg.Wait()
+	if memcachestore.CombinedBatches(m) == 0 {
+		t.Error("the second leader did not carry the others' keys")
+	}
 }
 
 // TestMemcacheAutoPipelineFrozenServer: 32 callers with a deadline of
