@@ -66,7 +66,7 @@ type mcCombiner struct {
 	queue   []*mcWaiter
 	spare   []*mcWaiter // the previous batch's slice, reused for the queue
 	leaders int
-	shared  bool // the last lead read other callers' keys too
+	shared  bool         // the last lead read other callers' keys too
 	batches atomic.Int64 // gets that carried other callers' keys (tests read it)
 }
 

@@ -43,6 +43,22 @@ func TestMemcacheAutoPipelineConformance(t *testing.T) {
 	backendtest.Run(t, func(*testing.T) backends.Storage { return m }, memcacheOptions)
 }
 
+// TestMemcacheNoAutoPipelineConformance runs the suite with each Get a get
+// of its own (AutoPipeline(false)), the path the option turns off.
+func TestMemcacheNoAutoPipelineConformance(t *testing.T) {
+	ss := new(memcache.ServerList)
+	if err := ss.SetServers(servertest.MemcacheAddrs(t)...); err != nil {
+		t.Fatal(err)
+	}
+	c := memcache.NewFromSelector(ss)
+	m := memcachestore.New(c, memcachestore.WithSelector(ss), memcachestore.AutoPipeline(false))
+	t.Cleanup(func() { _ = m.Close(); _ = c.Close() })
+	if m.AutoPipelined() {
+		t.Fatal("AutoPipeline(false) left the Store autopipelined")
+	}
+	backendtest.Run(t, func(*testing.T) backends.Storage { return m }, memcacheOptions)
+}
+
 // mcValue is the value of key i of goroutine g in the tests below: its own
 // bytes, of a size that varies from 0 to large (every 50th is 300 KiB, so
 // that small values queue behind large ones in one get).

@@ -3,7 +3,7 @@ package memcachestore
 import "context"
 
 // getPiped is Get with the selector: one get on the bulk path's own
-// connections, which stops when ctx ends (cancel or deadline), so that a
+// connections (combined with the Gets of other callers: AutoPipeline), which stops when ctx ends (cancel or deadline), so that a
 // backends.Cancelable wrapper calls it with no goroutine of its own
 // (CancelsGet). gomemcache's Get takes no context: under many concurrent
 // callers the wrapper's goroutine per call cost as much as the read.

@@ -57,6 +57,10 @@ const KeyPrefix = "ring-sha1:"
 // key and about 50 bytes of item header included); Set returns that error
 // naming the key and the size.
 //
+// Concurrent Gets: with the selector, the Gets that many goroutines make at
+// once are read together, one get per server carrying every waiting key
+// (see [AutoPipeline], on by default).
+//
 // Context: gomemcache takes no ctx. A cancelled ctx is checked before each
 // call and between the steps of a loop; a call in flight is bounded by the
 // client's Timeout (500ms by default). The bulk forms with a selector are
@@ -69,7 +73,7 @@ type Store struct {
 	now    func() time.Time
 	owned  bool // made by Own: Close closes client
 
-	autoPipeline *bool // AutoPipeline, when given
+	autoPipeline *bool // AutoPipeline, when given (the default is on)
 }
 
 // A Option configures [New]. Like the other options of the
@@ -125,8 +129,8 @@ func New(client *memcache.Client, opts ...Option) *Store {
 			o.applyMemcache(m)
 		}
 	}
-	if m.pipe != nil && m.autoPipeline != nil {
-		m.pipe.combine = *m.autoPipeline
+	if m.pipe != nil {
+		m.pipe.combine = m.autoPipeline == nil || *m.autoPipeline
 	}
 	return m
 }
