@@ -25,17 +25,7 @@ import (
 // on, closed at the end of t.
 func memcacheAutoPipelined(t testing.TB, addrs ...string) (*memcachestore.Store, *memcache.Client) {
 	t.Helper()
-	ss := new(memcache.ServerList)
-	if err := ss.SetServers(addrs...); err != nil {
-		t.Fatal(err)
-	}
-	c := memcache.NewFromSelector(ss)
-	m := memcachestore.New(c, memcachestore.WithSelector(ss), memcachestore.AutoPipeline(true))
-	t.Cleanup(func() {
-		_ = m.Close()
-		_ = c.Close()
-	})
-	return m, c
+	return memcacheWithOptions(t, addrs, memcachestore.AutoPipeline(true))
 }
 
 func TestMemcacheAutoPipelineConformance(t *testing.T) {
@@ -46,13 +36,7 @@ func TestMemcacheAutoPipelineConformance(t *testing.T) {
 // TestMemcacheNoAutoPipelineConformance runs the suite with each Get a get
 // of its own (AutoPipeline(false)), the path the option turns off.
 func TestMemcacheNoAutoPipelineConformance(t *testing.T) {
-	ss := new(memcache.ServerList)
-	if err := ss.SetServers(servertest.MemcacheAddrs(t)...); err != nil {
-		t.Fatal(err)
-	}
-	c := memcache.NewFromSelector(ss)
-	m := memcachestore.New(c, memcachestore.WithSelector(ss), memcachestore.AutoPipeline(false))
-	t.Cleanup(func() { _ = m.Close(); _ = c.Close() })
+	m, _ := memcacheWithOptions(t, servertest.MemcacheAddrs(t), memcachestore.AutoPipeline(false))
 	if m.AutoPipelined() {
 		t.Fatal("AutoPipeline(false) left the Store autopipelined")
 	}

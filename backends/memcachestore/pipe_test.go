@@ -24,12 +24,18 @@ import (
 // pipelined connections (backends.WithSelector), closed at the end of t.
 func memcacheWithSelector(t testing.TB, addrs ...string) (*memcachestore.Store, *memcache.Client) {
 	t.Helper()
+	return memcacheWithOptions(t, addrs)
+}
+
+// memcacheWithOptions is memcacheWithSelector with more options.
+func memcacheWithOptions(t testing.TB, addrs []string, opts ...memcachestore.Option) (*memcachestore.Store, *memcache.Client) {
+	t.Helper()
 	ss := new(memcache.ServerList)
 	if err := ss.SetServers(addrs...); err != nil {
 		t.Fatal(err)
 	}
 	c := memcache.NewFromSelector(ss)
-	m := memcachestore.New(c, memcachestore.WithSelector(ss))
+	m := memcachestore.New(c, append([]memcachestore.Option{memcachestore.WithSelector(ss)}, opts...)...)
 	t.Cleanup(func() {
 		_ = m.Close()
 		_ = c.Close()
