@@ -189,7 +189,9 @@ func (c *mcCombiner) lead(ctx context.Context, key string, self *mcWaiter, batch
 		keys, out, idx := [1]string{key}, [1][]byte{}, [1]int{}
 		groups := [1]mcGroup{{addr: c.addr, idx: idx[:]}}
 		err = c.p.getGroups(ctx, groups[:], keys[:], out[:])
-		val = out[0]
+		if err == nil {
+			val = out[0]
+		}
 	} else {
 		c.batches.Add(1)
 		keys := make([]string, 1, 1+len(batch))
@@ -208,6 +210,9 @@ func (c *mcCombiner) lead(ctx context.Context, key string, self *mcWaiter, batch
 		}
 		groups := [1]mcGroup{{addr: c.addr, idx: idx}}
 		err = c.p.getGroups(ctx, groups[:], keys, out)
+		if err != nil {
+			clear(out) // a get that failed gives no value, not even those read before
+		}
 		val = out[0]
 		// A read of another caller whose context has not ended failed
 		// only because the leader's did: that caller tries again.
