@@ -8,8 +8,6 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ringcache/ring"
-	"github.com/ringcache/ring/backends/redisstore"
 	"github.com/ringcache/ring/internal/servertest"
 )
 
@@ -35,12 +33,7 @@ func TestNearRedisRing(t *testing.T) {
 	require.Equal(t, 1, trackingConns(t, s2))
 	require.Zero(t, trackingConns(t, s3))
 
-	st := redisstore.New(rc)
-	t.Cleanup(func() { _ = st.Close() })
-	prefix := "near:" + runID + ":ring:"
-	c, err := ring.NewCache[int](ring.Storage(st), ring.Coder("json"), ring.KeyPrefix(prefix), ring.Near(1000, time.Minute))
-	require.NoError(t, err)
-	ring.WaitNearLive(t, c)
+	st, c, prefix := nearStaleCache(t, rc, "ring")
 	const nKeys = 8
 	run := startStaleRun(t, c, prefix, nKeys, 4, func() redis.UniversalClient {
 		return redis.NewRing(&redis.RingOptions{Addrs: two, HeartbeatFrequency: 100 * time.Millisecond})
@@ -61,10 +54,5 @@ func TestNearRedisRing(t *testing.T) {
 	run.allowGrace(500 * time.Millisecond)
 	run.resume()
 	eventually(t, 5*time.Second, "s3 tracked", func() bool { return trackingConns(t, s3) == trackingConns(t, s1) })
-	hits := run.hits.Load()
-	time.Sleep(700 * time.Millisecond)
-	run.stop()
-	require.Zero(t, run.stale.Load())
-	require.Greater(t, run.hits.Load(), hits, "no near hit after the new shard")
-	require.NoError(t, st.TrackingErr())
+	run.stopAfterHits(st, 700*time.Millisecond, "the new shard")
 }
