@@ -47,7 +47,7 @@ func answering(t *testing.T, answer string) (addr string, requests <-chan string
 
 // combinedLead runs one combined get of key with waiters for others, as
 // a leader that found them queued, against addr.
-func combinedLead(t *testing.T, addr, key string, others ...string) ([]byte, error, []*mcWaiter, *mcPipe) {
+func combinedLead(t *testing.T, addr, key string, others ...string) (*mcPipe, []*mcWaiter, []byte, error) {
 	t.Helper()
 	ss := new(memcache.ServerList)
 	if err := ss.SetServers(addr); err != nil {
@@ -74,7 +74,7 @@ func combinedLead(t *testing.T, addr, key string, others ...string) ([]byte, err
 	if c.leaders != 0 {
 		t.Errorf("%d leaders after the lead", c.leaders)
 	}
-	return v, err, batch, p
+	return p, batch, v, err
 }
 
 // TestCombinedGetCorrupt: a combined get whose answer breaks the protocol
@@ -90,7 +90,7 @@ func TestCombinedGetCorrupt(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			addr, reqs, closed := answering(t, c.answer)
-			v, err, batch, p := combinedLead(t, addr, "a", "b", "c")
+			p, batch, v, err := combinedLead(t, addr, "a", "b", "c")
 			if got := <-reqs; got != "get a b c\r\n" {
 				t.Errorf("request %q, want one get of the three keys", got)
 			}
@@ -116,7 +116,7 @@ func TestCombinedGetCorrupt(t *testing.T) {
 // position, a repeated key included, and a miss stays nil.
 func TestCombinedGetByPosition(t *testing.T) {
 	addr, reqs, _ := answering(t, "VALUE a 0 2\r\nA1\r\nVALUE c 0 2\r\nC1\r\nVALUE a 0 2\r\nA1\r\nEND\r\n")
-	v, err, batch, p := combinedLead(t, addr, "a", "b", "c", "a")
+	p, batch, v, err := combinedLead(t, addr, "a", "b", "c", "a")
 	defer p.close()
 	if got := <-reqs; got != "get a b c a\r\n" {
 		t.Errorf("request %q", got)
