@@ -15,7 +15,9 @@ import (
 
 // Concurrent is an in-process, size-bounded backend built for many
 // goroutines: a read takes no lock and writes nothing shared (a hit on a
-// hot key is a few loads), writes take the lock of one shard of the keys.
+// hot key is a few loads; an expiry is checked against the coarse clock
+// of ClockBefore, exact within 50ms of the deadline, unless WithClock
+// gives a clock), writes take the lock of one shard of the keys.
 // When a shard is full, a write evicts with the CLOCK policy (second
 // chance), an approximation of least-recently-used: an entry read since
 // the clock hand last passed it is kept, the first one not read is
