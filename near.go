@@ -142,7 +142,6 @@ type nearTier[V any] struct {
 	shards   []nearShard[V]
 	shift    uint // a hash's top bits pick the shard
 	seed     maphash.Seed
-	base     time.Time // the clock's origin: expiries are monotonic nanoseconds since base
 	maxStale time.Duration
 	// expire bounds a copy whose time left the storage cannot say
 	// (backends.TTLUnknown): the ring's Expire, 0 if none.
@@ -173,7 +172,7 @@ type nearTable[V any] struct {
 type nearNode[V any] struct {
 	key  string
 	v    V
-	exp  int64 // nanoseconds since base
+	exp  int64 // a backends.ClockNow reading
 	tok  uint64
 	next atomic.Pointer[nearNode[V]]
 }
@@ -193,7 +192,6 @@ func newNearTier[V any](size int, maxStale time.Duration, policy *writePolicy) *
 		shards:   make([]nearShard[V], n),
 		shift:    uint(64 - bits.TrailingZeros(uint(n))),
 		seed:     maphash.MakeSeed(),
-		base:     time.Now(),
 		maxStale: maxStale,
 	}
 	if policy != nil && policy.expire > 0 {
@@ -229,17 +227,21 @@ func (t *nearTier[V]) shard(key string) (*nearShard[V], uint64) {
 	return &t.shards[h>>t.shift&uint64(len(t.shards)-1)], h
 }
 
-func (t *nearTier[V]) now() int64 { return int64(time.Since(t.base)) }
+// now reads the exact clock (reservations, eviction); a hit judges a
+// copy's expiry by the coarse clock (backends.ClockBefore: exact unless
+// its ticker is kept off the CPU for more than 50ms).
+func (t *nearTier[V]) now() int64 { return backends.ClockNow() }
 
 // get returns the copy of key, if there is a live one. It takes no lock
-// and writes nothing; it does not keep key, which may be a view of a
-// buffer its caller reuses (hitkey.go).
+// and writes nothing (the coarse clock's read writes once per idle period
+// at most); it does not keep key, which may be a view of a buffer its
+// caller reuses (hitkey.go).
 func (t *nearTier[V]) get(key string) (V, bool) {
 	s, h := t.shard(key)
 	tb := s.table.Load()
 	for n := tb.buckets[h&tb.mask].Load(); n != nil; n = n.next.Load() {
 		if n.key == key {
-			if n.tok == 0 && t.now() < n.exp {
+			if n.tok == 0 && backends.ClockBefore(n.exp) {
 				return n.v, true
 			}
 			break

@@ -15,7 +15,9 @@ import (
 
 // Concurrent is an in-process, size-bounded backend built for many
 // goroutines: a read takes no lock and writes nothing shared (a hit on a
-// hot key is a few loads), writes take the lock of one shard of the keys.
+// hot key is a few loads; an expiry is checked against the coarse clock
+// of ClockBefore, exact within 50ms of the deadline, unless WithClock
+// gives a clock), writes take the lock of one shard of the keys.
 // When a shard is full, a write evicts with the CLOCK policy (second
 // chance), an approximation of least-recently-used: an entry read since
 // the clock hand last passed it is kept, the first one not read is
@@ -30,10 +32,13 @@ import (
 // backends it stores Go values without encoding them and implements every
 // capability natively. Concurrent is safe for concurrent use.
 type Concurrent[V any] struct {
-	shards    []cshard[V]
-	shift     uint // a hash's top bits pick the shard
-	seed      maphash.Seed
-	now       func() int64
+	shards []cshard[V]
+	shift  uint // a hash's top bits pick the shard
+	seed   maphash.Seed
+	now    func() int64
+	// coarse: now is the default clock (ClockNow), and a read judges
+	// expiries by ClockBefore, the coarse clock.
+	coarse    bool
 	size      int
 	evictions atomic.Uint64
 	// onEvict, if set, is told of every entry the policy evicts (not of
@@ -98,6 +103,7 @@ func NewConcurrent[V any](size int, opts ...MemoryOption) (*Concurrent[V], error
 		shift:   uint(64 - bits.TrailingZeros(uint(n))),
 		seed:    maphash.MakeSeed(),
 		now:     c.clock(),
+		coarse:  c.now == nil,
 		size:    size,
 		onEvict: onEvict,
 	}
@@ -168,33 +174,39 @@ func (sh *cshard[V]) find(key string, h uint64) *cnode[V] {
 	return nil
 }
 
-// lookup returns the live node under key and marks it read; it reads the
-// clock once, and only for an entry with an expiry (its reading is
-// returned, 0 otherwise).
-func (s *Concurrent[V]) lookup(key string) (*cnode[V], int64) {
+// lookup returns the live node under key and marks it read. It judges
+// an expiry by the coarse clock (ClockBefore: no system clock read unless
+// the deadline is near), or by one reading of the clock WithClock gave;
+// an entry without expiry reads no clock.
+func (s *Concurrent[V]) lookup(key string) *cnode[V] {
 	sh, h := s.shard(key)
 	n := sh.find(key, h)
 	if n == nil {
-		return nil, 0
+		return nil
 	}
-	var now int64
-	if exp := n.expiresAt.Load(); exp != 0 {
-		if now = s.now(); now >= exp {
-			s.removeNode(sh, h, n)
-			return nil, now
-		}
+	if exp := n.expiresAt.Load(); exp != 0 && !s.before(exp) {
+		s.removeNode(sh, h, n)
+		return nil
 	}
 	if n.ref.Load() == 0 { // a hot key's entry is written once, not on every hit
 		n.ref.Store(1)
 	}
-	return n, now
+	return n
+}
+
+// before reports whether the clock has not reached exp.
+func (s *Concurrent[V]) before(exp int64) bool {
+	if s.coarse {
+		return ClockBefore(exp)
+	}
+	return s.now() < exp
 }
 
 // Load returns the value under key: the typed read, which allocates nothing.
 // An expired entry is a miss and is removed. Load keeps nothing of key: it
 // may be a view of a buffer the caller reuses once Load has returned.
 func (s *Concurrent[V]) Load(key string) (V, bool) {
-	if n, _ := s.lookup(key); n != nil {
+	if n := s.lookup(key); n != nil {
 		return n.value, true
 	}
 	var zero V
@@ -202,16 +214,26 @@ func (s *Concurrent[V]) Load(key string) (V, bool) {
 }
 
 // LoadWithTTL returns the value under key and the time it has left (0: no
-// expiry), from one clock reading.
+// expiry), from one exact clock reading.
 func (s *Concurrent[V]) LoadWithTTL(key string) (V, time.Duration, bool) {
-	n, now := s.lookup(key)
+	sh, h := s.shard(key)
+	n := sh.find(key, h)
 	if n == nil {
 		var zero V
 		return zero, 0, false
 	}
 	var ttl time.Duration
 	if exp := n.expiresAt.Load(); exp != 0 {
+		now := s.now()
+		if now >= exp {
+			s.removeNode(sh, h, n)
+			var zero V
+			return zero, 0, false
+		}
 		ttl = time.Duration(exp - now)
+	}
+	if n.ref.Load() == 0 {
+		n.ref.Store(1)
 	}
 	return n.value, ttl, true
 }
@@ -414,7 +436,7 @@ func (s *Concurrent[V]) value(v any) (V, error) {
 
 // Get returns the value under key; an expired entry is a miss and is removed.
 func (s *Concurrent[V]) Get(_ context.Context, key string) (any, bool, error) {
-	if n, _ := s.lookup(key); n != nil {
+	if n := s.lookup(key); n != nil {
 		return n.value, true, nil
 	}
 	return nil, false, nil
@@ -496,7 +518,7 @@ func (s *Concurrent[V]) GetMany(_ context.Context, keys []string) ([]any, []bool
 	values := make([]any, len(keys))
 	found := make([]bool, len(keys))
 	for i, k := range keys {
-		if n, _ := s.lookup(k); n != nil {
+		if n := s.lookup(k); n != nil {
 			values[i], found[i] = n.value, true
 		}
 	}

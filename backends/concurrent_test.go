@@ -82,7 +82,9 @@ func TestConcurrentExpiry(t *testing.T) {
 	_ = c.Store("forever", "f", 0)
 	_ = c.Store("soon", "s", time.Second)
 
-	// A hit on an entry without expiry reads no clock; one with expiry reads it once.
+	// A hit on an entry without expiry reads no clock; one with expiry reads
+	// it once. (That is the clock WithClock gives; the default clock's reads
+	// are judged by the coarse clock, ClockBefore: clock_internal_test.go.)
 	reads.Store(0)
 	if v, ok := c.Load("forever"); !ok || v != "f" {
 		t.Fatalf(`Load("forever") = %q, %v`, v, ok)
