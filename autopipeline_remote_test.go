@@ -70,7 +70,14 @@ func TestAutoPipelineFailsOpenWithinStorageTimeout(t *testing.T) {
 	obs := &opDurations{}
 	r := ring.Must(ring.Func1(square(&runs), ring.Storage(redisstore.New(rdb, redisstore.AutoPipeline())),
 		ring.Coder("json"), ring.KeyPrefix("apfrozen"), ring.StorageTimeout(timeout), ring.CircuitBreaker(0, 0),
-		ring.Observe(obs)))
+		ring.Observe(obs), ring.OnError(func(e ring.Event) {
+			// What the ring absorbed: each a StorageTimeout, also a
+			// command that rode in another caller's pipeline when that
+			// one's deadline came first (it is sent again for its own).
+			if !errors.Is(e.Err, ring.ErrStorageTimeout) {
+				t.Errorf("reported %v, want a StorageTimeout", e.Err)
+			}
+		})))
 	ctx := context.Background()
 	for n := range 32 {
 		v, err := r.Call(ctx, n)
