@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/ringcache/ring/backends"
 	"github.com/ringcache/ring/internal/flight"
@@ -210,6 +212,46 @@ func (c *core[K, R]) keyMany(ks []K) ([]string, error) {
 	return keys, nil
 }
 
+// newKeyBuf returns the buffer keyManyShared builds keys in: a variable
+// so that a test can keep the buffer and overwrite it after a call, to
+// find any key that outlived the call without being copied.
+var newKeyBuf = func(size int) []byte { return make([]byte, 0, size) }
+
+// keyManyShared is keyMany with the keys carved from one buffer: one
+// allocation for all of them instead of one per key. The buffer is never
+// written again, so the keys stay valid, but a key kept beyond the call
+// would keep the whole buffer alive: whatever keeps one copies it
+// (strings.Clone). That is a miss's fill (getOrUpdateMany copies the keys
+// of the misses), every event with a key (Cache.report copies it), and no
+// backend's bulk read (backends.BulkGetter: a backend that keeps a key
+// copies it); TestBulkSharedKeysNotRetained overwrites the buffer after
+// calls to check. Rewritten keys (a Storage that refactors keys) are
+// built one by one, as keyMany does.
+func (c *core[K, R]) keyManyShared(ks []K) ([]string, error) {
+	if c.store.refactor {
+		return c.keyMany(ks)
+	}
+	hint := int(c.keyHint.Load())
+	buf := newKeyBuf((hint + hint/8 + 2) * len(ks))
+	keys := make([]string, len(ks))
+	for i, k := range ks {
+		start := len(buf)
+		var err error
+		if buf, err = c.appendKey(buf, k); err != nil {
+			return nil, named(c.name, fmt.Sprintf("argument set %d", i), named(c.name, "key", err))
+		}
+		// Bytes before len(buf) are never written again (append writes
+		// past them, or copies them to a larger array and leaves these).
+		keys[i] = unsafe.String(unsafe.SliceData(buf[start:]), len(buf)-start)
+	}
+	if n := len(keys); n > 0 {
+		if l := len(keys[n-1]); l > hint || l+16 < hint {
+			c.keyHint.Store(int32(min(l, maxKeyHint)))
+		}
+	}
+	return keys, nil
+}
+
 // itemErr annotates the error of item i of a bulk call.
 type itemErr struct {
 	i   int
@@ -288,7 +330,13 @@ func (c *core[K, R]) getOrUpdateMany(ctx context.Context, ks []K) ([]R, error) {
 	if c.batch != nil {
 		return c.batchGetOrUpdateMany(ctx, ks) // a batch function's ring: batch.go
 	}
-	keys, err := c.keyMany(ks)
+	var keys []string
+	var err error
+	if c.store.ahead != nil { // refresh-ahead keeps the keys of due hits: keys of their own
+		keys, err = c.keyMany(ks)
+	} else {
+		keys, err = c.keyManyShared(ks)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -322,6 +370,11 @@ func (c *core[K, R]) getOrUpdateMany(ctx context.Context, ks []K) ([]R, error) {
 		c.store.hitsAsCalls(hits, out, found, errs)
 	}
 	misses, first := distinctMisses(keys, found)
+	for _, i := range misses {
+		// A fill keeps its key (the store, the flight, events): a copy of
+		// its own, not one that pins the other keys' buffer.
+		keys[i] = strings.Clone(keys[i])
+	}
 	parallel(len(misses), c.bulkLimit(), func(j int) {
 		i := misses[j]
 		errs[i] = flight.ErrGoexit // stays if the function calls runtime.Goexit

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"time"
 
 	"github.com/ringcache/ring/backends"
@@ -22,6 +23,9 @@ var ErrNoCoder = errors.New("no coder configured")
 
 // report sends an event to the OnError hook.
 func (c *Cache[V]) report(op, key string, err error) {
+	if err != nil && (c.onError != nil || c.obs != nil) {
+		key = strings.Clone(key) // a bulk read's key shares its buffer with the others (keyManyShared)
+	}
 	if c.onError != nil && err != nil {
 		c.onError(Event{Ring: c.name, Op: op, Key: key, Err: err})
 	}

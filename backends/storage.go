@@ -75,7 +75,10 @@ type SetIfAbsenter interface {
 }
 
 // BulkGetter is implemented by backends that read many keys in one round
-// trip. values and found have the length of keys.
+// trip. values and found have the length of keys. The keys may share one
+// buffer (ring's bulk reads build them so): an implementation that keeps a
+// key after it returns copies it (strings.Clone), so as not to keep the
+// buffer alive; the same holds for BulkBytesGetter.
 type BulkGetter interface {
 	GetMany(ctx context.Context, keys []string) (values []any, found []bool, err error)
 }

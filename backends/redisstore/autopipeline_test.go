@@ -169,23 +169,30 @@ func TestRedisAutoPipelineBatches(t *testing.T) {
 	t.Logf("%d commands: %d alone, the others in %d pipelines, the largest of %d", cmds, h.single.Load(), h.batches.Load(), h.largest.Load())
 }
 
+// frozenAutoPipeline starts a private server, makes an autopipelined
+// Store on a client with a 10s read timeout, stores "k" = "v", and freezes
+// the server (SIGSTOP). resume thaws it (once; the test's end does it
+// otherwise).
+func frozenAutoPipeline(t *testing.T) (r *redisstore.Store, resume func()) {
+	t.Helper()
+	srv := servertest.StartRedis(t)
+	r = redisstore.New(faultClient(t, srv.Addr(), 10*time.Second), redisstore.AutoPipeline())
+	if err := r.Set(t.Context(), "k", []byte("v"), 0); err != nil {
+		t.Fatal(err)
+	}
+	srv.Pause()
+	var once sync.Once
+	resume = func() { once.Do(srv.Resume) }
+	t.Cleanup(resume)
+	return r, resume
+}
+
 // TestRedisAutoPipelineFrozenServer freezes a private server (SIGSTOP)
 // while many goroutines wait in the pipeliner: each call still ends at
 // its ctx deadline, far before the client's 10s read timeout, a cancelled
 // ctx fails at once, and the Store works again after the server resumes.
 func TestRedisAutoPipelineFrozenServer(t *testing.T) {
-	srv := servertest.StartRedis(t)
-	r := redisstore.New(faultClient(t, srv.Addr(), 10*time.Second), redisstore.AutoPipeline())
-	if err := r.Set(t.Context(), "k", []byte("v"), 0); err != nil {
-		t.Fatal(err)
-	}
-	srv.Pause()
-	resumed := false
-	defer func() {
-		if !resumed {
-			srv.Resume()
-		}
-	}()
+	r, resume := frozenAutoPipeline(t)
 
 	var wg sync.WaitGroup
 	var slow atomic.Int64
@@ -243,8 +250,7 @@ func TestRedisAutoPipelineFrozenServer(t *testing.T) {
 		t.Errorf("Set cancelled after 50ms took %v", d)
 	}
 
-	srv.Resume()
-	resumed = true
+	resume()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		ctx, cancel := context.WithTimeout(t.Context(), time.Second)

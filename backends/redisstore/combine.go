@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -179,7 +180,7 @@ func (c *combiner) lead(ctx context.Context, cmd redis.Cmder, self *waiter, batc
 		err = cmd.Err()
 		// A command of another caller whose context has not ended failed
 		// only because the leader's did: the caller tries again.
-		ended := ctx.Err() != nil
+		ended := deadlineEnded(ctx)
 		for _, w := range batch {
 			if w.state.CompareAndSwap(waitQueued, waitDone) {
 				e := w.cmd.Err() // the caller reads them after the wake
@@ -221,6 +222,18 @@ func (c *combiner) handOff() {
 	}
 	c.leaders--
 	c.mu.Unlock()
+}
+
+// deadlineEnded reports whether ctx has ended, or its deadline has passed:
+// the client's i/o deadline, set from the context's, can fail a pipeline
+// a moment before the context reports its end, and the other callers'
+// commands must then be tried again, not failed with that i/o timeout.
+func deadlineEnded(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	dl, ok := ctx.Deadline()
+	return ok && !time.Now().Before(dl)
 }
 
 // replied reports whether err is the server's answer (a reply error, or

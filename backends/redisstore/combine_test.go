@@ -24,18 +24,7 @@ import (
 // them, and they get their replies once the server is back, within their
 // own deadlines. The callers whose deadlines pass fail with a timeout.
 func TestRedisAutoPipelineLeaderGivesUp(t *testing.T) {
-	srv := servertest.StartRedis(t)
-	r := redisstore.New(faultClient(t, srv.Addr(), 10*time.Second), redisstore.AutoPipeline())
-	if err := r.Set(t.Context(), "k", []byte("v"), 0); err != nil {
-		t.Fatal(err)
-	}
-	srv.Pause()
-	resumed := false
-	defer func() {
-		if !resumed {
-			srv.Resume()
-		}
-	}()
+	r, resume := frozenAutoPipeline(t)
 	get := func(d time.Duration) (string, time.Duration, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), d)
 		defer cancel()
@@ -77,8 +66,7 @@ func TestRedisAutoPipelineLeaderGivesUp(t *testing.T) {
 		})
 	}
 	time.Sleep(900 * time.Millisecond) // past B's deadline
-	srv.Resume()
-	resumed = true
+	resume()
 	wg.Wait()
 	if ok.Load() != 8 {
 		t.Fatalf("%d of 8 callers with 10s got their reply", ok.Load())

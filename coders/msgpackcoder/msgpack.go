@@ -100,9 +100,26 @@ func checkMsgpack(data []byte) error {
 			return fmt.Errorf("truncated data: value expected at offset %d", pos)
 		}
 		c := data[pos]
-		head, body, items, err := msgpackToken(data[pos:])
-		if err != nil {
-			return fmt.Errorf("offset %d: %w", pos, err)
+		var (
+			head        int
+			body, items uint64
+		)
+		// The one-byte headers, most tokens of a small value, without a
+		// call (msgpackToken's first cases, the same way).
+		switch {
+		case c <= 0x7f, c >= 0xe0: // positive and negative fixint
+			head = 1
+		case c <= 0x8f: // fixmap
+			head, items = 1, 2*uint64(c&0x0f)
+		case c <= 0x9f: // fixarray
+			head, items = 1, uint64(c&0x0f)
+		case c <= 0xbf: // fixstr
+			head, body = 1, uint64(c&0x1f)
+		default:
+			var err error
+			if head, body, items, err = msgpackToken(data[pos:]); err != nil {
+				return fmt.Errorf("offset %d: %w", pos, err)
+			}
 		}
 		left := uint64(len(data) - pos)
 		if uint64(head)+body > left {
