@@ -57,7 +57,9 @@ func (f *filling[K, R]) Work(ctx context.Context) (any, error) {
 	if err != nil {
 		return st.staleIfError(ctx, key, v, err, "stale-if-error") // StaleIfError: fresh.go
 	}
-	if err := st.put(ctx, key, v); err != nil {
+	// The fill's write, as st.put with the run's context, but without
+	// looking the run and the mark up in it (rope.FillCommit).
+	if err := st.putRun(ctx, &f.run, f.mark, key, v, st.policy.ttlOf(key, v)); err != nil {
 		st.report("set", key, err)
 	}
 	return v, nil

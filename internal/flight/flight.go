@@ -257,19 +257,34 @@ func (g *Group) Running(ctx context.Context) *Run {
 	return nil
 }
 
+// Owns reports whether c is a run of g: Running(ctx) == c for the context
+// g handed c's function.
+func (g *Group) Owns(c *Run) bool { return c != nil && c.group == g }
+
 // Outside returns ctx such that Running reports nil for it and for every
 // context derived from it: the context to hand to code that is not the
 // run's own (the wrapped function, whose writes are writes of its own).
 // It returns ctx itself when ctx carries no run.
 func Outside(ctx context.Context) context.Context {
-	if rc, ok := ctx.(*runCtx); ok {
-		return (*outsideCtx)(rc) // the run's own context: no allocation
+	if out, ok := OutsideRun(ctx); ok {
+		return out
 	}
 	c, _ := ctx.Value(runKey{}).(*Run)
 	if b, _ := ctx.Value(runKey{}).(*Batch); c == nil && b == nil {
 		return ctx
 	}
 	return context.WithValue(ctx, runKey{}, (*Run)(nil))
+}
+
+// OutsideRun returns Outside(ctx) and true when ctx is the context a run
+// of Do handed its function (not one derived from it): that context
+// without the run, and without the value the parent holds under
+// HiddenKey. It returns ctx and false for every other context.
+func OutsideRun(ctx context.Context) (context.Context, bool) {
+	if rc, ok := ctx.(*runCtx); ok {
+		return (*outsideCtx)(rc), true // no allocation
+	}
+	return ctx, false
 }
 
 func (g *Group) run(c *Run, w Work) {

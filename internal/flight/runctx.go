@@ -116,14 +116,24 @@ func (c *outsideCtx) Deadline() (time.Time, bool) { return c.state.deadline() }
 func (c *outsideCtx) Done() <-chan struct{}       { return c.state.doneChan() }
 func (c *outsideCtx) Err() error                  { return c.state.err() }
 
-// Value returns a nil *Run for runKey, and otherwise what the parent
-// holds.
+// Value returns a nil *Run for runKey, nil for HiddenKey, and otherwise
+// what the parent holds.
 func (c *outsideCtx) Value(key any) any {
-	if _, ok := key.(runKey); ok {
+	switch key.(type) {
+	case runKey:
 		return (*Run)(nil)
+	case HiddenKey:
+		return nil
 	}
 	return c.state.value(key)
 }
+
+// HiddenKey is a context key that the context Outside returns for a run's
+// own context answers nil for, whatever the run's parent holds under it,
+// as it does for the run itself: the key of a value that belongs to the
+// run's callers and must not reach the function (package rope keys its
+// WriteMark with it). The run's own context answers the parent's value.
+type HiddenKey struct{}
 
 // String names the context, as the contexts of package context do.
 func (c *outsideCtx) String() string { return "flight.outside(" + c.key + ")" }
