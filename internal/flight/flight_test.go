@@ -391,7 +391,7 @@ func (g *Group) waitersOf(c *Run) int {
 	if c == nil {
 		return 0
 	}
-	s := g.shardOf(c.hash)
+	s := g.shardOf(uint64(c.hash))
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return int(c.waiters)

@@ -258,10 +258,22 @@ func (r *Rope) MarkWrites(ctx context.Context) (context.Context, *WriteMark) {
 	return context.WithValue(ctx, markKey{}, m), m
 }
 
+// anyWrite is the mark of Always.
+var anyWrite WriteMark
+
+// Always returns a WriteMark that reports every key as written since:
+// the mark of a read that must be checked again whatever happened. It
+// belongs to no rope and no context: no fill is its own.
+func Always() *WriteMark { return &anyWrite }
+
 // WrittenSince reports whether a write that may concern key (one of key's
 // stripe) finished since the mark was made, fills under the mark's context
 // aside. False means that no write of key through the rope finished since.
+// The mark of Always reports true.
 func (m *WriteMark) WrittenSince(key string) bool {
+	if m.rope == nil {
+		return true
+	}
 	i := m.rope.stripeOf(key)
 	st := &m.rope.stripes[i]
 	st.mu.RLock()
