@@ -51,7 +51,15 @@ func (f *filling[K, R]) Work(ctx context.Context) (any, error) {
 		}
 		return v, nil
 	}
-	r, err := c.fillExec(ctx, st, observe.LoadFill, k) // the function, timed for XFetch: fresh.go
+	var (
+		r   R
+		err error
+	)
+	if st.obs == nil && st.ahead == nil {
+		r, err = c.exec(rope.Outside(ctx), k) // fillExec and fillRun would do just this
+	} else {
+		r, err = c.fillExec(ctx, st, observe.LoadFill, k) // the function, observed, timed for XFetch: fresh.go
+	}
 	v := any(r)                                        // boxed once, for the write and the flight's callers
 	if st.neg != nil {
 		if t, ok := st.neg.classify(v, err); ok {
