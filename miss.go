@@ -60,7 +60,7 @@ func (f *filling[K, R]) Work(ctx context.Context) (any, error) {
 	} else {
 		r, err = c.fillExec(ctx, st, observe.LoadFill, k) // the function, observed, timed for XFetch: fresh.go
 	}
-	v := any(r)                                        // boxed once, for the write and the flight's callers
+	v := any(r) // boxed once, for the write and the flight's callers
 	if st.neg != nil {
 		if t, ok := st.neg.classify(v, err); ok {
 			st.fillNegative(ctx, key, t)
