@@ -121,6 +121,9 @@ func TestFillCommit(t *testing.T) {
 	require.Equal(t, "newer", got)
 }
 
+// otherKey is a context key of the test's own.
+type otherKey struct{}
+
 // The function's context (Outside of the run's) carries no WriteMark
 // even when the run's does: fills the function starts are not the mark's,
 // while the run's own write is.
@@ -131,7 +134,7 @@ func TestOutsideHidesMark(t *testing.T) {
 	mctx, mark := r.MarkWrites(ctx)
 	_, err := r.Flight(mctx, "k", func(ctx context.Context) (any, error) {
 		out := rope.Outside(ctx)
-		derived := context.WithValue(out, struct{}{}, 1)
+		derived := context.WithValue(out, otherKey{}, 1)
 		for _, c := range []context.Context{out, derived} {
 			_, err := r.Flight(c, "inner", func(ictx context.Context) (any, error) {
 				return nil, r.Commit(ictx, "inner", set(ictx, s, "inner", "v"))
