@@ -66,7 +66,7 @@ type Run struct {
 	state runState
 
 	// val and err are the run's outcome; a panic is an err of type
-	// panicked.
+	// panicErr.
 	val any
 	err error
 
@@ -80,24 +80,24 @@ type Run struct {
 	ended atomic.Bool
 }
 
-// panicked is the err of a run whose function panicked, holding its
+// panicErr is the err of a run whose function panicked, holding its
 // *PanicError: a type of its own, so that a function that returns a
 // *PanicError as its error (ring's StaleIfError does) is not taken for
 // one that panicked, and one field less in every Run.
-type panicked struct{ pe *PanicError }
+type panicErr struct{ pe *PanicError }
 
-func (p panicked) Error() string { return p.pe.Error() }
+func (p panicErr) Error() string { return p.pe.Error() }
 
 // panicked returns the run's *PanicError, or nil.
 func (r *Run) panicked() *PanicError {
-	if p, ok := r.err.(panicked); ok {
+	if p, ok := r.err.(panicErr); ok {
 		return p.pe
 	}
 	return nil
 }
 
 // setPanic makes pe the run's outcome.
-func (r *Run) setPanic(pe *PanicError) { r.err = panicked{pe} }
+func (r *Run) setPanic(pe *PanicError) { r.err = panicErr{pe} }
 
 // Key returns the key of the run.
 func (r *Run) Key() string { return r.key }

@@ -438,3 +438,16 @@ func TestOutsideRunHidesKey(t *testing.T) {
 		return nil, nil
 	})
 }
+
+// A function that returns a *PanicError as its error did not panic: its
+// callers receive the error, and only a panic makes them panic.
+func TestDoReturnedPanicErrorIsAnError(t *testing.T) {
+	var g Group
+	pe := &PanicError{Value: "returned"}
+	v, err, _ := g.Do(context.Background(), "k", func(context.Context) (any, error) { return "v", pe })
+	require.Equal(t, "v", v)
+	require.Same(t, pe, err)
+	require.PanicsWithValue(t, pe, func() {
+		_, _, _ = g.Do(context.Background(), "k", func(context.Context) (any, error) { panic(pe) })
+	}, "a panic with a *PanicError reaches the caller as itself")
+}
