@@ -316,7 +316,13 @@ func (c *core[K, R]) fill(ctx context.Context, st *Cache[R], key string, k K, re
 	if c.windowFill != nil && st == c.store {
 		return c.windowFill(ctx, key, k) // BatchWindow: batch_window.go
 	}
-	f := &filling[K, R]{c: c, st: st, k: k, recheck: recheck, mark: mark}
+	f := &filling[K, R]{c: c, st: st, k: k}
+	if recheck { // else the mark is nobody's concern: only rechecks ask it
+		f.recheck = mark
+		if mark == nil {
+			f.recheck = rope.Always()
+		}
+	}
 	return result[R](st.flightWork(ctx, key, &f.run, f)) // filling.Work: miss.go
 }
 

@@ -15,22 +15,27 @@ import (
 // filling is one fill: the work of its flight (flight.Work), with the Run
 // the flight makes if this caller starts it. Work runs only then, so the
 // key is the run's.
+//
+// The struct is one allocation per miss, scanned by the GC: keep it within
+// the 160-byte size class (TestFillingSize).
 type filling[K, R any] struct {
-	run     flight.Run
-	c       *core[K, R]
-	st      *Cache[R]
-	k       K
-	recheck bool
-	mark    *rope.WriteMark
+	run flight.Run
+	c   *core[K, R]
+	st  *Cache[R]
+	k   K
+	// recheck is nil when the entry is not read again; otherwise it is
+	// read again if a write of key may have finished since the mark
+	// (rope.Always: in any case). A mark of the fill's rope is the one the
+	// run's context carries: the fill is its own write.
+	recheck *rope.WriteMark
 }
 
 // Work is the fill, on the run's context: it reads the entry once more
-// when recheck is set (with a mark, only if a write of key may have
-// finished since the mark), runs the function and writes its result
+// when recheck says so, runs the function and writes its result
 // (core.fill).
 func (f *filling[K, R]) Work(ctx context.Context) (any, error) {
 	c, st, key, k := f.c, f.st, f.run.Key(), f.k
-	if f.recheck && (f.mark == nil || f.mark.WrittenSince(key)) {
+	if m := f.recheck; m != nil && (m == rope.Always() || m.WrittenSince(key)) {
 		r, ok, err := st.loadLive(ctx, key)
 		if err == nil && ok {
 			return r, nil
@@ -46,8 +51,16 @@ func (f *filling[K, R]) Work(ctx context.Context) (any, error) {
 		}
 		return v, nil
 	}
-	r, err := c.fillExec(ctx, st, observe.LoadFill, k) // the function, timed for XFetch: fresh.go
-	v := any(r)                                        // boxed once, for the write and the flight's callers
+	var (
+		r   R
+		err error
+	)
+	if st.obs == nil && st.ahead == nil {
+		r, err = c.exec(rope.Outside(ctx), k) // fillExec and fillRun would do just this
+	} else {
+		r, err = c.fillExec(ctx, st, observe.LoadFill, k) // the function, observed, timed for XFetch: fresh.go
+	}
+	v := any(r) // boxed once, for the write and the flight's callers
 	if st.neg != nil {
 		if t, ok := st.neg.classify(v, err); ok {
 			st.fillNegative(ctx, key, t)
@@ -57,7 +70,9 @@ func (f *filling[K, R]) Work(ctx context.Context) (any, error) {
 	if err != nil {
 		return st.staleIfError(ctx, key, v, err, "stale-if-error") // StaleIfError: fresh.go
 	}
-	if err := st.put(ctx, key, v); err != nil {
+	// The fill's write, as st.put with the run's context, but without
+	// looking the run and the mark up in it (rope.FillCommit).
+	if err := st.putRun(ctx, &f.run, f.recheck, key, v, st.policy.ttlOf(key, v)); err != nil {
 		st.report("set", key, err)
 	}
 	return v, nil

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ringcache/ring/backends"
+	"github.com/ringcache/ring/internal/flight"
 	"github.com/ringcache/ring/internal/rope"
 )
 
@@ -248,6 +249,13 @@ func (c *Cache[V]) put(ctx context.Context, key string, v any) error {
 // putTTL writes v under key with the time-to-live ttl (0: none), with the
 // ring's Exclude and IfNotExists.
 func (c *Cache[V]) putTTL(ctx context.Context, key string, v any, ttl time.Duration) error {
+	return c.putRun(ctx, nil, nil, key, v, ttl)
+}
+
+// putRun is putTTL; with run not nil, it is the fill of run, a run of
+// c's rope that ctx is the context of, and mark the WriteMark ctx
+// carries (rope.FillCommit): the write looks neither up in ctx.
+func (c *Cache[V]) putRun(ctx context.Context, run *flight.Run, mark *rope.WriteMark, key string, v any, ttl time.Duration) error {
 	if c.policy.exclude != nil && c.policy.exclude(key, v) {
 		return nil
 	}
@@ -255,13 +263,17 @@ func (c *Cache[V]) putTTL(ctx context.Context, key string, v any, ttl time.Durat
 	if err != nil {
 		return fmt.Errorf("ring: %s: encode %q: %w", c.name, key, err)
 	}
-	return c.rope.Commit(ctx, key, func() error {
+	do := func() error {
 		if c.policy.ifNotExists {
 			_, err := backends.SetIfAbsent(ctx, c.store, key, sv, ttl)
 			return err
 		}
 		return c.store.Set(ctx, key, sv, ttl)
-	})
+	}
+	if run != nil {
+		return c.rope.FillCommit(run, mark, do)
+	}
+	return c.rope.Commit(ctx, key, do)
 }
 
 // remove deletes key; an absent key is not an error.

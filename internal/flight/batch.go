@@ -102,7 +102,7 @@ func (g *Group) doMany(ctx context.Context, keys []string, fn func(ctx context.C
 		}
 		// The last waiter of a run to leave releases it; the last run
 		// released cancels the batch (Run.end).
-		c := &Run{group: g, key: k, hash: h, done: make(chan struct{}), waiters: 1, batch: b}
+		c := &Run{group: g, key: k, hash: uint32(h), done: make(chan struct{}), waiters: 1, batch: b}
 		b.runs[k] = c
 		b.live.Add(1) // before c is in flight, where a waiter may leave it
 		s.add(c)
@@ -151,7 +151,10 @@ func (g *Group) waitQuiet(ctx context.Context, c *Run) (any, *PanicError, error)
 			return nil, nil, ctx.Err()
 		}
 	}
-	return c.val, c.pan, c.err
+	if pe := c.panicked(); pe != nil {
+		return nil, pe, nil
+	}
+	return c.val, nil, c.err
 }
 
 // runBatch runs fn for the batch's runs and ends each with its outcome.
@@ -176,12 +179,16 @@ func (g *Group) runBatch(b *Batch, runs []*Run, lead []int, fn func(ctx context.
 			}
 		}
 		for j, c := range runs {
-			s := g.shardOf(c.hash)
+			s := g.shardOf(uint64(c.hash))
 			s.mu.Lock()
 			s.remove(c)
 			switch {
 			case !normal:
-				c.pan, c.err = pan, err
+				if pan != nil {
+					c.setPanic(pan)
+				} else {
+					c.err = err
+				}
 			case j < len(vals) && j < len(errs):
 				c.val, c.err = vals[j], errs[j]
 			default:

@@ -50,7 +50,6 @@ var ErrGoexit = errors.New("ring: cached function called runtime.Goexit")
 type Run struct {
 	group *Group
 	key   string
-	hash  uint64 // Hash(key)
 	// done is closed when the run has finished. A run of Do on its
 	// leader's goroutine makes it only when a waiter joins (under
 	// its shard's lock), so that a miss nobody else waits for allocates no
@@ -61,24 +60,50 @@ type Run struct {
 	// nil for a run of Do.
 	batch *Batch
 	// state is the cancellation of a run of Do (runctx.go), whose context
-	// is the Run itself as a *runCtx, and Outside of it as an *outsideCtx.
+	// is the Run itself as a *runCtx, and Outside of it as an *outsideCtx;
+	// ended is its flag, here so that it packs with the other small
+	// fields.
 	state runState
+
+	// val and err are the run's outcome; a panic is an err of type
+	// panicErr.
+	val any
+	err error
+
+	hash uint32 // Hash(key)
 	// waiters counts the callers still waiting; guarded by the lock of its shard.
 	waiters int32
 	// stale is set once the run's result must not be stored: a newer
 	// write of its key (Forget) or every caller gone.
 	stale atomic.Bool
-
-	val any
-	err error
-	pan *PanicError
+	// ended is set once the run's context is cancelled (runState).
+	ended atomic.Bool
 }
+
+// panicErr is the err of a run whose function panicked, holding its
+// *PanicError: a type of its own, so that a function that returns a
+// *PanicError as its error (ring's StaleIfError does) is not taken for
+// one that panicked, and one field less in every Run.
+type panicErr struct{ pe *PanicError }
+
+func (p panicErr) Error() string { return p.pe.Error() }
+
+// panicked returns the run's *PanicError, or nil.
+func (r *Run) panicked() *PanicError {
+	if p, ok := r.err.(panicErr); ok {
+		return p.pe
+	}
+	return nil
+}
+
+// setPanic makes pe the run's outcome.
+func (r *Run) setPanic(pe *PanicError) { r.err = panicErr{pe} }
 
 // Key returns the key of the run.
 func (r *Run) Key() string { return r.key }
 
 // Hash returns Hash of the run's key.
-func (r *Run) Hash() uint64 { return r.hash }
+func (r *Run) Hash() uint64 { return uint64(r.hash) }
 
 // Stale reports whether the run's result must not be stored any more: its
 // key was forgotten (a newer write) or every caller stopped waiting.
@@ -150,7 +175,7 @@ func (g *Group) DoWork(ctx context.Context, key string, run *Run, w Work) (v any
 	if c == nil {
 		c = new(Run)
 	}
-	c.group, c.key, c.hash, c.waiters = g, key, h, 1
+	c.group, c.key, c.hash, c.waiters = g, key, uint32(h), 1
 	inline := ctx.Done() == nil // this caller never leaves: run on its goroutine
 	c.state.parent = ctx
 	if !inline {
@@ -179,14 +204,14 @@ func (c *Run) end() {
 		}
 		return
 	}
-	c.state.end()
+	c.endCtx()
 }
 
 // result returns the run's outcome to one caller, panicking with the run's
 // *PanicError if fn panicked.
 func result(c *Run) (any, error, bool) {
-	if c.pan != nil {
-		panic(c.pan)
+	if pe := c.panicked(); pe != nil {
+		panic(pe)
 	}
 	return c.val, c.err, false
 }
@@ -209,7 +234,7 @@ func (g *Group) wait(ctx context.Context, c *Run) (any, error) {
 // leave removes one waiter; the last one to go makes the run stale,
 // detaches it from its key and cancels its context.
 func (g *Group) leave(c *Run) {
-	s := g.shardOf(c.hash)
+	s := g.shardOf(uint64(c.hash))
 	s.mu.Lock()
 	c.waiters--
 	last := c.waiters == 0
@@ -257,13 +282,17 @@ func (g *Group) Running(ctx context.Context) *Run {
 	return nil
 }
 
+// Owns reports whether c is a run of g: Running(ctx) == c for the context
+// g handed c's function.
+func (g *Group) Owns(c *Run) bool { return c != nil && c.group == g }
+
 // Outside returns ctx such that Running reports nil for it and for every
 // context derived from it: the context to hand to code that is not the
 // run's own (the wrapped function, whose writes are writes of its own).
 // It returns ctx itself when ctx carries no run.
 func Outside(ctx context.Context) context.Context {
-	if rc, ok := ctx.(*runCtx); ok {
-		return (*outsideCtx)(rc) // the run's own context: no allocation
+	if out, ok := OutsideRun(ctx); ok {
+		return out
 	}
 	c, _ := ctx.Value(runKey{}).(*Run)
 	if b, _ := ctx.Value(runKey{}).(*Batch); c == nil && b == nil {
@@ -272,21 +301,32 @@ func Outside(ctx context.Context) context.Context {
 	return context.WithValue(ctx, runKey{}, (*Run)(nil))
 }
 
+// OutsideRun returns Outside(ctx) and true when ctx is the context a run
+// of Do handed its function (not one derived from it): that context
+// without the run, and without the value the parent holds under
+// HiddenKey. It returns ctx and false for every other context.
+func OutsideRun(ctx context.Context) (context.Context, bool) {
+	if rc, ok := ctx.(*runCtx); ok {
+		return (*outsideCtx)(rc), true // no allocation
+	}
+	return ctx, false
+}
+
 func (g *Group) run(c *Run, w Work) {
 	normal := false
 	defer func() {
 		if !normal {
 			if r := recover(); r != nil {
 				if pe, ok := r.(*PanicError); ok {
-					c.pan = pe
+					c.setPanic(pe)
 				} else {
-					c.pan = &PanicError{Value: r, Stack: debug.Stack()}
+					c.setPanic(&PanicError{Value: r, Stack: debug.Stack()})
 				}
-			} else if c.pan == nil {
+			} else if c.panicked() == nil {
 				c.err = ErrGoexit
 			}
 		}
-		s := g.shardOf(c.hash)
+		s := g.shardOf(uint64(c.hash))
 		s.mu.Lock()
 		s.remove(c)
 		done := c.done // no waiter can join any more: c has left the group

@@ -391,7 +391,7 @@ func (g *Group) waitersOf(c *Run) int {
 	if c == nil {
 		return 0
 	}
-	s := g.shardOf(c.hash)
+	s := g.shardOf(uint64(c.hash))
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return int(c.waiters)
@@ -407,4 +407,47 @@ func (g *Group) inFlight() int {
 		s.mu.Unlock()
 	}
 	return n
+}
+
+// The run's own context answers the parent's value under HiddenKey; its
+// Outside (OutsideRun), and contexts derived from that, answer nil, as
+// they do for the run. OutsideRun reports false for any other context,
+// and Owns tells a group's runs from others'.
+func TestOutsideRunHidesKey(t *testing.T) {
+	var g, other Group
+	parent := context.WithValue(context.Background(), HiddenKey{}, "mark")
+	_, ok := OutsideRun(parent)
+	require.False(t, ok, "not a run's context")
+	_, _, _ = g.Do(parent, "k", func(ctx context.Context) (any, error) {
+		require.Equal(t, "mark", ctx.Value(HiddenKey{}), "the run's own context")
+		run := g.Running(ctx)
+		require.True(t, g.Owns(run))
+		require.False(t, other.Owns(run))
+		require.False(t, g.Owns(nil))
+		out, ok := OutsideRun(ctx)
+		require.True(t, ok)
+		require.Equal(t, Outside(ctx), out)
+		derived := context.WithValue(out, runKey{}, "other")
+		for _, c := range []context.Context{out, context.WithoutCancel(out)} {
+			require.Nil(t, c.Value(HiddenKey{}))
+			require.Nil(t, g.Running(c))
+		}
+		require.Nil(t, derived.Value(HiddenKey{}))
+		_, ok = OutsideRun(derived)
+		require.False(t, ok, "a context derived from the run's is not the run's own")
+		return nil, nil
+	})
+}
+
+// A function that returns a *PanicError as its error did not panic: its
+// callers receive the error, and only a panic makes them panic.
+func TestDoReturnedPanicErrorIsAnError(t *testing.T) {
+	var g Group
+	pe := &PanicError{Value: "returned"}
+	v, err, _ := g.Do(context.Background(), "k", func(context.Context) (any, error) { return "v", pe })
+	require.Equal(t, "v", v)
+	require.Same(t, pe, err)
+	require.PanicsWithValue(t, pe, func() {
+		_, _, _ = g.Do(context.Background(), "k", func(context.Context) (any, error) { panic(pe) })
+	}, "a panic with a *PanicError reaches the caller as itself")
 }

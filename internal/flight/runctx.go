@@ -16,8 +16,8 @@ type runState struct {
 	// parent gives the run's values and deadline: the first caller's
 	// context, or, when that one can end, context.WithoutCancel of it.
 	parent context.Context
-	// ended is set once the run's context is cancelled.
-	ended atomic.Bool
+	// The flag that the run's context is cancelled is Run.ended.
+	//
 	// inner is the cancellable context, once made.
 	inner atomic.Pointer[cancellable]
 }
@@ -28,10 +28,11 @@ type cancellable struct {
 	cancel context.CancelFunc
 }
 
-// end cancels the run's context: Err reports context.Canceled from now
+// endCtx cancels the run's context: Err reports context.Canceled from now
 // on, and the contexts derived from it are cancelled.
-func (s *runState) end() {
-	s.ended.Store(true)
+func (r *Run) endCtx() {
+	s := &r.state
+	r.ended.Store(true)
 	if in := s.inner.Load(); in != nil {
 		in.cancel()
 	}
@@ -39,7 +40,8 @@ func (s *runState) end() {
 
 // cancellable returns the run's cancellable context, made on the first
 // call (cancelled if the run has ended).
-func (s *runState) cancellable() context.Context {
+func (r *Run) cancellable() context.Context {
+	s := &r.state
 	in := s.inner.Load()
 	if in == nil {
 		in = new(cancellable)
@@ -49,29 +51,29 @@ func (s *runState) cancellable() context.Context {
 			in = s.inner.Load()
 		}
 	}
-	// end stores ended before it loads inner, and this loads ended after
+	// endCtx stores ended before it loads inner, and this loads ended after
 	// inner was stored: one of the two cancels.
-	if s.ended.Load() {
+	if r.ended.Load() {
 		in.cancel()
 	}
 	return in.ctx
 }
 
-func (s *runState) deadline() (time.Time, bool) { return s.parent.Deadline() }
+func (r *Run) deadline() (time.Time, bool) { return r.state.parent.Deadline() }
 
-// err is the run's context's Err: once the cancellable context exists,
+// ctxErr is the run's context's Err: once the cancellable context exists,
 // its own, so that Err is never set while Done is still open.
-func (s *runState) err() error {
-	if in := s.inner.Load(); in != nil {
+func (r *Run) ctxErr() error {
+	if in := r.state.inner.Load(); in != nil {
 		return in.ctx.Err()
 	}
-	if s.ended.Load() {
+	if r.ended.Load() {
 		return context.Canceled
 	}
 	return nil
 }
 
-func (s *runState) doneChan() <-chan struct{} { return s.cancellable().Done() }
+func (r *Run) doneChan() <-chan struct{} { return r.cancellable().Done() }
 
 // value is what the run's context holds under key, the run aside. Package
 // context finds the cancellable context it derives from by asking for a
@@ -80,11 +82,11 @@ func (s *runState) doneChan() <-chan struct{} { return s.cancellable().Done() }
 // through values, is cancelled with it without a goroutine that waits for
 // it; every other key by the parent (the cancellable context answers the
 // same for keys that are not its own).
-func (s *runState) value(key any) any {
+func (r *Run) value(key any) any {
 	if _, ok := key.(*int); ok {
-		return s.cancellable().Value(key)
+		return r.cancellable().Value(key)
 	}
-	return s.parent.Value(key)
+	return r.state.parent.Value(key)
 }
 
 // runCtx is the context a run of Do hands its function: the run's
@@ -93,16 +95,16 @@ func (s *runState) value(key any) any {
 // context is (*runCtx)(run), with no allocation nor field of its own.
 type runCtx Run
 
-func (c *runCtx) Deadline() (time.Time, bool) { return c.state.deadline() }
-func (c *runCtx) Done() <-chan struct{}       { return c.state.doneChan() }
-func (c *runCtx) Err() error                  { return c.state.err() }
+func (c *runCtx) Deadline() (time.Time, bool) { return (*Run)(c).deadline() }
+func (c *runCtx) Done() <-chan struct{}       { return (*Run)(c).doneChan() }
+func (c *runCtx) Err() error                  { return (*Run)(c).ctxErr() }
 
 // Value returns the run for runKey, and otherwise what the parent holds.
 func (c *runCtx) Value(key any) any {
 	if _, ok := key.(runKey); ok {
 		return (*Run)(c)
 	}
-	return c.state.value(key)
+	return (*Run)(c).value(key)
 }
 
 // String names the context, as the contexts of package context do.
@@ -112,18 +114,28 @@ func (c *runCtx) String() string { return "flight.run(" + c.key + ")" }
 // same cancellation and values, but runKey holds no run.
 type outsideCtx Run
 
-func (c *outsideCtx) Deadline() (time.Time, bool) { return c.state.deadline() }
-func (c *outsideCtx) Done() <-chan struct{}       { return c.state.doneChan() }
-func (c *outsideCtx) Err() error                  { return c.state.err() }
+func (c *outsideCtx) Deadline() (time.Time, bool) { return (*Run)(c).deadline() }
+func (c *outsideCtx) Done() <-chan struct{}       { return (*Run)(c).doneChan() }
+func (c *outsideCtx) Err() error                  { return (*Run)(c).ctxErr() }
 
-// Value returns a nil *Run for runKey, and otherwise what the parent
-// holds.
+// Value returns a nil *Run for runKey, nil for HiddenKey, and otherwise
+// what the parent holds.
 func (c *outsideCtx) Value(key any) any {
-	if _, ok := key.(runKey); ok {
+	switch key.(type) {
+	case runKey:
 		return (*Run)(nil)
+	case HiddenKey:
+		return nil
 	}
-	return c.state.value(key)
+	return (*Run)(c).value(key)
 }
+
+// HiddenKey is a context key that the context Outside returns for a run's
+// own context answers nil for, whatever the run's parent holds under it,
+// as it does for the run itself: the key of a value that belongs to the
+// run's callers and must not reach the function (package rope keys its
+// WriteMark with it). The run's own context answers the parent's value.
+type HiddenKey struct{}
 
 // String names the context, as the contexts of package context do.
 func (c *outsideCtx) String() string { return "flight.outside(" + c.key + ")" }

@@ -25,7 +25,7 @@ var seed = maphash.MakeSeed()
 // Hash returns the hash of key that the runs of key carry (Run.Hash): a
 // user of the group can spread its own state over it without hashing the
 // key again.
-func Hash(key string) uint64 { return maphash.String(seed, key) }
+func Hash(key string) uint64 { return uint64(uint32(maphash.String(seed, key))) }
 
 // shard holds the runs in flight of the keys whose hash it gets.
 type shard struct {
@@ -43,7 +43,7 @@ func (s *shard) find(key string, h uint64) *Run {
 		return s.big[key]
 	}
 	for _, c := range s.small {
-		if c.hash == h && c.key == key {
+		if c.hash == uint32(h) && c.key == key {
 			return c
 		}
 	}

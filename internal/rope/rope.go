@@ -132,12 +132,33 @@ func (r *Rope) Commit(ctx context.Context, key string, do func() error) error {
 // writes of run's key. It counts as a write of the stripe either way, and
 // as one of the WriteMark that ctx carries, if any.
 func (r *Rope) fillWrite(ctx context.Context, run *flight.Run, do func() error) error {
+	m, _ := ctx.Value(markKey{}).(*WriteMark)
+	return r.fillMarked(run, m, do)
+}
+
+// FillCommit is Commit called with the context of run, a run of this
+// rope's flight (FlightWork), by a caller that holds run and the
+// WriteMark that context carries (nil if none): it looks neither up in
+// the context. do is skipped, and FillCommit returns nil, when a newer
+// write of run's key was made since the run started, or every caller of
+// the run has gone. A run of another rope's flight (a misuse) makes it a
+// newer write of key, as Commit with a context without a run.
+func (r *Rope) FillCommit(run *flight.Run, mark *WriteMark, do func() error) error {
+	if !r.flight.Owns(run) {
+		return r.Commit(context.Background(), run.Key(), do)
+	}
+	defer r.flushEvents() // runs last: after the lock is released
+	return r.fillMarked(run, mark, do)
+}
+
+// fillMarked is fillWrite with the context's WriteMark m (nil: none).
+func (r *Rope) fillMarked(run *flight.Run, m *WriteMark, do func() error) error {
 	i := stripeOfHash(run.Hash()) // the key's stripe, without hashing it again
 	st := &r.stripes[i]
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	st.writes.Add(1)
-	if m, _ := ctx.Value(markKey{}).(*WriteMark); m != nil && m.rope == r {
+	if m != nil && m.rope == r {
 		m.own[i]++
 	}
 	if run.Stale() {
@@ -221,7 +242,10 @@ type WriteMark struct {
 	own [numStripes]uint64
 }
 
-type markKey struct{}
+// markKey is the context key of a WriteMark: one that the context
+// Outside returns for a run's own context hides (flight.HiddenKey), so
+// that a mark never reaches the function.
+type markKey = flight.HiddenKey
 
 // MarkWrites returns a WriteMark of the writes finished so far, and ctx
 // carrying it: fills (see Flight) started with that context are the
@@ -234,10 +258,22 @@ func (r *Rope) MarkWrites(ctx context.Context) (context.Context, *WriteMark) {
 	return context.WithValue(ctx, markKey{}, m), m
 }
 
+// anyWrite is the mark of Always.
+var anyWrite WriteMark
+
+// Always returns a WriteMark that reports every key as written since:
+// the mark of a read that must be checked again whatever happened. It
+// belongs to no rope and no context: no fill is its own.
+func Always() *WriteMark { return &anyWrite }
+
 // WrittenSince reports whether a write that may concern key (one of key's
 // stripe) finished since the mark was made, fills under the mark's context
 // aside. False means that no write of key through the rope finished since.
+// The mark of Always reports true.
 func (m *WriteMark) WrittenSince(key string) bool {
+	if m.rope == nil {
+		return true
+	}
 	i := m.rope.stripeOf(key)
 	st := &m.rope.stripes[i]
 	st.mu.RLock()
@@ -277,6 +313,9 @@ func (r *Rope) FlightWork(ctx context.Context, key string, run *flight.Run, w fl
 // context for the wrapped function, whose own writes and fills are not the
 // flight's.
 func Outside(ctx context.Context) context.Context {
+	if out, ok := flight.OutsideRun(ctx); ok {
+		return out // a run's own context: its Outside hides the mark (markKey)
+	}
 	ctx = flight.Outside(ctx)
 	if m, _ := ctx.Value(markKey{}).(*WriteMark); m != nil {
 		ctx = context.WithValue(ctx, markKey{}, (*WriteMark)(nil))
