@@ -146,12 +146,13 @@ func startStaleRun(t *testing.T, c *ring.Cache[int], prefix string, nWriters, nR
 				if v < last {
 					s.stale.Add(1)
 					// Say where the value came from (a near copy, or the
-					// storage) and when the writes around it were
-					// acknowledged, so that a failure names its cause.
+					// storage) and when the value read, the one that
+					// replaced it and the last one due were acknowledged,
+					// so that a failure names its cause.
 					var around []string
 					s.mu.Lock()
 					for _, a := range s.acks[k] {
-						if a.v >= v-1 && a.v <= last+1 {
+						if a.v == v || a.v == v+1 || a.v == last {
 							around = append(around, fmt.Sprintf("%d at %s", a.v, a.at.Format("15:04:05.000")))
 						}
 					}
