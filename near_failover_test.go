@@ -1,7 +1,6 @@
 package ring_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -43,7 +42,9 @@ func TestNearSentinelFailover(t *testing.T) {
 
 			run.pause()
 			// Every acknowledged write on the replica before it takes over.
-			require.NoError(t, rdb.Do(context.Background(), "WAIT", 1, 2000).Err())
+			replica := set.Nodes()[1]
+			require.NotEqual(t, old, replica)
+			waitCaughtUp(t, old, replica)
 			began = time.Now()
 			var next *servertest.Server
 			if how == "SENTINEL FAILOVER" {
@@ -107,10 +108,8 @@ func TestNearClusterFailover(t *testing.T) {
 	replica := cl.ReplicaOf(killed)
 	require.NotNil(t, replica)
 	run.pause()
-	ctx := context.Background()
-	require.NoError(t, rdb.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
-		return m.Do(ctx, "WAIT", 1, 2000).Err()
-	}))
+	// Every acknowledged write on the replica before it takes over.
+	waitCaughtUp(t, killed, replica)
 	began := time.Now()
 	killed.Stop()
 	for !cl.IsMaster(replica) {

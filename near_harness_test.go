@@ -3,6 +3,7 @@ package ring_test
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -144,7 +145,20 @@ func startStaleRun(t *testing.T, c *ring.Cache[int], prefix string, nWriters, nR
 				}
 				if v < last {
 					s.stale.Add(1)
-					t.Errorf("key %d: read %d, but %d was acknowledged more than %v before the read", k, v, last, bound)
+					// Say where the value came from (a near copy, or the
+					// storage) and when the value read, the one that
+					// replaced it and the last one due were acknowledged,
+					// so that a failure names its cause.
+					var around []string
+					s.mu.Lock()
+					for _, a := range s.acks[k] {
+						if a.v == v || a.v == v+1 || a.v == last {
+							around = append(around, fmt.Sprintf("%d at %s", a.v, a.at.Format("15:04:05.000")))
+						}
+					}
+					s.mu.Unlock()
+					t.Errorf("key %d: read %d (near hit %v, read at %s), but %d was acknowledged more than %v before the read; acknowledged: %s",
+						k, v, hit, start.Format("15:04:05.000"), last, bound, strings.Join(around, ", "))
 				}
 			}
 		})
@@ -192,6 +206,44 @@ func trackingConns(t *testing.T, srv *servertest.Server) int {
 	list, err := srv.Do("CLIENT", "LIST")
 	require.NoError(t, err)
 	return strings.Count(list, "name="+redisstore.TrackingName+" ")
+}
+
+// waitCaughtUp waits until replica has applied every write that master
+// had acknowledged when it was called (the replica's processed offset
+// reaches the master's), or fails t after 5s. A WAIT would not do: it
+// counts only the writes of its own connection, and the writers' were on
+// connections of their own, so on a connection that wrote nothing it
+// returns at once.
+func waitCaughtUp(t *testing.T, master, replica *servertest.Server) {
+	t.Helper()
+	info, err := master.Do("INFO", "replication")
+	require.NoError(t, err)
+	want := replOffset(t, info, "master_repl_offset:")
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		info, err := replica.Do("INFO", "replication")
+		require.NoError(t, err)
+		got := replOffset(t, info, "slave_repl_offset:")
+		if got >= want {
+			return
+		}
+		require.False(t, time.Now().After(deadline), "replica %s at offset %d, master %s at %d", replica.Addr(), got, master.Addr(), want)
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// replOffset returns the number after field in an INFO reply.
+func replOffset(t *testing.T, info, field string) int64 {
+	t.Helper()
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), field); ok {
+			n, err := strconv.ParseInt(v, 10, 64)
+			require.NoError(t, err, line)
+			return n
+		}
+	}
+	t.Fatalf("no %q in %q", field, info)
+	return 0
 }
 
 // stopAfterHits runs s for d more, stops it, and checks what every run
