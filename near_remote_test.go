@@ -306,7 +306,9 @@ func TestNearMaxStale(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			st := storage(t)
-			prefix := ring.KeyPrefix("near:" + runID + ":" + t.Name())
+			// Unique per run: with -count > 1 a memcached key of an earlier run
+			// would still hold "changed".
+			prefix := ring.KeyPrefix(fmt.Sprintf("near:%s:%s:%d:", runID, t.Name(), time.Now().UnixNano()))
 			fn := func(ctx context.Context, id int) (string, error) { return "computed", nil }
 			const maxStale = 300 * time.Millisecond
 			r, err := ring.Func1(fn, st, ring.Coder("json"), prefix, ring.Near(100, maxStale))

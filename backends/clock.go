@@ -21,7 +21,9 @@ import (
 // coarseMargin. With every CPU busy, Go's scheduler gives a runnable
 // goroutine a turn about every 10ms time slice per goroutine queued ahead
 // of it: TestCoarseLagUnderLoad measured a worst lag of 20ms with twice as
-// many spinning goroutines as CPUs (2 shared CPUs). The coarse reading
+// many spinning goroutines as CPUs (2 shared CPUs), and 74ms once in a
+// -race run of a whole test suite with other processes on the same CPUs
+// (entries late by up to 24ms then). The coarse reading
 // never runs ahead of the exact clock, so an entry never expires early.
 //
 // The goroutine has an owner and a stop: the package starts it on the
