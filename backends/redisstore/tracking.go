@@ -329,8 +329,24 @@ func (t *tracking) node(ctx context.Context, addr string, opts *redis.Options) {
 		if !sleep(ctx, wait) {
 			return
 		}
-		wait = min(2*wait, trackMaxWait)
+		wait = nextRedial(wait, opts.Addr == failoverAddr)
 	}
+}
+
+// nextRedial is the wait before the dial after one that waited wait: it
+// doubles up to trackMaxWait, or up to trackFailoverProbe through
+// Sentinel. There every dial asks Sentinel where the master is, so a
+// killed master's replacement is tracked within a probe of Sentinel
+// naming it (and the tier, flushed when the connection dropped, serves
+// hits again) instead of within the 2s step a backoff reaches while
+// Sentinel still names the dead master; a failed dial there costs a
+// Sentinel query and a refused connection.
+func nextRedial(wait time.Duration, failover bool) time.Duration {
+	limit := trackMaxWait
+	if failover {
+		limit = trackFailoverProbe
+	}
+	return min(2*wait, limit)
 }
 
 // sleep waits d, or until ctx ends: then it returns false.
