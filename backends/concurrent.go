@@ -231,7 +231,21 @@ func (s *Concurrent[V]) before(exp int64) bool {
 // An expired entry is a miss and is removed. Load keeps nothing of key: it
 // may be a view of a buffer the caller reuses once Load has returned.
 func (s *Concurrent[V]) Load(key string) (V, bool) {
-	if n := s.lookup(key); n != nil {
+	// lookup, written out: the hit of a typed ring, one call deep.
+	h := maphash.String(s.seed, key)
+	sh := &s.shards[h>>s.shift&uint64(len(s.shards)-1)]
+	t := sh.table.Load()
+	for n := t.buckets[h&t.mask].Load(); n != nil; n = n.next.Load() {
+		if n.key != key {
+			continue
+		}
+		if exp := n.expiresAt.Load(); exp != 0 && !s.before(exp) {
+			s.removeNode(sh, h, n)
+			break
+		}
+		if n.ref.Load() == 0 { // a hot key's entry is written once, not on every hit
+			n.ref.Store(1)
+		}
 		return n.value, true
 	}
 	var zero V
