@@ -21,7 +21,7 @@ import (
 // When a shard is full, a write evicts with the CLOCK policy (second
 // chance), an approximation of least-recently-used: an entry read since
 // the clock hand last passed it is kept, the first one not read is
-// evicted, and an expired entry is always the first to go. Use LRU where
+// evicted, and the expired entries the hand meets go before any live one. Use LRU where
 // strict least-recently-used order matters.
 //
 // Values of type V are kept as they are, without boxing them in an
