@@ -30,6 +30,8 @@ var hitPathRoots = []string{"ring.nearTier.get", "backends.Concurrent.Load", "ba
 var hitPathAllowed = map[string]string{
 	"backends.Concurrent.lookup: s.removeNode(sh, h, n)":                                      "an expired entry: the read is a miss, it removes the entry under the shard's lock",
 	"backends.Concurrent.lookup: n.ref.Store(1)":                                              "guarded by n.ref.Load() == 0: one write per entry per pass of the CLOCK hand, not per hit",
+	"backends.Concurrent.Load: s.removeNode(sh, h, n)":                                        "lookup's, written out in Load: an expired entry, a miss",
+	"backends.Concurrent.Load: n.ref.Store(1)":                                                "lookup's, written out in Load: guarded by n.ref.Load() == 0",
 	"backends.Concurrent.before: s.now()":                                                     "the clock WithClock gave (tests); the default is ClockBefore",
 	"backends.clockBefore: coarseWord.CompareAndSwap(w, w&^coarseState|coarseRead)":           "the first read after an idle check (one per 50ms for all readers)",
 	"backends.clockBefore: coarseWord.CompareAndSwap(w, uint64(now)&^coarseState|coarseRead)": "the clock is stopped: nothing read it for 50ms",
@@ -41,6 +43,7 @@ var hitPathAllowed = map[string]string{
 // happen: the condition of the innermost if around it.
 var hitPathGuards = map[string]string{
 	"backends.Concurrent.lookup: n.ref.Store(1)": "n.ref.Load() == 0",
+	"backends.Concurrent.Load: n.ref.Store(1)":   "n.ref.Load() == 0",
 }
 
 // hitPathPure are the functions of other packages the hit path may call:

@@ -21,7 +21,7 @@ import (
 // When a shard is full, a write evicts with the CLOCK policy (second
 // chance), an approximation of least-recently-used: an entry read since
 // the clock hand last passed it is kept, the first one not read is
-// evicted, and an expired entry is always the first to go. Use LRU where
+// evicted, and the expired entries the hand meets go before any live one. Use LRU where
 // strict least-recently-used order matters.
 //
 // Values of type V are kept as they are, without boxing them in an
@@ -32,15 +32,18 @@ import (
 // backends it stores Go values without encoding them and implements every
 // capability natively. Concurrent is safe for concurrent use.
 type Concurrent[V any] struct {
+	// Every field is written at construction only (hooks when a ring
+	// registers): a hit reads them, and no write of another goroutine
+	// takes their cache line away from it. What writes change (the
+	// counts, the clock hand) lives in the shards, under their locks.
 	shards []cshard[V]
 	shift  uint // a hash's top bits pick the shard
 	seed   maphash.Seed
 	now    func() int64
 	// coarse: now is the default clock (ClockNow), and a read judges
 	// expiries by ClockBefore, the coarse clock.
-	coarse    bool
-	size      int
-	evictions atomic.Uint64
+	coarse bool
+	size   int
 	// onEvict, if set, is told of every entry the policy evicts (not of
 	// deletions or expired entries removed on read), outside the lock.
 	onEvict func(key string)
@@ -52,14 +55,30 @@ type Concurrent[V any] struct {
 // readers walk without the lock (every link is an atomic pointer and an
 // entry's key and value never change once it is published), and the CLOCK
 // hand over its buckets.
+//
+// The fields a read loads (the table, which changes only when it grows)
+// and those the writes under the lock change are a cache line apart, and
+// so are the latter from the next shard's table, wherever the shards'
+// array starts (a pointerful array may start off a line's boundary): a
+// write of a shard never evicts the line the reads of its keys, or of the
+// next shard's, load from the other cores' caches
+// (TestConcurrentShardLayout).
 type cshard[V any] struct {
-	mu    sync.Mutex
 	table atomic.Pointer[ctable[V]]
+	_     [cacheLine]byte
+	mu    sync.Mutex
 	n     int // entries held
 	limit int // most entries held
 	hand  int // the next bucket the clock hand visits
-	_     [64]byte
+	// evictions counts the entries the policy evicted; written under mu,
+	// read by Evictions without it.
+	evictions atomic.Uint64
+	_         [cacheLine]byte
 }
+
+// cacheLine is the size the shards are laid out for: 64 bytes on amd64
+// and arm64 alike (a larger line only shares more).
+const cacheLine = 64
 
 type ctable[V any] struct {
 	buckets []atomic.Pointer[cnode[V]]
@@ -143,7 +162,13 @@ func (s *Concurrent[V]) Size() int { return s.size }
 
 // Evictions returns how many entries the policy has evicted to make room
 // (deletions and expired entries do not count).
-func (s *Concurrent[V]) Evictions() uint64 { return s.evictions.Load() }
+func (s *Concurrent[V]) Evictions() uint64 {
+	var n uint64
+	for i := range s.shards {
+		n += s.shards[i].evictions.Load()
+	}
+	return n
+}
 
 // Len returns the number of entries held, expired ones included until they
 // are read or evicted.
@@ -206,7 +231,21 @@ func (s *Concurrent[V]) before(exp int64) bool {
 // An expired entry is a miss and is removed. Load keeps nothing of key: it
 // may be a view of a buffer the caller reuses once Load has returned.
 func (s *Concurrent[V]) Load(key string) (V, bool) {
-	if n := s.lookup(key); n != nil {
+	// lookup, written out: the hit of a typed ring, one call deep.
+	h := maphash.String(s.seed, key)
+	sh := &s.shards[h>>s.shift&uint64(len(s.shards)-1)]
+	t := sh.table.Load()
+	for n := t.buckets[h&t.mask].Load(); n != nil; n = n.next.Load() {
+		if n.key != key {
+			continue
+		}
+		if exp := n.expiresAt.Load(); exp != 0 && !s.before(exp) {
+			s.removeNode(sh, h, n)
+			break
+		}
+		if n.ref.Load() == 0 { // a hot key's entry is written once, not on every hit
+			n.ref.Store(1)
+		}
 		return n.value, true
 	}
 	var zero V
@@ -335,14 +374,14 @@ func (s *Concurrent[V]) growLocked(sh *cshard[V], old *ctable[V]) *ctable[V] {
 // removed.
 func (s *Concurrent[V]) evictLocked(sh *cshard[V]) (keys []string, evicted, expired int) {
 	t := sh.table.Load()
-	now := s.now()
+	var clock sweepClock
 	// Two passes over every bucket find an entry: the first clears every mark.
 	for range 2*len(t.buckets) + 1 {
 		b := &t.buckets[sh.hand]
 		sh.hand = (sh.hand + 1) & int(t.mask)
 		var prev, victim, victimPrev *cnode[V]
 		for n := b.Load(); n != nil; n = n.next.Load() {
-			if exp := n.expiresAt.Load(); exp != 0 && now >= exp {
+			if exp := n.expiresAt.Load(); exp != 0 && s.passed(exp, &clock) {
 				unlink(b, prev, n)
 				sh.n--
 				expired++
@@ -364,7 +403,7 @@ func (s *Concurrent[V]) evictLocked(sh *cshard[V]) (keys []string, evicted, expi
 			// victimPrev is live (not unlinked): only expired entries were.
 			unlink(b, victimPrev, victim)
 			sh.n--
-			s.evictions.Add(1)
+			sh.evictions.Add(1)
 			if s.onEvict != nil {
 				return []string{victim.key}, 1, expired
 			}
@@ -372,6 +411,27 @@ func (s *Concurrent[V]) evictLocked(sh *cshard[V]) (keys []string, evicted, expi
 		}
 	}
 	return nil, 0, expired
+}
+
+// sweepClock is the one reading of a WithClock clock that a sweep judges
+// its entries by, taken when the first entry with an expiry needs it.
+type sweepClock struct {
+	now  int64
+	read bool
+}
+
+// passed reports whether the expiry exp (not 0) has passed. With the
+// default clock it asks the coarse clock, as reads do (ClockBefore: no
+// clock reading unless exp is near); with a WithClock clock it reads that
+// clock once per sweep, into c.
+func (s *Concurrent[V]) passed(exp int64, c *sweepClock) bool {
+	if s.coarse {
+		return !ClockBefore(exp)
+	}
+	if !c.read {
+		c.now, c.read = s.now(), true
+	}
+	return c.now >= exp
 }
 
 // unlink removes n, which follows prev (nil: n heads the bucket) in

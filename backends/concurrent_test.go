@@ -271,3 +271,32 @@ func TestConcurrentLoadAllocs(t *testing.T) {
 		t.Fatalf("Load allocates %v times", n)
 	}
 }
+
+// TestConcurrentExpiredEvictedFirstDefaultClock is
+// TestConcurrentExpiredEvictedFirst on the default clock, whose sweep
+// judges expiries by the coarse clock (ClockBefore): entries that expired
+// a moment ago, well within the coarse clock's 50ms margin and before its
+// reading may have caught up, are still seen as expired, and the first
+// write takes their room, not a live entry's.
+func TestConcurrentExpiredEvictedFirstDefaultClock(t *testing.T) {
+	const size = 1000
+	for round := range 20 {
+		c := newConcurrent[int](t, size)
+		for i := range 2 * size {
+			_ = c.Store("old"+strconv.Itoa(i), i, time.Millisecond)
+		}
+		time.Sleep(time.Millisecond + time.Duration(round)*100*time.Microsecond)
+		ev := c.Evictions()
+		_ = c.Store("new", 1, 0)
+		if n := c.Evictions() - ev; n != 0 {
+			t.Fatalf("round %d: %d live entries evicted while only expired ones were held", round, n)
+		}
+	}
+	c := newConcurrent[int](t, size)
+	for i := range 2 * size {
+		_ = c.Store("more"+strconv.Itoa(i), i, 0)
+		if n := c.Len(); n > size {
+			t.Fatalf("Len() = %d > %d", n, size)
+		}
+	}
+}

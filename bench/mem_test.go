@@ -190,6 +190,50 @@ func BenchmarkMemMix(b *testing.B) {
 	}
 }
 
+// BenchmarkMemMixInterleaved is BenchmarkMemMix's workload for ring's
+// Concurrent store and otter in interleaved bursts of 64000 calls by 64
+// goroutines (interleave: the contenders take turns within every
+// iteration, in a rotating order), so that the machine's drift, which
+// moves separate benchmarks by 10% to 40% on a shared machine, falls on
+// both alike. Of every ten calls one asks for a key its cache was never
+// asked for (the function runs and its result is stored), nine for hot
+// keys (i%100, as in BenchmarkMemMix: the 90 that are not multiples of
+// ten); the caches hold 1024 entries and expire entries after a minute. It reports each one's time per call and ring-concurrent/otter.
+//
+//	cd bench && go test -run '^$' -bench MemMixInterleaved -benchtime 20x -count 6 .
+func BenchmarkMemMixInterleaved(b *testing.B) {
+	var cs []hotContender
+	for _, lib := range memLibs() {
+		if lib.name != "ring-concurrent" && lib.name != "otter" {
+			continue
+		}
+		call := lib.build(b, size, expiry)
+		cold := new(atomic.Int64)
+		cold.Store(1000) // above the hot keys: never asked before
+		cs = append(cs, hotContender{lib.name, func(ctx context.Context, i int) error {
+			n := i % 100
+			if i%10 == 0 {
+				n = int(cold.Add(1))
+			}
+			v, err := call(ctx, item, n)
+			if err == nil && v != item+strconv.Itoa(n) {
+				b.Errorf("%s: key %d: got %q", lib.name, n, v)
+			}
+			return err
+		}})
+	}
+	for _, c := range cs {
+		for i := range 100 {
+			if i%10 != 0 { // the hot keys the calls ask for
+				if err := c.call(context.Background(), i); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	}
+	interleave(b, cs, hotGoroutines, 64000, "otter", func(int) int { return 0 })
+}
+
 // BenchmarkMemEntry fills a cache of n entries (keys and values made
 // beforehand and kept alive, so that only what the cache adds is counted)
 // and reports the heap it holds after a GC, per entry held.
