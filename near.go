@@ -149,8 +149,8 @@ type nearTier[V any] struct {
 	// pre is the prefix every key of the tier starts with (the Cache's):
 	// the tier keys, hashes and compares a key's local part, what follows
 	// pre (nearTier.local); a key without it is never kept.
-	pre string
-	hasher nearHasher
+	pre      string
+	hasher   nearHasher
 	maxStale time.Duration
 	// expire bounds a copy whose time left the storage cannot say
 	// (backends.TTLUnknown): the ring's Expire, 0 if none.
