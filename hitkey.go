@@ -2,6 +2,7 @@ package ring
 
 import (
 	"context"
+	"strconv"
 	"sync"
 	"unsafe"
 )
@@ -109,6 +110,18 @@ func (c *core[K, R]) callBytes(ctx context.Context, k K) (R, error) {
 // the tier is keyed by what follows the Cache's prefix, so the hit builds
 // only that (appendTuple: the arguments), hashes and compares only that.
 func (c *core[K, R]) callNearBytes(ctx context.Context, st *Cache[R], k K) (R, error) {
+	if i, ok := c.intArg(&k); ok {
+		// The digits on the stack: no pooled buffer, no component call.
+		var a [24]byte
+		b := strconv.AppendInt(a[:0], int64(i), 10)
+		if r, ok := st.near.getLocal(unsafe.String(unsafe.SliceData(b), len(b))); ok {
+			if st.obs != nil {
+				st.obs.nearHit(ctx)
+			}
+			return r, nil
+		}
+		return c.callNear(ctx, st, st.prefix+string(b), k)
+	}
 	kb := keyBufs.Get().(*keyBuf)
 	var b []byte
 	var err error
@@ -133,4 +146,15 @@ func (c *core[K, R]) callNearBytes(ctx context.Context, st *Cache[R], k K) (R, e
 	key := st.prefix + string(b)
 	kb.put(b)
 	return c.callNear(ctx, st, key, k)
+}
+
+// intArg returns the argument of a function of one int (Func1, Batch),
+// whose key's local part is that int's decimal digits: its one component
+// is ringkey's int encoder (PythonKeys' writes the same digits), with no
+// KeyFunc or HashKeys to change them. ok is false on any other ring.
+func (c *core[K, R]) intArg(k *K) (i int, ok bool) {
+	if p, is := any(k).(*Args2[struct{}, int]); is && c.keyFunc == nil && c.hashed == nil && len(c.comps) == 1 {
+		return p.P2, true
+	}
+	return 0, false
 }

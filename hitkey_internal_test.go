@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -48,6 +49,9 @@ func checkKeyBytes[K, R any](t *testing.T, name string, c *core[K, R], k K) {
 		one, err := c.comps[0]([]byte(strings.Repeat("#", 700))[:0], k)
 		require.NoError(t, err, name)
 		require.Equal(t, string(tb), string(one), name)
+	}
+	if i, ok := c.intArg(&k); ok { // the digits a function of one int's near hit builds
+		require.Equal(t, want, c.store.prefix+strconv.Itoa(i), name)
 	}
 	if n := c.store.near; n != nil {
 		require.Equal(t, c.store.prefix, n.pre, name)
