@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -113,6 +114,26 @@ func TestKeyBytesEqualKey(t *testing.T) {
 		w := Must(Func1(func(context.Context, float64) (int, error) { return 0, nil }, Concurrent(8)))
 		for range 300 {
 			checkKeyBytes(t, "float", w.c, argsOf1(w, r.NormFloat64()*1e10))
+		}
+	})
+	check("int", func(t *testing.T) {
+		fn := func(context.Context, int) (int, error) { return 0, nil }
+		for name, o := range map[string]opts{
+			"concurrent": {Concurrent(8)}, "near": {LRU(8), Near(8, time.Minute)},
+			"near-python":  {LRU(8), Near(8, time.Minute), PythonKeys(), KeyPrefix("py:")},
+			"near-hash":    {LRU(8), Near(8, time.Minute), HashKeys(sha256.New)},
+			"near-keyfunc": {LRU(8), Near(8, time.Minute), KeyFunc(func(a ...any) string { return fmt.Sprint(a...) })},
+		} {
+			w := Must(Func1(fn, o...))
+			k := argsOf1(w, 1)
+			_, direct := w.c.intArg(&k)
+			require.Equal(t, name != "near-hash" && name != "near-keyfunc", direct, name)
+			for _, i := range []int{0, -1, 1, 9, 10, -10, math.MaxInt, math.MinInt} {
+				checkKeyBytes(t, name, w.c, argsOf1(w, i))
+			}
+			for range 300 {
+				checkKeyBytes(t, name, w.c, argsOf1(w, int(r.Uint64())>>r.IntN(64)))
+			}
 		}
 	})
 	check("struct", func(t *testing.T) {
