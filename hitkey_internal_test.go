@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -38,6 +40,26 @@ func checkKeyBytes[K, R any](t *testing.T, name string, c *core[K, R], k K) {
 	}
 	require.NoError(t, err, name)
 	require.Equal(t, want, string(b), name)
+	// The near tier's hit builds only the part after the Cache's prefix
+	// (appendTuple; one component by hand), and looks it up in a tier
+	// keyed by what follows that prefix.
+	tb, err := c.appendTuple([]byte(strings.Repeat("#", 700))[:0], k)
+	require.NoError(t, err, name)
+	require.Equal(t, want, c.store.prefix+string(tb), name)
+	if c.keyFunc == nil && c.hashed == nil && len(c.comps) == 1 {
+		one, err := c.comps[0]([]byte(strings.Repeat("#", 700))[:0], k)
+		require.NoError(t, err, name)
+		require.Equal(t, string(tb), string(one), name)
+	}
+	if i, ok := c.intArg(&k); ok { // the digits a function of one int's near hit builds
+		require.Equal(t, want, c.store.prefix+strconv.Itoa(i), name)
+	}
+	if n := c.store.near; n != nil {
+		require.Equal(t, c.store.prefix, n.pre, name)
+		lk, ok := n.local(want)
+		require.True(t, ok, name)
+		require.Equal(t, string(tb), lk, name)
+	}
 }
 
 func hitKeyString(r *rand.Rand) string {
@@ -63,13 +85,18 @@ func TestKeyBytesEqualKey(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	type opts = []Option
 	rings := map[string]opts{
-		"plain":    {Concurrent(8)},
-		"hash":     {Concurrent(8), HashKeys(sha256.New)},
-		"keyfunc":  {Concurrent(8), KeyFunc(func(a ...any) string { return fmt.Sprint(a...) })},
-		"ignore":   {Concurrent(8), Ignore(3)},
-		"python":   {Concurrent(8), PythonKeys(), KeyPrefix("py:")},
-		"prefix":   {Concurrent(8), KeyPrefix(strings.Repeat("p", 600))},
-		"near-lru": {LRU(8), Near(8, time.Minute)},
+		"plain":        {Concurrent(8)},
+		"hash":         {Concurrent(8), HashKeys(sha256.New)},
+		"keyfunc":      {Concurrent(8), KeyFunc(func(a ...any) string { return fmt.Sprint(a...) })},
+		"ignore":       {Concurrent(8), Ignore(3)},
+		"python":       {Concurrent(8), PythonKeys(), KeyPrefix("py:")},
+		"prefix":       {Concurrent(8), KeyPrefix(strings.Repeat("p", 600))},
+		"near-lru":     {LRU(8), Near(8, time.Minute)},
+		"near-hash":    {LRU(8), Near(8, time.Minute), HashKeys(sha256.New)},
+		"near-keyfunc": {LRU(8), Near(8, time.Minute), KeyFunc(func(a ...any) string { return fmt.Sprint(a...) })},
+		"near-ignore":  {LRU(8), Near(8, time.Minute), Ignore(3)},
+		"near-python":  {LRU(8), Near(8, time.Minute), PythonKeys(), KeyPrefix("py:")},
+		"near-prefix":  {LRU(8), Near(8, time.Minute), KeyPrefix(strings.Repeat("p", 600))},
 	}
 	for name, o := range rings {
 		w, err := Func2(fn2, o...)
@@ -87,6 +114,26 @@ func TestKeyBytesEqualKey(t *testing.T) {
 		w := Must(Func1(func(context.Context, float64) (int, error) { return 0, nil }, Concurrent(8)))
 		for range 300 {
 			checkKeyBytes(t, "float", w.c, argsOf1(w, r.NormFloat64()*1e10))
+		}
+	})
+	check("int", func(t *testing.T) {
+		fn := func(context.Context, int) (int, error) { return 0, nil }
+		for name, o := range map[string]opts{
+			"concurrent": {Concurrent(8)}, "near": {LRU(8), Near(8, time.Minute)},
+			"near-python":  {LRU(8), Near(8, time.Minute), PythonKeys(), KeyPrefix("py:")},
+			"near-hash":    {LRU(8), Near(8, time.Minute), HashKeys(sha256.New)},
+			"near-keyfunc": {LRU(8), Near(8, time.Minute), KeyFunc(func(a ...any) string { return fmt.Sprint(a...) })},
+		} {
+			w := Must(Func1(fn, o...))
+			k := argsOf1(w, 1)
+			_, direct := w.c.intArg(&k)
+			require.Equal(t, name != "near-hash" && name != "near-keyfunc", direct, name)
+			for _, i := range []int{0, -1, 1, 9, 10, -10, math.MaxInt, math.MinInt} {
+				checkKeyBytes(t, name, w.c, argsOf1(w, i))
+			}
+			for range 300 {
+				checkKeyBytes(t, name, w.c, argsOf1(w, int(r.Uint64())>>r.IntN(64)))
+			}
 		}
 	})
 	check("struct", func(t *testing.T) {

@@ -91,6 +91,11 @@ func (c *Cache[V]) attachNear(cfg *config, raw backends.Storage) error {
 		return fmt.Errorf("ring: %s: %s: cannot be combined with NegativeCache", c.name, opt)
 	}
 	n := newNearTier[V](p.size, p.maxStale, c.policy)
+	if !c.refactor {
+		// Every key of this Cache starts with its prefix (a rewritten
+		// key may not): the tier hashes and compares what follows it.
+		n.pre = c.prefix
+	}
 	if inv := invalidatorOf(raw); inv != nil {
 		n.setLive(false) // until the first report
 		stop, err := inv.Track(c.prefix, n.invalidated)
@@ -139,9 +144,13 @@ func invalidatorOf(s backends.Storage) backends.Invalidator {
 // returned sees only the new state. It sits behind the few methods the
 // store layer calls (get, reserve, fill, Wrote, WroteAll, invalidated).
 type nearTier[V any] struct {
-	shards   []nearShard[V]
-	shift    uint // a hash's top bits pick the shard
-	seed     maphash.Seed
+	shards []nearShard[V]
+	shift  uint // a hash's top bits pick the shard
+	// pre is the prefix every key of the tier starts with (the Cache's):
+	// the tier keys, hashes and compares a key's local part, what follows
+	// pre (nearTier.local); a key without it is never kept.
+	pre      string
+	hasher   nearHasher
 	maxStale time.Duration
 	// expire bounds a copy whose time left the storage cannot say
 	// (backends.TTLUnknown): the ring's Expire, 0 if none.
@@ -169,6 +178,7 @@ type nearTable[V any] struct {
 // nearNode is a copy, or a reservation (tok != 0) made by a read in
 // progress. Everything but next is written before the node is published
 // and never after: a fill replaces the reservation's node with a new one.
+// key is the local part of the backend key (nearTier.local).
 type nearNode[V any] struct {
 	key  string
 	v    V
@@ -191,7 +201,7 @@ func newNearTier[V any](size int, maxStale time.Duration, policy *writePolicy) *
 	t := &nearTier[V]{
 		shards:   make([]nearShard[V], n),
 		shift:    uint(64 - bits.TrailingZeros(uint(n))),
-		seed:     maphash.MakeSeed(),
+		hasher:   newNearHasher(),
 		maxStale: maxStale,
 	}
 	if policy != nil && policy.expire > 0 {
@@ -221,10 +231,77 @@ func nearCeilPow2(n int) int {
 	return 1 << bits.Len(uint(n-1))
 }
 
-// shard returns the shard of key and key's hash.
-func (t *nearTier[V]) shard(key string) (*nearShard[V], uint64) {
-	h := maphash.String(t.seed, key)
+// local returns the local part of key, what follows the tier's prefix;
+// ok is false when key does not start with it (no copy of it is kept).
+func (t *nearTier[V]) local(key string) (lk string, ok bool) {
+	if len(key) < len(t.pre) || key[:len(t.pre)] != t.pre {
+		return "", false
+	}
+	return key[len(t.pre):], true
+}
+
+// shard returns the shard of the local key lk and lk's hash.
+func (t *nearTier[V]) shard(lk string) (*nearShard[V], uint64) {
+	h := t.hasher.hash(lk)
 	return &t.shards[h>>t.shift&uint64(len(t.shards)-1)], h
+}
+
+// nearHasher hashes a tier's local keys with secret keys of its own
+// (random per tier, never shown).
+type nearHasher struct {
+	seed       maphash.Seed
+	k0, k1, k2 uint64
+}
+
+func newNearHasher() nearHasher {
+	h := nearHasher{seed: maphash.MakeSeed()}
+	h.k0 = maphash.String(h.seed, "k0")
+	h.k1 = maphash.String(h.seed, "k1")
+	h.k2 = maphash.String(h.seed, "k2")
+	return h
+}
+
+// hash is the hash of a local key: for up to 16 bytes (a ring's arguments,
+// typically) wyhash's mixing of the key's bytes with the tier's secret
+// keys, two multiplications; longer keys go to maphash (AES where the CPU
+// has it). Its quality decides only how long a bucket's chain gets: a node
+// is found by comparing its key (get, find), so two keys with one hash
+// share a bucket and are never taken for each other, and a shard holds at
+// most its limit of nodes, so even keys chosen to collide (which needs the
+// tier's random keys, never shown) cost a walk of at most that many nodes,
+// never a wrong value. Its inputs are injective for each length (the
+// length is mixed in): 1-3 bytes by the first, middle and last byte, 4-16
+// by two overlapping words that cover every byte.
+func (t *nearHasher) hash(lk string) uint64 {
+	n := len(lk)
+	var a, b uint64
+	switch {
+	case n > 16:
+		return maphash.String(t.seed, lk)
+	case n >= 8:
+		a, b = nearLE64(lk), nearLE64(lk[n-8:])
+	case n >= 4:
+		a, b = nearLE32(lk), nearLE32(lk[n-4:])
+	case n > 0:
+		a = uint64(lk[0])<<16 | uint64(lk[n>>1])<<8 | uint64(lk[n-1])
+	}
+	hi, lo := bits.Mul64(a^t.k1, b^t.k2)
+	hi, lo = bits.Mul64(hi^t.k0^uint64(n), lo^t.k1)
+	return hi ^ lo
+}
+
+// nearLE64 reads the first 8 bytes of s, little-endian (one load where
+// the CPU allows it).
+func nearLE64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// nearLE32 reads the first 4 bytes of s, little-endian.
+func nearLE32(s string) uint64 {
+	_ = s[3]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24
 }
 
 // now reads the exact clock (reservations, eviction); a hit judges a
@@ -232,15 +309,25 @@ func (t *nearTier[V]) shard(key string) (*nearShard[V], uint64) {
 // its ticker is kept off the CPU for more than 50ms).
 func (t *nearTier[V]) now() int64 { return backends.ClockNow() }
 
-// get returns the copy of key, if there is a live one. It takes no lock
-// and writes nothing (the coarse clock's read writes once per idle period
-// at most); it does not keep key, which may be a view of a buffer its
-// caller reuses (hitkey.go).
+// get returns the copy of key (a backend key), if there is a live one.
 func (t *nearTier[V]) get(key string) (V, bool) {
-	s, h := t.shard(key)
+	if lk, ok := t.local(key); ok {
+		return t.getLocal(lk)
+	}
+	var zero V
+	return zero, false
+}
+
+// getLocal returns the copy of the key whose local part is lk, if there
+// is a live one. It takes no lock and writes nothing (the coarse clock's
+// read writes once per idle period at most); it does not keep lk, which
+// may be a view of a buffer its caller reuses (hitkey.go).
+func (t *nearTier[V]) getLocal(lk string) (V, bool) {
+	h := t.hasher.hash(lk)
+	s := &t.shards[h>>t.shift&uint64(len(t.shards)-1)] // shard, by hand: generic code does not inline it
 	tb := s.table.Load()
 	for n := tb.buckets[h&tb.mask].Load(); n != nil; n = n.next.Load() {
-		if n.key == key {
+		if n.key == lk {
 			if n.tok == 0 && backends.ClockBefore(n.exp) {
 				return n.v, true
 			}
@@ -251,11 +338,11 @@ func (t *nearTier[V]) get(key string) (V, bool) {
 	return zero, false
 }
 
-// find returns the node under key and the one before it in its bucket
-// (nil: it heads the bucket), with s's lock held.
-func (s *nearShard[V]) find(b *atomic.Pointer[nearNode[V]], key string) (n, prev *nearNode[V]) {
+// find returns the node under the local key lk and the one before it in
+// its bucket (nil: it heads the bucket), with s's lock held.
+func (s *nearShard[V]) find(b *atomic.Pointer[nearNode[V]], lk string) (n, prev *nearNode[V]) {
 	for n = b.Load(); n != nil; prev, n = n, n.next.Load() {
-		if n.key == key {
+		if n.key == lk {
 			return n, prev
 		}
 	}
@@ -285,17 +372,21 @@ func nearUnlink[V any](b *atomic.Pointer[nearNode[V]], prev, n *nearNode[V]) {
 // reserve marks key as being read, and returns the reservation's token
 // (0: nothing may be kept) and the time of the reservation.
 func (t *nearTier[V]) reserve(key string) (uint64, int64) {
-	s, h := t.shard(key)
+	lk, ok := t.local(key)
+	if !ok {
+		return 0, 0
+	}
+	s, h := t.shard(lk)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.live {
 		return 0, 0
 	}
 	tok := t.tokens.Add(1)
-	r := &nearNode[V]{key: key, tok: tok}
+	r := &nearNode[V]{key: lk, tok: tok}
 	tb := s.table.Load()
 	b := &tb.buckets[h&tb.mask]
-	if old, prev := s.find(b, key); old != nil {
+	if old, prev := s.find(b, lk); old != nil {
 		nearReplace(b, prev, old, r)
 		return tok, t.now()
 	}
@@ -319,7 +410,7 @@ func (t *nearTier[V]) growLocked(s *nearShard[V], old *nearTable[V]) *nearTable[
 	for i := range old.buckets {
 		for o := old.buckets[i].Load(); o != nil; o = o.next.Load() {
 			n := &nearNode[V]{key: o.key, v: o.v, exp: o.exp, tok: o.tok}
-			b := &tb.buckets[maphash.String(t.seed, o.key)&tb.mask]
+			b := &tb.buckets[t.hasher.hash(o.key)&tb.mask]
 			n.next.Store(b.Load())
 			b.Store(n)
 		}
@@ -374,23 +465,28 @@ func (t *nearTier[V]) fill(key string, tok uint64, start int64, v V, ttl time.Du
 	case ttl < 0 && t.expire > 0: // backends.TTLUnknown
 		life = min(life, t.expire)
 	}
-	s, h := t.shard(key)
+	lk, _ := t.local(key) // a token was given: key has the prefix
+	s, h := t.shard(lk)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	tb := s.table.Load()
 	b := &tb.buckets[h&tb.mask]
-	if old, prev := s.find(b, key); old != nil && old.tok == tok {
-		nearReplace(b, prev, old, &nearNode[V]{key: key, v: v, exp: start + int64(life)})
+	if old, prev := s.find(b, lk); old != nil && old.tok == tok {
+		nearReplace(b, prev, old, &nearNode[V]{key: lk, v: v, exp: start + int64(life)})
 	}
 }
 
 // Wrote drops the copy of key, and any reservation (rope.Watcher).
 func (t *nearTier[V]) Wrote(key string) {
-	s, h := t.shard(key)
+	lk, ok := t.local(key)
+	if !ok {
+		return // never kept
+	}
+	s, h := t.shard(lk)
 	s.mu.Lock()
 	tb := s.table.Load()
 	b := &tb.buckets[h&tb.mask]
-	if n, prev := s.find(b, key); n != nil {
+	if n, prev := s.find(b, lk); n != nil {
 		nearUnlink(b, prev, n)
 		s.n--
 	}

@@ -35,11 +35,15 @@ func (s *racingStore) Unwrap() backends.Storage { return s.inner }
 
 // reserved reports whether key has a reservation or a copy (tests).
 func (t *nearTier[V]) reserved(key string) bool {
-	s, h := t.shard(key)
+	lk, ok := t.local(key)
+	if !ok {
+		return false
+	}
+	s, h := t.shard(lk)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	tb := s.table.Load()
-	n, _ := s.find(&tb.buckets[h&tb.mask], key)
+	n, _ := s.find(&tb.buckets[h&tb.mask], lk)
 	return n != nil
 }
 
