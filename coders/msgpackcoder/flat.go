@@ -209,17 +209,21 @@ func flatKindOf(t reflect.Type) flatKind {
 // writes them; a larger map takes the general path.
 const flatMaxEntries = 32
 
-// flatValue is one decoded entry, written once the whole input is read.
+// flatValue is one decoded entry, written once the whole input is read:
+// the field's index and the value's bits; a string's are its offset in the
+// input (high 32 bits) and its length, or all ones for nil ("").
 type flatValue struct {
-	f    *flatField
-	bits uint64
-	s    string
+	field uint32
+	bits  uint64
 }
+
+// flatNilString is the bits of a nil string.
+const flatNilString = math.MaxUint64
 
 // decode decodes data into the struct at base, or reports false, having
 // written nothing, when the input is not one the flat path handles.
 func (p *flatPlan) decode(data []byte, base unsafe.Pointer) bool {
-	if len(data) == 0 {
+	if len(data) == 0 || uint64(len(data)) > math.MaxUint32 {
 		return false
 	}
 	var n, pos int
@@ -241,13 +245,13 @@ func (p *flatPlan) decode(data []byte, base unsafe.Pointer) bool {
 		if !ok {
 			return false
 		}
-		f := p.field(key, &next)
-		if f == nil {
+		i := p.field(key, &next)
+		if i < 0 {
 			return false // an unknown field: msgpack skips it
 		}
 		v := &vals[e]
-		v.f = f
-		if pos, ok = f.value(data, at, v); !ok {
+		v.field = uint32(i)
+		if pos, ok = p.fields[i].value(data, at, v); !ok {
 			return false
 		}
 	}
@@ -255,24 +259,25 @@ func (p *flatPlan) decode(data []byte, base unsafe.Pointer) bool {
 		return false
 	}
 	for e := range n {
-		vals[e].store(base)
+		p.store(base, data, vals[e])
 	}
 	return true
 }
 
-// field returns the field named key, looking at *next first.
-func (p *flatPlan) field(key []byte, next *int) *flatField {
+// field returns the index of the field named key, or -1, looking at
+// *next first.
+func (p *flatPlan) field(key []byte, next *int) int {
 	if i := *next; i < len(p.fields) && p.fields[i].name == string(key) {
 		*next = i + 1
-		return &p.fields[i]
+		return i
 	}
 	for i := range p.fields {
 		if p.fields[i].name == string(key) {
 			*next = i + 1
-			return &p.fields[i]
+			return i
 		}
 	}
-	return nil
+	return -1
 }
 
 // flatStr reads a string or binary at data[pos:] (msgpack reads either as
@@ -379,14 +384,14 @@ func (f *flatField) value(data []byte, pos int, v *flatValue) (int, bool) {
 		return pos + 1, true
 	case flatString:
 		if c == 0xc0 { // nil: ""
-			v.s = ""
+			v.bits = flatNilString
 			return pos + 1, true
 		}
 		b, end, ok := flatStr(data, pos)
 		if !ok {
 			return 0, false
 		}
-		v.s = string(b)
+		v.bits = uint64(end-len(b))<<32 | uint64(len(b))
 		return end, true
 	case flatFloat32, flatFloat64:
 		switch c {
@@ -425,22 +430,28 @@ func (f *flatField) value(data []byte, pos int, v *flatValue) (int, bool) {
 	}
 }
 
-// store writes v into its field of the struct at base.
-func (v *flatValue) store(base unsafe.Pointer) {
-	p := unsafe.Add(base, v.f.off)
-	switch v.f.kind {
+// store writes v, read from data, into its field of the struct at base.
+func (p *flatPlan) store(base unsafe.Pointer, data []byte, v flatValue) {
+	f := &p.fields[v.field]
+	ptr := unsafe.Add(base, f.off)
+	switch f.kind {
 	case flatBool:
-		*(*bool)(p) = v.bits != 0
+		*(*bool)(ptr) = v.bits != 0
 	case flatInt8:
-		*(*uint8)(p) = uint8(v.bits)
+		*(*uint8)(ptr) = uint8(v.bits)
 	case flatInt16:
-		*(*uint16)(p) = uint16(v.bits)
+		*(*uint16)(ptr) = uint16(v.bits)
 	case flatInt32, flatFloat32:
-		*(*uint32)(p) = uint32(v.bits)
+		*(*uint32)(ptr) = uint32(v.bits)
 	case flatInt64, flatFloat64:
-		*(*uint64)(p) = v.bits
+		*(*uint64)(ptr) = v.bits
 	case flatString:
-		*(*string)(p) = v.s
+		if v.bits == flatNilString {
+			*(*string)(ptr) = ""
+		} else {
+			start := int(v.bits >> 32)
+			*(*string)(ptr) = string(data[start : start+int(uint32(v.bits))])
+		}
 	}
 }
 

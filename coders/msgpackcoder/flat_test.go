@@ -211,7 +211,7 @@ func TestFlatMatchesMsgpack(t *testing.T) {
 		t.Errorf("the flat path decoded %d inputs, want most valid ones", decoded)
 	}
 	// Whole values as the encoder writes them, in its several modes.
-	vals := []flatAll{{}, filled, {I: math.MinInt64, U: math.MaxUint64, I8: -128, U8: 255, F32: float32(math.Inf(-1)), F64: math.NaN(), S: strings.Repeat("z", 70000)}}
+	vals := []flatAll{{}, filled, {I64: math.MinInt64, U64: math.MaxUint64, I: -1 << 31, U: 1<<32 - 1, I8: -128, U8: 255, F32: float32(math.Inf(-1)), F64: math.NaN(), S: strings.Repeat("z", 70000)}}
 	for _, v := range vals {
 		for _, mode := range []func(*msgpack.Encoder){
 			func(*msgpack.Encoder) {},
