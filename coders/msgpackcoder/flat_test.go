@@ -297,3 +297,29 @@ func FuzzFlatMatchesMsgpack(f *testing.F) {
 		compareFlat(t, data, flatQuote{})
 	})
 }
+
+// BenchmarkDecodeFlat decodes the bulk benchmark's small struct through
+// Decode (the flat path), through the checked general path, and with
+// msgpack.Unmarshal alone.
+//
+//	go test -run '^$' -bench DecodeFlat -benchmem -count 6 ./coders/msgpackcoder
+func BenchmarkDecodeFlat(b *testing.B) {
+	data, err := msgpack.Marshal(flatQuote{Item: "q", Qty: 42, Price: 52.5})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		f    func([]byte, any) error
+	}{{"flat", Coder{}.Decode}, {"general", decodeGeneral}, {"msgpack-unmarshal", msgpack.Unmarshal}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				var q flatQuote
+				if err := c.f(data, &q); err != nil || q.Qty != 42 {
+					b.Fatal(q, err)
+				}
+			}
+		})
+	}
+}
