@@ -179,3 +179,83 @@ func TestRedisBulkAllocs(t *testing.T) {
 	}
 	t.Logf("%d hits: ring %v allocations, MGET + decode %v", bulkN, ringAllocs, rawAllocs)
 }
+
+// TestRedisBulkFlatCorruptIsAMiss: a bulk read of msgpack values of a flat
+// struct (the coder's one-pass path) on Redis takes an entry with trailing
+// bytes, a truncated one, one with a field of the wrong kind and one that
+// claims gigabytes as misses, reported as decode failures, refilled by the
+// function and rewritten; an entry with a field the struct lacks is a hit
+// (msgpack skips the field), and so are the intact ones.
+func TestRedisBulkFlatCorruptIsAMiss(t *testing.T) {
+	ctx := context.Background()
+	rdb := redis.NewClient(&redis.Options{Addr: servertest.RedisAddr(t), ContextTimeoutEnabled: true})
+	defer rdb.Close()
+	var runs atomic.Int64
+	var decodes atomic.Int64
+	fn := func(ctx context.Context, id int) (bulkQuote, error) {
+		runs.Add(1)
+		return quoteOf(ctx, id)
+	}
+	r := ring.Must(ring.Func1(fn, ring.Storage(redisstore.New(rdb)), ring.Coder("msgpack"),
+		ring.KeyPrefix("bulk-flat:"+runID), ring.Expire(time.Minute),
+		ring.OnError(func(e ring.Event) {
+			if e.Op == "decode" {
+				decodes.Add(1)
+			}
+		})))
+	ids := []int{0, 1, 2, 3, 4, 5, 6}
+	defer func() { _ = r.Many().Delete(ctx, ids) }()
+	if _, err := r.Many().GetOrUpdate(ctx, ids); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := r.Many().Key(ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, err := msgpack.Marshal(bulkQuote{Item: "q", Qty: 1, Price: 1.25})
+	if err != nil {
+		t.Fatal(err)
+	}
+	extra, err := msgpack.Marshal(map[string]any{"item": "x", "qty": 2, "price": 2.5, "note": []int{1, 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrongKind, err := msgpack.Marshal(map[string]any{"item": "q", "qty": "three", "price": 3.75})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := map[int][]byte{
+		1: append(append([]byte{}, good...), 0xc0),                        // trailing byte
+		3: good[:len(good)-2],                                             // truncated
+		4: wrongKind,                                                      // a string in an int field
+		5: {0x81, 0xa4, 'i', 't', 'e', 'm', 0xdb, 0xff, 0xff, 0xff, 0xf0}, // a 4 GiB string
+		6: extra,                                                          // a field bulkQuote lacks: a hit
+	}
+	for i, b := range stored {
+		if err := rdb.Set(ctx, keys[i], b, time.Minute).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runs.Store(0)
+	vs, err := r.Many().GetOrUpdate(ctx, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range vs {
+		want, _ := quoteOf(ctx, i)
+		if i == 6 {
+			want = bulkQuote{Item: "x", Qty: 2, Price: 2.5}
+		}
+		if v != want {
+			t.Errorf("item %d = %+v, want %+v", i, v, want)
+		}
+	}
+	if n, d := runs.Load(), decodes.Load(); n != 4 || d != 4 {
+		t.Errorf("%d runs, %d decode failures; want 4 each (items 1, 3, 4, 5)", n, d)
+	}
+	// The misses were rewritten: the next call is all hits.
+	runs.Store(0)
+	if _, err := r.Many().GetOrUpdate(ctx, ids); err != nil || runs.Load() != 0 {
+		t.Errorf("second call: %d runs, %v; want all hits", runs.Load(), err)
+	}
+}
