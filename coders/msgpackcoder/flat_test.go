@@ -185,7 +185,7 @@ func valueForms() [][]byte {
 // flat struct, maps with odd keys, unknown fields, duplicates, truncations
 // and trailing bytes, through both paths, from a zero and a filled target.
 func TestFlatMatchesMsgpack(t *testing.T) {
-	filled := flatAll{B: true, I: -9, I8: -9, I16: -9, I32: -9, I64: -9, U: 9, U8: 9, U16: 9, U32: 9, U64: 9, F32: 9.5, F64: 9.5, S: "was", Bare: "was", Skip: 9}
+	filled := flatAll{B: true, I: -9, I8: -9, I16: -9, I32: -9, I64: -9, U: 9, U8: 9, U16: 9, U32: 9, U64: 9, F32: 9.5, F64: 9.5, S: "was", Bare: "was", Skip: 9, priv: 9}
 	names := []string{"b", "i", "i8", "i16", "i32", "i64", "u", "u8", "u16", "u32", "u64", "f32", "f64", "s", "Bare", "Skip", "priv", "I", ""}
 	decoded := 0
 	for _, name := range names {
