@@ -7,6 +7,7 @@ import (
 	"math"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -322,4 +323,36 @@ func BenchmarkDecodeFlat(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestFlatConcurrentTypes: goroutines decoding two flat types and a
+// non-flat one in turn (so that the last plan changes all the time) each
+// get their own values (run with -race).
+func TestFlatConcurrentTypes(t *testing.T) {
+	var wg sync.WaitGroup
+	for g := range 6 {
+		wg.Go(func() {
+			for i := range 400 {
+				q := flatQuote{Item: fmt.Sprint(g, "-", i), Qty: g*1000 + i, Price: float64(i) / 4}
+				a := flatAll{I: -i, S: q.Item, U16: uint16(i), B: i%2 == 0}
+				s := []int{g, i}
+				for _, c := range []struct{ in, out any }{{q, new(flatQuote)}, {a, new(flatAll)}, {s, new([]int)}} {
+					data, err := msgpack.Marshal(c.in)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if err := (Coder{}).Decode(data, c.out); err != nil {
+						t.Error(err)
+						return
+					}
+					if got := reflect.ValueOf(c.out).Elem().Interface(); !reflect.DeepEqual(got, c.in) {
+						t.Errorf("decoded %+v, want %+v", got, c.in)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
