@@ -27,8 +27,9 @@ const MaxDepth = 10000
 // map[string]any comes back with int8/int16/.../uint64 or float64 numbers as
 // msgpack stored them.
 //
-// Before decoding, the input is checked in one pass without allocating: it
-// must hold exactly one value, no deeper than [MaxDepth], and no array,
+// Before decoding, the input is checked in one pass without allocating (for
+// a flat struct, the check is the decoding pass itself): it must hold
+// exactly one value, no deeper than [MaxDepth], and no array,
 // map, string, binary or extension may claim more elements or bytes than the
 // input has left. msgpack/v5.4.1 otherwise sizes a Go slice from the header
 // alone (a 5-byte input can ask for a 32 GiB []int64).
@@ -47,8 +48,19 @@ func (Coder) Encode(v any) ([]byte, error) {
 }
 
 // Decode unmarshals MessagePack data into target, which must be a non-nil
-// pointer.
-func (Coder) Decode(data []byte, target any) (err error) {
+// pointer. A flat struct (fields of the predeclared boolean, number and
+// string types only) stored as a map is decoded in one pass over data
+// that bounds every length by the input left, with the same result as
+// msgpack's decoder (flat.go).
+func (Coder) Decode(data []byte, target any) error {
+	if decodeFlat(data, target) {
+		return nil
+	}
+	return decodeGeneral(data, target)
+}
+
+// decodeGeneral is Decode through msgpack's decoder, after the input check.
+func decodeGeneral(data []byte, target any) (err error) {
 	if err := checkMsgpack(data); err != nil {
 		return fmt.Errorf("ring: coder msgpack: decode into %T: %w", target, err)
 	}
