@@ -147,7 +147,9 @@ func (r *Rope) FillCommit(run *flight.Run, mark *WriteMark, do func() error) err
 	if !r.flight.Owns(run) {
 		return r.Commit(context.Background(), run.Key(), do)
 	}
-	defer r.flushEvents() // runs last: after the lock is released
+	if r.flusher != nil {
+		defer r.flusher.FlushEvents() // runs last: after the lock is released
+	}
 	return r.fillMarked(run, mark, do)
 }
 
