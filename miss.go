@@ -37,8 +37,10 @@ type filling[K, R any] struct {
 }
 
 // seenCounted reports whether Call takes a count of the rope's writes
-// before it reads storage (Cache.seen): a storage that talks to a server,
-// where the count spares a miss its second round trip, and Dummy, which
+// before it reads storage (Cache.seen): a storage that talks to a server
+// (backends.Remote, which counts one the options guard with a circuit
+// breaker too, whose hits already pay the guard), where the count spares
+// a miss its second round trip, and Dummy, which
 // holds nothing to read again (and whose misses then measure the path of
 // a server's, BenchmarkCallMiss). In-process storages are read again as
 // before: their hits must not pay for the count, and their reads cost
