@@ -4,9 +4,14 @@ import (
 	"context"
 	"strconv"
 	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/ringcache/ring"
 	"github.com/ringcache/ring/backends"
+	"github.com/ringcache/ring/backends/redisstore"
+	"github.com/ringcache/ring/internal/servertest"
 )
 
 // BenchmarkCallMiss measures the miss path of Call: the read, the single
@@ -47,4 +52,39 @@ func BenchmarkCallMiss(b *testing.B) {
 			}
 		}
 	})
+	// redis and redis-hand are the same on Redis (RING_REDIS_ADDR), one
+	// new key per call (expiring after a minute): a miss of ring reads
+	// once when no write of its key landed since its read, so that it
+	// costs the round trips of the hand-written code, a GET and a SET.
+	redisMiss := func(b *testing.B, hand bool) {
+		rdb := redis.NewClient(&redis.Options{Addr: servertest.RedisAddr(b)})
+		defer func() { _ = rdb.Close() }()
+		prefix := "bench-miss:" + runID + strconv.FormatBool(hand)
+		r := ring.Must(ring.Func2(lookup, ring.Storage(redisstore.New(rdb)), ring.KeyPrefix(prefix), ring.Expire(time.Minute)))
+		s := r.Cache().Storage()
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			i++
+			if !hand {
+				if _, err := r.Call(ctx, "apple", i); err != nil {
+					b.Fatal(err)
+				}
+				continue
+			}
+			k := prefix + ":apple:" + strconv.Itoa(i)
+			if v, ok, err := s.Get(ctx, k); err != nil || ok {
+				b.Fatal(v, err)
+			}
+			v, err := lookup(ctx, "apple", i)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := s.Set(ctx, k, []byte(v), time.Minute); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.Run("redis", func(b *testing.B) { redisMiss(b, false) })
+	b.Run("redis-hand", func(b *testing.B) { redisMiss(b, true) })
 }

@@ -70,6 +70,11 @@ type Cache[V any] struct {
 	// V (NegativeCache with an interface result type). Call's in-process
 	// hit then returns it without a call.
 	direct bool
+	// seen is set when a read of the storage costs more than a count of
+	// the rope's writes (a server's storage, and Dummy): Call takes the
+	// count before its read, and a miss reads again inside its flight
+	// only if a write of the key may have finished since (miss.go).
+	seen bool
 	// mem is the storage when it is a typed in-process store
 	// (Concurrent): hits read it without boxing (memstore.go).
 	mem *backends.Concurrent[V]

@@ -273,6 +273,10 @@ func (c *core[K, R]) call(ctx context.Context, k K) (R, error) {
 		}
 		return c.fill(ctx, st, key, k, true, nil)
 	}
+	var seen rope.Seen
+	if st.seen { // a server's storage: the count its miss may spare a read with (miss.go)
+		seen = st.rope.See(key)
+	}
 	v, ok, err := st.store.Get(ctx, key)
 	recheck := err == nil
 	if err != nil {
@@ -300,7 +304,7 @@ func (c *core[K, R]) call(ctx context.Context, k K) (R, error) {
 	if st.obs != nil {
 		st.obs.missOrError(ctx, err)
 	}
-	return c.fill(ctx, st, key, k, recheck, nil)
+	return c.fillSeen(ctx, st, key, k, recheck, nil, seen) // miss.go
 }
 
 // fill is the miss path of key: inside the key's single flight, on the
@@ -315,17 +319,7 @@ func (c *core[K, R]) call(ctx context.Context, k K) (R, error) {
 // typed path: an entry of another type (or one that no longer decodes) is
 // never returned as the result.
 func (c *core[K, R]) fill(ctx context.Context, st *Cache[R], key string, k K, recheck bool, mark *rope.WriteMark) (R, error) {
-	if c.windowFill != nil && st == c.store {
-		return c.windowFill(ctx, key, k) // BatchWindow: batch_window.go
-	}
-	f := &filling[K, R]{c: c, st: st, k: k}
-	if recheck { // else the mark is nobody's concern: only rechecks ask it
-		f.recheck = mark
-		if mark == nil {
-			f.recheck = rope.Always()
-		}
-	}
-	return result[R](st.flightWork(ctx, key, &f.run, f)) // filling.Work: miss.go
+	return c.fillSeen(ctx, st, key, k, recheck, mark, rope.Seen{}) // miss.go
 }
 
 // onEntry runs one single-entry sub-function for k on the store layer

@@ -266,6 +266,7 @@ func newCoreShape[K any, R any](shape *descriptor.Shape, cfg *config, pl plan[K,
 		st.dec = pl.decode(cd)
 	}
 	_, st.refactor = store.(backends.KeyRefactorer)
+	st.seen = seenCounted(store) // miss.go
 	// The Cache over the ring's entries: the key of an argument tuple is
 	// the part of the ring's key after "prefix:".
 	st.prefix = c.prefix

@@ -235,6 +235,7 @@ func (c *Cache[V]) on(storage backends.Storage) (*Cache[V], error) {
 	s.rope = rope.New(storage)
 	s.obs = c.obs.on(storage)
 	s.near = nil // Near serves the ring's own storage only
+	s.seen = seenCounted(storage)
 	return &s, nil
 }
 

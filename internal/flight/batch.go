@@ -5,6 +5,7 @@ import (
 	"errors"
 	"runtime/debug"
 	"sync/atomic"
+	"time"
 )
 
 // errNoOutcome ends a run whose batch function returned fewer outcomes
@@ -26,6 +27,16 @@ type Batch struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 }
+
+// batchParent is the parent (runState.parent) of a run of a batch: the
+// batch, which Run.end finds there, as a context (the batch's own). A
+// field of its own in every Run would cost every miss 8 bytes.
+type batchParent Batch
+
+func (p *batchParent) Deadline() (time.Time, bool) { return p.ctx.Deadline() }
+func (p *batchParent) Done() <-chan struct{}       { return p.ctx.Done() }
+func (p *batchParent) Err() error                  { return p.ctx.Err() }
+func (p *batchParent) Value(key any) any           { return p.ctx.Value(key) }
 
 // Run returns the batch's run of key, or nil if the batch does not lead
 // key.
@@ -102,7 +113,8 @@ func (g *Group) doMany(ctx context.Context, keys []string, fn func(ctx context.C
 		}
 		// The last waiter of a run to leave releases it; the last run
 		// released cancels the batch (Run.end).
-		c := &Run{group: g, key: k, hash: uint32(h), done: make(chan struct{}), waiters: 1, batch: b}
+		c := &Run{group: g, key: k, hash: uint32(h), done: make(chan struct{}), waiters: 1}
+		c.state.parent = (*batchParent)(b)
 		b.runs[k] = c
 		b.live.Add(1) // before c is in flight, where a waiter may leave it
 		s.add(c)

@@ -56,13 +56,11 @@ type Run struct {
 	// channel; finished tells a late joiner (none: a finished run has left
 	// the group) apart. Other runs make it when they start.
 	done chan struct{}
-	// batch is the batch of a run of DoMany, whose context is the run's;
-	// nil for a run of Do.
-	batch *Batch
 	// state is the cancellation of a run of Do (runctx.go), whose context
 	// is the Run itself as a *runCtx, and Outside of it as an *outsideCtx;
 	// ended is its flag, here so that it packs with the other small
-	// fields.
+	// fields. A run of DoMany has its Batch there instead, as the parent
+	// (a *batchParent: batch.go), and no cancellation of its own.
 	state runState
 
 	// val and err are the run's outcome; a panic is an err of type
@@ -159,10 +157,15 @@ func (f funcWork) Work(ctx context.Context) (any, error) { return f(ctx) }
 // one allocation for both. run must be new to every call, and is not used
 // when the caller joins another's run.
 func (g *Group) DoWork(ctx context.Context, key string, run *Run, w Work) (v any, err error, shared bool) {
+	return g.DoWorkHash(ctx, key, Hash(key), run, w)
+}
+
+// DoWorkHash is DoWork for a caller that has hashed key already: h must
+// be Hash(key).
+func (g *Group) DoWorkHash(ctx context.Context, key string, h uint64, run *Run, w Work) (v any, err error, shared bool) {
 	if err := ctx.Err(); err != nil {
 		return nil, err, false
 	}
-	h := Hash(key)
 	s := g.shardOf(h)
 	s.mu.Lock()
 	if c := s.find(key, h); c != nil {
@@ -198,7 +201,7 @@ func (g *Group) DoWork(ctx context.Context, key string, run *Run, w Work) (v any
 // end cancels the run's context: a run of Do's own, or its share of its
 // batch's (the last run of a batch to end cancels the batch's context).
 func (c *Run) end() {
-	if b := c.batch; b != nil {
+	if b, ok := c.state.parent.(*batchParent); ok {
 		if b.live.Add(-1) == 0 {
 			b.cancel()
 		}

@@ -147,7 +147,9 @@ func (r *Rope) FillCommit(run *flight.Run, mark *WriteMark, do func() error) err
 	if !r.flight.Owns(run) {
 		return r.Commit(context.Background(), run.Key(), do)
 	}
-	defer r.flushEvents() // runs last: after the lock is released
+	if r.flusher != nil {
+		defer r.flusher.FlushEvents() // runs last: after the lock is released
+	}
 	return r.fillMarked(run, mark, do)
 }
 
@@ -156,8 +158,11 @@ func (r *Rope) fillMarked(run *flight.Run, m *WriteMark, do func() error) error 
 	i := stripeOfHash(run.Hash()) // the key's stripe, without hashing it again
 	st := &r.stripes[i]
 	st.mu.Lock()
-	defer st.mu.Unlock()
-	st.writes.Add(1)
+	// Counted once the storage command has run, before the unlock, as
+	// every write: a count taken before a read (MarkWrites, See) that
+	// already holds this one is one taken after the value landed, so
+	// that a read that began after it finds the value.
+	defer st.fillDone()
 	if m != nil && m.rope == r {
 		m.own[i]++
 	}
@@ -168,6 +173,48 @@ func (r *Rope) fillMarked(run *flight.Run, m *WriteMark, do func() error) error 
 		defer r.watch.Wrote(run.Key())
 	}
 	return do()
+}
+
+// fillDone ends a fill's write of the stripe: counted, then unlocked.
+func (s *stripe) fillDone() {
+	s.writes.Add(1)
+	s.mu.Unlock()
+}
+
+// Seen is a count of the finished writes of one key's stripe, taken
+// before a read of the key (See), with the key's flight.Hash: a miss
+// reads the key again inside its flight only if a write of the stripe
+// finished since (WrittenSinceSeen).
+type Seen struct {
+	hash  uint64
+	count uint64 // the count plus one; 0: none taken
+}
+
+// See returns the count of the finished writes of key's stripe: take it
+// before the read whose miss may start a flight (FlightSeen).
+func (r *Rope) See(key string) Seen {
+	h := flight.Hash(key)
+	return Seen{hash: h, count: r.stripes[stripeOfHash(h)].writes.Load() + 1}
+}
+
+// Hash returns the flight.Hash of the key the count was taken for.
+func (s Seen) Hash() uint64 { return s.hash }
+
+// Count returns the count, plus one, 0 for the zero Seen (no count
+// taken): a word a caller can keep in place of a Seen.
+func (s Seen) Count() uint64 { return s.count }
+
+// WrittenSinceCount reports whether a write of the stripe of the key
+// whose flight.Hash is h finished since count (Seen.Count) was taken:
+// one atomic load. A count of 0 (none taken) reports true. Called inside
+// the key's flight, by the run that started it, false means that no
+// write the read before the flight could have missed landed: a write
+// that finished since the count was taken is counted, and the fill of a
+// run the caller did not join (another caller's flight of the same key)
+// finished before the caller's run started, since a run leaves its
+// flight only after its fill has written.
+func (r *Rope) WrittenSinceCount(h, count uint64) bool {
+	return count == 0 || r.stripes[stripeOfHash(h)].writes.Load() != count-1
 }
 
 // Write runs do, a storage command that writes every key of keys, as a
@@ -307,6 +354,12 @@ func (r *Rope) FlightShared(ctx context.Context, key string, fn func(ctx context
 // caller that keeps run in w's own struct pays one allocation for both.
 func (r *Rope) FlightWork(ctx context.Context, key string, run *flight.Run, w flight.Work) (any, error, bool) {
 	return r.flight.DoWork(ctx, key, run, w)
+}
+
+// FlightWorkHash is FlightWork for a caller that has hashed key already
+// (Seen.Hash): h must be flight.Hash(key).
+func (r *Rope) FlightWorkHash(ctx context.Context, key string, h uint64, run *flight.Run, w flight.Work) (any, error, bool) {
+	return r.flight.DoWorkHash(ctx, key, h, run, w)
 }
 
 // Outside returns ctx without the run of a flight nor a WriteMark: the
