@@ -93,8 +93,8 @@ func BenchmarkCallMiss(b *testing.B) {
 		rdb := redis.NewClient(&redis.Options{Addr: servertest.RedisAddr(b)})
 		defer func() { _ = rdb.Close() }()
 		// A prefix of its own per run: the testing package runs this
-		// function once per -count and per b.N it tries, and a key an
-		// earlier run wrote would be a hit.
+		// function once per -count, and a key an earlier run wrote would
+		// be a hit.
 		prefix := "bench-miss:" + runID + strconv.FormatBool(hand) + ":" + strconv.FormatInt(missRuns.Add(1), 10)
 		r := ring.Must(ring.Func2(lookup, ring.Storage(redisstore.New(rdb)), ring.KeyPrefix(prefix), ring.Expire(time.Minute)))
 		s := r.Cache().Storage()
