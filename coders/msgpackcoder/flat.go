@@ -57,6 +57,7 @@ type flatField struct {
 type flatPlan struct {
 	typ    reflect.Type
 	fields []flatField
+	tree   *treeNode // when fields is nil: the tree path's decoding (tree.go), or nil
 }
 
 var (
@@ -73,7 +74,11 @@ func planOf(t reflect.Type) *flatPlan {
 	}
 	v, ok := flatPlans.Load(t)
 	if !ok {
-		v, _ = flatPlans.LoadOrStore(t, makeFlatPlan(t))
+		p := makeFlatPlan(t)
+		if p.fields == nil {
+			p.tree = makeTree(t)
+		}
+		v, _ = flatPlans.LoadOrStore(t, p)
 	}
 	p := v.(*flatPlan)
 	lastPlan.Store(p)
@@ -433,43 +438,28 @@ func (f *flatField) value(data []byte, pos int, v *flatValue) (int, bool) {
 // store writes v, read from data, into its field of the struct at base.
 func (p *flatPlan) store(base unsafe.Pointer, data []byte, v flatValue) {
 	f := &p.fields[v.field]
-	ptr := unsafe.Add(base, f.off)
-	switch f.kind {
-	case flatBool:
-		*(*bool)(ptr) = v.bits != 0
-	case flatInt8:
-		*(*uint8)(ptr) = uint8(v.bits)
-	case flatInt16:
-		*(*uint16)(ptr) = uint16(v.bits)
-	case flatInt32, flatFloat32:
-		*(*uint32)(ptr) = uint32(v.bits)
-	case flatInt64, flatFloat64:
-		*(*uint64)(ptr) = v.bits
-	case flatString:
-		if v.bits == flatNilString {
-			*(*string)(ptr) = ""
-		} else {
-			start := int(v.bits >> 32)
-			*(*string)(ptr) = string(data[start : start+int(uint32(v.bits))])
-		}
-	}
+	storeScalar(f.kind, unsafe.Add(base, f.off), data, v.bits)
 }
 
 // decodeFlat decodes data into target if target is a non-nil pointer to a
-// flat struct and data is a form the flat path handles; otherwise it
-// reports false and leaves target as it was.
+// flat struct and data is a form the flat path handles, or to a zero value
+// of a tree type (tree.go) and data is a form the tree path handles;
+// otherwise it reports false and leaves target as it was.
 func decodeFlat(data []byte, target any) bool {
 	t := reflect.TypeOf(target)
 	if t == nil || t.Kind() != reflect.Pointer {
 		return false
 	}
 	p := planOf(t)
-	if p.fields == nil {
+	if p.fields == nil && p.tree == nil {
 		return false
 	}
 	ptr := reflect.ValueOf(target).UnsafePointer()
 	if ptr == nil {
 		return false
+	}
+	if p.fields == nil {
+		return p.tree.decodeTop(data, ptr)
 	}
 	return p.decode(data, ptr)
 }
