@@ -172,6 +172,48 @@ func benchBulkMsgpack[V any](b *testing.B, prefix string, fn func(context.Contex
 		}
 		b.ReportMetric(float64(tGou)/float64(tRaw), "getorupdatemany/raw")
 	})
+	// One key: a hit of Call against a GET and a decode, interleaved.
+	call := func() error {
+		v, err := r.Call(ctx, 7)
+		if err == nil && id(v) != 7 {
+			b.Fatalf("got %+v", v)
+		}
+		return err
+	}
+	get := func() error {
+		s, err := rdb.Get(ctx, keys[7]).Result()
+		if err != nil {
+			return err
+		}
+		var v V
+		if err := msgpack.Unmarshal([]byte(s), &v); err != nil {
+			return err
+		}
+		if id(v) != 7 {
+			b.Fatalf("got %+v", v)
+		}
+		return nil
+	}
+	b.Run(prefix+"one-key-call-vs-get", func(b *testing.B) {
+		var tCall, tGet time.Duration
+		timed := func(d *time.Duration, f func() error) {
+			start := time.Now()
+			if err := f(); err != nil {
+				b.Fatal(err)
+			}
+			*d += time.Since(start)
+		}
+		for i := 0; b.Loop(); i++ {
+			if i%2 == 0 {
+				timed(&tCall, call)
+				timed(&tGet, get)
+			} else {
+				timed(&tGet, get)
+				timed(&tCall, call)
+			}
+		}
+		b.ReportMetric(float64(tCall)/float64(tGet), "call/get")
+	})
 }
 
 // TestRedisBulkAllocs pins the allocations of Many().GetOrUpdate of 100
@@ -301,4 +343,90 @@ func TestRedisBulkFlatCorruptIsAMiss(t *testing.T) {
 	if _, err := r.Many().GetOrUpdate(ctx, ids); err != nil || runs.Load() != 0 {
 		t.Errorf("second call: %d runs, %v; want all hits", runs.Load(), err)
 	}
+}
+
+// TestRedisBulkTreeCorruptIsAMiss: a bulk read of msgpack values of a
+// struct that nests (the coder's tree path: a slice, a nested struct, a
+// time, a map, a pointer) on Redis takes an entry with trailing bytes, a
+// truncated one, one with a nil time (msgpack fails on it), one with a
+// slice that claims gigabytes and one nesting deeper than its type as
+// misses, reported as decode failures, refilled and rewritten; an entry
+// with a field the struct lacks is a hit, and so are the intact ones.
+func TestRedisBulkTreeCorruptIsAMiss(t *testing.T) {
+	ctx := context.Background()
+	rdb := redis.NewClient(&redis.Options{Addr: servertest.RedisAddr(t), ContextTimeoutEnabled: true})
+	defer rdb.Close()
+	var runs, decodes atomic.Int64
+	fn := func(ctx context.Context, id int) (bulkOrder, error) {
+		runs.Add(1)
+		return orderOf(ctx, id)
+	}
+	r := ring.Must(ring.Func1(fn, ring.Storage(redisstore.New(rdb)), ring.Coder("msgpack"),
+		ring.KeyPrefix("bulk-tree:"+runID), ring.Expire(time.Minute),
+		ring.OnError(func(e ring.Event) {
+			if e.Op == "decode" {
+				decodes.Add(1)
+			}
+		})))
+	ids := []int{0, 1, 2, 3, 4, 5, 6, 7}
+	defer func() { _ = r.Many().Delete(ctx, ids) }()
+	if _, err := r.Many().GetOrUpdate(ctx, ids); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := r.Many().Key(ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, err := msgpack.Marshal(orderAt(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	field := func(name string, v []byte) []byte {
+		return append(append([]byte{0x81, 0xa0 | byte(len(name))}, name...), v...)
+	}
+	extra, err := msgpack.Marshal(map[string]any{"id": 6, "tags": []string{"x"}, "note2": map[string]any{"a": []int{1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := map[int][]byte{
+		1: append(append([]byte{}, good...), 0xc0),             // trailing byte
+		2: good[:len(good)-3],                                  // truncated
+		3: field("created", []byte{0xc0}),                      // a nil time
+		4: field("tags", []byte{0xdd, 0xff, 0xff, 0xff, 0xf0}), // 4 G strings
+		5: field("tags", []byte{0x91, 0x91, 0xa1, 'x'}),        // deeper than []string
+		6: extra,                                               // a field bulkOrder lacks: a hit
+	}
+	for i, b := range stored {
+		if err := rdb.Set(ctx, keys[i], b, time.Minute).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runs.Store(0)
+	vs, err := r.Many().GetOrUpdate(ctx, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range vs {
+		want := orderAt(i)
+		if i == 6 {
+			want = bulkOrder{ID: 6, Tags: []string{"x"}}
+		}
+		if !v.Created.Equal(want.Created) || v.ID != want.ID || len(v.Tags) != len(want.Tags) || v.Ship != want.Ship ||
+			len(v.Counts) != len(want.Counts) || (v.Note == nil) != (want.Note == nil) || v.Total != want.Total {
+			t.Errorf("item %d = %+v, want %+v", i, v, want)
+		}
+	}
+	if n, d := runs.Load(), decodes.Load(); n != 5 || d != 5 {
+		t.Errorf("%d runs, %d decode failures; want 5 each (items 1 to 5)", n, d)
+	}
+	runs.Store(0)
+	if _, err := r.Many().GetOrUpdate(ctx, ids); err != nil || runs.Load() != 0 {
+		t.Errorf("second call: %d runs, %v; want all hits", runs.Load(), err)
+	}
+}
+
+// orderAt is the value orderOf makes for id.
+func orderAt(id int) bulkOrder {
+	o, _ := orderOf(context.Background(), id)
+	return o
 }
