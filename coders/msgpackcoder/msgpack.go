@@ -28,7 +28,8 @@ const MaxDepth = 10000
 // msgpack stored them.
 //
 // Before decoding, the input is checked in one pass without allocating (for
-// a flat struct, the check is the decoding pass itself): it must hold
+// a flat struct, and a zero value of most other struct, slice, map and
+// scalar types, the check is the decoding pass itself): it must hold
 // exactly one value, no deeper than [MaxDepth], and no array,
 // map, string, binary or extension may claim more elements or bytes than the
 // input has left. msgpack/v5.4.1 otherwise sizes a Go slice from the header
@@ -51,7 +52,9 @@ func (Coder) Encode(v any) ([]byte, error) {
 // pointer. A flat struct (fields of the predeclared boolean, number and
 // string types only) stored as a map is decoded in one pass over data
 // that bounds every length by the input left, with the same result as
-// msgpack's decoder (flat.go).
+// msgpack's decoder (flat.go); so is a zero value of a type that nests
+// structs, slices, arrays, maps, pointers and times of such fields
+// (tree.go).
 func (Coder) Decode(data []byte, target any) error {
 	if decodeFlat(data, target) {
 		return nil
