@@ -63,7 +63,7 @@ func filledTree() treeAll {
 		Named: map[treeStatus]treeAddr{"x": {"s", 1}}, Small: map[treeID]bool{1: true, 65535: false},
 		Strs: map[string]string{"k": "v"}, Lists: map[string][]float64{"l": {1.5, math.Inf(1)}, "nil": nil},
 		Bytes: []byte{0, 1, 2}, Fixed: [4]byte{9, 8}, Arr: [3]int{1, -2, 3}, Status: "ok", Dur: time.Second,
-		P: &n, PP: &ps, Nested: [][]float32{{1, 2}, nil, {}}, U: math.MaxUint64, Flag: true,
+		P: &n, PP: &ps, Nested: [][]float32{{1, 2}, nil, {}}, U: math.MaxUint64, Flag: true, Skip: []int{1}, priv: []int{2},
 	}
 }
 
