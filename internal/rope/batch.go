@@ -28,7 +28,7 @@ func (r *Rope) FlightManyShared(ctx context.Context, keys []string, fn func(ctx 
 
 // FillMany runs do, one storage command that writes several keys. Called
 // with the context FlightMany handed to its function, it is the batch's
-// fill: it holds the write locks of the keys' stripes (taken in stripe
+// fill: it holds the locks of the keys' stripes as a fill (groupFill) (taken in stripe
 // order, so that it cannot deadlock with bulk writes) and gives do the
 // indices of the keys whose run is not stale (no newer write of the key
 // since the batch started, and a caller still waiting); do is skipped when
@@ -53,19 +53,19 @@ func (r *Rope) FillMany(ctx context.Context, keys []string, do func(keep []int) 
 		set |= 1 << r.stripeOf(k)
 	}
 	for s := set; s != 0; s &= s - 1 {
-		r.stripes[bits.TrailingZeros64(s)].mu.Lock()
+		r.stripes[bits.TrailingZeros64(s)].mu.lock(groupFill)
 	}
 	m, _ := ctx.Value(markKey{}).(*WriteMark)
 	for s := set; s != 0; s &= s - 1 {
 		i := bits.TrailingZeros64(s)
 		r.stripes[i].writes.Add(1)
 		if m != nil && m.rope == r {
-			m.own[i]++
+			m.own[i].Add(1)
 		}
 	}
 	defer func() {
 		for s := set; s != 0; s &= s - 1 {
-			r.stripes[bits.TrailingZeros64(s)].mu.Unlock()
+			r.stripes[bits.TrailingZeros64(s)].mu.unlock()
 		}
 	}()
 	keep := make([]int, 0, len(keys))

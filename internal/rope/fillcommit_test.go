@@ -142,7 +142,7 @@ func TestOutsideHidesMark(t *testing.T) {
 			require.NoError(t, err)
 			require.True(t, mark.WrittenSince("inner"), "the function's fill is not the mark's")
 			_, mark2 := r.MarkWrites(ctx)
-			*mark = *mark2 // a fresh mark for the next round, same context key
+			rope.CopyMark(mark, mark2) // a fresh mark for the next round, same context key
 		}
 		return nil, r.Commit(ctx, "k", set(ctx, s, "k", "fill"))
 	})

@@ -9,8 +9,8 @@ package rope
 import (
 	"context"
 	"math/bits"
-	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/ringcache/ring/internal/flight"
 )
@@ -46,10 +46,14 @@ type Watcher interface {
 func (r *Rope) SetWatcher(w Watcher) { r.watch = w }
 
 // stripe is the lock of the keys that hash to it, and the count of the
-// writes of those keys that have finished (see WriteMark).
+// writes of those keys that have finished (see WriteMark). Fills hold the
+// lock as groupFill, newer writes as groupWrite (see groupLock). A stripe
+// has a cache line of its own: the fills and writes of one stripe do not
+// take the line of the next one's lock away from its users.
 type stripe struct {
-	mu     sync.RWMutex
+	mu     groupLock
 	writes atomic.Uint64
+	_      [64 - unsafe.Sizeof(groupLock{}) - 8]byte
 }
 
 // numStripes is the number of locks the keys of one rope are spread over:
@@ -81,10 +85,15 @@ func New(storage any) *Rope {
 //   - A write first forgets the key's run in flight (flight.Group.Forget),
 //     which marks it stale and makes later callers start a run of their own.
 //   - The fill's check of that mark and its storage command run under the
-//     key's stripe lock (write-locked), and a write holds the same lock
-//     (read-locked, so that writes do not wait for one another) across its
-//     storage command. So the storage receives the fill's command either
-//     before the write's, or not at all.
+//     key's stripe lock (held as groupFill), and a write holds the same lock
+//     (as groupWrite) across its storage command: a fill and a write of
+//     one stripe exclude each other, while fills do not wait for one
+//     another, nor writes for one another. So the storage receives the
+//     fill's command either before the write's, or not at all. Two fills
+//     that hold one stripe at once are of different keys, or one of them
+//     is stale and skips its command: a write forgets a key's run before
+//     it takes the lock, and a run started after that is the only one of
+//     the key that is not stale.
 
 // stripeOf returns the index of key's stripe.
 func (r *Rope) stripeOf(key string) int { return stripeOfHash(flight.Hash(key)) }
@@ -119,8 +128,8 @@ func (r *Rope) Commit(ctx context.Context, key string, do func() error) error {
 	}
 	r.flight.Forget(key)
 	st := &r.stripes[r.stripeOf(key)]
-	st.mu.RLock()
-	defer st.mu.RUnlock()
+	st.mu.lock(groupWrite)
+	defer st.mu.unlock()
 	defer st.writes.Add(1)
 	if r.watch != nil {
 		defer r.watch.Wrote(key)
@@ -157,14 +166,14 @@ func (r *Rope) FillCommit(run *flight.Run, mark *WriteMark, do func() error) err
 func (r *Rope) fillMarked(run *flight.Run, m *WriteMark, do func() error) error {
 	i := stripeOfHash(run.Hash()) // the key's stripe, without hashing it again
 	st := &r.stripes[i]
-	st.mu.Lock()
+	st.mu.lock(groupFill)
 	// Counted once the storage command has run, before the unlock, as
 	// every write: a count taken before a read (MarkWrites, See) that
 	// already holds this one is one taken after the value landed, so
 	// that a read that began after it finds the value.
 	defer st.fillDone()
 	if m != nil && m.rope == r {
-		m.own[i]++
+		m.own[i].Add(1)
 	}
 	if run.Stale() {
 		return nil
@@ -178,7 +187,7 @@ func (r *Rope) fillMarked(run *flight.Run, m *WriteMark, do func() error) error 
 // fillDone ends a fill's write of the stripe: counted, then unlocked.
 func (s *stripe) fillDone() {
 	s.writes.Add(1)
-	s.mu.Unlock()
+	s.mu.unlock()
 }
 
 // Seen is a count of the finished writes of one key's stripe, taken
@@ -229,13 +238,13 @@ func (r *Rope) Write(keys []string, do func() error) error {
 		set |= 1 << r.stripeOf(k)
 	}
 	for s := set; s != 0; s &= s - 1 {
-		r.stripes[bits.TrailingZeros64(s)].mu.RLock()
+		r.stripes[bits.TrailingZeros64(s)].mu.lock(groupWrite)
 	}
 	defer func() {
 		for s := set; s != 0; s &= s - 1 {
 			st := &r.stripes[bits.TrailingZeros64(s)]
 			st.writes.Add(1)
-			st.mu.RUnlock()
+			st.mu.unlock()
 		}
 	}()
 	if r.watch != nil {
@@ -254,12 +263,12 @@ func (r *Rope) WriteAll(do func() error) error {
 	defer r.flushEvents() // runs last: after the locks are released
 	r.flight.ForgetAll()
 	for i := range r.stripes {
-		r.stripes[i].mu.RLock()
+		r.stripes[i].mu.lock(groupWrite)
 	}
 	defer func() {
 		for i := range r.stripes {
 			r.stripes[i].writes.Add(1)
-			r.stripes[i].mu.RUnlock()
+			r.stripes[i].mu.unlock()
 		}
 	}()
 	if r.watch != nil {
@@ -284,9 +293,10 @@ func (r *Rope) Unordered(do func() error) error {
 type WriteMark struct {
 	rope   *Rope
 	counts [numStripes]uint64
-	// own counts the fills made under the mark's context, per stripe;
-	// changed and read under the stripe's lock.
-	own [numStripes]uint64
+	// own counts the fills made under the mark's context, per stripe:
+	// changed by fills, which share the stripe's lock (groupFill), and
+	// read under it as groupWrite, which excludes them.
+	own [numStripes]atomic.Uint64
 }
 
 // markKey is the context key of a WriteMark: one that the context
@@ -323,9 +333,9 @@ func (m *WriteMark) WrittenSince(key string) bool {
 	}
 	i := m.rope.stripeOf(key)
 	st := &m.rope.stripes[i]
-	st.mu.RLock()
-	defer st.mu.RUnlock()
-	return st.writes.Load()-m.counts[i] > m.own[i]
+	st.mu.lock(groupWrite)
+	defer st.mu.unlock()
+	return st.writes.Load()-m.counts[i] > m.own[i].Load()
 }
 
 // Flight runs fn once per key across concurrent callers. fn receives the
