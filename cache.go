@@ -75,6 +75,10 @@ type Cache[V any] struct {
 	// count before its read, and a miss reads again inside its flight
 	// only if a write of the key may have finished since (miss.go).
 	seen bool
+	// writes, on an LRU or a Dict, is the count of the rope's finished
+	// writes that Call takes before its read (miss_count.go); nil where
+	// it is not counted, or once another Watcher (Near) replaced it.
+	writes *writeCount
 	// mem is the storage when it is a typed in-process store
 	// (Concurrent): hits read it without boxing (memstore.go).
 	mem *backends.Concurrent[V]

@@ -276,6 +276,8 @@ func (c *core[K, R]) call(ctx context.Context, k K) (R, error) {
 	var seen rope.Seen
 	if st.seen { // a server's storage: the count its miss may spare a read with (miss.go)
 		seen = st.rope.See(key)
+	} else if st.writes != nil { // an LRU or a Dict: one load, no hash (miss_count.go)
+		seen = st.writes.see()
 	}
 	v, ok, err := st.store.Get(ctx, key)
 	recheck := err == nil

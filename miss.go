@@ -44,7 +44,8 @@ type filling[K, R any] struct {
 // holds nothing to read again (and whose misses then measure the path of
 // a server's, BenchmarkCallMiss). In-process storages are read again as
 // before: their hits must not pay for the count, and their reads cost
-// less than it.
+// less than it. An LRU or a Dict counts the ring's writes of the whole
+// storage instead, without a hash (miss_count.go).
 func seenCounted(s backends.Storage) bool {
 	switch s.(type) {
 	case backends.Dummy, *backends.Dummy:
@@ -69,7 +70,7 @@ func (c *core[K, R]) fillSeen(ctx context.Context, st *Cache[R], key string, k K
 			f.seen = seen.Count()
 		}
 	}
-	if f.seen != 0 { // the key is hashed already
+	if f.seen != 0 && st.writes == nil { // the key is hashed already (rope.See)
 		return result[R](st.flightWorkHash(ctx, key, seen.Hash(), &f.run, f)) // filling.Work
 	}
 	return result[R](st.flightWork(ctx, key, &f.run, f)) // filling.Work
@@ -129,6 +130,9 @@ func (f *filling[K, R]) Work(ctx context.Context) (any, error) {
 func (f *filling[K, R]) writtenSince(m *rope.WriteMark, key string) bool {
 	if m != rope.Always() {
 		return m.WrittenSince(key)
+	}
+	if w := f.st.writes; w != nil { // an LRU or a Dict: miss_count.go
+		return w.writtenSince(f.seen)
 	}
 	return f.st.rope.WrittenSinceCount(f.run.Hash(), f.seen)
 }

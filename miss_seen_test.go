@@ -160,8 +160,8 @@ func (s *countedRemote) Get(ctx context.Context, key string) (any, bool, error) 
 }
 
 // On Redis, a miss costs one read (a round trip) instead of two; an
-// in-process storage still reads twice (its read costs less than the
-// count, which its hits do not pay).
+// in-process storage the ring does not count writes of (here a wrapper
+// that does not Unwrap to its LRU: miss_count.go) still reads twice.
 func TestMissSeenRedisOneRead(t *testing.T) {
 	ctx := context.Background()
 	s := &countedRemote{Storage: redisstore.New(sharedRedis(t))}

@@ -291,6 +291,9 @@ func newCoreShape[K any, R any](shape *descriptor.Shape, cfg *config, pl plan[K,
 	if err := c.store.attachNear(cfg, raw); err != nil { // Near: near.go
 		return nil, err
 	}
+	if c.store.writes != nil && !c.store.rope.Watching(c.store.writes) {
+		c.store.writes = nil // Near watches the writes instead: miss_count.go
+	}
 	c.byBytes = c.hitsByBytes() // hitkey.go
 	return c, nil
 }

@@ -236,6 +236,7 @@ func (c *Cache[V]) on(storage backends.Storage) (*Cache[V], error) {
 	s.obs = c.obs.on(storage)
 	s.near = nil // Near serves the ring's own storage only
 	s.seen = seenCounted(storage)
+	s.writes = countWrites(storage, s.rope) // miss_count.go
 	return &s, nil
 }
 
