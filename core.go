@@ -44,6 +44,9 @@ type core[K any, R any] struct {
 	// byBytes: Call looks the key up in the near tier or the typed
 	// Concurrent store from a reused buffer (hitkey.go).
 	byBytes bool
+	// front, when not nil, finds a near hit by the argument tuple itself
+	// (near_front.go).
+	front *nearFront[K, R]
 	// hashed, when not nil, replaces the argument part of every key with
 	// its hash (HashKeys).
 	hashed  *keyHasher

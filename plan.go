@@ -292,6 +292,7 @@ func newCoreShape[K any, R any](shape *descriptor.Shape, cfg *config, pl plan[K,
 		return nil, err
 	}
 	c.byBytes = c.hitsByBytes() // hitkey.go
+	c.front = c.frontFor()      // near_front.go
 	return c, nil
 }
 
