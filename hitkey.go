@@ -106,19 +106,11 @@ func (c *core[K, R]) callBytes(ctx context.Context, k K) (R, error) {
 	return c.fill(ctx, st, key, k, true, nil)
 }
 
-// callNearBytes is callBytes on a ring with a near tier (Near: near.go):
-// the typed front's hit (near_front.go) when the ring has one; else the
+// callNearBytes is callBytes on a ring with a near tier (Near: near.go),
+// after its typed front missed (call; near_front.go), or without one: the
 // tier is keyed by what follows the Cache's prefix, so the hit builds
 // only that (appendTuple: the arguments), hashes and compares only that.
 func (c *core[K, R]) callNearBytes(ctx context.Context, st *Cache[R], k K) (R, error) {
-	if f := c.front; f != nil {
-		if r, ok := f.get(&k); ok {
-			if st.obs != nil {
-				st.obs.nearHit(ctx)
-			}
-			return r, nil
-		}
-	}
 	if i, ok := c.intArg(&k); ok {
 		// The digits on the stack: no pooled buffer, no component call.
 		var a [24]byte

@@ -1,6 +1,7 @@
 package ring
 
 import (
+	"math/bits"
 	"reflect"
 	"sync/atomic"
 	"unsafe"
@@ -38,8 +39,9 @@ type nearFront[K, R any] struct {
 	mask   uint64 // len(slots)-1; a hash picks the pair of slots i, i+1 (i even)
 	hasher nearHasher
 	// str: the tuple's one string, at off, is its identity; else its
-	// size bytes.
+	// size bytes (word: exactly 8, read as one word).
 	str  bool
+	word bool
 	off  uintptr
 	size uintptr
 }
@@ -58,7 +60,7 @@ func newNearFront[K, R any](size int) *nearFront[K, R] {
 	t := reflect.TypeFor[K]()
 	f := &nearFront[K, R]{size: t.Size(), hasher: newNearHasher()}
 	if plainMemory(t) {
-		f.str = false
+		f.word = f.size == 8
 	} else if off, ok := oneString(t); ok {
 		f.str, f.off = true, off
 	} else {
@@ -140,15 +142,43 @@ func (f *nearFront[K, R]) view(k *K) string {
 	return unsafe.String((*byte)(p), f.size)
 }
 
+// hash returns the hash of the tuple *k's identity.
+func (f *nearFront[K, R]) hash(k *K) uint64 {
+	if f.word {
+		return f.hasher.word(*(*uint64)(unsafe.Pointer(k)))
+	}
+	return f.hasher.hash(f.view(k))
+}
+
+// word is the hash of a tuple of 8 bytes, read as one word: wyhash's
+// mixing, as nearHasher.hash.
+func (t *nearHasher) word(x uint64) uint64 {
+	hi, lo := bits.Mul64(x^t.k1, t.k2)
+	hi, lo = bits.Mul64(hi^t.k0, lo^t.k1)
+	return hi ^ lo
+}
+
 // get returns the value of the live node the front keeps for *k.
 func (f *nearFront[K, R]) get(k *K) (R, bool) {
-	v := f.view(k)
-	i := f.hasher.hash(v) & f.mask &^ 1
-	if e := f.slots[i].Load(); e != nil && f.view(&e.k) == v {
-		if n := e.n; !n.dead.Load() && backends.ClockBefore(n.exp) {
-			return n.v, true
+	var e *nearFrontEntry[K, R]
+	if f.word { // a tuple of one word (an int): compared as one; k is e's first field
+		x := *(*uint64)(unsafe.Pointer(k))
+		i := f.hasher.word(x) & f.mask &^ 1
+		if e = f.slots[i].Load(); e == nil || *(*uint64)(unsafe.Pointer(e)) != x {
+			if e = f.slots[i+1].Load(); e != nil && *(*uint64)(unsafe.Pointer(e)) != x {
+				e = nil
+			}
 		}
-	} else if e := f.slots[i+1].Load(); e != nil && f.view(&e.k) == v {
+	} else {
+		v := f.view(k)
+		i := f.hasher.hash(v) & f.mask &^ 1
+		if e = f.slots[i].Load(); e == nil || f.view(&e.k) != v {
+			if e = f.slots[i+1].Load(); e != nil && f.view(&e.k) != v {
+				e = nil
+			}
+		}
+	}
+	if e != nil {
 		if n := e.n; !n.dead.Load() && backends.ClockBefore(n.exp) {
 			return n.v, true
 		}
@@ -162,7 +192,7 @@ func (f *nearFront[K, R]) get(k *K) (R, bool) {
 // whose entry moves to the second.
 func (f *nearFront[K, R]) put(k *K, n *nearNode[R]) {
 	v := f.view(k)
-	i := f.hasher.hash(v) & f.mask &^ 1
+	i := f.hash(k) & f.mask &^ 1
 	e := &nearFrontEntry[K, R]{k: *k, n: n}
 	for j := i; j <= i+1; j++ {
 		if o := f.slots[j].Load(); o == nil || o.n.dead.Load() || f.view(&o.k) == v {
