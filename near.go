@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ringcache/ring/backends"
+	"github.com/ringcache/ring/internal/rope"
 )
 
 // The near tier (Near): decoded values of a remote storage's entries kept
@@ -624,6 +625,10 @@ func (c *Cache[V]) readLive(ctx context.Context, key string) (V, bool, error) {
 
 // callNear is Call's path on a near miss.
 func (c *core[K, R]) callNear(ctx context.Context, st *Cache[R], key string, k K) (R, error) {
+	var seen rope.Seen
+	if st.seen { // a server's storage: its miss reads once unless a write came since (miss.go)
+		seen = st.rope.See(key)
+	}
 	r, ok, err := st.nearLoad(ctx, key)
 	if st.obs != nil {
 		st.obs.got(ctx, ok, err, false)
@@ -633,7 +638,7 @@ func (c *core[K, R]) callNear(ctx context.Context, st *Cache[R], key string, k K
 	} else if ok {
 		return r, nil
 	}
-	return c.fill(ctx, st, key, k, err == nil, nil)
+	return c.fillSeen(ctx, st, key, k, err == nil, nil, seen)
 }
 
 // nearWrote drops the copies of keys after a write of a Cache without a

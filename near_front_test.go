@@ -150,3 +150,36 @@ func TestNearFrontNoStaleReads(t *testing.T) {
 	require.Zero(t, stale.Load())
 	require.Positive(t, hits.Load(), "the near tier served nothing")
 }
+
+// TestNearMissReadsOnce: a near ring's miss on a server's storage reads
+// it once when no write of the key landed since the read (as Call without
+// Near: miss.go), and again when one did, which it then returns.
+func TestNearMissReadsOnce(t *testing.T) {
+	ctx := context.Background()
+	s := newSeenStore(t)
+	var runs counter
+	r := ring.Must(ring.Func2(price(&runs), ring.Storage(s), ring.KeyPrefix("nearseen"), ring.Near(100, time.Minute)))
+	v, err := r.Call(ctx, "apple", 1)
+	require.NoError(t, err)
+	require.Equal(t, "applex1", v)
+	require.EqualValues(t, 1, s.gets.Load(), "a near miss with no write since its read reads once")
+	require.EqualValues(t, 1, runs.get())
+
+	s.gets.Store(0)
+	between := func() { require.NoError(t, r.Set(ctx, "written", "apple", 2)) }
+	s.between.Store(&between)
+	v, err = r.Call(ctx, "apple", 2)
+	require.NoError(t, err)
+	require.Equal(t, "written", v, "the write that landed after the read")
+	require.EqualValues(t, 2, s.gets.Load())
+	require.EqualValues(t, 1, runs.get(), "nothing runs: the write is found")
+
+	// A hit of the near tier reads nothing.
+	s.gets.Store(0)
+	for range 3 {
+		v, err = r.Call(ctx, "apple", 1)
+		require.NoError(t, err)
+		require.Equal(t, "applex1", v)
+	}
+	require.LessOrEqual(t, s.gets.Load(), int64(1))
+}
