@@ -44,6 +44,9 @@ type core[K any, R any] struct {
 	// byBytes: Call looks the key up in the near tier or the typed
 	// Concurrent store from a reused buffer (hitkey.go).
 	byBytes bool
+	// front, when not nil, finds a near hit by the argument tuple itself
+	// (near_front.go).
+	front *nearFront[K, R]
 	// hashed, when not nil, replaces the argument part of every key with
 	// its hash (HashKeys).
 	hashed  *keyHasher
@@ -235,6 +238,14 @@ func result[R any](v any, err error) (R, error) {
 // a miss fill.
 func (c *core[K, R]) call(ctx context.Context, k K) (R, error) {
 	if c.byBytes { // the in-process hit without the key string: hitkey.go
+		if f := c.front; f != nil { // by the tuple itself: near_front.go
+			if r, ok := f.get(&k); ok {
+				if o := c.store.obs; o != nil {
+					o.nearHit(ctx)
+				}
+				return r, nil
+			}
+		}
 		return c.callBytes(ctx, k)
 	}
 	key, st, err := c.target(ctx, k)

@@ -106,19 +106,17 @@ func (c *core[K, R]) callBytes(ctx context.Context, k K) (R, error) {
 	return c.fill(ctx, st, key, k, true, nil)
 }
 
-// callNearBytes is callBytes on a ring with a near tier (Near: near.go):
-// the tier is keyed by what follows the Cache's prefix, so the hit builds
+// callNearBytes is callBytes on a ring with a near tier (Near: near.go),
+// after its typed front missed (call; near_front.go), or without one: the
+// tier is keyed by what follows the Cache's prefix, so the hit builds
 // only that (appendTuple: the arguments), hashes and compares only that.
 func (c *core[K, R]) callNearBytes(ctx context.Context, st *Cache[R], k K) (R, error) {
 	if i, ok := c.intArg(&k); ok {
 		// The digits on the stack: no pooled buffer, no component call.
 		var a [24]byte
 		b := strconv.AppendInt(a[:0], int64(i), 10)
-		if r, ok := st.near.getLocal(unsafe.String(unsafe.SliceData(b), len(b))); ok {
-			if st.obs != nil {
-				st.obs.nearHit(ctx)
-			}
-			return r, nil
+		if n := st.near.getNode(unsafe.String(unsafe.SliceData(b), len(b))); n != nil {
+			return c.nearHit(ctx, st, &k, n), nil
 		}
 		return c.callNear(ctx, st, st.prefix+string(b), k)
 	}
@@ -136,16 +134,25 @@ func (c *core[K, R]) callNearBytes(ctx context.Context, st *Cache[R], k K) (R, e
 		return zero, named(c.name, "key", err)
 	}
 	// b as a string without a copy, as in callBytes.
-	if r, ok := st.near.getLocal(unsafe.String(unsafe.SliceData(b), len(b))); ok {
+	if n := st.near.getNode(unsafe.String(unsafe.SliceData(b), len(b))); n != nil {
 		kb.put(b)
-		if st.obs != nil {
-			st.obs.nearHit(ctx)
-		}
-		return r, nil
+		return c.nearHit(ctx, st, &k, n), nil
 	}
 	key := st.prefix + string(b)
 	kb.put(b)
 	return c.callNear(ctx, st, key, k)
+}
+
+// nearHit returns the value of n, the near tier's live copy of k's key,
+// after the typed front missed: the front keeps n for k.
+func (c *core[K, R]) nearHit(ctx context.Context, st *Cache[R], k *K, n *nearNode[R]) R {
+	if c.front != nil {
+		c.front.put(k, n)
+	}
+	if st.obs != nil {
+		st.obs.nearHit(ctx)
+	}
+	return n.v
 }
 
 // intArg returns the argument of a function of one int (Func1, Batch),

@@ -23,7 +23,7 @@ import (
 // follow, except the writes listed in hitPathAllowed with their reasons.
 
 // hitPathRoots are the hit functions, as package.Type.method.
-var hitPathRoots = []string{"ring.nearTier.get", "backends.Concurrent.Load", "backends.Concurrent.Get"}
+var hitPathRoots = []string{"ring.nearTier.get", "ring.nearFront.get", "backends.Concurrent.Load", "backends.Concurrent.Get"}
 
 // hitPathAllowed are the writes and calls the hit path may make, by
 // function and expression, each with the reason it is rare or local.
@@ -50,6 +50,7 @@ var hitPathGuards = map[string]string{
 // they write nothing shared.
 var hitPathPure = map[string]bool{
 	"hash/maphash.String": true, "math/bits.Mul64": true, "time.Since": true, "unsafe.String": true, "unsafe.SliceData": true,
+	"unsafe.Pointer": true, "unsafe.Add": true,
 }
 
 // lockOrWrite are the methods that lock or write (sync, sync/atomic).
@@ -299,6 +300,8 @@ func (g *hitGraph) callees(key string, fn *hitFunc, call *ast.CallExpr, locals, 
 		break
 	}
 	switch f := fun.(type) {
+	case *ast.StarExpr:
+		return nil // a conversion to a pointer type, (*T)(p): no call
 	case *ast.Ident:
 		if k := fn.pkg + "." + f.Name; g.funcs[k] != nil {
 			return []string{k}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ringcache/ring/backends"
+	"github.com/ringcache/ring/internal/rope"
 )
 
 // The near tier (Near): decoded values of a remote storage's entries kept
@@ -152,6 +153,7 @@ type nearTier[V any] struct {
 	pre      string
 	hasher   nearHasher
 	maxStale time.Duration
+	size     int // most copies and reservations (Near's size)
 	// expire bounds a copy whose time left the storage cannot say
 	// (backends.TTLUnknown): the ring's Expire, 0 if none.
 	expire time.Duration
@@ -176,15 +178,19 @@ type nearTable[V any] struct {
 }
 
 // nearNode is a copy, or a reservation (tok != 0) made by a read in
-// progress. Everything but next is written before the node is published
-// and never after: a fill replaces the reservation's node with a new one.
-// key is the local part of the backend key (nearTier.local).
+// progress. Everything but next and dead is written before the node is
+// published and never after: a fill replaces the reservation's node with
+// a new one. key is the local part of the backend key (nearTier.local).
+// dead is set, with the shard's lock held, when the node leaves its table
+// (unlinked, replaced, copied to a grown table, flushed): the typed front
+// (near_front.go), which may still point at it, then no longer returns it.
 type nearNode[V any] struct {
 	key  string
 	v    V
 	exp  int64 // a backends.ClockNow reading
 	tok  uint64
 	next atomic.Pointer[nearNode[V]]
+	dead atomic.Bool
 }
 
 // nearMaxShards bounds the shards of a tier; a small tier has fewer, of
@@ -203,6 +209,7 @@ func newNearTier[V any](size int, maxStale time.Duration, policy *writePolicy) *
 		shift:    uint(64 - bits.TrailingZeros(uint(n))),
 		hasher:   newNearHasher(),
 		maxStale: maxStale,
+		size:     size,
 	}
 	if policy != nil && policy.expire > 0 {
 		t.expire = policy.full()
@@ -323,19 +330,27 @@ func (t *nearTier[V]) get(key string) (V, bool) {
 // read writes once per idle period at most); it does not keep lk, which
 // may be a view of a buffer its caller reuses (hitkey.go).
 func (t *nearTier[V]) getLocal(lk string) (V, bool) {
+	if n := t.getNode(lk); n != nil {
+		return n.v, true
+	}
+	var zero V
+	return zero, false
+}
+
+// getNode is getLocal, returning the live copy's node (nil: none).
+func (t *nearTier[V]) getNode(lk string) *nearNode[V] {
 	h := t.hasher.hash(lk)
 	s := &t.shards[h>>t.shift&uint64(len(t.shards)-1)] // shard, by hand: generic code does not inline it
 	tb := s.table.Load()
 	for n := tb.buckets[h&tb.mask].Load(); n != nil; n = n.next.Load() {
 		if n.key == lk {
 			if n.tok == 0 && backends.ClockBefore(n.exp) {
-				return n.v, true
+				return n
 			}
 			break
 		}
 	}
-	var zero V
-	return zero, false
+	return nil
 }
 
 // find returns the node under the local key lk and the one before it in
@@ -357,6 +372,7 @@ func nearReplace[V any](b *atomic.Pointer[nearNode[V]], prev, old, n *nearNode[V
 	} else {
 		prev.next.Store(n)
 	}
+	old.dead.Store(true)
 }
 
 // nearUnlink removes n, which follows prev (nil: n heads the bucket) in
@@ -367,6 +383,7 @@ func nearUnlink[V any](b *atomic.Pointer[nearNode[V]], prev, n *nearNode[V]) {
 	} else {
 		prev.next.Store(n.next.Load())
 	}
+	n.dead.Store(true)
 }
 
 // reserve marks key as being read, and returns the reservation's token
@@ -413,6 +430,7 @@ func (t *nearTier[V]) growLocked(s *nearShard[V], old *nearTable[V]) *nearTable[
 			b := &tb.buckets[t.hasher.hash(o.key)&tb.mask]
 			n.next.Store(b.Load())
 			b.Store(n)
+			o.dead.Store(true) // the front finds the copy through the tier again
 		}
 	}
 	s.hand = 0
@@ -516,13 +534,24 @@ func (t *nearTier[V]) flush(live, setLive bool) {
 		s := &t.shards[i]
 		s.mu.Lock()
 		if s.n > 0 {
+			old := s.table.Load()
 			s.table.Store(s.newTable(0))
 			s.n, s.hand = 0, 0
+			nearKill(old)
 		}
 		if setLive {
 			s.live = live
 		}
 		s.mu.Unlock()
+	}
+}
+
+// nearKill marks every node of tb dead (a flushed table).
+func nearKill[V any](tb *nearTable[V]) {
+	for i := range tb.buckets {
+		for n := tb.buckets[i].Load(); n != nil; n = n.next.Load() {
+			n.dead.Store(true)
+		}
 	}
 }
 
@@ -596,6 +625,10 @@ func (c *Cache[V]) readLive(ctx context.Context, key string) (V, bool, error) {
 
 // callNear is Call's path on a near miss.
 func (c *core[K, R]) callNear(ctx context.Context, st *Cache[R], key string, k K) (R, error) {
+	var seen rope.Seen
+	if st.seen { // a server's storage: its miss reads once unless a write came since (miss.go)
+		seen = st.rope.See(key)
+	}
 	r, ok, err := st.nearLoad(ctx, key)
 	if st.obs != nil {
 		st.obs.got(ctx, ok, err, false)
@@ -605,7 +638,7 @@ func (c *core[K, R]) callNear(ctx context.Context, st *Cache[R], key string, k K
 	} else if ok {
 		return r, nil
 	}
-	return c.fill(ctx, st, key, k, err == nil, nil)
+	return c.fillSeen(ctx, st, key, k, err == nil, nil, seen)
 }
 
 // nearWrote drops the copies of keys after a write of a Cache without a

@@ -295,6 +295,7 @@ func newCoreShape[K any, R any](shape *descriptor.Shape, cfg *config, pl plan[K,
 		c.store.writes = nil // Near watches the writes instead: miss_count.go
 	}
 	c.byBytes = c.hitsByBytes() // hitkey.go
+	c.front = c.frontFor()      // near_front.go
 	return c, nil
 }
 
